@@ -1,0 +1,112 @@
+# convbench: one entry point. `make` builds, `make test` tests, `make run`
+# runs the main job. Options: PORTABLE=1 (no -march=native; run-time ISA
+# dispatch still picks AVX-512/AVX2), SANITIZE=1 (ASan + UBSan), ARGS=...
+# (passed to the program a target runs), V=1 (echo commands).
+
+CC       ?= gcc
+CXX      ?= g++
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+
+B := build
+ARCH := -march=native
+ifeq ($(PORTABLE),1)
+B := build/portable
+ARCH :=
+endif
+OPT := -O3
+ifeq ($(SANITIZE),1)
+B := $(B)/sanitize
+OPT := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+endif
+
+CPPFLAGS := -D_GNU_SOURCE -Ikernels -Imodels -Iharness -MMD -MP
+CFLAGS   := -std=c11 $(OPT) $(ARCH) -fopenmp -Wall -Wextra -Wno-unused-parameter
+CXXFLAGS := -std=c++17 $(OPT) $(ARCH) -fopenmp -Wall -Wextra -Wno-unused-parameter
+OPENBLAS := -L/usr/lib/x86_64-linux-gnu/openblas-openmp -Wl,-rpath,/usr/lib/x86_64-linux-gnu/openblas-openmp -lopenblas
+LDLIBS   := -ldnnl $(OPENBLAS) -lhwloc -lcjson -lz -lm
+LDFLAGS  := -fopenmp $(filter -fsanitize=%,$(OPT))
+
+KERNEL_SRC  := $(wildcard kernels/*.c)
+MODEL_SRC   := $(wildcard models/*.c)
+HARNESS_SRC := $(filter-out harness/convbench.c,$(wildcard harness/*.c))
+BENCH_SRC   := $(wildcard harness/*.cc)
+TEST_SRC    := $(wildcard tests/*.c)
+
+obj = $(patsubst %.c,$(B)/obj/%.o,$(patsubst %.cc,$(B)/obj/%.o,$(1)))
+KERNEL_OBJ  := $(call obj,$(KERNEL_SRC))
+MODEL_OBJ   := $(call obj,$(MODEL_SRC))
+HARNESS_OBJ := $(call obj,$(HARNESS_SRC))
+TEST_OBJ    := $(call obj,$(TEST_SRC))
+BENCH_BIN   := $(patsubst harness/%.cc,$(B)/%,$(BENCH_SRC))
+
+LIBK := $(B)/libkernels.a
+LIBM := $(B)/libmodels.a
+LIBH := $(B)/libharness.a
+
+ifneq ($(V),1)
+Q := @
+endif
+
+.PHONY: all deps test sanitize run train print-ldlibs clean link-check
+
+all: $(LIBK) $(B)/convbench $(B)/tests $(BENCH_BIN)
+
+deps:
+	@sh scripts/deps.sh
+
+$(B)/obj/%.o: %.c | deps
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(B)/obj/%.o: %.cc | deps
+	@mkdir -p $(dir $@)
+	$(Q)$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c $< -o $@
+
+# an archive with no members is still a valid (empty) archive
+archive = rm -f $@ && $(if $^,ar rcs $@ $^,printf '!<arch>\n' > $@)
+$(LIBK): $(KERNEL_OBJ)
+	$(Q)$(archive)
+$(LIBM): $(MODEL_OBJ) | deps
+	@mkdir -p $(B)
+	$(Q)$(archive)
+$(LIBH): $(HARNESS_OBJ) | deps
+	@mkdir -p $(B)
+	$(Q)$(archive)
+
+$(B)/convbench: $(B)/obj/harness/convbench.o $(LIBH) $(LIBM) $(LIBK)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(B)/tests: $(TEST_OBJ) $(LIBH) $(LIBM) $(LIBK)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(B)/%: $(B)/obj/harness/%.o $(LIBH) $(LIBM) $(LIBK)
+	$(Q)$(CXX) $(LDFLAGS) $^ $(LDLIBS) -lbenchmark -lpthread -o $@
+
+# A separate program that knows only conv.h and the link line.
+link-check: $(LIBK)
+	$(Q)$(CC) -std=c11 -Ikernels tests/standalone/link_check.c \
+	    $$($(MAKE) -s --no-print-directory print-ldlibs PORTABLE=$(PORTABLE) SANITIZE=$(SANITIZE)) \
+	    -o $(B)/link_check && $(B)/link_check
+
+test: all link-check
+	$(Q)$(B)/tests $(ARGS)
+
+sanitize:
+	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	    $(MAKE) --no-print-directory SANITIZE=1 test
+
+run: all
+	$(Q)$(B)/convbench train --epochs 5 $(ARGS)
+
+train: all
+	$(Q)$(B)/convbench train $(ARGS)
+
+print-ldlibs:
+	@echo -L$(abspath $(B)) -lkernels $(LDFLAGS) $(LDLIBS)
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

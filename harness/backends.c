@@ -1,0 +1,55 @@
+/* convbench backends: the registered backends, the ISA in use and, for an
+   optional shape, whether each backend supports it and what would run. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "commands.h"
+#include "conv.h"
+#include "cpu.h"
+
+static const char *const pass_names[] = { "forward", "backward_data", "backward_weights" };
+
+int cmd_backends(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "shape", required_argument, 0, 's' },
+        { "help", no_argument, 0, 'h' },
+        { 0, 0, 0, 0 },
+    };
+    conv_shape s = { 8, 56, 56, 64, 64, 3, 3, 1, 1 };
+    int o;
+    optind = 1;
+    while ((o = getopt_long(argc, argv, "s:h", opts, NULL)) != -1) {
+        if (o == 's') {
+            char tail;
+            if (sscanf(optarg, "%d,%d,%d,%d,%d,%d,%d,%d,%d%c", &s.n, &s.h, &s.w, &s.c, &s.k,
+                       &s.r, &s.s, &s.stride, &s.pad, &tail) != 9) {
+                fprintf(stderr, "convbench backends: --shape wants N,H,W,C,K,R,S,STRIDE,PAD, got '%s'\n", optarg);
+                return 2;
+            }
+        } else if (o == 'h') {
+            printf("usage: convbench backends [--shape N,H,W,C,K,R,S,STRIDE,PAD]\n"
+                   "Lists every backend, whether it supports the shape (default\n"
+                   "8,56,56,64,64,3,3,1,1) and the implementation each pass would run.\n");
+            return 0;
+        } else {
+            return 2;
+        }
+    }
+    printf("ISA: %s (CPU supports %s; CONVBENCH_ISA lowers it)\n",
+           cpu_isa_name(cpu_isa_active()), cpu_isa_name(cpu_isa_supported()));
+    printf("shape: n=%d h=%d w=%d c=%d k=%d %dx%d stride %d pad %d\n", s.n, s.h, s.w, s.c, s.k,
+           s.r, s.s, s.stride, s.pad);
+    for (const conv_backend *const *b = conv_backends(); *b; b++) {
+        const char *why = (*b)->unsupported(&s);
+        if (why) { printf("%-16s unsupported: %s\n", (*b)->name, why); continue; }
+        conv_plan *pl = (*b)->plan(&s);
+        if (!pl) { printf("%-16s plan failed\n", (*b)->name); continue; }
+        printf("%-16s\n", (*b)->name);
+        for (int p = 0; p < 3; p++)
+            printf("    %-17s %s\n", pass_names[p],
+                   (*b)->impl ? (*b)->impl(pl, (conv_pass)p) : "-");
+        (*b)->destroy(pl);
+    }
+    return 0;
+}

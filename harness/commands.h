@@ -1,0 +1,9 @@
+/* The subcommands of convbench: each takes (argc, argv) with argv[0] its
+   own name and returns the process exit code (0 ok, 1 failed check,
+   2 bad input or usage). */
+#ifndef CONVBENCH_COMMANDS_H
+#define CONVBENCH_COMMANDS_H
+
+int cmd_backends(int argc, char **argv);
+
+#endif

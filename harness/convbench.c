@@ -1,0 +1,30 @@
+/* convbench: the command line. Each subcommand lives in its own file and
+   is listed here. */
+#include <stdio.h>
+#include <string.h>
+#include "commands.h"
+
+static const struct { const char *name; int (*run)(int, char **); const char *what; } cmds[] = {
+    { "backends", cmd_backends, "list the convolution backends and what they support" },
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: convbench COMMAND [OPTIONS]   (convbench COMMAND --help)\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
+        fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].what);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) { usage(stderr); return 2; }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
+        if (!strcmp(argv[1], cmds[i].name)) return cmds[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "convbench: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,48 @@
+/* Which SIMD path runs is decided here, at run time, never by -march. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cpu.h"
+
+static const char *const isa_names[] = { "portable", "avx2", "avx512" };
+
+cpu_isa cpu_isa_supported(void)
+{
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) return ISA_AVX512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return ISA_AVX2;
+    return ISA_PORTABLE;
+}
+
+int cpu_isa_parse(const char *name)
+{
+    for (int i = 0; i < 3; i++)
+        if (strcmp(name, isa_names[i]) == 0) return i;
+    return -1;
+}
+
+cpu_isa cpu_isa_active(void)
+{
+    cpu_isa best = cpu_isa_supported();
+    const char *env = getenv("CONVBENCH_ISA");
+    if (!env || !*env) return best;
+    int want = cpu_isa_parse(env);
+    if (want < 0) {
+        /* a silent fallback would mislabel every measurement */
+        fprintf(stderr, "convbench: CONVBENCH_ISA=%s is not one of avx512, avx2, portable\n", env);
+        exit(2);
+    }
+    return (cpu_isa)want < best ? (cpu_isa)want : best;
+}
+
+const char *cpu_isa_name(cpu_isa isa) { return isa_names[isa]; }
+
+void *cpu_alloc(size_t bytes)
+{
+    if (bytes == 0 || bytes > SIZE_MAX - 63) return NULL;
+    size_t rounded = (bytes + 63) & ~(size_t)63;
+    void *p = aligned_alloc(64, rounded);
+    if (p) memset(p, 0, rounded);
+    return p;
+}

@@ -1,0 +1,24 @@
+/* Run-time ISA dispatch and aligned buffers, shared by the SIMD-using
+   kernels (internal to kernels/). */
+#ifndef CONVBENCH_CPU_H
+#define CONVBENCH_CPU_H
+
+#include <stddef.h>
+
+typedef enum { ISA_PORTABLE = 0, ISA_AVX2 = 1, ISA_AVX512 = 2 } cpu_isa;
+
+/* The best ISA this CPU runs (AVX2 means AVX2+FMA, AVX-512 means AVX-512F),
+   lowered by the environment variable CONVBENCH_ISA=avx512|avx2|portable.
+   Read on every call, so a plan made after setenv() follows it. An ISA
+   above what the CPU has is capped to what it has. */
+cpu_isa cpu_isa_active(void);
+cpu_isa cpu_isa_supported(void);
+const char *cpu_isa_name(cpu_isa isa);   /* "avx512", "avx2", "portable" */
+/* Parses an ISA name; returns -1 if unknown. */
+int cpu_isa_parse(const char *name);
+
+/* 64-byte aligned, zero-initialised; NULL on failure or zero size.
+   Free with free(). */
+void *cpu_alloc(size_t bytes);
+
+#endif

@@ -1,0 +1,23 @@
+/* The list of backends. Adding one: a file defining `const conv_backend
+   conv_NAME`, one extern line and one entry below. Order is the order of
+   every table. */
+#include <stddef.h>
+#include <string.h>
+#include "conv.h"
+
+extern const conv_backend conv_naive;
+
+static const conv_backend *const backends[] = {
+    &conv_naive,
+    NULL,
+};
+
+const conv_backend *const *conv_backends(void) { return backends; }
+
+const conv_backend *conv_backend_find(const char *name)
+{
+    if (!name) return NULL;
+    for (const conv_backend *const *b = backends; *b; b++)
+        if (strcmp((*b)->name, name) == 0) return *b;
+    return NULL;
+}

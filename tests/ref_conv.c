@@ -1,0 +1,62 @@
+/* Every pass visits the same (n, p, q, r, s) taps in the same order and
+   scatters into its output: one loop nest, three accumulations. */
+#include <string.h>
+#include "ref_conv.h"
+
+typedef enum { FWD, BWD_DATA, BWD_WEIGHTS } which;
+
+static void taps(const conv_shape *s, which pass, const float *x, const float *w,
+                 const float *dy, double *out)
+{
+    const int P = conv_out_h(s), Q = conv_out_w(s);
+    for (int n = 0; n < s->n; n++)
+        for (int p = 0; p < P; p++)
+            for (int q = 0; q < Q; q++)
+                for (int r = 0; r < s->r; r++)
+                    for (int t = 0; t < s->s; t++) {
+                        const long h = (long)p * s->stride + r - s->pad;
+                        const long v = (long)q * s->stride + t - s->pad;
+                        if (h < 0 || h >= s->h || v < 0 || v >= s->w) continue;
+                        const long xi = ((n * (long)s->h + h) * s->w + v) * s->c;
+                        const long yi = ((n * (long)P + p) * Q + q) * s->k;
+                        const long wi = ((long)r * s->s + t) * s->c * s->k;
+                        for (int c = 0; c < s->c; c++)
+                            for (int k = 0; k < s->k; k++) {
+                                const long wk = wi + (long)c * s->k + k;
+                                if (pass == FWD)
+                                    out[yi + k] += (double)x[xi + c] * w[wk];
+                                else if (pass == BWD_DATA)
+                                    out[xi + c] += (double)dy[yi + k] * w[wk];
+                                else
+                                    out[wk] += (double)x[xi + c] * dy[yi + k];
+                            }
+                    }
+}
+
+void ref_forward(const conv_shape *s, const float *x, const float *w,
+                 const float *bias, double *y)
+{
+    const long m = (long)s->n * conv_out_h(s) * conv_out_w(s);
+    for (long i = 0; i < m; i++)
+        for (int k = 0; k < s->k; k++) y[i * s->k + k] = bias ? bias[k] : 0.0;
+    taps(s, FWD, x, w, NULL, y);
+}
+
+void ref_backward_data(const conv_shape *s, const float *dy, const float *w, double *dx)
+{
+    memset(dx, 0, sizeof(double) * s->n * s->h * s->w * s->c);
+    taps(s, BWD_DATA, NULL, w, dy, dx);
+}
+
+void ref_backward_weights(const conv_shape *s, const float *x, const float *dy,
+                          double *dw, double *dbias)
+{
+    memset(dw, 0, sizeof(double) * s->r * s->s * s->c * s->k);
+    taps(s, BWD_WEIGHTS, x, NULL, dy, dw);
+    if (dbias) {
+        const long m = (long)s->n * conv_out_h(s) * conv_out_w(s);
+        for (int k = 0; k < s->k; k++) dbias[k] = 0.0;
+        for (long i = 0; i < m; i++)
+            for (int k = 0; k < s->k; k++) dbias[k] += dy[i * s->k + k];
+    }
+}

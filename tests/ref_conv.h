@@ -1,0 +1,15 @@
+/* Double-precision reference convolution, written from the definition
+   independently of every backend (scatter form, not naive.c's gather). */
+#ifndef CONVBENCH_REF_CONV_H
+#define CONVBENCH_REF_CONV_H
+
+#include "../kernels/conv.h"
+
+/* Each overwrites its output, which is in double. bias/dbias may be NULL. */
+void ref_forward(const conv_shape *s, const float *x, const float *w,
+                 const float *bias, double *y);
+void ref_backward_data(const conv_shape *s, const float *dy, const float *w, double *dx);
+void ref_backward_weights(const conv_shape *s, const float *x, const float *dy,
+                          double *dw, double *dbias);
+
+#endif

@@ -1,0 +1,17 @@
+/* The test suites, in the order they run. A new suite: one function in its
+   own tests/test_*.c file, one line here. */
+#ifndef CONVBENCH_SUITES_H
+#define CONVBENCH_SUITES_H
+
+typedef struct { const char *name; void (*run)(void); } test_suite;
+
+void test_conv(void);
+void test_refusals(void);
+
+static const test_suite test_suites[] = {
+    { "refusals", test_refusals },
+    { "conv", test_conv },
+    { 0, 0 },
+};
+
+#endif

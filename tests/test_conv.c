@@ -1,0 +1,344 @@
+/* Every registered backend x pass against the double-precision reference on
+   the shape sweep, plus the adjoint identities, overwrite semantics, input
+   immutability and the contract's refusals. A new backend is tested by
+   registering it. Backends whose implementation string changes with
+   CONVBENCH_ISA are run again at each lower ISA this CPU has. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "../kernels/conv.h"
+#include "../kernels/cpu.h"
+#include "check.h"
+#include "ref_conv.h"
+#include "suites.h"
+
+/* n, h, w, c, k, r, s, stride, pad */
+static const conv_shape sweep[] = {
+    { 1, 5, 5, 1, 1, 3, 3, 1, 0 },      /* batch 1, C = 1, K = 1 */
+    { 1, 5, 5, 1, 1, 3, 3, 1, 1 },
+    { 2, 7, 7, 3, 8, 3, 3, 1, 1 },      /* C = 3 */
+    { 1, 28, 28, 1, 32, 3, 3, 1, 0 },   /* seed conv1 */
+    { 2, 13, 13, 32, 64, 3, 3, 1, 0 },  /* seed conv2 */
+    { 2, 5, 5, 64, 64, 3, 3, 1, 0 },    /* seed conv3 */
+    { 3, 9, 11, 3, 17, 3, 3, 1, 1 },    /* odd, non-square, K = 17 */
+    { 2, 8, 8, 16, 16, 1, 1, 1, 0 },    /* 1x1 */
+    { 2, 7, 9, 5, 7, 1, 1, 2, 0 },      /* 1x1 stride 2 */
+    { 2, 11, 11, 3, 5, 5, 5, 1, 2 },    /* 5x5 */
+    { 1, 9, 9, 4, 6, 5, 5, 2, 0 },
+    { 1, 13, 13, 3, 16, 7, 7, 2, 3 },   /* 7x7 stride 2 pad 3: a ResNet stem */
+    { 1, 7, 7, 2, 3, 7, 7, 1, 0 },      /* 7x7, output 1x1 */
+    { 1, 3, 3, 5, 9, 3, 3, 1, 0 },      /* output 1x1 */
+    { 2, 4, 4, 8, 24, 3, 3, 2, 1 },     /* stride 2 */
+    { 1, 6, 6, 16, 33, 3, 3, 1, 1 },    /* K = 33 */
+    { 2, 10, 10, 1, 31, 3, 3, 1, 1 },   /* C = 1, K = 31 */
+    { 2, 15, 15, 3, 12, 3, 3, 2, 0 },   /* odd, stride 2 */
+    { 1, 1, 1, 4, 5, 1, 1, 1, 0 },      /* 1x1 image */
+    { 1, 1, 1, 3, 4, 3, 3, 1, 1 },      /* 1x1 image, pad 1 */
+    { 2, 2, 2, 7, 9, 3, 3, 1, 1 },
+    { 1, 12, 12, 16, 16, 3, 3, 1, 2 },  /* pad 2 */
+    { 1, 14, 14, 32, 32, 3, 3, 1, 1 },
+    { 2, 17, 17, 3, 20, 3, 3, 1, 1 },   /* 17: not a multiple of any tile */
+    { 1, 19, 13, 8, 8, 3, 3, 1, 0 },
+    { 4, 6, 6, 3, 10, 3, 3, 1, 1 },
+    { 1, 8, 8, 1, 1, 5, 5, 1, 4 },      /* pad 4, output larger than input */
+    { 1, 9, 9, 2, 4, 3, 5, 1, 1 },      /* 3x5 filter */
+    { 1, 10, 7, 3, 6, 1, 3, 1, 0 },     /* 1x3 filter */
+    { 1, 16, 16, 24, 48, 1, 1, 1, 0 },
+    { 1, 8, 8, 64, 17, 3, 3, 1, 1 },
+    { 1, 21, 21, 3, 7, 7, 7, 3, 3 },    /* stride 3, pad 3 */
+    { 2, 5, 5, 9, 1, 3, 3, 1, 1 },      /* K = 1 */
+    { 1, 7, 7, 7, 7, 3, 3, 1, 2 },
+    { 1, 3, 3, 1, 1, 1, 1, 1, 0 },
+    { 1, 11, 11, 8, 40, 3, 3, 2, 1 },
+    { 1, 6, 6, 3, 3, 2, 2, 2, 0 },      /* 2x2 */
+    { 1, 6, 6, 3, 3, 2, 2, 1, 1 },
+    { 3, 14, 14, 32, 64, 3, 3, 1, 1 },
+    { 1, 31, 31, 3, 16, 3, 3, 1, 1 },
+    { 1, 9, 9, 130, 20, 3, 3, 1, 1 },   /* C = 130 */
+    { 1, 5, 5, 20, 130, 3, 3, 1, 1 },   /* K = 130 */
+    { 1, 4, 4, 3, 5, 3, 3, 3, 1 },
+    { 2, 7, 7, 16, 16, 5, 5, 2, 2 },
+    { 1, 56, 56, 16, 16, 3, 3, 1, 1 },
+    { 1, 29, 29, 3, 8, 7, 7, 2, 3 },
+    { 1, 2, 9, 3, 4, 1, 3, 1, 0 },      /* h = 2 */
+    { 1, 3, 3, 2, 3, 3, 3, 2, 0 },      /* stride 2, output 1x1 */
+    { 1, 8, 8, 3, 16, 3, 3, 1, 0 },     /* exact 6x6 output: whole tiles */
+};
+
+/* Error bounds: 1e-5 for exact algorithms; Winograd's transforms lose a few
+   bits, more the larger the tile (F(4,3) multiplies by up to 8 in A and
+   divides by 24 in G). */
+static double bound_for(const char *backend)
+{
+    static const struct { const char *name; double bound; } winograd[] = {
+        { "winograd", 1e-4 }, { "winograd2", 2e-5 }, { "onednn-winograd", 1e-4 },
+    };
+    for (size_t i = 0; i < sizeof winograd / sizeof *winograd; i++)
+        if (strcmp(backend, winograd[i].name) == 0) return winograd[i].bound;
+    return 1e-5;
+}
+
+/* max|a - ref| / max(1, max|ref|); infinite if a holds a NaN or Inf */
+static double rel_err(const float *a, const double *ref, size_t n)
+{
+    double diff = 0, mag = 1;
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(a[i])) return INFINITY;
+        diff = fmax(diff, fabs(a[i] - ref[i]));
+        mag = fmax(mag, fabs(ref[i]));
+    }
+    return diff / mag;
+}
+
+static double dot(const float *a, const float *b, size_t n)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++) s += (double)a[i] * b[i];
+    return s;
+}
+
+static double asum(const float *a, size_t n)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++) s += fabs(a[i]);
+    return s;
+}
+
+static double amax(const float *a, size_t n)
+{
+    double m = 1;
+    for (size_t i = 0; i < n; i++) m = fmax(m, fabs(a[i]));
+    return m;
+}
+
+static void fill_nan(float *a, size_t n)
+{
+    for (size_t i = 0; i < n; i++) a[i] = NAN;
+}
+
+static void shape_name(const conv_shape *s, char *buf, size_t len)
+{
+    snprintf(buf, len, "%dx%dx%dx%d->%d %dx%d s%d p%d", s->n, s->h, s->w, s->c, s->k,
+             s->r, s->s, s->stride, s->pad);
+}
+
+typedef struct {
+    size_t nx, ny, nw;
+    float *x, *w, *bias, *dy, *x0, *w0, *dy0;      /* inputs and their copies */
+    float *y, *y2, *dx, *dw, *dw2, *dbias;         /* backend outputs */
+    double *ry, *ry0, *rdx, *rdw, *rdb;            /* reference outputs */
+} buffers;
+
+static void buffers_free(buffers *b)
+{
+    float *f[] = { b->x, b->w, b->bias, b->dy, b->x0, b->w0, b->dy0,
+                   b->y, b->y2, b->dx, b->dw, b->dw2, b->dbias };
+    double *d[] = { b->ry, b->ry0, b->rdx, b->rdw, b->rdb };
+    for (size_t i = 0; i < sizeof f / sizeof *f; i++) free(f[i]);
+    for (size_t i = 0; i < sizeof d / sizeof *d; i++) free(d[i]);
+}
+
+/* Inputs and reference results for one shape, shared by every backend. */
+static void buffers_make(buffers *b, const conv_shape *s, unsigned seed)
+{
+    check_rng g = { seed };
+    b->nx = (size_t)s->n * s->h * s->w * s->c;
+    b->ny = (size_t)s->n * conv_out_h(s) * conv_out_w(s) * s->k;
+    b->nw = (size_t)s->r * s->s * s->c * s->k;
+    size_t nf[] = { b->nx, b->nw, s->k, b->ny, b->nx, b->nw, b->ny,
+                    b->ny, b->ny, b->nx, b->nw, b->nw, s->k };
+    float **f[] = { &b->x, &b->w, &b->bias, &b->dy, &b->x0, &b->w0, &b->dy0,
+                    &b->y, &b->y2, &b->dx, &b->dw, &b->dw2, &b->dbias };
+    for (size_t i = 0; i < sizeof f / sizeof *f; i++)
+        if (!(*f[i] = malloc(sizeof(float) * nf[i]))) { perror("malloc"); exit(2); }
+    size_t nd[] = { b->ny, b->ny, b->nx, b->nw, s->k };
+    double **d[] = { &b->ry, &b->ry0, &b->rdx, &b->rdw, &b->rdb };
+    for (size_t i = 0; i < sizeof d / sizeof *d; i++)
+        if (!(*d[i] = malloc(sizeof(double) * nd[i]))) { perror("malloc"); exit(2); }
+    check_fill(&g, b->x, b->nx);
+    check_fill(&g, b->w, b->nw);
+    check_fill(&g, b->bias, s->k);
+    check_fill(&g, b->dy, b->ny);
+    memcpy(b->x0, b->x, sizeof(float) * b->nx);
+    memcpy(b->w0, b->w, sizeof(float) * b->nw);
+    memcpy(b->dy0, b->dy, sizeof(float) * b->ny);
+    ref_forward(s, b->x, b->w, b->bias, b->ry);
+    ref_forward(s, b->x, b->w, NULL, b->ry0);
+    ref_backward_data(s, b->dy, b->w, b->rdx);
+    ref_backward_weights(s, b->x, b->dy, b->rdw, b->rdb);
+}
+
+static void check_backend_shape(const conv_backend *be, const conv_shape *s, buffers *b,
+                                const char *group)
+{
+    char name[320];
+    const double bound = bound_for(be->name);
+    conv_plan *pl = be->plan(s);
+    snprintf(name, sizeof name, "%s/plan", group);
+    if (!check(name, pl != NULL, "plan() returned NULL for a supported shape")) return;
+    double e;
+
+    fill_nan(b->y, b->ny);
+    be->forward(pl, b->x, b->w, b->bias, b->y);
+    e = rel_err(b->y, b->ry, b->ny);
+    snprintf(name, sizeof name, "%s/forward", group);
+    check(name, e <= bound, "error %.3g > %.3g", e, bound);
+
+    fill_nan(b->y2, b->ny);                   /* plan reuse, and bias NULL */
+    be->forward(pl, b->x, b->w, NULL, b->y2);
+    e = rel_err(b->y2, b->ry0, b->ny);
+    snprintf(name, sizeof name, "%s/forward-nobias", group);
+    check(name, e <= bound, "error %.3g > %.3g", e, bound);
+
+    fill_nan(b->dx, b->nx);
+    be->backward_data(pl, b->dy, b->w, b->dx);
+    e = rel_err(b->dx, b->rdx, b->nx);
+    snprintf(name, sizeof name, "%s/backward_data", group);
+    check(name, e <= bound, "error %.3g > %.3g", e, bound);
+
+    fill_nan(b->dw, b->nw);
+    fill_nan(b->dbias, s->k);
+    be->backward_weights(pl, b->x, b->dy, b->dw, b->dbias);
+    e = rel_err(b->dw, b->rdw, b->nw);
+    snprintf(name, sizeof name, "%s/backward_weights", group);
+    check(name, e <= bound, "error %.3g > %.3g", e, bound);
+    e = rel_err(b->dbias, b->rdb, s->k);
+    snprintf(name, sizeof name, "%s/backward_weights-dbias", group);
+    check(name, e <= bound, "error %.3g > %.3g", e, bound);
+
+    fill_nan(b->dw2, b->nw);
+    be->backward_weights(pl, b->x, b->dy, b->dw2, NULL);
+    e = rel_err(b->dw2, b->rdw, b->nw);
+    snprintf(name, sizeof name, "%s/backward_weights-nodbias", group);
+    check(name, e <= bound, "error %.3g > %.3g", e, bound);
+
+    /* <dy, conv(x; w)> = <conv_bwd_data(dy), x>, on the backend's own results */
+    double ydy = dot(b->dy, b->y2, b->ny), dxx = dot(b->dx, b->x, b->nx);
+    double norm = asum(b->dy, b->ny) * amax(b->y2, b->ny) + asum(b->x, b->nx) * amax(b->dx, b->nx);
+    snprintf(name, sizeof name, "%s/adjoint-data", group);
+    check(name, fabs(ydy - dxx) <= bound * norm, "<dy,y> = %.9g, <dx,x> = %.9g", ydy, dxx);
+    /* <dy, conv(x; w)> = <dw, w> */
+    double dww = dot(b->dw, b->w, b->nw);
+    norm = asum(b->dy, b->ny) * amax(b->y2, b->ny) + asum(b->w, b->nw) * amax(b->dw, b->nw);
+    snprintf(name, sizeof name, "%s/adjoint-weights", group);
+    check(name, fabs(ydy - dww) <= bound * norm, "<dy,y> = %.9g, <dw,w> = %.9g", ydy, dww);
+
+    snprintf(name, sizeof name, "%s/inputs-unchanged", group);
+    check(name, !memcmp(b->x, b->x0, sizeof(float) * b->nx) &&
+                !memcmp(b->w, b->w0, sizeof(float) * b->nw) &&
+                !memcmp(b->dy, b->dy0, sizeof(float) * b->ny), "a pass wrote to an input");
+    memcpy(b->x, b->x0, sizeof(float) * b->nx);
+    memcpy(b->w, b->w0, sizeof(float) * b->nw);
+    memcpy(b->dy, b->dy0, sizeof(float) * b->ny);
+
+    if (be->impl)
+        for (int p = CONV_FORWARD; p <= CONV_BACKWARD_WEIGHTS; p++) {
+            const char *im = be->impl(pl, (conv_pass)p);
+            static const char *const pass[] = { "forward", "backward_data", "backward_weights" };
+            snprintf(name, sizeof name, "%s/impl-%s", group, pass[p]);
+            check(name, im && *im, "impl() gave no description");
+        }
+    be->destroy(pl);
+}
+
+/* impl strings of all passes, to tell whether the ISA changes what runs */
+static void impl_key(const conv_backend *be, const conv_shape *s, char *buf, size_t len)
+{
+    buf[0] = 0;
+    if (!be->impl) return;
+    conv_plan *pl = be->plan(s);
+    if (!pl) return;
+    for (int p = CONV_FORWARD; p <= CONV_BACKWARD_WEIGHTS; p++) {
+        size_t used = strlen(buf);
+        snprintf(buf + used, len - used, "%s|", be->impl(pl, (conv_pass)p));
+    }
+    be->destroy(pl);
+}
+
+void test_conv(void)
+{
+    const int nshapes = (int)(sizeof sweep / sizeof *sweep);
+    const char *saved = getenv("CONVBENCH_ISA");
+    char *restore = saved ? strdup(saved) : NULL;
+    const cpu_isa top = cpu_isa_supported();
+    for (int i = 0; i < nshapes; i++) {
+        const conv_shape *s = &sweep[i];
+        char sname[96];
+        shape_name(s, sname, sizeof sname);
+        buffers b;
+        buffers_make(&b, s, 1234u + (unsigned)i);
+        for (const conv_backend *const *bp = conv_backends(); *bp; bp++) {
+            const conv_backend *be = *bp;
+            char group[192], best_key[512] = "", key[512];
+            for (int isa = top; isa >= ISA_PORTABLE; isa--) {
+                setenv("CONVBENCH_ISA", cpu_isa_name((cpu_isa)isa), 1);
+                snprintf(group, sizeof group, "conv/%s/%s/%s", be->name,
+                         cpu_isa_name((cpu_isa)isa), sname);
+                if (!check_selected(group)) continue;
+                const char *why = be->unsupported(s);
+                if (why) {
+                    if (isa == (int)top) check_skip(group, why);
+                    continue;
+                }
+                if (isa != (int)top) {      /* same code at this ISA: already tested */
+                    impl_key(be, s, key, sizeof key);
+                    if (!strcmp(key, best_key)) continue;
+                } else {
+                    impl_key(be, s, best_key, sizeof best_key);
+                }
+                check_backend_shape(be, s, &b, group);
+            }
+        }
+        buffers_free(&b);
+    }
+    if (restore) { setenv("CONVBENCH_ISA", restore, 1); free(restore); }
+    else unsetenv("CONVBENCH_ISA");
+}
+
+/* Malformed shapes: every backend must say why and refuse to plan. */
+void test_refusals(void)
+{
+    static const struct { conv_shape s; const char *what; } bad[] = {
+        { { 0, 5, 5, 1, 1, 3, 3, 1, 0 }, "n = 0" },
+        { { -1, 5, 5, 1, 1, 3, 3, 1, 0 }, "n < 0" },
+        { { 1, 0, 5, 1, 1, 3, 3, 1, 0 }, "h = 0" },
+        { { 1, 5, -3, 1, 1, 3, 3, 1, 0 }, "w < 0" },
+        { { 1, 5, 5, 0, 1, 3, 3, 1, 0 }, "c = 0" },
+        { { 1, 5, 5, 1, 0, 3, 3, 1, 0 }, "k = 0" },
+        { { 1, 5, 5, 1, 1, 0, 3, 1, 0 }, "r = 0" },
+        { { 1, 5, 5, 1, 1, 3, -1, 1, 0 }, "s < 0" },
+        { { 1, 5, 5, 1, 1, 3, 3, 0, 0 }, "stride = 0" },
+        { { 1, 5, 5, 1, 1, 3, 3, -2, 0 }, "stride < 0" },
+        { { 1, 5, 5, 1, 1, 3, 3, 1, -1 }, "pad < 0" },
+        { { 1, 5, 5, 1, 1, 3, 3, 1, 3 }, "pad = filter" },
+        { { 1, 5, 5, 1, 1, 1, 1, 1, 1 }, "pad > 1x1 filter" },
+        { { 1, 2, 5, 1, 1, 3, 3, 1, 0 }, "output height 0" },
+        { { 1, 5, 1, 1, 1, 3, 3, 2, 0 }, "output width 0" },
+        { { 1, 5, 5, 1, 1, 3, 3, 1, 2147483000 }, "pad overflows int" },
+        { { 1 << 30, 1 << 16, 1 << 16, 1 << 10, 1, 1, 1, 1, 0 }, "input overflows size_t" },
+        { { 1, 1, 1, 1 << 30, 1 << 30, 1 << 16, 1 << 16, 1, 0 }, "weights overflow size_t" },
+        { { 1 << 20, 1 << 20, 1 << 20, 1, 1 << 20, 1, 1, 1, 0 }, "output overflows size_t" },
+        { { 1, 1 << 16, 1 << 16, 1 << 10, 1, 1, 1, 1, 0 }, "one image over 2^31 elements" },
+    };
+    char name[256];
+    for (const conv_backend *const *bp = conv_backends(); *bp; bp++) {
+        const conv_backend *be = *bp;
+        snprintf(name, sizeof name, "refusals/%s/complete", be->name);
+        check(name, be->name && be->unsupported && be->plan && be->forward &&
+                    be->backward_data && be->backward_weights && be->destroy,
+              "a required member of conv_backend is NULL");
+        snprintf(name, sizeof name, "refusals/%s/findable", be->name);
+        check(name, conv_backend_find(be->name) == be, "conv_backend_find(\"%s\")", be->name);
+        for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+            snprintf(name, sizeof name, "refusals/%s/%s", be->name, bad[i].what);
+            if (!check_selected(name)) continue;
+            const char *why = be->unsupported(&bad[i].s);
+            conv_plan *pl = be->plan(&bad[i].s);
+            check(name, why && *why && !pl, "reason %s, plan %p", why ? why : "(none)", (void *)pl);
+            if (pl) be->destroy(pl);
+        }
+    }
+    check("refusals/unknown-backend", conv_backend_find("no-such-backend") == NULL &&
+                                          conv_backend_find(NULL) == NULL, "found a backend");
+}
