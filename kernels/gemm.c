@@ -1,0 +1,402 @@
+/* sgemm: row-major C = alpha * op(A) * op(B) + beta * C, built as BLIS builds
+   it: five loops around a register-blocked micro-kernel.
+
+     for jc in 0..n step NC            B block KC x NC lives in L3
+       for pc in 0..k step KC          pack op(B)[pc:+KC][jc:+NC] into NR-wide
+                                       micro-panels (all threads, shared)
+         for ic in 0..m step MC        (threads) pack alpha*op(A)[ic:+MC][pc:+KC]
+                                       into MR-tall micro-panels (per thread, L2)
+           for jr in 0..NC step NR     B micro-panel KC x NR stays in L1
+             for ir in 0..MC step MR   A micro-panel streams from L2
+               micro-kernel: C[MR][NR] (+)= sum_p a[p][0:MR] (x) b[p][0:NR]
+
+   The micro-kernel keeps an MR x NR tile of C in registers. C is row-major,
+   so vectors run along N (contiguous in C and in the packed B), and each
+   packed A value is broadcast (AVX-512's embedded-broadcast FMA operand):
+     avx512    12 x 32: 24 zmm accumulators + 2 B vectors, 24 FMAs per
+               2 loads + 12 broadcasts, well above the 4-cycle x 2-port
+               latency-throughput product (8 chains) of the FMA units;
+     avx2       6 x 16: 12 ymm accumulators + 2 B vectors (of 16 ymm);
+     portable   4 x 16: plain C the compiler may vectorize.
+   Edge tiles (m % MR, n % NR) are computed whole from zero-padded packed
+   panels into a local tile and only the valid part is merged into C, so
+   nothing outside op(A), op(B) or C is ever touched.
+
+   alpha is folded into the packed A. beta applies on the first KC step only
+   (later steps accumulate); beta == 0 stores without reading C.
+
+   Block sizes (per ISA's MR, NR), from the caches at first use (sysconf;
+   defaults in brackets when the system does not say):
+     KC = L1d / (NR * 4 bytes) / 2 * 2 ... B micro-panel in about 2/3 of L1
+          [48 KiB -> 256 for NR = 32], clamped to 128..512;
+     MC = L2 / 2 / (KC * 4), a multiple of MR   [2 MiB -> 504 for KC = 256];
+     NC = 4096 columns (the B block, KC x NC floats, fits any L3 >= 4 MiB).
+   Cost: 2mnk flops; packing moves mk * ceil(n/NC) + kn floats.
+
+   Threads: omp_get_max_threads() (fewer for small products), none when
+   called inside a parallel region. B is packed cooperatively; the (IC, JR)
+   space is split into equal items (IC blocks sized so their count is a
+   multiple of the thread count; when there are fewer IC blocks than threads
+   the JR range is split too). PC is never split: it would need a reduction.
+   Packing buffers are kept per calling thread between calls and grown on
+   demand; if they cannot be allocated a plain loop computes the result. */
+#include <math.h>
+#include <omp.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <immintrin.h>
+#include "cpu.h"
+#include "gemm.h"
+
+enum { MAX_MR = 12, MAX_NR = 32 };
+
+/* C[mr][nr] = A_panel . B_panel + beta * C (beta == 0: C not read). */
+typedef void (*ukernel_fn)(int kc, const float *a, const float *b, float *c,
+                           size_t ldc, float beta);
+
+typedef struct {
+    const char *name;
+    int mr, nr;
+    ukernel_fn kernel;
+} ukernel;
+
+/* ---- micro-kernels ---------------------------------------------------- */
+
+__attribute__((target("avx512f")))
+static void ukernel_avx512(int kc, const float *a, const float *b, float *c,
+                           size_t ldc, float beta)
+{
+    __m512 acc[12][2];
+    #pragma GCC unroll 12
+    for (int i = 0; i < 12; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+    for (int p = 0; p < kc; p++) {
+        __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
+        #pragma GCC unroll 12
+        for (int i = 0; i < 12; i++) {
+            __m512 ai = _mm512_set1_ps(a[i]);
+            acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
+            acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
+        }
+        a += 12;
+        b += 32;
+    }
+    if (beta == 0.0f) {
+        #pragma GCC unroll 12
+        for (int i = 0; i < 12; i++) {
+            _mm512_storeu_ps(c + i * ldc, acc[i][0]);
+            _mm512_storeu_ps(c + i * ldc + 16, acc[i][1]);
+        }
+    } else {
+        __m512 bv = _mm512_set1_ps(beta);
+        #pragma GCC unroll 12
+        for (int i = 0; i < 12; i++) {
+            float *ci = c + i * ldc;
+            _mm512_storeu_ps(ci, _mm512_fmadd_ps(bv, _mm512_loadu_ps(ci), acc[i][0]));
+            _mm512_storeu_ps(ci + 16, _mm512_fmadd_ps(bv, _mm512_loadu_ps(ci + 16), acc[i][1]));
+        }
+    }
+}
+
+__attribute__((target("avx2,fma")))
+static void ukernel_avx2(int kc, const float *a, const float *b, float *c,
+                         size_t ldc, float beta)
+{
+    __m256 acc[6][2];
+    #pragma GCC unroll 6
+    for (int i = 0; i < 6; i++) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
+    for (int p = 0; p < kc; p++) {
+        __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
+        #pragma GCC unroll 6
+        for (int i = 0; i < 6; i++) {
+            __m256 ai = _mm256_broadcast_ss(a + i);
+            acc[i][0] = _mm256_fmadd_ps(ai, b0, acc[i][0]);
+            acc[i][1] = _mm256_fmadd_ps(ai, b1, acc[i][1]);
+        }
+        a += 6;
+        b += 16;
+    }
+    if (beta == 0.0f) {
+        #pragma GCC unroll 6
+        for (int i = 0; i < 6; i++) {
+            _mm256_storeu_ps(c + i * ldc, acc[i][0]);
+            _mm256_storeu_ps(c + i * ldc + 8, acc[i][1]);
+        }
+    } else {
+        __m256 bv = _mm256_set1_ps(beta);
+        #pragma GCC unroll 6
+        for (int i = 0; i < 6; i++) {
+            float *ci = c + i * ldc;
+            _mm256_storeu_ps(ci, _mm256_fmadd_ps(bv, _mm256_loadu_ps(ci), acc[i][0]));
+            _mm256_storeu_ps(ci + 8, _mm256_fmadd_ps(bv, _mm256_loadu_ps(ci + 8), acc[i][1]));
+        }
+    }
+}
+
+static void ukernel_portable(int kc, const float *a, const float *b, float *c,
+                             size_t ldc, float beta)
+{
+    float acc[4][16] = { { 0 } };
+    for (int p = 0; p < kc; p++, a += 4, b += 16)
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < 16; j++) acc[i][j] += a[i] * b[j];
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 16; j++)
+            c[i * ldc + j] = beta == 0.0f ? acc[i][j] : acc[i][j] + beta * c[i * ldc + j];
+}
+
+static const ukernel ukernels[] = {
+    [ISA_PORTABLE] = { "portable 4x16", 4, 16, ukernel_portable },
+    [ISA_AVX2] = { "avx2 6x16", 6, 16, ukernel_avx2 },
+    [ISA_AVX512] = { "avx512 12x32", 12, 32, ukernel_avx512 },
+};
+
+const char *sgemm_impl(void) { return ukernels[cpu_isa_active()].name; }
+
+/* ---- block sizes -------------------------------------------------------- */
+
+static long l1_bytes = 48 * 1024, l2_bytes = 2 * 1024 * 1024;
+static pthread_once_t caches_once = PTHREAD_ONCE_INIT;
+
+static void caches_read(void)
+{
+    long v = sysconf(_SC_LEVEL1_DCACHE_SIZE);
+    if (v >= 16 * 1024 && v <= 1024 * 1024) l1_bytes = v;
+    v = sysconf(_SC_LEVEL2_CACHE_SIZE);
+    if (v >= 128 * 1024 && v <= 64 * 1024 * 1024) l2_bytes = v;
+}
+
+typedef struct { int kc, mc, nc; } blocking;
+
+static blocking blocking_for(const ukernel *uk)
+{
+    pthread_once(&caches_once, caches_read);
+    blocking bl;
+    bl.kc = (int)(l1_bytes * 2 / 3 / (uk->nr * 4)) & ~15;
+    if (bl.kc < 128) bl.kc = 128;
+    if (bl.kc > 512) bl.kc = 512;
+    bl.mc = (int)(l2_bytes / 2 / ((long)bl.kc * 4)) / uk->mr * uk->mr;
+    if (bl.mc < uk->mr) bl.mc = uk->mr;
+    bl.nc = 4096;
+    return bl;
+}
+
+/* ---- packing ------------------------------------------------------------ */
+
+/* alpha * op(A)[i0:+mc][p0:+kc] into MR-tall panels: panel t holds
+   rows t*MR.., as dst[t][p][0:MR], rows past mc zero. */
+static void pack_a(gemm_trans ta, const float *a, int lda, int i0, int mc, int p0,
+                   int kc, float alpha, int mr, float *dst)
+{
+    for (int t = 0; t < mc; t += mr, dst += (size_t)mr * kc) {
+        int rows = mc - t < mr ? mc - t : mr;
+        if (ta == GEMM_NOTRANS) {
+            for (int i = 0; i < rows; i++) {
+                const float *src = a + (size_t)(i0 + t + i) * lda + p0;
+                for (int p = 0; p < kc; p++) dst[(size_t)p * mr + i] = alpha * src[p];
+            }
+            for (int i = rows; i < mr; i++)
+                for (int p = 0; p < kc; p++) dst[(size_t)p * mr + i] = 0.0f;
+        } else {
+            for (int p = 0; p < kc; p++) {
+                const float *src = a + (size_t)(p0 + p) * lda + i0 + t;
+                float *d = dst + (size_t)p * mr;
+                int i = 0;
+                for (; i < rows; i++) d[i] = alpha * src[i];
+                for (; i < mr; i++) d[i] = 0.0f;
+            }
+        }
+    }
+}
+
+/* op(B)[p0:+kc][j0 + t*NR:+NR] as panel dst[p][0:NR], columns past n zero. */
+static void pack_b_panel(gemm_trans tb, const float *b, int ldb, int p0, int kc,
+                         int j0, int cols, int nr, float *dst)
+{
+    if (tb == GEMM_NOTRANS) {
+        for (int p = 0; p < kc; p++) {
+            const float *src = b + (size_t)(p0 + p) * ldb + j0;
+            float *d = dst + (size_t)p * nr;
+            int j = 0;
+            for (; j < cols; j++) d[j] = src[j];
+            for (; j < nr; j++) d[j] = 0.0f;
+        }
+    } else {
+        for (int j = 0; j < cols; j++) {
+            const float *src = b + (size_t)(j0 + j) * ldb + p0;
+            for (int p = 0; p < kc; p++) dst[(size_t)p * nr + j] = src[p];
+        }
+        for (int j = cols; j < nr; j++)
+            for (int p = 0; p < kc; p++) dst[(size_t)p * nr + j] = 0.0f;
+    }
+}
+
+/* ---- workspace: per calling thread, kept between calls ------------------ */
+
+typedef struct {
+    float *b;            /* KC x NC packed B, shared by the team */
+    size_t b_cap;
+    float **a;           /* one MC x KC packed A per team thread */
+    size_t a_cap;
+    int a_count;
+} workspace;
+
+static _Thread_local workspace ws;
+
+static int ws_reserve(size_t b_elems, size_t a_elems, int threads)
+{
+    if (b_elems > ws.b_cap) {
+        free(ws.b);
+        ws.b = cpu_alloc(b_elems * sizeof(float));
+        ws.b_cap = ws.b ? b_elems : 0;
+        if (!ws.b) return 0;
+    }
+    if (threads > ws.a_count || a_elems > ws.a_cap) {
+        int cnt = threads > ws.a_count ? threads : ws.a_count;
+        for (int t = 0; t < ws.a_count; t++) free(ws.a[t]);
+        free(ws.a);
+        ws.a_count = 0;
+        ws.a_cap = 0;
+        ws.a = calloc((size_t)cnt, sizeof *ws.a);
+        if (!ws.a) return 0;
+        ws.a_count = cnt;
+        for (int t = 0; t < cnt; t++)
+            if (!(ws.a[t] = cpu_alloc(a_elems * sizeof(float)))) return 0;
+        ws.a_cap = a_elems;
+    }
+    return 1;
+}
+
+/* ---- the loops ---------------------------------------------------------- */
+
+static inline float op_at(gemm_trans t, const float *x, int ld, int r, int c)
+{
+    return t == GEMM_NOTRANS ? x[(size_t)r * ld + c] : x[(size_t)c * ld + r];
+}
+
+/* Used only when the packing buffers cannot be allocated. */
+static void sgemm_plain(gemm_trans ta, gemm_trans tb, int m, int n, int k, float alpha,
+                        const float *a, int lda, const float *b, int ldb, float beta,
+                        float *c, int ldc)
+{
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) {
+            float acc = 0.0f;
+            for (int p = 0; p < k; p++) acc += op_at(ta, a, lda, i, p) * op_at(tb, b, ldb, p, j);
+            float *cij = c + (size_t)i * ldc + j;
+            *cij = beta == 0.0f ? alpha * acc : alpha * acc + beta * *cij;
+        }
+}
+
+/* One MR x NR tile; edge tiles go through a local tile. */
+static inline void tile(const ukernel *uk, int kc, const float *ap, const float *bp,
+                        float *c, int ldc, int rows, int cols, float beta)
+{
+    if (rows == uk->mr && cols == uk->nr) {
+        uk->kernel(kc, ap, bp, c, (size_t)ldc, beta);
+        return;
+    }
+    float t[MAX_MR * MAX_NR] __attribute__((aligned(64)));
+    uk->kernel(kc, ap, bp, t, (size_t)uk->nr, 0.0f);
+    for (int i = 0; i < rows; i++) {
+        float *ci = c + (size_t)i * ldc;
+        const float *ti = t + i * uk->nr;
+        if (beta == 0.0f)
+            for (int j = 0; j < cols; j++) ci[j] = ti[j];
+        else
+            for (int j = 0; j < cols; j++) ci[j] = ti[j] + beta * ci[j];
+    }
+}
+
+static void scale_c(int m, int n, float beta, float *c, int ldc)
+{
+    for (int i = 0; i < m; i++) {
+        float *ci = c + (size_t)i * ldc;
+        if (beta == 0.0f) memset(ci, 0, sizeof(float) * (size_t)n);
+        else for (int j = 0; j < n; j++) ci[j] *= beta;
+    }
+}
+
+static int ceil_div(int a, int b) { return (a + b - 1) / b; }
+
+void sgemm(gemm_trans ta, gemm_trans tb, int m, int n, int k, float alpha,
+           const float *a, int lda, const float *b, int ldb, float beta,
+           float *c, int ldc)
+{
+    if (m <= 0 || n <= 0) return;
+    if (k <= 0 || alpha == 0.0f) { scale_c(m, n, beta, c, ldc); return; }
+
+    const ukernel *uk = &ukernels[cpu_isa_active()];
+    const int MR = uk->mr, NR = uk->nr;
+    blocking bl = blocking_for(uk);
+    const int kc_max = k < bl.kc ? k : bl.kc;
+    const int nc_max = n < bl.nc ? ceil_div(n, NR) * NR : bl.nc;
+
+    /* threads: about 1 per 4 MFLOP of work, never nested */
+    int nt = 1;
+    if (!omp_in_parallel()) {
+        double flops = 2.0 * m * n * k;
+        nt = omp_get_max_threads();
+        int cap = (int)(flops / 4e6) + 1;
+        if (nt > cap) nt = cap;
+    }
+
+    /* IC blocks: a multiple of nt of them (fair shares), each <= MC + MR */
+    int nb_i = ceil_div(m, bl.mc);
+    nb_i = ceil_div(nb_i, nt) * nt;
+    if (nb_i > ceil_div(m, MR)) nb_i = ceil_div(m, MR);
+    const int mc = ceil_div(ceil_div(m, nb_i), MR) * MR;
+    nb_i = ceil_div(m, mc);
+
+    if (!ws_reserve((size_t)kc_max * nc_max, (size_t)mc * kc_max, nt)) {
+        sgemm_plain(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        return;
+    }
+    float *bpack = ws.b;
+    float **apack = ws.a;
+
+    #pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+        float *ap = apack[omp_get_thread_num()];
+        for (int jc = 0; jc < n; jc += bl.nc) {
+            const int nc = n - jc < bl.nc ? n - jc : bl.nc;
+            const int npan = ceil_div(nc, NR);
+            /* more threads than IC blocks: split the JR range too */
+            int nb_j = nb_i < nt ? ceil_div(nt, nb_i) : 1;
+            if (nb_j > npan) nb_j = npan;
+            for (int pc = 0; pc < k; pc += bl.kc) {
+                const int kc = k - pc < bl.kc ? k - pc : bl.kc;
+                const float beta_pc = pc == 0 ? beta : 1.0f;
+                #pragma omp for schedule(static)
+                for (int t = 0; t < npan; t++) {
+                    int cols = nc - t * NR < NR ? nc - t * NR : NR;
+                    pack_b_panel(tb, b, ldb, pc, kc, jc + t * NR, cols, NR,
+                                 bpack + (size_t)t * NR * kc);
+                }
+                int packed_ic = -1;
+                #pragma omp for schedule(static)
+                for (int item = 0; item < nb_i * nb_j; item++) {
+                    const int ib = item / nb_j, jb = item % nb_j;
+                    const int ic = ib * mc, mcb = m - ic < mc ? m - ic : mc;
+                    if (ib != packed_ic) {
+                        pack_a(ta, a, lda, ic, mcb, pc, kc, alpha, MR, ap);
+                        packed_ic = ib;
+                    }
+                    const int t0 = npan * jb / nb_j, t1 = npan * (jb + 1) / nb_j;
+                    for (int t = t0; t < t1; t++) {
+                        const int jr = t * NR, cols = nc - jr < NR ? nc - jr : NR;
+                        const float *bp = bpack + (size_t)t * NR * kc;
+                        for (int ir = 0; ir < mcb; ir += MR) {
+                            const int rows = mcb - ir < MR ? mcb - ir : MR;
+                            tile(uk, kc, ap + (size_t)ir * kc, bp,
+                                 c + (size_t)(ic + ir) * ldc + jc + jr, ldc, rows, cols,
+                                 beta_pc);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,128 @@
+/* sgemm against a double-precision reference: odd sizes around every
+   micro-tile and cache block edge, all four transpose pairs, several alpha
+   and beta (beta = 0 on a NaN-filled C must not read C), padded leading
+   dimensions (the padding must stay untouched), at each ISA level this CPU
+   runs. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "../kernels/cpu.h"
+#include "../kernels/gemm.h"
+#include "check.h"
+#include "suites.h"
+
+#define GUARD 7.25f     /* value of the unused padding of C */
+
+/* op(A) op(B) in double, m x n. */
+static void ref_product(gemm_trans ta, gemm_trans tb, int m, int n, int k, const float *a,
+                        int lda, const float *b, int ldb, double *prod)
+{
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) {
+            double acc = 0;
+            for (int p = 0; p < k; p++) {
+                double x = ta ? a[(size_t)p * lda + i] : a[(size_t)i * lda + p];
+                double y = tb ? b[(size_t)j * ldb + p] : b[(size_t)p * ldb + j];
+                acc += x * y;
+            }
+            prod[(size_t)i * n + j] = acc;
+        }
+}
+
+/* max|c - ref| / max(1, max|ref|) over the m x n part; *pad_ok = 0 if C's
+   padding columns changed. */
+static double gemm_err(int m, int n, float alpha, const double *prod, float beta,
+                       const float *c0, const float *c, int ldc, int *pad_ok)
+{
+    double diff = 0, mag = 1;
+    *pad_ok = 1;
+    for (int i = 0; i < m; i++) {
+        for (int j = 0; j < n; j++) {
+            double ref = alpha * prod[(size_t)i * n + j];
+            if (beta != 0.0f) ref += (double)beta * c0[(size_t)i * ldc + j];
+            double got = c[(size_t)i * ldc + j];
+            if (!isfinite(got)) return INFINITY;
+            diff = fmax(diff, fabs(got - ref));
+            mag = fmax(mag, fabs(ref));
+        }
+        for (int j = n; j < ldc; j++)
+            if (c[(size_t)i * ldc + j] != GUARD) *pad_ok = 0;
+    }
+    return diff / mag;
+}
+
+static void run_case(const char *isa, int m, int n, int k, check_rng *g)
+{
+    static const float alphas[] = { 1.0f, -0.5f };
+    static const float betas[] = { 0.0f, 1.0f, 0.75f };
+    char name[160];
+    for (int ta = 0; ta < 2; ta++)
+        for (int tb = 0; tb < 2; tb++) {
+            /* leading dimensions padded by 3 so strides are not multiples of 16 */
+            int lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 3, ldc = n + 3;
+            size_t na = (size_t)(ta ? k : m) * lda, nb = (size_t)(tb ? n : k) * ldb;
+            size_t nc = (size_t)m * ldc;
+            float *a = malloc(sizeof(float) * na), *b = malloc(sizeof(float) * nb);
+            float *c0 = malloc(sizeof(float) * nc), *c = malloc(sizeof(float) * nc);
+            double *prod = malloc(sizeof(double) * (size_t)m * n);
+            if (!a || !b || !c0 || !c || !prod) { perror("malloc"); exit(2); }
+            check_fill(g, a, na);
+            check_fill(g, b, nb);
+            ref_product(ta, tb, m, n, k, a, lda, b, ldb, prod);
+            for (size_t ai = 0; ai < 2; ai++)
+                for (size_t bi = 0; bi < 3; bi++) {
+                    float alpha = alphas[ai], beta = betas[bi];
+                    check_fill(g, c0, nc);
+                    for (int i = 0; i < m; i++)
+                        for (int j = 0; j < ldc; j++) {
+                            float *x = &c0[(size_t)i * ldc + j];
+                            if (j >= n) *x = GUARD;
+                            else if (beta == 0.0f) *x = NAN;
+                        }
+                    memcpy(c, c0, sizeof(float) * nc);
+                    sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+                    int pad_ok;
+                    double e = gemm_err(m, n, alpha, prod, beta, c0, c, ldc, &pad_ok);
+                    snprintf(name, sizeof name, "gemm/%s/%dx%dx%d/%c%c/a%g/b%g", isa, m, n, k,
+                             ta ? 'T' : 'N', tb ? 'T' : 'N', alpha, beta);
+                    check(name, e <= 1e-5 && pad_ok, "error %.3g%s (%s)", e,
+                          pad_ok ? "" : ", wrote outside C", sgemm_impl());
+                }
+            free(a); free(b); free(c0); free(c); free(prod);
+        }
+}
+
+void test_gemm(void)
+{
+    /* m, n, k: micro-tile and cache-block edges, tall-skinny conv shapes */
+    static const int sizes[][3] = {
+        { 1, 1, 1 }, { 7, 7, 7 }, { 17, 17, 17 }, { 63, 63, 63 }, { 129, 129, 129 },
+        { 257, 257, 257 }, { 1, 257, 7 }, { 257, 1, 17 }, { 7, 129, 63 }, { 63, 17, 257 },
+        { 129, 7, 1 }, { 17, 63, 129 }, { 13, 33, 600 }, { 700, 35, 9 }, { 25, 70, 288 },
+        { 577, 64, 31 }, { 96, 4100, 3 }, { 12, 32, 1 },
+    };
+    const char *saved = getenv("CONVBENCH_ISA");
+    char *restore = saved ? strdup(saved) : NULL;
+    check_rng g = { 12345 };
+    for (int isa = cpu_isa_supported(); isa >= ISA_PORTABLE; isa--) {
+        const char *iname = cpu_isa_name((cpu_isa)isa);
+        char group[64];
+        snprintf(group, sizeof group, "gemm/%s", iname);
+        if (!check_selected(group)) continue;
+        setenv("CONVBENCH_ISA", iname, 1);
+        for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++)
+            run_case(iname, sizes[i][0], sizes[i][1], sizes[i][2], &g);
+        /* k = 0 and alpha = 0 only scale C */
+        float c[4] = { 1, 2, 3, 4 }, a1 = 5, b1 = 6;
+        sgemm(GEMM_NOTRANS, GEMM_NOTRANS, 2, 2, 0, 1.0f, &a1, 1, &b1, 1, 0.5f, c, 2);
+        int ok = c[0] == 0.5f && c[3] == 2.0f;
+        float nan2[2] = { NAN, NAN }, d[4] = { NAN, NAN, NAN, NAN };
+        sgemm(GEMM_NOTRANS, GEMM_NOTRANS, 2, 2, 1, 0.0f, nan2, 1, nan2, 2, 0.0f, d, 2);
+        ok = ok && d[0] == 0.0f && d[3] == 0.0f;
+        snprintf(group, sizeof group, "gemm/%s/k0-alpha0", iname);
+        check(group, ok, "C not scaled by beta alone");
+    }
+    if (restore) { setenv("CONVBENCH_ISA", restore, 1); free(restore); }
+    else unsetenv("CONVBENCH_ISA");
+}
