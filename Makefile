@@ -41,6 +41,11 @@ HARNESS_OBJ := $(call obj,$(HARNESS_SRC))
 TEST_OBJ    := $(call obj,$(TEST_SRC))
 BENCH_BIN   := $(patsubst harness/%.cc,$(B)/%,$(BENCH_SRC))
 
+# The build, as results files record it (harness objects only).
+$(B)/obj/harness/%.o: CPPFLAGS += -DCONVBENCH_CFLAGS='"$(CFLAGS)"' \
+    -DCONVBENCH_SRCDIR='"$(CURDIR)"' -DCONVBENCH_PORTABLE=$(if $(PORTABLE:0=),1,0) \
+    -DCONVBENCH_SANITIZE=$(if $(SANITIZE:0=),1,0)
+
 LIBK := $(B)/libkernels.a
 LIBM := $(B)/libmodels.a
 LIBH := $(B)/libharness.a

@@ -1,0 +1,642 @@
+/* Results files: context, runs, atomic writes and a validating reader.
+
+   Schema "convbench-results/1" (every field, for the README):
+   schema        "convbench-results/1"
+   kind          what wrote it: "bench", "scale", "train", "machine", ...
+   context       machine       hostname, cpu_model, packages, cores, pus,
+                               numa_nodes (hwloc), caches[] {level, type
+                               "data"|"instruction"|"unified", size_bytes,
+                               line_bytes, associativity, count}, isa_flags[]
+                 build         compiler, cflags, portable, sanitize
+                 git_commit    HEAD of the source tree, or "unknown"
+                 git_dirty     tracked files modified (true/false/null)
+                 time_utc      ISO-8601, e.g. "2024-05-01T12:00:00Z"
+                 command_line  the program's argv joined by spaces
+                 threads       omp_get_max_threads() when the file was made
+                 isa           ISA in use (CONVBENCH_ISA applied): avx512|avx2|portable
+                 isa_supported best ISA of the CPU
+   runs[]        type "conv":  name ("set/layer/bN/backend/pass"), set, layer,
+                               backend, pass (forward|backward_data|
+                               backward_weights), shape {n,h,w,c,k,r,s,stride,
+                               pad}, threads, repetitions, iterations (passes
+                               timed per repetition), times_s[] (seconds per
+                               pass, one per repetition), median_s, min_s,
+                               max_s, flops (2*N*K*C*R*S*P*Q, the direct
+                               count), gflops (flops/median_s), peak_gflops,
+                               pct_peak (100*gflops/peak_gflops, null if no
+                               peak), impl (string or null); a scale file adds
+                               speedup and efficiency.
+                 type "peak":  isa, threads, gflops (fp32 FMA loop, median)
+                 type "triad": threads, mib, gbs (STREAM triad, median)
+                 type "train": backend, threads, ... (the trainer's fields)
+                 other types must have at least "type". */
+#include <errno.h>
+#include <fcntl.h>
+#include <hwloc.h>
+#include <limits.h>
+#include <omp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "peak.h"
+#include "results.h"
+
+#ifndef CONVBENCH_CFLAGS
+#define CONVBENCH_CFLAGS "unknown"
+#endif
+#ifndef CONVBENCH_SRCDIR
+#define CONVBENCH_SRCDIR "."
+#endif
+#ifndef CONVBENCH_PORTABLE
+#define CONVBENCH_PORTABLE 0
+#endif
+#ifndef CONVBENCH_SANITIZE
+#define CONVBENCH_SANITIZE 0
+#endif
+
+static const char *const pass_names[] = { "forward", "backward_data", "backward_weights" };
+
+const char *results_pass_name(conv_pass p)
+{
+    return (unsigned)p < 3 ? pass_names[p] : "unknown";
+}
+
+int results_pass_parse(const char *name)
+{
+    for (int i = 0; name && i < 3; i++)
+        if (!strcmp(name, pass_names[i])) return i;
+    return -1;
+}
+
+/* ---- machine ---------------------------------------------------------- */
+
+/* The ISA extensions that matter to fp32/bf16 convolution, in the order
+   /proc/cpuinfo spells them. */
+static const char *const isa_interest[] = {
+    "sse4_2", "avx", "f16c", "fma", "avx2", "avx_vnni", "avx512f", "avx512cd", "avx512bw",
+    "avx512dq", "avx512vl", "avx512ifma", "avx512vbmi", "avx512_vnni", "avx512_bf16",
+    "avx512_fp16", "amx_tile", "amx_bf16", "amx_int8",
+};
+
+/* The "flags" line of /proc/cpuinfo's first processor, or "" . */
+static void cpuinfo_flags(char *buf, size_t len)
+{
+    buf[0] = 0;
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f) return;
+    char *line = NULL;
+    size_t cap = 0;
+    while (getline(&line, &cap, f) > 0) {
+        if (strncmp(line, "flags", 5)) continue;
+        char *colon = strchr(line, ':');
+        if (colon) snprintf(buf, len, " %s", colon + 1);
+        break;
+    }
+    free(line);
+    fclose(f);
+    size_t n = strlen(buf);
+    if (n && buf[n - 1] == '\n') buf[n - 1] = ' ';
+    else if (n + 1 < len) strcat(buf, " ");
+}
+
+static int has_flag(const char *flags, const char *name)
+{
+    char pat[64];
+    snprintf(pat, sizeof pat, " %s ", name);
+    return strstr(flags, pat) != NULL;
+}
+
+cJSON *results_machine(void)
+{
+    cJSON *m = cJSON_CreateObject();
+    char host[256] = "unknown";
+    if (gethostname(host, sizeof host - 1)) strcpy(host, "unknown");
+    host[sizeof host - 1] = 0;
+    cJSON_AddStringToObject(m, "hostname", host);
+
+    hwloc_topology_t t;
+    const char *model = NULL;
+    if (hwloc_topology_init(&t) == 0 &&
+        hwloc_topology_set_icache_types_filter(t, HWLOC_TYPE_FILTER_KEEP_ALL) == 0 &&
+        hwloc_topology_load(t) == 0) {
+        hwloc_obj_t pkg = hwloc_get_obj_by_type(t, HWLOC_OBJ_PACKAGE, 0);
+        model = pkg ? hwloc_obj_get_info_by_name(pkg, "CPUModel") : NULL;
+        cJSON_AddStringToObject(m, "cpu_model", model ? model : "unknown");
+        cJSON_AddNumberToObject(m, "packages", hwloc_get_nbobjs_by_type(t, HWLOC_OBJ_PACKAGE));
+        cJSON_AddNumberToObject(m, "cores", hwloc_get_nbobjs_by_type(t, HWLOC_OBJ_CORE));
+        cJSON_AddNumberToObject(m, "pus", hwloc_get_nbobjs_by_type(t, HWLOC_OBJ_PU));
+        cJSON_AddNumberToObject(m, "numa_nodes", hwloc_get_nbobjs_by_type(t, HWLOC_OBJ_NUMANODE));
+        static const hwloc_obj_type_t cache_types[] = {
+            HWLOC_OBJ_L1CACHE, HWLOC_OBJ_L1ICACHE, HWLOC_OBJ_L2CACHE, HWLOC_OBJ_L2ICACHE,
+            HWLOC_OBJ_L3CACHE, HWLOC_OBJ_L4CACHE, HWLOC_OBJ_L5CACHE,
+        };
+        cJSON *caches = cJSON_AddArrayToObject(m, "caches");
+        for (size_t i = 0; i < sizeof cache_types / sizeof *cache_types; i++) {
+            int count = hwloc_get_nbobjs_by_type(t, cache_types[i]);
+            hwloc_obj_t o = hwloc_get_obj_by_type(t, cache_types[i], 0);
+            if (count <= 0 || !o || !o->attr) continue;
+            const struct hwloc_cache_attr_s *a = &o->attr->cache;
+            cJSON *c = cJSON_CreateObject();
+            cJSON_AddNumberToObject(c, "level", a->depth);
+            cJSON_AddStringToObject(c, "type", a->type == HWLOC_OBJ_CACHE_DATA ? "data"
+                                    : a->type == HWLOC_OBJ_CACHE_INSTRUCTION ? "instruction"
+                                    : "unified");
+            cJSON_AddNumberToObject(c, "size_bytes", (double)a->size);
+            cJSON_AddNumberToObject(c, "line_bytes", a->linesize);
+            cJSON_AddNumberToObject(c, "associativity", a->associativity);
+            cJSON_AddNumberToObject(c, "count", count);
+            cJSON_AddItemToArray(caches, c);
+        }
+        hwloc_topology_destroy(t);
+    } else {
+        cJSON_AddStringToObject(m, "cpu_model", "unknown");
+    }
+
+    char flags[8192];
+    cpuinfo_flags(flags, sizeof flags);
+    cJSON *isa = cJSON_AddArrayToObject(m, "isa_flags");
+    for (size_t i = 0; i < sizeof isa_interest / sizeof *isa_interest; i++)
+        if (has_flag(flags, isa_interest[i]))
+            cJSON_AddItemToArray(isa, cJSON_CreateString(isa_interest[i]));
+    return m;
+}
+
+/* ---- context ---------------------------------------------------------- */
+
+/* First line of a command's output into buf (newline stripped); 0 if the
+   command ran, exited 0 and printed something. */
+static int command_line_output(const char *cmd, char *buf, size_t len)
+{
+    buf[0] = 0;
+    FILE *p = popen(cmd, "r");
+    if (!p) return -1;
+    if (!fgets(buf, (int)len, p)) buf[0] = 0;
+    char rest[256];
+    while (fgets(rest, sizeof rest, p)) {}
+    int rc = pclose(p);
+    buf[strcspn(buf, "\n")] = 0;
+    return rc == 0 && buf[0] ? 0 : -1;
+}
+
+cJSON *results_context(int argc, char **argv)
+{
+    cJSON *ctx = cJSON_CreateObject();
+    cJSON_AddItemToObject(ctx, "machine", results_machine());
+
+    cJSON *build = cJSON_AddObjectToObject(ctx, "build");
+    cJSON_AddStringToObject(build, "compiler", "gcc " __VERSION__);
+    cJSON_AddStringToObject(build, "cflags", CONVBENCH_CFLAGS);
+    cJSON_AddBoolToObject(build, "portable", CONVBENCH_PORTABLE);
+    cJSON_AddBoolToObject(build, "sanitize", CONVBENCH_SANITIZE);
+
+    char out[256];
+    if (command_line_output("git -C '" CONVBENCH_SRCDIR "' rev-parse HEAD 2>/dev/null", out,
+                            sizeof out) == 0) {
+        cJSON_AddStringToObject(ctx, "git_commit", out);
+        int dirty = command_line_output("git -C '" CONVBENCH_SRCDIR "' status --porcelain "
+                                        "--untracked-files=no 2>/dev/null", out, sizeof out) == 0;
+        cJSON_AddBoolToObject(ctx, "git_dirty", dirty);
+    } else {
+        cJSON_AddStringToObject(ctx, "git_commit", "unknown");
+        cJSON_AddNullToObject(ctx, "git_dirty");
+    }
+
+    time_t now = time(NULL);
+    struct tm tm;
+    char when[32] = "unknown";
+    if (gmtime_r(&now, &tm)) strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    cJSON_AddStringToObject(ctx, "time_utc", when);
+
+    size_t len = 1;
+    for (int i = 0; i < argc; i++) len += strlen(argv[i]) + 3;
+    char *cmd = calloc(len, 1);
+    for (int i = 0; cmd && i < argc; i++) {
+        int quote = argv[i][0] == 0 || strpbrk(argv[i], " \t\"'") != NULL;
+        strcat(cmd, i ? " " : "");
+        strcat(cmd, quote ? "'" : "");
+        strcat(cmd, argv[i]);
+        strcat(cmd, quote ? "'" : "");
+    }
+    cJSON_AddStringToObject(ctx, "command_line", cmd ? cmd : "");
+    free(cmd);
+
+    cJSON_AddNumberToObject(ctx, "threads", omp_get_max_threads());
+    cJSON_AddStringToObject(ctx, "isa", cpu_isa_name(cpu_isa_active()));
+    cJSON_AddStringToObject(ctx, "isa_supported", cpu_isa_name(cpu_isa_supported()));
+    return ctx;
+}
+
+cJSON *results_new(const char *kind, int argc, char **argv, cJSON **runs)
+{
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddStringToObject(doc, "schema", RESULTS_SCHEMA);
+    cJSON_AddStringToObject(doc, "kind", kind);
+    cJSON_AddItemToObject(doc, "context", results_context(argc, argv));
+    cJSON *r = cJSON_AddArrayToObject(doc, "runs");
+    if (runs) *runs = r;
+    return doc;
+}
+
+/* ---- runs ------------------------------------------------------------- */
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+void results_stats(const double *v, int n, double *median, double *min, double *max)
+{
+    double *s = malloc(sizeof(double) * (size_t)(n > 0 ? n : 1));
+    if (!s || n < 1) {
+        *median = *min = *max = 0;
+        free(s);
+        return;
+    }
+    memcpy(s, v, sizeof(double) * (size_t)n);
+    qsort(s, (size_t)n, sizeof *s, cmp_double);
+    *min = s[0];
+    *max = s[n - 1];
+    *median = n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
+    free(s);
+}
+
+static const char *const shape_fields[] = { "n", "h", "w", "c", "k", "r", "s", "stride", "pad" };
+
+cJSON *results_conv_run(const char *name, const char *set, const char *layer,
+                        const char *backend, conv_pass pass, const conv_shape *s,
+                        int threads, const double *times, int reps, long iterations,
+                        double peak_gflops, const char *impl)
+{
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddStringToObject(r, "type", "conv");
+    if (name) cJSON_AddStringToObject(r, "name", name);
+    if (set) cJSON_AddStringToObject(r, "set", set);
+    if (layer) cJSON_AddStringToObject(r, "layer", layer);
+    cJSON_AddStringToObject(r, "backend", backend);
+    cJSON_AddStringToObject(r, "pass", results_pass_name(pass));
+    cJSON *sh = cJSON_AddObjectToObject(r, "shape");
+    const int v[9] = { s->n, s->h, s->w, s->c, s->k, s->r, s->s, s->stride, s->pad };
+    for (int i = 0; i < 9; i++) cJSON_AddNumberToObject(sh, shape_fields[i], v[i]);
+    cJSON_AddNumberToObject(r, "threads", threads);
+    cJSON_AddNumberToObject(r, "repetitions", reps);
+    cJSON_AddNumberToObject(r, "iterations", (double)iterations);
+    cJSON *t = cJSON_AddArrayToObject(r, "times_s");
+    for (int i = 0; i < reps; i++) cJSON_AddItemToArray(t, cJSON_CreateNumber(times[i]));
+    double med, mn, mx;
+    results_stats(times, reps, &med, &mn, &mx);
+    cJSON_AddNumberToObject(r, "median_s", med);
+    cJSON_AddNumberToObject(r, "min_s", mn);
+    cJSON_AddNumberToObject(r, "max_s", mx);
+    double flops = conv_flops(s), gf = med > 0 ? flops / med * 1e-9 : 0;
+    cJSON_AddNumberToObject(r, "flops", flops);
+    cJSON_AddNumberToObject(r, "gflops", gf);
+    if (peak_gflops > 0) {
+        cJSON_AddNumberToObject(r, "peak_gflops", peak_gflops);
+        cJSON_AddNumberToObject(r, "pct_peak", 100.0 * gf / peak_gflops);
+    } else {
+        cJSON_AddNullToObject(r, "peak_gflops");
+        cJSON_AddNullToObject(r, "pct_peak");
+    }
+    if (impl) cJSON_AddStringToObject(r, "impl", impl);
+    else cJSON_AddNullToObject(r, "impl");
+    return r;
+}
+
+/* ---- writing ---------------------------------------------------------- */
+
+/* mkdir -p of the directory part of path. */
+static int make_parents(const char *path)
+{
+    char buf[PATH_MAX];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) return -1;
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = 0;
+        if (mkdir(buf, 0777) && errno != EEXIST) return -1;
+        *p = '/';
+    }
+    return 0;
+}
+
+/* 1 if the directory dir (resolved) is a results/baseline directory. */
+static int is_baseline_dir(const char *dir)
+{
+    char real[PATH_MAX];
+    if (!realpath(dir, real)) return 0;
+    size_t n = strlen(real);
+    const char *tail = "/results/baseline";
+    return n >= strlen(tail) && !strcmp(real + n - strlen(tail), tail);
+}
+
+int results_write(const char *path, const cJSON *doc, int force)
+{
+    if (!path || !*path || !doc) {
+        fprintf(stderr, "results: no file name given\n");
+        return -1;
+    }
+    char dir[PATH_MAX], tmp[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    int dirlen = !slash ? 1 : slash == path ? 1 : (int)(slash - path);
+    if (snprintf(dir, sizeof dir, "%.*s", dirlen, slash ? path : ".") >= (int)sizeof dir ||
+        snprintf(tmp, sizeof tmp, "%s/.%s.tmp.XXXXXX", dir, slash ? slash + 1 : path)
+            >= (int)sizeof tmp) {
+        fprintf(stderr, "results: path too long: %s\n", path);
+        return -1;
+    }
+    if (make_parents(path)) {
+        fprintf(stderr, "results: cannot create directory %s: %s\n", dir, strerror(errno));
+        return -1;
+    }
+    int protect = !force && is_baseline_dir(dir);
+    struct stat st;
+    if (protect && stat(path, &st) == 0) {
+        fprintf(stderr, "results: %s is a baseline and exists; not overwriting it "
+                        "(use --force to replace it)\n", path);
+        return -1;
+    }
+    char *text = cJSON_Print(doc);
+    if (!text) {
+        fprintf(stderr, "results: out of memory printing %s\n", path);
+        return -1;
+    }
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        fprintf(stderr, "results: cannot create a temporary file in %s: %s\n", dir, strerror(errno));
+        free(text);
+        return -1;
+    }
+    mode_t mask = umask(0);
+    umask(mask);
+    size_t len = strlen(text), done = 0;
+    int err = fchmod(fd, 0666 & ~mask) ? errno : 0;
+    text[len++] = '\n';                     /* replaces the terminator: written by length */
+    while (!err && done < len) {
+        ssize_t w = write(fd, text + done, len - done);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) err = w < 0 ? errno : EIO;
+        else done += (size_t)w;
+    }
+    if (!err && fsync(fd)) err = errno;
+    if (close(fd) && !err) err = errno;
+    free(text);
+    if (!err) {
+        /* A baseline goes in with link(), which fails if the name appeared
+           meanwhile; anything else replaces the target atomically. */
+        if (protect ? link(tmp, path) : rename(tmp, path)) err = errno;
+    }
+    if (err || protect) unlink(tmp);
+    if (err) {
+        if (protect && err == EEXIST)
+            fprintf(stderr, "results: %s is a baseline and exists; not overwriting it "
+                            "(use --force to replace it)\n", path);
+        else
+            fprintf(stderr, "results: cannot write %s: %s\n", path, strerror(err));
+        return -1;
+    }
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY);   /* make the rename durable */
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    return 0;
+}
+
+/* ---- reading ---------------------------------------------------------- */
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+/* 1 if text ends inside an open string, object or array: the file was cut. */
+static int ends_open(const char *text, size_t len)
+{
+    int depth = 0, in_str = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+        if (in_str) {
+            if (c == '\\') i++;
+            else if (c == '"') in_str = 0;
+        } else if (c == '"') {
+            in_str = 1;
+        } else if (c == '{' || c == '[') {
+            depth++;
+        } else if (c == '}' || c == ']') {
+            depth--;
+        }
+    }
+    return in_str || depth > 0;
+}
+
+/* Checks that each named field of o is a number (type 'n'), string ('s'),
+   object ('o') or array ('a'): spec is "n:name" strings. */
+static int require(const cJSON *o, const char *where, const char *const *spec, char *err,
+                   size_t errlen)
+{
+    for (; *spec; spec++) {
+        const char *k = *spec + 2;
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+        const char *want = NULL;
+        switch (**spec) {
+        case 'n': if (!cJSON_IsNumber(v)) want = "a number"; break;
+        case 's': if (!cJSON_IsString(v)) want = "a string"; break;
+        case 'o': if (!cJSON_IsObject(v)) want = "an object"; break;
+        case 'a': if (!cJSON_IsArray(v)) want = "an array"; break;
+        }
+        if (want)
+            return fail(err, errlen, "%s: field \"%s\" %s, expected %s", where, k,
+                        v ? "has the wrong type" : "is missing", want);
+    }
+    return 0;
+}
+
+static int validate_conv(const cJSON *r, const char *where, char *err, size_t errlen)
+{
+    static const char *const need[] = {
+        "s:backend", "s:pass", "o:shape", "n:threads", "n:repetitions", "a:times_s",
+        "n:median_s", "n:min_s", "n:max_s", "n:gflops", NULL,
+    };
+    if (require(r, where, need, err, errlen)) return -1;
+    const char *pass = cJSON_GetObjectItemCaseSensitive(r, "pass")->valuestring;
+    if (results_pass_parse(pass) < 0)
+        return fail(err, errlen, "%s: unknown pass \"%s\"", where, pass);
+    const cJSON *sh = cJSON_GetObjectItemCaseSensitive(r, "shape");
+    for (int i = 0; i < 9; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(sh, shape_fields[i]);
+        if (!cJSON_IsNumber(v) || v->valuedouble < (i == 8 ? 0 : 1))
+            return fail(err, errlen, "%s: shape field \"%s\" is missing or out of range", where,
+                        shape_fields[i]);
+    }
+    int reps = cJSON_GetObjectItemCaseSensitive(r, "repetitions")->valueint;
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(r, "times_s");
+    if (reps < 1 || cJSON_GetArraySize(t) != reps)
+        return fail(err, errlen, "%s: times_s has %d entries but repetitions is %d", where,
+                    cJSON_GetArraySize(t), reps);
+    const cJSON *x;
+    cJSON_ArrayForEach(x, t)
+        if (!cJSON_IsNumber(x) || !(x->valuedouble > 0))
+            return fail(err, errlen, "%s: times_s holds a value that is not a positive number",
+                        where);
+    if (cJSON_GetObjectItemCaseSensitive(r, "threads")->valueint < 1)
+        return fail(err, errlen, "%s: threads < 1", where);
+    const cJSON *pct = cJSON_GetObjectItemCaseSensitive(r, "pct_peak");
+    if (pct && !cJSON_IsNumber(pct) && !cJSON_IsNull(pct))
+        return fail(err, errlen, "%s: pct_peak must be a number or null", where);
+    const cJSON *impl = cJSON_GetObjectItemCaseSensitive(r, "impl");
+    if (impl && !cJSON_IsString(impl) && !cJSON_IsNull(impl))
+        return fail(err, errlen, "%s: impl must be a string or null", where);
+    return 0;
+}
+
+int results_validate(const cJSON *doc, char *err, size_t errlen)
+{
+    if (!cJSON_IsObject(doc)) return fail(err, errlen, "top level is not a JSON object");
+    const cJSON *schema = cJSON_GetObjectItemCaseSensitive(doc, "schema");
+    if (!cJSON_IsString(schema))
+        return fail(err, errlen, "field \"schema\" is missing: not a convbench results file");
+    if (strcmp(schema->valuestring, RESULTS_SCHEMA))
+        return fail(err, errlen, "schema \"%s\" is not the supported \"%s\"", schema->valuestring,
+                    RESULTS_SCHEMA);
+    static const char *const top[] = { "s:kind", "o:context", "a:runs", NULL };
+    if (require(doc, "file", top, err, errlen)) return -1;
+    const cJSON *ctx = cJSON_GetObjectItemCaseSensitive(doc, "context");
+    static const char *const cneed[] = {
+        "o:machine", "o:build", "s:git_commit", "s:time_utc", "s:command_line", "n:threads",
+        "s:isa", NULL,
+    };
+    if (require(ctx, "context", cneed, err, errlen)) return -1;
+    static const char *const mneed[] = { "s:hostname", "s:cpu_model", "n:cores", "n:pus", NULL };
+    if (require(cJSON_GetObjectItemCaseSensitive(ctx, "machine"), "context.machine", mneed, err,
+                errlen))
+        return -1;
+    int i = 0;
+    const cJSON *r;
+    cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(doc, "runs")) {
+        char where[64];
+        snprintf(where, sizeof where, "runs[%d]", i++);
+        if (!cJSON_IsObject(r)) return fail(err, errlen, "%s is not an object", where);
+        static const char *const tneed[] = { "s:type", NULL };
+        if (require(r, where, tneed, err, errlen)) return -1;
+        const char *type = cJSON_GetObjectItemCaseSensitive(r, "type")->valuestring;
+        if (!strcmp(type, "conv")) {
+            if (validate_conv(r, where, err, errlen)) return -1;
+        } else if (!strcmp(type, "peak")) {
+            static const char *const need[] = { "s:isa", "n:threads", "n:gflops", NULL };
+            if (require(r, where, need, err, errlen)) return -1;
+        } else if (!strcmp(type, "triad")) {
+            static const char *const need[] = { "n:threads", "n:gbs", NULL };
+            if (require(r, where, need, err, errlen)) return -1;
+        } else if (!strcmp(type, "train")) {
+            static const char *const need[] = { "s:backend", NULL };
+            if (require(r, where, need, err, errlen)) return -1;
+        }
+    }
+    return 0;
+}
+
+cJSON *results_read(const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 1 << 16, len = 0;
+    char *buf = malloc(cap);
+    for (;;) {
+        if (!buf) break;
+        len += fread(buf + len, 1, cap - len - 1, f);
+        if (len < cap - 1) break;
+        char *nb = realloc(buf, cap * 2);
+        if (!nb) { free(buf); buf = NULL; break; }
+        buf = nb;
+        cap *= 2;
+    }
+    int rd_err = ferror(f);
+    fclose(f);
+    if (!buf || rd_err) {
+        free(buf);
+        fail(err, errlen, "%s: %s", path, buf ? "read error" : "out of memory");
+        return NULL;
+    }
+    buf[len] = 0;
+    size_t ws = strspn(buf, " \t\r\n");
+    if (ws == len) {
+        free(buf);
+        fail(err, errlen, "%s: empty file", path);
+        return NULL;
+    }
+    const char *end = NULL;
+    cJSON *doc = cJSON_ParseWithLengthOpts(buf, len + 1, &end, 1);
+    if (!doc) {
+        if (ends_open(buf, len)) {
+            fail(err, errlen, "%s: truncated JSON: the file ends (after %zu bytes) inside an "
+                              "open object, array or string", path, len);
+        } else {
+            size_t at = end && end >= buf && end <= buf + len ? (size_t)(end - buf) : 0;
+            int line = 1, col = 1;
+            for (size_t i = 0; i < at; i++) {
+                if (buf[i] == '\n') { line++; col = 1; } else col++;
+            }
+            fail(err, errlen, "%s: malformed JSON at line %d, column %d", path, line, col);
+        }
+        free(buf);
+        return NULL;
+    }
+    free(buf);
+    char why[256];
+    if (results_validate(doc, why, sizeof why)) {
+        fail(err, errlen, "%s: not a valid results file: %s", path, why);
+        cJSON_Delete(doc);
+        return NULL;
+    }
+    return doc;
+}
+
+/* ---- peak ------------------------------------------------------------- */
+
+void results_machine_path(char *buf, size_t len)
+{
+    char host[256] = "unknown";
+    if (gethostname(host, sizeof host - 1)) strcpy(host, "unknown");
+    host[sizeof host - 1] = 0;
+    snprintf(buf, len, "results/machine-%s.json", host);
+}
+
+double results_peak_gflops(cpu_isa isa, int threads, int *from_file)
+{
+    char path[512], err[512];
+    results_machine_path(path, sizeof path);
+    if (from_file) *from_file = 0;
+    cJSON *doc = access(path, R_OK) == 0 ? results_read(path, err, sizeof err) : NULL;
+    double g = 0;
+    const cJSON *r;
+    const cJSON *runs = doc ? cJSON_GetObjectItemCaseSensitive(doc, "runs") : NULL;
+    cJSON_ArrayForEach(r, runs) {
+        const cJSON *type = cJSON_GetObjectItemCaseSensitive(r, "type");
+        if (!cJSON_IsString(type) || strcmp(type->valuestring, "peak")) continue;
+        if (strcmp(cJSON_GetObjectItemCaseSensitive(r, "isa")->valuestring, cpu_isa_name(isa)) ||
+            cJSON_GetObjectItemCaseSensitive(r, "threads")->valueint != threads)
+            continue;
+        g = cJSON_GetObjectItemCaseSensitive(r, "gflops")->valuedouble;
+    }
+    cJSON_Delete(doc);
+    if (g > 0) {
+        if (from_file) *from_file = 1;
+        return g;
+    }
+    return peak_fma_gflops(isa, threads, 5);
+}
