@@ -6,9 +6,12 @@
 #include "conv.h"
 
 extern const conv_backend conv_naive;
+extern const conv_backend conv_onednn, conv_onednn_winograd;
 
 static const conv_backend *const backends[] = {
     &conv_naive,
+    &conv_onednn,
+    &conv_onednn_winograd,
     NULL,
 };
 
