@@ -1,0 +1,576 @@
+/* winograd (F(4x4,3x3)) and winograd2 (F(2x2,3x3)): Lavin & Gray's minimal
+   filtering algorithm for 3x3 filters, stride 1, padding 0..2, all three
+   passes in the Winograd domain. One engine serves both tile sizes; a tile
+   size is its three transform matrices, kept as data (wino_tile below, the
+   wincnn sets: F(2,3) points 0, +-1; F(4,3) points 0, +-1, +-2).
+
+   Per tile, with m the output tile, r = 3 and alpha = m + r - 1 the input tile:
+     forward           Y = A^T [ (G g G^T) (.) (B^T d B) ] A
+                       d: alpha x alpha input tile at (m*ty - pad, m*tx - pad),
+                       zero outside the image; Y: m x m outputs, clipped at the
+                       right and bottom edges; bias added in the output transform.
+                       The (.) summed over channels is alpha^2 independent GEMMs
+                       M[e] (tiles x K) = V[e] (tiles x C) . U[e] (C x K),
+                       e = one of the alpha^2 transformed positions.
+     backward_data     dx = the same Winograd convolution of dy padded by
+                       r-1-pad, with the filter rotated 180 degrees and C, K
+                       swapped: U is built from the rotated filter in its
+                       C x K layout and the GEMMs use U[e]^T.
+     backward_weights  dw = G^T [ sum_tiles (A dy^ A^T) (.) (B^T x^ B) ] G, the
+                       adjoint of the forward formula in g (<dy, Y(g)> =
+                       <G^T[(A dy A^T) (.) V]G, g>): dy^ is an m x m output tile
+                       (zero beyond the output), x^ the alpha x alpha input tile
+                       it reads. The sum is alpha^2 GEMMs
+                       Z[e] (C x K) += V[e]^T (C x tiles) . W[e] (tiles x K).
+                       dbias = the plain sum of dy over n, p, q.
+   Arithmetic: a tile costs alpha^2 multiplies per (c, k) pair instead of
+   m^2 r^2: F(2x2,3x3) 16 vs 36 (2.25x fewer), F(4x4,3x3) 36 vs 144 (4x).
+   The transforms add O(tiles*alpha^2*(C+K)) + O(alpha^2*C*K) work per pass
+   (the filter is transformed inside every pass: weights change every step).
+   Rounding grows with the tile (F(4,3)'s A has entries up to 8, G divides
+   by 24): errors ~1e-5 for F(2,3), ~1e-4 for F(4,3) on unit-range data.
+
+   Blocking: tiles are taken in blocks of `tb` (n, tile row, tile column
+   order); each OpenMP thread owns whole blocks and its own transformed-domain
+   buffers V, M (alpha^2 x tb x max(C,K) floats each), so a block's input
+   transform, its alpha^2 GEMMs (run single-threaded inside the parallel
+   region) and its output transform stay in that core's caches. tb is sized
+   for the L2 cache and the GEMM's row blocking, and capped so that all
+   tile buffers together stay under WINO_TILE_CAP bytes (like the im2col
+   column buffer); everything is allocated at plan time. backward_weights
+   accumulates per-thread Z (thread 0 reuses U) and sums them in the final
+   G^T Z G transform.
+
+   Transforms run on blocks of VL = 16 channels (one zmm, two ymm, four xmm):
+   Y = L X L^T with L the transform matrix and X a small matrix of channel
+   vectors; the same code is compiled for AVX-512 and AVX2+FMA (target
+   attributes) and portably, picked by cpu_isa_active() at plan time. */
+#include <omp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cpu.h"
+#include "gemm.h"
+#include "shape.h"
+
+enum { VL = 16, ALPHA_MAX = 6, R = 3 };
+#define WINO_TILE_CAP ((size_t)64 << 20)   /* bytes of per-thread V, M in all */
+
+/* ---- the tile sizes: transform matrices as data (row-major) ------------- */
+
+typedef struct {
+    const char *name;
+    int m, alpha;
+    const double *at;   /* m x alpha */
+    const double *g;    /* alpha x r */
+    const double *bt;   /* alpha x alpha */
+} wino_tile;
+
+static const double f23_at[2 * 4] = {
+    1, 1, 1, 0,
+    0, 1, -1, 1,
+};
+static const double f23_g[4 * 3] = {
+    1, 0, 0,
+    0.5, 0.5, 0.5,
+    0.5, -0.5, 0.5,
+    0, 0, 1,
+};
+static const double f23_bt[4 * 4] = {
+    1, 0, -1, 0,
+    0, 1, 1, 0,
+    0, -1, 1, 0,
+    0, -1, 0, 1,
+};
+static const double f43_at[4 * 6] = {
+    1, 1, 1, 1, 1, 0,
+    0, 1, -1, 2, -2, 0,
+    0, 1, 1, 4, 4, 0,
+    0, 1, -1, 8, -8, 1,
+};
+static const double f43_g[6 * 3] = {
+    1.0 / 4, 0, 0,
+    -1.0 / 6, -1.0 / 6, -1.0 / 6,
+    -1.0 / 6, 1.0 / 6, -1.0 / 6,
+    1.0 / 24, 1.0 / 12, 1.0 / 6,
+    1.0 / 24, -1.0 / 12, 1.0 / 6,
+    0, 0, 1,
+};
+static const double f43_bt[6 * 6] = {
+    4, 0, -5, 0, 1, 0,
+    0, -4, -4, 1, 1, 0,
+    0, 4, -4, -1, 1, 0,
+    0, -2, -1, 2, 1, 0,
+    0, 2, -1, -2, 1, 0,
+    0, 4, 0, -5, 0, 1,
+};
+
+static const wino_tile tile_f23 = { "F(2x2,3x3)", 2, 4, f23_at, f23_g, f23_bt };
+static const wino_tile tile_f43 = { "F(4x4,3x3)", 4, 6, f43_at, f43_g, f43_bt };
+
+/* The matrices in double, for tests that check the algebra on one tile.
+   Returns alpha, or 0 for a tile size that is not built here. */
+int winograd_matrices(int m, const double **at, const double **g, const double **bt)
+{
+    const wino_tile *t = m == 2 ? &tile_f23 : m == 4 ? &tile_f43 : NULL;
+    if (!t) return 0;
+    *at = t->at; *g = t->g; *bt = t->bt;
+    return t->alpha;
+}
+
+/* ---- the 2-D transform on channel vectors ------------------------------- */
+
+/* Y (ro x ro) = L X L^T, L ro x ri; X, Y hold VL-channel vectors:
+   X[i][j][0:VL]. Zero entries of L (about a third) are skipped. */
+static inline __attribute__((always_inline))
+void tf2d_body(const float *L, int ro, int ri, const float *restrict X, float *restrict Y)
+{
+    float t[ALPHA_MAX * ALPHA_MAX * VL];
+    for (int o = 0; o < ro; o++)
+        for (int j = 0; j < ri; j++) {
+            float acc[VL] = { 0 };
+            for (int i = 0; i < ri; i++) {
+                const float c = L[o * ri + i];
+                if (c == 0.0f) continue;
+                const float *x = X + (i * ri + j) * VL;
+                for (int v = 0; v < VL; v++) acc[v] += c * x[v];
+            }
+            memcpy(t + (o * ri + j) * VL, acc, sizeof acc);
+        }
+    for (int o = 0; o < ro; o++)
+        for (int o2 = 0; o2 < ro; o2++) {
+            float acc[VL] = { 0 };
+            for (int j = 0; j < ri; j++) {
+                const float c = L[o2 * ri + j];
+                if (c == 0.0f) continue;
+                const float *x = t + (o * ri + j) * VL;
+                for (int v = 0; v < VL; v++) acc[v] += c * x[v];
+            }
+            memcpy(Y + (o * ro + o2) * VL, acc, sizeof acc);
+        }
+}
+
+typedef void (*tf2d_fn)(const float *, int, int, const float *restrict, float *restrict);
+
+__attribute__((target("avx512f,prefer-vector-width=512")))
+static void tf2d_avx512(const float *L, int ro, int ri, const float *restrict X, float *restrict Y)
+{
+    tf2d_body(L, ro, ri, X, Y);
+}
+
+__attribute__((target("avx2,fma")))
+static void tf2d_avx2(const float *L, int ro, int ri, const float *restrict X, float *restrict Y)
+{
+    tf2d_body(L, ro, ri, X, Y);
+}
+
+static void tf2d_portable(const float *L, int ro, int ri, const float *restrict X, float *restrict Y)
+{
+    tf2d_body(L, ro, ri, X, Y);
+}
+
+/* ---- plan ----------------------------------------------------------------- */
+
+/* One direct convolution solved by tiles: forward, or backward_data seen as
+   the forward convolution of dy. */
+typedef struct {
+    int hi, wi, ci;      /* input image and channels */
+    int ho, wo, co;      /* output image and channels */
+    int pad;
+    int th, tw;          /* tiles down, across */
+    size_t ntiles;       /* n * th * tw */
+    int tb;              /* tiles per block */
+} wino_geom;
+
+struct conv_plan {
+    conv_shape s;
+    const wino_tile *t;
+    int p, q, nt, m, alpha, a2;
+    tf2d_fn tf;
+    float at[ALPHA_MAX * ALPHA_MAX], a[ALPHA_MAX * ALPHA_MAX];   /* A^T, A */
+    float g[ALPHA_MAX * R], gt[R * ALPHA_MAX];                   /* G, G^T */
+    float bt[ALPHA_MAX * ALPHA_MAX];                             /* B^T */
+    wino_geom fwd, bwd, wgt;
+    size_t ck;           /* C * K */
+    size_t tbuf;         /* floats per thread in v and in mbuf */
+    float *u;            /* alpha^2 x C x K: transformed filter; Z of thread 0 */
+    float *z;            /* (nt - 1) x alpha^2 x C x K: Z of the other threads */
+    float *v, *mbuf;     /* nt x tbuf each: transformed tiles, GEMM results */
+    char impl[160];
+};
+
+static const char *unsupported_for(const conv_shape *s, const char *what)
+{
+    const char *why = conv_shape_invalid(s);
+    if (why) return why;
+    if (s->r != 3 || s->s != 3) return what;
+    if (s->stride != 1) return "Winograd F(m,3x3) needs stride 1 (a strided output "
+                               "skips the overlapping tiles it is built on)";
+    return NULL;
+}
+
+static const char *wino4_unsupported(const conv_shape *s)
+{
+    return unsupported_for(s, "winograd is built for 3x3 filters only (F(4x4,3x3))");
+}
+
+static const char *wino2_unsupported(const conv_shape *s)
+{
+    return unsupported_for(s, "winograd2 is built for 3x3 filters only (F(2x2,3x3))");
+}
+
+static size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
+
+static wino_geom geom_make(int n, int hi, int wi, int ci, int ho, int wo, int co, int pad, int m)
+{
+    wino_geom g = { hi, wi, ci, ho, wo, co, pad, 0, 0, 0, 0 };
+    g.th = (int)ceil_div((size_t)ho, (size_t)m);
+    g.tw = (int)ceil_div((size_t)wo, (size_t)m);
+    g.ntiles = (size_t)n * g.th * g.tw;
+    return g;
+}
+
+/* a*b*c floats in bytes fits size_t, and is returned in *out (elements) */
+static int mul3(size_t a, size_t b, size_t c, size_t *out)
+{
+    size_t v, bytes;
+    return !__builtin_mul_overflow(a, b, &v) && !__builtin_mul_overflow(v, c, &v) &&
+           !__builtin_mul_overflow(v, sizeof(float), &bytes) && (*out = v, 1);
+}
+
+static void wino_destroy(conv_plan *pl)
+{
+    if (!pl) return;
+    free(pl->u);
+    free(pl->z);
+    free(pl->v);
+    free(pl->mbuf);
+    free(pl);
+}
+
+static conv_plan *plan_for(const conv_shape *s, const wino_tile *t)
+{
+    if (unsupported_for(s, "")) return NULL;
+    conv_plan *pl = calloc(1, sizeof *pl);
+    if (!pl) return NULL;
+    pl->s = *s;
+    pl->t = t;
+    pl->p = conv_out_h(s);
+    pl->q = conv_out_w(s);
+    pl->nt = omp_get_max_threads();
+    if (pl->nt < 1) pl->nt = 1;
+    const int m = t->m, al = t->alpha;
+    pl->m = m;
+    pl->alpha = al;
+    pl->a2 = al * al;
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < al; j++)
+            pl->a[j * m + i] = pl->at[i * al + j] = (float)t->at[i * al + j];
+    for (int i = 0; i < al; i++)
+        for (int j = 0; j < R; j++)
+            pl->gt[j * al + i] = pl->g[i * R + j] = (float)t->g[i * R + j];
+    for (int i = 0; i < al * al; i++) pl->bt[i] = (float)t->bt[i];
+
+    cpu_isa isa = cpu_isa_active();
+    pl->tf = isa == ISA_AVX512 ? tf2d_avx512 : isa == ISA_AVX2 ? tf2d_avx2 : tf2d_portable;
+    snprintf(pl->impl, sizeof pl->impl, "%s %s transforms + sgemm %s", t->name,
+             cpu_isa_name(isa), sgemm_impl());
+
+    pl->fwd = geom_make(s->n, s->h, s->w, s->c, pl->p, pl->q, s->k, s->pad, m);
+    pl->bwd = geom_make(s->n, pl->p, pl->q, s->k, s->h, s->w, s->c, R - 1 - s->pad, m);
+    pl->wgt = pl->fwd;
+
+    /* Tiles per block: enough rows for the GEMM's register blocking and to
+       amortise repacking U[e] per block, few enough that a block's V and M
+       stay near the L2 cache; never more than the tile buffers' cap. */
+    const size_t cmax = (size_t)(s->c > s->k ? s->c : s->k);
+    size_t per_tile = (size_t)pl->a2 * cmax * 2 * sizeof(float);     /* V + M */
+    size_t tb = (1u << 20) / per_tile;
+    if (tb < 96) tb = 96;
+    if (tb > WINO_TILE_CAP / (per_tile * (size_t)pl->nt))
+        tb = WINO_TILE_CAP / (per_tile * (size_t)pl->nt);
+    if (tb < 1) tb = 1;
+    size_t tmax = 1;
+    wino_geom *gs[] = { &pl->fwd, &pl->bwd, &pl->wgt };
+    for (int i = 0; i < 3; i++) {
+        /* every thread gets work when there is enough of it */
+        size_t b = ceil_div(gs[i]->ntiles, (size_t)pl->nt);
+        if (b > tb) b = tb;
+        gs[i]->tb = (int)b;
+        if (b > tmax) tmax = b;
+    }
+
+    size_t uel, zel = 0;
+    pl->ck = (size_t)s->c * s->k;
+    if (!mul3((size_t)pl->a2, pl->ck, 1, &uel) ||
+        (pl->nt > 1 && !mul3((size_t)pl->a2, pl->ck, (size_t)pl->nt - 1, &zel)) ||
+        !mul3((size_t)pl->a2, tmax, cmax, &pl->tbuf) ||
+        pl->tbuf > SIZE_MAX / sizeof(float) / (size_t)pl->nt) {
+        wino_destroy(pl);
+        return NULL;
+    }
+    pl->u = cpu_alloc(uel * sizeof(float));
+    pl->z = zel ? cpu_alloc(zel * sizeof(float)) : NULL;
+    pl->v = cpu_alloc(pl->tbuf * pl->nt * sizeof(float));
+    pl->mbuf = cpu_alloc(pl->tbuf * pl->nt * sizeof(float));
+    if (!pl->u || (zel && !pl->z) || !pl->v || !pl->mbuf) {
+        wino_destroy(pl);
+        return NULL;
+    }
+    return pl;
+}
+
+static conv_plan *wino4_plan(const conv_shape *s) { return plan_for(s, &tile_f43); }
+static conv_plan *wino2_plan(const conv_shape *s) { return plan_for(s, &tile_f23); }
+
+static const char *wino_impl(const conv_plan *pl, conv_pass pass)
+{
+    (void)pass;
+    return pl->impl;
+}
+
+/* ---- transforms between tensors and the Winograd domain ----------------- */
+
+/* n, tile row, tile column of tile number t */
+static void tile_pos(const wino_geom *g, size_t t, int *n, int *ty, int *tx)
+{
+    size_t per = (size_t)g->th * g->tw;
+    *n = (int)(t / per);
+    size_t rem = t % per;
+    *ty = (int)(rem / g->tw);
+    *tx = (int)(rem % g->tw);
+}
+
+/* Gathers a rows x cols patch of channel vectors [c0, c0+nv) from an NHWC
+   image (h x w x ch) at (y0, x0) into X[rows][cols][VL], zero outside. */
+static void gather(const float *img, int h, int w, int ch, int y0, int x0, int rows, int cols,
+                   int c0, int nv, float *X)
+{
+    if (nv < VL) memset(X, 0, sizeof(float) * (size_t)rows * cols * VL);
+    for (int i = 0; i < rows; i++) {
+        const int y = y0 + i;
+        for (int j = 0; j < cols; j++) {
+            const int x = x0 + j;
+            float *d = X + (i * cols + j) * VL;
+            if (y < 0 || y >= h || x < 0 || x >= w)
+                memset(d, 0, sizeof(float) * VL);
+            else
+                memcpy(d, img + ((size_t)y * w + x) * ch + c0, sizeof(float) * nv);
+        }
+    }
+}
+
+/* Transforms tile i of a block into the alpha^2 matrices of dst (matrix e
+   at dst + e*estride, row i, ld = ch): L (alpha x rows) applied to the
+   rows x rows patch at (y0, x0) of an image. */
+static void tile_in(const conv_plan *pl, const float *L, int rows, const float *img, int h, int w,
+                    int ch, int y0, int x0, float *dst, size_t estride, int i)
+{
+    float X[ALPHA_MAX * ALPHA_MAX * VL], Y[ALPHA_MAX * ALPHA_MAX * VL];
+    for (int c0 = 0; c0 < ch; c0 += VL) {
+        const int nv = ch - c0 < VL ? ch - c0 : VL;
+        gather(img, h, w, ch, y0, x0, rows, rows, c0, nv, X);
+        pl->tf(L, pl->alpha, rows, X, Y);
+        float *o = dst + (size_t)i * ch + c0;
+        for (int e = 0; e < pl->a2; e++)
+            memcpy(o + e * estride, Y + e * VL, sizeof(float) * nv);
+    }
+}
+
+/* Input transforms B^T d B of tiles [t0, t0+nb) of geometry g into V. */
+static void input_block(const conv_plan *pl, const wino_geom *g, const float *in, size_t t0,
+                        int nb, float *V)
+{
+    for (int i = 0; i < nb; i++) {
+        int n, ty, tx;
+        tile_pos(g, t0 + i, &n, &ty, &tx);
+        const float *img = in + (size_t)n * g->hi * g->wi * g->ci;
+        tile_in(pl, pl->bt, pl->alpha, img, g->hi, g->wi, g->ci, ty * pl->m - g->pad,
+                tx * pl->m - g->pad, V, (size_t)g->tb * g->ci, i);
+    }
+}
+
+/* Output transforms A^T M A (+ bias) of a block into out, clipped. */
+static void output_block(const conv_plan *pl, const wino_geom *g, const float *M, size_t t0,
+                         int nb, const float *bias, float *out)
+{
+    const int m = pl->m, co = g->co;
+    const size_t estride = (size_t)g->tb * co;
+    float X[ALPHA_MAX * ALPHA_MAX * VL], Y[ALPHA_MAX * ALPHA_MAX * VL];
+    for (int i = 0; i < nb; i++) {
+        int n, ty, tx;
+        tile_pos(g, t0 + i, &n, &ty, &tx);
+        const int rows = g->ho - ty * m < m ? g->ho - ty * m : m;
+        const int cols = g->wo - tx * m < m ? g->wo - tx * m : m;
+        float *img = out + (size_t)n * g->ho * g->wo * co;
+        for (int k0 = 0; k0 < co; k0 += VL) {
+            const int nv = co - k0 < VL ? co - k0 : VL;
+            const float *src = M + (size_t)i * co + k0;
+            for (int e = 0; e < pl->a2; e++)
+                memcpy(X + e * VL, src + e * estride, sizeof(float) * nv);
+            pl->tf(pl->at, m, pl->alpha, X, Y);
+            for (int y = 0; y < rows; y++)
+                for (int x = 0; x < cols; x++) {
+                    float *d = img + ((size_t)(ty * m + y) * g->wo + tx * m + x) * co + k0;
+                    const float *s = Y + (y * m + x) * VL;
+                    if (bias)
+                        for (int v = 0; v < nv; v++) d[v] = s[v] + bias[k0 + v];
+                    else
+                        memcpy(d, s, sizeof(float) * nv);
+                }
+        }
+    }
+}
+
+/* U[e][c][k] = (G g G^T)[e] for every (c, k), g = w[.][.][c][k], rotated by
+   180 degrees when flip is set. */
+static void filter_transform(conv_plan *pl, const float *w, int flip)
+{
+    const int C = pl->s.c, K = pl->s.k, a2 = pl->a2;
+    const size_t ck = pl->ck;
+    float *u = pl->u;
+    #pragma omp parallel for num_threads(pl->nt) schedule(static)
+    for (int c = 0; c < C; c++) {
+        float X[R * R * VL], Y[ALPHA_MAX * ALPHA_MAX * VL];
+        for (int k0 = 0; k0 < K; k0 += VL) {
+            const int nv = K - k0 < VL ? K - k0 : VL;
+            if (nv < VL) memset(X, 0, sizeof X);
+            for (int rs = 0; rs < R * R; rs++) {
+                const int src = flip ? R * R - 1 - rs : rs;
+                memcpy(X + rs * VL, w + (size_t)src * ck + (size_t)c * K + k0,
+                       sizeof(float) * nv);
+            }
+            pl->tf(pl->g, pl->alpha, R, X, Y);
+            float *o = u + (size_t)c * K + k0;
+            for (int e = 0; e < a2; e++)
+                memcpy(o + e * ck, Y + e * VL, sizeof(float) * nv);
+        }
+    }
+}
+
+/* The tiled convolution in of geometry g with U (transposed when tu) */
+static void conv_tiles(conv_plan *pl, const wino_geom *g, const float *in, const float *bias,
+                       float *out, gemm_trans tu)
+{
+    const size_t nblocks = ceil_div(g->ntiles, (size_t)g->tb);
+    const size_t vstride = (size_t)g->tb * g->ci, mstride = (size_t)g->tb * g->co;
+    const int K = pl->s.k;      /* U[e] is C x K whether used as is or transposed */
+    #pragma omp parallel num_threads(pl->nt)
+    {
+        const int tid = omp_get_thread_num();
+        float *V = pl->v + (size_t)tid * pl->tbuf, *M = pl->mbuf + (size_t)tid * pl->tbuf;
+        #pragma omp for schedule(static)
+        for (size_t b = 0; b < nblocks; b++) {
+            const size_t t0 = b * g->tb;
+            const int nb = g->ntiles - t0 < (size_t)g->tb ? (int)(g->ntiles - t0) : g->tb;
+            input_block(pl, g, in, t0, nb, V);
+            for (int e = 0; e < pl->a2; e++)
+                sgemm(GEMM_NOTRANS, tu, nb, g->co, g->ci, 1.0f, V + e * vstride, g->ci,
+                      pl->u + e * pl->ck, K, 0.0f, M + e * mstride, g->co);
+            output_block(pl, g, M, t0, nb, bias, out);
+        }
+    }
+}
+
+static void wino_forward(conv_plan *pl, const float *x, const float *w, const float *bias,
+                         float *y)
+{
+    filter_transform(pl, w, 0);
+    conv_tiles(pl, &pl->fwd, x, bias, y, GEMM_NOTRANS);
+}
+
+static void wino_backward_data(conv_plan *pl, const float *dy, const float *w, float *dx)
+{
+    filter_transform(pl, w, 1);
+    conv_tiles(pl, &pl->bwd, dy, NULL, dx, GEMM_TRANS);
+}
+
+static void wino_backward_weights(conv_plan *pl, const float *x, const float *dy, float *dw,
+                                  float *dbias)
+{
+    const conv_shape s = pl->s;
+    const int C = s.c, K = s.k, a2 = pl->a2, nt = pl->nt;
+    const wino_geom *g = &pl->wgt;
+    const size_t ck = pl->ck, nblocks = ceil_div(g->ntiles, (size_t)g->tb);
+    const size_t vstride = (size_t)g->tb * C, wstride = (size_t)g->tb * K;
+    #pragma omp parallel num_threads(nt)
+    {
+        const int tid = omp_get_thread_num();
+        float *V = pl->v + (size_t)tid * pl->tbuf, *W = pl->mbuf + (size_t)tid * pl->tbuf;
+        float *Z = tid == 0 ? pl->u : pl->z + (size_t)(tid - 1) * a2 * ck;
+        int first = 1;
+        #pragma omp for schedule(static) nowait
+        for (size_t b = 0; b < nblocks; b++) {
+            const size_t t0 = b * g->tb;
+            const int nb = g->ntiles - t0 < (size_t)g->tb ? (int)(g->ntiles - t0) : g->tb;
+            input_block(pl, g, x, t0, nb, V);
+            for (int i = 0; i < nb; i++) {      /* A dy A^T, dy tiles m x m */
+                int n, ty, tx;
+                tile_pos(g, t0 + i, &n, &ty, &tx);
+                tile_in(pl, pl->a, pl->m, dy + (size_t)n * pl->p * pl->q * K, pl->p, pl->q,
+                        K, ty * pl->m, tx * pl->m, W, wstride, i);
+            }
+            for (int e = 0; e < a2; e++)
+                sgemm(GEMM_TRANS, GEMM_NOTRANS, C, K, nb, 1.0f, V + e * vstride, C,
+                      W + e * wstride, K, first ? 0.0f : 1.0f, Z + e * ck, K);
+            first = 0;
+        }
+        if (first) memset(Z, 0, sizeof(float) * a2 * ck);
+        #pragma omp barrier
+        /* dw = G^T (sum over threads of Z) G */
+        #pragma omp for schedule(static)
+        for (int c = 0; c < C; c++) {
+            float X[ALPHA_MAX * ALPHA_MAX * VL], Y[ALPHA_MAX * ALPHA_MAX * VL];
+            for (int k0 = 0; k0 < K; k0 += VL) {
+                const int nv = K - k0 < VL ? K - k0 : VL;
+                if (nv < VL) memset(X, 0, sizeof X);
+                const size_t off = (size_t)c * K + k0;
+                for (int e = 0; e < a2; e++) {
+                    float *d = X + e * VL;
+                    memcpy(d, pl->u + e * ck + off, sizeof(float) * nv);
+                    for (int t = 1; t < nt; t++) {
+                        const float *zs = pl->z + ((size_t)(t - 1) * a2 + e) * ck + off;
+                        for (int v = 0; v < nv; v++) d[v] += zs[v];
+                    }
+                }
+                pl->tf(pl->gt, R, pl->alpha, X, Y);
+                for (int rs = 0; rs < R * R; rs++)
+                    memcpy(dw + (size_t)rs * ck + off, Y + rs * VL, sizeof(float) * nv);
+            }
+        }
+        if (dbias) {
+            const size_t rows = (size_t)s.n * pl->p * pl->q;
+            #pragma omp for schedule(static)
+            for (int k0 = 0; k0 < K; k0 += VL) {
+                const int nv = K - k0 < VL ? K - k0 : VL;
+                float acc[VL] = { 0 };
+                for (size_t i = 0; i < rows; i++)
+                    for (int v = 0; v < nv; v++) acc[v] += dy[i * K + k0 + v];
+                memcpy(dbias + k0, acc, sizeof(float) * nv);
+            }
+        }
+    }
+}
+
+const conv_backend conv_winograd = {
+    .name = "winograd",
+    .unsupported = wino4_unsupported,
+    .plan = wino4_plan,
+    .forward = wino_forward,
+    .backward_data = wino_backward_data,
+    .backward_weights = wino_backward_weights,
+    .destroy = wino_destroy,
+    .impl = wino_impl,
+};
+
+const conv_backend conv_winograd2 = {
+    .name = "winograd2",
+    .unsupported = wino2_unsupported,
+    .plan = wino2_plan,
+    .forward = wino_forward,
+    .backward_data = wino_backward_data,
+    .backward_weights = wino_backward_weights,
+    .destroy = wino_destroy,
+    .impl = wino_impl,
+};
