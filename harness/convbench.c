@@ -5,6 +5,9 @@
 #include "commands.h"
 
 static const struct { const char *name; int (*run)(int, char **); const char *what; } cmds[] = {
+    { "train", cmd_train, "train a network (default: the seed CNN on Fashion-MNIST)" },
+    { "eval", cmd_eval, "test accuracy of saved weights" },
+    { "predict", cmd_predict, "predict test images with saved weights (--png draws them)" },
     { "backends", cmd_backends, "list the convolution backends and what they support" },
 };
 

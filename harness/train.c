@@ -1,0 +1,414 @@
+/* convbench train | eval | predict: the trainer on the command line, with
+   Keras-like progress, per-epoch figures and an optional results file. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "checkpoint.h"
+#include "commands.h"
+#include "results.h"
+#include "train.h"
+
+/* The backend of every conv layer unless --backend says otherwise. */
+#define DEFAULT_BACKEND "im2col"
+
+typedef struct {
+    const char *model, *backend, *data, *save, *load, *json, *png;
+    int threads, epochs, batch, limit, show;
+    float lr;
+    unsigned long long seed;
+} options;
+
+enum { O_MODEL = 256, O_BACKEND, O_THREADS, O_EPOCHS, O_BATCH, O_LR, O_SEED, O_LIMIT, O_DATA,
+       O_SAVE, O_LOAD, O_JSON, O_SHOW, O_PNG, O_HELP };
+
+static long int_arg(const char *cmd, const char *opt, const char *v, long lo, long hi, int *bad)
+{
+    char *end;
+    errno = 0;
+    long x = strtol(v, &end, 10);
+    if (errno || end == v || *end || x < lo || x > hi) {
+        fprintf(stderr, "convbench %s: --%s wants an integer in %ld..%ld, got '%s'\n", cmd, opt, lo, hi, v);
+        *bad = 1;
+    }
+    return x;
+}
+
+static const char *usage_text(const char *cmd)
+{
+    if (!strcmp(cmd, "train"))
+        return "usage: convbench train [options]\n"
+               "Trains a network (default: the seed CNN) on an IDX data set and reports,\n"
+               "per epoch, training loss and accuracy, test accuracy, seconds and images/s.\n"
+               "  --model FILE      network spec (default models/seed_cnn.net)\n"
+               "  --backend B       conv backend for every layer, or conv1=B,conv2=B,...\n"
+               "                    (default " DEFAULT_BACKEND "; `convbench backends` lists them)\n"
+               "  --threads N       OpenMP threads (default: all cores)\n"
+               "  --epochs N        (default 5)    --batch N   (default 32)\n"
+               "  --lr X            Adam learning rate (default 0.001)\n"
+               "  --seed N          weights and shuffling (default 1)\n"
+               "  --limit N         train on the first N images only\n"
+               "  --data DIR        IDX files (default " DATA_DEFAULT_DIR ")\n"
+               "  --save FILE       write the trained weights\n"
+               "  --json FILE       write the per-epoch figures as a results file\n";
+    if (!strcmp(cmd, "eval"))
+        return "usage: convbench eval --load FILE [--model FILE] [--backend B] [--threads N]\n"
+               "                      [--batch N] [--data DIR] [--limit N]\n"
+               "Test loss and accuracy of saved weights on the test set.\n";
+    return "usage: convbench predict --load FILE [--show N] [--png FILE] [--model FILE]\n"
+           "                         [--backend B] [--data DIR]\n"
+           "Predicts the first N (default 10) test images and prints predicted and true\n"
+           "labels; --png draws them in a grid with gnuplot.\n";
+}
+
+/* Parses the options of cmd; returns 0, 1 after --help, 2 on a bad option. */
+static int parse(const char *cmd, int argc, char **argv, options *o)
+{
+    static const struct option opts[] = {
+        { "model", required_argument, 0, O_MODEL }, { "backend", required_argument, 0, O_BACKEND },
+        { "threads", required_argument, 0, O_THREADS }, { "epochs", required_argument, 0, O_EPOCHS },
+        { "batch", required_argument, 0, O_BATCH }, { "lr", required_argument, 0, O_LR },
+        { "seed", required_argument, 0, O_SEED }, { "limit", required_argument, 0, O_LIMIT },
+        { "data", required_argument, 0, O_DATA }, { "save", required_argument, 0, O_SAVE },
+        { "load", required_argument, 0, O_LOAD }, { "json", required_argument, 0, O_JSON },
+        { "show", required_argument, 0, O_SHOW }, { "png", required_argument, 0, O_PNG },
+        { "help", no_argument, 0, O_HELP }, { 0, 0, 0, 0 },
+    };
+    /* which options each command takes */
+    const char *allowed = !strcmp(cmd, "train") ? "model backend threads epochs batch lr seed limit data save json"
+                        : !strcmp(cmd, "eval") ? "model backend threads batch data load limit"
+                        : "model backend threads data load show png";
+    *o = (options){ .model = "models/seed_cnn.net", .backend = NULL, .data = DATA_DEFAULT_DIR,
+                    .threads = 0, .epochs = 5, .batch = 32, .lr = 1e-3f, .seed = 1, .show = 10 };
+    int c, bad = 0;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c == O_HELP) { fputs(usage_text(cmd), stdout); return 1; }
+        if (c == '?' || c == ':') {
+            fprintf(stderr, "convbench %s: unknown option or missing value: %s\n%s", cmd,
+                    argv[optind - 1], usage_text(cmd));
+            return 2;
+        }
+        const char *name = opts[c - O_MODEL].name;
+        char word[32];
+        snprintf(word, sizeof word, " %s ", name);
+        char list[160];
+        snprintf(list, sizeof list, " %s ", allowed);
+        if (!strstr(list, word)) {
+            fprintf(stderr, "convbench %s: --%s does not apply here\n%s", cmd, name, usage_text(cmd));
+            return 2;
+        }
+        switch (c) {
+        case O_MODEL: o->model = optarg; break;
+        case O_BACKEND: o->backend = optarg; break;
+        case O_THREADS: o->threads = (int)int_arg(cmd, name, optarg, 1, 4096, &bad); break;
+        case O_EPOCHS: o->epochs = (int)int_arg(cmd, name, optarg, 1, 100000, &bad); break;
+        case O_BATCH: o->batch = (int)int_arg(cmd, name, optarg, 1, 65536, &bad); break;
+        case O_LIMIT: o->limit = (int)int_arg(cmd, name, optarg, 1, 1 << 30, &bad); break;
+        case O_SHOW: o->show = (int)int_arg(cmd, name, optarg, 1, 100, &bad); break;
+        case O_SEED: o->seed = (unsigned long long)int_arg(cmd, name, optarg, 0, 0x7fffffffffffffffL, &bad); break;
+        case O_LR: {
+            char *end;
+            errno = 0;
+            double v = strtod(optarg, &end);
+            if (errno || end == optarg || *end || !(v > 0 && v < 10)) {
+                fprintf(stderr, "convbench %s: --lr wants a number in (0, 10), got '%s'\n", cmd, optarg);
+                bad = 1;
+            }
+            o->lr = (float)v;
+            break;
+        }
+        case O_DATA: o->data = optarg; break;
+        case O_SAVE: o->save = optarg; break;
+        case O_LOAD: o->load = optarg; break;
+        case O_JSON: o->json = optarg; break;
+        case O_PNG: o->png = optarg; break;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "convbench %s: unexpected argument '%s'\n", cmd, argv[optind]);
+        return 2;
+    }
+    if (!bad && strcmp(cmd, "train") && !o->load) {
+        fprintf(stderr, "convbench %s: --load FILE is required\n", cmd);
+        bad = 1;
+    }
+    if (o->threads) omp_set_num_threads(o->threads);
+    return bad ? 2 : 0;
+}
+
+/* Parses the spec, chooses backends and allocates: the common start. */
+static int build_net(const char *cmd, const options *o, net *nt, uint64_t seed)
+{
+    char err[512];
+    if (net_parse(nt, o->model, err, sizeof err) ||
+        net_set_backends(nt, o->backend, DEFAULT_BACKEND, err, sizeof err) ||
+        net_init(nt, o->batch, seed, err, sizeof err)) {
+        fprintf(stderr, "convbench %s: %s\n", cmd, err);
+        net_free(nt);
+        return 2;
+    }
+    return 0;
+}
+
+static int load_data(const char *cmd, const options *o, const net *nt, const char *prefix,
+                     int limit, dataset *d)
+{
+    char err[1024];
+    if (data_load(d, o->data, prefix, nt->classes, limit, err, sizeof err)) {
+        fprintf(stderr, "convbench %s: %s\n", cmd, err);
+        return 2;
+    }
+    if (d->h != nt->in_h || d->w != nt->in_w || nt->in_c != 1) {
+        fprintf(stderr, "convbench %s: %s images are %dx%dx1 but %s wants %dx%dx%d\n", cmd, o->data,
+                d->h, d->w, o->model, nt->in_h, nt->in_w, nt->in_c);
+        data_free(d);
+        return 2;
+    }
+    return 0;
+}
+
+/* ---- progress ---------------------------------------------------------- */
+
+typedef struct { int tty; double last; } progress;
+
+static void show_progress(void *ctx, int step, int steps, double loss, double acc, double elapsed)
+{
+    progress *p = ctx;
+    const int done = step == steps;
+    if (p->tty) {
+        if (!done && elapsed - p->last < 0.1) return;
+        int fill = (int)(30.0 * step / steps);
+        char bar[31];
+        for (int i = 0; i < 30; i++) bar[i] = i < fill ? '=' : i == fill ? '>' : '.';
+        bar[30] = 0;
+        printf("\r%*d/%d [%s] - %.0fs %.1fms/step - loss: %.4f - accuracy: %.4f", (int)snprintf(NULL, 0, "%d", steps),
+               step, steps, bar, elapsed, 1e3 * elapsed / step, loss, acc);
+        fflush(stdout);
+    } else if (elapsed - p->last >= 10.0 || done) {   /* a line at least every 10 s */
+        printf("%d/%d - %.0fs %.1fms/step - loss: %.4f - accuracy: %.4f\n", step, steps, elapsed,
+               1e3 * elapsed / step, loss, acc);
+        fflush(stdout);
+    } else {
+        return;
+    }
+    p->last = elapsed;
+}
+
+/* ---- train ------------------------------------------------------------- */
+
+static void backend_names(const net *nt, char *buf, size_t len)
+{
+    buf[0] = 0;
+    const char *first = NULL;
+    int same = 1;
+    for (int i = 0; i < nt->nlayers; i++)
+        if (nt->layers[i].kind == LAYER_CONV) {
+            if (!first) first = nt->layers[i].backend->name;
+            else same &= !strcmp(first, nt->layers[i].backend->name);
+        }
+    if (same) { snprintf(buf, len, "%s", first ? first : "none"); return; }
+    for (int i = 0; i < nt->nlayers; i++)
+        if (nt->layers[i].kind == LAYER_CONV) {
+            size_t used = strlen(buf);
+            snprintf(buf + used, len - used, "%s%s=%s", used ? "," : "", nt->layers[i].name,
+                     nt->layers[i].backend->name);
+        }
+}
+
+int cmd_train(int argc, char **argv)
+{
+    options o;
+    int rc = parse("train", argc, argv, &o);
+    if (rc) return rc == 1 ? 0 : rc;
+    net nt;
+    if (build_net("train", &o, &nt, o.seed)) return 2;
+    dataset tr, te;
+    if (load_data("train", &o, &nt, "train", o.limit, &tr)) { net_free(&nt); return 2; }
+    if (load_data("train", &o, &nt, "t10k", 0, &te)) { data_free(&tr); net_free(&nt); return 2; }
+    char err[512], backends[256];
+    backend_names(&nt, backends, sizeof backends);
+    net_summary(&nt, stdout);
+    printf("Training on %d images (%s), testing on %d; batch %d, %d threads, backend %s\n",
+           tr.n, o.data, te.n, o.batch, omp_get_max_threads(), backends);
+    trainer t;
+    cJSON *runs = NULL, *doc = o.json ? results_new("train", argc, argv, &runs) : NULL;
+    rc = trainer_init(&t, &nt, o.batch, o.lr, o.seed, err, sizeof err) ? 1 : 0;
+    progress pr = { isatty(STDOUT_FILENO), 0 };
+    double total = 0;
+    epoch_stats st = { 0 };
+    for (int e = 1; !rc && e <= o.epochs; e++) {
+        printf("Epoch %d/%d\n", e, o.epochs);
+        pr.last = 0;
+        if (trainer_epoch(&t, &tr, show_progress, &pr, &st, err, sizeof err) ||
+            net_evaluate(&nt, &te, o.batch, &st.test_loss, &st.test_accuracy, NULL, err, sizeof err)) {
+            if (pr.tty) printf("\n");
+            rc = 1;
+            break;
+        }
+        total += st.seconds;
+        printf("%s%.1fs %.0f images/s - loss: %.4f - accuracy: %.4f - test_loss: %.4f - test_accuracy: %.4f\n",
+               pr.tty ? "\n" : "", st.seconds, st.images_per_s, st.loss, st.accuracy, st.test_loss,
+               st.test_accuracy);
+        fflush(stdout);
+        if (doc) {
+            cJSON *r = cJSON_CreateObject();
+            cJSON_AddStringToObject(r, "type", "train");
+            cJSON_AddStringToObject(r, "backend", backends);
+            cJSON_AddStringToObject(r, "model", o.model);
+            cJSON_AddNumberToObject(r, "threads", omp_get_max_threads());
+            cJSON_AddNumberToObject(r, "batch", o.batch);
+            cJSON_AddNumberToObject(r, "images", tr.n);
+            cJSON_AddNumberToObject(r, "seed", (double)o.seed);
+            cJSON_AddNumberToObject(r, "lr", o.lr);
+            cJSON_AddNumberToObject(r, "epoch", e);
+            cJSON_AddNumberToObject(r, "epochs", o.epochs);
+            cJSON_AddNumberToObject(r, "loss", st.loss);
+            cJSON_AddNumberToObject(r, "accuracy", st.accuracy);
+            cJSON_AddNumberToObject(r, "test_loss", st.test_loss);
+            cJSON_AddNumberToObject(r, "test_accuracy", st.test_accuracy);
+            cJSON_AddNumberToObject(r, "seconds", st.seconds);
+            cJSON_AddNumberToObject(r, "images_per_s", st.images_per_s);
+            cJSON_AddItemToArray(runs, r);
+        }
+    }
+    if (rc) {
+        fprintf(stderr, "convbench train: %s\n", err);
+    } else {
+        printf("Done: %d epochs in %.1fs (%.0f images/s), test accuracy %.4f, backend %s, %d threads\n",
+               o.epochs, total, (double)tr.n * o.epochs / total, st.test_accuracy, backends,
+               omp_get_max_threads());
+        if (o.save && checkpoint_save(&nt, o.save, err, sizeof err)) {
+            fprintf(stderr, "convbench train: %s\n", err);
+            rc = 1;
+        }
+        if (doc && results_write(o.json, doc, 0)) rc = 1;
+    }
+    cJSON_Delete(doc);
+    trainer_free(&t);
+    data_free(&tr);
+    data_free(&te);
+    net_free(&nt);
+    return rc;
+}
+
+/* ---- eval and predict -------------------------------------------------- */
+
+/* Network with saved weights, and the test set. */
+static int load_trained(const char *cmd, const options *o, net *nt, dataset *te, int limit)
+{
+    char err[512];
+    if (build_net(cmd, o, nt, 0)) return 2;
+    if (checkpoint_load(nt, o->load, err, sizeof err)) {
+        fprintf(stderr, "convbench %s: %s\n", cmd, err);
+        net_free(nt);
+        return 2;
+    }
+    if (load_data(cmd, o, nt, "t10k", limit, te)) { net_free(nt); return 2; }
+    return 0;
+}
+
+int cmd_eval(int argc, char **argv)
+{
+    options o;
+    int rc = parse("eval", argc, argv, &o);
+    if (rc) return rc == 1 ? 0 : rc;
+    net nt;
+    dataset te;
+    if (load_trained("eval", &o, &nt, &te, o.limit)) return 2;
+    double loss, acc;
+    char err[512];
+    rc = net_evaluate(&nt, &te, o.batch, &loss, &acc, NULL, err, sizeof err);
+    if (rc) fprintf(stderr, "convbench eval: %s\n", err);
+    else printf("test images: %d  test_loss: %.6f  test_accuracy: %.6f\n", te.n, loss, acc);
+    data_free(&te);
+    net_free(&nt);
+    return rc ? 1 : 0;
+}
+
+static const char *const fashion[] = { "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                       "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot" };
+
+static const char *label_name(const char *data, int label, char *buf, size_t len)
+{
+    if (strstr(data, "fashion") && label < 10) return fashion[label];
+    snprintf(buf, len, "%d", label);
+    return buf;
+}
+
+/* A grid of the images with predicted and true labels, drawn by gnuplot:
+   the matplotlib grid of the seed article. */
+static int draw_png(const options *o, const dataset *te, const int *pred, int n)
+{
+    char script[] = "/tmp/convbench-predict-XXXXXX";
+    int fd = mkstemp(script);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f) { fprintf(stderr, "convbench predict: cannot write a gnuplot script\n"); return 1; }
+    int cols = n < 5 ? n : 5, rows = (n + cols - 1) / cols;
+    fprintf(f, "set terminal pngcairo size %d,%d\nset output '%s'\n", 220 * cols, 240 * rows, o->png);
+    fprintf(f, "set multiplot layout %d,%d\nunset key\nunset colorbox\nunset tics\n"
+               "set palette gray negative\nset size ratio -1\nset yrange [] reverse\n", rows, cols);
+    for (int i = 0; i < n; i++) {
+        char a[16], b[16];
+        int truth = te->labels[i];
+        fprintf(f, "set title \"%s (%s)\" textcolor rgb '%s'\n", label_name(o->data, pred[i], a, sizeof a),
+                label_name(o->data, truth, b, sizeof b), pred[i] == truth ? "blue" : "red");
+        fprintf(f, "plot '-' matrix with image\n");
+        for (int y = 0; y < te->h; y++) {
+            for (int x = 0; x < te->w; x++)
+                fprintf(f, "%.3f ", te->images[((size_t)i * te->h + y) * te->w + x]);
+            fprintf(f, "\n");
+        }
+        fprintf(f, "e\ne\n");
+    }
+    fprintf(f, "unset multiplot\n");
+    fclose(f);
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "gnuplot '%s' 2>&1", script);
+    int rc = system(cmd);
+    unlink(script);
+    if (rc) { fprintf(stderr, "convbench predict: gnuplot failed (exit %d)\n", rc); return 1; }
+    printf("wrote %s\n", o->png);
+    return 0;
+}
+
+int cmd_predict(int argc, char **argv)
+{
+    options o;
+    int rc = parse("predict", argc, argv, &o);
+    if (rc) return rc == 1 ? 0 : rc;
+    if (o.batch > o.show) o.batch = o.show;
+    net nt;
+    dataset te;
+    if (load_trained("predict", &o, &nt, &te, o.show)) return 2;
+    double loss, acc;
+    char err[512];
+    float *probs = malloc(sizeof(float) * (size_t)te.n * nt.classes);
+    int *pred = malloc(sizeof(int) * (size_t)te.n);
+    if (!probs || !pred || net_evaluate(&nt, &te, o.batch, &loss, &acc, probs, err, sizeof err)) {
+        fprintf(stderr, "convbench predict: %s\n", probs && pred ? err : "out of memory");
+        rc = 1;
+    }
+    for (int i = 0; !rc && i < te.n; i++) {
+        const float *p = probs + (size_t)i * nt.classes;
+        int top = 0;
+        for (int k = 1; k < nt.classes; k++)
+            if (p[k] > p[top]) top = k;
+        pred[i] = top;
+        char a[16], b[16];
+        printf("%3d  predicted %-12s %5.1f%%   true %-12s %s\n", i, label_name(o.data, top, a, sizeof a),
+               100.0 * p[top], label_name(o.data, te.labels[i], b, sizeof b), top == te.labels[i] ? "" : "  WRONG");
+    }
+    if (!rc) printf("%d of %d correct\n", (int)lround(acc * te.n), te.n);
+    if (!rc && o.png) rc = draw_png(&o, &te, pred, te.n);
+    free(probs);
+    free(pred);
+    data_free(&te);
+    net_free(&nt);
+    return rc;
+}

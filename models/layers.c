@@ -1,0 +1,98 @@
+/* Elementwise and small layers. Threads: OpenMP over the batch, which the
+   caller sized with the harness's thread count. */
+#include <math.h>
+#include <string.h>
+#include "gemm.h"
+#include "layers.h"
+
+void relu_forward(float *y, size_t n)
+{
+    #pragma omp parallel for simd schedule(static)
+    for (size_t i = 0; i < n; i++) y[i] = y[i] > 0.0f ? y[i] : 0.0f;
+}
+
+void relu_backward(const float *y, float *dy, size_t n)
+{
+    #pragma omp parallel for simd schedule(static)
+    for (size_t i = 0; i < n; i++) dy[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+}
+
+void maxpool_forward(const float *x, int n, int h, int w, int c, int p, float *y, int32_t *argmax)
+{
+    const int oh = h / p, ow = w / p;
+    #pragma omp parallel for collapse(2) schedule(static)
+    for (int b = 0; b < n; b++)
+        for (int i = 0; i < oh; i++)
+            for (int j = 0; j < ow; j++) {
+                float *yo = y + (((size_t)b * oh + i) * ow + j) * c;
+                int32_t *ao = argmax + (((size_t)b * oh + i) * ow + j) * c;
+                const float *xb = x + (size_t)b * h * w * c;
+                for (int ch = 0; ch < c; ch++) {
+                    int32_t best = (int32_t)(((size_t)(i * p) * w + j * p) * c + ch);
+                    for (int u = 0; u < p; u++)
+                        for (int v = 0; v < p; v++) {
+                            int32_t at = (int32_t)(((size_t)(i * p + u) * w + j * p + v) * c + ch);
+                            if (xb[at] > xb[best]) best = at;
+                        }
+                    yo[ch] = xb[best];
+                    ao[ch] = best;
+                }
+            }
+}
+
+void maxpool_backward(const float *dy, const int32_t *argmax, int n, int h, int w, int c, int p,
+                      float *dx)
+{
+    const size_t in = (size_t)h * w * c, out = (size_t)(h / p) * (w / p) * c;
+    #pragma omp parallel for schedule(static)
+    for (int b = 0; b < n; b++) {
+        float *dxb = dx + (size_t)b * in;
+        memset(dxb, 0, sizeof(float) * in);
+        /* windows do not overlap, so each input receives at most one value */
+        for (size_t o = 0; o < out; o++) dxb[argmax[(size_t)b * out + o]] = dy[(size_t)b * out + o];
+    }
+}
+
+void dense_forward(const float *x, const float *w, const float *b, int n, int in, int out, float *y)
+{
+    sgemm(GEMM_NOTRANS, GEMM_NOTRANS, n, out, in, 1.0f, x, in, w, out, 0.0f, y, out);
+    #pragma omp parallel for schedule(static)
+    for (int i = 0; i < n; i++)
+        for (int o = 0; o < out; o++) y[(size_t)i * out + o] += b[o];
+}
+
+void dense_backward(const float *x, const float *w, const float *dy, int n, int in, int out,
+                    float *dx, float *dw, float *db)
+{
+    sgemm(GEMM_TRANS, GEMM_NOTRANS, in, out, n, 1.0f, x, in, dy, out, 0.0f, dw, out);
+    for (int o = 0; o < out; o++) {
+        float s = 0.0f;
+        for (int i = 0; i < n; i++) s += dy[(size_t)i * out + o];
+        db[o] = s;
+    }
+    if (dx) sgemm(GEMM_NOTRANS, GEMM_TRANS, n, in, out, 1.0f, dy, out, w, out, 0.0f, dx, in);
+}
+
+double softmax_xent(const float *z, const uint8_t *labels, int n, int classes, float *probs,
+                    float *dz, int *correct)
+{
+    double loss = 0.0;
+    int right = 0;
+    for (int i = 0; i < n; i++) {
+        const float *zi = z + (size_t)i * classes;
+        float *pi = probs + (size_t)i * classes;
+        int top = 0;
+        for (int k = 1; k < classes; k++)
+            if (zi[k] > zi[top]) top = k;
+        double sum = 0.0;                    /* shifted by the max: no overflow */
+        for (int k = 0; k < classes; k++) sum += exp((double)zi[k] - zi[top]);
+        for (int k = 0; k < classes; k++) pi[k] = (float)(exp((double)zi[k] - zi[top]) / sum);
+        loss += log(sum) - ((double)zi[labels[i]] - zi[top]);
+        right += top == labels[i];
+        if (dz)
+            for (int k = 0; k < classes; k++)
+                dz[(size_t)i * classes + k] = (pi[k] - (k == labels[i])) / (float)n;
+    }
+    *correct = right;
+    return loss;
+}

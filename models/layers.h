@@ -1,0 +1,34 @@
+/* The non-convolution layers of the trainer, as plain forward/backward
+   functions on NHWC batches (llm.c style). Convolutions go through conv.h
+   (see net.c). Every function overwrites its outputs. */
+#ifndef CONVBENCH_LAYERS_H
+#define CONVBENCH_LAYERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* y = max(0, y) in place; backward masks dy where the output was 0 */
+void relu_forward(float *y, size_t n);
+void relu_backward(const float *y, float *dy, size_t n);
+
+/* p x p max pooling, stride p, floor (Keras' default "valid"): x is
+   n x h x w x c, y is n x (h/p) x (w/p) x c. argmax keeps, per output, the
+   index of the winning input within its image, for the backward pass. */
+void maxpool_forward(const float *x, int n, int h, int w, int c, int p, float *y, int32_t *argmax);
+void maxpool_backward(const float *dy, const int32_t *argmax, int n, int h, int w, int c, int p,
+                      float *dx);
+
+/* y[n][out] = x[n][in] . w[in][out] + b[out] (Keras' kernel layout) */
+void dense_forward(const float *x, const float *w, const float *b, int n, int in, int out, float *y);
+/* dw = x^T dy, db = sum over the batch of dy, dx = dy w^T (dx may be NULL) */
+void dense_backward(const float *x, const float *w, const float *dy, int n, int in, int out,
+                    float *dx, float *dw, float *db);
+
+/* Softmax of logits z (n x classes) into probs and the mean sparse
+   categorical cross-entropy against labels; dz = (probs - onehot) / n.
+   Returns the summed (not mean) loss in double; *correct counts rows whose
+   first arg-max equals the label. dz may be NULL (evaluation). */
+double softmax_xent(const float *z, const uint8_t *labels, int n, int classes, float *probs,
+                    float *dz, int *correct);
+
+#endif

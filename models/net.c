@@ -1,0 +1,450 @@
+/* The network: spec parsing and shape inference, parameter set-up, and the
+   forward/backward sweep that calls each layer's function (layers.c) or the
+   layer's conv backend (conv.h). */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include "layers.h"
+#include "net.h"
+#include "rng.h"
+
+static int fail(char *err, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, len, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* ---- spec parsing ---------------------------------------------------- */
+
+/* A whole-token positive integer no larger than max, else -1. */
+static long parse_int(const char *s, long max)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v <= 0 || v > max) return -1;
+    return v;
+}
+
+static int parse_activation(const char *s, activation *a)
+{
+    static const char *const names[] = { "linear", "relu", "softmax" };
+    for (int i = 0; i < 3; i++)
+        if (!strcmp(s, names[i])) { *a = (activation)i; return 0; }
+    return -1;
+}
+
+static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *c = p;
+    for (size_t i = 0; i < n; i++) h = (h ^ c[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+void net_layer_shape(const layer *l, int n, conv_shape *s)
+{
+    *s = (conv_shape){ n, l->ih, l->iw, l->ic, l->oc, l->kh, l->kw, l->stride, l->pad };
+}
+
+/* One layer line after the input line; infers its output from `prev`. */
+static int parse_layer(net *nt, char **tok, int ntok, int line, const char *file, char *err,
+                       size_t len)
+{
+    if (nt->nlayers == NET_MAX_LAYERS)
+        return fail(err, len, "%s:%d: more than %d layers", file, line, NET_MAX_LAYERS);
+    layer *l = &nt->layers[nt->nlayers];
+    memset(l, 0, sizeof *l);
+    l->line = line;
+    if (nt->nlayers) {
+        const layer *p = &nt->layers[nt->nlayers - 1];
+        l->ih = p->oh; l->iw = p->ow; l->ic = p->oc;
+    } else {
+        l->ih = nt->in_h; l->iw = nt->in_w; l->ic = nt->in_c;
+    }
+    const int flat = l->ih == 1 && l->iw == 1 && nt->nlayers &&
+                     (nt->layers[nt->nlayers - 1].kind == LAYER_FLATTEN ||
+                      nt->layers[nt->nlayers - 1].kind == LAYER_DENSE);
+    const char *kind = tok[0];
+    if (!strcmp(kind, "conv2d")) {
+        if (ntok < 3) return fail(err, len, "%s:%d: conv2d wants FILTERS RxS [stride=N] [pad=N] [relu|linear]", file, line);
+        if (flat) return fail(err, len, "%s:%d: conv2d after flatten/dense", file, line);
+        long k = parse_int(tok[1], 1 << 16);
+        int r, s;
+        char tail;
+        if (k < 0) return fail(err, len, "%s:%d: bad filter count '%s'", file, line, tok[1]);
+        if (sscanf(tok[2], "%dx%d%c", &r, &s, &tail) != 2 || r <= 0 || s <= 0 || r > 64 || s > 64)
+            return fail(err, len, "%s:%d: bad filter size '%s' (want RxS, e.g. 3x3)", file, line, tok[2]);
+        l->kind = LAYER_CONV; l->oc = (int)k; l->kh = r; l->kw = s; l->stride = 1; l->pad = 0;
+        l->act = ACT_LINEAR;
+        for (int i = 3; i < ntok; i++) {
+            long v;
+            if (!strncmp(tok[i], "stride=", 7)) {
+                if ((v = parse_int(tok[i] + 7, 64)) < 0)
+                    return fail(err, len, "%s:%d: bad stride '%s'", file, line, tok[i] + 7);
+                l->stride = (int)v;
+            } else if (!strncmp(tok[i], "pad=", 4)) {
+                if (!strcmp(tok[i] + 4, "0")) v = 0;
+                else if ((v = parse_int(tok[i] + 4, 64)) < 0)
+                    return fail(err, len, "%s:%d: bad padding '%s'", file, line, tok[i] + 4);
+                l->pad = (int)v;
+            } else if (parse_activation(tok[i], &l->act) || l->act == ACT_SOFTMAX) {
+                return fail(err, len, "%s:%d: conv2d: unknown option '%s'", file, line, tok[i]);
+            }
+        }
+        if (l->pad >= l->kh || l->pad >= l->kw)
+            return fail(err, len, "%s:%d: conv2d: padding %d must be smaller than the %dx%d filter", file, line, l->pad, l->kh, l->kw);
+        if (l->ih + 2 * l->pad < l->kh || l->iw + 2 * l->pad < l->kw)
+            return fail(err, len, "%s:%d: conv2d: %dx%d filter larger than the padded %dx%d input", file, line, l->kh, l->kw, l->ih, l->iw);
+        conv_shape cs;
+        net_layer_shape(l, 1, &cs);
+        l->oh = conv_out_h(&cs); l->ow = conv_out_w(&cs);
+    } else if (!strcmp(kind, "maxpool")) {
+        long p;
+        if (ntok != 2 || (p = parse_int(tok[1], 64)) < 0)
+            return fail(err, len, "%s:%d: maxpool wants one size, e.g. 'maxpool 2'", file, line);
+        if (flat) return fail(err, len, "%s:%d: maxpool after flatten/dense", file, line);
+        if (p > l->ih || p > l->iw)
+            return fail(err, len, "%s:%d: maxpool %ld on a %dx%d input", file, line, p, l->ih, l->iw);
+        l->kind = LAYER_MAXPOOL; l->pool = (int)p;
+        l->oh = l->ih / l->pool; l->ow = l->iw / l->pool; l->oc = l->ic;
+
+    } else if (!strcmp(kind, "flatten")) {
+        if (ntok != 1) return fail(err, len, "%s:%d: flatten takes no arguments", file, line);
+        l->kind = LAYER_FLATTEN; l->oh = l->ow = 1; l->oc = l->ih * l->iw * l->ic;
+
+    } else if (!strcmp(kind, "dense")) {
+        long u;
+        if (ntok < 2 || ntok > 3 || (u = parse_int(tok[1], 1 << 20)) < 0)
+            return fail(err, len, "%s:%d: dense wants UNITS [relu|linear|softmax]", file, line);
+        if (!flat) return fail(err, len, "%s:%d: dense needs a flat input: put 'flatten' before it", file, line);
+        l->kind = LAYER_DENSE; l->oh = l->ow = 1; l->oc = (int)u; l->act = ACT_LINEAR;
+        if (ntok == 3 && parse_activation(tok[2], &l->act))
+            return fail(err, len, "%s:%d: dense: unknown activation '%s'", file, line, tok[2]);
+
+    } else {
+        return fail(err, len, "%s:%d: unknown layer '%s' (conv2d, maxpool, flatten, dense)", file, line, kind);
+    }
+    /* Keras-like names, numbered per kind: conv1, pool1, flatten1, dense1 */
+    static const char *const prefix[] = { "conv", "pool", "flatten", "dense" };
+    int count = 1;
+    for (int i = 0; i < nt->nlayers; i++) count += nt->layers[i].kind == l->kind;
+    snprintf(l->name, sizeof l->name, "%s%d", prefix[l->kind], count % 100);
+    int dims[] = { l->kind, l->act, l->oh, l->ow, l->oc, l->kh, l->kw, l->stride, l->pad, l->pool };
+    nt->spec_hash = fnv1a(nt->spec_hash, dims, sizeof dims);
+    nt->nlayers++;
+    return 0;
+}
+
+int net_parse_string(net *nt, const char *text, const char *file, char *err, size_t len)
+{
+    memset(nt, 0, sizeof *nt);
+    nt->spec_hash = 0xcbf29ce484222325ULL;
+    char *copy = strdup(text), *save = NULL;
+    if (!copy) return fail(err, len, "out of memory");
+    int line = 0, have_input = 0, rc = 0;
+    for (char *ln = copy, *next; ln && !rc; ln = next) {
+        next = strchr(ln, '\n');
+        if (next) *next++ = 0;
+        line++;
+        char *hash = strchr(ln, '#');
+        if (hash) *hash = 0;
+        char *tok[16];
+        int ntok = 0;
+        for (char *t = strtok_r(ln, " \t\r", &save); t; t = strtok_r(NULL, " \t\r", &save)) {
+            if (ntok == 16) { rc = fail(err, len, "%s:%d: too many words", file, line); break; }
+            tok[ntok++] = t;
+        }
+        if (rc || !ntok) continue;
+        if (!strcmp(tok[0], "input")) {
+            long v[3];
+            if (have_input) { rc = fail(err, len, "%s:%d: a second input line", file, line); break; }
+            if (ntok != 4 || (v[0] = parse_int(tok[1], 1 << 14)) < 0 ||
+                (v[1] = parse_int(tok[2], 1 << 14)) < 0 || (v[2] = parse_int(tok[3], 1 << 12)) < 0) {
+                rc = fail(err, len, "%s:%d: input wants H W C, e.g. 'input 28 28 1'", file, line);
+                break;
+            }
+            nt->in_h = (int)v[0]; nt->in_w = (int)v[1]; nt->in_c = (int)v[2];
+            have_input = 1;
+            int dims[] = { nt->in_h, nt->in_w, nt->in_c };
+            nt->spec_hash = fnv1a(nt->spec_hash, dims, sizeof dims);
+        } else if (!have_input) {
+            rc = fail(err, len, "%s:%d: the first line must be 'input H W C'", file, line);
+        } else {
+            rc = parse_layer(nt, tok, ntok, line, file, err, len);
+        }
+    }
+    free(copy);
+    if (rc) return rc;
+    if (!have_input || !nt->nlayers) return fail(err, len, "%s: no layers", file);
+    for (int i = 0; i < nt->nlayers; i++) {
+        const layer *l = &nt->layers[i];
+        if (l->act == ACT_SOFTMAX && i != nt->nlayers - 1)
+            return fail(err, len, "%s:%d: softmax only on the last layer", file, l->line);
+    }
+    const layer *last = &nt->layers[nt->nlayers - 1];
+    if (last->kind != LAYER_DENSE || last->act != ACT_SOFTMAX || last->oc < 2)
+        return fail(err, len, "%s:%d: the last layer must be 'dense CLASSES softmax' with CLASSES >= 2 "
+                    "(the loss is sparse categorical cross-entropy)", file, last->line);
+    nt->classes = last->oc;
+    return 0;
+}
+
+int net_parse(net *nt, const char *path, char *err, size_t len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return fail(err, len, "%s: cannot open: %s", path, strerror(errno));
+    char *text = NULL;
+    size_t size = 0;
+    if (fseek(f, 0, SEEK_END) == 0) {
+        long end = ftell(f);
+        if (end >= 0 && end < (1 << 20) && fseek(f, 0, SEEK_SET) == 0 && (text = malloc((size_t)end + 1)))
+            size = fread(text, 1, (size_t)end, f);
+        if (text) text[size] = 0;
+    }
+    fclose(f);
+    if (!text) return fail(err, len, "%s: cannot read (or larger than 1 MiB)", path);
+    int rc = net_parse_string(nt, text, path, err, len);
+    free(text);
+    return rc;
+}
+
+/* ---- backends --------------------------------------------------------- */
+
+int net_set_backends(net *nt, const char *spec, const char *fallback, char *err, size_t len)
+{
+    const char *all = spec && *spec && !strchr(spec, '=') ? spec : fallback;
+    const conv_backend *def = conv_backend_find(all);
+    if (!def) return fail(err, len, "unknown backend '%s' (convbench backends lists them)", all);
+    for (int i = 0; i < nt->nlayers; i++) nt->layers[i].backend = def;
+    if (all == spec || !spec || !*spec) return 0;
+    char *copy = strdup(spec), *save = NULL;
+    int rc = 0;
+    if (!copy) return fail(err, len, "out of memory");
+    for (char *item = strtok_r(copy, ",", &save); item && !rc; item = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(item, '=');
+        if (!eq) { rc = fail(err, len, "backend list item '%s' is not LAYER=NAME", item); break; }
+        *eq = 0;
+        const conv_backend *b = conv_backend_find(eq + 1);
+        if (!b) { rc = fail(err, len, "unknown backend '%s' for %s (convbench backends lists them)", eq + 1, item); break; }
+        int found = 0;
+        for (int i = 0; i < nt->nlayers; i++)
+            if (nt->layers[i].kind == LAYER_CONV && !strcmp(nt->layers[i].name, item)) {
+                nt->layers[i].backend = b;
+                found = 1;
+            }
+        if (!found) rc = fail(err, len, "no conv layer named '%s' in the network", item);
+    }
+    free(copy);
+    return rc;
+}
+
+/* ---- memory and plans ------------------------------------------------- */
+
+static float *falloc(size_t n)
+{
+    size_t bytes = (n * sizeof(float) + 63) & ~(size_t)63;
+    float *p = aligned_alloc(64, bytes ? bytes : 64);
+    if (p) memset(p, 0, bytes);
+    return p;
+}
+
+static int param_alloc(param *p, size_t n)
+{
+    p->n = n;
+    p->w = falloc(n); p->g = falloc(n); p->m = falloc(n); p->v = falloc(n);
+    return p->w && p->g && p->m && p->v ? 0 : -1;
+}
+
+static void param_free(param *p)
+{
+    free(p->w); free(p->g); free(p->m); free(p->v);
+    memset(p, 0, sizeof *p);
+}
+
+/* The layer's plan for batch n, made on first use (a new batch size is a
+   new shape, as in FFTW). */
+static conv_plan *layer_plan(layer *l, int n, char *err, size_t len)
+{
+    for (int i = 0; i < NET_MAX_PLANS; i++)
+        if (l->plan[i] && l->plan_batch[i] == n) return l->plan[i];
+    conv_shape s;
+    net_layer_shape(l, n, &s);
+    const char *why = l->backend->unsupported(&s);
+    if (why) {
+        fail(err, len, "%s (%dx%dx%dx%d -> %d %dx%d stride %d pad %d): backend %s cannot run it: %s",
+             l->name, s.n, s.h, s.w, s.c, s.k, s.r, s.s, s.stride, s.pad, l->backend->name, why);
+        return NULL;
+    }
+    int slot = 0;
+    while (slot < NET_MAX_PLANS - 1 && l->plan[slot]) slot++;
+    if (l->plan[slot]) l->backend->destroy(l->plan[slot]);
+    l->plan[slot] = l->backend->plan(&s);
+    l->plan_batch[slot] = n;
+    if (!l->plan[slot])
+        fail(err, len, "%s: backend %s failed to plan batch %d", l->name, l->backend->name, n);
+    return l->plan[slot];
+}
+
+int net_init(net *nt, int max_batch, uint64_t seed, char *err, size_t len)
+{
+    if (max_batch < 1) return fail(err, len, "batch must be >= 1");
+    nt->max_batch = max_batch;
+    rng g = { seed };
+    size_t in = (size_t)nt->in_h * nt->in_w * nt->in_c;
+    if (!(nt->act[0] = falloc(in * max_batch))) return fail(err, len, "out of memory");
+    for (int i = 0; i < nt->nlayers; i++) {
+        layer *l = &nt->layers[i];
+        size_t out = (size_t)l->oh * l->ow * l->oc, fan_in = 0, fan_out = 0;
+        l->need_dx = i > 0;
+        if (l->kind == LAYER_FLATTEN) {          /* NHWC flattens in place */
+            nt->act[i + 1] = nt->act[i];
+            continue;
+        }
+        if (!(nt->act[i + 1] = falloc(out * max_batch)) ||
+            (i > 0 && !(nt->grad[i] = falloc((size_t)l->ih * l->iw * l->ic * max_batch))))
+            return fail(err, len, "out of memory");
+        if (l->kind == LAYER_MAXPOOL) {
+            if (!(l->argmax = malloc(sizeof(int32_t) * out * max_batch))) return fail(err, len, "out of memory");
+            continue;
+        }
+        if (l->kind == LAYER_CONV) {
+            fan_in = (size_t)l->kh * l->kw * l->ic;
+            fan_out = (size_t)l->kh * l->kw * l->oc;
+        } else {
+            fan_in = (size_t)l->ih * l->iw * l->ic;
+            fan_out = (size_t)l->oc;
+        }
+        if (param_alloc(&l->weight, fan_in * l->oc) || param_alloc(&l->bias, (size_t)l->oc))
+            return fail(err, len, "out of memory");
+        const float limit = (float)sqrt(6.0 / (double)(fan_in + fan_out));
+        for (size_t j = 0; j < l->weight.n; j++) l->weight.w[j] = rng_uniform(&g, -limit, limit);
+        if (l->kind == LAYER_CONV && !layer_plan(l, max_batch, err, len)) return -1;
+    }
+    /* a flatten's input gradient is its output gradient, owned by the next layer */
+    for (int i = nt->nlayers - 1; i >= 0; i--)
+        if (nt->layers[i].kind == LAYER_FLATTEN) nt->grad[i] = nt->grad[i + 1];
+    size_t last = (size_t)nt->classes * max_batch;
+    if (!(nt->grad[nt->nlayers] = falloc(last))) return fail(err, len, "out of memory");
+    return 0;
+}
+
+void net_free(net *nt)
+{
+    for (int i = 0; i < nt->nlayers; i++) {
+        layer *l = &nt->layers[i];
+        for (int j = 0; j < NET_MAX_PLANS; j++)
+            if (l->plan[j]) l->backend->destroy(l->plan[j]);
+        param_free(&l->weight);
+        param_free(&l->bias);
+        free(l->argmax);
+        if (l->kind != LAYER_FLATTEN) {
+            free(nt->act[i + 1]);
+            free(nt->grad[i]);
+        }
+        memset(l->plan, 0, sizeof l->plan);
+        l->argmax = NULL;
+    }
+    free(nt->act[0]);
+    free(nt->grad[nt->nlayers]);
+    memset(nt->act, 0, sizeof nt->act);
+    memset(nt->grad, 0, sizeof nt->grad);
+}
+
+size_t net_param_count(const net *nt)
+{
+    size_t n = 0;
+    for (int i = 0; i < nt->nlayers; i++) {
+        const layer *l = &nt->layers[i];
+        if (l->kind == LAYER_CONV) n += (size_t)l->kh * l->kw * l->ic * l->oc + l->oc;
+        else if (l->kind == LAYER_DENSE) n += (size_t)l->ih * l->iw * l->ic * l->oc + l->oc;
+    }
+    return n;
+}
+
+void net_summary(const net *nt, FILE *f)
+{
+    static const char *const kinds[] = { "Conv2D", "MaxPooling2D", "Flatten", "Dense" };
+    fprintf(f, "%-22s %-20s %10s   %s\n", "Layer (type)", "Output Shape", "Param #", "backend");
+    fprintf(f, "%.*s\n", 72, "==========================================================================");
+    for (int i = 0; i < nt->nlayers; i++) {
+        const layer *l = &nt->layers[i];
+        char name[40], shape[40];
+        snprintf(name, sizeof name, "%s (%s)", l->name, kinds[l->kind]);
+        if (l->kind == LAYER_FLATTEN || l->kind == LAYER_DENSE)
+            snprintf(shape, sizeof shape, "(None, %d)", l->oc);
+        else
+            snprintf(shape, sizeof shape, "(None, %d, %d, %d)", l->oh, l->ow, l->oc);
+        size_t params = l->kind == LAYER_CONV ? (size_t)l->kh * l->kw * l->ic * l->oc + l->oc
+                      : l->kind == LAYER_DENSE ? (size_t)l->ih * l->iw * l->ic * l->oc + l->oc : 0;
+        fprintf(f, "%-22s %-20s %10zu   %s\n", name, shape, params,
+                l->kind == LAYER_CONV ? l->backend->name : "");
+    }
+    fprintf(f, "%.*s\n", 72, "==========================================================================");
+    fprintf(f, "Total params: %zu\n", net_param_count(nt));
+}
+
+/* ---- forward and backward --------------------------------------------- */
+
+int net_forward(net *nt, int n, char *err, size_t len)
+{
+    if (n < 1 || n > nt->max_batch) return fail(err, len, "batch %d outside 1..%d", n, nt->max_batch);
+    for (int i = 0; i < nt->nlayers; i++) {
+        layer *l = &nt->layers[i];
+        const float *x = nt->act[i];
+        float *y = nt->act[i + 1];
+        const size_t out = (size_t)n * l->oh * l->ow * l->oc;
+        switch (l->kind) {
+        case LAYER_CONV: {
+            conv_plan *pl = layer_plan(l, n, err, len);
+            if (!pl) return -1;
+            l->backend->forward(pl, x, l->weight.w, l->bias.w, y);
+            break;
+        }
+        case LAYER_MAXPOOL:
+            maxpool_forward(x, n, l->ih, l->iw, l->ic, l->pool, y, l->argmax);
+            break;
+        case LAYER_FLATTEN:
+            break;
+        case LAYER_DENSE:
+            dense_forward(x, l->weight.w, l->bias.w, n, l->ih * l->iw * l->ic, l->oc, y);
+            break;
+        }
+        if (l->act == ACT_RELU) relu_forward(y, out);
+    }
+    return 0;
+}
+
+void net_backward(net *nt, int n)
+{
+    for (int i = nt->nlayers - 1; i >= 0; i--) {
+        layer *l = &nt->layers[i];
+        const float *x = nt->act[i];
+        float *dy = nt->grad[i + 1], *dx = l->need_dx ? nt->grad[i] : NULL;
+        if (l->act == ACT_RELU) relu_backward(nt->act[i + 1], dy, (size_t)n * l->oh * l->ow * l->oc);
+        switch (l->kind) {
+        case LAYER_CONV: {
+            conv_plan *pl = NULL;
+            for (int j = 0; j < NET_MAX_PLANS; j++)       /* made by the forward pass */
+                if (l->plan[j] && l->plan_batch[j] == n) pl = l->plan[j];
+            l->backend->backward_weights(pl, x, dy, l->weight.g, l->bias.g);
+            if (dx) l->backend->backward_data(pl, dy, l->weight.w, dx);
+            break;
+        }
+        case LAYER_MAXPOOL:
+            if (dx) maxpool_backward(dy, l->argmax, n, l->ih, l->iw, l->ic, l->pool, dx);
+            break;
+        case LAYER_FLATTEN:
+            break;
+        case LAYER_DENSE:
+            dense_backward(x, l->weight.w, dy, n, l->ih * l->iw * l->ic, l->oc, dx, l->weight.g,
+                           l->bias.g);
+            break;
+        }
+    }
+}

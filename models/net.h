@@ -1,0 +1,78 @@
+/* A sequential network read from a spec file: shape inference, parameters,
+   forward and backward over a batch, every convolution through conv.h. */
+#ifndef CONVBENCH_NET_H
+#define CONVBENCH_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "conv.h"
+
+#define NET_MAX_LAYERS 32
+#define NET_MAX_PLANS 3      /* batch sizes planned per conv layer: full, remainder, eval */
+
+typedef enum { LAYER_CONV, LAYER_MAXPOOL, LAYER_FLATTEN, LAYER_DENSE } layer_kind;
+typedef enum { ACT_LINEAR, ACT_RELU, ACT_SOFTMAX } activation;
+
+typedef struct {
+    float *w, *g, *m, *v;    /* value, gradient, Adam moments */
+    size_t n;
+} param;
+
+typedef struct {
+    layer_kind kind;
+    activation act;
+    char name[16];            /* conv1, pool1, flatten1, dense1, ... */
+    int line;                 /* in the spec file */
+    int ih, iw, ic;           /* per-image input */
+    int oh, ow, oc;           /* per-image output */
+    int kh, kw, stride, pad;  /* conv */
+    int pool;                 /* maxpool */
+    param weight, bias;       /* conv (HWIO) and dense ([in][out]) */
+    const conv_backend *backend;
+    conv_plan *plan[NET_MAX_PLANS];
+    int plan_batch[NET_MAX_PLANS];
+    int need_dx;              /* 0 for a first layer: its input needs no gradient */
+    int32_t *argmax;          /* maxpool */
+} layer;
+
+typedef struct {
+    int nlayers;
+    layer layers[NET_MAX_LAYERS];
+    int in_h, in_w, in_c, classes;
+    int max_batch;
+    float *act[NET_MAX_LAYERS + 1];    /* act[0] input batch, act[i+1] output of layer i */
+    float *grad[NET_MAX_LAYERS + 1];   /* dL/d act[i] */
+    uint64_t spec_hash;                /* of the layer structure, for checkpoints */
+} net;
+
+/* Parses a spec file (format in README). Returns 0, or -1 with
+   "FILE:LINE: problem" in err. The net holds no memory yet. */
+int net_parse(net *nt, const char *path, char *err, size_t errlen);
+int net_parse_string(net *nt, const char *text, const char *name, char *err, size_t errlen);
+
+/* Chooses the backend of every conv layer: "NAME" for all, or
+   "conv1=NAME,conv2=NAME,..." (unnamed layers keep the default).
+   Returns 0, or -1 with the reason in err. */
+int net_set_backends(net *nt, const char *spec, const char *fallback, char *err, size_t errlen);
+
+/* Allocates activations for batches up to max_batch and parameters,
+   initialised as Keras does (glorot-uniform weights, zero biases) from
+   seed. Plans every conv layer for max_batch with the current OpenMP
+   thread count. Returns 0, or -1 naming the layer, shape and reason. */
+int net_init(net *nt, int max_batch, uint64_t seed, char *err, size_t errlen);
+void net_free(net *nt);
+
+size_t net_param_count(const net *nt);
+void net_summary(const net *nt, FILE *f);
+/* e.g. "1x28x28x1 -> 32 3x3 s1 p0" for a conv layer at batch n */
+void net_layer_shape(const layer *l, int n, conv_shape *s);
+
+/* Forward over a batch of n <= max_batch images at act[0] (copied in by
+   the caller); the logits are act[nlayers]. Returns 0, or -1 if a plan for
+   a new batch size cannot be made (err says why). */
+int net_forward(net *nt, int n, char *err, size_t errlen);
+/* Backward from grad[nlayers] (set by the loss); fills every param.g. */
+void net_backward(net *nt, int n);
+
+#endif

@@ -1,0 +1,134 @@
+/* The training step: gather a batch, forward, softmax cross-entropy,
+   backward, Adam on every parameter tensor. */
+#include <math.h>
+#include <omp.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include "layers.h"
+#include "train.h"
+
+static int fail(char *err, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, len, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int trainer_init(trainer *t, net *nt, int batch, float lr, uint64_t seed, char *err, size_t len)
+{
+    memset(t, 0, sizeof *t);
+    if (batch < 1 || batch > nt->max_batch)
+        return fail(err, len, "batch %d outside 1..%d", batch, nt->max_batch);
+    t->nt = nt;
+    t->batch = batch;
+    t->opt = adam_default();
+    t->opt.lr = lr;
+    t->shuffle.state = seed ^ 0x5deece66dULL;
+    t->labels = malloc((size_t)batch);
+    t->probs = malloc(sizeof(float) * (size_t)batch * nt->classes);
+    if (!t->labels || !t->probs) return fail(err, len, "out of memory");
+    return 0;
+}
+
+void trainer_free(trainer *t)
+{
+    free(t->order);
+    free(t->labels);
+    free(t->probs);
+    memset(t, 0, sizeof *t);
+}
+
+/* Copies images idx[0..n) of d into the network's input. */
+static void gather(net *nt, const dataset *d, const int *idx, int n, uint8_t *labels)
+{
+    const size_t px = (size_t)d->h * d->w;
+    for (int i = 0; i < n; i++) {
+        memcpy(nt->act[0] + i * px, d->images + (size_t)idx[i] * px, sizeof(float) * px);
+        if (labels) labels[i] = d->labels[idx[i]];
+    }
+}
+
+int trainer_step(trainer *t, const dataset *d, const int *idx, int n, double *loss, int *correct,
+                 char *err, size_t len)
+{
+    net *nt = t->nt;
+    gather(nt, d, idx, n, t->labels);
+    if (net_forward(nt, n, err, len)) return -1;
+    double sum = softmax_xent(nt->act[nt->nlayers], t->labels, n, nt->classes, t->probs,
+                              nt->grad[nt->nlayers], correct);
+    *loss = sum / n;
+    if (!isfinite(*loss))
+        return fail(err, len, "the loss is %s at step %ld: the run diverged (try a lower --lr)",
+                    isnan(*loss) ? "NaN" : "infinite", t->opt.t + 1);
+    net_backward(nt, n);
+    adam_begin_step(&t->opt);
+    for (int i = 0; i < nt->nlayers; i++) {
+        layer *l = &nt->layers[i];
+        param *ps[] = { &l->weight, &l->bias };
+        for (int j = 0; j < 2; j++)
+            if (ps[j]->n) adam_update(&t->opt, ps[j]->w, ps[j]->g, ps[j]->m, ps[j]->v, ps[j]->n);
+    }
+    return 0;
+}
+
+int trainer_epoch(trainer *t, const dataset *d, train_progress cb, void *ctx, epoch_stats *st,
+                  char *err, size_t len)
+{
+    if (t->order_n != d->n) {
+        free(t->order);
+        if (!(t->order = malloc(sizeof(int) * (size_t)d->n))) return fail(err, len, "out of memory");
+        t->order_n = d->n;
+        for (int i = 0; i < d->n; i++) t->order[i] = i;
+    }
+    rng_shuffle(&t->shuffle, t->order, d->n);
+    const int steps = (d->n + t->batch - 1) / t->batch;
+    double loss_sum = 0, t0 = omp_get_wtime();
+    long right = 0;
+    for (int s = 0; s < steps; s++) {
+        int n = d->n - s * t->batch < t->batch ? d->n - s * t->batch : t->batch;
+        double loss;
+        int correct;
+        if (trainer_step(t, d, t->order + (size_t)s * t->batch, n, &loss, &correct, err, len))
+            return -1;
+        loss_sum += loss * n;
+        right += correct;
+        int seen = s * t->batch + n;
+        if (cb) cb(ctx, s + 1, steps, loss_sum / seen, (double)right / seen, omp_get_wtime() - t0);
+    }
+    st->seconds = omp_get_wtime() - t0;
+    st->loss = loss_sum / d->n;
+    st->accuracy = (double)right / d->n;
+    st->images_per_s = d->n / st->seconds;
+    return 0;
+}
+
+int net_evaluate(net *nt, const dataset *d, int batch, double *loss, double *accuracy,
+                 float *probs, char *err, size_t len)
+{
+    if (batch > nt->max_batch) batch = nt->max_batch;
+    int *idx = malloc(sizeof(int) * (size_t)batch);
+    uint8_t *labels = malloc((size_t)batch);
+    float *p = malloc(sizeof(float) * (size_t)batch * nt->classes);
+    double sum = 0;
+    long right = 0;
+    int rc = 0;
+    if (!idx || !labels || !p) rc = fail(err, len, "out of memory");
+    for (int s = 0; !rc && s < d->n; s += batch) {
+        int n = d->n - s < batch ? d->n - s : batch, correct;
+        for (int i = 0; i < n; i++) idx[i] = s + i;
+        gather(nt, d, idx, n, labels);
+        if ((rc = net_forward(nt, n, err, len))) break;
+        sum += softmax_xent(nt->act[nt->nlayers], labels, n, nt->classes, p, NULL, &correct);
+        right += correct;
+        if (probs) memcpy(probs + (size_t)s * nt->classes, p, sizeof(float) * n * nt->classes);
+    }
+    free(idx); free(labels); free(p);
+    if (rc) return rc;
+    *loss = sum / d->n;
+    *accuracy = (double)right / d->n;
+    if (!isfinite(*loss)) return fail(err, len, "the test loss is not finite");
+    return 0;
+}
