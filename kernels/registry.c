@@ -8,12 +8,14 @@
 extern const conv_backend conv_naive;
 extern const conv_backend conv_onednn, conv_onednn_winograd;
 extern const conv_backend conv_winograd, conv_winograd2;
+extern const conv_backend conv_simd;
 
 static const conv_backend *const backends[] = {
     &conv_naive,
     &conv_onednn,
     &conv_onednn_winograd,
     &conv_winograd, &conv_winograd2,
+    &conv_simd,
     NULL,
 };
 

@@ -1,0 +1,748 @@
+/* simd: direct convolution, hand-vectorized with intrinsics; AVX-512F, AVX2+FMA
+   or portable C, chosen at plan time by cpu_isa_active() (CONVBENCH_ISA lowers it).
+
+   One register-blocked micro-kernel serves all three passes. It computes a
+   J x (V vectors) block of an outer-product sum
+       acc[j][v] += a(j, i) * b(i)[v]      over a reduction index i
+   where a(j, i) is a scalar broadcast from memory and b(i) a row of V vectors.
+   i runs over segments (a list of base offsets) times a contiguous run of
+   `len` steps, so one loop shape covers every pass:
+     forward           j = output pixel, v = output channels K, i = (tap, c):
+                       segments are the taps valid for the block's pixels,
+                       a = x[pixel + tap][c], b = repacked w[tap][c][K block]
+     backward_data     the same on dy, with the filter repacked per pass as
+                       [c block][r][s][k][c] (C/K swapped); output pixels are
+                       grouped by which taps reach them, so any stride works
+                       (stride 2 gives one group per residue class)
+     backward_weights  j = dW row (r,s,c), v = K, i = output pixel (n,p,q):
+                       a = x[pixel + (r,s)][c], b = dy[pixel][K block];
+                       each thread sums its share of the N*P rows into its own
+                       partial dW (plan-owned), added up in thread order at
+                       the end: deterministic for a fixed thread count.
+   Output pixels of forward/backward_data are split into regions whose pixels
+   see the same set of taps (interior, each edge, each stride residue), so
+   the kernel never tests a bound; padding is never materialized there.
+   backward_weights reads x through a zero-padded copy when pad > 0.
+
+   Register blocking (AVX-512, 32 zmm): V <= 4 vectors of 16 channels (a K
+   block of up to 64), J = 6/8/12/14 rows for V = 4/3/2/1: 24-28 accumulators,
+   V registers of b and one broadcast. Each step issues V + J loads for J*V
+   FMAs (10 loads per 24 FMAs at 6x4), so the two FMA ports, not the load
+   ports or the 4-cycle FMA latency (which needs >= 8 independent chains),
+   bound the loop. AVX2 (16 ymm): V <= 2 vectors of 8, J = 6/12: 12
+   accumulators. Portable C: J <= 8 rows of 16 floats, left to the compiler.
+   K tails use masked loads/stores (weights are also zero-padded when repacked).
+   Loop order: forward/backward_data: (image, pixel block) in parallel ->
+   K block -> segment (tap) -> c -> pixel -> vector; backward_weights: thread
+   share of rows -> chunk of rows (~4K dy floats, kept in L1) -> dW row block
+   -> K block -> row -> pixel -> dW row -> vector.
+   Cost: 2*N*K*C*R*S*P*Q flops per pass plus O(RSCK) repacking per pass; on
+   layers with C, K >= 32 expect 70-85% of the FMA peak at 1 thread, less on
+   small images (partial blocks, edge regions) and C = 1 (short reductions). */
+#include <immintrin.h>
+#include <omp.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cpu.h"
+#include "shape.h"
+
+/* one segment of the reduction: offsets of a and b at its first step */
+typedef struct { ptrdiff_t a, b; } seg;
+
+/* everything the micro-kernel needs besides its J x V block size */
+typedef struct {
+    const float *a0, *b0;       /* bases the segment offsets apply to */
+    const seg *seg;
+    int nseg;
+    ptrdiff_t bscale;           /* segment b offsets are in units of this */
+    int len;                    /* steps per segment */
+    ptrdiff_t ainc, binc;       /* per-step advance of a and b */
+    const ptrdiff_t *aoff;      /* [J] a offset of row j */
+    float *d0;                  /* destination rows d0 + doff[j] */
+    const ptrdiff_t *doff;
+    const float *bias;          /* initial row shared by all j, or NULL */
+    int accumulate;             /* start from the destination's contents */
+    int tail;                   /* valid lanes of the last vector */
+} ukr_args;
+
+typedef void ukr_fn(int j, int v, const ukr_args *g);
+
+/* Largest J for V vectors per ISA (index V - 1). */
+static const int jmax_avx512[4] = { 14, 12, 8, 6 };
+static const int jmax_avx2[2] = { 12, 6 };
+enum { JMAX = 14, JMAX_PORTABLE = 8 };
+
+/* ---- AVX-512F ---------------------------------------------------------- */
+
+__attribute__((target("avx512f"), always_inline))
+static inline void ukr512(const int J, const int V, const ukr_args *g)
+{
+    const __mmask16 m = (__mmask16)((1u << g->tail) - 1u);
+    __m512 acc[JMAX][4];
+    const float *ap[JMAX];
+    float *dp[JMAX];
+    #pragma GCC unroll 16
+    for (int j = 0; j < J; j++) dp[j] = g->d0 + g->doff[j];
+    #pragma GCC unroll 16
+    for (int j = 0; j < J; j++)
+        #pragma GCC unroll 4
+        for (int v = 0; v < V; v++) {
+            __mmask16 mv = v == V - 1 ? m : 0xffff;
+            acc[j][v] = g->accumulate ? _mm512_maskz_loadu_ps(mv, dp[j] + 16 * v)
+                      : g->bias ? _mm512_maskz_loadu_ps(mv, g->bias + 16 * v)
+                      : _mm512_setzero_ps();
+        }
+    const ptrdiff_t ainc = g->ainc, binc = g->binc;
+    const int len = g->len;
+    for (int si = 0; si < g->nseg; si++) {
+        const float *a = g->a0 + g->seg[si].a;
+        const float *b = g->b0 + g->seg[si].b * g->bscale;
+        #pragma GCC unroll 16
+        for (int j = 0; j < J; j++) ap[j] = a + g->aoff[j];
+        ptrdiff_t ia = 0;
+        for (int i = 0; i < len; i++, ia += ainc, b += binc) {
+            __m512 bv[4];
+            #pragma GCC unroll 4
+            for (int v = 0; v < V; v++)
+                bv[v] = _mm512_maskz_loadu_ps(v == V - 1 ? m : 0xffff, b + 16 * v);
+            #pragma GCC unroll 16
+            for (int j = 0; j < J; j++) {
+                __m512 x = _mm512_set1_ps(ap[j][ia]);
+                #pragma GCC unroll 4
+                for (int v = 0; v < V; v++) acc[j][v] = _mm512_fmadd_ps(x, bv[v], acc[j][v]);
+            }
+        }
+    }
+    #pragma GCC unroll 16
+    for (int j = 0; j < J; j++)
+        #pragma GCC unroll 4
+        for (int v = 0; v < V; v++)
+            _mm512_mask_storeu_ps(dp[j] + 16 * v, v == V - 1 ? m : 0xffff, acc[j][v]);
+}
+
+/* Each (J, V) its own fully unrolled copy, so the accumulators live in registers. */
+__attribute__((target("avx512f")))
+static void ukr_avx512_v4(int j, const ukr_args *g)
+{
+    switch (j) {
+    case 1: ukr512(1, 4, g); break;  case 2: ukr512(2, 4, g); break;
+    case 3: ukr512(3, 4, g); break;  case 4: ukr512(4, 4, g); break;
+    case 5: ukr512(5, 4, g); break;  default: ukr512(6, 4, g); break;
+    }
+}
+
+__attribute__((target("avx512f")))
+static void ukr_avx512_v3(int j, const ukr_args *g)
+{
+    switch (j) {
+    case 1: ukr512(1, 3, g); break;  case 2: ukr512(2, 3, g); break;
+    case 3: ukr512(3, 3, g); break;  case 4: ukr512(4, 3, g); break;
+    case 5: ukr512(5, 3, g); break;  case 6: ukr512(6, 3, g); break;
+    case 7: ukr512(7, 3, g); break;  default: ukr512(8, 3, g); break;
+    }
+}
+
+__attribute__((target("avx512f")))
+static void ukr_avx512_v2(int j, const ukr_args *g)
+{
+    switch (j) {
+    case 1: ukr512(1, 2, g); break;   case 2: ukr512(2, 2, g); break;
+    case 3: ukr512(3, 2, g); break;   case 4: ukr512(4, 2, g); break;
+    case 5: ukr512(5, 2, g); break;   case 6: ukr512(6, 2, g); break;
+    case 7: ukr512(7, 2, g); break;   case 8: ukr512(8, 2, g); break;
+    case 9: ukr512(9, 2, g); break;   case 10: ukr512(10, 2, g); break;
+    case 11: ukr512(11, 2, g); break; default: ukr512(12, 2, g); break;
+    }
+}
+
+__attribute__((target("avx512f")))
+static void ukr_avx512_v1(int j, const ukr_args *g)
+{
+    switch (j) {
+    case 1: ukr512(1, 1, g); break;   case 2: ukr512(2, 1, g); break;
+    case 3: ukr512(3, 1, g); break;   case 4: ukr512(4, 1, g); break;
+    case 5: ukr512(5, 1, g); break;   case 6: ukr512(6, 1, g); break;
+    case 7: ukr512(7, 1, g); break;   case 8: ukr512(8, 1, g); break;
+    case 9: ukr512(9, 1, g); break;   case 10: ukr512(10, 1, g); break;
+    case 11: ukr512(11, 1, g); break; case 12: ukr512(12, 1, g); break;
+    case 13: ukr512(13, 1, g); break; default: ukr512(14, 1, g); break;
+    }
+}
+
+static void ukr_avx512(int j, int v, const ukr_args *g)
+{
+    switch (v) {
+    case 4: ukr_avx512_v4(j, g); break;
+    case 3: ukr_avx512_v3(j, g); break;
+    case 2: ukr_avx512_v2(j, g); break;
+    default: ukr_avx512_v1(j, g); break;
+    }
+}
+
+/* ---- AVX2 + FMA -------------------------------------------------------- */
+
+__attribute__((target("avx2,fma"), always_inline))
+static inline void ukr256(const int J, const int V, const ukr_args *g)
+{
+    const __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32(g->tail),
+                                         _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    const int full = g->tail == 8;      /* unmasked loads where the tail is whole */
+    __m256 acc[JMAX][2];
+    const float *ap[JMAX];
+    float *dp[JMAX];
+    #pragma GCC unroll 16
+    for (int j = 0; j < J; j++) dp[j] = g->d0 + g->doff[j];
+    #pragma GCC unroll 16
+    for (int j = 0; j < J; j++)
+        #pragma GCC unroll 2
+        for (int v = 0; v < V; v++) {
+            const float *src = g->accumulate ? dp[j] + 8 * v : g->bias ? g->bias + 8 * v : NULL;
+            acc[j][v] = !src ? _mm256_setzero_ps()
+                      : v == V - 1 ? _mm256_maskload_ps(src, m) : _mm256_loadu_ps(src);
+        }
+    const ptrdiff_t ainc = g->ainc, binc = g->binc;
+    const int len = g->len;
+    for (int si = 0; si < g->nseg; si++) {
+        const float *a = g->a0 + g->seg[si].a;
+        const float *b = g->b0 + g->seg[si].b * g->bscale;
+        #pragma GCC unroll 16
+        for (int j = 0; j < J; j++) ap[j] = a + g->aoff[j];
+        ptrdiff_t ia = 0;
+        for (int i = 0; i < len; i++, ia += ainc, b += binc) {
+            __m256 bv[2];
+            #pragma GCC unroll 2
+            for (int v = 0; v < V; v++)
+                bv[v] = v < V - 1 || full ? _mm256_loadu_ps(b + 8 * v)
+                                          : _mm256_maskload_ps(b + 8 * v, m);
+            #pragma GCC unroll 16
+            for (int j = 0; j < J; j++) {
+                __m256 x = _mm256_broadcast_ss(ap[j] + ia);
+                #pragma GCC unroll 2
+                for (int v = 0; v < V; v++) acc[j][v] = _mm256_fmadd_ps(x, bv[v], acc[j][v]);
+            }
+        }
+    }
+    #pragma GCC unroll 16
+    for (int j = 0; j < J; j++)
+        #pragma GCC unroll 2
+        for (int v = 0; v < V; v++) {
+            if (v < V - 1 || full) _mm256_storeu_ps(dp[j] + 8 * v, acc[j][v]);
+            else _mm256_maskstore_ps(dp[j] + 8 * v, m, acc[j][v]);
+        }
+}
+
+__attribute__((target("avx2,fma")))
+static void ukr_avx2_v2(int j, const ukr_args *g)
+{
+    switch (j) {
+    case 1: ukr256(1, 2, g); break;  case 2: ukr256(2, 2, g); break;
+    case 3: ukr256(3, 2, g); break;  case 4: ukr256(4, 2, g); break;
+    case 5: ukr256(5, 2, g); break;  default: ukr256(6, 2, g); break;
+    }
+}
+
+__attribute__((target("avx2,fma")))
+static void ukr_avx2_v1(int j, const ukr_args *g)
+{
+    switch (j) {
+    case 1: ukr256(1, 1, g); break;   case 2: ukr256(2, 1, g); break;
+    case 3: ukr256(3, 1, g); break;   case 4: ukr256(4, 1, g); break;
+    case 5: ukr256(5, 1, g); break;   case 6: ukr256(6, 1, g); break;
+    case 7: ukr256(7, 1, g); break;   case 8: ukr256(8, 1, g); break;
+    case 9: ukr256(9, 1, g); break;   case 10: ukr256(10, 1, g); break;
+    case 11: ukr256(11, 1, g); break; default: ukr256(12, 1, g); break;
+    }
+}
+
+static void ukr_avx2(int j, int v, const ukr_args *g)
+{
+    if (v == 2) ukr_avx2_v2(j, g);
+    else ukr_avx2_v1(j, g);
+}
+
+/* ---- portable C: one "vector" of 16 floats, J <= 8 ---------------------- */
+
+static void ukr_portable(int J, int V, const ukr_args *g)
+{
+    (void)V;
+    const int nl = g->tail;
+    float acc[JMAX_PORTABLE][16];
+    for (int j = 0; j < J; j++) {
+        const float *src = g->accumulate ? g->d0 + g->doff[j] : g->bias;
+        for (int l = 0; l < nl; l++) acc[j][l] = src ? src[l] : 0.0f;
+    }
+    for (int si = 0; si < g->nseg; si++) {
+        const float *a = g->a0 + g->seg[si].a;
+        const float *b = g->b0 + g->seg[si].b * g->bscale;
+        for (int i = 0; i < g->len; i++, a += g->ainc, b += g->binc)
+            for (int j = 0; j < J; j++) {
+                const float x = a[g->aoff[j]];
+                for (int l = 0; l < nl; l++) acc[j][l] += x * b[l];
+            }
+    }
+    for (int j = 0; j < J; j++)
+        memcpy(g->d0 + g->doff[j], acc[j], sizeof(float) * nl);
+}
+
+/* ---- the ISA a plan runs ----------------------------------------------- */
+
+typedef struct {
+    cpu_isa isa;
+    int vlen, vmax;             /* lanes per vector, vectors per channel block */
+    ukr_fn *ukr;
+} isa_desc;
+
+static isa_desc isa_desc_for(cpu_isa isa)
+{
+    switch (isa) {
+    case ISA_AVX512: return (isa_desc){ isa, 16, 4, ukr_avx512 };
+    case ISA_AVX2: return (isa_desc){ isa, 8, 2, ukr_avx2 };
+    default: return (isa_desc){ ISA_PORTABLE, 16, 1, ukr_portable };
+    }
+}
+
+static int isa_jmax(const isa_desc *d, int v)
+{
+    switch (d->isa) {
+    case ISA_AVX512: return jmax_avx512[v - 1];
+    case ISA_AVX2: return jmax_avx2[v - 1];
+    default: return JMAX_PORTABLE;
+    }
+}
+
+/* A channel dimension of size n cut into blocks of vmax vectors; the last
+   block has fewer vectors and `tail` valid lanes in its last one. */
+typedef struct { int n, full, nblk, tail; } chblk;
+
+static chblk chblk_make(const isa_desc *d, int n)
+{
+    chblk c = { n, d->vlen * d->vmax, 0, 0 };
+    c.nblk = (n + c.full - 1) / c.full;
+    c.tail = n - (n - 1) / d->vlen * d->vlen;
+    return c;
+}
+static int chblk_width(const chblk *c, const isa_desc *d, int b)  /* padded to vectors */
+{
+    int rem = c->n - b * c->full;
+    return rem >= c->full ? c->full : (rem + d->vlen - 1) / d->vlen * d->vlen;
+}
+static int chblk_tail(const chblk *c, const isa_desc *d, int b)
+{
+    return b == c->nblk - 1 ? c->tail : d->vlen;
+}
+
+/* ---- regions: output pixels that see the same taps ---------------------- */
+
+/* A run of 1-D output coordinates o0, o0+ostep, ... (n of them) that all see
+   taps tap[t0 .. t0+ntap) (filter index f, input coordinate i at o0); the
+   input coordinate advances by istep per output step. */
+typedef struct { int o0, n, t0, ntap; } run1d;
+typedef struct { int f, i; } tap1d;
+
+typedef struct {
+    int ostep, istep;
+    int nrun;
+    run1d *run;
+    tap1d *tap;
+} axis;
+
+/* Taps of output coordinate o. Forward: i = o*st - pad + f. Backward data
+   (o an input coordinate of the forward conv): i = (o + pad - f) / st where
+   exact. Returns the count. */
+static int taps_at(int backward, int o, int F, int I, int st, int pad, tap1d *out)
+{
+    int n = 0;
+    for (int f = 0; f < F; f++) {
+        int i;
+        if (!backward) {
+            i = o * st - pad + f;
+        } else {
+            int num = o + pad - f;
+            if (num < 0 || num % st) continue;
+            i = num / st;
+        }
+        if (i >= 0 && i < I) out[n++] = (tap1d){ f, i };
+    }
+    return n;
+}
+
+static void axis_free(axis *a) { free(a->run); free(a->tap); }
+
+/* O outputs over I inputs, filter F: group outputs into runs. */
+static int axis_make(axis *a, int backward, int O, int I, int F, int st, int pad)
+{
+    a->ostep = backward ? st : 1;
+    a->istep = backward ? 1 : st;
+    a->nrun = 0;
+    a->run = malloc(sizeof *a->run * (size_t)O);
+    a->tap = malloc(sizeof *a->tap * (size_t)O * (size_t)F + 1);
+    tap1d *cur = malloc(sizeof *cur * (size_t)F);
+    if (!a->run || !a->tap || !cur) { free(cur); return -1; }
+    int ntap_total = 0;
+    for (int cls = 0; cls < a->ostep && cls < O; cls++) {
+        run1d *r = NULL;
+        for (int o = cls; o < O; o += a->ostep) {
+            int n = taps_at(backward, o, F, I, st, pad, cur);
+            int same = r && n == r->ntap;
+            for (int t = 0; same && t < n; t++) {
+                const tap1d *p = &a->tap[r->t0 + t];
+                same = p->f == cur[t].f && p->i + r->n * a->istep == cur[t].i;
+            }
+            if (same) { r->n++; continue; }
+            r = &a->run[a->nrun++];
+            *r = (run1d){ o, 1, ntap_total, n };
+            memcpy(a->tap + ntap_total, cur, sizeof *cur * (size_t)n);
+            ntap_total += n;
+        }
+    }
+    free(cur);
+    return 0;
+}
+
+typedef struct { int rrun, crun, seg0, nseg; } region;
+typedef struct { int region, first, nb; } task;
+
+/* One forward-shaped problem: in (Hi x Wi x Ci per image) -> out (Ho x Wo x Co)
+   with filter R x S whose repacked layout is [Co block][R][S][Ci][width]. */
+typedef struct {
+    int hi, wi, ci, ho, wo, co, r, s;
+    axis rows, cols;
+    region *reg;
+    int nreg;
+    seg *seg;
+    task *task;
+    int ntask;
+    int j;                      /* pixels per block */
+    chblk cb;
+} engine;
+
+static void engine_free(engine *e)
+{
+    axis_free(&e->rows);
+    axis_free(&e->cols);
+    free(e->reg);
+    free(e->seg);
+    free(e->task);
+}
+
+static int engine_make(engine *e, const isa_desc *d, int backward, const conv_shape *s,
+                       int P, int Q)
+{
+    memset(e, 0, sizeof *e);
+    if (!backward) {
+        *e = (engine){ .hi = s->h, .wi = s->w, .ci = s->c, .ho = P, .wo = Q, .co = s->k };
+    } else {
+        *e = (engine){ .hi = P, .wi = Q, .ci = s->k, .ho = s->h, .wo = s->w, .co = s->c };
+    }
+    e->r = s->r;
+    e->s = s->s;
+    if (axis_make(&e->rows, backward, e->ho, e->hi, s->r, s->stride, s->pad) ||
+        axis_make(&e->cols, backward, e->wo, e->wi, s->s, s->stride, s->pad))
+        return -1;
+    e->cb = chblk_make(d, e->co);
+    e->j = isa_jmax(d, chblk_width(&e->cb, d, 0) / d->vlen);
+    e->nreg = e->rows.nrun * e->cols.nrun;
+    e->reg = malloc(sizeof *e->reg * (size_t)e->nreg);
+    size_t nseg = 0, ntask = 0;
+    for (int a = 0; a < e->rows.nrun; a++)
+        for (int b = 0; b < e->cols.nrun; b++) {
+            const run1d *rr = &e->rows.run[a], *rc = &e->cols.run[b];
+            nseg += (size_t)rr->ntap * rc->ntap;
+            size_t npix = (size_t)rr->n * rc->n;
+            ntask += (npix + e->j - 1) / e->j;
+        }
+    e->seg = malloc(sizeof *e->seg * nseg + 1);
+    e->task = malloc(sizeof *e->task * ntask + 1);
+    if (!e->reg || !e->seg || !e->task) return -1;
+    nseg = 0;
+    e->ntask = 0;
+    for (int a = 0; a < e->rows.nrun; a++)
+        for (int b = 0; b < e->cols.nrun; b++) {
+            const run1d *rr = &e->rows.run[a], *rc = &e->cols.run[b];
+            int id = a * e->cols.nrun + b;
+            e->reg[id] = (region){ a, b, (int)nseg, rr->ntap * rc->ntap };
+            for (int t = 0; t < rr->ntap; t++)
+                for (int u = 0; u < rc->ntap; u++) {
+                    const tap1d *tr = &e->rows.tap[rr->t0 + t], *tc = &e->cols.tap[rc->t0 + u];
+                    e->seg[nseg++] = (seg){ ((ptrdiff_t)tr->i * e->wi + tc->i) * e->ci,
+                                            ((ptrdiff_t)tr->f * e->s + tc->f) * e->ci };
+                }
+            /* balanced blocks: ceil(npix / j) of them, sizes differing by <= 1 */
+            int npix = rr->n * rc->n, nblk = (npix + e->j - 1) / e->j;
+            for (int k = 0, first = 0; k < nblk; k++) {
+                int nb = npix / nblk + (k < npix % nblk);
+                e->task[e->ntask++] = (task){ id, first, nb };
+                first += nb;
+            }
+        }
+    return 0;
+}
+
+/* Run task t of image `img`: out = conv(in) + bias for the task's pixels. */
+static void engine_task(const engine *e, const isa_desc *d, const task *t,
+                        const float *in, const float *wrep, const float *bias, float *out)
+{
+    const region *g = &e->reg[t->region];
+    const run1d *rr = &e->rows.run[g->rrun], *rc = &e->cols.run[g->crun];
+    ptrdiff_t aoff[JMAX], doff[JMAX];
+    for (int j = 0; j < t->nb; j++) {
+        int idx = t->first + j, a = idx / rc->n, b = idx % rc->n;
+        aoff[j] = ((ptrdiff_t)a * e->rows.istep * e->wi + (ptrdiff_t)b * e->cols.istep) * e->ci;
+        doff[j] = ((ptrdiff_t)(rr->o0 + a * e->rows.ostep) * e->wo +
+                   rc->o0 + b * e->cols.ostep) * e->co;
+    }
+    ukr_args args = {
+        .a0 = in, .seg = e->seg + g->seg0, .nseg = g->nseg, .len = e->ci,
+        .ainc = 1, .aoff = aoff, .doff = doff,
+    };
+    const size_t wblk = (size_t)e->r * e->s * e->ci * e->cb.full;
+    for (int kb = 0; kb < e->cb.nblk; kb++) {
+        int width = chblk_width(&e->cb, d, kb);
+        args.b0 = wrep + kb * wblk;
+        args.bscale = args.binc = width;
+        args.d0 = out + (ptrdiff_t)kb * e->cb.full;
+        args.bias = bias ? bias + (ptrdiff_t)kb * e->cb.full : NULL;
+        args.tail = chblk_tail(&e->cb, d, kb);
+        d->ukr(t->nb, width / d->vlen, &args);
+    }
+}
+
+static void engine_run(const engine *e, const isa_desc *d, int n, int threads,
+                       const float *in, const float *wrep, const float *bias, float *out)
+{
+    const size_t in_img = (size_t)e->hi * e->wi * e->ci, out_img = (size_t)e->ho * e->wo * e->co;
+    const int ntask = e->ntask;
+    #pragma omp parallel for collapse(2) schedule(static) num_threads(threads)
+    for (int img = 0; img < n; img++)
+        for (int t = 0; t < ntask; t++)
+            engine_task(e, d, &e->task[t], in + img * in_img, wrep, bias, out + img * out_img);
+}
+
+/* w[r][s][ci][co] (ci, co strides given) -> [co block][r][s][ci][width], zero-padded */
+static void repack(const engine *e, const isa_desc *d, int threads, const float *w,
+                   ptrdiff_t ci_stride, ptrdiff_t co_stride, float *out)
+{
+    const int rs = e->r * e->s, ci = e->ci;
+    const size_t wblk = (size_t)rs * ci * e->cb.full;
+    #pragma omp parallel for collapse(2) schedule(static) num_threads(threads)
+    for (int kb = 0; kb < e->cb.nblk; kb++)
+        for (int t = 0; t < rs; t++) {
+            int width = chblk_width(&e->cb, d, kb), k0 = kb * e->cb.full;
+            int nk = e->co - k0 < width ? e->co - k0 : width;
+            float *o = out + kb * wblk + (size_t)t * ci * width;
+            const float *src = w + (ptrdiff_t)t * ci * e->co;
+            for (int c = 0; c < ci; c++, o += width) {
+                for (int k = 0; k < nk; k++) o[k] = src[c * ci_stride + (k0 + k) * co_stride];
+                for (int k = nk; k < width; k++) o[k] = 0.0f;
+            }
+        }
+}
+
+/* ---- the plan ------------------------------------------------------------ */
+
+struct conv_plan {
+    conv_shape s;
+    int p, q, threads;
+    isa_desc d;
+    engine fwd, bwd;
+    float *wf, *wb;             /* repacked filters of forward, backward_data */
+    /* backward_weights */
+    chblk kb;
+    int jw;                     /* dW rows per block */
+    int hp, wp;                 /* padded input */
+    float *xpad;                /* zero-padded x (pad > 0), borders stay zero */
+    ptrdiff_t *roff;            /* [R*S*C] offset of dW row (r,s,c) from a pixel */
+    seg *rowseg;                /* [N*P] output row (n,p): x and dy offsets */
+    int chunk;                  /* output rows per accumulation chunk */
+    int kp;                     /* padded K of a partial dW row */
+    float *part, *partb;        /* [threads][R*S*C][kp], [threads][kp] */
+    char impl[3][64];
+};
+
+static const char *simd_unsupported(const conv_shape *s) { return conv_shape_invalid(s); }
+
+static void simd_destroy(conv_plan *pl)
+{
+    if (!pl) return;
+    engine_free(&pl->fwd);
+    engine_free(&pl->bwd);
+    free(pl->wf); free(pl->wb); free(pl->xpad); free(pl->roff);
+    free(pl->rowseg); free(pl->part); free(pl->partb);
+    free(pl);
+}
+
+static conv_plan *simd_plan(const conv_shape *s)
+{
+    if (conv_shape_invalid(s)) return NULL;
+    conv_plan *pl = calloc(1, sizeof *pl);
+    if (!pl) return NULL;
+    pl->s = *s;
+    pl->p = conv_out_h(s);
+    pl->q = conv_out_w(s);
+    pl->threads = omp_get_max_threads();
+    pl->d = isa_desc_for(cpu_isa_active());
+    const isa_desc *d = &pl->d;
+    if (engine_make(&pl->fwd, d, 0, s, pl->p, pl->q) ||
+        engine_make(&pl->bwd, d, 1, s, pl->p, pl->q))
+        goto fail;
+    const size_t rsc = (size_t)s->r * s->s * s->c;
+    pl->wf = cpu_alloc(sizeof(float) * rsc * pl->fwd.cb.full * pl->fwd.cb.nblk);
+    pl->wb = cpu_alloc(sizeof(float) * (size_t)s->r * s->s * s->k * pl->bwd.cb.full * pl->bwd.cb.nblk);
+    if (!pl->wf || !pl->wb) goto fail;
+
+    pl->kb = chblk_make(d, s->k);
+    pl->kp = (s->k + d->vlen - 1) / d->vlen * d->vlen;
+    pl->jw = isa_jmax(d, chblk_width(&pl->kb, d, 0) / d->vlen);
+    pl->hp = s->h + 2 * s->pad;
+    pl->wp = s->w + 2 * s->pad;
+    if (s->pad && !(pl->xpad = cpu_alloc(sizeof(float) * s->n * pl->hp * pl->wp * s->c)))
+        goto fail;
+    pl->roff = malloc(sizeof *pl->roff * rsc);
+    pl->rowseg = malloc(sizeof *pl->rowseg * (size_t)s->n * pl->p);
+    pl->part = cpu_alloc(sizeof(float) * pl->threads * rsc * pl->kp);
+    pl->partb = cpu_alloc(sizeof(float) * pl->threads * pl->kp);
+    if (!pl->roff || !pl->rowseg || !pl->part || !pl->partb) goto fail;
+    for (int r = 0; r < s->r; r++)
+        for (int t = 0; t < s->s; t++)
+            for (int c = 0; c < s->c; c++)
+                pl->roff[((size_t)r * s->s + t) * s->c + c] = ((ptrdiff_t)r * pl->wp + t) * s->c + c;
+    for (int n = 0; n < s->n; n++)
+        for (int p = 0; p < pl->p; p++)
+            pl->rowseg[(size_t)n * pl->p + p] = (seg){
+                (((ptrdiff_t)n * pl->hp + (ptrdiff_t)p * s->stride) * pl->wp) * s->c,
+                (((ptrdiff_t)n * pl->p + p) * pl->q) * s->k };
+    /* ~4K dy floats per chunk: the chunk's dy and x stay in L1 across dW blocks */
+    int ch = 4096 / (pl->q * s->k);
+    pl->chunk = ch < 1 ? 1 : ch;
+
+    const char *isa = cpu_isa_name(d->isa);
+    snprintf(pl->impl[0], sizeof pl->impl[0], "%s %dx%d direct", isa, pl->fwd.j,
+             chblk_width(&pl->fwd.cb, d, 0));
+    snprintf(pl->impl[1], sizeof pl->impl[1], "%s %dx%d direct, C/K-swapped filter", isa,
+             pl->bwd.j, chblk_width(&pl->bwd.cb, d, 0));
+    snprintf(pl->impl[2], sizeof pl->impl[2], "%s %dx%d direct, per-thread partial dW", isa,
+             pl->jw, chblk_width(&pl->kb, d, 0));
+    return pl;
+fail:
+    simd_destroy(pl);
+    return NULL;
+}
+
+static void simd_forward(conv_plan *pl, const float *x, const float *w,
+                         const float *bias, float *y)
+{
+    const conv_shape *s = &pl->s;
+    repack(&pl->fwd, &pl->d, pl->threads, w, s->k, 1, pl->wf);
+    engine_run(&pl->fwd, &pl->d, s->n, pl->threads, x, pl->wf, bias, y);
+}
+
+static void simd_backward_data(conv_plan *pl, const float *dy, const float *w, float *dx)
+{
+    const conv_shape *s = &pl->s;
+    /* the backward engine's ci is K and co is C: w[r][s][c][k] read with the
+       roles swapped, so ci stride 1 and co stride K */
+    repack(&pl->bwd, &pl->d, pl->threads, w, 1, s->k, pl->wb);
+    engine_run(&pl->bwd, &pl->d, s->n, pl->threads, dy, pl->wb, NULL, dx);
+}
+
+/* Thread share t of the N*P output rows: sum x (x) dy into partial dW t. */
+static void bwdw_share(conv_plan *pl, int t, const float *xs, const float *dy, int want_bias)
+{
+    const conv_shape *s = &pl->s;
+    const isa_desc *d = &pl->d;
+    const int rows = s->n * pl->p, rsc = s->r * s->s * s->c;
+    const int lo = (int)((long long)rows * t / pl->threads);
+    const int hi = (int)((long long)rows * (t + 1) / pl->threads);
+    float *part = pl->part + (size_t)t * rsc * pl->kp;
+    float *partb = pl->partb + (size_t)t * pl->kp;
+    ptrdiff_t doff[JMAX];
+    for (int j = 0; j < JMAX; j++) doff[j] = (ptrdiff_t)j * pl->kp;
+    if (lo == hi) {
+        memset(part, 0, sizeof(float) * rsc * pl->kp);
+        memset(partb, 0, sizeof(float) * pl->kp);
+        return;
+    }
+    ukr_args args = {
+        .a0 = xs, .bscale = 1, .len = pl->q, .ainc = (ptrdiff_t)s->stride * s->c,
+        .binc = s->k, .doff = doff,
+    };
+    for (int r0 = lo; r0 < hi; r0 += pl->chunk) {
+        args.seg = pl->rowseg + r0;
+        args.nseg = hi - r0 < pl->chunk ? hi - r0 : pl->chunk;
+        args.accumulate = r0 != lo;
+        for (int j0 = 0; j0 < rsc; j0 += pl->jw) {
+            int nj = rsc - j0 < pl->jw ? rsc - j0 : pl->jw;
+            args.aoff = pl->roff + j0;
+            for (int kb = 0; kb < pl->kb.nblk; kb++) {
+                int k0 = kb * pl->kb.full;
+                args.b0 = dy + k0;
+                args.d0 = part + (size_t)j0 * pl->kp + k0;
+                args.tail = chblk_tail(&pl->kb, d, kb);
+                d->ukr(nj, chblk_width(&pl->kb, d, kb) / d->vlen, &args);
+            }
+        }
+    }
+    if (want_bias) {
+        memset(partb, 0, sizeof(float) * pl->kp);
+        const float *g = dy + (size_t)lo * pl->q * s->k;
+        for (size_t i = 0; i < (size_t)(hi - lo) * pl->q; i++, g += s->k)
+            for (int k = 0; k < s->k; k++) partb[k] += g[k];
+    }
+}
+
+static void simd_backward_weights(conv_plan *pl, const float *x, const float *dy,
+                                  float *dw, float *dbias)
+{
+    const conv_shape *s = &pl->s;
+    const int T = pl->threads, rsc = s->r * s->s * s->c, kp = pl->kp;
+    const float *xs = x;
+    if (s->pad) {       /* interior of the zero-padded copy */
+        const size_t rowlen = sizeof(float) * s->w * s->c;
+        #pragma omp parallel for collapse(2) schedule(static) num_threads(T)
+        for (int n = 0; n < s->n; n++)
+            for (int h = 0; h < s->h; h++)
+                memcpy(pl->xpad + (((size_t)n * pl->hp + h + s->pad) * pl->wp + s->pad) * s->c,
+                       x + ((size_t)n * s->h + h) * s->w * s->c, rowlen);
+        xs = pl->xpad;
+    }
+    #pragma omp parallel num_threads(T)
+    {
+        /* shares are fixed by the plan's thread count, whatever team we get */
+        for (int t = omp_get_thread_num(); t < T; t += omp_get_num_threads())
+            bwdw_share(pl, t, xs, dy, dbias != NULL);
+        #pragma omp barrier
+        #pragma omp for schedule(static)
+        for (int row = 0; row < rsc; row++) {
+            float *o = dw + (size_t)row * s->k;
+            const float *p = pl->part + (size_t)row * kp;
+            for (int k = 0; k < s->k; k++) o[k] = p[k];
+            for (int t = 1; t < T; t++) {
+                p += (size_t)rsc * kp;
+                for (int k = 0; k < s->k; k++) o[k] += p[k];
+            }
+        }
+    }
+    if (dbias) {
+        for (int k = 0; k < s->k; k++) dbias[k] = pl->partb[k];
+        for (int t = 1; t < T; t++)
+            for (int k = 0; k < s->k; k++) dbias[k] += pl->partb[(size_t)t * kp + k];
+    }
+}
+
+static const char *simd_impl(const conv_plan *pl, conv_pass pass)
+{
+    return pl->impl[pass == CONV_FORWARD ? 0 : pass == CONV_BACKWARD_DATA ? 1 : 2];
+}
+
+const conv_backend conv_simd = {
+    .name = "simd",
+    .unsupported = simd_unsupported,
+    .plan = simd_plan,
+    .forward = simd_forward,
+    .backward_data = simd_backward_data,
+    .backward_weights = simd_backward_weights,
+    .destroy = simd_destroy,
+    .impl = simd_impl,
+};
