@@ -5,6 +5,7 @@
 #define CONVBENCH_COMMANDS_H
 
 int cmd_backends(int argc, char **argv);
+int cmd_info(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_predict(int argc, char **argv);

@@ -4,7 +4,8 @@
    schema        "convbench-results/1"
    kind          what wrote it: "bench", "scale", "train", "machine", ...
    context       machine       hostname, cpu_model, packages, cores, pus,
-                               numa_nodes (hwloc), caches[] {level, type
+                               numa_nodes, memory_bytes (hwloc), caches[]
+                               (one per level and kind) {level, type
                                "data"|"instruction"|"unified", size_bytes,
                                line_bytes, associativity, count}, isa_flags[]
                  build         compiler, cflags, portable, sanitize
@@ -130,6 +131,7 @@ cJSON *results_machine(void)
         cJSON_AddNumberToObject(m, "cores", hwloc_get_nbobjs_by_type(t, HWLOC_OBJ_CORE));
         cJSON_AddNumberToObject(m, "pus", hwloc_get_nbobjs_by_type(t, HWLOC_OBJ_PU));
         cJSON_AddNumberToObject(m, "numa_nodes", hwloc_get_nbobjs_by_type(t, HWLOC_OBJ_NUMANODE));
+        cJSON_AddNumberToObject(m, "memory_bytes", (double)hwloc_get_root_obj(t)->total_memory);
         static const hwloc_obj_type_t cache_types[] = {
             HWLOC_OBJ_L1CACHE, HWLOC_OBJ_L1ICACHE, HWLOC_OBJ_L2CACHE, HWLOC_OBJ_L2ICACHE,
             HWLOC_OBJ_L3CACHE, HWLOC_OBJ_L4CACHE, HWLOC_OBJ_L5CACHE,

@@ -1,0 +1,166 @@
+// bench_conv: every registered backend x pass x layer of the chosen sets,
+// as Google Benchmark cases named "set/layer/bN/backend/pass" (Google
+// Benchmark appends "/real_time"). Counters: GFLOP/s of the direct
+// convolution count (so Winograd shows effective GFLOP/s) and pct_peak, the
+// percentage of the measured fp32 FMA peak at this thread count and ISA;
+// the label is the backend's implementation string. Wall-clock time
+// (UseRealTime), since the passes run on an OpenMP team.
+//
+// Our options, taken out before Google Benchmark sees the rest:
+//   --set=seed,resnet,vgg|all   layer sets (default all)
+//   --backends=LIST             backends (default every registered one)
+//   --bind                      bind thread i to core i with hwloc
+#include <benchmark/benchmark.h>
+#include <omp.h>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+#include "conv.h"
+extern "C" {
+#include "cpu.h"   // a C header without its own extern "C"
+}
+#include "results.h"
+#include "scale.h"
+#include "shapes.h"
+
+namespace {
+
+struct Case {
+    const conv_backend *backend;
+    const bench_layer *layer;
+    conv_pass pass;
+    double peak_gflops;
+};
+
+// The plan and buffers of the case that ran last: Google Benchmark calls a
+// case's function several times (iteration estimate, repetitions), and the
+// plan is made once for all of them. One case is kept alive at a time.
+const Case *current;
+bench_case *current_bc;
+
+void run_case(benchmark::State &state, const Case *c)
+{
+    if (current != c) {
+        bench_case_free(current_bc);
+        current_bc = nullptr;
+        current = nullptr;
+        const char *why = nullptr;
+        current_bc = bench_case_new(c->backend, &c->layer->shape, c->pass, &why);
+        if (!current_bc) {
+            state.SkipWithError(why ? why : "unsupported");
+            return;
+        }
+        current = c;
+        bench_case_run(current_bc);   // first touch of the workspace, untimed
+    }
+    for (auto _ : state) bench_case_run(current_bc);
+    const double flops = conv_flops(&c->layer->shape);
+    state.counters["GFLOP/s"] =
+        benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+    if (c->peak_gflops > 0)
+        state.counters["pct_peak"] = benchmark::Counter(100.0 * flops * 1e-9 / c->peak_gflops,
+                                                        benchmark::Counter::kIsIterationInvariantRate);
+    const char *impl = bench_case_impl(current_bc);
+    if (impl) state.SetLabel(impl);
+}
+
+// Takes "--name=value" or "--name value" out of argv; returns value or null.
+const char *take_option(int *argc, char **argv, const char *name, bool has_value)
+{
+    size_t len = strlen(name);
+    for (int i = 1; i < *argc; i++) {
+        const char *a = argv[i];
+        if (strncmp(a, name, len)) continue;
+        const char *v = nullptr;
+        int used = 1;
+        if (!has_value && a[len] == 0) v = a;
+        else if (has_value && a[len] == '=') v = a + len + 1;
+        else if (has_value && a[len] == 0 && i + 1 < *argc) { v = argv[i + 1]; used = 2; }
+        else continue;
+        for (int j = i; j + used <= *argc; j++) argv[j] = argv[j + used];
+        *argc -= used;
+        return v;
+    }
+    return nullptr;
+}
+
+bool in_list(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list; *p;) {
+        size_t len = strcspn(p, ",");
+        if (len == n && !strncmp(p, name, n)) return true;
+        p += len + (p[len] == ',');
+    }
+    return false;
+}
+
+}  // namespace
+
+int main(int argc, char **argv)
+{
+    const char *set_list = take_option(&argc, argv, "--set", true);
+    const char *backend_list = take_option(&argc, argv, "--backends", true);
+    bool bind = take_option(&argc, argv, "--bind", false) != nullptr;
+    char err[256];
+    int mask = shapes_parse_sets(set_list ? set_list : "all", err, sizeof err);
+    if (mask < 0) {
+        fprintf(stderr, "bench_conv: %s\n", err);
+        return 2;
+    }
+    if (backend_list) {
+        for (const char *p = backend_list; *p;) {
+            size_t len = strcspn(p, ",");
+            std::string name(p, len);
+            if (len && !conv_backend_find(name.c_str())) {
+                fprintf(stderr, "bench_conv: unknown backend '%s'\n", name.c_str());
+                return 2;
+            }
+            p += len + (p[len] == ',');
+        }
+    }
+    const int threads = omp_get_max_threads();
+    if (bind && scale_bind_compact(threads, err, sizeof err)) {
+        fprintf(stderr, "bench_conv: --bind: %s\n", err);
+        return 2;
+    }
+    const cpu_isa isa = cpu_isa_active();
+    int from_file = 0;
+    const double peak = results_peak_gflops(isa, threads, &from_file);
+    char machine[512];
+    results_machine_path(machine, sizeof machine);
+    benchmark::AddCustomContext("convbench_threads", std::to_string(threads));
+    benchmark::AddCustomContext("convbench_isa", cpu_isa_name(isa));
+    benchmark::AddCustomContext("convbench_peak_gflops", std::to_string(peak));
+    benchmark::AddCustomContext("convbench_peak_from",
+                                from_file ? machine : "measured at start");
+    benchmark::AddCustomContext("convbench_bind", bind ? "one thread per core" : "none");
+
+    std::vector<Case> cases;
+    for (const conv_backend *const *b = conv_backends(); *b; b++) {
+        if (backend_list && !in_list(backend_list, (*b)->name)) continue;
+        for (const bench_layer *l = shapes_all(); l->set; l++) {
+            if (!shapes_in_sets(l, mask)) continue;
+            for (int p = 0; p < 3; p++) cases.push_back({ *b, l, (conv_pass)p, peak });
+        }
+    }
+    for (const Case &c : cases) {   // cases no longer grows: pointers stay valid
+        char name[256];
+        shapes_case_name(name, sizeof name, c.layer, c.backend->name, c.pass);
+        const char *why = c.backend->unsupported(&c.layer->shape);
+        if (why) fprintf(stderr, "bench_conv: %s skipped: %s\n", name, why);
+        benchmark::RegisterBenchmark(name, run_case, &c)->UseRealTime()->Unit(benchmark::kMillisecond);
+    }
+
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
+    fprintf(stderr, "bench_conv: %d threads%s, ISA %s, peak %.1f GFLOP/s (%s)\n", threads,
+            bind ? " bound one per core" : "", cpu_isa_name(isa), peak,
+            from_file ? machine : "measured at start");
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    bench_case_free(current_bc);
+    return 0;
+}

@@ -1,0 +1,53 @@
+/* The benchmark layer sets (seed, resnet, vgg), the names of benchmark
+   cases, and one case's buffers and plan: shared by build/bench_conv,
+   convbench bench and convbench scale so each shape is written once. */
+#ifndef CONVBENCH_SHAPES_H
+#define CONVBENCH_SHAPES_H
+
+#include <stddef.h>
+#include "conv.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+    const char *set;     /* "seed", "resnet", "vgg" */
+    const char *layer;   /* "conv2", "res3x3_28", ... */
+    conv_shape shape;
+} bench_layer;
+
+/* Every layer of every set, in table order; terminated by set == NULL. */
+const bench_layer *shapes_all(void);
+/* The set names, NULL-terminated. */
+const char *const *shapes_sets(void);
+int shapes_set_known(const char *set);
+/* Parses a comma list of set names into a bit mask over shapes_sets()
+   order; -1 (and a message naming the bad one in err) if one is unknown. */
+int shapes_parse_sets(const char *list, char *err, size_t errlen);
+/* 1 if layer l belongs to a set in the mask. */
+int shapes_in_sets(const bench_layer *l, int mask);
+
+/* "set/layer/bN/backend/pass", e.g. "seed/conv2/b32/im2col/forward". */
+void shapes_case_name(char *buf, size_t len, const bench_layer *l, const char *backend,
+                      conv_pass pass);
+/* The inverse: the layer, backend and pass a case name denotes. 0 on
+   success, -1 if the name is not one of ours. */
+int shapes_parse_case_name(const char *name, const bench_layer **l, char *backend,
+                           size_t backend_len, conv_pass *pass);
+
+/* One benchmark case: inputs filled with uniform [-1,1) numbers from a
+   fixed seed, outputs allocated, plan made (with omp_get_max_threads()). */
+typedef struct bench_case bench_case;
+/* NULL if the backend refuses the shape (*why says why) or planning fails. */
+bench_case *bench_case_new(const conv_backend *b, const conv_shape *s, conv_pass pass,
+                           const char **why);
+void bench_case_run(bench_case *c);         /* one pass */
+const char *bench_case_impl(const bench_case *c);   /* NULL if the backend has none */
+void bench_case_free(bench_case *c);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
