@@ -6,12 +6,14 @@
 #include "conv.h"
 
 extern const conv_backend conv_naive;
+extern const conv_backend conv_im2col, conv_im2col_blas;
 extern const conv_backend conv_onednn, conv_onednn_winograd;
 extern const conv_backend conv_winograd, conv_winograd2;
 extern const conv_backend conv_simd;
 
 static const conv_backend *const backends[] = {
     &conv_naive,
+    &conv_im2col, &conv_im2col_blas,
     &conv_onednn,
     &conv_onednn_winograd,
     &conv_winograd, &conv_winograd2,

@@ -2,11 +2,13 @@
    micro-tile and cache block edge, all four transpose pairs, several alpha
    and beta (beta = 0 on a NaN-filled C must not read C), padded leading
    dimensions (the padding must stay untouched), at each ISA level this CPU
-   runs. */
+   runs. Also the im2col backends with a column buffer cap small enough that
+   the batch is cut into chunks that split images, against naive. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "../kernels/conv.h"
 #include "../kernels/cpu.h"
 #include "../kernels/gemm.h"
 #include "check.h"
@@ -93,6 +95,82 @@ static void run_case(const char *isa, int m, int n, int k, check_rng *g)
         }
 }
 
+static double max_rel(const float *a, const float *ref, size_t n)
+{
+    double diff = 0, mag = 1;
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(a[i])) return INFINITY;
+        diff = fmax(diff, fabs((double)a[i] - ref[i]));
+        mag = fmax(mag, fabs(ref[i]));
+    }
+    return diff / mag;
+}
+
+/* out[0..3] = y, dx, dw, dbias of one backend on one shape */
+static int run_passes(const conv_backend *be, const conv_shape *s, const float *x,
+                      const float *w, const float *bias, const float *dy, float *out[4])
+{
+    conv_plan *pl = be->plan(s);
+    if (!pl) return 0;
+    be->forward(pl, x, w, bias, out[0]);
+    be->backward_data(pl, dy, w, out[1]);
+    be->backward_weights(pl, x, dy, out[2], out[3]);
+    be->destroy(pl);
+    return 1;
+}
+
+static void test_im2col_chunks(void)
+{
+    static const conv_shape shapes[] = {
+        { 3, 9, 11, 3, 5, 3, 3, 2, 1 }, { 2, 7, 7, 4, 9, 3, 3, 1, 1 }, { 2, 5, 6, 3, 4, 1, 1, 2, 0 },
+    };
+    static const char *const names[] = { "im2col", "im2col-blas" };
+    const conv_backend *naive = conv_backend_find("naive");
+    check_rng g = { 777 };
+    char name[128];
+    for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) {
+        const conv_shape *s = &shapes[i];
+        size_t n[4] = { (size_t)s->n * conv_out_h(s) * conv_out_w(s) * s->k,
+                        (size_t)s->n * s->h * s->w * s->c,
+                        (size_t)s->r * s->s * s->c * s->k, (size_t)s->k };
+        float *x = malloc(sizeof(float) * n[1]), *w = malloc(sizeof(float) * n[2]);
+        float *bias = malloc(sizeof(float) * n[3]), *dy = malloc(sizeof(float) * n[0]);
+        float *ref[4], *got[4];
+        for (int j = 0; j < 4; j++) {
+            ref[j] = malloc(sizeof(float) * n[j]);
+            got[j] = malloc(sizeof(float) * n[j]);
+            if (!ref[j] || !got[j]) { perror("malloc"); exit(2); }
+        }
+        if (!x || !w || !bias || !dy) { perror("malloc"); exit(2); }
+        check_fill(&g, x, n[1]);
+        check_fill(&g, w, n[2]);
+        check_fill(&g, bias, n[3]);
+        check_fill(&g, dy, n[0]);
+        run_passes(naive, s, x, w, bias, dy, ref);
+        /* 7 col rows per chunk: chunks start and end inside images */
+        char cap[32];
+        snprintf(cap, sizeof cap, "%d", 7 * s->r * s->s * s->c * (int)sizeof(float));
+        setenv("CONVBENCH_IM2COL_BYTES", cap, 1);
+        for (int b = 0; b < 2; b++) {
+            const conv_backend *be = conv_backend_find(names[b]);
+            snprintf(name, sizeof name, "gemm/im2col-chunks/%s/%zu", names[b], i);
+            if (!be) { check_skip(name, "backend not registered"); continue; }
+            for (int j = 0; j < 4; j++)
+                for (size_t e = 0; e < n[j]; e++) got[j][e] = NAN;
+            if (!run_passes(be, s, x, w, bias, dy, got)) {
+                check(name, 0, "plan() returned NULL");
+                continue;
+            }
+            double e = 0;
+            for (int j = 0; j < 4; j++) e = fmax(e, max_rel(got[j], ref[j], n[j]));
+            check(name, e <= 1e-5, "error %.3g against naive", e);
+        }
+        unsetenv("CONVBENCH_IM2COL_BYTES");
+        free(x); free(w); free(bias); free(dy);
+        for (int j = 0; j < 4; j++) { free(ref[j]); free(got[j]); }
+    }
+}
+
 void test_gemm(void)
 {
     /* m, n, k: micro-tile and cache-block edges, tall-skinny conv shapes */
@@ -125,4 +203,5 @@ void test_gemm(void)
     }
     if (restore) { setenv("CONVBENCH_ISA", restore, 1); free(restore); }
     else unsetenv("CONVBENCH_ISA");
+    if (check_selected("gemm/im2col-chunks")) test_im2col_chunks();
 }

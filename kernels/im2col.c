@@ -1,0 +1,284 @@
+/* im2col and im2col-blas: every pass of a convolution as one GEMM around an
+   im2col or col2im, on our sgemm (gemm.c) or on OpenBLAS's cblas_sgemm. The
+   two backends share all of this file; only the GEMM function differs.
+
+   With NHWC activations and HWIO weights, the GEMM rows are the output
+   pixels (n,p,q), M = N*P*Q, and the reduction index is (r,s,c), RSC = R*S*C:
+     col[npq][rsc] = x[n][p*st-pad+r][q*st-pad+s][c]   (0 in the padding)
+     forward           Y[M][K]    = col[M][RSC] . W[RSC][K]          (+ bias)
+     backward_data     dcol[M][RSC] = dY[M][K] . W^T;  dx = col2im(dcol)
+     backward_weights  dW[RSC][K] = col^T . dY[M][K]   (dbias = column sums)
+   For fixed (n,p,q,r) the S*C values of a col row segment are contiguous in
+   x (w = q*st-pad+s runs over consecutive pixels), so im2col is one clipped
+   memcpy per (row, r). col2im is a gather: each input pixel sums the dcol
+   entries of the taps that read it, so threads (over image rows) never
+   write the same element and the sum order is fixed.
+
+   The column buffer is bounded: the M rows are processed in chunks of at
+   most CONVBENCH_IM2COL_BYTES bytes of col (default 64 MiB; at least one row),
+   dW accumulating over chunks (beta = 1 after the first). A 1x1, stride-1,
+   pad-0 convolution needs no im2col: col is x itself, and dx = dY . W^T.
+   Cost: 2*M*K*RSC flops per pass in the GEMM; im2col/col2im move M*RSC
+   floats (R*S/stride^2 times the input). Workspace: the col chunk and
+   threads x K partial bias sums, allocated at plan time. */
+#include <cblas.h>
+#include <limits.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cpu.h"
+#include "gemm.h"
+#include "shape.h"
+
+typedef void (*gemm_fn)(gemm_trans ta, gemm_trans tb, int m, int n, int k, float alpha,
+                        const float *a, int lda, const float *b, int ldb, float beta,
+                        float *c, int ldc);
+
+struct conv_plan {
+    conv_shape s;
+    int p, q, rsc, nt;
+    int direct;              /* 1x1, stride 1, pad 0: GEMM straight on x */
+    size_t m;                /* GEMM rows, N*P*Q */
+    size_t chunk;            /* GEMM rows per chunk */
+    float *col;              /* chunk x RSC (NULL when direct) */
+    float *partial;          /* nt x K partial bias sums */
+    gemm_fn gemm;
+    char impl[3][96];
+};
+
+static void blas_sgemm(gemm_trans ta, gemm_trans tb, int m, int n, int k, float alpha,
+                       const float *a, int lda, const float *b, int ldb, float beta,
+                       float *c, int ldc)
+{
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+                m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+static const char *im2col_unsupported(const conv_shape *s)
+{
+    const char *why = conv_shape_invalid(s);
+    if (why) return why;
+    if ((long long)s->r * s->s * s->c > INT_MAX / 2)
+        return "R*S*C exceeds the GEMM's int dimension";
+    return NULL;
+}
+
+static size_t cap_bytes(void)
+{
+    const char *env = getenv("CONVBENCH_IM2COL_BYTES");
+    long long v = env ? atoll(env) : 0;
+    return v > 0 ? (size_t)v : (size_t)64 << 20;
+}
+
+static conv_plan *plan_make(const conv_shape *s, gemm_fn gemm, const char *gemm_name)
+{
+    if (im2col_unsupported(s)) return NULL;
+    conv_plan *pl = calloc(1, sizeof *pl);
+    if (!pl) return NULL;
+    pl->s = *s;
+    pl->p = conv_out_h(s);
+    pl->q = conv_out_w(s);
+    pl->rsc = s->r * s->s * s->c;
+    pl->nt = omp_get_max_threads();
+    pl->direct = s->r == 1 && s->s == 1 && s->stride == 1 && s->pad == 0;
+    pl->m = (size_t)s->n * pl->p * pl->q;
+    pl->gemm = gemm;
+    size_t rows = pl->direct ? pl->m : cap_bytes() / (sizeof(float) * (size_t)pl->rsc);
+    if (rows < 1) rows = 1;
+    if (rows > (size_t)INT_MAX / 2) rows = (size_t)INT_MAX / 2;
+    pl->chunk = rows < pl->m ? rows : pl->m;
+    if (!pl->direct) pl->col = cpu_alloc(sizeof(float) * pl->chunk * pl->rsc);
+    pl->partial = cpu_alloc(sizeof(float) * (size_t)pl->nt * s->k);
+    if ((!pl->direct && !pl->col) || !pl->partial) {
+        free(pl->col);
+        free(pl->partial);
+        free(pl);
+        return NULL;
+    }
+    const char *fmt[3] = { pl->direct ? "1x1: %s on x" : "im2col + %s",
+                           pl->direct ? "1x1: %s with W^T" : "%s with W^T + col2im",
+                           pl->direct ? "1x1: x^T . dY on %s" : "im2col^T . dY on %s" };
+    for (int i = 0; i < 3; i++) snprintf(pl->impl[i], sizeof pl->impl[i], fmt[i], gemm_name);
+    return pl;
+}
+
+static conv_plan *im2col_plan(const conv_shape *s)
+{
+    char name[64];
+    snprintf(name, sizeof name, "sgemm %s", sgemm_impl());
+    return plan_make(s, sgemm, name);
+}
+
+static conv_plan *im2col_blas_plan(const conv_shape *s)
+{
+    return plan_make(s, blas_sgemm, "openblas");
+}
+
+static void im2col_destroy(conv_plan *pl)
+{
+    if (!pl) return;
+    free(pl->col);
+    free(pl->partial);
+    free(pl);
+}
+
+/* col[i][0:RSC] for GEMM rows m0 .. m0+rows-1 */
+static void im2col_rows(const conv_plan *pl, const float *x, size_t m0, size_t rows,
+                        float *col)
+{
+    const conv_shape s = pl->s;
+    const size_t PQ = (size_t)pl->p * pl->q, SC = (size_t)s.s * s.c;
+    #pragma omp parallel for schedule(static) num_threads(pl->nt)
+    for (size_t i = 0; i < rows; i++) {
+        size_t row = m0 + i, n = row / PQ, pq = row % PQ;
+        int p = (int)(pq / pl->q), q = (int)(pq % pl->q);
+        int w0 = q * s.stride - s.pad;
+        int s_lo = w0 < 0 ? -w0 : 0;
+        int s_hi = s.w - w0 < s.s ? s.w - w0 : s.s;
+        if (s_hi < s_lo) s_hi = s_lo;
+        float *dst = col + i * pl->rsc;
+        for (int r = 0; r < s.r; r++, dst += SC) {
+            int h = p * s.stride - s.pad + r;
+            if (h < 0 || h >= s.h) { memset(dst, 0, sizeof(float) * SC); continue; }
+            const float *src = x + (((size_t)n * s.h + h) * s.w + w0 + s_lo) * s.c;
+            memset(dst, 0, sizeof(float) * s_lo * s.c);
+            memcpy(dst + (size_t)s_lo * s.c, src, sizeof(float) * (size_t)(s_hi - s_lo) * s.c);
+            memset(dst + (size_t)s_hi * s.c, 0, sizeof(float) * (s.s - s_hi) * s.c);
+        }
+    }
+}
+
+/* dx += the contributions of dcol rows m0 .. m0+rows-1, gathered per input
+   pixel of the images those rows belong to. */
+static void col2im_rows(const conv_plan *pl, const float *col, size_t m0, size_t rows,
+                        float *dx)
+{
+    const conv_shape s = pl->s;
+    const size_t PQ = (size_t)pl->p * pl->q;
+    const size_t n0 = m0 / PQ, n1 = (m0 + rows - 1) / PQ + 1;
+    #pragma omp parallel for schedule(static) num_threads(pl->nt)
+    for (size_t nh = n0 * s.h; nh < n1 * s.h; nh++) {
+        size_t n = nh / s.h;
+        int h = (int)(nh % s.h);
+        for (int wi = 0; wi < s.w; wi++) {
+            float *d = dx + ((n * s.h + h) * s.w + wi) * s.c;
+            for (int r = 0; r < s.r; r++) {
+                int ph = h + s.pad - r;                /* = p * stride */
+                if (ph < 0 || ph % s.stride || ph / s.stride >= pl->p) continue;
+                int p = ph / s.stride;
+                for (int t = 0; t < s.s; t++) {
+                    int qw = wi + s.pad - t;
+                    if (qw < 0 || qw % s.stride || qw / s.stride >= pl->q) continue;
+                    size_t row = (n * pl->p + p) * pl->q + qw / s.stride;
+                    if (row < m0 || row >= m0 + rows) continue;
+                    const float *src = col + (row - m0) * pl->rsc + ((size_t)r * s.s + t) * s.c;
+                    for (int c = 0; c < s.c; c++) d[c] += src[c];
+                }
+            }
+        }
+    }
+}
+
+static void im2col_forward(conv_plan *pl, const float *x, const float *w,
+                           const float *bias, float *y)
+{
+    const int K = pl->s.k;
+    for (size_t m0 = 0; m0 < pl->m; m0 += pl->chunk) {
+        size_t rows = pl->m - m0 < pl->chunk ? pl->m - m0 : pl->chunk;
+        const float *a = pl->direct ? x + m0 * pl->rsc : pl->col;
+        if (!pl->direct) im2col_rows(pl, x, m0, rows, pl->col);
+        pl->gemm(GEMM_NOTRANS, GEMM_NOTRANS, (int)rows, K, pl->rsc, 1.0f, a, pl->rsc, w, K,
+                 0.0f, y + m0 * K, K);
+    }
+    if (!bias) return;
+    #pragma omp parallel for schedule(static) num_threads(pl->nt)
+    for (size_t i = 0; i < pl->m; i++)
+        for (int k = 0; k < K; k++) y[i * K + k] += bias[k];
+}
+
+static void im2col_backward_data(conv_plan *pl, const float *dy, const float *w, float *dx)
+{
+    const int K = pl->s.k;
+    if (pl->direct) {
+        for (size_t m0 = 0; m0 < pl->m; m0 += pl->chunk) {
+            size_t rows = pl->m - m0 < pl->chunk ? pl->m - m0 : pl->chunk;
+            pl->gemm(GEMM_NOTRANS, GEMM_TRANS, (int)rows, pl->rsc, K, 1.0f, dy + m0 * K, K,
+                     w, K, 0.0f, dx + m0 * pl->rsc, pl->rsc);
+        }
+        return;
+    }
+    const size_t nx = (size_t)pl->s.n * pl->s.h * pl->s.w * pl->s.c;
+    #pragma omp parallel for schedule(static) num_threads(pl->nt)
+    for (size_t i = 0; i < nx; i++) dx[i] = 0.0f;
+    for (size_t m0 = 0; m0 < pl->m; m0 += pl->chunk) {
+        size_t rows = pl->m - m0 < pl->chunk ? pl->m - m0 : pl->chunk;
+        pl->gemm(GEMM_NOTRANS, GEMM_TRANS, (int)rows, pl->rsc, K, 1.0f, dy + m0 * K, K, w, K,
+                 0.0f, pl->col, pl->rsc);
+        col2im_rows(pl, pl->col, m0, rows, dx);
+    }
+}
+
+/* dbias[k] = sum over rows of dy[row][k]: fixed row blocks per thread, then
+   the partial sums added in thread order (deterministic for a thread count). */
+static void bias_grad(conv_plan *pl, const float *dy, float *dbias)
+{
+    const int K = pl->s.k;
+    int used = 1;
+    #pragma omp parallel num_threads(pl->nt)
+    {
+        int t = omp_get_thread_num(), nth = omp_get_num_threads();
+        #pragma omp single
+        used = nth;
+        float *acc = pl->partial + (size_t)t * K;
+        for (int k = 0; k < K; k++) acc[k] = 0.0f;
+        for (size_t i = pl->m * t / nth; i < pl->m * (t + 1) / nth; i++)
+            for (int k = 0; k < K; k++) acc[k] += dy[i * K + k];
+    }
+    for (int k = 0; k < K; k++) {
+        float sum = 0.0f;
+        for (int t = 0; t < used; t++) sum += pl->partial[(size_t)t * K + k];
+        dbias[k] = sum;
+    }
+}
+
+static void im2col_backward_weights(conv_plan *pl, const float *x, const float *dy,
+                                    float *dw, float *dbias)
+{
+    const int K = pl->s.k;
+    for (size_t m0 = 0; m0 < pl->m; m0 += pl->chunk) {
+        size_t rows = pl->m - m0 < pl->chunk ? pl->m - m0 : pl->chunk;
+        const float *a = pl->direct ? x + m0 * pl->rsc : pl->col;
+        if (!pl->direct) im2col_rows(pl, x, m0, rows, pl->col);
+        pl->gemm(GEMM_TRANS, GEMM_NOTRANS, pl->rsc, K, (int)rows, 1.0f, a, pl->rsc,
+                 dy + m0 * K, K, m0 == 0 ? 0.0f : 1.0f, dw, K);
+    }
+    if (dbias) bias_grad(pl, dy, dbias);
+}
+
+static const char *im2col_impl(const conv_plan *pl, conv_pass pass)
+{
+    return pl->impl[pass];
+}
+
+const conv_backend conv_im2col = {
+    .name = "im2col",
+    .unsupported = im2col_unsupported,
+    .plan = im2col_plan,
+    .forward = im2col_forward,
+    .backward_data = im2col_backward_data,
+    .backward_weights = im2col_backward_weights,
+    .destroy = im2col_destroy,
+    .impl = im2col_impl,
+};
+
+const conv_backend conv_im2col_blas = {
+    .name = "im2col-blas",
+    .unsupported = im2col_unsupported,
+    .plan = im2col_blas_plan,
+    .forward = im2col_forward,
+    .backward_data = im2col_backward_data,
+    .backward_weights = im2col_backward_weights,
+    .destroy = im2col_destroy,
+    .impl = im2col_impl,
+};
