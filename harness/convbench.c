@@ -9,6 +9,7 @@ static const struct { const char *name; int (*run)(int, char **); const char *wh
     { "eval", cmd_eval, "test accuracy of saved weights" },
     { "predict", cmd_predict, "predict test images with saved weights (--png draws them)" },
     { "backends", cmd_backends, "list the convolution backends and what they support" },
+    { "bench", cmd_bench, "run the conv benchmark suite and write a results file" },
     { "info", cmd_info, "the machine, build, library versions and measured peak (stored in results/)" },
 };
 
