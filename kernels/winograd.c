@@ -56,6 +56,8 @@
 
 enum { VL = 16, ALPHA_MAX = 6, R = 3 };
 #define WINO_TILE_CAP ((size_t)64 << 20)   /* bytes of per-thread V, M in all */
+#define WINO_BLOCK_BYTES ((size_t)1 << 20) /* V + M of one block, about L2 */
+#define WINO_BLOCK_MIN 96                  /* tiles: GEMM rows worth packing U for */
 
 /* ---- the tile sizes: transform matrices as data (row-major) ------------- */
 
@@ -121,53 +123,110 @@ int winograd_matrices(int m, const double **at, const double **g, const double *
 
 /* ---- the 2-D transform on channel vectors ------------------------------- */
 
-/* Y (ro x ro) = L X L^T, L ro x ri; X, Y hold VL-channel vectors:
-   X[i][j][0:VL]. Zero entries of L (about a third) are skipped. */
+/* Sixteen channels as one value: a zmm with AVX-512, two ymm with AVX2,
+   four xmm portably (GCC vector extension, lowered per target). */
+typedef float vf __attribute__((vector_size(VL * sizeof(float))));
+
+/* The five transforms of a tile size. With L the matrix (ro x ri) applied
+   on both sides: Y = L X L^T. */
+typedef enum {
+    TF_INPUT,    /* B^T d B:   alpha x alpha -> alpha x alpha */
+    TF_FILTER,   /* G g G^T:   r x r         -> alpha x alpha */
+    TF_OUTPUT,   /* A^T m A:   alpha x alpha -> m x m */
+    TF_DY,       /* A dy A^T:  m x m         -> alpha x alpha */
+    TF_WGRAD,    /* G^T z G:   alpha x alpha -> r x r */
+} tf_kind;
+
+/* Y = L X L^T (L^T X L when lt) on VL-channel vectors: X[i][j] at
+   x + i*xr + j*xc, Y[i][j] to y + i*yr + j*yc, plus bias when given.
+   Inlined with L a constant table and the sizes constant, the loops unroll,
+   L's entries fold into the code (zeros vanish, ones become adds) and X,
+   the intermediate L X and Y live in registers. */
 static inline __attribute__((always_inline))
-void tf2d_body(const float *L, int ro, int ri, const float *restrict X, float *restrict Y)
+void tf_apply(const double *L, int ro, int ri, int lt, const float *x, ptrdiff_t xr,
+              ptrdiff_t xc, float *y, ptrdiff_t yr, ptrdiff_t yc, const float *bias)
 {
-    float t[ALPHA_MAX * ALPHA_MAX * VL];
+    vf in[ALPHA_MAX * ALPHA_MAX], t[ALPHA_MAX * ALPHA_MAX];
+    #pragma GCC unroll 8
+    for (int i = 0; i < ri; i++)
+        #pragma GCC unroll 8
+        for (int j = 0; j < ri; j++) memcpy(&in[i * ri + j], x + i * xr + j * xc, sizeof(vf));
+    #pragma GCC unroll 8
     for (int o = 0; o < ro; o++)
+        #pragma GCC unroll 8
         for (int j = 0; j < ri; j++) {
-            float acc[VL] = { 0 };
+            vf acc = { 0 };
+            int first = 1;
+            #pragma GCC unroll 8
             for (int i = 0; i < ri; i++) {
-                const float c = L[o * ri + i];
+                const float c = (float)(lt ? L[i * ro + o] : L[o * ri + i]);
                 if (c == 0.0f) continue;
-                const float *x = X + (i * ri + j) * VL;
-                for (int v = 0; v < VL; v++) acc[v] += c * x[v];
+                acc = first ? c * in[i * ri + j] : acc + c * in[i * ri + j];
+                first = 0;
             }
-            memcpy(t + (o * ri + j) * VL, acc, sizeof acc);
+            t[o * ri + j] = acc;
         }
+    vf b = { 0 };
+    if (bias) memcpy(&b, bias, sizeof b);
+    #pragma GCC unroll 8
     for (int o = 0; o < ro; o++)
+        #pragma GCC unroll 8
         for (int o2 = 0; o2 < ro; o2++) {
-            float acc[VL] = { 0 };
+            vf acc = b;
+            #pragma GCC unroll 8
             for (int j = 0; j < ri; j++) {
-                const float c = L[o2 * ri + j];
+                const float c = (float)(lt ? L[j * ro + o2] : L[o2 * ri + j]);
                 if (c == 0.0f) continue;
-                const float *x = t + (o * ri + j) * VL;
-                for (int v = 0; v < VL; v++) acc[v] += c * x[v];
+                acc = acc + c * t[o * ri + j];
             }
-            memcpy(Y + (o * ro + o2) * VL, acc, sizeof acc);
+            memcpy(y + o * yr + o2 * yc, &acc, sizeof acc);
         }
 }
 
-typedef void (*tf2d_fn)(const float *, int, int, const float *restrict, float *restrict);
+typedef void (*tf_fn)(int m, tf_kind kind, const float *x, ptrdiff_t xr, ptrdiff_t xc,
+                      float *y, ptrdiff_t yr, ptrdiff_t yc, const float *bias);
 
-__attribute__((target("avx512f,prefer-vector-width=512")))
-static void tf2d_avx512(const float *L, int ro, int ri, const float *restrict X, float *restrict Y)
+/* One tile size's five transforms. Inlined with T one of the constant
+   tiles above, each case is its own straight-line code. */
+static inline __attribute__((always_inline))
+void tf_tile(const wino_tile *T, tf_kind kind, const float *x, ptrdiff_t xr, ptrdiff_t xc,
+             float *y, ptrdiff_t yr, ptrdiff_t yc, const float *bias)
 {
-    tf2d_body(L, ro, ri, X, Y);
+    switch (kind) {
+    case TF_INPUT:  tf_apply(T->bt, T->alpha, T->alpha, 0, x, xr, xc, y, yr, yc, bias); break;
+    case TF_FILTER: tf_apply(T->g, T->alpha, R, 0, x, xr, xc, y, yr, yc, bias); break;
+    case TF_OUTPUT: tf_apply(T->at, T->m, T->alpha, 0, x, xr, xc, y, yr, yc, bias); break;
+    case TF_DY:     tf_apply(T->at, T->alpha, T->m, 1, x, xr, xc, y, yr, yc, bias); break;
+    case TF_WGRAD:  tf_apply(T->g, R, T->alpha, 1, x, xr, xc, y, yr, yc, bias); break;
+    }
+}
+
+static inline __attribute__((always_inline))
+void tf_any(int m, tf_kind kind, const float *x, ptrdiff_t xr, ptrdiff_t xc, float *y,
+            ptrdiff_t yr, ptrdiff_t yc, const float *bias)
+{
+    if (m == 4) tf_tile(&tile_f43, kind, x, xr, xc, y, yr, yc, bias);
+    else tf_tile(&tile_f23, kind, x, xr, xc, y, yr, yc, bias);
+}
+
+__attribute__((target("avx512f")))
+static void tf_avx512(int m, tf_kind kind, const float *x, ptrdiff_t xr, ptrdiff_t xc, float *y,
+                      ptrdiff_t yr, ptrdiff_t yc, const float *bias)
+{
+    tf_any(m, kind, x, xr, xc, y, yr, yc, bias);
 }
 
 __attribute__((target("avx2,fma")))
-static void tf2d_avx2(const float *L, int ro, int ri, const float *restrict X, float *restrict Y)
+static void tf_avx2(int m, tf_kind kind, const float *x, ptrdiff_t xr, ptrdiff_t xc, float *y,
+                    ptrdiff_t yr, ptrdiff_t yc, const float *bias)
 {
-    tf2d_body(L, ro, ri, X, Y);
+    tf_any(m, kind, x, xr, xc, y, yr, yc, bias);
 }
 
-static void tf2d_portable(const float *L, int ro, int ri, const float *restrict X, float *restrict Y)
+static void tf_portable(int m, tf_kind kind, const float *x, ptrdiff_t xr, ptrdiff_t xc,
+                        float *y, ptrdiff_t yr, ptrdiff_t yc, const float *bias)
 {
-    tf2d_body(L, ro, ri, X, Y);
+    tf_any(m, kind, x, xr, xc, y, yr, yc, bias);
 }
 
 /* ---- plan ----------------------------------------------------------------- */
@@ -185,16 +244,13 @@ typedef struct {
 
 struct conv_plan {
     conv_shape s;
-    const wino_tile *t;
     int p, q, nt, m, alpha, a2;
-    tf2d_fn tf;
-    float at[ALPHA_MAX * ALPHA_MAX], a[ALPHA_MAX * ALPHA_MAX];   /* A^T, A */
-    float g[ALPHA_MAX * R], gt[R * ALPHA_MAX];                   /* G, G^T */
-    float bt[ALPHA_MAX * ALPHA_MAX];                             /* B^T */
-    wino_geom fwd, bwd, wgt;
+    tf_fn tf;
+    wino_geom fwd, bwd;  /* backward_weights tiles as forward does */
     size_t ck;           /* C * K */
     size_t tbuf;         /* floats per thread in v and in mbuf */
-    float *u;            /* alpha^2 x C x K: transformed filter; Z of thread 0 */
+    float *u;            /* alpha^2 x C x K (K x C for backward_data): the
+                            transformed filter; Z of thread 0 */
     float *z;            /* (nt - 1) x alpha^2 x C x K: Z of the other threads */
     float *v, *mbuf;     /* nt x tbuf each: transformed tiles, GEMM results */
     char impl[160];
@@ -231,12 +287,15 @@ static wino_geom geom_make(int n, int hi, int wi, int ci, int ho, int wo, int co
     return g;
 }
 
-/* a*b*c floats in bytes fits size_t, and is returned in *out (elements) */
+/* *out = a*b*c, if that many floats fit size_t in bytes */
 static int mul3(size_t a, size_t b, size_t c, size_t *out)
 {
     size_t v, bytes;
-    return !__builtin_mul_overflow(a, b, &v) && !__builtin_mul_overflow(v, c, &v) &&
-           !__builtin_mul_overflow(v, sizeof(float), &bytes) && (*out = v, 1);
+    if (__builtin_mul_overflow(a, b, &v) || __builtin_mul_overflow(v, c, &v) ||
+        __builtin_mul_overflow(v, sizeof(float), &bytes))
+        return 0;
+    *out = v;
+    return 1;
 }
 
 static void wino_destroy(conv_plan *pl)
@@ -255,45 +314,35 @@ static conv_plan *plan_for(const conv_shape *s, const wino_tile *t)
     conv_plan *pl = calloc(1, sizeof *pl);
     if (!pl) return NULL;
     pl->s = *s;
-    pl->t = t;
     pl->p = conv_out_h(s);
     pl->q = conv_out_w(s);
     pl->nt = omp_get_max_threads();
     if (pl->nt < 1) pl->nt = 1;
-    const int m = t->m, al = t->alpha;
-    pl->m = m;
-    pl->alpha = al;
-    pl->a2 = al * al;
-    for (int i = 0; i < m; i++)
-        for (int j = 0; j < al; j++)
-            pl->a[j * m + i] = pl->at[i * al + j] = (float)t->at[i * al + j];
-    for (int i = 0; i < al; i++)
-        for (int j = 0; j < R; j++)
-            pl->gt[j * al + i] = pl->g[i * R + j] = (float)t->g[i * R + j];
-    for (int i = 0; i < al * al; i++) pl->bt[i] = (float)t->bt[i];
+    pl->m = t->m;
+    pl->alpha = t->alpha;
+    pl->a2 = t->alpha * t->alpha;
 
     cpu_isa isa = cpu_isa_active();
-    pl->tf = isa == ISA_AVX512 ? tf2d_avx512 : isa == ISA_AVX2 ? tf2d_avx2 : tf2d_portable;
+    pl->tf = isa == ISA_AVX512 ? tf_avx512 : isa == ISA_AVX2 ? tf_avx2 : tf_portable;
     snprintf(pl->impl, sizeof pl->impl, "%s %s transforms + sgemm %s", t->name,
              cpu_isa_name(isa), sgemm_impl());
 
-    pl->fwd = geom_make(s->n, s->h, s->w, s->c, pl->p, pl->q, s->k, s->pad, m);
-    pl->bwd = geom_make(s->n, pl->p, pl->q, s->k, s->h, s->w, s->c, R - 1 - s->pad, m);
-    pl->wgt = pl->fwd;
+    pl->fwd = geom_make(s->n, s->h, s->w, s->c, pl->p, pl->q, s->k, s->pad, t->m);
+    pl->bwd = geom_make(s->n, pl->p, pl->q, s->k, s->h, s->w, s->c, R - 1 - s->pad, t->m);
 
     /* Tiles per block: enough rows for the GEMM's register blocking and to
        amortise repacking U[e] per block, few enough that a block's V and M
        stay near the L2 cache; never more than the tile buffers' cap. */
     const size_t cmax = (size_t)(s->c > s->k ? s->c : s->k);
-    size_t per_tile = (size_t)pl->a2 * cmax * 2 * sizeof(float);     /* V + M */
-    size_t tb = (1u << 20) / per_tile;
-    if (tb < 96) tb = 96;
+    const size_t per_tile = (size_t)pl->a2 * cmax * 2 * sizeof(float);     /* V + M */
+    size_t tb = WINO_BLOCK_BYTES / per_tile;
+    if (tb < WINO_BLOCK_MIN) tb = WINO_BLOCK_MIN;
     if (tb > WINO_TILE_CAP / (per_tile * (size_t)pl->nt))
         tb = WINO_TILE_CAP / (per_tile * (size_t)pl->nt);
     if (tb < 1) tb = 1;
     size_t tmax = 1;
-    wino_geom *gs[] = { &pl->fwd, &pl->bwd, &pl->wgt };
-    for (int i = 0; i < 3; i++) {
+    wino_geom *gs[] = { &pl->fwd, &pl->bwd };
+    for (int i = 0; i < 2; i++) {
         /* every thread gets work when there is enough of it */
         size_t b = ceil_div(gs[i]->ntiles, (size_t)pl->nt);
         if (b > tb) b = tb;
@@ -332,6 +381,36 @@ static const char *wino_impl(const conv_plan *pl, conv_pass pass)
 
 /* ---- transforms between tensors and the Winograd domain ----------------- */
 
+/* Sizes (rows x rows in, out x out out) of a transform. */
+static int tf_in_size(const conv_plan *pl, tf_kind k)
+{
+    return k == TF_FILTER ? R : k == TF_DY ? pl->m : pl->alpha;
+}
+static int tf_out_size(const conv_plan *pl, tf_kind k)
+{
+    return k == TF_OUTPUT ? pl->m : k == TF_WGRAD ? R : pl->alpha;
+}
+
+/* The general case of one transform, through zero-padded staging: lanes
+   [0, nv) of the input point (i, j) are x + i*xr + j*xc + v*xl, present for
+   i < rows, j < cols (zero elsewhere); lanes [0, nv) of output point (i, j)
+   go to y + i*yr + j*yc for i < yrows, j < ycols. Bias (nv values) may be NULL. */
+static void tf_staged(const conv_plan *pl, tf_kind kind, const float *x, ptrdiff_t xr,
+                      ptrdiff_t xc, ptrdiff_t xl, int rows, int cols, int nv, float *y,
+                      ptrdiff_t yr, ptrdiff_t yc, int yrows, int ycols, const float *bias)
+{
+    const int ri = tf_in_size(pl, kind), ro = tf_out_size(pl, kind);
+    float X[ALPHA_MAX * ALPHA_MAX * VL] = { 0 }, Y[ALPHA_MAX * ALPHA_MAX * VL], b[VL] = { 0 };
+    for (int i = 0; i < rows; i++)
+        for (int j = 0; j < cols; j++)
+            for (int v = 0; v < nv; v++) X[(i * ri + j) * VL + v] = x[i * xr + j * xc + v * xl];
+    if (bias) memcpy(b, bias, sizeof(float) * nv);
+    pl->tf(pl->m, kind, X, ri * VL, VL, Y, ro * VL, VL, bias ? b : NULL);
+    for (int i = 0; i < yrows; i++)
+        for (int j = 0; j < ycols; j++)
+            memcpy(y + i * yr + j * yc, Y + (i * ro + j) * VL, sizeof(float) * nv);
+}
+
 /* n, tile row, tile column of tile number t */
 static void tile_pos(const wino_geom *g, size_t t, int *n, int *ty, int *tx)
 {
@@ -342,52 +421,46 @@ static void tile_pos(const wino_geom *g, size_t t, int *n, int *ty, int *tx)
     *tx = (int)(rem % g->tw);
 }
 
-/* Gathers a rows x cols patch of channel vectors [c0, c0+nv) from an NHWC
-   image (h x w x ch) at (y0, x0) into X[rows][cols][VL], zero outside. */
-static void gather(const float *img, int h, int w, int ch, int y0, int x0, int rows, int cols,
-                   int c0, int nv, float *X)
+/* Transforms the ri x ri patch at (y0, x0) of an NHWC image (h x w x ch,
+   zero outside) into row `row` of the alpha^2 matrices dst + e*estride
+   (ld ch): B^T d B for input tiles, A dy A^T for output-gradient tiles. */
+static void tile_in(const conv_plan *pl, tf_kind kind, const float *img, int h, int w, int ch,
+                    int y0, int x0, float *dst, size_t estride, int row)
 {
-    if (nv < VL) memset(X, 0, sizeof(float) * (size_t)rows * cols * VL);
-    for (int i = 0; i < rows; i++) {
-        const int y = y0 + i;
-        for (int j = 0; j < cols; j++) {
-            const int x = x0 + j;
-            float *d = X + (i * cols + j) * VL;
-            if (y < 0 || y >= h || x < 0 || x >= w)
-                memset(d, 0, sizeof(float) * VL);
-            else
-                memcpy(d, img + ((size_t)y * w + x) * ch + c0, sizeof(float) * nv);
+    const int ri = tf_in_size(pl, kind), al = pl->alpha;
+    const int inside = y0 >= 0 && x0 >= 0 && y0 + ri <= h && x0 + ri <= w;
+    const int i0 = y0 < 0 ? -y0 : 0, j0 = x0 < 0 ? -x0 : 0;
+    const int i1 = h - y0 < ri ? h - y0 : ri, j1 = w - x0 < ri ? w - x0 : ri;
+    const ptrdiff_t xr = (ptrdiff_t)w * ch, er = (ptrdiff_t)estride;
+    float *d = dst + (size_t)row * ch;
+    for (int c0 = 0; c0 < ch; c0 += VL) {
+        const int nv = ch - c0 < VL ? ch - c0 : VL;
+        if (inside && nv == VL) {
+            pl->tf(pl->m, kind, img + ((ptrdiff_t)y0 * w + x0) * ch + c0, xr, ch, d + c0,
+                   al * er, er, NULL);
+        } else {
+            /* the staged copy starts at the first point inside the image */
+            float X[ALPHA_MAX * ALPHA_MAX * VL] = { 0 };
+            for (int i = i0; i < i1; i++)
+                for (int j = j0; j < j1; j++)
+                    memcpy(X + (i * ri + j) * VL,
+                           img + ((ptrdiff_t)(y0 + i) * w + x0 + j) * ch + c0,
+                           sizeof(float) * nv);
+            tf_staged(pl, kind, X, ri * VL, VL, 1, ri, ri, nv, d + c0, al * er, er, al, al,
+                      NULL);
         }
     }
 }
 
-/* Transforms tile i of a block into the alpha^2 matrices of dst (matrix e
-   at dst + e*estride, row i, ld = ch): L (alpha x rows) applied to the
-   rows x rows patch at (y0, x0) of an image. */
-static void tile_in(const conv_plan *pl, const float *L, int rows, const float *img, int h, int w,
-                    int ch, int y0, int x0, float *dst, size_t estride, int i)
-{
-    float X[ALPHA_MAX * ALPHA_MAX * VL], Y[ALPHA_MAX * ALPHA_MAX * VL];
-    for (int c0 = 0; c0 < ch; c0 += VL) {
-        const int nv = ch - c0 < VL ? ch - c0 : VL;
-        gather(img, h, w, ch, y0, x0, rows, rows, c0, nv, X);
-        pl->tf(L, pl->alpha, rows, X, Y);
-        float *o = dst + (size_t)i * ch + c0;
-        for (int e = 0; e < pl->a2; e++)
-            memcpy(o + e * estride, Y + e * VL, sizeof(float) * nv);
-    }
-}
-
-/* Input transforms B^T d B of tiles [t0, t0+nb) of geometry g into V. */
+/* Input transforms of tiles [t0, t0+nb) of geometry g into V. */
 static void input_block(const conv_plan *pl, const wino_geom *g, const float *in, size_t t0,
                         int nb, float *V)
 {
     for (int i = 0; i < nb; i++) {
         int n, ty, tx;
         tile_pos(g, t0 + i, &n, &ty, &tx);
-        const float *img = in + (size_t)n * g->hi * g->wi * g->ci;
-        tile_in(pl, pl->bt, pl->alpha, img, g->hi, g->wi, g->ci, ty * pl->m - g->pad,
-                tx * pl->m - g->pad, V, (size_t)g->tb * g->ci, i);
+        tile_in(pl, TF_INPUT, in + (size_t)n * g->hi * g->wi * g->ci, g->hi, g->wi, g->ci,
+                ty * pl->m - g->pad, tx * pl->m - g->pad, V, (size_t)g->tb * g->ci, i);
     }
 }
 
@@ -395,67 +468,60 @@ static void input_block(const conv_plan *pl, const wino_geom *g, const float *in
 static void output_block(const conv_plan *pl, const wino_geom *g, const float *M, size_t t0,
                          int nb, const float *bias, float *out)
 {
-    const int m = pl->m, co = g->co;
-    const size_t estride = (size_t)g->tb * co;
-    float X[ALPHA_MAX * ALPHA_MAX * VL], Y[ALPHA_MAX * ALPHA_MAX * VL];
+    const int m = pl->m, al = pl->alpha, co = g->co;
+    const ptrdiff_t er = (ptrdiff_t)g->tb * co, yr = (ptrdiff_t)g->wo * co;
     for (int i = 0; i < nb; i++) {
         int n, ty, tx;
         tile_pos(g, t0 + i, &n, &ty, &tx);
         const int rows = g->ho - ty * m < m ? g->ho - ty * m : m;
         const int cols = g->wo - tx * m < m ? g->wo - tx * m : m;
-        float *img = out + (size_t)n * g->ho * g->wo * co;
+        float *img = out + ((size_t)n * g->ho * g->wo + (size_t)ty * m * g->wo + (size_t)tx * m) * co;
+        const float *src = M + (size_t)i * co;
         for (int k0 = 0; k0 < co; k0 += VL) {
             const int nv = co - k0 < VL ? co - k0 : VL;
-            const float *src = M + (size_t)i * co + k0;
-            for (int e = 0; e < pl->a2; e++)
-                memcpy(X + e * VL, src + e * estride, sizeof(float) * nv);
-            pl->tf(pl->at, m, pl->alpha, X, Y);
-            for (int y = 0; y < rows; y++)
-                for (int x = 0; x < cols; x++) {
-                    float *d = img + ((size_t)(ty * m + y) * g->wo + tx * m + x) * co + k0;
-                    const float *s = Y + (y * m + x) * VL;
-                    if (bias)
-                        for (int v = 0; v < nv; v++) d[v] = s[v] + bias[k0 + v];
-                    else
-                        memcpy(d, s, sizeof(float) * nv);
-                }
+            const float *b = bias ? bias + k0 : NULL;
+            if (rows == m && cols == m && nv == VL)
+                pl->tf(m, TF_OUTPUT, src + k0, al * er, er, img + k0, yr, co, b);
+            else
+                tf_staged(pl, TF_OUTPUT, src + k0, al * er, er, 1, al, al, nv, img + k0, yr,
+                          co, rows, cols, b);
         }
     }
 }
 
-/* U[e][c][k] = (G g G^T)[e] for every (c, k), g = w[.][.][c][k], rotated by
-   180 degrees when flip is set. */
-static void filter_transform(conv_plan *pl, const float *w, int flip)
+/* U = G g G^T for every (c, k) pair: U[e][c][k] for forward (vectors along
+   k, contiguous in HWIO), U[e][k][c] of the filter rotated by 180 degrees
+   for backward_data (vectors along c, gathered with stride K), so that
+   both passes multiply V . U[e] untransposed. */
+static void filter_transform(conv_plan *pl, const float *w, int bwd)
 {
-    const int C = pl->s.c, K = pl->s.k, a2 = pl->a2;
-    const size_t ck = pl->ck;
-    float *u = pl->u;
+    const int C = pl->s.c, K = pl->s.k, al = pl->alpha;
+    const ptrdiff_t ck = (ptrdiff_t)pl->ck;
+    const int rows = bwd ? K : C, cols = bwd ? C : K;
     #pragma omp parallel for num_threads(pl->nt) schedule(static)
-    for (int c = 0; c < C; c++) {
-        float X[R * R * VL], Y[ALPHA_MAX * ALPHA_MAX * VL];
-        for (int k0 = 0; k0 < K; k0 += VL) {
-            const int nv = K - k0 < VL ? K - k0 : VL;
-            if (nv < VL) memset(X, 0, sizeof X);
-            for (int rs = 0; rs < R * R; rs++) {
-                const int src = flip ? R * R - 1 - rs : rs;
-                memcpy(X + rs * VL, w + (size_t)src * ck + (size_t)c * K + k0,
-                       sizeof(float) * nv);
-            }
-            pl->tf(pl->g, pl->alpha, R, X, Y);
-            float *o = u + (size_t)c * K + k0;
-            for (int e = 0; e < a2; e++)
-                memcpy(o + e * ck, Y + e * VL, sizeof(float) * nv);
+    for (int r = 0; r < rows; r++)
+        for (int c0 = 0; c0 < cols; c0 += VL) {
+            const int nv = cols - c0 < VL ? cols - c0 : VL;
+            float *d = pl->u + (size_t)r * cols + c0;
+            if (bwd)     /* w[2-i][2-j][c0+v][r] */
+                tf_staged(pl, TF_FILTER, w + (R * R - 1) * ck + (ptrdiff_t)c0 * K + r,
+                          -R * ck, -ck, K, R, R, nv, d, al * ck, ck, al, al, NULL);
+            else if (nv == VL)
+                pl->tf(pl->m, TF_FILTER, w + (size_t)r * K + c0, R * ck, ck, d, al * ck, ck,
+                       NULL);
+            else
+                tf_staged(pl, TF_FILTER, w + (size_t)r * K + c0, R * ck, ck, 1, R, R, nv, d,
+                          al * ck, ck, al, al, NULL);
         }
-    }
 }
 
-/* The tiled convolution in of geometry g with U (transposed when tu) */
+/* The tiled convolution of `in` in geometry g with U: per block, input
+   transforms, alpha^2 GEMMs (block x ci . ci x co), output transforms. */
 static void conv_tiles(conv_plan *pl, const wino_geom *g, const float *in, const float *bias,
-                       float *out, gemm_trans tu)
+                       float *out)
 {
     const size_t nblocks = ceil_div(g->ntiles, (size_t)g->tb);
     const size_t vstride = (size_t)g->tb * g->ci, mstride = (size_t)g->tb * g->co;
-    const int K = pl->s.k;      /* U[e] is C x K whether used as is or transposed */
     #pragma omp parallel num_threads(pl->nt)
     {
         const int tid = omp_get_thread_num();
@@ -466,8 +532,8 @@ static void conv_tiles(conv_plan *pl, const wino_geom *g, const float *in, const
             const int nb = g->ntiles - t0 < (size_t)g->tb ? (int)(g->ntiles - t0) : g->tb;
             input_block(pl, g, in, t0, nb, V);
             for (int e = 0; e < pl->a2; e++)
-                sgemm(GEMM_NOTRANS, tu, nb, g->co, g->ci, 1.0f, V + e * vstride, g->ci,
-                      pl->u + e * pl->ck, K, 0.0f, M + e * mstride, g->co);
+                sgemm(GEMM_NOTRANS, GEMM_NOTRANS, nb, g->co, g->ci, 1.0f, V + e * vstride,
+                      g->ci, pl->u + e * pl->ck, g->co, 0.0f, M + e * mstride, g->co);
             output_block(pl, g, M, t0, nb, bias, out);
         }
     }
@@ -477,21 +543,21 @@ static void wino_forward(conv_plan *pl, const float *x, const float *w, const fl
                          float *y)
 {
     filter_transform(pl, w, 0);
-    conv_tiles(pl, &pl->fwd, x, bias, y, GEMM_NOTRANS);
+    conv_tiles(pl, &pl->fwd, x, bias, y);
 }
 
 static void wino_backward_data(conv_plan *pl, const float *dy, const float *w, float *dx)
 {
     filter_transform(pl, w, 1);
-    conv_tiles(pl, &pl->bwd, dy, NULL, dx, GEMM_TRANS);
+    conv_tiles(pl, &pl->bwd, dy, NULL, dx);
 }
 
 static void wino_backward_weights(conv_plan *pl, const float *x, const float *dy, float *dw,
                                   float *dbias)
 {
     const conv_shape s = pl->s;
-    const int C = s.c, K = s.k, a2 = pl->a2, nt = pl->nt;
-    const wino_geom *g = &pl->wgt;
+    const int C = s.c, K = s.k, a2 = pl->a2, nt = pl->nt, al = pl->alpha;
+    const wino_geom *g = &pl->fwd;
     const size_t ck = pl->ck, nblocks = ceil_div(g->ntiles, (size_t)g->tb);
     const size_t vstride = (size_t)g->tb * C, wstride = (size_t)g->tb * K;
     #pragma omp parallel num_threads(nt)
@@ -505,11 +571,11 @@ static void wino_backward_weights(conv_plan *pl, const float *x, const float *dy
             const size_t t0 = b * g->tb;
             const int nb = g->ntiles - t0 < (size_t)g->tb ? (int)(g->ntiles - t0) : g->tb;
             input_block(pl, g, x, t0, nb, V);
-            for (int i = 0; i < nb; i++) {      /* A dy A^T, dy tiles m x m */
+            for (int i = 0; i < nb; i++) {
                 int n, ty, tx;
                 tile_pos(g, t0 + i, &n, &ty, &tx);
-                tile_in(pl, pl->a, pl->m, dy + (size_t)n * pl->p * pl->q * K, pl->p, pl->q,
-                        K, ty * pl->m, tx * pl->m, W, wstride, i);
+                tile_in(pl, TF_DY, dy + (size_t)n * pl->p * pl->q * K, pl->p, pl->q, K,
+                        ty * pl->m, tx * pl->m, W, wstride, i);
             }
             for (int e = 0; e < a2; e++)
                 sgemm(GEMM_TRANS, GEMM_NOTRANS, C, K, nb, 1.0f, V + e * vstride, C,
@@ -518,27 +584,28 @@ static void wino_backward_weights(conv_plan *pl, const float *x, const float *dy
         }
         if (first) memset(Z, 0, sizeof(float) * a2 * ck);
         #pragma omp barrier
-        /* dw = G^T (sum over threads of Z) G */
+        if (nt > 1) {       /* Z of thread 0 += the others' */
+            #pragma omp for schedule(static)
+            for (size_t row = 0; row < (size_t)a2 * C; row++)
+                for (int t = 1; t < nt; t++) {
+                    const float *zs = pl->z + (size_t)(t - 1) * a2 * ck + row * K;
+                    float *zd = pl->u + row * K;
+                    for (int k = 0; k < K; k++) zd[k] += zs[k];
+                }
+        }
+        /* dw = G^T Z G */
+        const ptrdiff_t cs = (ptrdiff_t)ck;
         #pragma omp for schedule(static)
-        for (int c = 0; c < C; c++) {
-            float X[ALPHA_MAX * ALPHA_MAX * VL], Y[ALPHA_MAX * ALPHA_MAX * VL];
+        for (int c = 0; c < C; c++)
             for (int k0 = 0; k0 < K; k0 += VL) {
                 const int nv = K - k0 < VL ? K - k0 : VL;
-                if (nv < VL) memset(X, 0, sizeof X);
                 const size_t off = (size_t)c * K + k0;
-                for (int e = 0; e < a2; e++) {
-                    float *d = X + e * VL;
-                    memcpy(d, pl->u + e * ck + off, sizeof(float) * nv);
-                    for (int t = 1; t < nt; t++) {
-                        const float *zs = pl->z + ((size_t)(t - 1) * a2 + e) * ck + off;
-                        for (int v = 0; v < nv; v++) d[v] += zs[v];
-                    }
-                }
-                pl->tf(pl->gt, R, pl->alpha, X, Y);
-                for (int rs = 0; rs < R * R; rs++)
-                    memcpy(dw + (size_t)rs * ck + off, Y + rs * VL, sizeof(float) * nv);
+                if (nv == VL)
+                    pl->tf(pl->m, TF_WGRAD, pl->u + off, al * cs, cs, dw + off, R * cs, cs, NULL);
+                else
+                    tf_staged(pl, TF_WGRAD, pl->u + off, al * cs, cs, 1, al, al, nv, dw + off,
+                              R * cs, cs, R, R, NULL);
             }
-        }
         if (dbias) {
             const size_t rows = (size_t)s.n * pl->p * pl->q;
             #pragma omp for schedule(static)
