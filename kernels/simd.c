@@ -48,8 +48,8 @@
 #include "cpu.h"
 #include "shape.h"
 
-/* one segment of the reduction: offsets of a and b at its first step */
-typedef struct { ptrdiff_t a, b; } seg;
+/* one segment of the reduction: offsets of a and b at its first step, steps */
+typedef struct { ptrdiff_t a, b; int len; } seg;
 
 /* everything the micro-kernel needs besides its J x V block size */
 typedef struct {
@@ -57,7 +57,6 @@ typedef struct {
     const seg *seg;
     int nseg;
     ptrdiff_t bscale;           /* segment b offsets are in units of this */
-    int len;                    /* steps per segment */
     ptrdiff_t ainc, binc;       /* per-step advance of a and b */
     const ptrdiff_t *aoff;      /* [J] a offset of row j */
     float *d0;                  /* destination rows d0 + doff[j] */
@@ -95,10 +94,10 @@ static inline void ukr512(const int J, const int V, const ukr_args *g)
                       : _mm512_setzero_ps();
         }
     const ptrdiff_t ainc = g->ainc, binc = g->binc;
-    const int len = g->len;
     for (int si = 0; si < g->nseg; si++) {
         const float *a = g->a0 + g->seg[si].a;
         const float *b = g->b0 + g->seg[si].b * g->bscale;
+        const int len = g->seg[si].len;
         #pragma GCC unroll 16
         for (int j = 0; j < J; j++) ap[j] = a + g->aoff[j];
         ptrdiff_t ia = 0;
@@ -203,10 +202,10 @@ static inline void ukr256(const int J, const int V, const ukr_args *g)
                       : v == V - 1 ? _mm256_maskload_ps(src, m) : _mm256_loadu_ps(src);
         }
     const ptrdiff_t ainc = g->ainc, binc = g->binc;
-    const int len = g->len;
     for (int si = 0; si < g->nseg; si++) {
         const float *a = g->a0 + g->seg[si].a;
         const float *b = g->b0 + g->seg[si].b * g->bscale;
+        const int len = g->seg[si].len;
         #pragma GCC unroll 16
         for (int j = 0; j < J; j++) ap[j] = a + g->aoff[j];
         ptrdiff_t ia = 0;
@@ -276,7 +275,7 @@ static void ukr_portable(int J, int V, const ukr_args *g)
     for (int si = 0; si < g->nseg; si++) {
         const float *a = g->a0 + g->seg[si].a;
         const float *b = g->b0 + g->seg[si].b * g->bscale;
-        for (int i = 0; i < g->len; i++, a += g->ainc, b += g->binc)
+        for (int i = 0; i < g->seg[si].len; i++, a += g->ainc, b += g->binc)
             for (int j = 0; j < J; j++) {
                 const float x = a[g->aoff[j]];
                 for (int l = 0; l < nl; l++) acc[j][l] += x * b[l];
@@ -348,30 +347,50 @@ typedef struct {
     tap1d *tap;
 } axis;
 
-/* Taps of output coordinate o. Forward: i = o*st - pad + f. Backward data
-   (o an input coordinate of the forward conv): i = (o + pad - f) / st where
-   exact. Returns the count. */
-static int taps_at(int backward, int o, int F, int I, int st, int pad, tap1d *out)
+/* Input coordinate i that filter tap f reads for output o; 0 if none.
+   Forward: i = o*st - pad + f. Backward data (o an input coordinate of the
+   forward conv): i = (o + pad - f) / st where exact. */
+static int tap_coord(int backward, int o, int f, int st, int pad, int *i)
+{
+    if (!backward) { *i = o * st - pad + f; return 1; }
+    int num = o + pad - f;
+    if (num % st) return 0;
+    *i = num / st;
+    return 1;
+}
+
+/* Taps of output o whose input lies in [lo, hi), i shifted to start at lo.
+   Backward data runs the rotated filter (index u = F-1-f), so that i
+   ascends with the tap index in both passes and neighbouring taps merge. */
+static int taps_at(int backward, int o, int F, int st, int pad, int lo, int hi, tap1d *out)
 {
     int n = 0;
-    for (int f = 0; f < F; f++) {
+    for (int u = 0; u < F; u++) {
         int i;
-        if (!backward) {
-            i = o * st - pad + f;
-        } else {
-            int num = o + pad - f;
-            if (num < 0 || num % st) continue;
-            i = num / st;
-        }
-        if (i >= 0 && i < I) out[n++] = (tap1d){ f, i };
+        if (tap_coord(backward, o, backward ? F - 1 - u : u, st, pad, &i) && i >= lo && i < hi)
+            out[n++] = (tap1d){ u, i - lo };
     }
     return n;
 }
 
+/* [lo, hi): every input coordinate a tap of outputs [0, O) reads, and [0, I) */
+static void axis_reach(int backward, int O, int I, int F, int st, int pad, int *lo, int *hi)
+{
+    *lo = 0;
+    *hi = I;
+    for (int o = 0; o < O; o++)
+        for (int f = 0; f < F; f++) {
+            int i;
+            if (!tap_coord(backward, o, f, st, pad, &i)) continue;
+            if (i < *lo) *lo = i;
+            if (i >= *hi) *hi = i + 1;
+        }
+}
+
 static void axis_free(axis *a) { free(a->run); free(a->tap); }
 
-/* O outputs over I inputs, filter F: group outputs into runs. */
-static int axis_make(axis *a, int backward, int O, int I, int F, int st, int pad)
+/* Group outputs [0, O) into runs, taps reading inputs in [lo, hi). */
+static int axis_make(axis *a, int backward, int O, int F, int st, int pad, int lo, int hi)
 {
     a->ostep = backward ? st : 1;
     a->istep = backward ? 1 : st;
@@ -384,7 +403,7 @@ static int axis_make(axis *a, int backward, int O, int I, int F, int st, int pad
     for (int cls = 0; cls < a->ostep && cls < O; cls++) {
         run1d *r = NULL;
         for (int o = cls; o < O; o += a->ostep) {
-            int n = taps_at(backward, o, F, I, st, pad, cur);
+            int n = taps_at(backward, o, F, st, pad, lo, hi, cur);
             int same = r && n == r->ntap;
             for (int t = 0; same && t < n; t++) {
                 const tap1d *p = &a->tap[r->t0 + t];
@@ -404,16 +423,23 @@ static int axis_make(axis *a, int backward, int O, int I, int F, int st, int pad
 typedef struct { int rrun, crun, seg0, nseg; } region;
 typedef struct { int region, first, nb; } task;
 
-/* One forward-shaped problem: in (Hi x Wi x Ci per image) -> out (Ho x Wo x Co)
-   with filter R x S whose repacked layout is [Co block][R][S][Ci][width]. */
+/* One forward-shaped problem per image: in (hi x wi x ci) -> out (ho x wo x co)
+   with an R x S filter repacked as [co block][R][S][ci][width]. The input is
+   read either in place or from a zero-padded copy (top/left border), which
+   turns every edge region into interior where images are small. */
 typedef struct {
-    int hi, wi, ci, ho, wo, co, r, s;
+    int backward;
+    int n, hi, wi, ci, ho, wo, co, r, s;
+    int top, left, hp, wp;      /* padded copy: borders and size; hp = 0: in place */
+    float *pad;                 /* [n][hp][wp][ci], borders zero */
     axis rows, cols;
     region *reg;
     int nreg;
     seg *seg;
     task *task;
     int ntask;
+    double cost;                /* sum over tasks of taps x pixels, counting
+                                   blocks under j/2 pixels (latency-bound) as j/2 */
     int j;                      /* pixels per block */
     chblk cb;
 } engine;
@@ -425,22 +451,34 @@ static void engine_free(engine *e)
     free(e->reg);
     free(e->seg);
     free(e->task);
+    free(e->pad);
 }
 
-static int engine_make(engine *e, const isa_desc *d, int backward, const conv_shape *s,
-                       int P, int Q)
+/* Regions, segments and tasks; `padded` reads taps from the padded copy. */
+static int engine_build(engine *e, const isa_desc *d, int backward, const conv_shape *s,
+                        int P, int Q, int padded)
 {
-    memset(e, 0, sizeof *e);
-    if (!backward) {
+    if (!backward)
         *e = (engine){ .hi = s->h, .wi = s->w, .ci = s->c, .ho = P, .wo = Q, .co = s->k };
-    } else {
+    else
         *e = (engine){ .hi = P, .wi = Q, .ci = s->k, .ho = s->h, .wo = s->w, .co = s->c };
-    }
+    e->backward = backward;
+    e->n = s->n;
     e->r = s->r;
     e->s = s->s;
-    if (axis_make(&e->rows, backward, e->ho, e->hi, s->r, s->stride, s->pad) ||
-        axis_make(&e->cols, backward, e->wo, e->wi, s->s, s->stride, s->pad))
+    int rlo = 0, rhi = e->hi, clo = 0, chi = e->wi;
+    if (padded) {
+        axis_reach(backward, e->ho, e->hi, s->r, s->stride, s->pad, &rlo, &rhi);
+        axis_reach(backward, e->wo, e->wi, s->s, s->stride, s->pad, &clo, &chi);
+        e->top = -rlo;
+        e->left = -clo;
+        e->hp = rhi - rlo;
+        e->wp = chi - clo;
+    }
+    if (axis_make(&e->rows, backward, e->ho, s->r, s->stride, s->pad, rlo, rhi) ||
+        axis_make(&e->cols, backward, e->wo, s->s, s->stride, s->pad, clo, chi))
         return -1;
+    const ptrdiff_t rowlen = padded ? e->wp : e->wi;
     e->cb = chblk_make(d, e->co);
     e->j = isa_jmax(d, chblk_width(&e->cb, d, 0) / d->vlen);
     e->nreg = e->rows.nrun * e->cols.nrun;
@@ -450,8 +488,7 @@ static int engine_make(engine *e, const isa_desc *d, int backward, const conv_sh
         for (int b = 0; b < e->cols.nrun; b++) {
             const run1d *rr = &e->rows.run[a], *rc = &e->cols.run[b];
             nseg += (size_t)rr->ntap * rc->ntap;
-            size_t npix = (size_t)rr->n * rc->n;
-            ntask += (npix + e->j - 1) / e->j;
+            ntask += ((size_t)e->n * rr->n * rc->n + e->j - 1) / e->j;
         }
     e->seg = malloc(sizeof *e->seg * nseg + 1);
     e->task = malloc(sizeof *e->task * ntask + 1);
@@ -461,40 +498,77 @@ static int engine_make(engine *e, const isa_desc *d, int backward, const conv_sh
     for (int a = 0; a < e->rows.nrun; a++)
         for (int b = 0; b < e->cols.nrun; b++) {
             const run1d *rr = &e->rows.run[a], *rc = &e->cols.run[b];
-            int id = a * e->cols.nrun + b;
-            e->reg[id] = (region){ a, b, (int)nseg, rr->ntap * rc->ntap };
+            const tap1d *tr = &e->rows.tap[rr->t0], *tc = &e->cols.tap[rc->t0];
+            int id = a * e->cols.nrun + b, seg0 = (int)nseg;
             for (int t = 0; t < rr->ntap; t++)
-                for (int u = 0; u < rc->ntap; u++) {
-                    const tap1d *tr = &e->rows.tap[rr->t0 + t], *tc = &e->cols.tap[rc->t0 + u];
-                    e->seg[nseg++] = (seg){ ((ptrdiff_t)tr->i * e->wi + tc->i) * e->ci,
-                                            ((ptrdiff_t)tr->f * e->s + tc->f) * e->ci };
+                for (int u = 0; u < rc->ntap;) {
+                    /* column taps adjacent in both filter and input: one segment */
+                    int g = 1;
+                    while (u + g < rc->ntap && tc[u + g].f == tc[u].f + g && tc[u + g].i == tc[u].i + g)
+                        g++;
+                    e->seg[nseg++] = (seg){ (tr[t].i * rowlen + tc[u].i) * e->ci,
+                                            ((ptrdiff_t)tr[t].f * e->s + tc[u].f) * e->ci,
+                                            g * e->ci };
+                    u += g;
                 }
-            /* balanced blocks: ceil(npix / j) of them, sizes differing by <= 1 */
-            int npix = rr->n * rc->n, nblk = (npix + e->j - 1) / e->j;
+            e->reg[id] = (region){ a, b, seg0, (int)nseg - seg0 };
+            /* the region's pixels in every image, in balanced blocks: ceil(npix / j)
+               of them, sizes differing by <= 1; blocks span images, so small
+               regions (edges of small images) still fill the registers */
+            int npix = e->n * rr->n * rc->n, nblk = (npix + e->j - 1) / e->j;
             for (int k = 0, first = 0; k < nblk; k++) {
                 int nb = npix / nblk + (k < npix % nblk);
                 e->task[e->ntask++] = (task){ id, first, nb };
                 first += nb;
+                e->cost += (double)rr->ntap * rc->ntap * (nb > e->j / 2 ? nb : e->j / 2);
             }
         }
     return 0;
 }
 
-/* Run task t of image `img`: out = conv(in) + bias for the task's pixels. */
+/* Reads in place unless a padded copy is estimated over 10% cheaper: its
+   taps over the zero border are wasted work, but it has fewer, fuller blocks
+   where edge regions are most of the pixels (small batches of small images). */
+static int engine_make(engine *e, const isa_desc *d, int backward, const conv_shape *s,
+                       int P, int Q)
+{
+    engine alt;
+    memset(&alt, 0, sizeof alt);
+    if (engine_build(e, d, backward, s, P, Q, 0) || engine_build(&alt, d, backward, s, P, Q, 1)) {
+        engine_free(&alt);
+        return -1;
+    }
+    if (e->cost <= alt.cost * 1.1) {
+        engine_free(&alt);
+        return 0;
+    }
+    engine_free(e);
+    *e = alt;
+    e->pad = cpu_alloc(sizeof(float) * s->n * e->hp * e->wp * e->ci);
+    return e->pad ? 0 : -1;
+}
+
+/* Run task t: out = conv(in) + bias for the task's pixels. */
 static void engine_task(const engine *e, const isa_desc *d, const task *t,
                         const float *in, const float *wrep, const float *bias, float *out)
 {
     const region *g = &e->reg[t->region];
     const run1d *rr = &e->rows.run[g->rrun], *rc = &e->cols.run[g->crun];
+    const ptrdiff_t rowlen = e->pad ? e->wp : e->wi;
+    const ptrdiff_t in_img = (e->pad ? (ptrdiff_t)e->hp : e->hi) * rowlen * e->ci;
+    const ptrdiff_t out_img = (ptrdiff_t)e->ho * e->wo * e->co;
+    const int per_img = rr->n * rc->n;
     ptrdiff_t aoff[JMAX], doff[JMAX];
     for (int j = 0; j < t->nb; j++) {
-        int idx = t->first + j, a = idx / rc->n, b = idx % rc->n;
-        aoff[j] = ((ptrdiff_t)a * e->rows.istep * e->wi + (ptrdiff_t)b * e->cols.istep) * e->ci;
-        doff[j] = ((ptrdiff_t)(rr->o0 + a * e->rows.ostep) * e->wo +
-                   rc->o0 + b * e->cols.ostep) * e->co;
+        int idx = t->first + j, img = idx / per_img;
+        int a = idx % per_img / rc->n, b = idx % rc->n;
+        aoff[j] = img * in_img +
+                  ((ptrdiff_t)a * e->rows.istep * rowlen + (ptrdiff_t)b * e->cols.istep) * e->ci;
+        doff[j] = img * out_img + ((ptrdiff_t)(rr->o0 + a * e->rows.ostep) * e->wo +
+                                   rc->o0 + b * e->cols.ostep) * e->co;
     }
     ukr_args args = {
-        .a0 = in, .seg = e->seg + g->seg0, .nseg = g->nseg, .len = e->ci,
+        .a0 = in, .seg = e->seg + g->seg0, .nseg = g->nseg,
         .ainc = 1, .aoff = aoff, .doff = doff,
     };
     const size_t wblk = (size_t)e->r * e->s * e->ci * e->cb.full;
@@ -509,35 +583,58 @@ static void engine_task(const engine *e, const isa_desc *d, const task *t,
     }
 }
 
-static void engine_run(const engine *e, const isa_desc *d, int n, int threads,
-                       const float *in, const float *wrep, const float *bias, float *out)
+/* Copy images in[n][h][w][c] into the interior of out[n][hp][wp][c] at
+   (top, left); the borders are never written, so they stay zero. Called
+   inside a parallel region. */
+static void pad_copy(const float *in, int n, int h, int w, int c,
+                     float *out, int hp, int wp, int top, int left)
 {
-    const size_t in_img = (size_t)e->hi * e->wi * e->ci, out_img = (size_t)e->ho * e->wo * e->co;
-    const int ntask = e->ntask;
-    #pragma omp parallel for collapse(2) schedule(static) num_threads(threads)
-    for (int img = 0; img < n; img++)
-        for (int t = 0; t < ntask; t++)
-            engine_task(e, d, &e->task[t], in + img * in_img, wrep, bias, out + img * out_img);
+    const size_t rowlen = sizeof(float) * w * c;
+    #pragma omp for collapse(2) schedule(static)
+    for (int i = 0; i < n; i++)
+        for (int y = 0; y < h; y++)
+            memcpy(out + (((size_t)i * hp + y + top) * wp + left) * c,
+                   in + ((size_t)i * h + y) * w * c, rowlen);
 }
 
-/* w[r][s][ci][co] (ci, co strides given) -> [co block][r][s][ci][width], zero-padded */
-static void repack(const engine *e, const isa_desc *d, int threads, const float *w,
+/* w[r][s][ci][co] (ci, co strides given) -> [co block][r][s][ci][width],
+   zero-padded; backward data takes the filter rotated by 180 degrees.
+   Called inside a parallel region. */
+static void repack(const engine *e, const isa_desc *d, const float *w,
                    ptrdiff_t ci_stride, ptrdiff_t co_stride, float *out)
 {
     const int rs = e->r * e->s, ci = e->ci;
     const size_t wblk = (size_t)rs * ci * e->cb.full;
-    #pragma omp parallel for collapse(2) schedule(static) num_threads(threads)
+    #pragma omp for collapse(2) schedule(static)
     for (int kb = 0; kb < e->cb.nblk; kb++)
         for (int t = 0; t < rs; t++) {
             int width = chblk_width(&e->cb, d, kb), k0 = kb * e->cb.full;
             int nk = e->co - k0 < width ? e->co - k0 : width;
             float *o = out + kb * wblk + (size_t)t * ci * width;
-            const float *src = w + (ptrdiff_t)t * ci * e->co;
+            const float *src = w + (ptrdiff_t)(e->backward ? rs - 1 - t : t) * ci * e->co;
             for (int c = 0; c < ci; c++, o += width) {
                 for (int k = 0; k < nk; k++) o[k] = src[c * ci_stride + (k0 + k) * co_stride];
                 for (int k = nk; k < width; k++) o[k] = 0.0f;
             }
         }
+}
+
+/* A whole pass: repack the filter, pad the input if planned, run the tasks;
+   one parallel region, so small layers pay one fork. */
+static void engine_run(const engine *e, const isa_desc *d, int threads,
+                       const float *in, const float *w, ptrdiff_t ci_stride, ptrdiff_t co_stride,
+                       float *wrep, const float *bias, float *out)
+{
+    const float *src = e->pad ? e->pad : in;
+    const int ntask = e->ntask;
+    #pragma omp parallel num_threads(threads)
+    {
+        repack(e, d, w, ci_stride, co_stride, wrep);
+        if (e->pad) pad_copy(in, e->n, e->hi, e->wi, e->ci, e->pad, e->hp, e->wp, e->top, e->left);
+        #pragma omp for schedule(static)
+        for (int t = 0; t < ntask; t++)
+            engine_task(e, d, &e->task[t], src, wrep, bias, out);
+    }
 }
 
 /* ---- the plan ------------------------------------------------------------ */
@@ -612,16 +709,16 @@ static conv_plan *simd_plan(const conv_shape *s)
         for (int p = 0; p < pl->p; p++)
             pl->rowseg[(size_t)n * pl->p + p] = (seg){
                 (((ptrdiff_t)n * pl->hp + (ptrdiff_t)p * s->stride) * pl->wp) * s->c,
-                (((ptrdiff_t)n * pl->p + p) * pl->q) * s->k };
+                (((ptrdiff_t)n * pl->p + p) * pl->q) * s->k, pl->q };
     /* ~4K dy floats per chunk: the chunk's dy and x stay in L1 across dW blocks */
     int ch = 4096 / (pl->q * s->k);
     pl->chunk = ch < 1 ? 1 : ch;
 
     const char *isa = cpu_isa_name(d->isa);
-    snprintf(pl->impl[0], sizeof pl->impl[0], "%s %dx%d direct", isa, pl->fwd.j,
-             chblk_width(&pl->fwd.cb, d, 0));
-    snprintf(pl->impl[1], sizeof pl->impl[1], "%s %dx%d direct, C/K-swapped filter", isa,
-             pl->bwd.j, chblk_width(&pl->bwd.cb, d, 0));
+    snprintf(pl->impl[0], sizeof pl->impl[0], "%s %dx%d direct%s", isa, pl->fwd.j,
+             chblk_width(&pl->fwd.cb, d, 0), pl->fwd.pad ? ", padded input" : "");
+    snprintf(pl->impl[1], sizeof pl->impl[1], "%s %dx%d direct, C/K-swapped filter%s", isa,
+             pl->bwd.j, chblk_width(&pl->bwd.cb, d, 0), pl->bwd.pad ? ", padded dy" : "");
     snprintf(pl->impl[2], sizeof pl->impl[2], "%s %dx%d direct, per-thread partial dW", isa,
              pl->jw, chblk_width(&pl->kb, d, 0));
     return pl;
@@ -634,8 +731,7 @@ static void simd_forward(conv_plan *pl, const float *x, const float *w,
                          const float *bias, float *y)
 {
     const conv_shape *s = &pl->s;
-    repack(&pl->fwd, &pl->d, pl->threads, w, s->k, 1, pl->wf);
-    engine_run(&pl->fwd, &pl->d, s->n, pl->threads, x, pl->wf, bias, y);
+    engine_run(&pl->fwd, &pl->d, pl->threads, x, w, s->k, 1, pl->wf, bias, y);
 }
 
 static void simd_backward_data(conv_plan *pl, const float *dy, const float *w, float *dx)
@@ -643,8 +739,7 @@ static void simd_backward_data(conv_plan *pl, const float *dy, const float *w, f
     const conv_shape *s = &pl->s;
     /* the backward engine's ci is K and co is C: w[r][s][c][k] read with the
        roles swapped, so ci stride 1 and co stride K */
-    repack(&pl->bwd, &pl->d, pl->threads, w, 1, s->k, pl->wb);
-    engine_run(&pl->bwd, &pl->d, s->n, pl->threads, dy, pl->wb, NULL, dx);
+    engine_run(&pl->bwd, &pl->d, pl->threads, dy, w, 1, s->k, pl->wb, NULL, dx);
 }
 
 /* Thread share t of the N*P output rows: sum x (x) dy into partial dW t. */
@@ -665,7 +760,7 @@ static void bwdw_share(conv_plan *pl, int t, const float *xs, const float *dy, i
         return;
     }
     ukr_args args = {
-        .a0 = xs, .bscale = 1, .len = pl->q, .ainc = (ptrdiff_t)s->stride * s->c,
+        .a0 = xs, .bscale = 1, .ainc = (ptrdiff_t)s->stride * s->c,
         .binc = s->k, .doff = doff,
     };
     for (int r0 = lo; r0 < hi; r0 += pl->chunk) {
@@ -697,18 +792,10 @@ static void simd_backward_weights(conv_plan *pl, const float *x, const float *dy
 {
     const conv_shape *s = &pl->s;
     const int T = pl->threads, rsc = s->r * s->s * s->c, kp = pl->kp;
-    const float *xs = x;
-    if (s->pad) {       /* interior of the zero-padded copy */
-        const size_t rowlen = sizeof(float) * s->w * s->c;
-        #pragma omp parallel for collapse(2) schedule(static) num_threads(T)
-        for (int n = 0; n < s->n; n++)
-            for (int h = 0; h < s->h; h++)
-                memcpy(pl->xpad + (((size_t)n * pl->hp + h + s->pad) * pl->wp + s->pad) * s->c,
-                       x + ((size_t)n * s->h + h) * s->w * s->c, rowlen);
-        xs = pl->xpad;
-    }
+    const float *xs = s->pad ? pl->xpad : x;
     #pragma omp parallel num_threads(T)
     {
+        if (s->pad) pad_copy(x, s->n, s->h, s->w, s->c, pl->xpad, pl->hp, pl->wp, s->pad, s->pad);
         /* shares are fixed by the plan's thread count, whatever team we get */
         for (int t = omp_get_thread_num(); t < T; t += omp_get_num_threads())
             bwdw_share(pl, t, xs, dy, dbias != NULL);
