@@ -71,7 +71,13 @@ static void ukernel_avx512(int kc, const float *a, const float *b, float *c,
 {
     __m512 acc[12][2];
     #pragma GCC unroll 12
-    for (int i = 0; i < 12; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+    for (int i = 0; i < 12; i++) {
+        acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+        /* C's tile arrives while the k loop runs (its rows are ldc apart,
+           often in different pages: the hardware prefetcher will not help) */
+        _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + i * ldc + 31), _MM_HINT_T0);
+    }
     for (int p = 0; p < kc; p++) {
         __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
         #pragma GCC unroll 12
@@ -106,7 +112,11 @@ static void ukernel_avx2(int kc, const float *a, const float *b, float *c,
 {
     __m256 acc[6][2];
     #pragma GCC unroll 6
-    for (int i = 0; i < 6; i++) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
+    for (int i = 0; i < 6; i++) {
+        acc[i][0] = acc[i][1] = _mm256_setzero_ps();
+        _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + i * ldc + 15), _MM_HINT_T0);
+    }
     for (int p = 0; p < kc; p++) {
         __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
         #pragma GCC unroll 6
@@ -154,6 +164,8 @@ static const ukernel ukernels[] = {
 };
 
 const char *sgemm_impl(void) { return ukernels[cpu_isa_active()].name; }
+
+static int ceil_div(int a, int b) { return (a + b - 1) / b; }
 
 /* ---- block sizes -------------------------------------------------------- */
 
@@ -319,8 +331,6 @@ static void scale_c(int m, int n, float beta, float *c, int ldc)
     }
 }
 
-static int ceil_div(int a, int b) { return (a + b - 1) / b; }
-
 void sgemm(gemm_trans ta, gemm_trans tb, int m, int n, int k, float alpha,
            const float *a, int lda, const float *b, int ldb, float beta,
            float *c, int ldc)
@@ -331,7 +341,12 @@ void sgemm(gemm_trans ta, gemm_trans tb, int m, int n, int k, float alpha,
     const ukernel *uk = &ukernels[cpu_isa_active()];
     const int MR = uk->mr, NR = uk->nr;
     blocking bl = blocking_for(uk);
-    const int kc_max = k < bl.kc ? k : bl.kc;
+    /* K blocks of equal size, their count rounded to nearest: no short
+       last block re-reading and re-writing all of C for a few k */
+    int nb_k = (k + bl.kc / 2) / bl.kc;
+    if (nb_k < 1) nb_k = 1;
+    bl.kc = ceil_div(k, nb_k);
+    const int kc_max = bl.kc;
     const int nc_max = n < bl.nc ? ceil_div(n, NR) * NR : bl.nc;
 
     /* threads: about 1 per 4 MFLOP of work, never nested */

@@ -41,7 +41,9 @@ struct conv_plan {
     int direct;              /* 1x1, stride 1, pad 0: GEMM straight on x */
     size_t m;                /* GEMM rows, N*P*Q */
     size_t chunk;            /* GEMM rows per chunk */
-    float *col;              /* chunk x RSC (NULL when direct) */
+    size_t ldcol;            /* RSC + 1: col's last column is 1s, for the bias */
+    float *col;              /* chunk x ldcol (NULL when direct) */
+    float *wb;               /* [W; bias], (RSC + 1) x K, rebuilt every forward */
     float *partial;          /* nt x K partial bias sums */
     gemm_fn gemm;
     char impl[3][96];
@@ -84,14 +86,19 @@ static conv_plan *plan_make(const conv_shape *s, gemm_fn gemm, const char *gemm_
     pl->direct = s->r == 1 && s->s == 1 && s->stride == 1 && s->pad == 0;
     pl->m = (size_t)s->n * pl->p * pl->q;
     pl->gemm = gemm;
-    size_t rows = pl->direct ? pl->m : cap_bytes() / (sizeof(float) * (size_t)pl->rsc);
+    pl->ldcol = pl->direct ? (size_t)pl->rsc : (size_t)pl->rsc + 1;
+    size_t rows = pl->direct ? pl->m : cap_bytes() / (sizeof(float) * pl->ldcol);
     if (rows < 1) rows = 1;
     if (rows > (size_t)INT_MAX / 2) rows = (size_t)INT_MAX / 2;
     pl->chunk = rows < pl->m ? rows : pl->m;
-    if (!pl->direct) pl->col = cpu_alloc(sizeof(float) * pl->chunk * pl->rsc);
+    if (!pl->direct) {
+        pl->col = cpu_alloc(sizeof(float) * pl->chunk * pl->ldcol);
+        pl->wb = cpu_alloc(sizeof(float) * pl->ldcol * s->k);
+    }
     pl->partial = cpu_alloc(sizeof(float) * (size_t)pl->nt * s->k);
-    if ((!pl->direct && !pl->col) || !pl->partial) {
+    if ((!pl->direct && (!pl->col || !pl->wb)) || !pl->partial) {
         free(pl->col);
+        free(pl->wb);
         free(pl->partial);
         free(pl);
         return NULL;
@@ -119,32 +126,64 @@ static void im2col_destroy(conv_plan *pl)
 {
     if (!pl) return;
     free(pl->col);
+    free(pl->wb);
     free(pl->partial);
     free(pl);
 }
 
-/* col[i][0:RSC] for GEMM rows m0 .. m0+rows-1 */
+/* col[i][0:RSC] for GEMM rows m0 .. m0+rows-1, and col[i][RSC] = 1 (the
+   bias column). Each thread takes a contiguous row range and steps (n,p,q)
+   along it; copies are inline loops (S*C is often a handful of floats). */
 static void im2col_rows(const conv_plan *pl, const float *x, size_t m0, size_t rows,
                         float *col)
 {
     const conv_shape s = pl->s;
-    const size_t PQ = (size_t)pl->p * pl->q, SC = (size_t)s.s * s.c;
-    #pragma omp parallel for schedule(static) num_threads(pl->nt)
-    for (size_t i = 0; i < rows; i++) {
-        size_t row = m0 + i, n = row / PQ, pq = row % PQ;
-        int p = (int)(pq / pl->q), q = (int)(pq % pl->q);
-        int w0 = q * s.stride - s.pad;
-        int s_lo = w0 < 0 ? -w0 : 0;
-        int s_hi = s.w - w0 < s.s ? s.w - w0 : s.s;
-        if (s_hi < s_lo) s_hi = s_lo;
-        float *dst = col + i * pl->rsc;
-        for (int r = 0; r < s.r; r++, dst += SC) {
-            int h = p * s.stride - s.pad + r;
-            if (h < 0 || h >= s.h) { memset(dst, 0, sizeof(float) * SC); continue; }
-            const float *src = x + (((size_t)n * s.h + h) * s.w + w0 + s_lo) * s.c;
-            memset(dst, 0, sizeof(float) * s_lo * s.c);
-            memcpy(dst + (size_t)s_lo * s.c, src, sizeof(float) * (size_t)(s_hi - s_lo) * s.c);
-            memset(dst + (size_t)s_hi * s.c, 0, sizeof(float) * (s.s - s_hi) * s.c);
+    const int SC = s.s * s.c, P = pl->p, Q = pl->q;
+    const size_t PQ = (size_t)P * Q, ld = pl->ldcol;
+    #pragma omp parallel num_threads(pl->nt)
+    {
+        int t = omp_get_thread_num(), nth = omp_get_num_threads();
+        size_t i0 = rows * t / nth, i1 = rows * (t + 1) / nth;
+        size_t n = (m0 + i0) / PQ;
+        int p = (int)((m0 + i0) % PQ / Q), q = (int)((m0 + i0) % Q);
+        /* one piece of an output row (n, p, q..qe) at a time; per filter
+           row r, the interior q copy S*C floats at a fixed stride in x */
+        for (size_t i = i0; i < i1;) {
+            int qe = i1 - i < (size_t)(Q - q) ? q + (int)(i1 - i) : Q;
+            float *drow = col + i * ld;
+            for (int r = 0; r < s.r; r++) {
+                int h = p * s.stride - s.pad + r;
+                float *d = drow + r * SC;
+                if (h < 0 || h >= s.h) {
+                    for (int qq = q; qq < qe; qq++, d += ld)
+                        for (int j = 0; j < SC; j++) d[j] = 0.0f;
+                    continue;
+                }
+                const float *xrow = x + (n * s.h + h) * s.w * s.c;
+                for (int qq = q; qq < qe; qq++, d += ld) {
+                    int w0 = qq * s.stride - s.pad;
+                    if (w0 >= 0 && w0 + s.s <= s.w) {
+                        const float *src = xrow + (size_t)w0 * s.c;
+                        for (int j = 0; j < SC; j++) d[j] = src[j];
+                        continue;
+                    }
+                    /* x[n][h][w0 + s][c] for s*C + c in [lo, hi), else 0 */
+                    int lo = w0 < 0 ? -w0 * s.c : 0;
+                    int hi = (s.w - w0 < s.s ? s.w - w0 : s.s) * s.c;
+                    const float *src = xrow + (size_t)(w0 * s.c + lo);
+                    for (int j = 0; j < lo; j++) d[j] = 0.0f;
+                    for (int j = lo; j < hi; j++) d[j] = src[j - lo];
+                    for (int j = hi > lo ? hi : lo; j < SC; j++) d[j] = 0.0f;
+                }
+            }
+            if (ld > (size_t)pl->rsc)
+                for (int qq = q; qq < qe; qq++) drow[(qq - q) * ld + pl->rsc] = 1.0f;
+            i += (size_t)(qe - q);
+            q = qe;
+            if (q == Q) {
+                q = 0;
+                if (++p == P) { p = 0; n++; }
+            }
         }
     }
 }
@@ -172,7 +211,7 @@ static void col2im_rows(const conv_plan *pl, const float *col, size_t m0, size_t
                     if (qw < 0 || qw % s.stride || qw / s.stride >= pl->q) continue;
                     size_t row = (n * pl->p + p) * pl->q + qw / s.stride;
                     if (row < m0 || row >= m0 + rows) continue;
-                    const float *src = col + (row - m0) * pl->rsc + ((size_t)r * s.s + t) * s.c;
+                    const float *src = col + (row - m0) * pl->ldcol + ((size_t)r * s.s + t) * s.c;
                     for (int c = 0; c < s.c; c++) d[c] += src[c];
                 }
             }
@@ -180,21 +219,38 @@ static void col2im_rows(const conv_plan *pl, const float *col, size_t m0, size_t
     }
 }
 
+/* With a bias, the GEMM runs over RSC + 1: col's column of 1s times the
+   bias row appended to W adds the bias with no extra pass over y. */
 static void im2col_forward(conv_plan *pl, const float *x, const float *w,
                            const float *bias, float *y)
 {
     const int K = pl->s.k;
+    if (pl->direct) {
+        for (size_t m0 = 0; m0 < pl->m; m0 += pl->chunk) {
+            size_t rows = pl->m - m0 < pl->chunk ? pl->m - m0 : pl->chunk;
+            pl->gemm(GEMM_NOTRANS, GEMM_NOTRANS, (int)rows, K, pl->rsc, 1.0f, x + m0 * pl->rsc,
+                     pl->rsc, w, K, 0.0f, y + m0 * K, K);
+        }
+        if (!bias) return;
+        #pragma omp parallel for schedule(static) num_threads(pl->nt)
+        for (size_t i = 0; i < pl->m; i++)
+            for (int k = 0; k < K; k++) y[i * K + k] += bias[k];
+        return;
+    }
+    const float *b = w;
+    int kdim = pl->rsc;
+    if (bias) {
+        memcpy(pl->wb, w, sizeof(float) * pl->rsc * K);
+        memcpy(pl->wb + (size_t)pl->rsc * K, bias, sizeof(float) * K);
+        b = pl->wb;
+        kdim++;
+    }
     for (size_t m0 = 0; m0 < pl->m; m0 += pl->chunk) {
         size_t rows = pl->m - m0 < pl->chunk ? pl->m - m0 : pl->chunk;
-        const float *a = pl->direct ? x + m0 * pl->rsc : pl->col;
-        if (!pl->direct) im2col_rows(pl, x, m0, rows, pl->col);
-        pl->gemm(GEMM_NOTRANS, GEMM_NOTRANS, (int)rows, K, pl->rsc, 1.0f, a, pl->rsc, w, K,
-                 0.0f, y + m0 * K, K);
+        im2col_rows(pl, x, m0, rows, pl->col);
+        pl->gemm(GEMM_NOTRANS, GEMM_NOTRANS, (int)rows, K, kdim, 1.0f, pl->col, (int)pl->ldcol,
+                 b, K, 0.0f, y + m0 * K, K);
     }
-    if (!bias) return;
-    #pragma omp parallel for schedule(static) num_threads(pl->nt)
-    for (size_t i = 0; i < pl->m; i++)
-        for (int k = 0; k < K; k++) y[i * K + k] += bias[k];
 }
 
 static void im2col_backward_data(conv_plan *pl, const float *dy, const float *w, float *dx)
@@ -214,7 +270,7 @@ static void im2col_backward_data(conv_plan *pl, const float *dy, const float *w,
     for (size_t m0 = 0; m0 < pl->m; m0 += pl->chunk) {
         size_t rows = pl->m - m0 < pl->chunk ? pl->m - m0 : pl->chunk;
         pl->gemm(GEMM_NOTRANS, GEMM_TRANS, (int)rows, pl->rsc, K, 1.0f, dy + m0 * K, K, w, K,
-                 0.0f, pl->col, pl->rsc);
+                 0.0f, pl->col, (int)pl->ldcol);
         col2im_rows(pl, pl->col, m0, rows, dx);
     }
 }
@@ -250,7 +306,7 @@ static void im2col_backward_weights(conv_plan *pl, const float *x, const float *
         size_t rows = pl->m - m0 < pl->chunk ? pl->m - m0 : pl->chunk;
         const float *a = pl->direct ? x + m0 * pl->rsc : pl->col;
         if (!pl->direct) im2col_rows(pl, x, m0, rows, pl->col);
-        pl->gemm(GEMM_TRANS, GEMM_NOTRANS, pl->rsc, K, (int)rows, 1.0f, a, pl->rsc,
+        pl->gemm(GEMM_TRANS, GEMM_NOTRANS, pl->rsc, K, (int)rows, 1.0f, a, (int)pl->ldcol,
                  dy + m0 * K, K, m0 == 0 ? 0.0f : 1.0f, dw, K);
     }
     if (dbias) bias_grad(pl, dy, dbias);
