@@ -285,20 +285,89 @@ static void ukr_portable(int J, int V, const ukr_args *g)
         memcpy(g->d0 + g->doff[j], acc[j], sizeof(float) * nl);
 }
 
+/* ---- narrow outputs (a few channels): dot products over the reduction ---
+
+   With Co <= vlen/4 output channels, vectors over Co would be mostly empty
+   lanes (1/16 used at C = 1). Instead each of DOT_J pixels keeps one vector
+   accumulator over the reduction index (contiguous ci, merged taps) for one
+   output channel, reduced horizontally at the end: J + 1 loads per J FMAs,
+   every lane used. Blocks of fewer than DOT_J pixels repeat pixel 0 and
+   drop the extra results, so one unrolled copy per ISA suffices. */
+enum { DOT_J = 8 };
+
+__attribute__((target("avx512f")))
+static void dot_avx512(int nb, const ukr_args *g)
+{
+    __m512 acc[DOT_J];
+    ptrdiff_t off[DOT_J];
+    for (int j = 0; j < DOT_J; j++) {
+        acc[j] = _mm512_setzero_ps();
+        off[j] = g->aoff[j < nb ? j : 0];
+    }
+    for (int si = 0; si < g->nseg; si++) {
+        const float *a = g->a0 + g->seg[si].a, *b = g->b0 + g->seg[si].b * g->bscale;
+        const int len = g->seg[si].len;
+        for (int i = 0; i < len; i += 16) {
+            __mmask16 m = len - i >= 16 ? 0xffff : (__mmask16)((1u << (len - i)) - 1u);
+            __m512 bv = _mm512_maskz_loadu_ps(m, b + i);
+            #pragma GCC unroll 8
+            for (int j = 0; j < DOT_J; j++)
+                acc[j] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + off[j] + i), bv, acc[j]);
+        }
+    }
+    for (int j = 0; j < nb; j++)
+        g->d0[g->doff[j]] = _mm512_reduce_add_ps(acc[j]) + (g->bias ? g->bias[0] : 0.0f);
+}
+
+__attribute__((target("avx2,fma")))
+static void dot_avx2(int nb, const ukr_args *g)
+{
+    static const int lanes[16] = { -1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0 };
+    __m256 acc[DOT_J];
+    ptrdiff_t off[DOT_J];
+    for (int j = 0; j < DOT_J; j++) {
+        acc[j] = _mm256_setzero_ps();
+        off[j] = g->aoff[j < nb ? j : 0];
+    }
+    for (int si = 0; si < g->nseg; si++) {
+        const float *a = g->a0 + g->seg[si].a, *b = g->b0 + g->seg[si].b * g->bscale;
+        const int len = g->seg[si].len, full = len / 8 * 8;
+        for (int i = 0; i < full; i += 8) {
+            __m256 bv = _mm256_loadu_ps(b + i);
+            #pragma GCC unroll 8
+            for (int j = 0; j < DOT_J; j++)
+                acc[j] = _mm256_fmadd_ps(_mm256_loadu_ps(a + off[j] + i), bv, acc[j]);
+        }
+        if (full < len) {
+            __m256i m = _mm256_loadu_si256((const __m256i *)(lanes + 8 - (len - full)));
+            __m256 bv = _mm256_maskload_ps(b + full, m);
+            for (int j = 0; j < DOT_J; j++)
+                acc[j] = _mm256_fmadd_ps(_mm256_maskload_ps(a + off[j] + full, m), bv, acc[j]);
+        }
+    }
+    for (int j = 0; j < nb; j++) {
+        __m128 v = _mm_add_ps(_mm256_castps256_ps128(acc[j]), _mm256_extractf128_ps(acc[j], 1));
+        v = _mm_add_ps(v, _mm_movehl_ps(v, v));
+        v = _mm_add_ss(v, _mm_movehdup_ps(v));
+        g->d0[g->doff[j]] = _mm_cvtss_f32(v) + (g->bias ? g->bias[0] : 0.0f);
+    }
+}
+
 /* ---- the ISA a plan runs ----------------------------------------------- */
 
 typedef struct {
     cpu_isa isa;
     int vlen, vmax;             /* lanes per vector, vectors per channel block */
     ukr_fn *ukr;
+    void (*dot)(int nb, const ukr_args *g);     /* NULL: none */
 } isa_desc;
 
 static isa_desc isa_desc_for(cpu_isa isa)
 {
     switch (isa) {
-    case ISA_AVX512: return (isa_desc){ isa, 16, 4, ukr_avx512 };
-    case ISA_AVX2: return (isa_desc){ isa, 8, 2, ukr_avx2 };
-    default: return (isa_desc){ ISA_PORTABLE, 16, 1, ukr_portable };
+    case ISA_AVX512: return (isa_desc){ isa, 16, 4, ukr_avx512, dot_avx512 };
+    case ISA_AVX2: return (isa_desc){ isa, 8, 2, ukr_avx2, dot_avx2 };
+    default: return (isa_desc){ ISA_PORTABLE, 16, 1, ukr_portable, NULL };
     }
 }
 
@@ -421,7 +490,8 @@ static int axis_make(axis *a, int backward, int O, int F, int st, int pad, int l
 }
 
 typedef struct { int rrun, crun, seg0, nseg; } region;
-typedef struct { int region, first, nb; } task;
+/* nb pixels of a region from pixel (img, a, b): image, row and column in the run */
+typedef struct { int region, nb, img, a, b; } task;
 
 /* One forward-shaped problem per image: in (hi x wi x ci) -> out (ho x wo x co)
    with an R x S filter repacked as [co block][R][S][ci][width]. The input is
@@ -441,6 +511,7 @@ typedef struct {
     double cost;                /* sum over tasks of taps x pixels, counting
                                    blocks under j/2 pixels (latency-bound) as j/2 */
     int j;                      /* pixels per block */
+    int dot;                    /* narrow output: dot kernel, one channel per block */
     chblk cb;
 } engine;
 
@@ -479,8 +550,14 @@ static int engine_build(engine *e, const isa_desc *d, int backward, const conv_s
         axis_make(&e->cols, backward, e->wo, s->s, s->stride, s->pad, clo, chi))
         return -1;
     const ptrdiff_t rowlen = padded ? e->wp : e->wi;
-    e->cb = chblk_make(d, e->co);
-    e->j = isa_jmax(d, chblk_width(&e->cb, d, 0) / d->vlen);
+    e->dot = d->dot && e->co * 4 <= d->vlen;
+    if (e->dot) {
+        e->cb = (chblk){ e->co, 1, e->co, 1 };
+        e->j = DOT_J;
+    } else {
+        e->cb = chblk_make(d, e->co);
+        e->j = isa_jmax(d, chblk_width(&e->cb, d, 0) / d->vlen);
+    }
     e->nreg = e->rows.nrun * e->cols.nrun;
     e->reg = malloc(sizeof *e->reg * (size_t)e->nreg);
     size_t nseg = 0, ntask = 0;
@@ -517,8 +594,9 @@ static int engine_build(engine *e, const isa_desc *d, int backward, const conv_s
                regions (edges of small images) still fill the registers */
             int npix = e->n * rr->n * rc->n, nblk = (npix + e->j - 1) / e->j;
             for (int k = 0, first = 0; k < nblk; k++) {
-                int nb = npix / nblk + (k < npix % nblk);
-                e->task[e->ntask++] = (task){ id, first, nb };
+                int nb = npix / nblk + (k < npix % nblk), per_img = rr->n * rc->n;
+                e->task[e->ntask++] = (task){ id, nb, first / per_img,
+                                              first % per_img / rc->n, first % rc->n };
                 first += nb;
                 e->cost += (double)rr->ntap * rc->ntap * (nb > e->j / 2 ? nb : e->j / 2);
             }
@@ -557,15 +635,18 @@ static void engine_task(const engine *e, const isa_desc *d, const task *t,
     const ptrdiff_t rowlen = e->pad ? e->wp : e->wi;
     const ptrdiff_t in_img = (e->pad ? (ptrdiff_t)e->hp : e->hi) * rowlen * e->ci;
     const ptrdiff_t out_img = (ptrdiff_t)e->ho * e->wo * e->co;
-    const int per_img = rr->n * rc->n;
     ptrdiff_t aoff[JMAX], doff[JMAX];
+    /* stepped, not divided: a divide per pixel costs more than the FMAs of a C = 1 layer */
+    int img = t->img, a = t->a, b = t->b;
     for (int j = 0; j < t->nb; j++) {
-        int idx = t->first + j, img = idx / per_img;
-        int a = idx % per_img / rc->n, b = idx % rc->n;
         aoff[j] = img * in_img +
                   ((ptrdiff_t)a * e->rows.istep * rowlen + (ptrdiff_t)b * e->cols.istep) * e->ci;
         doff[j] = img * out_img + ((ptrdiff_t)(rr->o0 + a * e->rows.ostep) * e->wo +
                                    rc->o0 + b * e->cols.ostep) * e->co;
+        if (++b == rc->n) {
+            b = 0;
+            if (++a == rr->n) { a = 0; img++; }
+        }
     }
     ukr_args args = {
         .a0 = in, .seg = e->seg + g->seg0, .nseg = g->nseg,
@@ -579,7 +660,8 @@ static void engine_task(const engine *e, const isa_desc *d, const task *t,
         args.d0 = out + (ptrdiff_t)kb * e->cb.full;
         args.bias = bias ? bias + (ptrdiff_t)kb * e->cb.full : NULL;
         args.tail = chblk_tail(&e->cb, d, kb);
-        d->ukr(t->nb, width / d->vlen, &args);
+        if (e->dot) d->dot(t->nb, &args);
+        else d->ukr(t->nb, width / d->vlen, &args);
     }
 }
 
@@ -715,10 +797,12 @@ static conv_plan *simd_plan(const conv_shape *s)
     pl->chunk = ch < 1 ? 1 : ch;
 
     const char *isa = cpu_isa_name(d->isa);
-    snprintf(pl->impl[0], sizeof pl->impl[0], "%s %dx%d direct%s", isa, pl->fwd.j,
-             chblk_width(&pl->fwd.cb, d, 0), pl->fwd.pad ? ", padded input" : "");
-    snprintf(pl->impl[1], sizeof pl->impl[1], "%s %dx%d direct, C/K-swapped filter%s", isa,
-             pl->bwd.j, chblk_width(&pl->bwd.cb, d, 0), pl->bwd.pad ? ", padded dy" : "");
+    snprintf(pl->impl[0], sizeof pl->impl[0], "%s %dx%d %s%s", isa, pl->fwd.j,
+             chblk_width(&pl->fwd.cb, d, 0), pl->fwd.dot ? "dot" : "direct",
+             pl->fwd.pad ? ", padded input" : "");
+    snprintf(pl->impl[1], sizeof pl->impl[1], "%s %dx%d %s, C/K-swapped filter%s", isa,
+             pl->bwd.j, chblk_width(&pl->bwd.cb, d, 0), pl->bwd.dot ? "dot" : "direct",
+             pl->bwd.pad ? ", padded dy" : "");
     snprintf(pl->impl[2], sizeof pl->impl[2], "%s %dx%d direct, per-thread partial dW", isa,
              pl->jw, chblk_width(&pl->kb, d, 0));
     return pl;
