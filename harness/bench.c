@@ -6,6 +6,7 @@
    backend refused, and "suite" {sets, backends, repetitions, min_time_s,
    bind, interleave, peak_gflops, wall_s}. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <omp.h>
@@ -220,6 +221,10 @@ int bench_run(const bench_opts *o, cJSON *runs, cJSON *skipped)
             setenv("OMP_NUM_THREADS", t, 1);
         }
         dup2(pfd[1], STDOUT_FILENO);
+        if (o->quiet) {   /* Google Benchmark prints its context on stderr */
+            int null = open("/dev/null", O_WRONLY);
+            if (null >= 0) dup2(null, STDERR_FILENO);
+        }
         close(pfd[0]);
         close(pfd[1]);
         execv(exe, args);

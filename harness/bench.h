@@ -15,7 +15,7 @@ typedef struct {
     double min_time;        /* seconds per repetition (Google Benchmark's min_time) */
     int bind;               /* bind thread i to core i */
     int interleave;         /* --benchmark_enable_random_interleaving */
-    int quiet;              /* 1: no per-case progress lines */
+    int quiet;              /* 1: no output from bench_conv (errors show as its exit status) */
 } bench_opts;
 
 /* Runs the suite; appends one "conv" run per measured case to runs and one

@@ -8,11 +8,13 @@ typedef struct { const char *name; void (*run)(void); } test_suite;
 void test_conv(void);
 void test_gemm(void);
 void test_refusals(void);
+void test_results(void);
 
 static const test_suite test_suites[] = {
     { "refusals", test_refusals },
     { "gemm", test_gemm },
     { "conv", test_conv },
+    { "results", test_results },
     { 0, 0 },
 };
 

@@ -1,0 +1,393 @@
+/* Results files and the harness plumbing: round trip through the reader,
+   writes that fail or are killed midway never leave a half-written target,
+   baselines are not replaced without force, bad files get clear errors,
+   case names parse back, the machine description matches /proc and sysfs,
+   and bench_run turns a real bench_conv run into valid runs. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "../harness/bench.h"
+#include "../harness/results.h"
+#include "../harness/shapes.h"
+#include "check.h"
+#include "suites.h"
+
+static const conv_shape shape = { 32, 13, 13, 32, 64, 3, 3, 1, 0 };
+
+/* A results document with `nruns` conv runs of 3 repetitions each. */
+static cJSON *sample_doc(int nruns)
+{
+    char *argv[] = { "tests", "--sample" };
+    cJSON *runs;
+    cJSON *doc = results_new("bench", 2, argv, &runs);
+    for (int i = 0; i < nruns; i++) {
+        double t[3] = { 1e-3 + i * 1e-6, 2e-3, 1.5e-3 };
+        cJSON_AddItemToArray(runs, results_conv_run("seed/conv2/b32/naive/forward", "seed", "conv2",
+                                                    "naive", CONV_FORWARD, &shape, 2, t, 3, 7,
+                                                    400.0, i % 2 ? NULL : "direct loops"));
+    }
+    return doc;
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc((size_t)n + 1);
+    size_t got = s ? fread(s, 1, (size_t)n, f) : 0;
+    fclose(f);
+    if (s) s[got] = 0;
+    return s;
+}
+
+static void spit(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f) return;
+    fputs(text, f);
+    fclose(f);
+}
+
+/* Number of leftover temporary files (".NAME.tmp.XXXXXX") in dir. */
+static int temp_files(const char *dir)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    struct dirent *e;
+    while (d && (e = readdir(d)))
+        if (e->d_name[0] == '.' && strstr(e->d_name, ".tmp.")) n++;
+    if (d) closedir(d);
+    return n;
+}
+
+/* Runs results_write with stderr silenced, for writes meant to fail. */
+static int write_quietly(const char *path, const cJSON *doc, int force)
+{
+    fflush(stderr);
+    int saved = dup(2), null = open("/dev/null", O_WRONLY);
+    if (null >= 0) dup2(null, 2);
+    int rc = results_write(path, doc, force);
+    fflush(stderr);
+    if (saved >= 0) dup2(saved, 2);
+    if (saved >= 0) close(saved);
+    if (null >= 0) close(null);
+    return rc;
+}
+
+static double num(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsNumber(v) ? v->valuedouble : -1;
+}
+
+static void round_trip(const char *dir)
+{
+    char path[512], err[512];
+    snprintf(path, sizeof path, "%s/rt/sub/a.json", dir);   /* parents created */
+    cJSON *doc = sample_doc(2);
+    int rc = results_write(path, doc, 0);
+    check("results/roundtrip/write", rc == 0, "results_write returned %d", rc);
+    cJSON *back = results_read(path, err, sizeof err);
+    check("results/roundtrip/read", back != NULL, "%s", back ? "" : err);
+    if (back) {
+        check("results/roundtrip/equal", cJSON_Compare(doc, back, 1), "document changed in the file");
+        const cJSON *r = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(back, "runs"), 0);
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(r, "times_s");
+        check("results/roundtrip/fields",
+              cJSON_GetArraySize(t) == 3 && num(r, "median_s") == 1.5e-3 && num(r, "min_s") == 1e-3 &&
+                  num(r, "max_s") == 2e-3 && num(r, "repetitions") == 3,
+              "times/median/min/max not kept");
+        double gf = conv_flops(&shape) / 1.5e-3 * 1e-9;
+        check("results/roundtrip/rates",
+              fabs(num(r, "gflops") - gf) < 1e-9 * gf && fabs(num(r, "pct_peak") - 100 * gf / 400) < 1e-6,
+              "gflops %g (want %g), pct_peak %g", num(r, "gflops"), gf, num(r, "pct_peak"));
+        const cJSON *ctx = cJSON_GetObjectItemCaseSensitive(back, "context");
+        const char *when = cJSON_GetObjectItemCaseSensitive(ctx, "time_utc")->valuestring;
+        check("results/context/time", strlen(when) == 20 && when[10] == 'T' && when[19] == 'Z',
+              "time_utc '%s' is not ISO-8601 UTC", when);
+        check("results/context/command_line",
+              !strcmp(cJSON_GetObjectItemCaseSensitive(ctx, "command_line")->valuestring,
+                      "tests --sample"), "command line not recorded");
+    }
+    check("results/roundtrip/no_temp", temp_files(path) == 0, "temporary file left behind");
+    cJSON_Delete(back);
+    cJSON_Delete(doc);
+}
+
+static void failed_writes(const char *dir)
+{
+    char path[512], sub[512];
+    cJSON *doc = sample_doc(1);
+
+    /* the target is a directory: rename fails after the temp file is written */
+    snprintf(sub, sizeof sub, "%s/fail", dir);
+    snprintf(path, sizeof path, "%s/fail/target.json", dir);
+    mkdir(sub, 0777);
+    mkdir(path, 0777);
+    int rc = write_quietly(path, doc, 0);
+    struct stat st;
+    check("results/failed_write/rename", rc != 0 && stat(path, &st) == 0 && S_ISDIR(st.st_mode),
+          "rc %d", rc);
+    check("results/failed_write/no_temp", temp_files(sub) == 0, "%d temporary files left",
+          temp_files(sub));
+
+    /* out of space midway (file size limit): the old target is unchanged */
+    snprintf(path, sizeof path, "%s/fail/old.json", dir);
+    spit(path, "old contents\n");
+    cJSON *big = sample_doc(400);
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        struct rlimit lim = { 4096, 4096 };
+        setrlimit(RLIMIT_FSIZE, &lim);
+        _exit(write_quietly(path, big, 0) == 0 ? 1 : 0);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    char *now = slurp(path);
+    check("results/failed_write/short_write",
+          WIFEXITED(status) && WEXITSTATUS(status) == 0 && now && !strcmp(now, "old contents\n"),
+          "write past the size limit %s; target now '%.20s'",
+          WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "failed" : "did not fail", now ? now : "");
+    free(now);
+    check("results/failed_write/short_write_no_temp", temp_files(sub) == 0,
+          "%d temporary files left", temp_files(sub));
+
+    /* killed at an arbitrary moment while rewriting: the target is the old
+       complete file or the new complete file, never a part */
+    snprintf(path, sizeof path, "%s/fail/killed.json", dir);
+    results_write(path, doc, 0);
+    fflush(stdout);
+    pid = fork();
+    if (pid == 0) {
+        for (;;) results_write(path, big, 0);
+    }
+    struct timespec ts = { 0, 30 * 1000 * 1000 };
+    nanosleep(&ts, NULL);
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    char err[512];
+    cJSON *back = results_read(path, err, sizeof err);
+    check("results/failed_write/killed", back != NULL, "after kill: %s", back ? "" : err);
+    cJSON_Delete(back);
+    cJSON_Delete(big);
+    cJSON_Delete(doc);
+}
+
+static void baseline(const char *dir)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/results/baseline/quick.json", dir);
+    cJSON *doc = sample_doc(1);
+    check("results/baseline/first", results_write(path, doc, 0) == 0, "first write refused");
+    char *before = slurp(path);
+    cJSON *doc2 = sample_doc(3);
+    int rc = write_quietly(path, doc2, 0);
+    char *after = slurp(path);
+    check("results/baseline/refused", rc != 0 && before && after && !strcmp(before, after),
+          "an existing baseline was replaced without force");
+    rc = results_write(path, doc2, 1);
+    char err[512];
+    cJSON *back = results_read(path, err, sizeof err);
+    check("results/baseline/force",
+          rc == 0 && back && cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(back, "runs")) == 3,
+          "--force did not replace the baseline");
+    char sub[512];
+    snprintf(sub, sizeof sub, "%s/results/baseline", dir);
+    check("results/baseline/no_temp", temp_files(sub) == 0, "temporary file left");
+    /* outside results/baseline/ files are replaced */
+    snprintf(path, sizeof path, "%s/results/other.json", dir);
+    check("results/baseline/others_replaced",
+          results_write(path, doc, 0) == 0 && results_write(path, doc2, 0) == 0,
+          "a non-baseline file was not replaced");
+    cJSON_Delete(back);
+    free(before);
+    free(after);
+    cJSON_Delete(doc);
+    cJSON_Delete(doc2);
+}
+
+/* One bad file: results_read must fail with an error containing `want`. */
+static void expect_error(const char *dir, const char *name, const char *text, const char *want)
+{
+    char path[512], err[512] = "", test[128];
+    snprintf(path, sizeof path, "%s/bad-%s.json", dir, name);
+    if (text) spit(path, text);
+    cJSON *doc = results_read(path, err, sizeof err);
+    snprintf(test, sizeof test, "results/bad_file/%s", name);
+    check(test, !doc && strstr(err, want) && strstr(err, path), "error '%s' (wanted '%s')", err, want);
+    if (check_verbose()) printf("     %s\n", err);
+    cJSON_Delete(doc);
+}
+
+static void bad_files(const char *dir)
+{
+    cJSON *doc = sample_doc(1);
+    char *good = cJSON_Print(doc);
+    size_t len = strlen(good);
+    expect_error(dir, "missing", NULL, "cannot open");
+    expect_error(dir, "empty", "", "empty file");
+    good[len / 2] = 0;
+    expect_error(dir, "truncated", good, "truncated");
+    expect_error(dir, "malformed", "{\n  \"schema\": convbench\n}\n", "malformed JSON at line 2");
+    expect_error(dir, "trailing", "{}\n}", "malformed JSON");
+    expect_error(dir, "not_results", "{\"a\": 1}", "\"schema\" is missing");
+    expect_error(dir, "version", "{\"schema\": \"convbench-results/99\"}", "not the supported");
+    free(good);
+
+    /* schema violations in an otherwise valid document */
+    cJSON *r = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc, "runs"), 0);
+    cJSON_ReplaceItemInObject(r, "repetitions", cJSON_CreateNumber(4));
+    char *text = cJSON_Print(doc);
+    expect_error(dir, "times_count", text, "times_s has 3 entries but repetitions is 4");
+    free(text);
+    cJSON_DeleteItemFromObject(r, "backend");
+    text = cJSON_Print(doc);
+    expect_error(dir, "no_backend", text, "runs[0]: field \"backend\" is missing");
+    free(text);
+    cJSON_DeleteItemFromObject(cJSON_GetObjectItemCaseSensitive(doc, "context"), "git_commit");
+    text = cJSON_Print(doc);
+    expect_error(dir, "no_commit", text, "context: field \"git_commit\" is missing");
+    free(text);
+    cJSON_Delete(doc);
+}
+
+static void case_names(void)
+{
+    int bad = 0, n = 0;
+    for (const bench_layer *l = shapes_all(); l->set; l++)
+        for (int p = 0; p < 3; p++) {
+            char name[256], be[64];
+            const bench_layer *back;
+            conv_pass pass;
+            shapes_case_name(name, sizeof name, l, "onednn-winograd", (conv_pass)p);
+            bad += shapes_parse_case_name(name, &back, be, sizeof be, &pass) || back != l ||
+                   pass != (conv_pass)p || strcmp(be, "onednn-winograd");
+            n++;
+        }
+    check("results/case_names", bad == 0 && n > 0, "%d of %d names did not parse back", bad, n);
+    char err[128];
+    check("results/sets", shapes_parse_sets("seed,vgg", err, sizeof err) == 5 &&
+                              shapes_parse_sets("seed,nope", err, sizeof err) < 0,
+          "set lists misparsed");
+}
+
+/* cores and PUs from /proc/cpuinfo: distinct (physical id, core id) pairs. */
+static void proc_counts(int *cores, int *pus)
+{
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    char line[4096];
+    int pkg = 0, ids[4096];
+    *cores = *pus = 0;
+    while (f && fgets(line, sizeof line, f)) {
+        int v;
+        if (!strncmp(line, "processor", 9)) (*pus)++;
+        if (sscanf(line, "physical id : %d", &v) == 1) pkg = v;
+        if (sscanf(line, "core id : %d", &v) == 1) {
+            int key = pkg * 1024 + v, seen = 0;
+            for (int i = 0; i < *cores; i++) seen |= ids[i] == key;
+            if (!seen && *cores < 4096) ids[(*cores)++] = key;
+        }
+    }
+    if (f) fclose(f);
+}
+
+static void machine_matches_system(void)
+{
+    cJSON *m = results_machine();
+    int cores, pus;
+    proc_counts(&cores, &pus);
+    if (cores == 0) cores = pus;   /* no "core id" lines (some VMs): one PU per core */
+    check("results/info/cores", num(m, "cores") == cores, "hwloc %g cores, /proc/cpuinfo %d",
+          num(m, "cores"), cores);
+    check("results/info/pus", num(m, "pus") == pus, "hwloc %g PUs, /proc/cpuinfo %d",
+          num(m, "pus"), pus);
+    int compared = 0;
+    for (int i = 0; i < 16; i++) {
+        char p[256], type[32] = "", size[32] = "";
+        int level = 0;
+        snprintf(p, sizeof p, "/sys/devices/system/cpu/cpu0/cache/index%d/level", i);
+        FILE *f = fopen(p, "r");
+        if (!f) break;
+        if (fscanf(f, "%d", &level) != 1) level = 0;
+        fclose(f);
+        snprintf(p, sizeof p, "/sys/devices/system/cpu/cpu0/cache/index%d/type", i);
+        if ((f = fopen(p, "r"))) { if (fscanf(f, "%31s", type) != 1) type[0] = 0; fclose(f); }
+        snprintf(p, sizeof p, "/sys/devices/system/cpu/cpu0/cache/index%d/size", i);
+        if ((f = fopen(p, "r"))) { if (fscanf(f, "%31s", size) != 1) size[0] = 0; fclose(f); }
+        char *end;
+        double bytes = strtod(size, &end);
+        bytes *= *end == 'K' ? 1024 : *end == 'M' ? 1048576 : 1;
+        const char *want = !strcmp(type, "Data") ? "data" : !strcmp(type, "Instruction") ? "instruction"
+                                                                                         : "unified";
+        const cJSON *c, *hit = NULL;
+        cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(m, "caches"))
+            if (num(c, "level") == level &&
+                !strcmp(cJSON_GetObjectItemCaseSensitive(c, "type")->valuestring, want))
+                hit = c;
+        char name[64];
+        snprintf(name, sizeof name, "results/info/cache_L%d_%s", level, want);
+        check(name, hit && num(hit, "size_bytes") == bytes, "sysfs %s (%.0f bytes), hwloc %.0f", size,
+              bytes, hit ? num(hit, "size_bytes") : -1);
+        compared++;
+    }
+    if (!compared) check_skip("results/info/caches", "no cache information in sysfs");
+    cJSON_Delete(m);
+}
+
+/* The whole bench pipeline on one tiny case: bench_conv runs, its JSON
+   becomes one valid conv run with every repetition. */
+static void bench_pipeline(const char *dir)
+{
+    bench_opts o = { "seed", "naive", "^seed/conv3/b32/naive/forward", 1, 3, 0.01, 0, 0, 1 };
+    cJSON *runs;
+    char *argv[] = { "tests" };
+    cJSON *doc = results_new("bench", 1, argv, &runs);
+    cJSON *skipped = cJSON_AddArrayToObject(doc, "skipped");
+    int rc = bench_run(&o, runs, skipped);
+    if (rc) {
+        check("results/bench_run", 0, "bench_run failed (is bench_conv built?)");
+        cJSON_Delete(doc);
+        return;
+    }
+    char path[512], err[512];
+    snprintf(path, sizeof path, "%s/bench.json", dir);
+    results_write(path, doc, 0);
+    cJSON *back = results_read(path, err, sizeof err);
+    const cJSON *r = back ? cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(back, "runs"), 0) : NULL;
+    check("results/bench_run",
+          back && cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(back, "runs")) == 1 && r &&
+              num(r, "repetitions") == 3 && num(r, "threads") == 1 &&
+              !strcmp(cJSON_GetObjectItemCaseSensitive(r, "name")->valuestring,
+                      "seed/conv3/b32/naive/forward") &&
+              num(r, "gflops") > 0,
+          "%s", back ? "run missing or wrong" : err);
+    cJSON_Delete(back);
+    cJSON_Delete(doc);
+}
+
+void test_results(void)
+{
+    if (!check_selected("results")) return;
+    const char *dir = check_tmpdir();
+    round_trip(dir);
+    failed_writes(dir);
+    baseline(dir);
+    bad_files(dir);
+    case_names();
+    machine_matches_system();
+    bench_pipeline(dir);
+}
