@@ -5,22 +5,25 @@
 #include "gemm.h"
 #include "layers.h"
 
+/* below this many elements a parallel region costs more than it saves */
+#define PARALLEL_MIN 32768
+
 void relu_forward(float *y, size_t n)
 {
-    #pragma omp parallel for simd schedule(static)
+    #pragma omp parallel for simd schedule(static) if (n > PARALLEL_MIN)
     for (size_t i = 0; i < n; i++) y[i] = y[i] > 0.0f ? y[i] : 0.0f;
 }
 
 void relu_backward(const float *y, float *dy, size_t n)
 {
-    #pragma omp parallel for simd schedule(static)
+    #pragma omp parallel for simd schedule(static) if (n > PARALLEL_MIN)
     for (size_t i = 0; i < n; i++) dy[i] = y[i] > 0.0f ? dy[i] : 0.0f;
 }
 
 void maxpool_forward(const float *x, int n, int h, int w, int c, int p, float *y, int32_t *argmax)
 {
     const int oh = h / p, ow = w / p;
-    #pragma omp parallel for collapse(2) schedule(static)
+    #pragma omp parallel for collapse(2) schedule(static) if ((size_t)n * h * w * c > PARALLEL_MIN)
     for (int b = 0; b < n; b++)
         for (int i = 0; i < oh; i++)
             for (int j = 0; j < ow; j++) {
@@ -44,7 +47,7 @@ void maxpool_backward(const float *dy, const int32_t *argmax, int n, int h, int 
                       float *dx)
 {
     const size_t in = (size_t)h * w * c, out = (size_t)(h / p) * (w / p) * c;
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if (n * in > PARALLEL_MIN)
     for (int b = 0; b < n; b++) {
         float *dxb = dx + (size_t)b * in;
         memset(dxb, 0, sizeof(float) * in);
@@ -56,7 +59,6 @@ void maxpool_backward(const float *dy, const int32_t *argmax, int n, int h, int 
 void dense_forward(const float *x, const float *w, const float *b, int n, int in, int out, float *y)
 {
     sgemm(GEMM_NOTRANS, GEMM_NOTRANS, n, out, in, 1.0f, x, in, w, out, 0.0f, y, out);
-    #pragma omp parallel for schedule(static)
     for (int i = 0; i < n; i++)
         for (int o = 0; o < out; o++) y[(size_t)i * out + o] += b[o];
 }

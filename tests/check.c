@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "check.h"
 #include "suites.h"
@@ -73,6 +74,32 @@ const char *check_tmpdir(void)
         atexit(remove_tmpdir);
     }
     return tmpdir;
+}
+
+int check_run(const char *cmdline, char *out, size_t len)
+{
+    static char dir[4096];
+    if (!dir[0]) {
+        ssize_t n = readlink("/proc/self/exe", dir, sizeof dir - 1);
+        if (n <= 0) return -1;
+        dir[n] = 0;
+        char *slash = strrchr(dir, '/');
+        if (slash) *slash = 0;
+    }
+    size_t need = strlen(dir) + strlen(cmdline) + 64;
+    char *full = malloc(need);
+    if (!full) return -1;
+    snprintf(full, need, "PATH='%s':\"$PATH\" %s 2>&1", dir, cmdline);
+    FILE *p = popen(full, "r");
+    free(full);
+    if (!p) return -1;
+    size_t got = 0;
+    int ch;
+    while ((ch = fgetc(p)) != EOF)
+        if (got + 1 < len) out[got++] = (char)ch;
+    if (len) out[got] = 0;
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 static void usage(FILE *f)

@@ -17,5 +17,9 @@ float check_uniform(check_rng *g);
 void check_fill(check_rng *g, float *a, unsigned long long n);
 /* A fresh temporary directory for file tests (removed at exit). */
 const char *check_tmpdir(void);
+/* Runs a shell command line with the test binary's directory (where
+   convbench is built) first on PATH; captures stdout and stderr into out.
+   Returns the exit status, or -1 if it could not run. */
+int check_run(const char *cmdline, char *out, size_t len);
 
 #endif

@@ -1,5 +1,6 @@
 /* Every pass visits the same (n, p, q, r, s) taps in the same order and
    scatters into its output: one loop nest, three accumulations. */
+#include <stddef.h>
 #include <string.h>
 #include "ref_conv.h"
 
@@ -60,3 +61,17 @@ void ref_backward_weights(const conv_shape *s, const float *x, const float *dy,
             for (int k = 0; k < s->k; k++) dbias[k] += dy[i * s->k + k];
     }
 }
+
+/* Error bounds: 1e-5 for exact algorithms; Winograd's transforms lose a few
+   bits, more the larger the tile (F(4,3) multiplies by up to 8 in A and
+   divides by 24 in G). */
+double ref_error_bound(const char *backend)
+{
+    static const struct { const char *name; double bound; } winograd[] = {
+        { "winograd", 1e-4 }, { "winograd2", 2e-5 }, { "onednn-winograd", 1e-4 },
+    };
+    for (size_t i = 0; i < sizeof winograd / sizeof *winograd; i++)
+        if (strcmp(backend, winograd[i].name) == 0) return winograd[i].bound;
+    return 1e-5;
+}
+

@@ -12,4 +12,8 @@ void ref_backward_data(const conv_shape *s, const float *dy, const float *w, dou
 void ref_backward_weights(const conv_shape *s, const float *x, const float *dy,
                           double *dw, double *dbias);
 
+/* The error bound a backend is held to: 1e-5 for exact algorithms, wider
+   documented bounds for Winograd. A backend not listed is exact. */
+double ref_error_bound(const char *backend);
+
 #endif

@@ -9,11 +9,13 @@ void test_conv(void);
 void test_gemm(void);
 void test_refusals(void);
 void test_results(void);
+void test_train(void);
 
 static const test_suite test_suites[] = {
     { "refusals", test_refusals },
     { "gemm", test_gemm },
     { "conv", test_conv },
+    { "train", test_train },
     { "results", test_results },
     { 0, 0 },
 };

@@ -66,19 +66,6 @@ static const conv_shape sweep[] = {
     { 1, 8, 8, 3, 16, 3, 3, 1, 0 },     /* exact 6x6 output: whole tiles */
 };
 
-/* Error bounds: 1e-5 for exact algorithms; Winograd's transforms lose a few
-   bits, more the larger the tile (F(4,3) multiplies by up to 8 in A and
-   divides by 24 in G). */
-static double bound_for(const char *backend)
-{
-    static const struct { const char *name; double bound; } winograd[] = {
-        { "winograd", 1e-4 }, { "winograd2", 2e-5 }, { "onednn-winograd", 1e-4 },
-    };
-    for (size_t i = 0; i < sizeof winograd / sizeof *winograd; i++)
-        if (strcmp(backend, winograd[i].name) == 0) return winograd[i].bound;
-    return 1e-5;
-}
-
 /* max|a - ref| / max(1, max|ref|); infinite if a holds a NaN or Inf */
 static double rel_err(const float *a, const double *ref, size_t n)
 {
@@ -173,7 +160,7 @@ static void check_backend_shape(const conv_backend *be, const conv_shape *s, buf
                                 const char *group)
 {
     char name[320];
-    const double bound = bound_for(be->name);
+    const double bound = ref_error_bound(be->name);
     conv_plan *pl = be->plan(s);
     snprintf(name, sizeof name, "%s/plan", group);
     if (!check(name, pl != NULL, "plan() returned NULL for a supported shape")) return;

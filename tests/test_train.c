@@ -1,0 +1,504 @@
+/* The trainer: finite-difference gradients of every layer, a short run on
+   every backend, agreement between exact backends, determinism, bad data
+   and specs, checkpoints, and the CLI's exit codes. */
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+#include "../models/checkpoint.h"
+#include "../models/layers.h"
+#include "../models/train.h"
+#include "check.h"
+#include "ref_conv.h"
+#include "suites.h"
+
+/* ---- finite differences --------------------------------------------- */
+
+/* sum_i r[i] * y[i] in double: the scalar whose gradient is r */
+static double weigh(const float *y, const float *r, size_t n)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++) s += (double)y[i] * r[i];
+    return s;
+}
+
+/* Compares an analytic gradient with central differences of f at up to
+   `samples` coordinates of v. A coordinate whose step crosses a kink of
+   ReLU or max-pool (the one-sided slopes disagree) says nothing about the
+   gradient and is skipped; at most half may be. Returns the worst
+   relative error, or INFINITY if too many were skipped. */
+typedef double (*scalar_fn)(void *ctx);
+static double fd_error(scalar_fn f, void *ctx, float *v, const float *grad, size_t n, float h,
+                       int samples)
+{
+    double worst = 0;
+    size_t step = n > (size_t)samples ? n / samples : 1, tried = 0, kinks = 0;
+    const double f0 = f(ctx);
+    for (size_t i = 0; i < n; i += step, tried++) {
+        float keep = v[i];
+        v[i] = keep + h;
+        double up = f(ctx);
+        v[i] = keep - h;
+        double down = f(ctx);
+        v[i] = keep;
+        double right = (up - f0) / h, left = (f0 - down) / h, fd = (up - down) / (2.0 * h);
+        if (fabs(right - left) > 0.02 * fmax(1e-2, fmax(fabs(right), fabs(left)))) { kinks++; continue; }
+        double e = fabs(fd - grad[i]) / fmax(1e-2, fmax(fabs(fd), fabs(grad[i])));
+        worst = fmax(worst, e);
+    }
+    return 2 * kinks > tried ? INFINITY : worst;
+}
+
+typedef struct {
+    int n, h, w, c, p, in, out;
+    float *x, *y, *r, *wt, *b;
+    const uint8_t *labels;
+    int32_t *argmax;
+} layer_ctx;
+
+static double maxpool_f(void *v)
+{
+    layer_ctx *t = v;
+    maxpool_forward(t->x, t->n, t->h, t->w, t->c, t->p, t->y, t->argmax);
+    return weigh(t->y, t->r, (size_t)t->n * (t->h / t->p) * (t->w / t->p) * t->c);
+}
+
+static double relu_f(void *v)
+{
+    layer_ctx *t = v;
+    memcpy(t->y, t->x, sizeof(float) * t->in);
+    relu_forward(t->y, (size_t)t->in);
+    return weigh(t->y, t->r, (size_t)t->in);
+}
+
+static double dense_f(void *v)
+{
+    layer_ctx *t = v;
+    dense_forward(t->x, t->wt, t->b, t->n, t->in, t->out, t->y);
+    return weigh(t->y, t->r, (size_t)t->n * t->out);
+}
+
+static double xent_f(void *v)
+{
+    layer_ctx *t = v;
+    int correct;
+    return softmax_xent(t->x, t->labels, t->n, t->out, t->y, NULL, &correct) / t->n;
+}
+
+static float *randn(check_rng *g, size_t n)
+{
+    float *a = malloc(sizeof(float) * n);
+    if (!a) { perror("malloc"); exit(2); }
+    check_fill(g, a, n);
+    return a;
+}
+
+static void test_layer_gradients(void)
+{
+    check_rng g = { 99 };
+    layer_ctx t = { .n = 3, .h = 7, .w = 6, .c = 5, .p = 2 };
+    size_t nin = (size_t)t.n * t.h * t.w * t.c, nout = (size_t)t.n * 3 * 3 * t.c;
+    t.x = randn(&g, nin); t.y = randn(&g, nin); t.r = randn(&g, nout);
+    t.argmax = malloc(sizeof(int32_t) * nout);
+    float *dx = randn(&g, nin);
+    maxpool_forward(t.x, t.n, t.h, t.w, t.c, t.p, t.y, t.argmax);
+    maxpool_backward(t.r, t.argmax, t.n, t.h, t.w, t.c, t.p, dx);
+    double e = fd_error(maxpool_f, &t, t.x, dx, nin, 1e-3f, 400);
+    check("train/gradient/maxpool", e < 1e-2, "relative error %.3g", e);
+    /* a floor-pooled edge row/column gets no gradient */
+    int edge_zero = 1;
+    for (int b = 0; b < t.n; b++)
+        for (int col = 0; col < t.w; col++)
+            for (int ch = 0; ch < t.c; ch++)
+                edge_zero &= dx[(((size_t)b * t.h + 6) * t.w + col) * t.c + ch] == 0.0f;
+    check("train/gradient/maxpool-floor", edge_zero, "row 7 of 7 received gradient");
+
+    t.in = (int)nin;
+    for (size_t i = 0; i < nin; i++)       /* keep away from the kink at 0 */
+        if (fabsf(t.x[i]) < 0.05f) t.x[i] = 0.5f;
+    free(t.r);
+    t.r = randn(&g, nin);
+    relu_f(&t);
+    memcpy(dx, t.r, sizeof(float) * nin);
+    relu_backward(t.y, dx, nin);
+    e = fd_error(relu_f, &t, t.x, dx, nin, 1e-3f, 400);
+    check("train/gradient/relu", e < 1e-2, "relative error %.3g", e);
+
+    t.n = 4; t.in = 13; t.out = 7;
+    float *x = randn(&g, 4 * 13), *wt = randn(&g, 13 * 7), *b = randn(&g, 7), *r = randn(&g, 4 * 7);
+    float *y = randn(&g, 4 * 7), *gx = randn(&g, 4 * 13), *gw = randn(&g, 13 * 7), *gb = randn(&g, 7);
+    t.x = x; t.wt = wt; t.b = b; t.r = r; t.y = y;
+    dense_backward(x, wt, r, 4, 13, 7, gx, gw, gb);
+    e = fd_error(dense_f, &t, x, gx, 52, 1e-2f, 52);
+    check("train/gradient/dense-x", e < 1e-2, "relative error %.3g", e);
+    e = fd_error(dense_f, &t, wt, gw, 91, 1e-2f, 91);
+    check("train/gradient/dense-w", e < 1e-2, "relative error %.3g", e);
+    e = fd_error(dense_f, &t, b, gb, 7, 1e-2f, 7);
+    check("train/gradient/dense-b", e < 1e-2, "relative error %.3g", e);
+
+    static const uint8_t labels[4] = { 3, 0, 6, 6 };
+    float *z = randn(&g, 4 * 7), *dz = randn(&g, 4 * 7);
+    for (int i = 0; i < 28; i++) z[i] *= 4.0f;
+    layer_ctx s = { .n = 4, .out = 7, .x = z, .y = y, .labels = labels };
+    int correct;
+    double loss = softmax_xent(z, labels, 4, 7, y, dz, &correct);
+    e = fd_error(xent_f, &s, z, dz, 28, 1e-2f, 28);
+    check("train/gradient/softmax-xent", e < 1e-2, "relative error %.3g", e);
+    /* stable for huge logits */
+    z[0] = 1e30f; z[1] = -1e30f;
+    loss = softmax_xent(z, labels, 4, 7, y, dz, &correct);
+    check("train/softmax-stable", isfinite(loss), "loss %g with logits of 1e30", loss);
+    free(x); free(wt); free(b); free(r); free(y); free(gx); free(gw); free(gb); free(z); free(dz);
+    free(t.argmax); free(dx);
+}
+
+/* The whole network: conv (with relu, bias, first-layer skip of
+   backward_data), pool, flatten, dense and loss, checked end to end. */
+typedef struct { net *nt; const uint8_t *labels; int n; } net_ctx;
+
+static double net_loss_f(void *v)
+{
+    net_ctx *c = v;
+    char err[256];
+    float probs[4 * 5];
+    int correct;
+    if (net_forward(c->nt, c->n, err, sizeof err)) return NAN;
+    return softmax_xent(c->nt->act[c->nt->nlayers], c->labels, c->n, 5, probs, NULL, &correct) / c->n;
+}
+
+static void test_net_gradients(void)
+{
+    static const char *spec = "input 9 8 2\nconv2d 4 3x3 pad=1 relu\nmaxpool 2\n"
+                              "conv2d 3 2x2 stride=2 relu\nflatten\ndense 6 relu\ndense 5 softmax\n";
+    static const uint8_t labels[3] = { 1, 4, 0 };
+    net nt;
+    char err[256];
+    int ok = !net_parse_string(&nt, spec, "grad.net", err, sizeof err) &&
+             !net_set_backends(&nt, NULL, "naive", err, sizeof err) &&
+             !net_init(&nt, 3, 7, err, sizeof err);
+    if (!check("train/gradient/net-build", ok, "%s", err)) { net_free(&nt); return; }
+    check_rng g = { 5 };
+    check_fill(&g, nt.act[0], 3 * 9 * 8 * 2);
+    float probs[3 * 5];
+    int correct;
+    net_forward(&nt, 3, err, sizeof err);
+    softmax_xent(nt.act[nt.nlayers], labels, 3, 5, probs, nt.grad[nt.nlayers], &correct);
+    net_backward(&nt, 3);
+    net_ctx c = { &nt, labels, 3 };
+    for (int i = 0; i < nt.nlayers; i++) {
+        layer *l = &nt.layers[i];
+        param *ps[] = { &l->weight, &l->bias };
+        for (int j = 0; j < 2; j++) {
+            if (!ps[j]->n) continue;
+            char name[96];
+            snprintf(name, sizeof name, "train/gradient/net-%s-%s", l->name, j ? "bias" : "weight");
+            double e = fd_error(net_loss_f, &c, ps[j]->w, ps[j]->g, ps[j]->n, 2e-3f, 24);
+            check(name, e < 2e-2, "relative error %.3g", e);
+        }
+    }
+    net_free(&nt);
+}
+
+/* ---- training runs ------------------------------------------------------ */
+
+typedef struct { double loss, test_acc; int ok; char err[512]; } run_result;
+
+/* Trains the seed network on `images` images for one epoch at `threads`
+   threads and tests on the first 1000 test images. */
+static run_result short_run(const char *backend, int images, int threads, net *keep)
+{
+    run_result res = { 0 };
+    net nt;
+    dataset tr = { 0 }, te = { 0 };
+    trainer t = { 0 };
+    epoch_stats st;
+    omp_set_num_threads(threads);
+    if (net_parse(&nt, "models/seed_cnn.net", res.err, sizeof res.err) ||
+        net_set_backends(&nt, backend, "naive", res.err, sizeof res.err) ||
+        net_init(&nt, 32, 1, res.err, sizeof res.err) ||
+        data_load(&tr, DATA_DEFAULT_DIR, "train", 10, images, res.err, sizeof res.err) ||
+        data_load(&te, DATA_DEFAULT_DIR, "t10k", 10, 1000, res.err, sizeof res.err) ||
+        trainer_init(&t, &nt, 32, 1e-3f, 1, res.err, sizeof res.err) ||
+        trainer_epoch(&t, &tr, NULL, NULL, &st, res.err, sizeof res.err) ||
+        net_evaluate(&nt, &te, 32, &st.test_loss, &st.test_accuracy, NULL, res.err, sizeof res.err)) {
+        res.ok = 0;
+    } else {
+        res.ok = 1;
+        res.loss = st.loss;
+        res.test_acc = st.test_accuracy;
+    }
+    omp_set_num_threads(omp_get_num_procs());
+    trainer_free(&t);
+    data_free(&tr);
+    data_free(&te);
+    if (keep && res.ok) *keep = nt;
+    else net_free(&nt);
+    return res;
+}
+
+/* 2,000 images, one epoch: the seed network reaches this test accuracy
+   with any correct backend (about 0.70 in practice). */
+#define ACCURACY_FLOOR 0.60
+/* Exact backends differ from naive only by fp32 rounding order. */
+#define LOSS_AGREEMENT 2e-3
+
+static void test_short_runs(void)
+{
+    run_result ref = short_run("naive", 2000, 2, NULL);
+    check("train/short/naive", ref.ok && ref.test_acc >= ACCURACY_FLOOR,
+          "%s test accuracy %.4f (floor %.2f)", ref.ok ? "" : ref.err, ref.test_acc, ACCURACY_FLOOR);
+    for (const conv_backend *const *b = conv_backends(); *b; b++) {
+        if (!strcmp((*b)->name, "naive")) continue;
+        char name[96];
+        snprintf(name, sizeof name, "train/short/%s", (*b)->name);
+        if (!check_selected(name)) continue;
+        run_result r = short_run((*b)->name, 2000, 2, NULL);
+        if (!r.ok && strstr(r.err, "cannot run it")) { check_skip(name, r.err); continue; }
+        check(name, r.ok && r.test_acc >= ACCURACY_FLOOR, "%s test accuracy %.4f (floor %.2f)",
+              r.ok ? "" : r.err, r.test_acc, ACCURACY_FLOOR);
+        snprintf(name, sizeof name, "train/agree/%s", (*b)->name);
+        if (ref_error_bound((*b)->name) > 1e-5) { check_skip(name, "not an exact algorithm"); continue; }
+        check(name, r.ok && fabs(r.loss - ref.loss) <= LOSS_AGREEMENT,
+              "epoch loss %.6f vs naive %.6f", r.loss, ref.loss);
+    }
+}
+
+static void test_determinism(void)
+{
+    if (!check_selected("train/deterministic")) return;
+    run_result a = short_run("naive", 320, 1, NULL), b = short_run("naive", 320, 1, NULL);
+    check("train/deterministic", a.ok && b.ok && a.loss == b.loss && a.test_acc == b.test_acc,
+          "loss %.9g vs %.9g", a.loss, b.loss);
+}
+
+static void test_divergence(void)
+{
+    net nt;
+    dataset tr;
+    trainer t;
+    char err[256] = "";
+    int idx[4] = { 0, 1, 2, 3 }, correct;
+    double loss;
+    if (net_parse(&nt, "models/seed_cnn.net", err, sizeof err) ||
+        net_set_backends(&nt, NULL, "naive", err, sizeof err) || net_init(&nt, 4, 1, err, sizeof err) ||
+        data_load(&tr, DATA_DEFAULT_DIR, "train", 10, 4, err, sizeof err) ||
+        trainer_init(&t, &nt, 4, 1e-3f, 1, err, sizeof err)) {
+        check("train/nan-loss", 0, "%s", err);
+        return;
+    }
+    nt.layers[nt.nlayers - 1].bias.w[0] = NAN;
+    int rc = trainer_step(&t, &tr, idx, 4, &loss, &correct, err, sizeof err);
+    check("train/nan-loss", rc != 0 && strstr(err, "NaN") != NULL, "step returned %d: %s", rc, err);
+    trainer_free(&t);
+    data_free(&tr);
+    net_free(&nt);
+}
+
+static void test_checkpoint(void)
+{
+    net nt, other;
+    run_result r = short_run("naive", 320, 2, &nt);
+    if (!check("train/checkpoint/train", r.ok, "%s", r.err)) return;
+    char path[512], err[512], bad[600];
+    snprintf(path, sizeof path, "%s/w.bin", check_tmpdir());
+    dataset te;
+    double l0, a0, l1, a1;
+    int ok = !checkpoint_save(&nt, path, err, sizeof err) &&
+             !data_load(&te, DATA_DEFAULT_DIR, "t10k", 10, 1000, err, sizeof err) &&
+             !net_evaluate(&nt, &te, 32, &l0, &a0, NULL, err, sizeof err);
+    if (!check("train/checkpoint/save", ok, "%s", err)) { net_free(&nt); return; }
+    ok = !net_parse(&other, "models/seed_cnn.net", err, sizeof err) &&
+         !net_set_backends(&other, NULL, "naive", err, sizeof err) &&
+         !net_init(&other, 32, 12345, err, sizeof err) &&
+         !checkpoint_load(&other, path, err, sizeof err) &&
+         !net_evaluate(&other, &te, 32, &l1, &a1, NULL, err, sizeof err);
+    check("train/checkpoint/roundtrip", ok && l0 == l1 && a0 == a1,
+          "%s loss %.9g vs %.9g, accuracy %.6f vs %.6f", ok ? "" : err, l0, l1, a0, a1);
+    net_free(&other);
+    data_free(&te);
+
+    /* refusals: another network, a flipped byte, a truncated file, not a weights file */
+    net small;
+    ok = !net_parse_string(&small, "input 28 28 1\nconv2d 8 3x3 relu\nflatten\ndense 10 softmax\n",
+                           "small.net", err, sizeof err) &&
+         !net_set_backends(&small, NULL, "naive", err, sizeof err) && !net_init(&small, 2, 1, err, sizeof err);
+    check("train/checkpoint/other-network",
+          ok && checkpoint_load(&small, path, err, sizeof err) && strstr(err, "different network"), "%s", err);
+    net_free(&small);
+    FILE *f = fopen(path, "r+b");
+    if (f) { fseek(f, 1000, SEEK_SET); fputc(0x5a, f); fclose(f); }
+    check("train/checkpoint/corrupt", checkpoint_load(&nt, path, err, sizeof err) && strstr(err, "checksum"), "%s", err);
+    snprintf(bad, sizeof bad, "truncate -s 5000 '%s'", path);
+    check("train/checkpoint/truncated", system(bad) == 0 && checkpoint_load(&nt, path, err, sizeof err) &&
+          strstr(err, "checksum"), "%s", err);
+    snprintf(bad, sizeof bad, "echo 'hello' > '%s'", path);
+    check("train/checkpoint/not-weights", system(bad) == 0 && checkpoint_load(&nt, path, err, sizeof err) &&
+          strstr(err, "magic"), "%s", err);
+    net_free(&nt);
+}
+
+/* ---- bad input through the CLI ------------------------------------------ */
+
+static void put_be32(unsigned char *p, unsigned v)
+{
+    p[0] = (unsigned char)(v >> 24); p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8); p[3] = (unsigned char)v;
+}
+
+/* Writes an IDX set of n images to dir/PREFIX-*-idx?-ubyte(.gz). */
+static void write_idx(const char *dir, const char *prefix, int gz, unsigned img_magic, int n_img,
+                      int n_lab, int bad_label, long truncate_images)
+{
+    char path[600];
+    unsigned char hdr[16];
+    size_t px = (size_t)n_img * 28 * 28;
+    unsigned char *pix = calloc(px + 1, 1), *lab = calloc((size_t)n_lab + 1, 1);
+    for (size_t i = 0; i < px; i++) pix[i] = (unsigned char)(i * 7);
+    for (int i = 0; i < n_lab; i++) lab[i] = (unsigned char)(i % 10);
+    if (bad_label) lab[n_lab - 1] = 12;
+    put_be32(hdr, img_magic); put_be32(hdr + 4, (unsigned)n_img);
+    put_be32(hdr + 8, 28); put_be32(hdr + 12, 28);
+    size_t img_bytes = truncate_images >= 0 ? (size_t)truncate_images : px;
+    for (int which = 0; which < 2; which++) {
+        snprintf(path, sizeof path, "%s/%s-%s-idx%d-ubyte%s", dir, prefix, which ? "labels" : "images",
+                 which ? 1 : 3, gz ? ".gz" : "");
+        gzFile f = gzopen(path, gz ? "wb" : "wbT");
+        if (!which) {
+            gzwrite(f, hdr, 16);
+            if (img_bytes) gzwrite(f, pix, (unsigned)img_bytes);
+        } else {
+            unsigned char lh[8];
+            put_be32(lh, 0x801); put_be32(lh + 4, (unsigned)n_lab);
+            gzwrite(f, lh, 8);
+            gzwrite(f, lab, (unsigned)n_lab);
+        }
+        gzclose(f);
+    }
+    free(pix);
+    free(lab);
+}
+
+static void cli_case(const char *name, const char *args, int want_rc, const char *want_text)
+{
+    char cmd[1200], out[8192];
+    snprintf(cmd, sizeof cmd, "convbench %s", args);
+    int rc = check_run(cmd, out, sizeof out);
+    char *nl = strrchr(out, '\n');
+    if (nl && !nl[1]) *nl = 0;
+    check(name, rc == want_rc && strstr(out, want_text) != NULL,
+          "exit %d (want %d), output lacks \"%s\": %.300s", rc, want_rc, want_text, out);
+}
+
+static void test_bad_input(void)
+{
+    if (!check_selected("train/cli")) return;
+    const char *tmp = check_tmpdir();
+    static const struct {
+        const char *dir;
+        int gz, n_img, n_lab, bad_label;
+        unsigned magic;
+        long trunc;
+        const char *want;
+    } sets[] = {
+        { "good", 1, 40, 40, 0, 0x803, -1, "Done" },
+        { "good-raw", 0, 40, 40, 0, 0x803, -1, "Done" },
+        { "magic", 1, 40, 40, 0, 0x903, -1, "bad magic number" },
+        { "truncated", 1, 40, 40, 0, 0x803, 28 * 28 * 10 + 5, "truncated" },
+        { "count", 0, 40, 39, 0, 0x803, -1, "39 labels but" },
+        { "label", 1, 40, 40, 1, 0x803, -1, "out of range" },
+    };
+    char args[1024], name[96];
+    for (size_t i = 0; i < sizeof sets / sizeof *sets; i++) {
+        char dir[600];
+        snprintf(dir, sizeof dir, "%s/%s", tmp, sets[i].dir);
+        snprintf(args, sizeof args, "mkdir -p '%s'", dir);
+        if (system(args)) continue;
+        write_idx(dir, "train", sets[i].gz, sets[i].magic, sets[i].n_img, sets[i].n_lab,
+                  sets[i].bad_label, sets[i].trunc);
+        write_idx(dir, "t10k", sets[i].gz, 0x803, 20, 20, 0, -1);
+        snprintf(args, sizeof args, "train --data '%s' --epochs 1 --batch 8 --backend naive", dir);
+        snprintf(name, sizeof name, "train/cli/data-%s", sets[i].dir);
+        cli_case(name, args, strcmp(sets[i].dir, "good") && strcmp(sets[i].dir, "good-raw") ? 2 : 0,
+                 sets[i].want);
+    }
+    snprintf(args, sizeof args, "train --data '%s/none' --epochs 1", tmp);
+    cli_case("train/cli/data-missing", args, 2, "no such file");
+
+    /* specs: each error names its line */
+    static const struct { const char *text, *want; } specs[] = {
+        { "input 28 28 1\nconv2d 8 3x3 relu\nflatten\ndense 10 relu\n", "bad.net:4: the last layer" },
+        { "input 28 28 1\nconv2d 8 3q3 relu\n", "bad.net:2: bad filter size" },
+        { "input 28 28 1\n\n# comment\npool 2\n", "bad.net:4: unknown layer 'pool'" },
+        { "conv2d 8 3x3\n", "bad.net:1: the first line must be 'input H W C'" },
+        { "input 28 28 1\nconv2d 8 3x3\ndense 10 softmax\n", "bad.net:3: dense needs a flat input" },
+        { "input 4 4 1\nconv2d 8 7x7\n", "bad.net:2: conv2d: 7x7 filter larger" },
+        { "input 28 28 1\nconv2d 8 3x3 pad=3\n", "bad.net:2: conv2d: padding 3" },
+        { "input 28 28 1\nmaxpool 0\n", "bad.net:2: maxpool wants" },
+        { "input 28 28 1\nflatten\ndense 10 softmax\ndense 10 softmax\n", "bad.net:3: softmax only on the last" },
+    };
+    for (size_t i = 0; i < sizeof specs / sizeof *specs; i++) {
+        char path[600], err[512];
+        snprintf(path, sizeof path, "%s/bad.net", tmp);
+        FILE *f = fopen(path, "w");
+        if (!f) continue;
+        fputs(specs[i].text, f);
+        fclose(f);
+        net nt;
+        int rc = net_parse(&nt, path, err, sizeof err);
+        snprintf(name, sizeof name, "train/spec/bad-%zu", i);
+        check(name, rc && strstr(err, specs[i].want), "got \"%s\", want \"%s\"", rc ? err : "(accepted)", specs[i].want);
+    }
+    snprintf(args, sizeof args, "train --model '%s/bad.net' --epochs 1", tmp);
+    cli_case("train/cli/bad-spec", args, 2, "bad.net:3: softmax only on the last");
+    cli_case("train/cli/unknown-backend", "train --backend nosuch --epochs 1", 2, "unknown backend 'nosuch'");
+    cli_case("train/cli/unknown-layer", "train --backend conv9=naive --epochs 1", 2, "no conv layer named 'conv9'");
+    cli_case("train/cli/bad-epochs", "train --epochs 0", 2, "--epochs wants an integer");
+    cli_case("train/cli/bad-lr", "train --lr abc", 2, "--lr wants a number");
+    cli_case("train/cli/bad-threads", "train --threads -2", 2, "--threads wants an integer");
+    cli_case("train/cli/unknown-option", "train --frobnicate", 2, "unknown option");
+    cli_case("train/cli/eval-needs-load", "eval", 2, "--load FILE is required");
+    cli_case("train/cli/help", "train --help", 0, "usage: convbench train");
+    cli_case("train/cli/unknown-command", "frobnicate", 2, "unknown command");
+    /* a shape the backend cannot run is named with its layer and reason */
+    char path[600];
+    snprintf(path, sizeof path, "%s/five.net", tmp);
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fputs("input 28 28 1\nconv2d 4 5x5 relu\nflatten\ndense 10 softmax\n", f);
+        fclose(f);
+        for (const conv_backend *const *b = conv_backends(); *b; b++) {
+            conv_shape s = { 32, 28, 28, 1, 4, 5, 5, 1, 0 };
+            if (!(*b)->unsupported(&s)) continue;
+            snprintf(args, sizeof args, "train --model '%s' --backend %s --epochs 1", path, (*b)->name);
+            snprintf(name, sizeof name, "train/cli/unsupported-%s", (*b)->name);
+            cli_case(name, args, 2, "conv1 (32x28x28x1 -> 4 5x5 stride 1 pad 0)");
+        }
+    }
+    /* save -> eval through the CLI reproduces the accuracy printed by train */
+    char wpath[600], out[8192];
+    snprintf(wpath, sizeof wpath, "%s/cli.bin", tmp);
+    snprintf(args, sizeof args, "convbench train --data '%s/good' --epochs 1 --backend naive --save '%s'", tmp, wpath);
+    int rc = check_run(args, out, sizeof out);
+    const char *acc = strstr(out, "test accuracy ");
+    char want[64] = "";
+    if (acc) snprintf(want, sizeof want, "%.6s", acc + 14);
+    snprintf(args, sizeof args, "convbench eval --data '%s/good' --load '%s' --backend naive", tmp, wpath);
+    char eout[4096];
+    int erc = check_run(args, eout, sizeof eout);
+    const char *eacc = strstr(eout, "test_accuracy: ");
+    check("train/cli/save-eval", rc == 0 && erc == 0 && acc && eacc && !strncmp(eacc + 15, want, 6),
+          "train said %s, eval said %.40s", want, eacc ? eacc + 15 : eout);
+}
+
+void test_train(void)
+{
+    test_layer_gradients();
+    test_net_gradients();
+    test_divergence();
+    test_determinism();
+    test_checkpoint();
+    test_bad_input();
+    test_short_runs();
+}
