@@ -330,12 +330,15 @@ static conv_plan *plan_for(const conv_shape *s, const wino_tile *t)
     pl->fwd = geom_make(s->n, s->h, s->w, s->c, pl->p, pl->q, s->k, s->pad, t->m);
     pl->bwd = geom_make(s->n, pl->p, pl->q, s->k, s->h, s->w, s->c, R - 1 - s->pad, t->m);
 
-    /* Tiles per block: enough rows for the GEMM's register blocking and to
-       amortise repacking U[e] per block, few enough that a block's V and M
-       stay near the L2 cache; never more than the tile buffers' cap. */
+    /* Tiles per block. Every block re-packs all of U (alpha^2 C K floats):
+       while U fits the L2 cache that is cheap, and a block is sized so its
+       V and M stay there too (but has enough rows for the GEMM); a larger U
+       streams from memory per block, so blocks are then as long as the
+       tile buffers' cap allows, with V and M streaming instead. */
     const size_t cmax = (size_t)(s->c > s->k ? s->c : s->k);
     const size_t per_tile = (size_t)pl->a2 * cmax * 2 * sizeof(float);     /* V + M */
-    size_t tb = WINO_BLOCK_BYTES / per_tile;
+    const double u_bytes = (double)pl->a2 * s->c * s->k * sizeof(float);
+    size_t tb = u_bytes > WINO_BLOCK_BYTES ? SIZE_MAX : WINO_BLOCK_BYTES / per_tile;
     if (tb < WINO_BLOCK_MIN) tb = WINO_BLOCK_MIN;
     if (tb > WINO_TILE_CAP / (per_tile * (size_t)pl->nt))
         tb = WINO_TILE_CAP / (per_tile * (size_t)pl->nt);
@@ -392,18 +395,21 @@ static int tf_out_size(const conv_plan *pl, tf_kind k)
 }
 
 /* The general case of one transform, through zero-padded staging: lanes
-   [0, nv) of the input point (i, j) are x + i*xr + j*xc + v*xl, present for
-   i < rows, j < cols (zero elsewhere); lanes [0, nv) of output point (i, j)
-   go to y + i*yr + j*yc for i < yrows, j < ycols. Bias (nv values) may be NULL. */
+   [0, nv) of input point (i0 + i, j0 + j) are x + i*xr + j*xc + v*xl for
+   i < rows, j < cols; the other points are zero. Lanes [0, nv) of output
+   point (i, j) go to y + i*yr + j*yc for i < yrows, j < ycols. Bias (nv
+   values) may be NULL. */
 static void tf_staged(const conv_plan *pl, tf_kind kind, const float *x, ptrdiff_t xr,
-                      ptrdiff_t xc, ptrdiff_t xl, int rows, int cols, int nv, float *y,
-                      ptrdiff_t yr, ptrdiff_t yc, int yrows, int ycols, const float *bias)
+                      ptrdiff_t xc, ptrdiff_t xl, int rows, int cols, int i0, int j0, int nv,
+                      float *y, ptrdiff_t yr, ptrdiff_t yc, int yrows, int ycols,
+                      const float *bias)
 {
     const int ri = tf_in_size(pl, kind), ro = tf_out_size(pl, kind);
     float X[ALPHA_MAX * ALPHA_MAX * VL] = { 0 }, Y[ALPHA_MAX * ALPHA_MAX * VL], b[VL] = { 0 };
     for (int i = 0; i < rows; i++)
         for (int j = 0; j < cols; j++)
-            for (int v = 0; v < nv; v++) X[(i * ri + j) * VL + v] = x[i * xr + j * xc + v * xl];
+            for (int v = 0; v < nv; v++)
+                X[((i0 + i) * ri + j0 + j) * VL + v] = x[i * xr + j * xc + v * xl];
     if (bias) memcpy(b, bias, sizeof(float) * nv);
     pl->tf(pl->m, kind, X, ri * VL, VL, Y, ro * VL, VL, bias ? b : NULL);
     for (int i = 0; i < yrows; i++)
@@ -438,16 +444,21 @@ static void tile_in(const conv_plan *pl, tf_kind kind, const float *img, int h, 
         if (inside && nv == VL) {
             pl->tf(pl->m, kind, img + ((ptrdiff_t)y0 * w + x0) * ch + c0, xr, ch, d + c0,
                    al * er, er, NULL);
-        } else {
-            /* the staged copy starts at the first point inside the image */
-            float X[ALPHA_MAX * ALPHA_MAX * VL] = { 0 };
-            for (int i = i0; i < i1; i++)
-                for (int j = j0; j < j1; j++)
-                    memcpy(X + (i * ri + j) * VL,
-                           img + ((ptrdiff_t)(y0 + i) * w + x0 + j) * ch + c0,
-                           sizeof(float) * nv);
-            tf_staged(pl, kind, X, ri * VL, VL, 1, ri, ri, nv, d + c0, al * er, er, al, al,
-                      NULL);
+        } else if (nv == VL) {      /* an edge tile: zeros outside the image */
+            float X[ALPHA_MAX * ALPHA_MAX * VL];
+            for (int i = 0; i < ri; i++)
+                for (int j = 0; j < ri; j++) {
+                    float *xd = X + (i * ri + j) * VL;
+                    if (i < i0 || i >= i1 || j < j0 || j >= j1)
+                        memset(xd, 0, sizeof(float) * VL);
+                    else
+                        memcpy(xd, img + ((ptrdiff_t)(y0 + i) * w + x0 + j) * ch + c0,
+                               sizeof(float) * VL);
+                }
+            pl->tf(pl->m, kind, X, ri * VL, VL, d + c0, al * er, er, NULL);
+        } else {                    /* a partial channel block */
+            tf_staged(pl, kind, img + ((ptrdiff_t)(y0 + i0) * w + x0 + j0) * ch + c0, xr, ch,
+                      1, i1 - i0, j1 - j0, i0, j0, nv, d + c0, al * er, er, al, al, NULL);
         }
     }
 }
@@ -480,10 +491,17 @@ static void output_block(const conv_plan *pl, const wino_geom *g, const float *M
         for (int k0 = 0; k0 < co; k0 += VL) {
             const int nv = co - k0 < VL ? co - k0 : VL;
             const float *b = bias ? bias + k0 : NULL;
-            if (rows == m && cols == m && nv == VL)
+            if (rows == m && cols == m && nv == VL) {
                 pl->tf(m, TF_OUTPUT, src + k0, al * er, er, img + k0, yr, co, b);
-            else
-                tf_staged(pl, TF_OUTPUT, src + k0, al * er, er, 1, al, al, nv, img + k0, yr,
+            } else if (nv == VL) {
+                float Y[ALPHA_MAX * ALPHA_MAX * VL];
+                pl->tf(m, TF_OUTPUT, src + k0, al * er, er, Y, m * VL, VL, b);
+                for (int y = 0; y < rows; y++)
+                    for (int x = 0; x < cols; x++)
+                        memcpy(img + k0 + y * yr + x * co, Y + (y * m + x) * VL,
+                               sizeof(float) * VL);
+            } else
+                tf_staged(pl, TF_OUTPUT, src + k0, al * er, er, 1, al, al, 0, 0, nv, img + k0, yr,
                           co, rows, cols, b);
         }
     }
@@ -505,12 +523,12 @@ static void filter_transform(conv_plan *pl, const float *w, int bwd)
             float *d = pl->u + (size_t)r * cols + c0;
             if (bwd)     /* w[2-i][2-j][c0+v][r] */
                 tf_staged(pl, TF_FILTER, w + (R * R - 1) * ck + (ptrdiff_t)c0 * K + r,
-                          -R * ck, -ck, K, R, R, nv, d, al * ck, ck, al, al, NULL);
+                          -R * ck, -ck, K, R, R, 0, 0, nv, d, al * ck, ck, al, al, NULL);
             else if (nv == VL)
                 pl->tf(pl->m, TF_FILTER, w + (size_t)r * K + c0, R * ck, ck, d, al * ck, ck,
                        NULL);
             else
-                tf_staged(pl, TF_FILTER, w + (size_t)r * K + c0, R * ck, ck, 1, R, R, nv, d,
+                tf_staged(pl, TF_FILTER, w + (size_t)r * K + c0, R * ck, ck, 1, R, R, 0, 0, nv, d,
                           al * ck, ck, al, al, NULL);
         }
 }
@@ -603,7 +621,7 @@ static void wino_backward_weights(conv_plan *pl, const float *x, const float *dy
                 if (nv == VL)
                     pl->tf(pl->m, TF_WGRAD, pl->u + off, al * cs, cs, dw + off, R * cs, cs, NULL);
                 else
-                    tf_staged(pl, TF_WGRAD, pl->u + off, al * cs, cs, 1, al, al, nv, dw + off,
+                    tf_staged(pl, TF_WGRAD, pl->u + off, al * cs, cs, 1, al, al, 0, 0, nv, dw + off,
                               R * cs, cs, R, R, NULL);
             }
         if (dbias) {

@@ -8,6 +8,7 @@ typedef struct { const char *name; void (*run)(void); } test_suite;
 void test_conv(void);
 void test_gemm(void);
 void test_refusals(void);
+void test_winograd(void);
 void test_results(void);
 void test_train(void);
 
@@ -15,6 +16,7 @@ static const test_suite test_suites[] = {
     { "refusals", test_refusals },
     { "gemm", test_gemm },
     { "conv", test_conv },
+    { "winograd", test_winograd },
     { "train", test_train },
     { "results", test_results },
     { 0, 0 },
