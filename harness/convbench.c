@@ -10,6 +10,7 @@ static const struct { const char *name; int (*run)(int, char **); const char *wh
     { "predict", cmd_predict, "predict test images with saved weights (--png draws them)" },
     { "backends", cmd_backends, "list the convolution backends and what they support" },
     { "bench", cmd_bench, "run the conv benchmark suite and write a results file" },
+    { "scale", cmd_scale, "speedup over 1..cores threads bound one per core (training and conv layers)" },
     { "info", cmd_info, "the machine, build, library versions and measured peak (stored in results/)" },
 };
 

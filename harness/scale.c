@@ -1,9 +1,29 @@
-/* Scaling across cores: thread binding with hwloc (thread i -> core i). */
+/* convbench scale: for 1..cores threads, thread i bound to core i with
+   hwloc, training throughput of the seed network and per-layer conv
+   GFLOP/s (bench_conv --bind) per backend, with speedup and parallel
+   efficiency against one thread. Results file kind "scale": "conv" runs
+   (results.c) and "train" runs {backend, model, data, threads, batch,
+   steps, repetitions, times_s[] (seconds per block of `steps` steps),
+   median_s, min_s, max_s, images_per_s}; both gain speedup (median at 1
+   thread / median at t) and efficiency (speedup / t). "binding" lists, per
+   thread count, the core each team thread was seen on; "skipped" the
+   backends and cases that could not run. */
+#include <getopt.h>
+#include <hwloc.h>
+#include <limits.h>
 #include <omp.h>
 #include <sched.h>
 #include <stdio.h>
-#include <hwloc.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "bench.h"
+#include "commands.h"
+#include "data.h"
+#include "net.h"
+#include "results.h"
 #include "scale.h"
+#include "train.h"
 
 static hwloc_topology_t topo;
 
@@ -54,6 +74,17 @@ int scale_bind_compact(int threads, char *err, size_t errlen)
     return 0;
 }
 
+int scale_unbind(void)
+{
+    hwloc_topology_t t = topology();
+    if (!t) return -1;
+    hwloc_const_cpuset_t all = hwloc_topology_get_allowed_cpuset(t);
+    int failed = 0;
+    #pragma omp parallel reduction(+ : failed)
+    failed += hwloc_set_cpubind(t, all, HWLOC_CPUBIND_THREAD) != 0;
+    return failed ? -1 : 0;
+}
+
 int scale_team_cores(int threads, int *core)
 {
     hwloc_topology_t t = topology();
@@ -68,4 +99,344 @@ int scale_team_cores(int threads, int *core)
         bad += !c;
     }
     return bad ? -1 : 0;
+}
+
+/* ---- convbench scale ---------------------------------------------------- */
+
+/* Training throughput of one backend at the current (bound) thread count:
+   `reps` timed blocks of `steps` steps after `warmup` untimed ones, each
+   block's seconds into times. 0, or -1 with err. */
+static int train_blocks(const char *model, const char *backend, const dataset *d, int batch,
+                        int steps, int warmup, int reps, double *times, char *err, size_t len)
+{
+    net nt;
+    trainer tr;
+    if (net_parse(&nt, model, err, len)) return -1;
+    if (net_set_backends(&nt, backend, backend, err, len) || net_init(&nt, batch, 1, err, len)) {
+        net_free(&nt);
+        return -1;
+    }
+    if (trainer_init(&tr, &nt, batch, 1e-3f, 1, err, len)) {
+        net_free(&nt);
+        return -1;
+    }
+    int *idx = malloc(sizeof(int) * (size_t)batch);
+    int rc = idx ? 0 : -1, step = 0;
+    if (!idx) snprintf(err, len, "out of memory");
+    for (int r = -1; !rc && r < reps; r++) {    /* r = -1: warm-up */
+        int n = r < 0 ? warmup : steps;
+        double t0 = omp_get_wtime();
+        for (int s = 0; !rc && s < n; s++, step++) {
+            for (int i = 0; i < batch; i++) idx[i] = (int)(((long)step * batch + i) % d->n);
+            double loss;
+            int correct;
+            rc = trainer_step(&tr, d, idx, batch, &loss, &correct, err, len);
+        }
+        if (r >= 0) times[r] = omp_get_wtime() - t0;
+    }
+    free(idx);
+    trainer_free(&tr);
+    net_free(&nt);
+    return rc;
+}
+
+/* Random images and labels, for when no IDX data set is at hand:
+   throughput does not depend on pixel values. */
+static int synthetic(dataset *d, int n, int h, int w, int classes)
+{
+    d->n = n;
+    d->h = h;
+    d->w = w;
+    d->images = malloc(sizeof(float) * (size_t)n * h * w);
+    d->labels = malloc((size_t)n);
+    if (!d->images || !d->labels) return -1;
+    unsigned long long s = 7;
+    for (size_t i = 0; i < (size_t)n * h * w; i++) {
+        s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+        d->images[i] = (float)(s >> 40) / 16777216.0f;
+    }
+    for (int i = 0; i < n; i++) d->labels[i] = (uint8_t)(i % classes);
+    return 0;
+}
+
+static const cJSON *find_run(const cJSON *runs, const char *type, const char *name,
+                             const char *backend, int threads)
+{
+    const cJSON *r;
+    cJSON_ArrayForEach(r, runs) {
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(r, "type");
+        const cJSON *n = cJSON_GetObjectItemCaseSensitive(r, "name");
+        const cJSON *b = cJSON_GetObjectItemCaseSensitive(r, "backend");
+        const cJSON *th = cJSON_GetObjectItemCaseSensitive(r, "threads");
+        if (cJSON_IsString(t) && !strcmp(t->valuestring, type) && cJSON_IsNumber(th) &&
+            th->valueint == threads && (!name || (cJSON_IsString(n) && !strcmp(n->valuestring, name))) &&
+            (!backend || (cJSON_IsString(b) && !strcmp(b->valuestring, backend))))
+            return r;
+    }
+    return NULL;
+}
+
+/* speedup = median time at 1 thread / median time at t; efficiency = speedup / t. */
+static void add_speedups(cJSON *runs)
+{
+    cJSON *r;
+    cJSON_ArrayForEach(r, runs) {
+        const cJSON *type = cJSON_GetObjectItemCaseSensitive(r, "type");
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(r, "name");
+        const char *t = type->valuestring;
+        const cJSON *one = find_run(runs, t, cJSON_IsString(name) ? name->valuestring : NULL,
+                                    cJSON_GetObjectItemCaseSensitive(r, "backend")->valuestring, 1);
+        double m1 = one ? cJSON_GetObjectItemCaseSensitive(one, "median_s")->valuedouble : 0;
+        double mt = cJSON_GetObjectItemCaseSensitive(r, "median_s")->valuedouble;
+        int th = cJSON_GetObjectItemCaseSensitive(r, "threads")->valueint;
+        if (m1 > 0 && mt > 0) {
+            cJSON_AddNumberToObject(r, "speedup", m1 / mt);
+            cJSON_AddNumberToObject(r, "efficiency", m1 / mt / th);
+        } else {
+            cJSON_AddNullToObject(r, "speedup");
+            cJSON_AddNullToObject(r, "efficiency");
+        }
+    }
+}
+
+static double jnum(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+static void print_tables(const cJSON *runs, int maxt, int batch, int steps, int reps)
+{
+    const cJSON *r;
+    printf("\ntraining throughput (images/s, seed network, batch %d, %d steps, median of %d)\n",
+           batch, steps, reps);
+    printf("%-18s", "backend");
+    for (int t = 1; t <= maxt; t++) printf("  %5d thr", t);
+    printf("  speedup@%d  efficiency\n", maxt);
+    cJSON_ArrayForEach(r, runs) {
+        const cJSON *type = cJSON_GetObjectItemCaseSensitive(r, "type");
+        if (strcmp(type->valuestring, "train") || jnum(r, "threads") != 1) continue;
+        const char *b = cJSON_GetObjectItemCaseSensitive(r, "backend")->valuestring;
+        printf("%-18s", b);
+        const cJSON *last = NULL;
+        for (int t = 1; t <= maxt; t++) {
+            const cJSON *x = find_run(runs, "train", NULL, b, t);
+            if (x) printf("  %9.0f", jnum(x, "images_per_s"));
+            else printf("  %9s", "-");
+            if (x) last = x;
+        }
+        printf("  %9.2f  %10.2f\n", jnum(last, "speedup"), jnum(last, "efficiency"));
+    }
+    printf("\nconv GFLOP/s by thread count (median of %d)\n", reps);
+    printf("%-44s", "case");
+    for (int t = 1; t <= maxt; t++) printf("  %5d thr", t);
+    printf("  speedup@%d\n", maxt);
+    cJSON_ArrayForEach(r, runs) {
+        const cJSON *type = cJSON_GetObjectItemCaseSensitive(r, "type");
+        if (strcmp(type->valuestring, "conv") || jnum(r, "threads") != 1) continue;
+        const char *name = cJSON_GetObjectItemCaseSensitive(r, "name")->valuestring;
+        printf("%-44s", name);
+        const cJSON *last = NULL;
+        for (int t = 1; t <= maxt; t++) {
+            const cJSON *x = find_run(runs, "conv", name, NULL, t);
+            if (x) printf("  %9.1f", jnum(x, "gflops"));
+            else printf("  %9s", "-");
+            if (x) last = x;
+        }
+        printf("  %9.2f\n", jnum(last, "speedup"));
+    }
+}
+
+static void scale_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: convbench scale [--backends LIST] [--max-threads N] [--repetitions N]\n"
+            "                       [--steps N] [--filter REGEX] [--model FILE] [--data DIR]\n"
+            "                       [--no-train] [--no-conv] [--out FILE] [--force]\n"
+            "For 1..N threads (default: the cores hwloc reports), thread i bound to core i:\n"
+            "training throughput of the network (--steps steps of batch 32, default 30,\n"
+            "after 3 warm-up steps) and per-layer conv GFLOP/s of bench_conv (--filter,\n"
+            "default the seed layers at batch 32), per backend, with speedup and parallel\n"
+            "efficiency against 1 thread. Writes results/scale-<UTC time>.json.\n");
+}
+
+int cmd_scale(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "backends", required_argument, 0, 'b' }, { "max-threads", required_argument, 0, 't' },
+        { "repetitions", required_argument, 0, 'r' }, { "steps", required_argument, 0, 's' },
+        { "filter", required_argument, 0, 'f' }, { "model", required_argument, 0, 'm' },
+        { "data", required_argument, 0, 'd' },  { "no-train", no_argument, 0, 'T' },
+        { "no-conv", no_argument, 0, 'C' },     { "out", required_argument, 0, 'o' },
+        { "force", no_argument, 0, 'F' },       { "help", no_argument, 0, 'h' },
+        { 0, 0, 0, 0 },
+    };
+    const char *backends = NULL, *filter = "^seed/[^/]*/b32/", *model = "models/seed_cnn.net",
+               *data = DATA_DEFAULT_DIR, *out = NULL;
+    int cores = scale_cores(), maxt = cores, reps = 3, steps = 30, train = 1, conv = 1, force = 0;
+    const int batch = 32, warmup = 3;
+    char *end;
+    int o;
+    optind = 1;
+    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (o) {
+        case 'b': backends = optarg; break;
+        case 't': maxt = (int)strtol(optarg, &end, 10); if (*end) maxt = 0; break;
+        case 'r': reps = (int)strtol(optarg, &end, 10); if (*end) reps = 0; break;
+        case 's': steps = (int)strtol(optarg, &end, 10); if (*end) steps = 0; break;
+        case 'f': filter = optarg; break;
+        case 'm': model = optarg; break;
+        case 'd': data = optarg; break;
+        case 'T': train = 0; break;
+        case 'C': conv = 0; break;
+        case 'o': out = optarg; break;
+        case 'F': force = 1; break;
+        case 'h': scale_usage(stdout); return 0;
+        default: scale_usage(stderr); return 2;
+        }
+    }
+    if (optind < argc || maxt < 1 || maxt > cores || reps < 1 || steps < 1) {
+        if (maxt > cores)
+            fprintf(stderr, "convbench scale: --max-threads %d but hwloc reports %d cores\n", maxt, cores);
+        else
+            scale_usage(stderr);
+        return 2;
+    }
+    /* the backends, as a list to loop over */
+    const conv_backend *list[64];
+    int nb = 0;
+    for (const conv_backend *const *b = conv_backends(); *b && nb < 64; b++) {
+        const char *n = (*b)->name;
+        if (backends) {
+            const char *p = strstr(backends, n);
+            size_t len = strlen(n);
+            int hit = 0;
+            while (p && !hit) {
+                hit = (p == backends || p[-1] == ',') && (p[len] == ',' || !p[len]);
+                p = strstr(p + 1, n);
+            }
+            if (!hit) continue;
+        }
+        list[nb++] = *b;
+    }
+    for (const char *p = backends; p && *p;) {
+        size_t len = strcspn(p, ",");
+        char name[64];
+        snprintf(name, sizeof name, "%.*s", (int)(len < 63 ? len : 63), p);
+        if (len && !conv_backend_find(name)) {
+            fprintf(stderr, "convbench scale: unknown backend '%s'\n", name);
+            return 2;
+        }
+        p += len + (p[len] == ',');
+    }
+
+    char path[PATH_MAX];
+    if (out) {
+        snprintf(path, sizeof path, "%s", out);
+    } else {
+        time_t now = time(NULL);
+        struct tm tm;
+        char stamp[32];
+        gmtime_r(&now, &tm);
+        strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+        snprintf(path, sizeof path, "results/scale-%s.json", stamp);
+    }
+
+    char err[1024];
+    dataset d = { 0 };
+    const char *data_used = data;
+    if (train) {
+        if (data_load(&d, data, "train", 10, batch * steps, err, sizeof err)) {
+            printf("scale: %s; timing on random images instead\n", err);
+            data_free(&d);
+            memset(&d, 0, sizeof d);
+            if (synthetic(&d, batch * steps, 28, 28, 10)) {
+                fprintf(stderr, "convbench scale: out of memory\n");
+                return 1;
+            }
+            data_used = "random";
+        }
+    }
+
+    cJSON *runs;
+    cJSON *doc = results_new("scale", argc, argv, &runs);
+    cJSON *skipped = cJSON_AddArrayToObject(doc, "skipped");
+    cJSON *binding = cJSON_AddArrayToObject(doc, "binding");
+    double *times = malloc(sizeof(double) * (size_t)reps);
+    int rc = times ? 0 : 1;
+    double t_start = omp_get_wtime();
+    for (int t = 1; !rc && t <= maxt; t++) {
+        if (scale_bind_compact(t, err, sizeof err)) {
+            fprintf(stderr, "convbench scale: %s\n", err);
+            rc = 1;
+            break;
+        }
+        int where[1024];
+        cJSON *bd = cJSON_CreateObject();
+        cJSON_AddNumberToObject(bd, "threads", t);
+        cJSON *cs = cJSON_AddArrayToObject(bd, "cores");
+        printf("scale: %d thread%s bound to core%s", t, t > 1 ? "s" : "", t > 1 ? "s" : "");
+        if (t <= 1024 && scale_team_cores(t, where) == 0)
+            for (int i = 0; i < t; i++) {
+                cJSON_AddItemToArray(cs, cJSON_CreateNumber(where[i]));
+                printf(" %d", where[i]);
+            }
+        printf(" (hwloc logical index, seen by sched_getcpu)\n");
+        fflush(stdout);
+        cJSON_AddItemToArray(binding, bd);
+        for (int i = 0; train && i < nb; i++) {
+            double t0 = omp_get_wtime();
+            if (train_blocks(model, list[i]->name, &d, batch, steps, warmup, reps, times, err,
+                             sizeof err)) {
+                printf("scale: %d thr  train %-16s skipped: %s\n", t, list[i]->name, err);
+                if (t == 1) {
+                    cJSON *s = cJSON_CreateObject();
+                    cJSON_AddStringToObject(s, "type", "train");
+                    cJSON_AddStringToObject(s, "backend", list[i]->name);
+                    cJSON_AddStringToObject(s, "reason", err);
+                    cJSON_AddItemToArray(skipped, s);
+                }
+                continue;
+            }
+            double med, mn, mx;
+            results_stats(times, reps, &med, &mn, &mx);
+            cJSON *r = cJSON_CreateObject();
+            cJSON_AddStringToObject(r, "type", "train");
+            cJSON_AddStringToObject(r, "backend", list[i]->name);
+            cJSON_AddStringToObject(r, "model", model);
+            cJSON_AddStringToObject(r, "data", data_used);
+            cJSON_AddNumberToObject(r, "threads", t);
+            cJSON_AddNumberToObject(r, "batch", batch);
+            cJSON_AddNumberToObject(r, "steps", steps);
+            cJSON_AddNumberToObject(r, "repetitions", reps);
+            cJSON *ta = cJSON_AddArrayToObject(r, "times_s");
+            for (int k = 0; k < reps; k++) cJSON_AddItemToArray(ta, cJSON_CreateNumber(times[k]));
+            cJSON_AddNumberToObject(r, "median_s", med);
+            cJSON_AddNumberToObject(r, "min_s", mn);
+            cJSON_AddNumberToObject(r, "max_s", mx);
+            cJSON_AddNumberToObject(r, "images_per_s", (double)batch * steps / med);
+            cJSON_AddItemToArray(runs, r);
+            printf("scale: %d thr  train %-16s %8.0f images/s (%.1f s)\n", t, list[i]->name,
+                   (double)batch * steps / med, omp_get_wtime() - t0);
+            fflush(stdout);
+        }
+        if (conv) {
+            printf("scale: %d thr  conv layers (bench_conv --bind, filter %s)\n", t, filter);
+            fflush(stdout);
+            bench_opts bo = { "all", backends, filter, t, reps, 0.05, 1, 0, 0 };
+            if (bench_run(&bo, runs, t == 1 ? skipped : NULL)) rc = 1;
+        }
+    }
+    free(times);
+    data_free(&d);
+    if (!rc) {
+        add_speedups(runs);
+        print_tables(runs, maxt, batch, steps, reps);
+        rc = results_write(path, doc, force) ? 1 : 0;
+        if (!rc)
+            printf("%d runs written to %s (%.0f s)\n", cJSON_GetArraySize(runs), path,
+                   omp_get_wtime() - t_start);
+    }
+    cJSON_Delete(doc);
+    return rc;
 }

@@ -16,6 +16,9 @@ int scale_cores(void);
    regions of the same size (libgomp keeps its threads). 0 on success, else
    -1 with the reason in err. */
 int scale_bind_compact(int threads, char *err, size_t errlen);
+/* Lets every thread of the current team (omp_get_max_threads()) run on
+   any CPU again. 0 on success. */
+int scale_unbind(void);
 /* The core each thread of a `threads`-strong team runs on now (hwloc
    logical index from sched_getcpu), into core[0..threads-1]. 0 on
    success, -1 if a CPU could not be mapped to a core. */

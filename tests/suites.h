@@ -10,6 +10,7 @@ void test_gemm(void);
 void test_refusals(void);
 void test_winograd(void);
 void test_results(void);
+void test_scale(void);
 void test_train(void);
 
 static const test_suite test_suites[] = {
@@ -19,6 +20,7 @@ static const test_suite test_suites[] = {
     { "winograd", test_winograd },
     { "train", test_train },
     { "results", test_results },
+    { "scale", test_scale },
     { 0, 0 },
 };
 
