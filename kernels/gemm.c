@@ -197,6 +197,18 @@ static blocking blocking_for(const ukernel *uk)
 
 /* ---- packing ------------------------------------------------------------ */
 
+/* One full MR-row panel of a row-major A: dst[p][i] = alpha * a[i][p]. With
+   mr a constant (inlined per micro-kernel shape) the row loop unrolls into
+   straight loads and stores. */
+static inline __attribute__((always_inline))
+void pack_a_rows(const float *a, int lda, int kc, float alpha, int mr, float *dst)
+{
+    const float *row[MAX_MR];
+    for (int i = 0; i < mr; i++) row[i] = a + (size_t)i * lda;
+    for (int p = 0; p < kc; p++, dst += mr)
+        for (int i = 0; i < mr; i++) dst[i] = alpha * row[i][p];
+}
+
 /* alpha * op(A)[i0:+mc][p0:+kc] into MR-tall panels: panel t holds
    rows t*MR.., as dst[t][p][0:MR], rows past mc zero. */
 static void pack_a(gemm_trans ta, const float *a, int lda, int i0, int mc, int p0,
@@ -205,10 +217,13 @@ static void pack_a(gemm_trans ta, const float *a, int lda, int i0, int mc, int p
     for (int t = 0; t < mc; t += mr, dst += (size_t)mr * kc) {
         int rows = mc - t < mr ? mc - t : mr;
         if (ta == GEMM_NOTRANS) {
-            for (int i = 0; i < rows; i++) {
-                const float *src = a + (size_t)(i0 + t + i) * lda + p0;
-                for (int p = 0; p < kc; p++) dst[(size_t)p * mr + i] = alpha * src[p];
-            }
+            const float *src = a + (size_t)(i0 + t) * lda + p0;
+            if (rows == mr && mr == 12) { pack_a_rows(src, lda, kc, alpha, 12, dst); continue; }
+            if (rows == mr && mr == 6) { pack_a_rows(src, lda, kc, alpha, 6, dst); continue; }
+            if (rows == mr && mr == 4) { pack_a_rows(src, lda, kc, alpha, 4, dst); continue; }
+            for (int i = 0; i < rows; i++)
+                for (int p = 0; p < kc; p++)
+                    dst[(size_t)p * mr + i] = alpha * src[(size_t)i * lda + p];
             for (int i = rows; i < mr; i++)
                 for (int p = 0; p < kc; p++) dst[(size_t)p * mr + i] = 0.0f;
         } else {

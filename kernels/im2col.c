@@ -5,12 +5,14 @@
    With NHWC activations and HWIO weights, the GEMM rows are the output
    pixels (n,p,q), M = N*P*Q, and the reduction index is (r,s,c), RSC = R*S*C:
      col[npq][rsc] = x[n][p*st-pad+r][q*st-pad+s][c]   (0 in the padding)
-     forward           Y[M][K]    = col[M][RSC] . W[RSC][K]          (+ bias)
+     forward           Y[M][K]    = [col 1][M][RSC+1] . [W; bias]    (bias via a
+                                   column of 1s in col: no extra pass over Y)
      backward_data     dcol[M][RSC] = dY[M][K] . W^T;  dx = col2im(dcol)
      backward_weights  dW[RSC][K] = col^T . dY[M][K]   (dbias = column sums)
    For fixed (n,p,q,r) the S*C values of a col row segment are contiguous in
    x (w = q*st-pad+s runs over consecutive pixels), so im2col is one clipped
-   memcpy per (row, r). col2im is a gather: each input pixel sums the dcol
+   copy per (row, r), done per output-row piece so the interior windows are
+   one tight loop. col2im is a gather: each input pixel sums the dcol
    entries of the taps that read it, so threads (over image rows) never
    write the same element and the sum order is fixed.
 
@@ -19,8 +21,8 @@
    dW accumulating over chunks (beta = 1 after the first). A 1x1, stride-1,
    pad-0 convolution needs no im2col: col is x itself, and dx = dY . W^T.
    Cost: 2*M*K*RSC flops per pass in the GEMM; im2col/col2im move M*RSC
-   floats (R*S/stride^2 times the input). Workspace: the col chunk and
-   threads x K partial bias sums, allocated at plan time. */
+   floats (R*S/stride^2 times the input). Workspace: the col chunk, [W; bias]
+   and threads x K partial bias sums, allocated at plan time. */
 #include <cblas.h>
 #include <limits.h>
 #include <omp.h>
@@ -131,6 +133,26 @@ static void im2col_destroy(conv_plan *pl)
     free(pl);
 }
 
+/* count windows of sc floats, src advancing by step, d by ld. Inlined with
+   sc constant for the common small windows (3x3 over 1 or 3 channels),
+   where a general copy loop costs more than the copy. */
+static inline __attribute__((always_inline))
+void copy_windows(float *d, size_t ld, const float *src, size_t step, int count, int sc)
+{
+    for (int k = 0; k < count; k++, d += ld, src += step)
+        for (int j = 0; j < sc; j++) d[j] = src[j];
+}
+
+static void copy_windows_any(float *d, size_t ld, const float *src, size_t step, int count,
+                             int sc)
+{
+    switch (sc) {
+    case 3: copy_windows(d, ld, src, step, count, 3); break;
+    case 9: copy_windows(d, ld, src, step, count, 9); break;
+    default: copy_windows(d, ld, src, step, count, sc); break;
+    }
+}
+
 /* col[i][0:RSC] for GEMM rows m0 .. m0+rows-1, and col[i][RSC] = 1 (the
    bias column). Each thread takes a contiguous row range and steps (n,p,q)
    along it; copies are inline loops (S*C is often a handful of floats). */
@@ -160,20 +182,28 @@ static void im2col_rows(const conv_plan *pl, const float *x, size_t m0, size_t r
                     continue;
                 }
                 const float *xrow = x + (n * s.h + h) * s.w * s.c;
+                /* q in [qa, qb): the whole window lies inside the row */
+                int qa = (s.pad + s.stride - 1) / s.stride;
+                int qb = s.w - s.s + s.pad < 0 ? 0 : (s.w - s.s + s.pad) / s.stride + 1;
+                qa = qa < q ? q : qa > qe ? qe : qa;
+                qb = qb > qe ? qe : qb < qa ? qa : qb;
                 for (int qq = q; qq < qe; qq++, d += ld) {
-                    int w0 = qq * s.stride - s.pad;
-                    if (w0 >= 0 && w0 + s.s <= s.w) {
-                        const float *src = xrow + (size_t)w0 * s.c;
-                        for (int j = 0; j < SC; j++) d[j] = src[j];
+                    if (qq == qa && qb > qa) {
+                        copy_windows_any(d, ld, xrow + (size_t)(qa * s.stride - s.pad) * s.c,
+                                         (size_t)s.stride * s.c, qb - qa, SC);
+                        d += (size_t)(qb - qa - 1) * ld;
+                        qq = qb - 1;
                         continue;
                     }
                     /* x[n][h][w0 + s][c] for s*C + c in [lo, hi), else 0 */
+                    int w0 = qq * s.stride - s.pad;
                     int lo = w0 < 0 ? -w0 * s.c : 0;
                     int hi = (s.w - w0 < s.s ? s.w - w0 : s.s) * s.c;
+                    if (hi < lo) hi = lo;
                     const float *src = xrow + (size_t)(w0 * s.c + lo);
                     for (int j = 0; j < lo; j++) d[j] = 0.0f;
                     for (int j = lo; j < hi; j++) d[j] = src[j - lo];
-                    for (int j = hi > lo ? hi : lo; j < SC; j++) d[j] = 0.0f;
+                    for (int j = hi; j < SC; j++) d[j] = 0.0f;
                 }
             }
             if (ld > (size_t)pl->rsc)
