@@ -69,7 +69,7 @@ typedef struct {
 typedef void ukr_fn(int j, int v, const ukr_args *g);
 
 /* Largest J for V vectors per ISA (index V - 1). */
-static const int jmax_avx512[4] = { 14, 12, 8, 6 };
+static const int jmax_avx512[4] = { 14, 14, 8, 6 };
 static const int jmax_avx2[2] = { 12, 6 };
 enum { JMAX = 14, JMAX_PORTABLE = 8 };
 
@@ -152,7 +152,8 @@ static void ukr_avx512_v2(int j, const ukr_args *g)
     case 5: ukr512(5, 2, g); break;   case 6: ukr512(6, 2, g); break;
     case 7: ukr512(7, 2, g); break;   case 8: ukr512(8, 2, g); break;
     case 9: ukr512(9, 2, g); break;   case 10: ukr512(10, 2, g); break;
-    case 11: ukr512(11, 2, g); break; default: ukr512(12, 2, g); break;
+    case 11: ukr512(11, 2, g); break; case 12: ukr512(12, 2, g); break;
+    case 13: ukr512(13, 2, g); break; default: ukr512(14, 2, g); break;
     }
 }
 
@@ -380,26 +381,23 @@ static int isa_jmax(const isa_desc *d, int v)
     }
 }
 
-/* A channel dimension of size n cut into blocks of vmax vectors; the last
-   block has fewer vectors and `tail` valid lanes in its last one. */
-typedef struct { int n, full, nblk, tail; } chblk;
+/* A channel dimension of size n cut into blocks of `full` channels (vfull
+   vectors of vlen); the last block is `last` wide (vlast vectors) with
+   `tail` valid lanes in its last vector. All divisions done here, once. */
+typedef struct { int n, full, nblk, vlen, vfull, last, vlast, tail; } chblk;
 
-static chblk chblk_make(const isa_desc *d, int n)
+static chblk chblk_make(int n, int vlen, int vmax)
 {
-    chblk c = { n, d->vlen * d->vmax, 0, 0 };
+    chblk c = { n, vlen * vmax, 0, vlen, vmax, 0, 0, 0 };
     c.nblk = (n + c.full - 1) / c.full;
-    c.tail = n - (n - 1) / d->vlen * d->vlen;
+    c.vlast = (n - (c.nblk - 1) * c.full + vlen - 1) / vlen;
+    c.last = c.vlast * vlen;
+    c.tail = n - (n - 1) / vlen * vlen;
     return c;
 }
-static int chblk_width(const chblk *c, const isa_desc *d, int b)  /* padded to vectors */
-{
-    int rem = c->n - b * c->full;
-    return rem >= c->full ? c->full : (rem + d->vlen - 1) / d->vlen * d->vlen;
-}
-static int chblk_tail(const chblk *c, const isa_desc *d, int b)
-{
-    return b == c->nblk - 1 ? c->tail : d->vlen;
-}
+static int chblk_width(const chblk *c, int b) { return b == c->nblk - 1 ? c->last : c->full; }
+static int chblk_vecs(const chblk *c, int b) { return b == c->nblk - 1 ? c->vlast : c->vfull; }
+static int chblk_tail(const chblk *c, int b) { return b == c->nblk - 1 ? c->tail : c->vlen; }
 
 /* ---- regions: output pixels that see the same taps ---------------------- */
 
@@ -490,8 +488,8 @@ static int axis_make(axis *a, int backward, int O, int F, int st, int pad, int l
 }
 
 typedef struct { int rrun, crun, seg0, nseg; } region;
-/* nb pixels of a region from pixel (img, a, b): image, row and column in the run */
-typedef struct { int region, nb, img, a, b; } task;
+/* nb pixels of a region; their offsets start at aoff/doff[first] */
+typedef struct { int region, nb; size_t first; } task;
 
 /* One forward-shaped problem per image: in (hi x wi x ci) -> out (ho x wo x co)
    with an R x S filter repacked as [co block][R][S][ci][width]. The input is
@@ -508,6 +506,7 @@ typedef struct {
     seg *seg;
     task *task;
     int ntask;
+    ptrdiff_t *aoff, *doff;     /* per pixel of every task: input and output offsets */
     double cost;                /* sum over tasks of taps x pixels, counting
                                    blocks under j/2 pixels (latency-bound) as j/2 */
     int j;                      /* pixels per block */
@@ -522,6 +521,8 @@ static void engine_free(engine *e)
     free(e->reg);
     free(e->seg);
     free(e->task);
+    free(e->aoff);
+    free(e->doff);
     free(e->pad);
 }
 
@@ -552,11 +553,11 @@ static int engine_build(engine *e, const isa_desc *d, int backward, const conv_s
     const ptrdiff_t rowlen = padded ? e->wp : e->wi;
     e->dot = d->dot && e->co * 4 <= d->vlen;
     if (e->dot) {
-        e->cb = (chblk){ e->co, 1, e->co, 1 };
+        e->cb = chblk_make(e->co, 1, 1);
         e->j = DOT_J;
     } else {
-        e->cb = chblk_make(d, e->co);
-        e->j = isa_jmax(d, chblk_width(&e->cb, d, 0) / d->vlen);
+        e->cb = chblk_make(e->co, d->vlen, d->vmax);
+        e->j = isa_jmax(d, chblk_vecs(&e->cb, 0));
     }
     e->nreg = e->rows.nrun * e->cols.nrun;
     e->reg = malloc(sizeof *e->reg * (size_t)e->nreg);
@@ -567,9 +568,15 @@ static int engine_build(engine *e, const isa_desc *d, int backward, const conv_s
             nseg += (size_t)rr->ntap * rc->ntap;
             ntask += ((size_t)e->n * rr->n * rc->n + e->j - 1) / e->j;
         }
+    const size_t npix_all = (size_t)e->n * e->ho * e->wo;
     e->seg = malloc(sizeof *e->seg * nseg + 1);
     e->task = malloc(sizeof *e->task * ntask + 1);
-    if (!e->reg || !e->seg || !e->task) return -1;
+    e->aoff = malloc(sizeof *e->aoff * npix_all);
+    e->doff = malloc(sizeof *e->doff * npix_all);
+    if (!e->reg || !e->seg || !e->task || !e->aoff || !e->doff) return -1;
+    const ptrdiff_t in_img = (padded ? (ptrdiff_t)e->hp : e->hi) * rowlen * e->ci;
+    const ptrdiff_t out_img = (ptrdiff_t)e->ho * e->wo * e->co;
+    size_t pix = 0;
     nseg = 0;
     e->ntask = 0;
     for (int a = 0; a < e->rows.nrun; a++)
@@ -593,13 +600,23 @@ static int engine_build(engine *e, const isa_desc *d, int backward, const conv_s
                of them, sizes differing by <= 1; blocks span images, so small
                regions (edges of small images) still fill the registers */
             int npix = e->n * rr->n * rc->n, nblk = (npix + e->j - 1) / e->j;
-            for (int k = 0, first = 0; k < nblk; k++) {
-                int nb = npix / nblk + (k < npix % nblk), per_img = rr->n * rc->n;
-                e->task[e->ntask++] = (task){ id, nb, first / per_img,
-                                              first % per_img / rc->n, first % rc->n };
-                first += nb;
+            for (int k = 0; k < nblk; k++) {
+                int nb = npix / nblk + (k < npix % nblk);
+                e->task[e->ntask++] = (task){ id, nb, pix };
+                pix += nb;
                 e->cost += (double)rr->ntap * rc->ntap * (nb > e->j / 2 ? nb : e->j / 2);
             }
+            /* offsets made here, not per pass: at C = 1 they cost as much as the FMAs */
+            size_t at = pix - (size_t)npix;
+            for (int img = 0; img < e->n; img++)
+                for (int pa = 0; pa < rr->n; pa++)
+                    for (int pb = 0; pb < rc->n; pb++, at++) {
+                        e->aoff[at] = img * in_img + ((ptrdiff_t)pa * e->rows.istep * rowlen +
+                                                      (ptrdiff_t)pb * e->cols.istep) * e->ci;
+                        e->doff[at] = img * out_img +
+                                      ((ptrdiff_t)(rr->o0 + pa * e->rows.ostep) * e->wo +
+                                       rc->o0 + pb * e->cols.ostep) * e->co;
+                    }
         }
     return 0;
 }
@@ -631,37 +648,20 @@ static void engine_task(const engine *e, const isa_desc *d, const task *t,
                         const float *in, const float *wrep, const float *bias, float *out)
 {
     const region *g = &e->reg[t->region];
-    const run1d *rr = &e->rows.run[g->rrun], *rc = &e->cols.run[g->crun];
-    const ptrdiff_t rowlen = e->pad ? e->wp : e->wi;
-    const ptrdiff_t in_img = (e->pad ? (ptrdiff_t)e->hp : e->hi) * rowlen * e->ci;
-    const ptrdiff_t out_img = (ptrdiff_t)e->ho * e->wo * e->co;
-    ptrdiff_t aoff[JMAX], doff[JMAX];
-    /* stepped, not divided: a divide per pixel costs more than the FMAs of a C = 1 layer */
-    int img = t->img, a = t->a, b = t->b;
-    for (int j = 0; j < t->nb; j++) {
-        aoff[j] = img * in_img +
-                  ((ptrdiff_t)a * e->rows.istep * rowlen + (ptrdiff_t)b * e->cols.istep) * e->ci;
-        doff[j] = img * out_img + ((ptrdiff_t)(rr->o0 + a * e->rows.ostep) * e->wo +
-                                   rc->o0 + b * e->cols.ostep) * e->co;
-        if (++b == rc->n) {
-            b = 0;
-            if (++a == rr->n) { a = 0; img++; }
-        }
-    }
     ukr_args args = {
         .a0 = in, .seg = e->seg + g->seg0, .nseg = g->nseg,
-        .ainc = 1, .aoff = aoff, .doff = doff,
+        .ainc = 1, .aoff = e->aoff + t->first, .doff = e->doff + t->first,
     };
     const size_t wblk = (size_t)e->r * e->s * e->ci * e->cb.full;
     for (int kb = 0; kb < e->cb.nblk; kb++) {
-        int width = chblk_width(&e->cb, d, kb);
+        int width = chblk_width(&e->cb, kb);
         args.b0 = wrep + kb * wblk;
         args.bscale = args.binc = width;
         args.d0 = out + (ptrdiff_t)kb * e->cb.full;
         args.bias = bias ? bias + (ptrdiff_t)kb * e->cb.full : NULL;
-        args.tail = chblk_tail(&e->cb, d, kb);
+        args.tail = chblk_tail(&e->cb, kb);
         if (e->dot) d->dot(t->nb, &args);
-        else d->ukr(t->nb, width / d->vlen, &args);
+        else d->ukr(t->nb, chblk_vecs(&e->cb, kb), &args);
     }
 }
 
@@ -690,7 +690,7 @@ static void repack(const engine *e, const isa_desc *d, const float *w,
     #pragma omp for collapse(2) schedule(static)
     for (int kb = 0; kb < e->cb.nblk; kb++)
         for (int t = 0; t < rs; t++) {
-            int width = chblk_width(&e->cb, d, kb), k0 = kb * e->cb.full;
+            int width = chblk_width(&e->cb, kb), k0 = kb * e->cb.full;
             int nk = e->co - k0 < width ? e->co - k0 : width;
             float *o = out + kb * wblk + (size_t)t * ci * width;
             const float *src = w + (ptrdiff_t)(e->backward ? rs - 1 - t : t) * ci * e->co;
@@ -771,9 +771,9 @@ static conv_plan *simd_plan(const conv_shape *s)
     pl->wb = cpu_alloc(sizeof(float) * (size_t)s->r * s->s * s->k * pl->bwd.cb.full * pl->bwd.cb.nblk);
     if (!pl->wf || !pl->wb) goto fail;
 
-    pl->kb = chblk_make(d, s->k);
+    pl->kb = chblk_make(s->k, d->vlen, d->vmax);
     pl->kp = (s->k + d->vlen - 1) / d->vlen * d->vlen;
-    pl->jw = isa_jmax(d, chblk_width(&pl->kb, d, 0) / d->vlen);
+    pl->jw = isa_jmax(d, chblk_vecs(&pl->kb, 0));
     pl->hp = s->h + 2 * s->pad;
     pl->wp = s->w + 2 * s->pad;
     if (s->pad && !(pl->xpad = cpu_alloc(sizeof(float) * s->n * pl->hp * pl->wp * s->c)))
@@ -798,13 +798,13 @@ static conv_plan *simd_plan(const conv_shape *s)
 
     const char *isa = cpu_isa_name(d->isa);
     snprintf(pl->impl[0], sizeof pl->impl[0], "%s %dx%d %s%s", isa, pl->fwd.j,
-             chblk_width(&pl->fwd.cb, d, 0), pl->fwd.dot ? "dot" : "direct",
+             chblk_width(&pl->fwd.cb, 0), pl->fwd.dot ? "dot" : "direct",
              pl->fwd.pad ? ", padded input" : "");
     snprintf(pl->impl[1], sizeof pl->impl[1], "%s %dx%d %s, C/K-swapped filter%s", isa,
-             pl->bwd.j, chblk_width(&pl->bwd.cb, d, 0), pl->bwd.dot ? "dot" : "direct",
+             pl->bwd.j, chblk_width(&pl->bwd.cb, 0), pl->bwd.dot ? "dot" : "direct",
              pl->bwd.pad ? ", padded dy" : "");
     snprintf(pl->impl[2], sizeof pl->impl[2], "%s %dx%d direct, per-thread partial dW", isa,
-             pl->jw, chblk_width(&pl->kb, d, 0));
+             pl->jw, chblk_width(&pl->kb, 0));
     return pl;
 fail:
     simd_destroy(pl);
@@ -858,8 +858,8 @@ static void bwdw_share(conv_plan *pl, int t, const float *xs, const float *dy, i
                 int k0 = kb * pl->kb.full;
                 args.b0 = dy + k0;
                 args.d0 = part + (size_t)j0 * pl->kp + k0;
-                args.tail = chblk_tail(&pl->kb, d, kb);
-                d->ukr(nj, chblk_width(&pl->kb, d, kb) / d->vlen, &args);
+                args.tail = chblk_tail(&pl->kb, kb);
+                d->ukr(nj, chblk_vecs(&pl->kb, kb), &args);
             }
         }
     }
