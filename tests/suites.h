@@ -12,6 +12,7 @@ void test_winograd(void);
 void test_results(void);
 void test_scale(void);
 void test_train(void);
+void test_compare(void);
 
 static const test_suite test_suites[] = {
     { "refusals", test_refusals },
@@ -21,6 +22,7 @@ static const test_suite test_suites[] = {
     { "train", test_train },
     { "results", test_results },
     { "scale", test_scale },
+    { "compare", test_compare },
     { 0, 0 },
 };
 

@@ -1,0 +1,238 @@
+/* convbench compare and the Mann-Whitney test behind it, on synthetic
+   results files written with the project's own writer: exact p-values on
+   small samples, a 20% slowdown flagged, a false-alarm rate under 5% over
+   many pairs from one distribution, unmatched keys listed, bad files
+   rejected with exit 2, and --normalize cancelling a uniformly slower
+   machine. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "../harness/compare.h"
+#include "../harness/results.h"
+#include "../harness/stats.h"
+#include "check.h"
+#include "suites.h"
+
+static const conv_shape shape = { 32, 13, 13, 32, 64, 3, 3, 1, 0 };
+
+/* Standard normal deviate (Box-Muller on the test generator). */
+static double gauss(check_rng *g)
+{
+    double u = 0.5 * (check_uniform(g) + 1.0), v = 0.5 * (check_uniform(g) + 1.0);
+    if (u < 1e-12) u = 1e-12;
+    return sqrt(-2 * log(u)) * cos(6.283185307179586 * v);
+}
+
+/* n repetition times around median m, as a shared machine produces them:
+   3% log-normal jitter, and one repetition in ten hit by a neighbour
+   (5-30% slower). */
+static void draw(check_rng *g, double m, int n, double *t)
+{
+    for (int i = 0; i < n; i++) {
+        t[i] = m * exp(0.03 * gauss(g));
+        if (check_uniform(g) > 0.8) t[i] *= 1.05 + 0.125 * (check_uniform(g) + 1);
+    }
+}
+
+/* A results file with one conv run per backend (times scaled by speed),
+   10 repetitions each; returns 0 if written. */
+static int write_file(const char *path, check_rng *g, const char *const *backends,
+                      const double *median, double speed)
+{
+    char *argv[] = { "tests", "--synthetic" };
+    cJSON *runs;
+    cJSON *doc = results_new("bench", 2, argv, &runs);
+    double t[10];
+    for (int i = 0; backends[i]; i++)
+        for (int p = 0; p < 2; p++) {
+            char name[128];
+            snprintf(name, sizeof name, "seed/conv2/b32/%s/%s", backends[i],
+                     results_pass_name((conv_pass)p));
+            draw(g, median[i] * speed, 10, t);
+            cJSON_AddItemToArray(runs, results_conv_run(name, "seed", "conv2", backends[i],
+                                                        (conv_pass)p, &shape, 2, t, 10, 100, 0,
+                                                        NULL));
+        }
+    int rc = results_write(path, doc, 0);
+    cJSON_Delete(doc);
+    return rc;
+}
+
+static void test_mwu_values(void)
+{
+    const double a[] = { 1, 2, 3, 4, 5 }, b[] = { 6, 7, 8, 9, 10 };
+    stats_mwu r;
+    stats_mann_whitney(a, 3, b, 3, &r);
+    check("compare: exact p, 3 vs 3 separated = 2/20", r.exact && fabs(r.p - 0.1) < 1e-12 && r.u == 0,
+          "p %g u %g exact %d", r.p, r.u, r.exact);
+    stats_mann_whitney(a, 5, b, 5, &r);
+    check("compare: exact p, 5 vs 5 separated = 2/252", fabs(r.p - 2.0 / 252) < 1e-12,
+          "p %g", r.p);
+    check("compare: smallest p of 3 vs 3 is 0.1", fabs(stats_mwu_min_p(3, 3) - 0.1) < 1e-12,
+          "%g", stats_mwu_min_p(3, 3));
+    /* interleaved samples: U = na nb / 2 and p = 1 */
+    const double c[] = { 1, 4, 5, 8 }, d[] = { 2, 3, 6, 7 };
+    stats_mann_whitney(c, 4, d, 4, &r);
+    check("compare: balanced samples give p = 1", r.u == 8 && r.p == 1, "u %g p %g", r.u, r.p);
+    /* 1 vs 2: U counts pairs (x > y): a={3} b={1,2} -> U=2 */
+    const double e[] = { 3 }, f[] = { 1, 2 };
+    stats_mann_whitney(e, 1, f, 2, &r);
+    check("compare: U counts pairs", r.u == 2 && fabs(r.p - 2.0 / 3) < 1e-12, "u %g p %g", r.u, r.p);
+    /* ties: normal approximation with tie correction, symmetric in a, b.
+       a = {1,1,2}, b = {2,3,3}: ranks 1.5 1.5 3.5 | 3.5 5.5 5.5, U = 0.5,
+       sigma^2 = 9/12 (7 - 18/30) = 4.8, z = (4.5 - 0.5 - 0.5)/sqrt(4.8) */
+    const double g[] = { 1, 1, 2 }, h[] = { 2, 3, 3 };
+    stats_mwu r2;
+    stats_mann_whitney(g, 3, h, 3, &r);
+    stats_mann_whitney(h, 3, g, 3, &r2);
+    double z = 3.5 / sqrt(4.8), pz = erfc(z / sqrt(2.0));
+    check("compare: ties use the corrected normal approximation",
+          !r.exact && r.u == 0.5 && fabs(r.p - pz) < 1e-12 && fabs(r2.p - r.p) < 1e-12,
+          "u %g p %g (want %g), swapped p %g", r.u, r.p, pz, r2.p);
+    /* large untied samples: the normal approximation */
+    double big_a[30], big_b[30];
+    for (int i = 0; i < 30; i++) big_a[i] = i, big_b[i] = 30 + i;
+    stats_mann_whitney(big_a, 30, big_b, 30, &r);
+    check("compare: 30 vs 30 separated is decisive", !r.exact && r.p < 1e-9, "p %g", r.p);
+}
+
+static void test_rates(void)
+{
+    check_rng g = { 12345 };
+    double a[10], b[10];
+    int alarms = 0, significant = 0, flagged = 0;
+    const int pairs = 400;
+    for (int i = 0; i < pairs; i++) {
+        draw(&g, 1e-3, 10, a);
+        draw(&g, 1e-3, 10, b);
+        double p;
+        alarms += compare_verdict(a, 10, b, 10, 0.05, 5, NULL, &p) == COMPARE_SLOWER;
+        significant += p < 0.05;
+    }
+    /* the test alone holds its size (exact test: a little under alpha) */
+    check("compare: p < 0.05 in about 5% of same-distribution pairs",
+          significant >= 2 && significant < pairs * 0.075, "%d of %d", significant, pairs);
+    check("compare: false-alarm rate under 5% (400 same-distribution pairs)",
+          alarms < pairs * 0.05, "%d of %d flagged slower", alarms, pairs);
+    for (int i = 0; i < 100; i++) {
+        draw(&g, 1e-3, 10, a);
+        draw(&g, 1.2e-3, 10, b);
+        flagged += compare_verdict(a, 10, b, 10, 0.05, 5, NULL, NULL) == COMPARE_SLOWER;
+    }
+    check("compare: a 20% slowdown with 10 repetitions is flagged (100 pairs)", flagged >= 95,
+          "flagged %d of 100", flagged);
+}
+
+static void test_cli(void)
+{
+    const char *dir = check_tmpdir();
+    static const char *const two[] = { "naive", "simd", NULL };
+    static const char *const other[] = { "simd", "winograd", NULL };
+    const double med[] = { 8e-3, 1e-3 }, med_other[] = { 1e-3, 9e-3 };
+    char base[512], slow[512], same[512], moved[512], uniform[512], bad[512], cut[512];
+    snprintf(base, sizeof base, "%s/cmp-base.json", dir);
+    snprintf(slow, sizeof slow, "%s/cmp-slow.json", dir);
+    snprintf(same, sizeof same, "%s/cmp-same.json", dir);
+    snprintf(moved, sizeof moved, "%s/cmp-moved.json", dir);
+    snprintf(uniform, sizeof uniform, "%s/cmp-uniform.json", dir);
+    snprintf(bad, sizeof bad, "%s/cmp-bad.json", dir);
+    snprintf(cut, sizeof cut, "%s/cmp-cut.json", dir);
+    check_rng g = { 99 };
+    const double slow_med[] = { 8e-3, 1.2e-3 };   /* simd 20% slower, naive unchanged */
+    if (write_file(base, &g, two, med, 1) || write_file(slow, &g, two, slow_med, 1) ||
+        write_file(same, &g, two, med, 1) || write_file(moved, &g, other, med_other, 1) ||
+        write_file(uniform, &g, two, med, 1.3)) {
+        check("compare: synthetic files written", 0, "results_write failed");
+        return;
+    }
+    static char out[65536];
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "convbench compare '%s' '%s'", base, slow);
+    int rc = check_run(cmd, out, sizeof out);
+    check("compare: CLI flags a 20% slowdown (exit 1)",
+          rc == 1 && strstr(out, "simd 2t") && strstr(out, "slower") &&
+              strstr(out, "2 compared: 2 slower") == NULL && strstr(out, "4 compared: 2 slower"),
+          "exit %d:\n%s", rc, out);
+
+    snprintf(cmd, sizeof cmd, "convbench compare --format markdown '%s' '%s'", base, slow);
+    rc = check_run(cmd, out, sizeof out);
+    check("compare: markdown table", rc == 1 && strstr(out, "|---|") && strstr(out, "**slower**"),
+          "exit %d:\n%s", rc, out);
+
+    snprintf(cmd, sizeof cmd, "convbench compare '%s' '%s'", base, same);
+    rc = check_run(cmd, out, sizeof out);
+    check("compare: CLI, same distribution: exit 0", rc == 0 && !strstr(out, "slower\n"),
+          "exit %d:\n%s", rc, out);
+
+    snprintf(cmd, sizeof cmd, "convbench compare '%s' '%s'", base, moved);
+    rc = check_run(cmd, out, sizeof out);
+    const char *bo = strstr(out, "in BASE only"), *no = strstr(out, "in NEW only");
+    check("compare: unmatched keys listed",
+          rc == 0 && bo && no && strstr(bo, "seed/conv2/b32 forward naive 2t") &&
+              strstr(no, "seed/conv2/b32 backward_data winograd 2t") &&
+              strstr(out, "2 compared"),
+          "exit %d:\n%s", rc, out);
+
+    /* a machine 30% slower across the board */
+    snprintf(cmd, sizeof cmd, "convbench compare '%s' '%s'", base, uniform);
+    rc = check_run(cmd, out, sizeof out);
+    check("compare: a uniformly slower machine is slower without --normalize", rc == 1,
+          "exit %d:\n%s", rc, out);
+    snprintf(cmd, sizeof cmd, "convbench compare --normalize naive '%s' '%s'", base, uniform);
+    rc = check_run(cmd, out, sizeof out);
+    check("compare: --normalize cancels a uniform machine-speed change",
+          rc == 0 && strstr(out, "2 compared: 0 slower, 2 same") && strstr(out, "reference"),
+          "exit %d:\n%s", rc, out);
+    snprintf(cmd, sizeof cmd, "convbench compare --normalize naive '%s' '%s'", base, slow);
+    rc = check_run(cmd, out, sizeof out);
+    check("compare: --normalize still flags a real slowdown", rc == 1 && strstr(out, "2 compared: 2 slower"),
+          "exit %d:\n%s", rc, out);
+    snprintf(cmd, sizeof cmd, "convbench compare --normalize onednn '%s' '%s'", base, slow);
+    rc = check_run(cmd, out, sizeof out);
+    check("compare: --normalize by an absent backend is exit 2",
+          rc == 2 && strstr(out, "no conv runs of backend 'onednn'"), "exit %d:\n%s", rc, out);
+
+    /* bad files */
+    FILE *f = fopen(bad, "w");
+    if (f) {
+        fputs("{ \"schema\": \"convbench-results/1\", \"kind\": bench }\n", f);
+        fclose(f);
+    }
+    snprintf(cmd, sizeof cmd, "convbench compare '%s' '%s'", base, bad);
+    rc = check_run(cmd, out, sizeof out);
+    check("compare: malformed JSON is exit 2 with the reason",
+          rc == 2 && strstr(out, "malformed JSON at line 1") && strstr(out, "cmp-bad.json"),
+          "exit %d:\n%s", rc, out);
+
+    f = fopen(base, "rb");
+    static char text[1 << 16];
+    size_t n = f ? fread(text, 1, sizeof text, f) : 0;
+    if (f) fclose(f);
+    f = fopen(cut, "wb");
+    if (f) {
+        fwrite(text, 1, n / 2, f);
+        fclose(f);
+    }
+    snprintf(cmd, sizeof cmd, "convbench compare '%s' '%s'", cut, base);
+    rc = check_run(cmd, out, sizeof out);
+    check("compare: truncated JSON is exit 2 with the reason",
+          rc == 2 && strstr(out, "truncated") && strstr(out, "cmp-cut.json"), "exit %d:\n%s", rc,
+          out);
+
+    snprintf(cmd, sizeof cmd, "convbench compare '%s' '%s/absent.json'", base, dir);
+    rc = check_run(cmd, out, sizeof out);
+    check("compare: a missing file is exit 2", rc == 2 && strstr(out, "cannot open"),
+          "exit %d:\n%s", rc, out);
+    snprintf(cmd, sizeof cmd, "convbench compare '%s'", base);
+    rc = check_run(cmd, out, sizeof out);
+    check("compare: one file is a usage error (exit 2)", rc == 2, "exit %d:\n%s", rc, out);
+}
+
+void test_compare(void)
+{
+    if (!check_selected("compare")) return;
+    test_mwu_values();
+    test_rates();
+    test_cli();
+}
