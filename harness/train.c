@@ -202,25 +202,6 @@ static void show_progress(void *ctx, int step, int steps, double loss, double ac
 
 /* ---- train ------------------------------------------------------------- */
 
-static void backend_names(const net *nt, char *buf, size_t len)
-{
-    buf[0] = 0;
-    const char *first = NULL;
-    int same = 1;
-    for (int i = 0; i < nt->nlayers; i++)
-        if (nt->layers[i].kind == LAYER_CONV) {
-            if (!first) first = nt->layers[i].backend->name;
-            else same &= !strcmp(first, nt->layers[i].backend->name);
-        }
-    if (same) { snprintf(buf, len, "%s", first ? first : "none"); return; }
-    for (int i = 0; i < nt->nlayers; i++)
-        if (nt->layers[i].kind == LAYER_CONV) {
-            size_t used = strlen(buf);
-            snprintf(buf + used, len - used, "%s%s=%s", used ? "," : "", nt->layers[i].name,
-                     nt->layers[i].backend->name);
-        }
-}
-
 int cmd_train(int argc, char **argv)
 {
     options o;
@@ -232,7 +213,7 @@ int cmd_train(int argc, char **argv)
     if (load_data("train", &o, &nt, "train", o.limit, &tr)) { net_free(&nt); return 2; }
     if (load_data("train", &o, &nt, "t10k", 0, &te)) { data_free(&tr); net_free(&nt); return 2; }
     char err[512], backends[256];
-    backend_names(&nt, backends, sizeof backends);
+    net_backend_names(&nt, backends, sizeof backends);
     net_summary(&nt, stdout);
     printf("Training on %d images (%s), testing on %d; batch %d, %d threads, backend %s\n",
            tr.n, o.data, te.n, o.batch, omp_get_max_threads(), backends);

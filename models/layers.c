@@ -43,17 +43,30 @@ void maxpool_forward(const float *x, int n, int h, int w, int c, int p, float *y
             }
 }
 
-void maxpool_backward(const float *dy, const int32_t *argmax, int n, int h, int w, int c, int p,
-                      float *dx)
+void maxpool_backward(const float *dy, const int32_t *argmax, const float *relu_y, int n, int h,
+                      int w, int c, int p, float *dx)
 {
-    const size_t in = (size_t)h * w * c, out = (size_t)(h / p) * (w / p) * c;
-    #pragma omp parallel for schedule(static) if (n * in > PARALLEL_MIN)
-    for (int b = 0; b < n; b++) {
-        float *dxb = dx + (size_t)b * in;
-        memset(dxb, 0, sizeof(float) * in);
-        /* windows do not overlap, so each input receives at most one value */
-        for (size_t o = 0; o < out; o++) dxb[argmax[(size_t)b * out + o]] = dy[(size_t)b * out + o];
-    }
+    const int oh = h / p, ow = w / p;
+    const size_t out = (size_t)oh * ow * c;
+    #pragma omp parallel for collapse(2) schedule(static) if ((size_t)n * h * w * c > PARALLEL_MIN)
+    for (int b = 0; b < n; b++)
+        for (int row = 0; row < h; row++) {
+            float *dxr = dx + ((size_t)b * h + row) * w * c;
+            if (row >= oh * p) {                    /* floor: no window covers it */
+                memset(dxr, 0, sizeof(float) * w * c);
+                continue;
+            }
+            const size_t o0 = (size_t)b * out + (size_t)(row / p) * ow * c;
+            for (int col = 0; col < ow * p; col++) {
+                const size_t o = o0 + (size_t)(col / p) * c;
+                const int32_t at = (int32_t)(((size_t)row * w + col) * c);
+                for (int ch = 0; ch < c; ch++) {
+                    int win = argmax[o + ch] == at + ch && (!relu_y || relu_y[o + ch] > 0.0f);
+                    dxr[(size_t)col * c + ch] = win ? dy[o + ch] : 0.0f;
+                }
+            }
+            memset(dxr + (size_t)ow * p * c, 0, sizeof(float) * (w - ow * p) * c);
+        }
 }
 
 void dense_forward(const float *x, const float *w, const float *b, int n, int in, int out, float *y)
@@ -63,8 +76,8 @@ void dense_forward(const float *x, const float *w, const float *b, int n, int in
         for (int o = 0; o < out; o++) y[(size_t)i * out + o] += b[o];
 }
 
-void dense_backward(const float *x, const float *w, const float *dy, int n, int in, int out,
-                    float *dx, float *dw, float *db)
+void dense_backward_weights(const float *x, const float *dy, int n, int in, int out, float *dw,
+                            float *db)
 {
     sgemm(GEMM_TRANS, GEMM_NOTRANS, in, out, n, 1.0f, x, in, dy, out, 0.0f, dw, out);
     for (int o = 0; o < out; o++) {
@@ -72,7 +85,11 @@ void dense_backward(const float *x, const float *w, const float *dy, int n, int 
         for (int i = 0; i < n; i++) s += dy[(size_t)i * out + o];
         db[o] = s;
     }
-    if (dx) sgemm(GEMM_NOTRANS, GEMM_TRANS, n, in, out, 1.0f, dy, out, w, out, 0.0f, dx, in);
+}
+
+void dense_backward_data(const float *w, const float *dy, int n, int in, int out, float *dx)
+{
+    sgemm(GEMM_NOTRANS, GEMM_TRANS, n, in, out, 1.0f, dy, out, w, out, 0.0f, dx, in);
 }
 
 double softmax_xent(const float *z, const uint8_t *labels, int n, int classes, float *probs,

@@ -15,14 +15,19 @@ void relu_backward(const float *y, float *dy, size_t n);
    n x h x w x c, y is n x (h/p) x (w/p) x c. argmax keeps, per output, the
    index of the winning input within its image, for the backward pass. */
 void maxpool_forward(const float *x, int n, int h, int w, int c, int p, float *y, int32_t *argmax);
-void maxpool_backward(const float *dy, const int32_t *argmax, int n, int h, int w, int c, int p,
-                      float *dx);
+/* Writes every element of dx once: dy at each window's winner, 0 elsewhere.
+   With relu_y (the pooled outputs y, when the input came from a ReLU) a
+   winner whose value is 0 gets 0, which is the ReLU's backward folded in. */
+void maxpool_backward(const float *dy, const int32_t *argmax, const float *relu_y, int n, int h,
+                      int w, int c, int p, float *dx);
 
 /* y[n][out] = x[n][in] . w[in][out] + b[out] (Keras' kernel layout) */
 void dense_forward(const float *x, const float *w, const float *b, int n, int in, int out, float *y);
-/* dw = x^T dy, db = sum over the batch of dy, dx = dy w^T (dx may be NULL) */
-void dense_backward(const float *x, const float *w, const float *dy, int n, int in, int out,
-                    float *dx, float *dw, float *db);
+/* dw = x^T dy, db = sum over the batch of dy */
+void dense_backward_weights(const float *x, const float *dy, int n, int in, int out, float *dw,
+                            float *db);
+/* dx = dy w^T */
+void dense_backward_data(const float *w, const float *dy, int n, int in, int out, float *dx);
 
 /* Softmax of logits z (n x classes) into probs and the mean sparse
    categorical cross-entropy against labels; dz = (probs - onehot) / n.

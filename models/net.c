@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <omp.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,7 +222,8 @@ int net_set_backends(net *nt, const char *spec, const char *fallback, char *err,
     const char *all = spec && *spec && !strchr(spec, '=') ? spec : fallback;
     const conv_backend *def = conv_backend_find(all);
     if (!def) return fail(err, len, "unknown backend '%s' (convbench backends lists them)", all);
-    for (int i = 0; i < nt->nlayers; i++) nt->layers[i].backend = def;
+    for (int i = 0; i < nt->nlayers; i++)
+        for (int p = 0; p < 3; p++) nt->layers[i].backend[p] = def;
     if (all == spec || !spec || !*spec) return 0;
     char *copy = strdup(spec), *save = NULL;
     int rc = 0;
@@ -235,7 +237,7 @@ int net_set_backends(net *nt, const char *spec, const char *fallback, char *err,
         int found = 0;
         for (int i = 0; i < nt->nlayers; i++)
             if (nt->layers[i].kind == LAYER_CONV && !strcmp(nt->layers[i].name, item)) {
-                nt->layers[i].backend = b;
+                for (int p = 0; p < 3; p++) nt->layers[i].backend[p] = b;
                 found = 1;
             }
         if (!found) rc = fail(err, len, "no conv layer named '%s' in the network", item);
@@ -267,28 +269,81 @@ static void param_free(param *p)
     memset(p, 0, sizeof *p);
 }
 
-/* The layer's plan for batch n, made on first use (a new batch size is a
-   new shape, as in FFTW). */
-static conv_plan *layer_plan(layer *l, int n, char *err, size_t len)
+void net_set_pass_backend(net *nt, int layer, conv_pass pass, const conv_backend *b)
+{
+    nt->layers[layer].backend[pass] = b;
+}
+
+void net_backend_names(const net *nt, char *buf, size_t len)
+{
+    const conv_backend *first = NULL;
+    int same = 1;
+    for (int i = 0; i < nt->nlayers; i++) {
+        const layer *l = &nt->layers[i];
+        if (l->kind != LAYER_CONV) continue;
+        if (!first) first = l->backend[0];
+        for (int p = 0; p < 3; p++) same &= l->backend[p] == first;
+    }
+    buf[0] = 0;
+    if (same) { snprintf(buf, len, "%s", first ? first->name : "none"); return; }
+    for (int i = 0; i < nt->nlayers; i++) {
+        const layer *l = &nt->layers[i];
+        if (l->kind != LAYER_CONV) continue;
+        size_t used = strlen(buf);
+        if (l->backend[0] == l->backend[1] && l->backend[0] == l->backend[2])
+            snprintf(buf + used, len - used, "%s%s=%s", used ? "," : "", l->name, l->backend[0]->name);
+        else
+            snprintf(buf + used, len - used, "%s%s=%s/%s/%s", used ? "," : "", l->name,
+                     l->backend[0]->name, l->backend[1]->name, l->backend[2]->name);
+    }
+}
+
+/* The plan of pass p in a slot is shared with an earlier pass of the same
+   backend; only the first owner destroys it. */
+static int plan_owner(const layer *l, int p)
+{
+    for (int q = 0; q < p; q++)
+        if (l->backend[q] == l->backend[p]) return 0;
+    return 1;
+}
+
+static void destroy_slot(layer *l, int slot)
+{
+    for (int p = 0; p < 3; p++) {
+        if (l->plan[p][slot] && plan_owner(l, p)) l->backend[p]->destroy(l->plan[p][slot]);
+    }
+    for (int p = 0; p < 3; p++) l->plan[p][slot] = NULL;
+}
+
+/* The slot holding the layer's plans for batch n, made on first use (a new
+   batch size is a new shape, as in FFTW); -1 with err if a backend cannot
+   run the shape or fails to plan. */
+static int layer_plan(layer *l, int n, char *err, size_t len)
 {
     for (int i = 0; i < NET_MAX_PLANS; i++)
-        if (l->plan[i] && l->plan_batch[i] == n) return l->plan[i];
+        if (l->plan[0][i] && l->plan_batch[i] == n) return i;
     conv_shape s;
     net_layer_shape(l, n, &s);
-    const char *why = l->backend->unsupported(&s);
-    if (why) {
-        fail(err, len, "%s (%dx%dx%dx%d -> %d %dx%d stride %d pad %d): backend %s cannot run it: %s",
-             l->name, s.n, s.h, s.w, s.c, s.k, s.r, s.s, s.stride, s.pad, l->backend->name, why);
-        return NULL;
+    if (!l->need_dx) l->backend[CONV_BACKWARD_DATA] = l->backend[CONV_FORWARD];  /* never runs */
+    for (int p = 0; p < 3; p++) {
+        const char *why = l->backend[p]->unsupported(&s);
+        if (why)
+            return fail(err, len, "%s (%dx%dx%dx%d -> %d %dx%d stride %d pad %d): backend %s cannot run it: %s",
+                        l->name, s.n, s.h, s.w, s.c, s.k, s.r, s.s, s.stride, s.pad, l->backend[p]->name, why);
     }
     int slot = 0;
-    while (slot < NET_MAX_PLANS - 1 && l->plan[slot]) slot++;
-    if (l->plan[slot]) l->backend->destroy(l->plan[slot]);
-    l->plan[slot] = l->backend->plan(&s);
+    while (slot < NET_MAX_PLANS - 1 && l->plan[0][slot]) slot++;
+    destroy_slot(l, slot);
     l->plan_batch[slot] = n;
-    if (!l->plan[slot])
-        fail(err, len, "%s: backend %s failed to plan batch %d", l->name, l->backend->name, n);
-    return l->plan[slot];
+    for (int p = 0; p < 3; p++) {
+        for (int q = 0; q < p && !l->plan[p][slot]; q++)
+            if (l->backend[q] == l->backend[p]) l->plan[p][slot] = l->plan[q][slot];
+        if (!l->plan[p][slot] && !(l->plan[p][slot] = l->backend[p]->plan(&s))) {
+            destroy_slot(l, slot);
+            return fail(err, len, "%s: backend %s failed to plan batch %d", l->name, l->backend[p]->name, n);
+        }
+    }
+    return slot;
 }
 
 int net_init(net *nt, int max_batch, uint64_t seed, char *err, size_t len)
@@ -324,7 +379,7 @@ int net_init(net *nt, int max_batch, uint64_t seed, char *err, size_t len)
             return fail(err, len, "out of memory");
         const float limit = (float)sqrt(6.0 / (double)(fan_in + fan_out));
         for (size_t j = 0; j < l->weight.n; j++) l->weight.w[j] = rng_uniform(&g, -limit, limit);
-        if (l->kind == LAYER_CONV && !layer_plan(l, max_batch, err, len)) return -1;
+        if (l->kind == LAYER_CONV && layer_plan(l, max_batch, err, len) < 0) return -1;
     }
     /* a flatten's input gradient is its output gradient, owned by the next layer */
     for (int i = nt->nlayers - 1; i >= 0; i--)
@@ -338,8 +393,7 @@ void net_free(net *nt)
 {
     for (int i = 0; i < nt->nlayers; i++) {
         layer *l = &nt->layers[i];
-        for (int j = 0; j < NET_MAX_PLANS; j++)
-            if (l->plan[j]) l->backend->destroy(l->plan[j]);
+        for (int j = 0; j < NET_MAX_PLANS; j++) destroy_slot(l, j);
         param_free(&l->weight);
         param_free(&l->bias);
         free(l->argmax);
@@ -347,7 +401,6 @@ void net_free(net *nt)
             free(nt->act[i + 1]);
             free(nt->grad[i]);
         }
-        memset(l->plan, 0, sizeof l->plan);
         l->argmax = NULL;
     }
     free(nt->act[0]);
@@ -382,8 +435,12 @@ void net_summary(const net *nt, FILE *f)
             snprintf(shape, sizeof shape, "(None, %d, %d, %d)", l->oh, l->ow, l->oc);
         size_t params = l->kind == LAYER_CONV ? (size_t)l->kh * l->kw * l->ic * l->oc + l->oc
                       : l->kind == LAYER_DENSE ? (size_t)l->ih * l->iw * l->ic * l->oc + l->oc : 0;
-        fprintf(f, "%-22s %-20s %10zu   %s\n", name, shape, params,
-                l->kind == LAYER_CONV ? l->backend->name : "");
+        char be[64] = "";
+        if (l->kind == LAYER_CONV && l->backend[0] == l->backend[1] && l->backend[0] == l->backend[2])
+            snprintf(be, sizeof be, "%s", l->backend[0]->name);
+        else if (l->kind == LAYER_CONV)
+            snprintf(be, sizeof be, "%s/%s/%s", l->backend[0]->name, l->backend[1]->name, l->backend[2]->name);
+        fprintf(f, "%-22s %-20s %10zu   %s\n", name, shape, params, be);
     }
     fprintf(f, "%.*s\n", 72, "==========================================================================");
     fprintf(f, "Total params: %zu\n", net_param_count(nt));
@@ -399,11 +456,12 @@ int net_forward(net *nt, int n, char *err, size_t len)
         const float *x = nt->act[i];
         float *y = nt->act[i + 1];
         const size_t out = (size_t)n * l->oh * l->ow * l->oc;
+        const double t0 = nt->profile ? omp_get_wtime() : 0;
         switch (l->kind) {
         case LAYER_CONV: {
-            conv_plan *pl = layer_plan(l, n, err, len);
-            if (!pl) return -1;
-            l->backend->forward(pl, x, l->weight.w, l->bias.w, y);
+            int slot = layer_plan(l, n, err, len);
+            if (slot < 0) return -1;
+            l->backend[CONV_FORWARD]->forward(l->plan[CONV_FORWARD][slot], x, l->weight.w, l->bias.w, y);
             break;
         }
         case LAYER_MAXPOOL:
@@ -416,35 +474,52 @@ int net_forward(net *nt, int n, char *err, size_t len)
             break;
         }
         if (l->act == ACT_RELU) relu_forward(y, out);
+        if (nt->profile) nt->prof_s[i][CONV_FORWARD] += omp_get_wtime() - t0;
     }
     return 0;
 }
 
 void net_backward(net *nt, int n)
 {
+    int relu_done = 0;          /* a max-pool applied the ReLU mask of the layer below it */
     for (int i = nt->nlayers - 1; i >= 0; i--) {
         layer *l = &nt->layers[i];
         const float *x = nt->act[i];
         float *dy = nt->grad[i + 1], *dx = l->need_dx ? nt->grad[i] : NULL;
-        if (l->act == ACT_RELU) relu_backward(nt->act[i + 1], dy, (size_t)n * l->oh * l->ow * l->oc);
+        double t0 = nt->profile ? omp_get_wtime() : 0, t1 = t0;
+        if (l->act == ACT_RELU && !relu_done)
+            relu_backward(nt->act[i + 1], dy, (size_t)n * l->oh * l->ow * l->oc);
+        relu_done = 0;
         switch (l->kind) {
         case LAYER_CONV: {
-            conv_plan *pl = NULL;
-            for (int j = 0; j < NET_MAX_PLANS; j++)       /* made by the forward pass */
-                if (l->plan[j] && l->plan_batch[j] == n) pl = l->plan[j];
-            l->backend->backward_weights(pl, x, dy, l->weight.g, l->bias.g);
-            if (dx) l->backend->backward_data(pl, dy, l->weight.w, dx);
+            int slot = 0;
+            while (l->plan_batch[slot] != n || !l->plan[0][slot]) slot++;   /* made by forward */
+            l->backend[CONV_BACKWARD_WEIGHTS]->backward_weights(l->plan[CONV_BACKWARD_WEIGHTS][slot], x, dy,
+                                                                l->weight.g, l->bias.g);
+            if (nt->profile) t1 = omp_get_wtime();
+            if (dx) l->backend[CONV_BACKWARD_DATA]->backward_data(l->plan[CONV_BACKWARD_DATA][slot], dy,
+                                                                  l->weight.w, dx);
             break;
         }
         case LAYER_MAXPOOL:
-            if (dx) maxpool_backward(dy, l->argmax, n, l->ih, l->iw, l->ic, l->pool, dx);
+            if (dx) {
+                relu_done = i > 0 && nt->layers[i - 1].act == ACT_RELU;
+                maxpool_backward(dy, l->argmax, relu_done ? nt->act[i + 1] : NULL, n, l->ih, l->iw,
+                                 l->ic, l->pool, dx);
+            }
             break;
         case LAYER_FLATTEN:
             break;
         case LAYER_DENSE:
-            dense_backward(x, l->weight.w, dy, n, l->ih * l->iw * l->ic, l->oc, dx, l->weight.g,
-                           l->bias.g);
+            dense_backward_weights(x, dy, n, l->ih * l->iw * l->ic, l->oc, l->weight.g, l->bias.g);
+            if (nt->profile) t1 = omp_get_wtime();
+            if (dx) dense_backward_data(l->weight.w, dy, n, l->ih * l->iw * l->ic, l->oc, dx);
             break;
+        }
+        if (nt->profile) {
+            double t2 = omp_get_wtime();
+            nt->prof_s[i][CONV_BACKWARD_WEIGHTS] += t1 - t0;
+            nt->prof_s[i][CONV_BACKWARD_DATA] += t2 - t1;
         }
     }
 }

@@ -29,8 +29,8 @@ typedef struct {
     int kh, kw, stride, pad;  /* conv */
     int pool;                 /* maxpool */
     param weight, bias;       /* conv (HWIO) and dense ([in][out]) */
-    const conv_backend *backend;
-    conv_plan *plan[NET_MAX_PLANS];
+    const conv_backend *backend[3];            /* per conv_pass; may differ (auto) */
+    conv_plan *plan[3][NET_MAX_PLANS];         /* shared where two passes share a backend */
     int plan_batch[NET_MAX_PLANS];
     int need_dx;              /* 0 for a first layer: its input needs no gradient */
     int32_t *argmax;          /* maxpool */
@@ -44,6 +44,8 @@ typedef struct {
     float *act[NET_MAX_LAYERS + 1];    /* act[0] input batch, act[i+1] output of layer i */
     float *grad[NET_MAX_LAYERS + 1];   /* dL/d act[i] */
     uint64_t spec_hash;                /* of the layer structure, for checkpoints */
+    int profile;                       /* time every layer and pass into prof_s */
+    double prof_s[NET_MAX_LAYERS][3];  /* seconds per layer: forward, backward_data, backward_weights */
 } net;
 
 /* Parses a spec file (format in README). Returns 0, or -1 with
@@ -55,6 +57,12 @@ int net_parse_string(net *nt, const char *text, const char *name, char *err, siz
    "conv1=NAME,conv2=NAME,..." (unnamed layers keep the default).
    Returns 0, or -1 with the reason in err. */
 int net_set_backends(net *nt, const char *spec, const char *fallback, char *err, size_t errlen);
+
+/* Sets one pass of one conv layer (by index) to a backend. */
+void net_set_pass_backend(net *nt, int layer, conv_pass pass, const conv_backend *b);
+/* "naive", or "conv1=simd/onednn/winograd,..." (forward/backward_data/
+   backward_weights) where passes differ. */
+void net_backend_names(const net *nt, char *buf, size_t len);
 
 /* Allocates activations for batches up to max_batch and parameters,
    initialised as Keras does (glorot-uniform weights, zero biases) from

@@ -104,9 +104,20 @@ static void test_layer_gradients(void)
     t.argmax = malloc(sizeof(int32_t) * nout);
     float *dx = randn(&g, nin);
     maxpool_forward(t.x, t.n, t.h, t.w, t.c, t.p, t.y, t.argmax);
-    maxpool_backward(t.r, t.argmax, t.n, t.h, t.w, t.c, t.p, dx);
+    maxpool_backward(t.r, t.argmax, NULL, t.n, t.h, t.w, t.c, t.p, dx);
     double e = fd_error(maxpool_f, &t, t.x, dx, nin, 1e-3f, 400);
     check("train/gradient/maxpool", e < 1e-2, "relative error %.3g", e);
+    /* the ReLU mask folded into the pool's backward equals ReLU's own backward */
+    float *xr = randn(&g, nin), *pooled = randn(&g, nout), *fused = randn(&g, nin);
+    relu_forward(xr, nin);
+    maxpool_forward(xr, t.n, t.h, t.w, t.c, t.p, pooled, t.argmax);
+    maxpool_backward(t.r, t.argmax, pooled, t.n, t.h, t.w, t.c, t.p, fused);
+    maxpool_backward(t.r, t.argmax, NULL, t.n, t.h, t.w, t.c, t.p, dx);
+    relu_backward(xr, dx, nin);
+    check("train/maxpool-relu-fused", !memcmp(fused, dx, sizeof(float) * nin), "fused backward differs");
+    maxpool_forward(t.x, t.n, t.h, t.w, t.c, t.p, t.y, t.argmax);
+    maxpool_backward(t.r, t.argmax, NULL, t.n, t.h, t.w, t.c, t.p, dx);
+    free(xr); free(pooled); free(fused);
     /* a floor-pooled edge row/column gets no gradient */
     int edge_zero = 1;
     for (int b = 0; b < t.n; b++)
@@ -130,7 +141,8 @@ static void test_layer_gradients(void)
     float *x = randn(&g, 4 * 13), *wt = randn(&g, 13 * 7), *b = randn(&g, 7), *r = randn(&g, 4 * 7);
     float *y = randn(&g, 4 * 7), *gx = randn(&g, 4 * 13), *gw = randn(&g, 13 * 7), *gb = randn(&g, 7);
     t.x = x; t.wt = wt; t.b = b; t.r = r; t.y = y;
-    dense_backward(x, wt, r, 4, 13, 7, gx, gw, gb);
+    dense_backward_weights(x, r, 4, 13, 7, gw, gb);
+    dense_backward_data(wt, r, 4, 13, 7, gx);
     e = fd_error(dense_f, &t, x, gx, 52, 1e-2f, 52);
     check("train/gradient/dense-x", e < 1e-2, "relative error %.3g", e);
     e = fd_error(dense_f, &t, wt, gw, 91, 1e-2f, 91);
@@ -351,7 +363,7 @@ static void put_be32(unsigned char *p, unsigned v)
 static void write_idx(const char *dir, const char *prefix, int gz, unsigned img_magic, int n_img,
                       int n_lab, int bad_label, long truncate_images)
 {
-    char path[600];
+    char path[1024];
     unsigned char hdr[16];
     size_t px = (size_t)n_img * 28 * 28;
     unsigned char *pix = calloc(px + 1, 1), *lab = calloc((size_t)n_lab + 1, 1);
