@@ -114,6 +114,8 @@ int main(int argc, char **argv)
     benchmark::AddCustomContext("sgemm", sgemm_impl());
     benchmark::AddCustomContext("peak_fma_gflops", peak_text);
     benchmark::AddCustomContext("openblas", openblas_get_config());
+    // DYNAMIC_ARCH picks its kernels by CPU model; OPENBLAS_CORETYPE overrides
+    benchmark::AddCustomContext("openblas_core", openblas_get_corename());
 
     for (const gemm_case &gc : cases) {
         char dims[64];
