@@ -122,9 +122,24 @@ int main(int argc, char **argv)
         }
     }
     const int threads = omp_get_max_threads();
-    if (bind && scale_bind_compact(threads, err, sizeof err)) {
-        fprintf(stderr, "bench_conv: --bind: %s\n", err);
-        return 2;
+    std::string bound = "none";
+    if (bind) {
+        std::vector<int> core(threads);
+        if (scale_bind_compact(threads, err, sizeof err)) {
+            fprintf(stderr, "bench_conv: --bind: %s\n", err);
+            return 2;
+        }
+        // check inside the team that thread i really runs on core i
+        bool ok = scale_team_cores(threads, core.data()) == 0;
+        bound = "cores";
+        for (int i = 0; i < threads; i++) {
+            ok = ok && core[i] == i;
+            bound += (i ? "," : " ") + std::to_string(core[i]);
+        }
+        if (!ok) {
+            fprintf(stderr, "bench_conv: --bind: threads are not one per core (%s)\n", bound.c_str());
+            return 2;
+        }
     }
     const cpu_isa isa = cpu_isa_active();
     int from_file = 0;
@@ -136,7 +151,7 @@ int main(int argc, char **argv)
     benchmark::AddCustomContext("convbench_peak_gflops", std::to_string(peak));
     benchmark::AddCustomContext("convbench_peak_from",
                                 from_file ? machine : "measured at start");
-    benchmark::AddCustomContext("convbench_bind", bind ? "one thread per core" : "none");
+    benchmark::AddCustomContext("convbench_bind", bound);
 
     std::vector<Case> cases;
     for (const conv_backend *const *b = conv_backends(); *b; b++) {
