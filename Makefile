@@ -111,6 +111,17 @@ train: all
 print-ldlibs:
 	@echo -L$(abspath $(B)) -lkernels $(LDFLAGS) $(LDLIBS)
 
+# PyTorch and Keras on the seed network, beside convbench in the report:
+# installs Debian's python3-torch and tensorflow-cpu (PyPI) in build/peers-venv,
+# then writes results/peers/{pytorch,keras}[-as-installed].json (minutes).
+# Optional: what cannot be installed is reported and left "not measured".
+# ARGS go to both peers (e.g. ARGS='--epochs 1 --limit 5000').
+.PHONY: peers
+peers:
+	-$(Q)python3 scripts/peer_common.py install
+	-$(Q)python3 scripts/peer_pytorch.py $(ARGS)
+	-$(Q)python3 scripts/peer_keras.py $(ARGS)
+
 clean:
 	rm -rf build
 

@@ -390,6 +390,72 @@ def write_atomic(path, doc):
         os.close(dfd)
 
 
+# ---- installation (`make peers`) -------------------------------------------
+
+# The version the committed results were measured with; any other with a
+# wheel for the venv's python is taken if it has none.
+TF_REQUIREMENT = "tensorflow-cpu==2.21.0"
+
+
+def _run(cmd, echo=True, **kw):
+    if echo:
+        print("peers: " + " ".join(cmd), flush=True)
+    try:
+        return subprocess.run(cmd, **kw).returncode
+    except OSError as e:
+        print("peers: %s: %s" % (cmd[0], e), file=sys.stderr)
+        return 127
+
+
+def _apt_install(pkg):
+    """Installs a Debian package; None, or why not."""
+    if not os.path.exists("/usr/bin/dpkg-query"):
+        return "not a Debian system: install %s by hand" % pkg
+    if package_version(pkg):
+        return None
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    if sudo and not any(os.access(os.path.join(d, "sudo"), os.X_OK)
+                        for d in os.environ.get("PATH", "").split(os.pathsep)):
+        return "%s is not installed and installing it needs root (or sudo)" % pkg
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    policy = subprocess.run(["apt-cache", "policy", pkg], capture_output=True, text=True).stdout
+    if "Candidate:" not in policy or "Candidate: (none)" in policy:
+        _run(sudo + ["apt-get", "update", "-qq"], env=env)
+    if _run(sudo + ["apt-get", "install", "-y", "-qq", "--no-install-recommends", pkg], env=env):
+        return "apt-get install %s failed (see above)" % pkg
+    return None
+
+
+def install():
+    """Installs what the peers need; prints what is missing and why. Never
+    fails: the peers are optional."""
+    missing = {}
+    why = _apt_install("python3-torch")
+    if why:
+        missing["pytorch"] = why
+    base = DEBIAN_PYTHON if os.path.exists(DEBIAN_PYTHON) else sys.executable
+    ok_tf = [VENV_PYTHON, "-c", "import tensorflow, keras"]
+    quiet = {"echo": False, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    if not os.path.exists(VENV_PYTHON):
+        if _run([base, "-m", "venv", os.path.dirname(os.path.dirname(VENV_PYTHON))]) and \
+                base == DEBIAN_PYTHON and not _apt_install("python3-venv"):
+            _run([base, "-m", "venv", os.path.dirname(os.path.dirname(VENV_PYTHON))])
+    if not os.path.exists(VENV_PYTHON):
+        missing["keras"] = "cannot create the virtual environment %s (python3-venv?)" % \
+            os.path.relpath(os.path.dirname(os.path.dirname(VENV_PYTHON)))
+    elif _run(ok_tf, **quiet):
+        pip = [VENV_PYTHON, "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+        if _run(pip + [TF_REQUIREMENT]) and _run(pip + [TF_REQUIREMENT.split("=")[0]]):
+            missing["keras"] = "pip could not install tensorflow-cpu in %s (network? no " \
+                "wheel for python %s?)" % (os.path.relpath(VENV_PYTHON), sys.version.split()[0])
+        elif _run(ok_tf, **quiet):
+            missing["keras"] = "tensorflow-cpu installed but `import tensorflow, keras` fails"
+    for peer in ("pytorch", "keras"):
+        print("peers: %-8s %s" % (peer, "not measured: " + missing[peer] if peer in missing
+                                   else "ready"), flush=True)
+    return 0
+
+
 # ---- the driver -----------------------------------------------------------
 
 def _int_list(text):
@@ -547,3 +613,10 @@ def main(peer, argv=None):
         print("%s %s: wrote %s (%d runs)" % (peer.name, config, os.path.relpath(path), len(runs)),
               flush=True)
     return rc
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["install"]:
+        sys.exit("usage: %s install   (the peers run from peer_pytorch.py, peer_keras.py)"
+                 % sys.argv[0])
+    sys.exit(install())
