@@ -54,7 +54,7 @@ ifneq ($(V),1)
 Q := @
 endif
 
-.PHONY: all deps test sanitize run train print-ldlibs clean link-check
+.PHONY: all deps test sanitize run train print-ldlibs clean link-check report regress baseline
 
 all: $(LIBK) $(B)/convbench $(B)/tests $(BENCH_BIN)
 
@@ -107,6 +107,30 @@ run: all
 
 train: all
 	$(Q)$(B)/convbench train $(ARGS)
+
+# Results. `make report` rewrites REPORT.md and results/plots/ from the
+# files in results/ (it runs no benchmark). `make regress` runs the quick
+# suite and fails if a case got slower than the committed baseline, times
+# taken relative to oneDNN in the same run (so another or a busier machine
+# does not fail it); `make baseline` records that baseline (FORCE=1
+# replaces an existing one).
+REGRESS_BENCH     := --quick --repetitions 10 --interleave --quiet
+REGRESS_NORMALIZE := onednn
+REGRESS_THRESHOLD := 10
+BASELINE          := results/baseline/quick.json
+
+report: $(B)/convbench
+	$(Q)$(B)/convbench report $(ARGS)
+
+regress: all
+	@test -f $(BASELINE) || { echo "no $(BASELINE): make baseline records it" >&2; exit 2; }
+	@echo "regress: quick suite, 10 repetitions (about 2 minutes)"
+	$(Q)$(B)/convbench bench $(REGRESS_BENCH) --out $(B)/regress/quick.json
+	$(Q)$(B)/convbench compare --normalize $(REGRESS_NORMALIZE) --threshold $(REGRESS_THRESHOLD) \
+	    $(ARGS) $(BASELINE) $(B)/regress/quick.json
+
+baseline: all
+	$(Q)$(B)/convbench bench $(REGRESS_BENCH) --out $(BASELINE) $(if $(FORCE:0=),--force)
 
 print-ldlibs:
 	@echo -L$(abspath $(B)) -lkernels $(LDFLAGS) $(LDLIBS)

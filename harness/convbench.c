@@ -13,6 +13,7 @@ static const struct { const char *name; int (*run)(int, char **); const char *wh
     { "scale", cmd_scale, "speedup over 1..cores threads bound one per core (training and conv layers)" },
     { "info", cmd_info, "the machine, build, library versions and measured peak (stored in results/)" },
     { "compare", cmd_compare, "regression verdict between two results files (exit 1 if slower)" },
+    { "report", cmd_report, "regenerate REPORT.md and its plots from results files" },
 };
 
 static void usage(FILE *f)
