@@ -8,8 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "autotune.h"
 #include "checkpoint.h"
 #include "commands.h"
+#include "plan_cache.h"
 #include "results.h"
 #include "train.h"
 
@@ -17,14 +19,14 @@
 #define DEFAULT_BACKEND "im2col"
 
 typedef struct {
-    const char *model, *backend, *data, *save, *load, *json, *png;
-    int threads, epochs, batch, limit, show;
+    const char *model, *backend, *data, *save, *load, *json, *png, *plan_cache;
+    int threads, epochs, batch, limit, show, profile;
     float lr;
     unsigned long long seed;
 } options;
 
 enum { O_MODEL = 256, O_BACKEND, O_THREADS, O_EPOCHS, O_BATCH, O_LR, O_SEED, O_LIMIT, O_DATA,
-       O_SAVE, O_LOAD, O_JSON, O_SHOW, O_PNG, O_HELP };
+       O_SAVE, O_LOAD, O_JSON, O_SHOW, O_PNG, O_PLAN_CACHE, O_PROFILE, O_HELP };
 
 static long int_arg(const char *cmd, const char *opt, const char *v, long lo, long hi, int *bad)
 {
@@ -46,7 +48,12 @@ static const char *usage_text(const char *cmd)
                "per epoch, training loss and accuracy, test accuracy, seconds and images/s.\n"
                "  --model FILE      network spec (default models/seed_cnn.net)\n"
                "  --backend B       conv backend for every layer, or conv1=B,conv2=B,...\n"
-               "                    (default " DEFAULT_BACKEND "; `convbench backends` lists them)\n"
+               "                    (default " DEFAULT_BACKEND "; `convbench backends` lists them);\n"
+               "                    `auto` times every backend per layer and pass and keeps\n"
+               "                    the fastest\n"
+               "  --plan-cache FILE with auto: reuse the choice saved in FILE when machine,\n"
+               "                    ISA, threads, network and batch match; else search and save\n"
+               "  --profile         print where the time goes, per layer and pass\n"
                "  --threads N       OpenMP threads (default: all cores)\n"
                "  --epochs N        (default 5)    --batch N   (default 32)\n"
                "  --lr X            Adam learning rate (default 0.001)\n"
@@ -57,7 +64,7 @@ static const char *usage_text(const char *cmd)
                "  --json FILE       write the per-epoch figures as a results file\n";
     if (!strcmp(cmd, "eval"))
         return "usage: convbench eval --load FILE [--model FILE] [--backend B] [--threads N]\n"
-               "                      [--batch N] [--data DIR] [--limit N]\n"
+               "                      [--batch N] [--data DIR] [--limit N] [--plan-cache FILE]\n"
                "Test loss and accuracy of saved weights on the test set.\n";
     return "usage: convbench predict --load FILE [--show N] [--png FILE] [--model FILE]\n"
            "                         [--backend B] [--data DIR]\n"
@@ -76,11 +83,12 @@ static int parse(const char *cmd, int argc, char **argv, options *o)
         { "data", required_argument, 0, O_DATA }, { "save", required_argument, 0, O_SAVE },
         { "load", required_argument, 0, O_LOAD }, { "json", required_argument, 0, O_JSON },
         { "show", required_argument, 0, O_SHOW }, { "png", required_argument, 0, O_PNG },
+        { "plan-cache", required_argument, 0, O_PLAN_CACHE }, { "profile", no_argument, 0, O_PROFILE },
         { "help", no_argument, 0, O_HELP }, { 0, 0, 0, 0 },
     };
     /* which options each command takes */
-    const char *allowed = !strcmp(cmd, "train") ? "model backend threads epochs batch lr seed limit data save json"
-                        : !strcmp(cmd, "eval") ? "model backend threads batch data load limit"
+    const char *allowed = !strcmp(cmd, "train") ? "model backend threads epochs batch lr seed limit data save json plan-cache profile"
+                        : !strcmp(cmd, "eval") ? "model backend threads batch data load limit plan-cache"
                         : "model backend threads data load show png";
     *o = (options){ .model = "models/seed_cnn.net", .backend = NULL, .data = DATA_DEFAULT_DIR,
                     .threads = 0, .epochs = 5, .batch = 32, .lr = 1e-3f, .seed = 1, .show = 10 };
@@ -128,6 +136,8 @@ static int parse(const char *cmd, int argc, char **argv, options *o)
         case O_LOAD: o->load = optarg; break;
         case O_JSON: o->json = optarg; break;
         case O_PNG: o->png = optarg; break;
+        case O_PLAN_CACHE: o->plan_cache = optarg; break;
+        case O_PROFILE: o->profile = 1; break;
         }
     }
     if (optind < argc) {
@@ -142,18 +152,45 @@ static int parse(const char *cmd, int argc, char **argv, options *o)
     return bad ? 2 : 0;
 }
 
-/* Parses the spec, chooses backends and allocates: the common start. */
-static int build_net(const char *cmd, const options *o, net *nt, uint64_t seed)
+/* --backend auto: the cached choice when it applies, else a timed search
+   (saved to the cache when one is named). The table goes to stdout and,
+   when runs is given, into the results file. */
+static int choose_auto(const char *cmd, const options *o, net *nt, cJSON *runs, int argc, char **argv)
 {
     char err[512];
-    if (net_parse(nt, o->model, err, sizeof err) ||
-        net_set_backends(nt, o->backend, DEFAULT_BACKEND, err, sizeof err) ||
-        net_init(nt, o->batch, seed, err, sizeof err)) {
+    if (o->plan_cache && !plan_cache_load(nt, o->plan_cache, o->batch, err, sizeof err)) {
+        printf("auto: backends from plan cache %s\n", o->plan_cache);
+        return 0;
+    }
+    if (o->plan_cache) printf("auto: %s; searching\n", err);
+    autotune_layer t[NET_MAX_LAYERS];
+    int count;
+    if (autotune_net(nt, o->batch, 5, t, &count, err, sizeof err)) {
         fprintf(stderr, "convbench %s: %s\n", cmd, err);
-        net_free(nt);
         return 2;
     }
+    autotune_print(nt, t, count, stdout);
+    if (runs) plan_cache_runs(nt, t, count, runs);
+    if (o->plan_cache && plan_cache_save(nt, t, count, o->plan_cache, argc, argv)) return 1;
     return 0;
+}
+
+/* Parses the spec, chooses backends and allocates: the common start. */
+static int build_net(const char *cmd, const options *o, net *nt, uint64_t seed, cJSON *runs, int argc,
+                     char **argv)
+{
+    char err[512];
+    const int is_auto = o->backend && !strcmp(o->backend, "auto");
+    int rc = 2;
+    if (net_parse(nt, o->model, err, sizeof err) ||
+        net_set_backends(nt, is_auto ? NULL : o->backend, DEFAULT_BACKEND, err, sizeof err))
+        fprintf(stderr, "convbench %s: %s\n", cmd, err);
+    else if (is_auto && (rc = choose_auto(cmd, o, nt, runs, argc, argv)))
+        ;
+    else if ((rc = net_init(nt, o->batch, seed, err, sizeof err) ? 2 : 0))
+        fprintf(stderr, "convbench %s: %s\n", cmd, err);
+    if (rc) net_free(nt);
+    return rc;
 }
 
 static int load_data(const char *cmd, const options *o, const net *nt, const char *prefix,
@@ -202,23 +239,53 @@ static void show_progress(void *ctx, int step, int steps, double loss, double ac
 
 /* ---- train ------------------------------------------------------------- */
 
+/* Where a step's time goes: per layer and pass, then the trainer's own work. */
+static void print_profile(const net *nt, const trainer *t, double total)
+{
+    const double steps = (double)t->steps;
+    double sum = 0;
+    printf("\nprofile: ms per step (%ld steps, %d threads)\n", t->steps, omp_get_max_threads());
+    printf("  %-10s %10s %14s %17s %8s   %s\n", "layer", "forward", "backward_data", "backward_weights",
+           "share", "backend (fwd/bwd_data/bwd_weights)");
+    for (int i = 0; i < nt->nlayers; i++) {
+        const layer *l = &nt->layers[i];
+        double row = nt->prof_s[i][0] + nt->prof_s[i][1] + nt->prof_s[i][2];
+        sum += row;
+        char be[64] = "";
+        if (l->kind == LAYER_CONV)
+            snprintf(be, sizeof be, "%s/%s/%s", l->backend[0]->name, l->need_dx ? l->backend[1]->name : "-",
+                     l->backend[2]->name);
+        printf("  %-10s %10.3f %14.3f %17.3f %7.1f%%   %s\n", l->name, 1e3 * nt->prof_s[i][0] / steps,
+               1e3 * nt->prof_s[i][1] / steps, 1e3 * nt->prof_s[i][2] / steps, 100 * row / total, be);
+    }
+    static const char *const other[] = { "gather", "loss", "adam" };
+    for (int j = 0; j < 3; j++) {
+        sum += t->prof_s[j];
+        printf("  %-10s %10.3f %14s %17s %7.1f%%\n", other[j], 1e3 * t->prof_s[j] / steps, "", "",
+               100 * t->prof_s[j] / total);
+    }
+    printf("  %-10s %10.3f ms/step measured of %.3f ms/step wall (the rest: progress, bookkeeping)\n",
+           "total", 1e3 * sum / steps, 1e3 * total / steps);
+}
+
 int cmd_train(int argc, char **argv)
 {
     options o;
     int rc = parse("train", argc, argv, &o);
     if (rc) return rc == 1 ? 0 : rc;
     net nt;
-    if (build_net("train", &o, &nt, o.seed)) return 2;
+    cJSON *runs = NULL, *doc = o.json ? results_new("train", argc, argv, &runs) : NULL;
+    if ((rc = build_net("train", &o, &nt, o.seed, runs, argc, argv))) { cJSON_Delete(doc); return rc; }
+    nt.profile = o.profile;
     dataset tr, te;
-    if (load_data("train", &o, &nt, "train", o.limit, &tr)) { net_free(&nt); return 2; }
-    if (load_data("train", &o, &nt, "t10k", 0, &te)) { data_free(&tr); net_free(&nt); return 2; }
+    if (load_data("train", &o, &nt, "train", o.limit, &tr)) { net_free(&nt); cJSON_Delete(doc); return 2; }
+    if (load_data("train", &o, &nt, "t10k", 0, &te)) { data_free(&tr); net_free(&nt); cJSON_Delete(doc); return 2; }
     char err[512], backends[256];
     net_backend_names(&nt, backends, sizeof backends);
     net_summary(&nt, stdout);
     printf("Training on %d images (%s), testing on %d; batch %d, %d threads, backend %s\n",
            tr.n, o.data, te.n, o.batch, omp_get_max_threads(), backends);
     trainer t;
-    cJSON *runs = NULL, *doc = o.json ? results_new("train", argc, argv, &runs) : NULL;
     rc = trainer_init(&t, &nt, o.batch, o.lr, o.seed, err, sizeof err) ? 1 : 0;
     progress pr = { isatty(STDOUT_FILENO), 0 };
     double total = 0;
@@ -240,7 +307,8 @@ int cmd_train(int argc, char **argv)
         if (doc) {
             cJSON *r = cJSON_CreateObject();
             cJSON_AddStringToObject(r, "type", "train");
-            cJSON_AddStringToObject(r, "backend", backends);
+            cJSON_AddStringToObject(r, "backend", o.backend && !strcmp(o.backend, "auto") ? "auto" : backends);
+            cJSON_AddStringToObject(r, "backends", backends);
             cJSON_AddStringToObject(r, "model", o.model);
             cJSON_AddNumberToObject(r, "threads", omp_get_max_threads());
             cJSON_AddNumberToObject(r, "batch", o.batch);
@@ -264,6 +332,7 @@ int cmd_train(int argc, char **argv)
         printf("Done: %d epochs in %.1fs (%.0f images/s), test accuracy %.4f, backend %s, %d threads\n",
                o.epochs, total, (double)tr.n * o.epochs / total, st.test_accuracy, backends,
                omp_get_max_threads());
+        if (o.profile) print_profile(&nt, &t, total);
         if (o.save && checkpoint_save(&nt, o.save, err, sizeof err)) {
             fprintf(stderr, "convbench train: %s\n", err);
             rc = 1;
@@ -284,7 +353,8 @@ int cmd_train(int argc, char **argv)
 static int load_trained(const char *cmd, const options *o, net *nt, dataset *te, int limit)
 {
     char err[512];
-    if (build_net(cmd, o, nt, 0)) return 2;
+    int rc = build_net(cmd, o, nt, 0, NULL, 0, NULL);
+    if (rc) return rc;
     if (checkpoint_load(nt, o->load, err, sizeof err)) {
         fprintf(stderr, "convbench %s: %s\n", cmd, err);
         net_free(nt);

@@ -517,7 +517,8 @@ void net_backward(net *nt, int n)
             break;
         }
         if (nt->profile) {
-            double t2 = omp_get_wtime();
+            /* time after the weight gradient is data gradient; none when dx is not needed */
+            double t2 = dx || l->kind == LAYER_MAXPOOL || l->kind == LAYER_FLATTEN ? omp_get_wtime() : t1;
             nt->prof_s[i][CONV_BACKWARD_WEIGHTS] += t1 - t0;
             nt->prof_s[i][CONV_BACKWARD_DATA] += t2 - t1;
         }

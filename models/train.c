@@ -55,21 +55,32 @@ int trainer_step(trainer *t, const dataset *d, const int *idx, int n, double *lo
                  char *err, size_t len)
 {
     net *nt = t->nt;
+    double t0 = omp_get_wtime();
     gather(nt, d, idx, n, t->labels);
+    double t1 = omp_get_wtime();
     if (net_forward(nt, n, err, len)) return -1;
+    double t2 = omp_get_wtime();
     double sum = softmax_xent(nt->act[nt->nlayers], t->labels, n, nt->classes, t->probs,
                               nt->grad[nt->nlayers], correct);
+    double t3 = omp_get_wtime();
     *loss = sum / n;
     if (!isfinite(*loss))
         return fail(err, len, "the loss is %s at step %ld: the run diverged (try a lower --lr)",
                     isnan(*loss) ? "NaN" : "infinite", t->opt.t + 1);
     net_backward(nt, n);
+    double t4 = omp_get_wtime();
     adam_begin_step(&t->opt);
     for (int i = 0; i < nt->nlayers; i++) {
         layer *l = &nt->layers[i];
         param *ps[] = { &l->weight, &l->bias };
         for (int j = 0; j < 2; j++)
             if (ps[j]->n) adam_update(&t->opt, ps[j]->w, ps[j]->g, ps[j]->m, ps[j]->v, ps[j]->n);
+    }
+    t->steps++;
+    if (nt->profile) {
+        t->prof_s[0] += t1 - t0;
+        t->prof_s[1] += t3 - t2;
+        t->prof_s[2] += omp_get_wtime() - t4;
     }
     return 0;
 }
@@ -109,6 +120,8 @@ int net_evaluate(net *nt, const dataset *d, int batch, double *loss, double *acc
                  float *probs, char *err, size_t len)
 {
     if (batch > nt->max_batch) batch = nt->max_batch;
+    const int profile = nt->profile;     /* the profile covers training steps only */
+    nt->profile = 0;
     int *idx = malloc(sizeof(int) * (size_t)batch);
     uint8_t *labels = malloc((size_t)batch);
     float *p = malloc(sizeof(float) * (size_t)batch * nt->classes);
@@ -126,6 +139,7 @@ int net_evaluate(net *nt, const dataset *d, int batch, double *loss, double *acc
         if (probs) memcpy(probs + (size_t)s * nt->classes, p, sizeof(float) * n * nt->classes);
     }
     free(idx); free(labels); free(p);
+    nt->profile = profile;
     if (rc) return rc;
     *loss = sum / d->n;
     *accuracy = (double)right / d->n;

@@ -18,6 +18,8 @@ typedef struct {
     int order_n;
     uint8_t *labels;          /* the current batch's labels */
     float *probs;             /* softmax of the last forward pass */
+    long steps;               /* taken, for per-step averages */
+    double prof_s[3];         /* with nt->profile: seconds in gather, loss, Adam */
 } trainer;
 
 typedef struct {

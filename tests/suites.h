@@ -13,6 +13,7 @@ void test_results(void);
 void test_scale(void);
 void test_train(void);
 void test_compare(void);
+void test_autotune(void);
 
 static const test_suite test_suites[] = {
     { "refusals", test_refusals },
@@ -20,6 +21,7 @@ static const test_suite test_suites[] = {
     { "conv", test_conv },
     { "winograd", test_winograd },
     { "train", test_train },
+    { "autotune", test_autotune },
     { "results", test_results },
     { "scale", test_scale },
     { "compare", test_compare },

@@ -1,0 +1,116 @@
+#include <omp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include "cpu.h"
+#include "plan_cache.h"
+#include "results.h"
+
+static int fail(char *err, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, len, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static void hash_hex(const net *nt, char *buf, size_t len)
+{
+    snprintf(buf, len, "%016llx", (unsigned long long)nt->spec_hash);
+}
+
+void plan_cache_runs(const net *nt, const autotune_layer *t, int count, cJSON *runs)
+{
+    char hash[32];
+    hash_hex(nt, hash, sizeof hash);
+    for (int i = 0; i < count; i++)
+        for (int p = 0; p < 3; p++) {
+            if (t[i].best[p] < 0) continue;
+            const conv_shape *s = &t[i].shape;
+            cJSON *r = cJSON_CreateObject();
+            cJSON_AddStringToObject(r, "type", "autotune");
+            cJSON_AddStringToObject(r, "layer", nt->layers[t[i].layer].name);
+            cJSON_AddStringToObject(r, "pass", results_pass_name((conv_pass)p));
+            cJSON *sh = cJSON_AddObjectToObject(r, "shape");
+            const int v[] = { s->n, s->h, s->w, s->c, s->k, s->r, s->s, s->stride, s->pad };
+            const char *k[] = { "n", "h", "w", "c", "k", "r", "s", "stride", "pad" };
+            for (int j = 0; j < 9; j++) cJSON_AddNumberToObject(sh, k[j], v[j]);
+            cJSON_AddStringToObject(r, "spec_hash", hash);
+            cJSON_AddStringToObject(r, "backend", t[i].cand[t[i].best[p]]->name);
+            cJSON_AddNumberToObject(r, "median_s", t[i].seconds[t[i].best[p]][p]);
+            cJSON *cand = cJSON_AddObjectToObject(r, "candidates");
+            for (int c = 0; c < t[i].ncand; c++) {
+                double sec = t[i].seconds[c][p];
+                if (sec == sec && sec < 1e300) cJSON_AddNumberToObject(cand, t[i].cand[c]->name, sec);
+                else cJSON_AddNullToObject(cand, t[i].cand[c]->name);   /* abandoned: too slow */
+            }
+            cJSON_AddItemToArray(runs, r);
+        }
+}
+
+static const char *str(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+int plan_cache_load(net *nt, const char *path, int batch, char *why, size_t len)
+{
+    char err[512];
+    cJSON *doc = results_read(path, err, sizeof err);
+    if (!doc) return fail(why, len, "%s", err);
+    int rc = -1;
+    const cJSON *ctx = cJSON_GetObjectItemCaseSensitive(doc, "context");
+    const cJSON *machine = cJSON_GetObjectItemCaseSensitive(ctx, "machine");
+    cJSON *here = results_machine();
+    const cJSON *threads = cJSON_GetObjectItemCaseSensitive(ctx, "threads");
+    char hash[32];
+    hash_hex(nt, hash, sizeof hash);
+    if (strcmp(str(doc, "kind"), "plan-cache")) {
+        fail(why, len, "%s is not a plan cache", path);
+    } else if (strcmp(str(machine, "cpu_model"), str(here, "cpu_model"))) {
+        fail(why, len, "%s was made on another CPU (%s)", path, str(machine, "cpu_model"));
+    } else if (strcmp(str(ctx, "isa"), cpu_isa_name(cpu_isa_active()))) {
+        fail(why, len, "%s was made for ISA %s", path, str(ctx, "isa"));
+    } else if (!cJSON_IsNumber(threads) || threads->valueint != omp_get_max_threads()) {
+        fail(why, len, "%s was made for %d threads", path, cJSON_IsNumber(threads) ? threads->valueint : 0);
+    } else {
+        int applied = 0, bad = 0;
+        const cJSON *r;
+        cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(doc, "runs")) {
+            if (strcmp(str(r, "type"), "autotune")) continue;
+            const cJSON *n = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r, "shape"), "n");
+            const conv_backend *b = conv_backend_find(str(r, "backend"));
+            int pass = results_pass_parse(str(r, "pass")), li = -1;
+            for (int i = 0; i < nt->nlayers; i++)
+                if (nt->layers[i].kind == LAYER_CONV && !strcmp(nt->layers[i].name, str(r, "layer"))) li = i;
+            if (strcmp(str(r, "spec_hash"), hash) || !cJSON_IsNumber(n) || n->valueint != batch) {
+                bad = fail(why, len, "%s was made for another network or batch size", path);
+                break;
+            }
+            if (!b || pass < 0 || li < 0) {
+                bad = fail(why, len, "%s names an unknown backend, pass or layer (%s %s %s)", path,
+                           str(r, "layer"), str(r, "pass"), str(r, "backend"));
+                break;
+            }
+            net_set_pass_backend(nt, li, (conv_pass)pass, b);
+            applied++;
+        }
+        if (!bad && !applied) fail(why, len, "%s holds no choices", path);
+        else if (!bad) rc = 0;
+    }
+    cJSON_Delete(here);
+    cJSON_Delete(doc);
+    return rc;
+}
+
+int plan_cache_save(const net *nt, const autotune_layer *t, int count, const char *path, int argc,
+                    char **argv)
+{
+    cJSON *runs, *doc = results_new("plan-cache", argc, argv, &runs);
+    plan_cache_runs(nt, t, count, runs);
+    int rc = results_write(path, doc, 1);
+    cJSON_Delete(doc);
+    return rc;
+}

@@ -1,0 +1,129 @@
+/* Timing is what the harness does too, but here it decides, so it stays
+   small: median of a few runs on random data, same buffers for every
+   candidate, plans destroyed before the next candidate is planned. */
+#include <math.h>
+#include <omp.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include "autotune.h"
+#include "rng.h"
+
+static int fail(char *err, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, len, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+typedef struct { float *x, *w, *b, *y, *dy, *dx, *dw, *db; } bufs;
+
+static void run_pass(const conv_backend *be, conv_plan *pl, conv_pass p, bufs *B)
+{
+    if (p == CONV_FORWARD) be->forward(pl, B->x, B->w, B->b, B->y);
+    else if (p == CONV_BACKWARD_DATA) be->backward_data(pl, B->dy, B->w, B->dx);
+    else be->backward_weights(pl, B->x, B->dy, B->dw, B->db);
+}
+
+/* median seconds of up to reps runs; INFINITY if the first run is slower
+   than `give_up` seconds */
+static double time_pass(const conv_backend *be, conv_plan *pl, conv_pass p, bufs *B, int reps, double give_up)
+{
+    double t[32];
+    if (reps > 32) reps = 32;
+    run_pass(be, pl, p, B);                      /* warm-up: caches, lazy JIT, page faults */
+    for (int i = 0; i < reps; i++) {
+        double t0 = omp_get_wtime();
+        run_pass(be, pl, p, B);
+        t[i] = omp_get_wtime() - t0;
+        if (i == 0 && t[0] > give_up) return INFINITY;
+    }
+    qsort(t, (size_t)reps, sizeof *t, cmp_double);
+    return reps % 2 ? t[reps / 2] : 0.5 * (t[reps / 2 - 1] + t[reps / 2]);
+}
+
+static float *fill(rng *g, size_t n)
+{
+    float *a = aligned_alloc(64, (n * sizeof(float) + 63) & ~(size_t)63);
+    if (a)
+        for (size_t i = 0; i < n; i++) a[i] = rng_uniform(g, -1.0f, 1.0f);
+    return a;
+}
+
+int autotune_net(net *nt, int batch, int reps, autotune_layer *out, int *count, char *err, size_t len)
+{
+    *count = 0;
+    rng g = { 42 };
+    for (int li = 0; li < nt->nlayers; li++) {
+        layer *l = &nt->layers[li];
+        if (l->kind != LAYER_CONV) continue;
+        autotune_layer *t = &out[(*count)++];
+        memset(t, 0, sizeof *t);
+        t->layer = li;
+        net_layer_shape(l, batch, &t->shape);
+        const conv_shape *s = &t->shape;
+        size_t nx = (size_t)s->n * s->h * s->w * s->c, nw = (size_t)s->r * s->s * s->c * s->k,
+               ny = (size_t)s->n * conv_out_h(s) * conv_out_w(s) * s->k;
+        bufs B = { fill(&g, nx), fill(&g, nw), fill(&g, s->k), fill(&g, ny), fill(&g, ny),
+                   fill(&g, nx), fill(&g, nw), fill(&g, s->k) };
+        int ok = B.x && B.w && B.b && B.y && B.dy && B.dx && B.dw && B.db;
+        double best_s[3] = { INFINITY, INFINITY, INFINITY };
+        for (int p = 0; p < 3; p++) t->best[p] = -1;
+        const int need_dx = li > 0;
+        for (const conv_backend *const *bp = conv_backends(); ok && *bp; bp++) {
+            if ((*bp)->unsupported(s) || t->ncand == AUTOTUNE_MAX_BACKENDS) continue;
+            conv_plan *pl = (*bp)->plan(s);
+            if (!pl) continue;
+            int c = t->ncand++;
+            t->cand[c] = *bp;
+            for (int p = 0; p < 3; p++) {
+                if (p == CONV_BACKWARD_DATA && !need_dx) { t->seconds[c][p] = NAN; continue; }
+                double sec = time_pass(*bp, pl, (conv_pass)p, &B, reps, 10.0 * best_s[p]);
+                t->seconds[c][p] = sec;
+                if (sec < best_s[p]) { best_s[p] = sec; t->best[p] = c; }
+            }
+            (*bp)->destroy(pl);
+        }
+        free(B.x); free(B.w); free(B.b); free(B.y); free(B.dy); free(B.dx); free(B.dw); free(B.db);
+        if (!ok) return fail(err, len, "out of memory timing %s", l->name);
+        if (t->best[CONV_FORWARD] < 0 || t->best[CONV_BACKWARD_WEIGHTS] < 0)
+            return fail(err, len, "%s: no backend can run %dx%dx%dx%d -> %d %dx%d", l->name, s->n, s->h,
+                        s->w, s->c, s->k, s->r, s->s);
+        for (int p = 0; p < 3; p++)
+            net_set_pass_backend(nt, li, (conv_pass)p,
+                                 t->cand[t->best[p] >= 0 ? t->best[p] : t->best[CONV_FORWARD]]);
+    }
+    return 0;
+}
+
+void autotune_print(const net *nt, const autotune_layer *t, int count, FILE *f)
+{
+    static const char *const pass[] = { "forward", "backward_data", "backward_weights" };
+    fprintf(f, "auto: fastest backend per layer and pass (median ms; runner-up in brackets)\n");
+    for (int i = 0; i < count; i++) {
+        const conv_shape *s = &t[i].shape;
+        fprintf(f, "  %-6s %dx%dx%dx%d -> %d %dx%d s%d p%d\n", nt->layers[t[i].layer].name, s->n, s->h,
+                s->w, s->c, s->k, s->r, s->s, s->stride, s->pad);
+        for (int p = 0; p < 3; p++) {
+            if (t[i].best[p] < 0) { fprintf(f, "    %-17s not needed\n", pass[p]); continue; }
+            int b = t[i].best[p], second = -1;
+            for (int c = 0; c < t[i].ncand; c++)
+                if (c != b && isfinite(t[i].seconds[c][p]) &&
+                    (second < 0 || t[i].seconds[c][p] < t[i].seconds[second][p]))
+                    second = c;
+            fprintf(f, "    %-17s %-16s %8.3f", pass[p], t[i].cand[b]->name, 1e3 * t[i].seconds[b][p]);
+            if (second >= 0)
+                fprintf(f, "   [%s %.3f, %.2fx]", t[i].cand[second]->name, 1e3 * t[i].seconds[second][p],
+                        t[i].seconds[second][p] / t[i].seconds[b][p]);
+            fprintf(f, "\n");
+        }
+    }
+}

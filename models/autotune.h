@@ -1,0 +1,33 @@
+/* The `auto` backend choice: time every backend that supports a conv
+   layer, for each pass, at plan time (cuDNN's benchmark mode), and give
+   each layer x pass the fastest. */
+#ifndef CONVBENCH_AUTOTUNE_H
+#define CONVBENCH_AUTOTUNE_H
+
+#include <stdio.h>
+#include "net.h"
+
+#define AUTOTUNE_MAX_BACKENDS 16
+
+typedef struct {
+    int layer;                        /* index in the net */
+    conv_shape shape;
+    int ncand;
+    const conv_backend *cand[AUTOTUNE_MAX_BACKENDS];
+    double seconds[AUTOTUNE_MAX_BACKENDS][3];  /* median per pass; NAN not run, INFINITY abandoned */
+    int best[3];                      /* index into cand per pass; -1 where the pass never runs */
+} autotune_layer;
+
+/* Times every backend on every conv layer of a parsed (not yet
+   initialised) net at batch `batch` with the current thread count: a
+   warm-up, then up to `reps` timed runs per pass (a backend slower than 10x
+   the best so far on its first run is abandoned). Sets each layer's
+   backend per pass to the fastest and fills out[0..*count). Returns 0, or
+   -1 with err. */
+int autotune_net(net *nt, int batch, int reps, autotune_layer *out, int *count, char *err, size_t len);
+
+/* The choice table: layer, shape, per pass the winner, its time and the
+   runner-up's. */
+void autotune_print(const net *nt, const autotune_layer *t, int count, FILE *f);
+
+#endif
