@@ -38,6 +38,10 @@ typedef struct {
     /* optional (may be NULL): what actually runs for a pass, for results
        files, e.g. "avx512 6x64 tiles" or oneDNN's "brg:avx512_core" */
     const char *(*impl)(const conv_plan *, conv_pass);
+    /* optional (may be NULL): forward with bias and ReLU fused into the
+       epilogue, y = max(0, conv(x; w) + bias), so y is written once */
+    void (*forward_relu)(conv_plan *, const float *x, const float *w,
+                         const float *bias, float *y);
 } conv_backend;
 
 const conv_backend *const *conv_backends(void);   /* NULL-terminated */

@@ -461,7 +461,13 @@ int net_forward(net *nt, int n, char *err, size_t len)
         case LAYER_CONV: {
             int slot = layer_plan(l, n, err, len);
             if (slot < 0) return -1;
-            l->backend[CONV_FORWARD]->forward(l->plan[CONV_FORWARD][slot], x, l->weight.w, l->bias.w, y);
+            const conv_backend *be = l->backend[CONV_FORWARD];
+            if (l->act == ACT_RELU && be->forward_relu) {
+                be->forward_relu(l->plan[CONV_FORWARD][slot], x, l->weight.w, l->bias.w, y);
+                if (nt->profile) nt->prof_s[i][CONV_FORWARD] += omp_get_wtime() - t0;
+                continue;                       /* ReLU done in the epilogue */
+            }
+            be->forward(l->plan[CONV_FORWARD][slot], x, l->weight.w, l->bias.w, y);
             break;
         }
         case LAYER_MAXPOOL:

@@ -178,6 +178,21 @@ static void check_backend_shape(const conv_backend *be, const conv_shape *s, buf
     snprintf(name, sizeof name, "%s/forward-nobias", group);
     check(name, e <= bound, "error %.3g > %.3g", e, bound);
 
+    if (be->forward_relu) {                   /* fused bias + ReLU epilogue */
+        fill_nan(b->y2, b->ny);
+        be->forward_relu(pl, b->x, b->w, b->bias, b->y2);
+        for (size_t i = 0; i < b->ny; i++) b->ry0[i] = fmax(b->ry[i], 0.0);
+        e = rel_err(b->y2, b->ry0, b->ny);
+        snprintf(name, sizeof name, "%s/forward_relu", group);
+        check(name, e <= bound, "error %.3g > %.3g", e, bound);
+        int negatives = 1;                    /* exactly zero where the result is negative */
+        for (size_t i = 0; i < b->ny; i++) negatives &= !(b->ry[i] < -bound) || b->y2[i] == 0.0f;
+        snprintf(name, sizeof name, "%s/forward_relu-zeros", group);
+        check(name, negatives, "a negative output was not clamped to 0");
+        ref_forward(s, b->x, b->w, NULL, b->ry0);
+        be->forward(pl, b->x, b->w, NULL, b->y2);    /* y2 feeds the adjoint check below */
+    }
+
     fill_nan(b->dx, b->nx);
     be->backward_data(pl, b->dy, b->w, b->dx);
     e = rel_err(b->dx, b->rdx, b->nx);
