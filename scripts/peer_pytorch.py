@@ -7,7 +7,9 @@ seed's conv layers per pass; writes results/peers/pytorch.json (tuned) and
 results/peers/pytorch-as-installed.json. scripts/peer_common.py has the data
 reader, timing, results schema and driver; `--help` lists the options.
 
-Model: NCHW, as PyTorch users write it. Flatten order (c,h,w) instead of
+Model: NCHW, as PyTorch users write it; the tuned configuration converts the
+model and its inputs to channels_last (NHWC in memory, the layout oneDNN
+prefers and PyTorch's CPU performance guide recommends for CNNs). Flatten order (c,h,w) instead of
 Keras's (h,w,c) permutes dense weights only; the parameter count is the same
 93,322. Loss: cross_entropy on logits, PyTorch's fused softmax + NLL (the
 same function as softmax then sparse categorical cross-entropy). Adam: torch's
@@ -72,13 +74,14 @@ class PyTorch:
     def describe(self, config):
         if config == "tuned":
             return ("process pinned to N cores (one PU per core); torch.set_num_threads(N), "
-                    "torch.set_num_interop_threads(1); OMP_NUM_THREADS=N; OpenBLAS pool at 1 "
+                    "torch.set_num_interop_threads(1); channels_last model and inputs; "
+                    "OMP_NUM_THREADS=N; OpenBLAS pool at 1 "
                     "(OPENBLAS_NUM_THREADS=1); MALLOC_MMAP_THRESHOLD_=%s, "
                     "MALLOC_TRIM_THRESHOLD_=%s; first layer's input needs no gradient"
                     % (pc.MALLOC_ENV["MALLOC_MMAP_THRESHOLD_"],
                        pc.MALLOC_ENV["MALLOC_TRIM_THRESHOLD_"]))
         return ("process pinned to N cores (one PU per core); torch.set_num_threads(N) and "
-                "nothing else: OpenBLAS and glibc malloc at their defaults")
+                "nothing else: NCHW tensors, OpenBLAS and glibc malloc at their defaults")
 
     def env(self, config, threads):
         if config != "tuned":
@@ -91,16 +94,18 @@ class PyTorch:
         import torch.nn.functional as F
         settings = _settings(torch, config, threads)
         settings["blas"] = _blas_library()
+        fmt = torch.channels_last if config == "tuned" else torch.contiguous_format
+        settings["memory_format"] = str(fmt).replace("torch.", "")
         runs = []
         if args.epochs:
-            runs += self.train(torch, F, np, args, config, threads)
+            runs += self.train(torch, F, np, args, config, threads, fmt)
         if not args.no_conv:
             peak = pc.peak_gflops(self.probe()[1], threads)
             runs += pc.time_convs(self.name, config, threads, args,
-                                  lambda s, p: self.conv_case(torch, s, p), self.impl_of, peak)
+                                  lambda s, p: self.conv_case(torch, s, p, fmt), self.impl_of, peak)
         return runs, settings
 
-    def train(self, torch, F, np, args, config, threads):
+    def train(self, torch, F, np, args, config, threads, fmt):
         nn = torch.nn
         xi, yi = pc.load_idx(args.data, "train", args.limit)
         xt, yt = pc.load_idx(args.data, "t10k")
@@ -117,6 +122,7 @@ class PyTorch:
             if isinstance(m, (nn.Conv2d, nn.Linear)):     # Keras defaults
                 nn.init.xavier_uniform_(m.weight)
                 nn.init.zeros_(m.bias)
+        model = model.to(memory_format=fmt)
         params = sum(p.numel() for p in model.parameters())
         assert params == 93322, params
         opt = torch.optim.Adam(model.parameters(), lr=args.lr, betas=(0.9, 0.999), eps=1e-7)
@@ -133,7 +139,7 @@ class PyTorch:
             t0 = time.perf_counter()
             for i in range(0, n, b):
                 idx = order[i:i + b]
-                xb, yb = x[idx], y[idx]              # xb.requires_grad is False
+                xb, yb = x[idx].contiguous(memory_format=fmt), y[idx]  # no grad for xb
                 out = model(xb)
                 loss = F.cross_entropy(out, yb)
                 opt.zero_grad(set_to_none=True)
@@ -143,25 +149,25 @@ class PyTorch:
                     loss_sum += loss.double() * yb.shape[0]
                     right += (out.argmax(1) == yb).sum()
             seconds = time.perf_counter() - t0
-            test_loss, test_acc = self.evaluate(torch, F, model, x_test, y_test, b)
+            test_loss, test_acc = self.evaluate(torch, F, model, x_test, y_test, b, fmt)
             runs.append(pc.train_run(self.name, config, threads, args, n, epoch,
                                      loss_sum.item() / n, right.item() / n, test_loss, test_acc,
                                      seconds))
         return runs
 
     @staticmethod
-    def evaluate(torch, F, model, x, y, batch):
+    def evaluate(torch, F, model, x, y, batch, fmt):
         model.eval()
         loss, right = 0.0, 0
         with torch.no_grad():
             for i in range(0, x.shape[0], batch):
-                out = model(x[i:i + batch])
+                out = model(x[i:i + batch].contiguous(memory_format=fmt))
                 loss += F.cross_entropy(out, y[i:i + batch], reduction="sum").item()
                 right += (out.argmax(1) == y[i:i + batch]).sum().item()
         return loss / x.shape[0], right / x.shape[0]
 
     @staticmethod
-    def conv_case(torch, s, pass_):
+    def conv_case(torch, s, pass_, fmt):
         n, c, h, w, k, r = s["n"], s["c"], s["h"], s["w"], s["k"], s["r"]
         p, q = pc.out_hw(s)
         g = torch.Generator().manual_seed(42)
@@ -169,6 +175,7 @@ class PyTorch:
         wt = torch.rand(k, c, r, s["s"], generator=g) - 0.5
         bias = torch.rand(k, generator=g) - 0.5
         dy = torch.rand(n, k, p, q, generator=g) - 0.5
+        x, wt, dy = (t.contiguous(memory_format=fmt) for t in (x, wt, dy))
         st, pad = [s["stride"]] * 2, [s["pad"]] * 2
         back = torch.ops.aten.convolution_backward
         cases = {
