@@ -534,7 +534,11 @@ def main(peer, argv=None):
     if args.worker:
         config, threads, out = args.worker.split(":", 2)
         load = loadavg()
-        runs, settings = peer.worker(args, config, int(threads))
+        try:
+            runs, settings = peer.worker(args, config, int(threads))
+        except DataError as e:
+            print("%s: %s" % (peer.name, e), file=sys.stderr)
+            return 2
         settings["loadavg_before"], settings["loadavg_after"] = load, loadavg()
         with open(out, "w") as f:
             json.dump({"runs": runs, "settings": settings}, f)
@@ -559,7 +563,9 @@ def main(peer, argv=None):
             write_atomic(out_path(peer, config, args.out), doc)
         return 0
     try:                            # fail early, before any child runs
-        load_idx(args.data, "t10k", 1)
+        if args.epochs:
+            load_idx(args.data, "train", args.limit)
+            load_idx(args.data, "t10k")
     except (DataError, OSError) as e:
         print("%s: %s" % (peer.name, e), file=sys.stderr)
         return 2
@@ -604,6 +610,8 @@ def main(peer, argv=None):
             print("%s %s: failed: %s" % (peer.name, config, "; ".join(failures)),
                   file=sys.stderr)
             rc = 1
+            if not workers:         # nothing measured: leave any earlier file alone
+                continue
         doc = {"schema": SCHEMA, "kind": "peer",
                "context": context([sys.argv[0]] + argv, max(args.threads),
                                   isa, build, peer_ctx),
