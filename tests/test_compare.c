@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "../harness/compare.h"
 #include "../harness/results.h"
 #include "../harness/stats.h"
@@ -229,10 +230,45 @@ static void test_cli(void)
     check("compare: one file is a usage error (exit 2)", rc == 2, "exit %d:\n%s", rc, out);
 }
 
+/* convbench report on synthetic files: the tables, a computed conclusion
+   and the plots; no results at all is an error naming the commands. */
+static void test_report(void)
+{
+    const char *dir = check_tmpdir();
+    char rdir[512], path[600], cmd[2048];
+    static char out[65536];
+    snprintf(rdir, sizeof rdir, "%s/report-results", dir);
+    mkdir(rdir, 0777);
+    snprintf(cmd, sizeof cmd, "convbench report --results '%s' --out '%s/R.md'", rdir, dir);
+    int rc = check_run(cmd, out, sizeof out);
+    check("compare/report: no results is an error naming the commands",
+          rc == 1 && strstr(out, "convbench bench"), "exit %d:\n%s", rc, out);
+    static const char *const two[] = { "simd", "onednn", NULL };
+    const double med[] = { 1e-3, 2e-3 };
+    check_rng g = { 5 };
+    snprintf(path, sizeof path, "%s/bench-x.json", rdir);
+    if (write_file(path, &g, two, med, 1)) {
+        check("compare/report: synthetic bench file written", 0, "results_write failed");
+        return;
+    }
+    snprintf(cmd, sizeof cmd, "convbench report --results '%s' --out '%s/R.md' && cat '%s/R.md'",
+             rdir, dir, dir);
+    rc = check_run(cmd, out, sizeof out);
+    check("compare/report: tables and a computed conclusion",
+          rc == 0 && strstr(out, "| conv2/b32 | forward |") &&
+              strstr(out, "fastest forward on seed/conv2/b32: **simd**") && strstr(out, "x onednn"),
+          "exit %d:\n%s", rc, out);
+    snprintf(path, sizeof path, "%s/plots/gflops-seed.dat", rdir);
+    FILE *f = fopen(path, "r");
+    check("compare/report: plot data written", f != NULL, "%s", path);
+    if (f) fclose(f);
+}
+
 void test_compare(void)
 {
     if (!check_selected("compare")) return;
     test_mwu_values();
     test_rates();
     test_cli();
+    test_report();
 }
