@@ -9,17 +9,19 @@
    which the library lacks it for one of the three passes (the contract needs
    all three; no silent fallback to direct).
 
-   Plan: for each pass, two layout variants are built and timed on scratch
-   data (one warm-up, then up to three runs, min; a run over 0.3 s ends the
-   timing early) and the faster is kept:
+   Plan: for each pass, three layout variants are built and timed on scratch
+   data (one warm-up each, then up to three interleaved rounds, best run;
+   rounds stop once 0.3 s have been spent) and the fastest is kept:
      any   src/weights/dst with format_tag any: oneDNN picks its favourite
            (usually blocked nChw16c), reorders from/to the caller's NHWC/HWIO
            buffers run inside every pass, so the user pays them;
      nhwc  activations fixed to NHWC (oneDNN's NHWC-native kernels, e.g.
            brgconv), weights still any (reordered from HWIO every pass, since
-           weights change every step).
-   When both variants resolve to the same implementation and layouts only one
-   is built. impl() gives oneDNN's implementation string and the variant kept,
+           weights change every step);
+     plain every tensor in the caller's layout, no reorder at all (oneDNN
+           takes its im2col + GEMM path, gemm:jit, for these).
+   Variants that resolve to the same implementation and layouts are built
+   once. impl() gives oneDNN's implementation string and the variant kept,
    with the layouts that needed reorders.
 
    Cost: oneDNN's kernel (2*N*K*C*R*S*P*Q flops for direct) plus the reorders:
@@ -45,7 +47,8 @@
 #include "cpu.h"
 #include "shape.h"
 
-enum { VAR_ANY, VAR_NHWC, NVAR };
+enum { VAR_ANY, VAR_NHWC, VAR_PLAIN, NVAR };
+static const char *const var_name[NVAR] = { "any", "nhwc", "plain" };
 enum { MAX_ARGS = 4, MAX_STEPS = MAX_ARGS + 1 };
 
 static const char *const pass_name[3] = { "forward", "backward_data", "backward_weights" };
@@ -131,11 +134,12 @@ static dnnl_status_t attr_make(dnnl_primitive_attr_t *attr)
 static dnnl_status_t pd_make(dnnl_primitive_desc_t *pd, const conv_shape *s, conv_pass pass,
                              dnnl_alg_kind_t alg, int var, const_dnnl_primitive_desc_t hint)
 {
-    dnnl_format_tag_t act = var == VAR_NHWC ? dnnl_nhwc : dnnl_format_tag_any;
+    dnnl_format_tag_t act = var == VAR_ANY ? dnnl_format_tag_any : dnnl_nhwc;
+    dnnl_format_tag_t wei = var == VAR_PLAIN ? dnnl_hwio : dnnl_format_tag_any;
     dnnl_memory_desc_t x, w, b, y;
     dnnl_status_t st;
     if ((st = md_make(&x, s, T_X, act)) != dnnl_success ||
-        (st = md_make(&w, s, T_W, dnnl_format_tag_any)) != dnnl_success ||
+        (st = md_make(&w, s, T_W, wei)) != dnnl_success ||
         (st = md_make(&b, s, T_B, dnnl_a)) != dnnl_success ||
         (st = md_make(&y, s, T_Y, act)) != dnnl_success)
         return st;
@@ -172,6 +176,13 @@ static dnnl_status_t fwd_pds(dnnl_primitive_desc_t fwd[NVAR], const conv_shape *
         if (st != dnnl_success) { fwd[v] = NULL; last = st; }
     }
     return last;
+}
+
+static int some(dnnl_primitive_desc_t pd[NVAR])
+{
+    for (int var = 0; var < NVAR; var++)
+        if (pd[var]) return 1;
+    return 0;
 }
 
 static void pds_destroy(dnnl_primitive_desc_t *pd, int n)
@@ -320,8 +331,8 @@ static dnnl_status_t exec_build(pass_exec *e, const conv_shape *s, conv_pass pas
     for (int i = 0; i < nspecs[pass]; i++)
         if (sp[i].out && e->own[i] && (st = reorder_add(e, e->own[i], e->user[i])) != dnnl_success)
             return st;
-    snprintf(e->impl, sizeof e->impl, "%s [%s layouts;%s]", impl_str(pd),
-             var == VAR_NHWC ? "nhwc" : "any", rl ? reorders : " no reorders");
+    snprintf(e->impl, sizeof e->impl, "%s [%s layouts;%s]", impl_str(pd), var_name[var],
+             rl ? reorders : " no reorders");
     return dnnl_success;
 }
 
@@ -336,20 +347,24 @@ static dnnl_status_t exec_run(pass_exec *e, int nptr, void *const *ptr)
     return dnnl_stream_wait(stream);
 }
 
-/* Seconds per run on scratch data: one warm-up, then the best of up to
-   three runs, stopping early once 0.3 s have been spent. */
-static double exec_time(pass_exec *e, int nptr, void *const *ptr)
+/* Best seconds per run of each built candidate on scratch data: one
+   warm-up each, then up to three rounds in which every candidate runs once
+   (interleaved, so a load change on a shared machine hits all alike),
+   ending early once 0.3 s have been spent. A failing run scores INFINITY. */
+static void exec_time(pass_exec *c, int nc, int nptr, void *const *ptr, double *best)
 {
-    if (exec_run(e, nptr, ptr) != dnnl_success) return INFINITY;
-    double best = INFINITY, spent = 0;
-    for (int i = 0; i < 3 && spent < 0.3; i++) {
-        double t0 = omp_get_wtime();
-        if (exec_run(e, nptr, ptr) != dnnl_success) return INFINITY;
-        double t = omp_get_wtime() - t0;
-        spent += t;
-        if (t < best) best = t;
-    }
-    return best;
+    for (int i = 0; i < nc; i++)
+        best[i] = c[i].nst && exec_run(&c[i], nptr, ptr) == dnnl_success ? 1e300 : INFINITY;
+    double spent = 0;
+    for (int round = 0; round < 3 && spent < 0.3; round++)
+        for (int i = 0; i < nc; i++) {
+            if (best[i] == INFINITY) continue;
+            double t0 = omp_get_wtime();
+            dnnl_status_t st = exec_run(&c[i], nptr, ptr);
+            double t = omp_get_wtime() - t0;
+            spent += t;
+            best[i] = st != dnnl_success ? INFINITY : t < best[i] ? t : best[i];
+        }
 }
 
 /* Same implementation and same layouts for every argument: one candidate. */
@@ -401,7 +416,7 @@ static const char *why_not(const conv_shape *s, dnnl_alg_kind_t alg, char *buf, 
     dnnl_primitive_desc_t fwd[NVAR];
     st = fwd_pds(fwd, s, alg);
     conv_pass failed = CONV_FORWARD;
-    int ok = fwd[VAR_ANY] || fwd[VAR_NHWC];
+    int ok = some(fwd);
     for (int p = CONV_BACKWARD_DATA; ok && p <= CONV_BACKWARD_WEIGHTS; p++) {
         ok = 0;
         for (int var = 0; var < NVAR && !ok; var++) {
@@ -447,11 +462,12 @@ static void scratch_ptrs(conv_pass pass, float *t[4], void *ptr[MAX_ARGS])
     for (int i = 0; i < nspecs[pass]; i++) ptr[i] = t[specs[pass][i].t];
 }
 
-/* Keeps, in *best, the faster of the variants of one pass. */
+/* Builds the layout variants oneDNN has for one pass, times them on the
+   scratch tensors t when there are two, and keeps the faster in the plan. */
 static dnnl_status_t choose_pass(conv_plan *pl, conv_pass pass, dnnl_alg_kind_t alg,
                                  dnnl_primitive_desc_t fwd[NVAR], float *t[4])
 {
-    dnnl_primitive_desc_t pd[NVAR] = { NULL, NULL };
+    dnnl_primitive_desc_t pd[NVAR] = { NULL };
     dnnl_status_t st = dnnl_unimplemented;
     for (int var = 0; var < NVAR; var++) {
         if (!fwd[var]) continue;
@@ -461,30 +477,33 @@ static dnnl_status_t choose_pass(conv_plan *pl, conv_pass pass, dnnl_alg_kind_t 
             pd[var] = NULL;
         }
     }
-    if (pd[VAR_ANY] && pd[VAR_NHWC] && pd_same(pd[VAR_ANY], pd[VAR_NHWC], pass)) {
-        dnnl_primitive_desc_destroy(pd[VAR_NHWC]);
-        pd[VAR_NHWC] = NULL;
-    }
-    int n = (pd[VAR_ANY] != NULL) + (pd[VAR_NHWC] != NULL);
-    double best_t = INFINITY;
-    void *ptr[MAX_ARGS];
-    scratch_ptrs(pass, t, ptr);
-    pass_exec cand;
+    for (int var = 1; var < NVAR; var++)     /* one candidate per distinct primitive */
+        for (int prev = 0; pd[var] && prev < var; prev++)
+            if (pd[prev] && pd_same(pd[prev], pd[var], pass)) {
+                dnnl_primitive_desc_destroy(pd[var]);
+                pd[var] = NULL;
+            }
+    pass_exec cand[NVAR];
+    int n = 0, keep = -1;
+    memset(cand, 0, sizeof cand);
     for (int var = 0; var < NVAR; var++) {
         if (!pd[var]) continue;
-        if ((st = exec_build(&cand, &pl->s, pass, pd[var], var)) != dnnl_success) {
-            exec_destroy(&cand);
-            continue;
-        }
-        double tm = n > 1 ? exec_time(&cand, nspecs[pass], ptr) : 0;
-        if (tm < best_t || !pl->pass[pass].nst) {
-            exec_destroy(&pl->pass[pass]);
-            pl->pass[pass] = cand;
-            best_t = tm;
-        } else {
-            exec_destroy(&cand);
-        }
+        if ((st = exec_build(&cand[var], &pl->s, pass, pd[var], var)) != dnnl_success)
+            exec_destroy(&cand[var]);
+        else
+            n++, keep = var;
     }
+    if (n > 1) {
+        void *ptr[MAX_ARGS];
+        double best[NVAR];
+        scratch_ptrs(pass, t, ptr);
+        exec_time(cand, NVAR, nspecs[pass], ptr, best);
+        for (int var = 0; var < NVAR; var++)
+            if (best[var] < best[keep]) keep = var;
+    }
+    for (int var = 0; var < NVAR; var++)
+        if (var == keep) pl->pass[pass] = cand[var];
+        else exec_destroy(&cand[var]);
     pds_destroy(pd, NVAR);
     return pl->pass[pass].nst ? dnnl_success : st;
 }
@@ -507,12 +526,11 @@ static conv_plan *plan_alg(const conv_shape *s, dnnl_alg_kind_t alg)
     float *t[4] = { NULL, NULL, NULL, NULL };
     for (int i = 0; i < 4; i++) t[i] = cpu_alloc(sizeof(float) * tensor_elems(s, (tensor)i));
     int ok = pl->zero_bias && pl->dbias_scratch && t[0] && t[1] && t[2] && t[3];
-    dnnl_primitive_desc_t fwd[NVAR] = { NULL, NULL };
+    dnnl_primitive_desc_t fwd[NVAR] = { NULL };
     if (ok) {
         st = fwd_pds(fwd, s, alg);
         for (int p = CONV_FORWARD; ok && p <= CONV_BACKWARD_WEIGHTS; p++) {
-            if (fwd[VAR_ANY] || fwd[VAR_NHWC])      /* else st says why not */
-                st = choose_pass(pl, (conv_pass)p, alg, fwd, t);
+            if (some(fwd)) st = choose_pass(pl, (conv_pass)p, alg, fwd, t); /* else st says why not */
             if (st != dnnl_success) {
                 fprintf(stderr, "onednn: %s convolution %s on %s: %s\n", alg_name(alg),
                         pass_name[p], sname, dnnl_status2str(st));
