@@ -33,9 +33,10 @@
    accumulators, one horizontal sum each; vectors over Co would be 1/16 full.
 
    Register blocking (AVX-512, 32 zmm): V <= 4 vectors of 16 channels (a K
-   block of up to 64), J = 6/8/14/14 rows for V = 4/3/2/1: 24-28 accumulators,
-   V registers of b and one broadcast. Each step issues V + J loads for J*V
-   FMAs (10 loads per 24 FMAs at 6x4, 16 per 28 at 14x2), so the two FMA
+   block of up to 64), J = 6/8/12/14 rows for V = 4/3/2/1: 24-28 accumulators,
+   V registers of b and one broadcast (14x2 measured slower than 12x2: no
+   register left for addresses). Each step issues V + J loads for J*V
+   FMAs (10 loads per 24 FMAs at 6x4, 14 per 24 at 12x2), so the two FMA
    ports, not the load ports or the 4-cycle FMA latency (which needs >= 8
    independent chains), bound the loop. AVX2 (16 ymm): V <= 2 vectors of 8,
    J = 6/12: 12 accumulators. Portable C: J <= 8 rows of 16 floats, left to
@@ -80,7 +81,7 @@ typedef struct {
 typedef void ukr_fn(int j, int v, const ukr_args *g);
 
 /* Largest J for V vectors per ISA (index V - 1). */
-static const int jmax_avx512[4] = { 14, 14, 8, 6 };
+static const int jmax_avx512[4] = { 14, 12, 8, 6 };
 static const int jmax_avx2[2] = { 12, 6 };
 enum { JMAX = 14, JMAX_PORTABLE = 8 };
 
@@ -95,15 +96,17 @@ static inline void ukr512(const int J, const int V, const ukr_args *g)
     float *dp[JMAX];
     #pragma GCC unroll 16
     for (int j = 0; j < J; j++) dp[j] = g->d0 + g->doff[j];
+    __m512 init[4];
+    #pragma GCC unroll 4
+    for (int v = 0; v < V; v++)
+        init[v] = g->bias ? _mm512_maskz_loadu_ps(v == V - 1 ? m : 0xffff, g->bias + 16 * v)
+                          : _mm512_setzero_ps();
     #pragma GCC unroll 16
     for (int j = 0; j < J; j++)
         #pragma GCC unroll 4
-        for (int v = 0; v < V; v++) {
-            __mmask16 mv = v == V - 1 ? m : 0xffff;
-            acc[j][v] = g->accumulate ? _mm512_maskz_loadu_ps(mv, dp[j] + 16 * v)
-                      : g->bias ? _mm512_maskz_loadu_ps(mv, g->bias + 16 * v)
-                      : _mm512_setzero_ps();
-        }
+        for (int v = 0; v < V; v++)
+            acc[j][v] = g->accumulate ? _mm512_maskz_loadu_ps(v == V - 1 ? m : 0xffff, dp[j] + 16 * v)
+                                      : init[v];
     const ptrdiff_t ainc = g->ainc, binc = g->binc;
     for (int si = 0; si < g->nseg; si++) {
         const float *a = g->a0 + g->seg[si].a;
@@ -163,8 +166,7 @@ static void ukr_avx512_v2(int j, const ukr_args *g)
     case 5: ukr512(5, 2, g); break;   case 6: ukr512(6, 2, g); break;
     case 7: ukr512(7, 2, g); break;   case 8: ukr512(8, 2, g); break;
     case 9: ukr512(9, 2, g); break;   case 10: ukr512(10, 2, g); break;
-    case 11: ukr512(11, 2, g); break; case 12: ukr512(12, 2, g); break;
-    case 13: ukr512(13, 2, g); break; default: ukr512(14, 2, g); break;
+    case 11: ukr512(11, 2, g); break; default: ukr512(12, 2, g); break;
     }
 }
 
