@@ -5,19 +5,24 @@
    BASE and NEW go through a two-sided Mann-Whitney U test (stats.h), as
    Google Benchmark's tools/compare.py does, and the verdict needs both
    statistical evidence and a minimum effect:
-       slower  p < alpha and median(NEW) / median(BASE) > 1 + threshold
-       faster  p < alpha and median(NEW) / median(BASE) < 1 / (1 + threshold)
+       slower  p < alpha, median(NEW) / median(BASE) > 1 + threshold and
+               min(NEW) / min(BASE) > 1 + threshold
+       faster  p < alpha and both ratios < 1 / (1 + threshold)
        same    otherwise
    (alpha 0.05, threshold 5% by default), so neither a tiny but consistent
-   shift nor one lucky outlier fails a build.
+   shift nor one lucky outlier fails a build. The ratio of the fastest
+   repetitions is the second witness because on a loaded machine noise
+   only ever adds time: a busy neighbour inflates medians, while a real
+   regression slows even the least-disturbed repetition.
 
-   --normalize B divides every repetition of a run by the median time of
-   backend B for the same (pass, shape, threads) in the same file: the
-   comparison is then of "time relative to B measured in the same run",
-   which cancels a machine that is uniformly faster or slower (another CPU,
-   a busy neighbour, a lower clock). B's own rows are shown as the
-   reference and get no verdict. B should be code the change under test
-   does not touch and whose speed is steady.
+   --normalize B divides every repetition of a run by the fastest time of
+   backend B for the same (pass, shape, threads) in the same file (B's
+   least-disturbed repetition: the best estimate of the machine's speed
+   during that run): the comparison is then of "time relative to B
+   measured in the same run", which cancels a machine that is uniformly
+   faster or slower (another CPU, a lower clock). B's own rows are shown as
+   the reference and get no verdict. B should be code the change under
+   test does not touch and whose speed is steady.
 
    Exit status: 1 if any row is slower, 0 otherwise, 2 if a file cannot be
    read or is not a valid results file, or nothing can be compared. */
@@ -170,15 +175,15 @@ static int load(side *s, const char *path, const char *norm)
             have_norm |= ref != NULL;
             if (ref) {
                 int nr = jint(ref, "repetitions");
-                double *rt = malloc(sizeof(double) * (size_t)nr), rm;
+                double *rt = malloc(sizeof(double) * (size_t)nr), rm, rmin, rmax;
                 if (!rt) {
                     fprintf(stderr, "convbench compare: out of memory\n");
                     return -1;
                 }
                 times_of(ref, rt);
-                median_of(rt, nr, &rm);
+                results_stats(rt, nr, &rm, &rmin, &rmax);
                 free(rt);
-                for (int i = 0; i < w->reps; i++) w->v[i] /= rm;
+                for (int i = 0; i < w->reps; i++) w->v[i] /= rmin;
             } else {
                 w->unnormalized = 1;
             }
@@ -213,16 +218,18 @@ static void value_text(double v, int ratio, char *buf, size_t len)
 compare_verdict_t compare_verdict(const double *base, int nb, const double *cur, int nc,
                                   double alpha, double threshold_pct, double *ratio, double *p)
 {
-    double mb, mc;
-    median_of(base, nb, &mb);
-    median_of(cur, nc, &mc);
+    double mb, mc, minb, minc, mx;
+    results_stats(base, nb, &mb, &minb, &mx);
+    results_stats(cur, nc, &mc, &minc, &mx);
     stats_mwu t;
     stats_mann_whitney(base, nb, cur, nc, &t);
-    double r = mc / mb, up = 1 + threshold_pct / 100;
+    double r = mc / mb, rmin = minc / minb, up = 1 + threshold_pct / 100;
     if (ratio) *ratio = r;
     if (p) *p = t.p;
     if (t.p >= alpha) return COMPARE_SAME;
-    return r > up ? COMPARE_SLOWER : r < 1 / up ? COMPARE_FASTER : COMPARE_SAME;
+    if (r > up && rmin > up) return COMPARE_SLOWER;
+    if (r < 1 / up && rmin < 1 / up) return COMPARE_FASTER;
+    return COMPARE_SAME;
 }
 
 static void usage(FILE *f)
@@ -233,9 +240,9 @@ static void usage(FILE *f)
             "Matches the conv runs of two results files by (backend, pass, shape, threads)\n"
             "and gives each a verdict from its repetitions: a two-sided Mann-Whitney U test\n"
             "(alpha, default 0.05) plus a minimum effect: 'slower' needs p < alpha and a\n"
-            "median time ratio NEW/BASE above 1 + PCT/100 (default 5); 'faster' p < alpha\n"
-            "and a ratio below 1/(1 + PCT/100).\n"
-            "  --normalize B   compare times as ratios to backend B's median time for the\n"
+            "median time ratio NEW/BASE and a ratio of the fastest repetitions both above\n"
+            "1 + PCT/100 (default 5); 'faster' p < alpha and both below 1/(1 + PCT/100).\n"
+            "  --normalize B   compare times as ratios to backend B's fastest time for the\n"
             "                  same pass, shape and threads in the same file (cancels a\n"
             "                  uniformly faster or slower machine)\n"
             "  --format F      text (default) or markdown (for CI summaries)\n"
@@ -296,8 +303,8 @@ int cmd_compare(int argc, char **argv)
     }
 
     int nslow = 0, nfast = 0, nsame = 0, nref = 0, few = 0;
-    const char *hdr_fmt = markdown ? "| %s | %s | %s | %s | %s | %s |\n"
-                                   : "%-44s %12s %12s %8s %8s  %s\n";
+    const char *hdr_fmt = markdown ? "| %s | %s | %s | %s | %s | %s | %s |\n"
+                                   : "%-44s %12s %12s %8s %8s %8s  %s\n";
     if (markdown) {
         printf("### convbench compare\n\n");
         printf("- base: `%s` (%s)\n- new: `%s` (%s)\n", base.path, base.machine, cur.path,
@@ -306,15 +313,15 @@ int cmd_compare(int argc, char **argv)
         if (norm) printf("; times relative to `%s` in the same file", norm);
         printf("\n\n");
         printf(hdr_fmt, "case", norm ? "base (rel.)" : "base median", norm ? "new (rel.)" : "new median",
-               "ratio", "p", "verdict");
-        printf("|---|---:|---:|---:|---:|---|\n");
+               "ratio", "min ratio", "p", "verdict");
+        printf("|---|---:|---:|---:|---:|---:|---|\n");
     } else {
         printf("base: %s (%s)\nnew:  %s (%s)\n", base.path, base.machine, cur.path, cur.machine);
         printf("two-sided Mann-Whitney U, alpha %g; minimum effect %g%%", alpha, threshold);
-        if (norm) printf("; times relative to %s's median in the same file", norm);
+        if (norm) printf("; times relative to %s's fastest repetition in the same file", norm);
         printf("\n\n");
         printf(hdr_fmt, "case", norm ? "base (rel.)" : "base median", norm ? "new (rel.)" : "new median",
-               "ratio", "p", "verdict");
+               "ratio", "min ratio", "p", "verdict");
     }
     for (int i = 0; i < cur.n; i++) {
         row *c = &cur.rows[i], *b = NULL;
@@ -322,7 +329,11 @@ int cmd_compare(int argc, char **argv)
             if (!strcmp(base.rows[j].key, c->key)) b = &base.rows[j];
         if (!b || b->unnormalized || c->unnormalized) continue;
         b->matched = c->matched = 1;
-        char bt[32], ct[32], rt[32], pt[32];
+        char bt[32], ct[32], rt[32], mt[32], pt[32];
+        double bmin, cmin, x;
+        results_stats(b->v, b->reps, &x, &bmin, &x);
+        results_stats(c->v, c->reps, &x, &cmin, &x);
+        snprintf(mt, sizeof mt, "%.3f", cmin / bmin);
         value_text(b->median, norm != NULL, bt, sizeof bt);
         value_text(c->median, norm != NULL, ct, sizeof ct);
         double ratio = c->median / b->median;
@@ -343,7 +354,7 @@ int cmd_compare(int argc, char **argv)
             else { verdict = "same"; nsame++; }
         }
         if (markdown && !strcmp(verdict, "slower")) verdict = "**slower**";
-        printf(hdr_fmt, c->label, bt, ct, rt, pt, verdict);
+        printf(hdr_fmt, c->label, bt, ct, rt, mt, pt, verdict);
     }
     int compared = nslow + nfast + nsame;
     printf("%s%d compared: %d slower, %d same, %d faster", markdown ? "\n" : "\n", compared,
