@@ -7,7 +7,7 @@
 #include "peak.h"
 
 #define CHAINS 16
-#define ITERS 4000000L
+#define ITERS 20000000L   /* ~50 ms a repetition: longer than a scheduler tick */
 
 static volatile float sink;
 
@@ -63,7 +63,7 @@ double peak_fma_gflops(cpu_isa isa, int threads, int reps)
 {
     if (isa > cpu_isa_supported() || threads < 1 || reps < 1) return 0;
     double (*loop)(long) = isa == ISA_AVX512 ? fma_avx512 : isa == ISA_AVX2 ? fma_avx2 : fma_scalar;
-    long iters = isa == ISA_PORTABLE ? ITERS / 4 : ITERS;
+    long iters = ITERS;
     double *rate = malloc(sizeof(double) * (size_t)reps);
     if (!rate) return 0;
     loop(iters / 10);                                 /* warm up the clock */

@@ -19,6 +19,7 @@
 #include <time.h>
 #include "bench.h"
 #include "commands.h"
+#include "autotune.h"
 #include "data.h"
 #include "net.h"
 #include "results.h"
@@ -111,8 +112,13 @@ static int train_blocks(const char *model, const char *backend, const dataset *d
 {
     net nt;
     trainer tr;
+    const int is_auto = !strcmp(backend, "auto");
+    autotune_layer tuned[NET_MAX_LAYERS];
+    int ntuned;
     if (net_parse(&nt, model, err, len)) return -1;
-    if (net_set_backends(&nt, backend, backend, err, len) || net_init(&nt, batch, 1, err, len)) {
+    if (net_set_backends(&nt, is_auto ? NULL : backend, is_auto ? "naive" : backend, err, len) ||
+        (is_auto && autotune_net(&nt, batch, 5, tuned, &ntuned, err, len)) ||
+        net_init(&nt, batch, 1, err, len)) {
         net_free(&nt);
         return -1;
     }
@@ -257,7 +263,9 @@ static void scale_usage(FILE *f)
             "training throughput of the network (--steps steps of batch 32, default 30,\n"
             "after 3 warm-up steps) and per-layer conv GFLOP/s of bench_conv (--filter,\n"
             "default the seed layers at batch 32), per backend, with speedup and parallel\n"
-            "efficiency against 1 thread. Writes results/scale-<UTC time>.json.\n");
+            "efficiency against 1 thread. Writes results/scale-<UTC time>.json.\n"
+            "`auto` in --backends (included by default) trains with the per-layer x pass\n"
+            "choice of `convbench train --backend auto`, searched at each thread count.\n");
 }
 
 int cmd_scale(int argc, char **argv)
@@ -319,16 +327,28 @@ int cmd_scale(int argc, char **argv)
         }
         list[nb++] = *b;
     }
+    /* "auto" (the per-layer x pass choice, made at each thread count) is a
+       training configuration, not a registered backend: trained, not benched */
+    int with_auto = !backends;
+    char conv_list[1024] = "";
     for (const char *p = backends; p && *p;) {
         size_t len = strcspn(p, ",");
         char name[64];
         snprintf(name, sizeof name, "%.*s", (int)(len < 63 ? len : 63), p);
-        if (len && !conv_backend_find(name)) {
+        if (!strcmp(name, "auto")) {
+            with_auto = 1;
+        } else if (len && !conv_backend_find(name)) {
             fprintf(stderr, "convbench scale: unknown backend '%s'\n", name);
             return 2;
+        } else if (len) {
+            size_t used = strlen(conv_list);
+            snprintf(conv_list + used, sizeof conv_list - used, "%s%s", used ? "," : "", name);
         }
         p += len + (p[len] == ',');
     }
+    if (backends) backends = conv_list;
+    const int ntrain = nb + with_auto;
+    if (!nb) conv = 0;
 
     char path[PATH_MAX];
     if (out) {
@@ -384,15 +404,16 @@ int cmd_scale(int argc, char **argv)
         printf(" (hwloc logical index, seen by sched_getcpu)\n");
         fflush(stdout);
         cJSON_AddItemToArray(binding, bd);
-        for (int i = 0; train && i < nb; i++) {
+        for (int i = 0; train && i < ntrain; i++) {
             double t0 = omp_get_wtime();
-            if (train_blocks(model, list[i]->name, &d, batch, steps, warmup, reps, times, err,
+            const char *bname = i < nb ? list[i]->name : "auto";
+            if (train_blocks(model, bname, &d, batch, steps, warmup, reps, times, err,
                              sizeof err)) {
-                printf("scale: %d thr  train %-16s skipped: %s\n", t, list[i]->name, err);
+                printf("scale: %d thr  train %-16s skipped: %s\n", t, bname, err);
                 if (t == 1) {
                     cJSON *s = cJSON_CreateObject();
                     cJSON_AddStringToObject(s, "type", "train");
-                    cJSON_AddStringToObject(s, "backend", list[i]->name);
+                    cJSON_AddStringToObject(s, "backend", bname);
                     cJSON_AddStringToObject(s, "reason", err);
                     cJSON_AddItemToArray(skipped, s);
                 }
@@ -402,7 +423,7 @@ int cmd_scale(int argc, char **argv)
             results_stats(times, reps, &med, &mn, &mx);
             cJSON *r = cJSON_CreateObject();
             cJSON_AddStringToObject(r, "type", "train");
-            cJSON_AddStringToObject(r, "backend", list[i]->name);
+            cJSON_AddStringToObject(r, "backend", bname);
             cJSON_AddStringToObject(r, "model", model);
             cJSON_AddStringToObject(r, "data", data_used);
             cJSON_AddNumberToObject(r, "threads", t);
@@ -416,7 +437,7 @@ int cmd_scale(int argc, char **argv)
             cJSON_AddNumberToObject(r, "max_s", mx);
             cJSON_AddNumberToObject(r, "images_per_s", (double)batch * steps / med);
             cJSON_AddItemToArray(runs, r);
-            printf("scale: %d thr  train %-16s %8.0f images/s (%.1f s)\n", t, list[i]->name,
+            printf("scale: %d thr  train %-16s %8.0f images/s (%.1f s)\n", t, bname,
                    (double)batch * steps / med, omp_get_wtime() - t0);
             fflush(stdout);
         }

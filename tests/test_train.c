@@ -97,10 +97,14 @@ static float *randn(check_rng *g, size_t n)
 
 static void test_layer_gradients(void)
 {
+    if (!check_selected("train/gradient") && !check_selected("train/maxpool") &&
+        !check_selected("train/softmax"))
+        return;
     check_rng g = { 99 };
     layer_ctx t = { .n = 3, .h = 7, .w = 6, .c = 5, .p = 2 };
     size_t nin = (size_t)t.n * t.h * t.w * t.c, nout = (size_t)t.n * 3 * 3 * t.c;
-    t.x = randn(&g, nin); t.y = randn(&g, nin); t.r = randn(&g, nout);
+    float *xs = randn(&g, nin), *ys = randn(&g, nin), *rs = randn(&g, nin);
+    t.x = xs; t.y = ys; t.r = randn(&g, nout);
     t.argmax = malloc(sizeof(int32_t) * nout);
     float *dx = randn(&g, nin);
     maxpool_forward(t.x, t.n, t.h, t.w, t.c, t.p, t.y, t.argmax);
@@ -130,7 +134,7 @@ static void test_layer_gradients(void)
     for (size_t i = 0; i < nin; i++)       /* keep away from the kink at 0 */
         if (fabsf(t.x[i]) < 0.05f) t.x[i] = 0.5f;
     free(t.r);
-    t.r = randn(&g, nin);
+    t.r = rs;
     relu_f(&t);
     memcpy(dx, t.r, sizeof(float) * nin);
     relu_backward(t.y, dx, nin);
@@ -163,7 +167,7 @@ static void test_layer_gradients(void)
     loss = softmax_xent(z, labels, 4, 7, y, dz, &correct);
     check("train/softmax-stable", isfinite(loss), "loss %g with logits of 1e30", loss);
     free(x); free(wt); free(b); free(r); free(y); free(gx); free(gw); free(gb); free(z); free(dz);
-    free(t.argmax); free(dx);
+    free(t.argmax); free(dx); free(xs); free(ys); free(rs);
 }
 
 /* The whole network: conv (with relu, bias, first-layer skip of
@@ -182,6 +186,7 @@ static double net_loss_f(void *v)
 
 static void test_net_gradients(void)
 {
+    if (!check_selected("train/gradient/net")) return;
     static const char *spec = "input 9 8 2\nconv2d 4 3x3 pad=1 relu\nmaxpool 2\n"
                               "conv2d 3 2x2 stride=2 relu\nflatten\ndense 6 relu\ndense 5 softmax\n";
     static const uint8_t labels[3] = { 1, 4, 0 };
@@ -258,6 +263,7 @@ static run_result short_run(const char *backend, int images, int threads, net *k
 
 static void test_short_runs(void)
 {
+    if (!check_selected("train/short") && !check_selected("train/agree")) return;
     run_result ref = short_run("naive", 2000, 2, NULL);
     check("train/short/naive", ref.ok && ref.test_acc >= ACCURACY_FLOOR,
           "%s test accuracy %.4f (floor %.2f)", ref.ok ? "" : ref.err, ref.test_acc, ACCURACY_FLOOR);
@@ -287,6 +293,7 @@ static void test_determinism(void)
 
 static void test_divergence(void)
 {
+    if (!check_selected("train/nan-loss")) return;
     net nt;
     dataset tr;
     trainer t;
@@ -310,6 +317,7 @@ static void test_divergence(void)
 
 static void test_checkpoint(void)
 {
+    if (!check_selected("train/checkpoint")) return;
     net nt, other;
     run_result r = short_run("naive", 320, 2, &nt);
     if (!check("train/checkpoint/train", r.ok, "%s", r.err)) return;
