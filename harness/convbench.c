@@ -14,6 +14,7 @@ static const struct { const char *name; int (*run)(int, char **); const char *wh
     { "info", cmd_info, "the machine, build, library versions and measured peak (stored in results/)" },
     { "compare", cmd_compare, "regression verdict between two results files (exit 1 if slower)" },
     { "report", cmd_report, "regenerate REPORT.md and its plots from results files" },
+    { "summary", cmd_summary, "one table per backend from train, bench and scale results" },
 };
 
 static void usage(FILE *f)

@@ -49,10 +49,11 @@ void plan_cache_runs(const net *nt, const autotune_layer *t, int count, cJSON *r
         }
 }
 
+/* "" where absent, so comparisons need no NULL checks */
 static const char *str(const cJSON *o, const char *key)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsString(v) ? v->valuestring : "";
+    const char *v = results_str(o, key);
+    return v ? v : "";
 }
 
 int plan_cache_load(net *nt, const char *path, int batch, char *why, size_t len)

@@ -32,6 +32,7 @@
                  type "train": backend, threads, ... (the trainer's fields)
                  other types must have at least "type". */
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <hwloc.h>
 #include <limits.h>
@@ -641,4 +642,16 @@ double results_peak_gflops(cpu_isa isa, int threads, int *from_file)
         return g;
     }
     return peak_fma_gflops(isa, threads, 5);
+}
+
+const char *results_str(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+double results_num(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
 }

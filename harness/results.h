@@ -49,6 +49,11 @@ cJSON *results_read(const char *path, char *err, size_t errlen);
 /* The schema check results_read applies; 0 if valid, else -1 and err. */
 int results_validate(const cJSON *doc, char *err, size_t errlen);
 
+/* Field access on parsed results: NULL (string) or NAN (number) when the
+   key is absent or holds another type. */
+const char *results_str(const cJSON *o, const char *key);
+double results_num(const cJSON *o, const char *key);
+
 /* Median, min and max of n values (n >= 1); v is left unchanged. */
 void results_stats(const double *v, int n, double *median, double *min, double *max);
 
