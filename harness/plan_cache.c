@@ -1,19 +1,10 @@
 #include <omp.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include "error.h"
 #include "cpu.h"
 #include "plan_cache.h"
 #include "results.h"
-
-static int fail(char *err, size_t len, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, len, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 static void hash_hex(const net *nt, char *buf, size_t len)
 {
@@ -60,7 +51,7 @@ int plan_cache_load(net *nt, const char *path, int batch, char *why, size_t len)
 {
     char err[512];
     cJSON *doc = results_read(path, err, sizeof err);
-    if (!doc) return fail(why, len, "%s", err);
+    if (!doc) return error_set(why, len, "%s", err);
     int rc = -1;
     const cJSON *ctx = cJSON_GetObjectItemCaseSensitive(doc, "context");
     const cJSON *machine = cJSON_GetObjectItemCaseSensitive(ctx, "machine");
@@ -69,13 +60,13 @@ int plan_cache_load(net *nt, const char *path, int batch, char *why, size_t len)
     char hash[32];
     hash_hex(nt, hash, sizeof hash);
     if (strcmp(str(doc, "kind"), "plan-cache")) {
-        fail(why, len, "%s is not a plan cache", path);
+        error_set(why, len, "%s is not a plan cache", path);
     } else if (strcmp(str(machine, "cpu_model"), str(here, "cpu_model"))) {
-        fail(why, len, "%s was made on another CPU (%s)", path, str(machine, "cpu_model"));
+        error_set(why, len, "%s was made on another CPU (%s)", path, str(machine, "cpu_model"));
     } else if (strcmp(str(ctx, "isa"), cpu_isa_name(cpu_isa_active()))) {
-        fail(why, len, "%s was made for ISA %s", path, str(ctx, "isa"));
+        error_set(why, len, "%s was made for ISA %s", path, str(ctx, "isa"));
     } else if (!cJSON_IsNumber(threads) || threads->valueint != omp_get_max_threads()) {
-        fail(why, len, "%s was made for %d threads", path, cJSON_IsNumber(threads) ? threads->valueint : 0);
+        error_set(why, len, "%s was made for %d threads", path, cJSON_IsNumber(threads) ? threads->valueint : 0);
     } else {
         int applied = 0, bad = 0;
         const cJSON *r;
@@ -87,18 +78,18 @@ int plan_cache_load(net *nt, const char *path, int batch, char *why, size_t len)
             for (int i = 0; i < nt->nlayers; i++)
                 if (nt->layers[i].kind == LAYER_CONV && !strcmp(nt->layers[i].name, str(r, "layer"))) li = i;
             if (strcmp(str(r, "spec_hash"), hash) || !cJSON_IsNumber(n) || n->valueint != batch) {
-                bad = fail(why, len, "%s was made for another network or batch size", path);
+                bad = error_set(why, len, "%s was made for another network or batch size", path);
                 break;
             }
             if (!b || pass < 0 || li < 0) {
-                bad = fail(why, len, "%s names an unknown backend, pass or layer (%s %s %s)", path,
+                bad = error_set(why, len, "%s names an unknown backend, pass or layer (%s %s %s)", path,
                            str(r, "layer"), str(r, "pass"), str(r, "backend"));
                 break;
             }
             net_set_pass_backend(nt, li, (conv_pass)pass, b);
             applied++;
         }
-        if (!bad && !applied) fail(why, len, "%s holds no choices", path);
+        if (!bad && !applied) error_set(why, len, "%s holds no choices", path);
         else if (!bad) rc = 0;
     }
     cJSON_Delete(here);

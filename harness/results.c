@@ -37,13 +37,13 @@
 #include <hwloc.h>
 #include <limits.h>
 #include <omp.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "error.h"
 #include "peak.h"
 #include "results.h"
 
@@ -411,19 +411,6 @@ int results_write(const char *path, const cJSON *doc, int force)
 
 /* ---- reading ---------------------------------------------------------- */
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
-
 /* 1 if text ends inside an open string, object or array: the file was cut. */
 static int ends_open(const char *text, size_t len)
 {
@@ -460,7 +447,7 @@ static int require(const cJSON *o, const char *where, const char *const *spec, c
         case 'a': if (!cJSON_IsArray(v)) want = "an array"; break;
         }
         if (want)
-            return fail(err, errlen, "%s: field \"%s\" %s, expected %s", where, k,
+            return error_set(err, errlen, "%s: field \"%s\" %s, expected %s", where, k,
                         v ? "has the wrong type" : "is missing", want);
     }
     return 0;
@@ -475,43 +462,43 @@ static int validate_conv(const cJSON *r, const char *where, char *err, size_t er
     if (require(r, where, need, err, errlen)) return -1;
     const char *pass = cJSON_GetObjectItemCaseSensitive(r, "pass")->valuestring;
     if (results_pass_parse(pass) < 0)
-        return fail(err, errlen, "%s: unknown pass \"%s\"", where, pass);
+        return error_set(err, errlen, "%s: unknown pass \"%s\"", where, pass);
     const cJSON *sh = cJSON_GetObjectItemCaseSensitive(r, "shape");
     for (int i = 0; i < 9; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(sh, shape_fields[i]);
         if (!cJSON_IsNumber(v) || v->valuedouble < (i == 8 ? 0 : 1))
-            return fail(err, errlen, "%s: shape field \"%s\" is missing or out of range", where,
+            return error_set(err, errlen, "%s: shape field \"%s\" is missing or out of range", where,
                         shape_fields[i]);
     }
     int reps = cJSON_GetObjectItemCaseSensitive(r, "repetitions")->valueint;
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(r, "times_s");
     if (reps < 1 || cJSON_GetArraySize(t) != reps)
-        return fail(err, errlen, "%s: times_s has %d entries but repetitions is %d", where,
+        return error_set(err, errlen, "%s: times_s has %d entries but repetitions is %d", where,
                     cJSON_GetArraySize(t), reps);
     const cJSON *x;
     cJSON_ArrayForEach(x, t)
         if (!cJSON_IsNumber(x) || !(x->valuedouble > 0))
-            return fail(err, errlen, "%s: times_s holds a value that is not a positive number",
+            return error_set(err, errlen, "%s: times_s holds a value that is not a positive number",
                         where);
     if (cJSON_GetObjectItemCaseSensitive(r, "threads")->valueint < 1)
-        return fail(err, errlen, "%s: threads < 1", where);
+        return error_set(err, errlen, "%s: threads < 1", where);
     const cJSON *pct = cJSON_GetObjectItemCaseSensitive(r, "pct_peak");
     if (pct && !cJSON_IsNumber(pct) && !cJSON_IsNull(pct))
-        return fail(err, errlen, "%s: pct_peak must be a number or null", where);
+        return error_set(err, errlen, "%s: pct_peak must be a number or null", where);
     const cJSON *impl = cJSON_GetObjectItemCaseSensitive(r, "impl");
     if (impl && !cJSON_IsString(impl) && !cJSON_IsNull(impl))
-        return fail(err, errlen, "%s: impl must be a string or null", where);
+        return error_set(err, errlen, "%s: impl must be a string or null", where);
     return 0;
 }
 
 int results_validate(const cJSON *doc, char *err, size_t errlen)
 {
-    if (!cJSON_IsObject(doc)) return fail(err, errlen, "top level is not a JSON object");
+    if (!cJSON_IsObject(doc)) return error_set(err, errlen, "top level is not a JSON object");
     const cJSON *schema = cJSON_GetObjectItemCaseSensitive(doc, "schema");
     if (!cJSON_IsString(schema))
-        return fail(err, errlen, "field \"schema\" is missing: not a convbench results file");
+        return error_set(err, errlen, "field \"schema\" is missing: not a convbench results file");
     if (strcmp(schema->valuestring, RESULTS_SCHEMA))
-        return fail(err, errlen, "schema \"%s\" is not the supported \"%s\"", schema->valuestring,
+        return error_set(err, errlen, "schema \"%s\" is not the supported \"%s\"", schema->valuestring,
                     RESULTS_SCHEMA);
     static const char *const top[] = { "s:kind", "o:context", "a:runs", NULL };
     if (require(doc, "file", top, err, errlen)) return -1;
@@ -530,7 +517,7 @@ int results_validate(const cJSON *doc, char *err, size_t errlen)
     cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(doc, "runs")) {
         char where[64];
         snprintf(where, sizeof where, "runs[%d]", i++);
-        if (!cJSON_IsObject(r)) return fail(err, errlen, "%s is not an object", where);
+        if (!cJSON_IsObject(r)) return error_set(err, errlen, "%s is not an object", where);
         static const char *const tneed[] = { "s:type", NULL };
         if (require(r, where, tneed, err, errlen)) return -1;
         const char *type = cJSON_GetObjectItemCaseSensitive(r, "type")->valuestring;
@@ -554,7 +541,7 @@ cJSON *results_read(const char *path, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        error_set(err, errlen, "%s: cannot open: %s", path, strerror(errno));
         return NULL;
     }
     size_t cap = 1 << 16, len = 0;
@@ -572,21 +559,21 @@ cJSON *results_read(const char *path, char *err, size_t errlen)
     fclose(f);
     if (!buf || rd_err) {
         free(buf);
-        fail(err, errlen, "%s: %s", path, buf ? "read error" : "out of memory");
+        error_set(err, errlen, "%s: %s", path, buf ? "read error" : "out of memory");
         return NULL;
     }
     buf[len] = 0;
     size_t ws = strspn(buf, " \t\r\n");
     if (ws == len) {
         free(buf);
-        fail(err, errlen, "%s: empty file", path);
+        error_set(err, errlen, "%s: empty file", path);
         return NULL;
     }
     const char *end = NULL;
     cJSON *doc = cJSON_ParseWithLengthOpts(buf, len + 1, &end, 1);
     if (!doc) {
         if (ends_open(buf, len)) {
-            fail(err, errlen, "%s: truncated JSON: the file ends (after %zu bytes) inside an "
+            error_set(err, errlen, "%s: truncated JSON: the file ends (after %zu bytes) inside an "
                               "open object, array or string", path, len);
         } else {
             size_t at = end && end >= buf && end <= buf + len ? (size_t)(end - buf) : 0;
@@ -594,7 +581,7 @@ cJSON *results_read(const char *path, char *err, size_t errlen)
             for (size_t i = 0; i < at; i++) {
                 if (buf[i] == '\n') { line++; col = 1; } else col++;
             }
-            fail(err, errlen, "%s: malformed JSON at line %d, column %d", path, line, col);
+            error_set(err, errlen, "%s: malformed JSON at line %d, column %d", path, line, col);
         }
         free(buf);
         return NULL;
@@ -602,7 +589,7 @@ cJSON *results_read(const char *path, char *err, size_t errlen)
     free(buf);
     char why[256];
     if (results_validate(doc, why, sizeof why)) {
-        fail(err, errlen, "%s: not a valid results file: %s", path, why);
+        error_set(err, errlen, "%s: not a valid results file: %s", path, why);
         cJSON_Delete(doc);
         return NULL;
     }

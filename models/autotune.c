@@ -3,20 +3,11 @@
    candidate, plans destroyed before the next candidate is planned. */
 #include <math.h>
 #include <omp.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include "error.h"
 #include "autotune.h"
 #include "rng.h"
-
-static int fail(char *err, size_t len, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, len, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -93,9 +84,9 @@ int autotune_net(net *nt, int batch, int reps, autotune_layer *out, int *count, 
             (*bp)->destroy(pl);
         }
         free(B.x); free(B.w); free(B.b); free(B.y); free(B.dy); free(B.dx); free(B.dw); free(B.db);
-        if (!ok) return fail(err, len, "out of memory timing %s", l->name);
+        if (!ok) return error_set(err, len, "out of memory timing %s", l->name);
         if (t->best[CONV_FORWARD] < 0 || t->best[CONV_BACKWARD_WEIGHTS] < 0)
-            return fail(err, len, "%s: no backend can run %dx%dx%dx%d -> %d %dx%d", l->name, s->n, s->h,
+            return error_set(err, len, "%s: no backend can run %dx%dx%dx%d -> %d %dx%d", l->name, s->n, s->h,
                         s->w, s->c, s->k, s->r, s->s);
         for (int p = 0; p < 3; p++)
             net_set_pass_backend(nt, li, (conv_pass)p,

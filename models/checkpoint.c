@@ -5,27 +5,18 @@
      the tensors' floats, in the same order
      u64 FNV-1a checksum of everything before it */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "error.h"
 #include "checkpoint.h"
 
 #define MAGIC "CBWEIGHT"
 #define VERSION 1u
 
 typedef struct { uint32_t layer, role; uint64_t n; } tensor_hdr;
-
-static int fail(char *err, size_t len, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, len, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 static uint64_t fnv(uint64_t h, const void *p, size_t n)
 {
@@ -66,7 +57,7 @@ int checkpoint_save(const net *nt, const char *path, char *err, size_t len)
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
     writer w = { fopen(tmp, "wb"), 0xcbf29ce484222325ULL, 1 };
-    if (!w.f) return fail(err, len, "%s: cannot write: %s", path, strerror(errno));
+    if (!w.f) return error_set(err, len, "%s: cannot write: %s", path, strerror(errno));
     put(&w, MAGIC, 8);
     put(&w, &version, 4);
     put(&w, &count, 4);
@@ -80,7 +71,7 @@ int checkpoint_save(const net *nt, const char *path, char *err, size_t len)
     if (!ok || rename(tmp, path)) {
         int e = errno;
         unlink(tmp);
-        return fail(err, len, "%s: write failed: %s", path, strerror(e));
+        return error_set(err, len, "%s: write failed: %s", path, strerror(e));
     }
     return 0;
 }
@@ -88,7 +79,7 @@ int checkpoint_save(const net *nt, const char *path, char *err, size_t len)
 int checkpoint_load(net *nt, const char *path, char *err, size_t len)
 {
     FILE *f = fopen(path, "rb");
-    if (!f) return fail(err, len, "%s: cannot open: %s", path, strerror(errno));
+    if (!f) return error_set(err, len, "%s: cannot open: %s", path, strerror(errno));
     char *buf = NULL;
     long size = -1;
     if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
@@ -97,7 +88,7 @@ int checkpoint_load(net *nt, const char *path, char *err, size_t len)
         buf = NULL;
     }
     fclose(f);
-    if (!buf) return fail(err, len, "%s: cannot read", path);
+    if (!buf) return error_set(err, len, "%s: cannot read", path);
     int rc = -1;
     tensor_hdr want[2 * NET_MAX_LAYERS];
     param *ps[2 * NET_MAX_LAYERS];
@@ -106,23 +97,23 @@ int checkpoint_load(net *nt, const char *path, char *err, size_t len)
     uint32_t version, n;
     uint64_t hash, sum;
     if ((size_t)size < head + 8 || memcmp(buf, MAGIC, 8)) {
-        fail(err, len, "%s: not a convbench weights file (bad magic)", path);
+        error_set(err, len, "%s: not a convbench weights file (bad magic)", path);
         goto out;
     }
     memcpy(&version, buf + 8, 4);
     memcpy(&n, buf + 12, 4);
     memcpy(&hash, buf + 16, 8);
     if (version != VERSION) {
-        fail(err, len, "%s: format version %u, this build reads version %u", path, version, VERSION);
+        error_set(err, len, "%s: format version %u, this build reads version %u", path, version, VERSION);
         goto out;
     }
     memcpy(&sum, buf + size - 8, 8);
     if (fnv(0xcbf29ce484222325ULL, buf, (size_t)size - 8) != sum) {
-        fail(err, len, "%s: checksum mismatch: the file is truncated or corrupt", path);
+        error_set(err, len, "%s: checksum mismatch: the file is truncated or corrupt", path);
         goto out;
     }
     if (hash != nt->spec_hash || n != count) {
-        fail(err, len, "%s: weights of a different network (spec hash %016llx, %u tensors; "
+        error_set(err, len, "%s: weights of a different network (spec hash %016llx, %u tensors; "
              "this network: %016llx, %u tensors)", path, (unsigned long long)hash, n,
              (unsigned long long)nt->spec_hash, count);
         goto out;
@@ -130,7 +121,7 @@ int checkpoint_load(net *nt, const char *path, char *err, size_t len)
     size_t need = head + sizeof(tensor_hdr) * count + 8;
     for (uint32_t i = 0; i < count; i++) need += sizeof(float) * want[i].n;
     if (need != (size_t)size) {
-        fail(err, len, "%s: %ld bytes, the network's tensors need %zu", path, size, need);
+        error_set(err, len, "%s: %ld bytes, the network's tensors need %zu", path, size, need);
         goto out;
     }
     const char *p = buf + head;
@@ -138,7 +129,7 @@ int checkpoint_load(net *nt, const char *path, char *err, size_t len)
         tensor_hdr got;
         memcpy(&got, p, sizeof got);
         if (got.layer != want[i].layer || got.role != want[i].role || got.n != want[i].n) {
-            fail(err, len, "%s: tensor %u is layer %u %s of %llu elements, expected layer %u %s of %llu",
+            error_set(err, len, "%s: tensor %u is layer %u %s of %llu elements, expected layer %u %s of %llu",
                  path, i, got.layer, got.role ? "bias" : "weight", (unsigned long long)got.n,
                  want[i].layer, want[i].role ? "bias" : "weight", (unsigned long long)want[i].n);
             goto out;

@@ -2,21 +2,12 @@
    path serves .gz and uncompressed sets. Big-endian header: magic
    (0x00000803 images, 0x00000801 labels), then one 32-bit size per dim. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
+#include "error.h"
 #include "data.h"
-
-static int fail(char *err, size_t len, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, len, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 /* Finds DIR/NAME or DIR/NAME.gz. */
 static int find_file(const char *dir, const char *name, char *path, size_t len)
@@ -34,18 +25,18 @@ static gzFile idx_open(const char *path, unsigned magic, int ndims, unsigned *di
                        char *err, size_t len)
 {
     gzFile f = gzopen(path, "rb");
-    if (!f) { fail(err, len, "%s: cannot open: %s", path, strerror(errno)); return NULL; }
+    if (!f) { error_set(err, len, "%s: cannot open: %s", path, strerror(errno)); return NULL; }
     unsigned char hdr[16];
     int want = 4 * (1 + ndims);
     int got = gzread(f, hdr, (unsigned)want);
     if (got != want) {
-        fail(err, len, "%s: truncated header (%d of %d bytes)", path, got < 0 ? 0 : got, want);
+        error_set(err, len, "%s: truncated header (%d of %d bytes)", path, got < 0 ? 0 : got, want);
         gzclose(f);
         return NULL;
     }
     unsigned m = (unsigned)hdr[0] << 24 | (unsigned)hdr[1] << 16 | hdr[2] << 8 | hdr[3];
     if (m != magic) {
-        fail(err, len, "%s: bad magic number 0x%08x (want 0x%08x: not an IDX %s file)", path,
+        error_set(err, len, "%s: bad magic number 0x%08x (want 0x%08x: not an IDX %s file)", path,
              m, magic, ndims == 3 ? "image" : "label");
         gzclose(f);
         return NULL;
@@ -66,7 +57,7 @@ static int read_all(gzFile f, void *buf, size_t bytes, const char *path, char *e
         if (got <= 0) {
             int zerr;
             const char *msg = gzerror(f, &zerr);
-            return fail(err, len, "%s: truncated: %zu of %zu data bytes%s%s", path, done, bytes,
+            return error_set(err, len, "%s: truncated: %zu of %zu data bytes%s%s", path, done, bytes,
                         zerr ? ": " : "", zerr ? msg : "");
         }
         done += (size_t)got;
@@ -81,11 +72,11 @@ int data_load(dataset *d, const char *dir, const char *prefix, int classes, int 
     char ipath[1024], lpath[1024], name[64];
     snprintf(name, sizeof name, "%s-images-idx3-ubyte", prefix);
     if (find_file(dir, name, ipath, sizeof ipath))
-        return fail(err, errlen, "%s/%s[.gz]: no such file (is the data set installed? "
+        return error_set(err, errlen, "%s/%s[.gz]: no such file (is the data set installed? "
                     "--data DIR names another)", dir, name);
     snprintf(name, sizeof name, "%s-labels-idx1-ubyte", prefix);
     if (find_file(dir, name, lpath, sizeof lpath))
-        return fail(err, errlen, "%s/%s[.gz]: no such file", dir, name);
+        return error_set(err, errlen, "%s/%s[.gz]: no such file", dir, name);
 
     unsigned idims[3], ldims[1];
     gzFile fi = idx_open(ipath, 0x803, 3, idims, err, errlen);
@@ -96,11 +87,11 @@ int data_load(dataset *d, const char *dir, const char *prefix, int classes, int 
     unsigned char *raw = NULL;
     if (idims[0] == 0 || idims[1] == 0 || idims[2] == 0 || idims[1] > 4096 || idims[2] > 4096 ||
         idims[0] > (1u << 28)) {
-        fail(err, errlen, "%s: implausible dimensions %ux%ux%u", ipath, idims[0], idims[1], idims[2]);
+        error_set(err, errlen, "%s: implausible dimensions %ux%ux%u", ipath, idims[0], idims[1], idims[2]);
         goto out;
     }
     if (ldims[0] != idims[0]) {
-        fail(err, errlen, "%s holds %u labels but %s holds %u images", lpath, ldims[0], ipath, idims[0]);
+        error_set(err, errlen, "%s holds %u labels but %s holds %u images", lpath, ldims[0], ipath, idims[0]);
         goto out;
     }
     size_t n = idims[0], px = (size_t)idims[1] * idims[2];
@@ -109,13 +100,13 @@ int data_load(dataset *d, const char *dir, const char *prefix, int classes, int 
     raw = malloc(n * px);
     d->images = malloc(n * px * sizeof(float));
     d->labels = malloc(n);
-    if (!raw || !d->images || !d->labels) { fail(err, errlen, "out of memory reading %s", ipath); goto out; }
+    if (!raw || !d->images || !d->labels) { error_set(err, errlen, "out of memory reading %s", ipath); goto out; }
     if (read_all(fi, raw, n * px, ipath, err, errlen)) goto out;
     if (read_all(fl, d->labels, n, lpath, err, errlen)) goto out;
     for (size_t i = 0; i < n * px; i++) d->images[i] = raw[i] * (1.0f / 255.0f);
     for (size_t i = 0; i < n; i++)
         if (d->labels[i] >= classes) {
-            fail(err, errlen, "%s: label %d of item %zu is out of range 0..%d", lpath,
+            error_set(err, errlen, "%s: label %d of item %zu is out of range 0..%d", lpath,
                  d->labels[i], i, classes - 1);
             goto out;
         }

@@ -5,21 +5,12 @@
 #include <errno.h>
 #include <math.h>
 #include <omp.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include "error.h"
 #include "layers.h"
 #include "net.h"
 #include "rng.h"
-
-static int fail(char *err, size_t len, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, len, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 /* ---- spec parsing ---------------------------------------------------- */
 
@@ -58,7 +49,7 @@ static int parse_layer(net *nt, char **tok, int ntok, int line, const char *file
                        size_t len)
 {
     if (nt->nlayers == NET_MAX_LAYERS)
-        return fail(err, len, "%s:%d: more than %d layers", file, line, NET_MAX_LAYERS);
+        return error_set(err, len, "%s:%d: more than %d layers", file, line, NET_MAX_LAYERS);
     layer *l = &nt->layers[nt->nlayers];
     memset(l, 0, sizeof *l);
     l->line = line;
@@ -73,63 +64,63 @@ static int parse_layer(net *nt, char **tok, int ntok, int line, const char *file
                       nt->layers[nt->nlayers - 1].kind == LAYER_DENSE);
     const char *kind = tok[0];
     if (!strcmp(kind, "conv2d")) {
-        if (ntok < 3) return fail(err, len, "%s:%d: conv2d wants FILTERS RxS [stride=N] [pad=N] [relu|linear]", file, line);
-        if (flat) return fail(err, len, "%s:%d: conv2d after flatten/dense", file, line);
+        if (ntok < 3) return error_set(err, len, "%s:%d: conv2d wants FILTERS RxS [stride=N] [pad=N] [relu|linear]", file, line);
+        if (flat) return error_set(err, len, "%s:%d: conv2d after flatten/dense", file, line);
         long k = parse_int(tok[1], 1 << 16);
         int r, s;
         char tail;
-        if (k < 0) return fail(err, len, "%s:%d: bad filter count '%s'", file, line, tok[1]);
+        if (k < 0) return error_set(err, len, "%s:%d: bad filter count '%s'", file, line, tok[1]);
         if (sscanf(tok[2], "%dx%d%c", &r, &s, &tail) != 2 || r <= 0 || s <= 0 || r > 64 || s > 64)
-            return fail(err, len, "%s:%d: bad filter size '%s' (want RxS, e.g. 3x3)", file, line, tok[2]);
+            return error_set(err, len, "%s:%d: bad filter size '%s' (want RxS, e.g. 3x3)", file, line, tok[2]);
         l->kind = LAYER_CONV; l->oc = (int)k; l->kh = r; l->kw = s; l->stride = 1; l->pad = 0;
         l->act = ACT_LINEAR;
         for (int i = 3; i < ntok; i++) {
             long v;
             if (!strncmp(tok[i], "stride=", 7)) {
                 if ((v = parse_int(tok[i] + 7, 64)) < 0)
-                    return fail(err, len, "%s:%d: bad stride '%s'", file, line, tok[i] + 7);
+                    return error_set(err, len, "%s:%d: bad stride '%s'", file, line, tok[i] + 7);
                 l->stride = (int)v;
             } else if (!strncmp(tok[i], "pad=", 4)) {
                 if (!strcmp(tok[i] + 4, "0")) v = 0;
                 else if ((v = parse_int(tok[i] + 4, 64)) < 0)
-                    return fail(err, len, "%s:%d: bad padding '%s'", file, line, tok[i] + 4);
+                    return error_set(err, len, "%s:%d: bad padding '%s'", file, line, tok[i] + 4);
                 l->pad = (int)v;
             } else if (parse_activation(tok[i], &l->act) || l->act == ACT_SOFTMAX) {
-                return fail(err, len, "%s:%d: conv2d: unknown option '%s'", file, line, tok[i]);
+                return error_set(err, len, "%s:%d: conv2d: unknown option '%s'", file, line, tok[i]);
             }
         }
         if (l->pad >= l->kh || l->pad >= l->kw)
-            return fail(err, len, "%s:%d: conv2d: padding %d must be smaller than the %dx%d filter", file, line, l->pad, l->kh, l->kw);
+            return error_set(err, len, "%s:%d: conv2d: padding %d must be smaller than the %dx%d filter", file, line, l->pad, l->kh, l->kw);
         if (l->ih + 2 * l->pad < l->kh || l->iw + 2 * l->pad < l->kw)
-            return fail(err, len, "%s:%d: conv2d: %dx%d filter larger than the padded %dx%d input", file, line, l->kh, l->kw, l->ih, l->iw);
+            return error_set(err, len, "%s:%d: conv2d: %dx%d filter larger than the padded %dx%d input", file, line, l->kh, l->kw, l->ih, l->iw);
         conv_shape cs;
         net_layer_shape(l, 1, &cs);
         l->oh = conv_out_h(&cs); l->ow = conv_out_w(&cs);
     } else if (!strcmp(kind, "maxpool")) {
         long p;
         if (ntok != 2 || (p = parse_int(tok[1], 64)) < 0)
-            return fail(err, len, "%s:%d: maxpool wants one size, e.g. 'maxpool 2'", file, line);
-        if (flat) return fail(err, len, "%s:%d: maxpool after flatten/dense", file, line);
+            return error_set(err, len, "%s:%d: maxpool wants one size, e.g. 'maxpool 2'", file, line);
+        if (flat) return error_set(err, len, "%s:%d: maxpool after flatten/dense", file, line);
         if (p > l->ih || p > l->iw)
-            return fail(err, len, "%s:%d: maxpool %ld on a %dx%d input", file, line, p, l->ih, l->iw);
+            return error_set(err, len, "%s:%d: maxpool %ld on a %dx%d input", file, line, p, l->ih, l->iw);
         l->kind = LAYER_MAXPOOL; l->pool = (int)p;
         l->oh = l->ih / l->pool; l->ow = l->iw / l->pool; l->oc = l->ic;
 
     } else if (!strcmp(kind, "flatten")) {
-        if (ntok != 1) return fail(err, len, "%s:%d: flatten takes no arguments", file, line);
+        if (ntok != 1) return error_set(err, len, "%s:%d: flatten takes no arguments", file, line);
         l->kind = LAYER_FLATTEN; l->oh = l->ow = 1; l->oc = l->ih * l->iw * l->ic;
 
     } else if (!strcmp(kind, "dense")) {
         long u;
         if (ntok < 2 || ntok > 3 || (u = parse_int(tok[1], 1 << 20)) < 0)
-            return fail(err, len, "%s:%d: dense wants UNITS [relu|linear|softmax]", file, line);
-        if (!flat) return fail(err, len, "%s:%d: dense needs a flat input: put 'flatten' before it", file, line);
+            return error_set(err, len, "%s:%d: dense wants UNITS [relu|linear|softmax]", file, line);
+        if (!flat) return error_set(err, len, "%s:%d: dense needs a flat input: put 'flatten' before it", file, line);
         l->kind = LAYER_DENSE; l->oh = l->ow = 1; l->oc = (int)u; l->act = ACT_LINEAR;
         if (ntok == 3 && parse_activation(tok[2], &l->act))
-            return fail(err, len, "%s:%d: dense: unknown activation '%s'", file, line, tok[2]);
+            return error_set(err, len, "%s:%d: dense: unknown activation '%s'", file, line, tok[2]);
 
     } else {
-        return fail(err, len, "%s:%d: unknown layer '%s' (conv2d, maxpool, flatten, dense)", file, line, kind);
+        return error_set(err, len, "%s:%d: unknown layer '%s' (conv2d, maxpool, flatten, dense)", file, line, kind);
     }
     /* Keras-like names, numbered per kind: conv1, pool1, flatten1, dense1 */
     static const char *const prefix[] = { "conv", "pool", "flatten", "dense" };
@@ -147,7 +138,7 @@ int net_parse_string(net *nt, const char *text, const char *file, char *err, siz
     memset(nt, 0, sizeof *nt);
     nt->spec_hash = 0xcbf29ce484222325ULL;
     char *copy = strdup(text), *save = NULL;
-    if (!copy) return fail(err, len, "out of memory");
+    if (!copy) return error_set(err, len, "out of memory");
     int line = 0, have_input = 0, rc = 0;
     for (char *ln = copy, *next; ln && !rc; ln = next) {
         next = strchr(ln, '\n');
@@ -158,16 +149,16 @@ int net_parse_string(net *nt, const char *text, const char *file, char *err, siz
         char *tok[16];
         int ntok = 0;
         for (char *t = strtok_r(ln, " \t\r", &save); t; t = strtok_r(NULL, " \t\r", &save)) {
-            if (ntok == 16) { rc = fail(err, len, "%s:%d: too many words", file, line); break; }
+            if (ntok == 16) { rc = error_set(err, len, "%s:%d: too many words", file, line); break; }
             tok[ntok++] = t;
         }
         if (rc || !ntok) continue;
         if (!strcmp(tok[0], "input")) {
             long v[3];
-            if (have_input) { rc = fail(err, len, "%s:%d: a second input line", file, line); break; }
+            if (have_input) { rc = error_set(err, len, "%s:%d: a second input line", file, line); break; }
             if (ntok != 4 || (v[0] = parse_int(tok[1], 1 << 14)) < 0 ||
                 (v[1] = parse_int(tok[2], 1 << 14)) < 0 || (v[2] = parse_int(tok[3], 1 << 12)) < 0) {
-                rc = fail(err, len, "%s:%d: input wants H W C, e.g. 'input 28 28 1'", file, line);
+                rc = error_set(err, len, "%s:%d: input wants H W C, e.g. 'input 28 28 1'", file, line);
                 break;
             }
             nt->in_h = (int)v[0]; nt->in_w = (int)v[1]; nt->in_c = (int)v[2];
@@ -175,22 +166,22 @@ int net_parse_string(net *nt, const char *text, const char *file, char *err, siz
             int dims[] = { nt->in_h, nt->in_w, nt->in_c };
             nt->spec_hash = fnv1a(nt->spec_hash, dims, sizeof dims);
         } else if (!have_input) {
-            rc = fail(err, len, "%s:%d: the first line must be 'input H W C'", file, line);
+            rc = error_set(err, len, "%s:%d: the first line must be 'input H W C'", file, line);
         } else {
             rc = parse_layer(nt, tok, ntok, line, file, err, len);
         }
     }
     free(copy);
     if (rc) return rc;
-    if (!have_input || !nt->nlayers) return fail(err, len, "%s: no layers", file);
+    if (!have_input || !nt->nlayers) return error_set(err, len, "%s: no layers", file);
     for (int i = 0; i < nt->nlayers; i++) {
         const layer *l = &nt->layers[i];
         if (l->act == ACT_SOFTMAX && i != nt->nlayers - 1)
-            return fail(err, len, "%s:%d: softmax only on the last layer", file, l->line);
+            return error_set(err, len, "%s:%d: softmax only on the last layer", file, l->line);
     }
     const layer *last = &nt->layers[nt->nlayers - 1];
     if (last->kind != LAYER_DENSE || last->act != ACT_SOFTMAX || last->oc < 2)
-        return fail(err, len, "%s:%d: the last layer must be 'dense CLASSES softmax' with CLASSES >= 2 "
+        return error_set(err, len, "%s:%d: the last layer must be 'dense CLASSES softmax' with CLASSES >= 2 "
                     "(the loss is sparse categorical cross-entropy)", file, last->line);
     nt->classes = last->oc;
     return 0;
@@ -199,7 +190,7 @@ int net_parse_string(net *nt, const char *text, const char *file, char *err, siz
 int net_parse(net *nt, const char *path, char *err, size_t len)
 {
     FILE *f = fopen(path, "rb");
-    if (!f) return fail(err, len, "%s: cannot open: %s", path, strerror(errno));
+    if (!f) return error_set(err, len, "%s: cannot open: %s", path, strerror(errno));
     char *text = NULL;
     size_t size = 0;
     if (fseek(f, 0, SEEK_END) == 0) {
@@ -209,7 +200,7 @@ int net_parse(net *nt, const char *path, char *err, size_t len)
         if (text) text[size] = 0;
     }
     fclose(f);
-    if (!text) return fail(err, len, "%s: cannot read (or larger than 1 MiB)", path);
+    if (!text) return error_set(err, len, "%s: cannot read (or larger than 1 MiB)", path);
     int rc = net_parse_string(nt, text, path, err, len);
     free(text);
     return rc;
@@ -221,26 +212,26 @@ int net_set_backends(net *nt, const char *spec, const char *fallback, char *err,
 {
     const char *all = spec && *spec && !strchr(spec, '=') ? spec : fallback;
     const conv_backend *def = conv_backend_find(all);
-    if (!def) return fail(err, len, "unknown backend '%s' (convbench backends lists them)", all);
+    if (!def) return error_set(err, len, "unknown backend '%s' (convbench backends lists them)", all);
     for (int i = 0; i < nt->nlayers; i++)
         for (int p = 0; p < 3; p++) nt->layers[i].backend[p] = def;
     if (all == spec || !spec || !*spec) return 0;
     char *copy = strdup(spec), *save = NULL;
     int rc = 0;
-    if (!copy) return fail(err, len, "out of memory");
+    if (!copy) return error_set(err, len, "out of memory");
     for (char *item = strtok_r(copy, ",", &save); item && !rc; item = strtok_r(NULL, ",", &save)) {
         char *eq = strchr(item, '=');
-        if (!eq) { rc = fail(err, len, "backend list item '%s' is not LAYER=NAME", item); break; }
+        if (!eq) { rc = error_set(err, len, "backend list item '%s' is not LAYER=NAME", item); break; }
         *eq = 0;
         const conv_backend *b = conv_backend_find(eq + 1);
-        if (!b) { rc = fail(err, len, "unknown backend '%s' for %s (convbench backends lists them)", eq + 1, item); break; }
+        if (!b) { rc = error_set(err, len, "unknown backend '%s' for %s (convbench backends lists them)", eq + 1, item); break; }
         int found = 0;
         for (int i = 0; i < nt->nlayers; i++)
             if (nt->layers[i].kind == LAYER_CONV && !strcmp(nt->layers[i].name, item)) {
                 for (int p = 0; p < 3; p++) nt->layers[i].backend[p] = b;
                 found = 1;
             }
-        if (!found) rc = fail(err, len, "no conv layer named '%s' in the network", item);
+        if (!found) rc = error_set(err, len, "no conv layer named '%s' in the network", item);
     }
     free(copy);
     return rc;
@@ -328,7 +319,7 @@ static int layer_plan(layer *l, int n, char *err, size_t len)
     for (int p = 0; p < 3; p++) {
         const char *why = l->backend[p]->unsupported(&s);
         if (why)
-            return fail(err, len, "%s (%dx%dx%dx%d -> %d %dx%d stride %d pad %d): backend %s cannot run it: %s",
+            return error_set(err, len, "%s (%dx%dx%dx%d -> %d %dx%d stride %d pad %d): backend %s cannot run it: %s",
                         l->name, s.n, s.h, s.w, s.c, s.k, s.r, s.s, s.stride, s.pad, l->backend[p]->name, why);
     }
     int slot = 0;
@@ -340,7 +331,7 @@ static int layer_plan(layer *l, int n, char *err, size_t len)
             if (l->backend[q] == l->backend[p]) l->plan[p][slot] = l->plan[q][slot];
         if (!l->plan[p][slot] && !(l->plan[p][slot] = l->backend[p]->plan(&s))) {
             destroy_slot(l, slot);
-            return fail(err, len, "%s: backend %s failed to plan batch %d", l->name, l->backend[p]->name, n);
+            return error_set(err, len, "%s: backend %s failed to plan batch %d", l->name, l->backend[p]->name, n);
         }
     }
     return slot;
@@ -348,11 +339,11 @@ static int layer_plan(layer *l, int n, char *err, size_t len)
 
 int net_init(net *nt, int max_batch, uint64_t seed, char *err, size_t len)
 {
-    if (max_batch < 1) return fail(err, len, "batch must be >= 1");
+    if (max_batch < 1) return error_set(err, len, "batch must be >= 1");
     nt->max_batch = max_batch;
     rng g = { seed };
     size_t in = (size_t)nt->in_h * nt->in_w * nt->in_c;
-    if (!(nt->act[0] = falloc(in * max_batch))) return fail(err, len, "out of memory");
+    if (!(nt->act[0] = falloc(in * max_batch))) return error_set(err, len, "out of memory");
     for (int i = 0; i < nt->nlayers; i++) {
         layer *l = &nt->layers[i];
         size_t out = (size_t)l->oh * l->ow * l->oc, fan_in = 0, fan_out = 0;
@@ -363,9 +354,9 @@ int net_init(net *nt, int max_batch, uint64_t seed, char *err, size_t len)
         }
         if (!(nt->act[i + 1] = falloc(out * max_batch)) ||
             (i > 0 && !(nt->grad[i] = falloc((size_t)l->ih * l->iw * l->ic * max_batch))))
-            return fail(err, len, "out of memory");
+            return error_set(err, len, "out of memory");
         if (l->kind == LAYER_MAXPOOL) {
-            if (!(l->argmax = malloc(sizeof(int32_t) * out * max_batch))) return fail(err, len, "out of memory");
+            if (!(l->argmax = malloc(sizeof(int32_t) * out * max_batch))) return error_set(err, len, "out of memory");
             continue;
         }
         if (l->kind == LAYER_CONV) {
@@ -376,7 +367,7 @@ int net_init(net *nt, int max_batch, uint64_t seed, char *err, size_t len)
             fan_out = (size_t)l->oc;
         }
         if (param_alloc(&l->weight, fan_in * l->oc) || param_alloc(&l->bias, (size_t)l->oc))
-            return fail(err, len, "out of memory");
+            return error_set(err, len, "out of memory");
         const float limit = (float)sqrt(6.0 / (double)(fan_in + fan_out));
         for (size_t j = 0; j < l->weight.n; j++) l->weight.w[j] = rng_uniform(&g, -limit, limit);
         if (l->kind == LAYER_CONV && layer_plan(l, max_batch, err, len) < 0) return -1;
@@ -385,7 +376,7 @@ int net_init(net *nt, int max_batch, uint64_t seed, char *err, size_t len)
     for (int i = nt->nlayers - 1; i >= 0; i--)
         if (nt->layers[i].kind == LAYER_FLATTEN) nt->grad[i] = nt->grad[i + 1];
     size_t last = (size_t)nt->classes * max_batch;
-    if (!(nt->grad[nt->nlayers] = falloc(last))) return fail(err, len, "out of memory");
+    if (!(nt->grad[nt->nlayers] = falloc(last))) return error_set(err, len, "out of memory");
     return 0;
 }
 
@@ -450,7 +441,7 @@ void net_summary(const net *nt, FILE *f)
 
 int net_forward(net *nt, int n, char *err, size_t len)
 {
-    if (n < 1 || n > nt->max_batch) return fail(err, len, "batch %d outside 1..%d", n, nt->max_batch);
+    if (n < 1 || n > nt->max_batch) return error_set(err, len, "batch %d outside 1..%d", n, nt->max_batch);
     for (int i = 0; i < nt->nlayers; i++) {
         layer *l = &nt->layers[i];
         const float *x = nt->act[i];

@@ -2,26 +2,17 @@
    backward, Adam on every parameter tensor. */
 #include <math.h>
 #include <omp.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include "error.h"
 #include "layers.h"
 #include "train.h"
-
-static int fail(char *err, size_t len, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, len, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 int trainer_init(trainer *t, net *nt, int batch, float lr, uint64_t seed, char *err, size_t len)
 {
     memset(t, 0, sizeof *t);
     if (batch < 1 || batch > nt->max_batch)
-        return fail(err, len, "batch %d outside 1..%d", batch, nt->max_batch);
+        return error_set(err, len, "batch %d outside 1..%d", batch, nt->max_batch);
     t->nt = nt;
     t->batch = batch;
     t->opt = adam_default();
@@ -29,7 +20,7 @@ int trainer_init(trainer *t, net *nt, int batch, float lr, uint64_t seed, char *
     t->shuffle.state = seed ^ 0x5deece66dULL;
     t->labels = malloc((size_t)batch);
     t->probs = malloc(sizeof(float) * (size_t)batch * nt->classes);
-    if (!t->labels || !t->probs) return fail(err, len, "out of memory");
+    if (!t->labels || !t->probs) return error_set(err, len, "out of memory");
     return 0;
 }
 
@@ -65,7 +56,7 @@ int trainer_step(trainer *t, const dataset *d, const int *idx, int n, double *lo
     double t3 = omp_get_wtime();
     *loss = sum / n;
     if (!isfinite(*loss))
-        return fail(err, len, "the loss is %s at step %ld: the run diverged (try a lower --lr)",
+        return error_set(err, len, "the loss is %s at step %ld: the run diverged (try a lower --lr)",
                     isnan(*loss) ? "NaN" : "infinite", t->opt.t + 1);
     net_backward(nt, n);
     double t4 = omp_get_wtime();
@@ -90,7 +81,7 @@ int trainer_epoch(trainer *t, const dataset *d, train_progress cb, void *ctx, ep
 {
     if (t->order_n != d->n) {
         free(t->order);
-        if (!(t->order = malloc(sizeof(int) * (size_t)d->n))) return fail(err, len, "out of memory");
+        if (!(t->order = malloc(sizeof(int) * (size_t)d->n))) return error_set(err, len, "out of memory");
         t->order_n = d->n;
         for (int i = 0; i < d->n; i++) t->order[i] = i;
     }
@@ -128,7 +119,7 @@ int net_evaluate(net *nt, const dataset *d, int batch, double *loss, double *acc
     double sum = 0;
     long right = 0;
     int rc = 0;
-    if (!idx || !labels || !p) rc = fail(err, len, "out of memory");
+    if (!idx || !labels || !p) rc = error_set(err, len, "out of memory");
     for (int s = 0; !rc && s < d->n; s += batch) {
         int n = d->n - s < batch ? d->n - s : batch, correct;
         for (int i = 0; i < n; i++) idx[i] = s + i;
@@ -143,6 +134,6 @@ int net_evaluate(net *nt, const dataset *d, int batch, double *loss, double *acc
     if (rc) return rc;
     *loss = sum / d->n;
     *accuracy = (double)right / d->n;
-    if (!isfinite(*loss)) return fail(err, len, "the test loss is not finite");
+    if (!isfinite(*loss)) return error_set(err, len, "the test loss is not finite");
     return 0;
 }
