@@ -27,7 +27,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "commands.h"
+#include "conv.h"
 #include "results.h"
+#include "shapes.h"
 
 #ifndef CONVBENCH_SRCDIR
 #define CONVBENCH_SRCDIR "."
@@ -360,11 +362,21 @@ static int crow_of(const cJSON *r, crow *c)
 
 static int is_onednn(const char *b) { return !strncmp(b, "onednn", 6); }
 
-/* Backends in order of appearance, ours first and oneDNN's after. */
+/* Backends in registry order (unknown names after, in order of
+   appearance), ours first and oneDNN's after. */
+static int backend_rank(const char *name)
+{
+    int i = 0;
+    for (const conv_backend *const *b = conv_backends(); *b; b++, i++)
+        if (!strcmp((*b)->name, name)) return i;
+    return 1000;
+}
+
 static int backend_list(const cJSON *runs, const char **out, int max)
 {
     int n = 0;
     for (int ours = 1; ours >= 0; ours--) {
+        int first = n;
         const cJSON *r;
         cJSON_ArrayForEach(r, runs) {
             crow c;
@@ -373,6 +385,12 @@ static int backend_list(const cJSON *runs, const char **out, int max)
             while (k < n && strcmp(out[k], c.backend)) k++;
             if (k == n && n < max) out[n++] = c.backend;
         }
+        for (int i = first + 1; i < n; i++)     /* insertion sort by rank, stable */
+            for (int j = i; j > first && backend_rank(out[j]) < backend_rank(out[j - 1]); j--) {
+                const char *t = out[j];
+                out[j] = out[j - 1];
+                out[j - 1] = t;
+            }
     }
     return n;
 }
@@ -397,14 +415,32 @@ static const char *short_pass(const char *p)
          : !strcmp(p, "backward_weights") ? "bwd-weights" : p;
 }
 
-/* Rows (set/layer/n/pass) of one set, in file order, as indices of their first run. */
+/* A layer's place: its index in the suite's layer table, else after them
+   in order of first appearance. */
+static int layer_rank(const crow *c, const char *const *layers, int nl)
+{
+    int i = 0;
+    for (const bench_layer *l = shapes_all(); l->set; l++, i++)
+        if (!strcmp(l->set, c->set) && !strcmp(l->layer, c->layer)) return i;
+    int k = 0;
+    while (k < nl && strcmp(layers[k], c->layer)) k++;
+    return 1000 + k;
+}
+
+/* Rows (set/layer/n/pass) of one set, as their first run: layers in the
+   suite's order, then batch, then pass. */
 static int set_rows(const cJSON *runs, const char *set, const cJSON **rows, int max)
 {
     int n = 0;
+    const char *layers[256];
+    int nl = 0;
     const cJSON *r;
     cJSON_ArrayForEach(r, runs) {
         crow c, d;
         if (crow_of(r, &c) || strcmp(c.set, set)) continue;
+        int l = 0;
+        while (l < nl && strcmp(layers[l], c.layer)) l++;
+        if (l == nl && nl < 256) layers[nl++] = c.layer;
         int k = 0;
         for (; k < n; k++) {
             crow_of(rows[k], &d);
@@ -412,6 +448,20 @@ static int set_rows(const cJSON *runs, const char *set, const cJSON **rows, int 
         }
         if (k == n && n < max) rows[n++] = r;
     }
+    /* sort: layer (first appearance), batch, pass */
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0; j--) {
+            crow a, b;
+            crow_of(rows[j - 1], &a);
+            crow_of(rows[j], &b);
+            int la = layer_rank(&a, layers, nl), lb = layer_rank(&b, layers, nl);
+            long ka = (long)la * 1000000 + a.n * 10 + results_pass_parse(a.pass);
+            long kb = (long)lb * 1000000 + b.n * 10 + results_pass_parse(b.pass);
+            if (kb >= ka) break;
+            const cJSON *t = rows[j];
+            rows[j] = rows[j - 1];
+            rows[j - 1] = t;
+        }
     return n;
 }
 
