@@ -128,9 +128,10 @@ train: all
 # interleaved, one thread: a two-thread team on a busy two-core machine
 # stalls whenever the scheduler parks one of its threads) and fails if a
 # case got slower than the committed baseline, times taken relative to
-# im2col-blas in the same run (its time is mostly OpenBLAS's SGEMM: blocked
-# and vectorized, so it follows the machine's speed as our kernels do, and
-# outside this tree), so another or a busier machine does not fail it. The 25%
+# im2col-blas in the same run (its time is mostly OpenBLAS's SGEMM: code
+# outside this tree with no plan-time choices; oneDNN, which picks a layout
+# by timing at plan time, moved more between same-code runs), so a slower
+# or busier machine does not fail it. The 25%
 # minimum effect is what same-code runs on the shared development machine
 # need (normalized cases moved by up to 1.3x between two runs);
 # `convbench compare` defaults to 5% for quiet machines. `make baseline`
