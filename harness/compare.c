@@ -304,7 +304,7 @@ int cmd_compare(int argc, char **argv)
 
     int nslow = 0, nfast = 0, nsame = 0, nref = 0, few = 0;
     const char *hdr_fmt = markdown ? "| %s | %s | %s | %s | %s | %s | %s |\n"
-                                   : "%-44s %12s %12s %8s %8s %8s  %s\n";
+                                   : "%-50s %12s %12s %8s %9s %8s  %s\n";
     if (markdown) {
         printf("### convbench compare\n\n");
         printf("- base: `%s` (%s)\n- new: `%s` (%s)\n", base.path, base.machine, cur.path,
@@ -323,7 +323,17 @@ int cmd_compare(int argc, char **argv)
         printf(hdr_fmt, "case", norm ? "base (rel.)" : "base median", norm ? "new (rel.)" : "new median",
                "ratio", "min ratio", "p", "verdict");
     }
-    for (int i = 0; i < cur.n; i++) {
+    /* rows in label order (files list runs in measurement order, which
+       random interleaving shuffles) */
+    int *order = malloc(sizeof(int) * (size_t)(cur.n + 1));
+    for (int i = 0; order && i < cur.n; i++) {
+        int j = i;
+        for (; j > 0 && strcmp(cur.rows[order[j - 1]].label, cur.rows[i].label) > 0; j--)
+            order[j] = order[j - 1];
+        order[j] = i;
+    }
+    for (int k = 0; k < cur.n; k++) {
+        int i = order ? order[k] : k;
         row *c = &cur.rows[i], *b = NULL;
         for (int j = 0; j < base.n && !b; j++)
             if (!strcmp(base.rows[j].key, c->key)) b = &base.rows[j];
@@ -356,6 +366,7 @@ int cmd_compare(int argc, char **argv)
         if (markdown && !strcmp(verdict, "slower")) verdict = "**slower**";
         printf(hdr_fmt, c->label, bt, ct, rt, mt, pt, verdict);
     }
+    free(order);
     int compared = nslow + nfast + nsame;
     printf("%s%d compared: %d slower, %d same, %d faster", markdown ? "\n" : "\n", compared,
            nslow, nsame, nfast);
