@@ -56,16 +56,11 @@ typedef struct {
     char machine[256];
 } side;
 
-static const char *jstr(const cJSON *o, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
+/* An integer field, 0 where absent (results_num gives NAN then). */
 static int jint(const cJSON *o, const char *k)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsNumber(v) ? v->valueint : 0;
+    double v = results_num(o, k);
+    return isfinite(v) ? (int)v : 0;
 }
 
 /* "n32 13x13x32 k64 3x3 s1 p0" */
@@ -81,19 +76,19 @@ static void run_key(const cJSON *r, const char *backend, char *buf, size_t len)
 {
     char sh[96];
     shape_text(cJSON_GetObjectItemCaseSensitive(r, "shape"), sh, sizeof sh);
-    snprintf(buf, len, "%s|%s|%s|%d", backend, jstr(r, "pass"), sh, jint(r, "threads"));
+    snprintf(buf, len, "%s|%s|%s|%d", backend, results_str(r, "pass"), sh, jint(r, "threads"));
 }
 
 static void run_label(const cJSON *r, char *buf, size_t len)
 {
-    const char *set = jstr(r, "set"), *layer = jstr(r, "layer");
+    const char *set = results_str(r, "set"), *layer = results_str(r, "layer");
     char where[96];
     if (set && layer)
         snprintf(where, sizeof where, "%s/%s/b%d", set, layer,
                  jint(cJSON_GetObjectItemCaseSensitive(r, "shape"), "n"));
     else
         shape_text(cJSON_GetObjectItemCaseSensitive(r, "shape"), where, sizeof where);
-    snprintf(buf, len, "%s %s %s %dt", where, jstr(r, "pass"), jstr(r, "backend"),
+    snprintf(buf, len, "%s %s %s %dt", where, results_str(r, "pass"), results_str(r, "backend"),
              jint(r, "threads"));
 }
 
@@ -108,10 +103,10 @@ static const cJSON *find_conv(const cJSON *runs, const char *key, const char *ba
     const cJSON *r;
     char k[192];
     cJSON_ArrayForEach(r, runs) {
-        const char *t = jstr(r, "type");
+        const char *t = results_str(r, "type");
         if (!t || strcmp(t, "conv")) continue;
         run_key(r, backend, k, sizeof k);
-        if (!strcmp(k, key) && !strcmp(jstr(r, "backend"), backend)) return r;
+        if (!strcmp(k, key) && !strcmp(results_str(r, "backend"), backend)) return r;
     }
     return NULL;
 }
@@ -135,9 +130,9 @@ static int load(side *s, const char *path, const char *norm)
     }
     const cJSON *ctx = cJSON_GetObjectItemCaseSensitive(s->doc, "context");
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(ctx, "machine");
-    const char *commit = jstr(ctx, "git_commit");
-    snprintf(s->machine, sizeof s->machine, "%s, %s, commit %.10s, %s", jstr(m, "hostname"),
-             jstr(m, "cpu_model"), commit ? commit : "?", jstr(ctx, "time_utc"));
+    const char *commit = results_str(ctx, "git_commit");
+    snprintf(s->machine, sizeof s->machine, "%s, %s, commit %.10s, %s", results_str(m, "hostname"),
+             results_str(m, "cpu_model"), commit ? commit : "?", results_str(ctx, "time_utc"));
     const cJSON *runs = cJSON_GetObjectItemCaseSensitive(s->doc, "runs");
     s->rows = calloc((size_t)cJSON_GetArraySize(runs) + 1, sizeof *s->rows);
     if (!s->rows) {
@@ -147,10 +142,10 @@ static int load(side *s, const char *path, const char *norm)
     int have_norm = 0;
     const cJSON *r;
     cJSON_ArrayForEach(r, runs) {
-        const char *t = jstr(r, "type");
+        const char *t = results_str(r, "type");
         if (!t || strcmp(t, "conv")) continue;
         row *w = &s->rows[s->n];
-        run_key(r, jstr(r, "backend"), w->key, sizeof w->key);
+        run_key(r, results_str(r, "backend"), w->key, sizeof w->key);
         int dup = 0;
         for (int i = 0; i < s->n && !dup; i++) dup = !strcmp(s->rows[i].key, w->key);
         run_label(r, w->label, sizeof w->label);
@@ -159,7 +154,7 @@ static int load(side *s, const char *path, const char *norm)
                     w->label);
             continue;
         }
-        w->backend = jstr(r, "backend");
+        w->backend = results_str(r, "backend");
         w->reps = jint(r, "repetitions");
         w->v = malloc(sizeof(double) * (size_t)w->reps);
         if (!w->v) {

@@ -60,18 +60,6 @@ typedef struct {
 
 /* ---- JSON access --------------------------------------------------------- */
 
-static const char *jstr(const cJSON *o, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static double jnum(const cJSON *o, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
-
 static const cJSON *jobj(const cJSON *o, const char *k)
 {
     return cJSON_GetObjectItemCaseSensitive(o, k);
@@ -81,7 +69,7 @@ static const cJSON *runs_of(const rfile *f) { return jobj(f->doc, "runs"); }
 
 static int is_type(const cJSON *r, const char *t)
 {
-    const char *x = jstr(r, "type");
+    const char *x = results_str(r, "type");
     return x && !strcmp(x, t);
 }
 
@@ -115,11 +103,11 @@ static rfile *load_file(const char *path, int quiet)
     }
     snprintf(f->path, sizeof f->path, "%s", path);
     f->doc = doc;
-    f->kind = jstr(doc, "kind");
+    f->kind = results_str(doc, "kind");
     const cJSON *ctx = jobj(doc, "context");
-    f->time = str_or(jstr(ctx, "time_utc"), "");
-    f->host = str_or(jstr(jobj(ctx, "machine"), "hostname"), "unknown");
-    f->cpu = str_or(jstr(jobj(ctx, "machine"), "cpu_model"), "unknown");
+    f->time = str_or(results_str(ctx, "time_utc"), "");
+    f->host = str_or(results_str(jobj(ctx, "machine"), "hostname"), "unknown");
+    f->cpu = str_or(results_str(jobj(ctx, "machine"), "cpu_model"), "unknown");
     snprintf(f->label, sizeof f->label, "%s / %s", f->host, f->cpu);
     return f;
 }
@@ -142,18 +130,34 @@ static void train_key(const rfile *f, char *buf, size_t len)
 {
     const cJSON *r;
     cJSON_ArrayForEach(r, runs_of(f)) if (is_type(r, "train")) {
-        snprintf(buf, len, "%s@%g", str_or(jstr(r, "backend"), "?"), jnum(r, "threads"));
+        snprintf(buf, len, "%s@%g", str_or(results_str(r, "backend"), "?"), results_num(r, "threads"));
         return;
     }
     snprintf(buf, len, "?");
 }
 
-/* The newest results of each kind in dir (train: per backend and threads). */
-static int scan(const char *dir, flist *bench, flist *scale, flist *train, flist *machine)
+/* Key of a peer file: its peer name and configuration. */
+static void peer_key(const rfile *f, char *buf, size_t len)
+{
+    const cJSON *p = jobj(jobj(f->doc, "context"), "peer");
+    snprintf(buf, len, "%s (%s)", str_or(results_str(p, "name"), "?"),
+             str_or(results_str(p, "config"), "?"));
+}
+
+/* What makes two files of a kind the same series: only the newest of each
+   is shown. */
+static void file_key(const rfile *f, char *buf, size_t len)
+{
+    if (!strcmp(f->kind, "train")) train_key(f, buf, len);
+    else if (!strcmp(f->kind, "peer")) peer_key(f, buf, len);
+    else if (!strcmp(f->kind, "machine")) snprintf(buf, len, "%s", f->host);
+    else snprintf(buf, len, "-");
+}
+
+static void load_dir(const char *dir, flist *all)
 {
     DIR *d = opendir(dir);
-    if (!d) return -1;
-    flist all = { { 0 }, 0 };
+    if (!d) return;
     struct dirent *e;
     while ((e = readdir(d))) {
         size_t n = strlen(e->d_name);
@@ -163,29 +167,44 @@ static int scan(const char *dir, flist *bench, flist *scale, flist *train, flist
         struct stat st;
         if (stat(path, &st) || !S_ISREG(st.st_mode)) continue;
         rfile *f = load_file(path, 1);
-        if (f) add(&all, f);
+        if (f) add(all, f);
     }
     closedir(d);
+}
+
+/* The list a file of this kind goes to, NULL if the report has no section for it. */
+static flist *list_for(const rfile *f, flist *bench, flist *scale, flist *train, flist *machine,
+                       flist *peer)
+{
+    return !strcmp(f->kind, "bench") ? bench : !strcmp(f->kind, "scale") ? scale
+         : !strcmp(f->kind, "train") ? train : !strcmp(f->kind, "machine") ? machine
+         : !strcmp(f->kind, "peer") ? peer : NULL;
+}
+
+/* The newest results of each kind in dir and dir/peers (train: per backend
+   and threads; peer: per peer and configuration; machine: per host). */
+static int scan(const char *dir, flist *bench, flist *scale, flist *train, flist *machine,
+                flist *peer)
+{
+    flist all = { { 0 }, 0 };
+    char sub[PATH_MAX];
+    snprintf(sub, sizeof sub, "%s/peers", dir);
+    load_dir(dir, &all);
+    load_dir(sub, &all);
     for (int i = 0; i < all.n; i++) {
         rfile *f = all.f[i];
         int newest = 1;
-        char ki[128], kj[128];
-        if (!strcmp(f->kind, "train")) train_key(f, ki, sizeof ki);
+        char ki[256], kj[256];
+        file_key(f, ki, sizeof ki);
         for (int j = 0; j < all.n && newest; j++) {
             rfile *g = all.f[j];
             if (i == j || strcmp(f->kind, g->kind)) continue;
-            if (!strcmp(f->kind, "train")) {
-                train_key(g, kj, sizeof kj);
-                if (strcmp(ki, kj)) continue;
-            } else if (!strcmp(f->kind, "machine") && strcmp(f->host, g->host)) {
-                continue;
-            }
+            file_key(g, kj, sizeof kj);
+            if (strcmp(ki, kj)) continue;
             int c = strcmp(g->time, f->time);
             newest = !(c > 0 || (c == 0 && j < i));
         }
-        flist *to = !strcmp(f->kind, "bench") ? bench : !strcmp(f->kind, "scale") ? scale
-                  : !strcmp(f->kind, "train") ? train : !strcmp(f->kind, "machine") ? machine
-                  : NULL;
+        flist *to = list_for(f, bench, scale, train, machine, peer);
         if (newest && to) add(to, f);
         else free_file(f);
     }
@@ -211,9 +230,9 @@ static double machine_peak(const rfile *m, const char *isa, int threads)
     const cJSON *r;
     if (m)
         cJSON_ArrayForEach(r, runs_of(m))
-            if (is_type(r, "peak") && jnum(r, "threads") == threads && jstr(r, "isa") &&
-                !strcmp(jstr(r, "isa"), isa))
-                return jnum(r, "gflops");
+            if (is_type(r, "peak") && results_num(r, "threads") == threads && results_str(r, "isa") &&
+                !strcmp(results_str(r, "isa"), isa))
+                return results_num(r, "gflops");
     return NAN;
 }
 
@@ -223,7 +242,7 @@ static double machine_triad(const rfile *m, int threads)
     double best = NAN;
     if (m)
         cJSON_ArrayForEach(r, runs_of(m))
-            if (is_type(r, "triad") && jnum(r, "threads") == threads) best = jnum(r, "gbs");
+            if (is_type(r, "triad") && results_num(r, "threads") == threads) best = results_num(r, "gbs");
     return best;
 }
 
@@ -291,19 +310,19 @@ static void section_machine(out_ctx *o, const rfile *m, const rfile *src)
     fprintf(md, "## The machine\n\n");
     fprintf(md, "From `%s` (%s).\n\n| | |\n|---|---|\n", f->path, f->time);
     fprintf(md, "| host | %s |\n| CPU | %s |\n", f->host, f->cpu);
-    size_text(jnum(mc, "memory_bytes"), buf, sizeof buf);
+    size_text(results_num(mc, "memory_bytes"), buf, sizeof buf);
     fprintf(md, "| topology | %g package(s), %g core(s), %g PU(s), %g NUMA node(s), %s |\n",
-            jnum(mc, "packages"), jnum(mc, "cores"), jnum(mc, "pus"), jnum(mc, "numa_nodes"), buf);
+            results_num(mc, "packages"), results_num(mc, "cores"), results_num(mc, "pus"), results_num(mc, "numa_nodes"), buf);
     const cJSON *c;
     cJSON_ArrayForEach(c, jobj(mc, "caches")) {
-        size_text(jnum(c, "size_bytes"), buf, sizeof buf);
-        fprintf(md, "| L%g %s cache | %s x %g |\n", jnum(c, "level"), str_or(jstr(c, "type"), ""),
-                buf, jnum(c, "count"));
+        size_text(results_num(c, "size_bytes"), buf, sizeof buf);
+        fprintf(md, "| L%g %s cache | %s x %g |\n", results_num(c, "level"), str_or(results_str(c, "type"), ""),
+                buf, results_num(c, "count"));
     }
     fprintf(md, "| ISA flags |");
     cJSON_ArrayForEach(c, jobj(mc, "isa_flags")) fprintf(md, " %s", c->valuestring);
-    fprintf(md, " |\n| compiler | %s `%s` |\n", str_or(jstr(b, "compiler"), "?"),
-            str_or(jstr(b, "cflags"), "?"));
+    fprintf(md, " |\n| compiler | %s `%s` |\n", str_or(results_str(b, "compiler"), "?"),
+            str_or(results_str(b, "cflags"), "?"));
     const cJSON *v = jobj(f->doc, "versions");
     if (v) {
         fprintf(md, "| libraries |");
@@ -321,11 +340,11 @@ static void section_machine(out_ctx *o, const rfile *m, const rfile *src)
     const cJSON *r;
     cJSON_ArrayForEach(r, runs_of(m)) {
         if (is_type(r, "peak"))
-            fprintf(md, "| peak %s | %g | %s GFLOP/s |\n", str_or(jstr(r, "isa"), "?"),
-                    jnum(r, "threads"), fmt3(buf, sizeof buf, jnum(r, "gflops")));
+            fprintf(md, "| peak %s | %g | %s GFLOP/s |\n", str_or(results_str(r, "isa"), "?"),
+                    results_num(r, "threads"), fmt3(buf, sizeof buf, results_num(r, "gflops")));
         else if (is_type(r, "triad"))
-            fprintf(md, "| triad | %g | %s GB/s |\n", jnum(r, "threads"),
-                    fmt3(buf, sizeof buf, jnum(r, "gbs")));
+            fprintf(md, "| triad | %g | %s GB/s |\n", results_num(r, "threads"),
+                    fmt3(buf, sizeof buf, results_num(r, "gbs")));
     }
     fprintf(md, "\n");
 }
@@ -342,18 +361,18 @@ static int crow_of(const cJSON *r, crow *c)
 {
     if (!is_type(r, "conv")) return -1;
     const cJSON *sh = jobj(r, "shape");
-    c->set = str_or(jstr(r, "set"), "shape");
-    c->layer = str_or(jstr(r, "layer"), str_or(jstr(r, "name"), "?"));
-    c->pass = jstr(r, "pass");
-    c->backend = jstr(r, "backend");
-    c->impl = jstr(r, "impl");
-    c->n = (int)jnum(sh, "n");
-    c->threads = (int)jnum(r, "threads");
-    c->gflops = jnum(r, "gflops");
-    c->pct = jnum(r, "pct_peak");
-    double n = jnum(sh, "n"), h = jnum(sh, "h"), w = jnum(sh, "w"), ch = jnum(sh, "c"),
-           k = jnum(sh, "k"), rr = jnum(sh, "r"), s = jnum(sh, "s"), st = jnum(sh, "stride"),
-           pad = jnum(sh, "pad");
+    c->set = str_or(results_str(r, "set"), "shape");
+    c->layer = str_or(results_str(r, "layer"), str_or(results_str(r, "name"), "?"));
+    c->pass = results_str(r, "pass");
+    c->backend = results_str(r, "backend");
+    c->impl = results_str(r, "impl");
+    c->n = (int)results_num(sh, "n");
+    c->threads = (int)results_num(r, "threads");
+    c->gflops = results_num(r, "gflops");
+    c->pct = results_num(r, "pct_peak");
+    double n = results_num(sh, "n"), h = results_num(sh, "h"), w = results_num(sh, "w"), ch = results_num(sh, "c"),
+           k = results_num(sh, "k"), rr = results_num(sh, "r"), s = results_num(sh, "s"), st = results_num(sh, "stride"),
+           pad = results_num(sh, "pad");
     double p = floor((h + 2 * pad - rr) / st) + 1, q = floor((w + 2 * pad - s) / st) + 1;
     c->flops = 2 * n * k * ch * rr * s * p * q;
     c->ai = c->flops / (4 * (n * h * w * ch + rr * s * ch * k + n * p * q * k));
@@ -480,8 +499,8 @@ static void section_bench(out_ctx *o, const rfile *f)
     fprintf(md, "From `%s` (%s, commit %.10s, %g threads, ISA %s). GFLOP/s = direct-convolution "
                 "FLOPs (2·N·K·C·R·S·P·Q) / median time of %g repetitions, so Winograd figures "
                 "are effective GFLOP/s; in brackets, %% of the measured FMA peak.\n\n",
-            f->path, f->time, str_or(jstr(ctx, "git_commit"), "?"), jnum(first, "threads"),
-            str_or(jstr(ctx, "isa"), "?"), jnum(first, "repetitions"));
+            f->path, f->time, str_or(results_str(ctx, "git_commit"), "?"), results_num(first, "threads"),
+            str_or(results_str(ctx, "isa"), "?"), results_num(first, "repetitions"));
     /* sets in order of appearance */
     const char *sets[16];
     int ns = 0;
@@ -580,7 +599,7 @@ static void section_bench(out_ctx *o, const rfile *f)
             char cap[128];
             snprintf(cap, sizeof cap, "GFLOP/s per backend, set %s", sets[si]);
             draw(o, "gflops", png, cap, "data='%s'; ncols=%d; nours=%d; set_name='%s'; threads=%g",
-                 dname, nb + 1, nours, sets[si], jnum(first, "threads"));
+                 dname, nb + 1, nours, sets[si], results_num(first, "threads"));
         }
     }
     /* implementation strings and skipped cases */
@@ -597,7 +616,7 @@ static void section_bench(out_ctx *o, const rfile *f)
         fprintf(md, "<details><summary>%d case(s) skipped, with the backend's reason</summary>\n\n"
                     "| case | reason |\n|---|---|\n", cJSON_GetArraySize(sk));
         cJSON_ArrayForEach(r, sk)
-            fprintf(md, "| %s | %s |\n", str_or(jstr(r, "name"), "?"), str_or(jstr(r, "reason"), "?"));
+            fprintf(md, "| %s | %s |\n", str_or(results_str(r, "name"), "?"), str_or(results_str(r, "reason"), "?"));
         fprintf(md, "\n</details>\n\n");
     }
 }
@@ -610,8 +629,8 @@ static void section_roofline(out_ctx *o, const rfile *f, const rfile *m)
     const cJSON *runs = runs_of(f), *r, *first = NULL;
     cJSON_ArrayForEach(r, runs) if (is_type(r, "conv")) { first = r; break; }
     if (!first) return;
-    int threads = (int)jnum(first, "threads");
-    const char *isa = str_or(jstr(jobj(f->doc, "context"), "isa"), "avx512");
+    int threads = (int)results_num(first, "threads");
+    const char *isa = str_or(results_str(jobj(f->doc, "context"), "isa"), "avx512");
     double peak = machine_peak(m, isa, threads), bw = machine_triad(m, threads);
     fprintf(md, "## Roofline\n\n");
     if (!isfinite(peak) || !isfinite(bw)) {
@@ -677,66 +696,252 @@ static void section_roofline(out_ctx *o, const rfile *f, const rfile *m)
 
 /* ---- training ------------------------------------------------------------ */
 
-static int cmp_double(const void *a, const void *b)
+/* One row of the training table: a convbench train file (one backend at one
+   thread count), or one peer configuration at one thread count. */
+typedef struct {
+    char name[160];          /* backend, or "peer (config)" */
+    const char *path;
+    int threads, epochs, is_peer, is_auto;
+    double batch, acc, secs, ips;   /* final test accuracy, mean epoch s, images/s */
+} trow;
+
+/* Fills t from the train runs at threads (all of them if threads < 0);
+   returns 0 if there was at least one. */
+static int train_row(const cJSON *runs, int threads, trow *t)
 {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
+    const cJSON *r, *last = NULL;
+    double sum = 0, rate = 0;
+    int ne = 0;
+    cJSON_ArrayForEach(r, runs) {
+        if (!is_type(r, "train") || (threads >= 0 && results_num(r, "threads") != threads)) continue;
+        sum += results_num(r, "seconds");
+        rate += results_num(r, "images_per_s");
+        ne++;
+        last = r;
+    }
+    if (!last) return -1;
+    t->threads = (int)results_num(last, "threads");
+    t->epochs = ne;
+    t->batch = results_num(last, "batch");
+    t->acc = results_num(last, "test_accuracy");
+    t->secs = sum / ne;
+    double images = results_num(last, "images");
+    t->ips = isfinite(images) && t->secs > 0 ? images / t->secs : rate / ne;
+    return 0;
 }
 
-static double median(double *v, int n)
+static int cmp_trow(const void *a, const void *b)
 {
-    if (n < 1) return NAN;
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+    const trow *x = a, *y = b;
+    if (x->threads != y->threads) return x->threads - y->threads;
+    return (x->ips < y->ips) - (x->ips > y->ips);
 }
 
-static void section_train(out_ctx *o, flist *train)
+static const char *peer_status(const rfile *f)
 {
-    if (!train->n) return;
-    FILE *md = o->md;
-    fprintf(md, "## Training\n\n| backend | threads | epochs | batch | images | final loss | "
-                "test accuracy | median epoch s | images/s | file |\n"
-                "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
-    int best_acc = -1, best_ips = -1, slow_ips = -1, maxep = 0;
-    double acc[MAXF], ips[MAXF];
-    for (int i = 0; i < train->n; i++) {
-        const rfile *f = train->f[i];
-        const cJSON *r, *last = NULL;
-        double secs[256], rates[256];
-        int ne = 0;
-        cJSON_ArrayForEach(r, runs_of(f)) if (is_type(r, "train") && ne < 256) {
-            secs[ne] = jnum(r, "seconds");
-            rates[ne++] = jnum(r, "images_per_s");
-            last = r;
+    return str_or(results_str(jobj(jobj(f->doc, "context"), "peer"), "status"), "measured");
+}
+
+/* "how the peers were run": one item per peer file, from context.peer */
+static void peers_how(FILE *md, const flist *peer)
+{
+    fprintf(md, "### How the peers were run\n\n");
+    for (int i = 0; i < peer->n; i++) {
+        const rfile *f = peer->f[i];
+        const cJSON *ctx = jobj(f->doc, "context"), *p = jobj(ctx, "peer"), *b = jobj(ctx, "build");
+        char key[256];
+        peer_key(f, key, sizeof key);
+        fprintf(md, "- **%s**, %s %s", key, str_or(results_str(b, "framework"), "?"),
+                str_or(results_str(b, "framework_version"), "?"));
+        if (results_str(b, "package")) fprintf(md, " (%s)", results_str(b, "package"));
+        fprintf(md, ", `%s` (%s): ", f->path, f->time);
+        if (strcmp(peer_status(f), "measured") && strcmp(peer_status(f), "partial")) {
+            fprintf(md, "%s: %s.\n", peer_status(f), str_or(results_str(p, "reason"), "no reason given"));
+            continue;
         }
-        acc[i] = ips[i] = NAN;
-        if (!last) continue;
-        maxep = ne > maxep ? ne : maxep;
-        acc[i] = jnum(last, "test_accuracy");
-        ips[i] = median(rates, ne);
-        char a[32], b[32];
-        fprintf(md, "| %s | %g | %d | %g | %g | %.4f | %.4f | %s | %s | `%s` |\n",
-                str_or(jstr(last, "backend"), "?"), jnum(last, "threads"), ne, jnum(last, "batch"),
-                jnum(last, "images"), jnum(last, "loss"), acc[i], fmt3(a, sizeof a, median(secs, ne)),
-                fmt3(b, sizeof b, ips[i]), f->path);
-        if (best_acc < 0 || acc[i] > acc[best_acc]) best_acc = i;
-        if (best_ips < 0 || ips[i] > ips[best_ips]) best_ips = i;
-        if (slow_ips < 0 || ips[i] < ips[slow_ips]) slow_ips = i;
+        fprintf(md, "%s.", str_or(results_str(p, "description"), "no description"));
+        const cJSON *w, *e, *c;
+        int nw = 0;
+        cJSON_ArrayForEach(w, jobj(p, "workers")) {
+            fprintf(md, "%s %g thread%s on CPU%s", nw++ ? ";" : "", results_num(w, "threads"),
+                    results_num(w, "threads") > 1 ? "s" : "", cJSON_GetArraySize(jobj(w, "cpus")) > 1 ? "s" : "");
+            int k = 0;
+            cJSON_ArrayForEach(c, jobj(w, "cpus")) fprintf(md, "%s%g", k++ ? "," : " ", c->valuedouble);
+            k = 0;
+            cJSON_ArrayForEach(e, jobj(w, "env"))
+                if (cJSON_IsString(e)) fprintf(md, "%s%s=%s", k++ ? ", " : ", env ", e->string, e->valuestring);
+            if (!k) fprintf(md, ", no environment added");
+        }
+        if (nw) fprintf(md, ".");
+        const cJSON *fl = jobj(p, "failures");
+        if (cJSON_GetArraySize(fl) > 0) {
+            fprintf(md, " failed:");
+            cJSON_ArrayForEach(e, fl) if (cJSON_IsString(e)) fprintf(md, " %s;", e->valuestring);
+        }
+        fprintf(md, "\n");
     }
     fprintf(md, "\n");
+}
+
+/* The auto backend's per layer x pass choice (type "autotune" runs) of the
+   newest train file that holds one. */
+static void auto_choice(FILE *md, const flist *train)
+{
+    const rfile *f = NULL;
+    for (int i = 0; i < train->n; i++) {
+        const cJSON *r;
+        int has = 0;
+        cJSON_ArrayForEach(r, runs_of(train->f[i])) has |= is_type(r, "autotune");
+        if (has && (!f || strcmp(train->f[i]->time, f->time) > 0)) f = train->f[i];
+    }
+    if (!f) return;
+    char k[128], a[32], b[32], c[32];
+    train_key(f, k, sizeof k);
+    fprintf(md, "### The `auto` choice\n\nFrom `%s` (%s, %s): per layer and pass, the backend "
+                "`auto` timed fastest at plan time (median of its repetitions) and the runner-up "
+                "(a candidate without a time was abandoned as too slow).\n\n"
+                "| layer | pass | backend | median ms | runner-up | runner-up ms | runner-up / chosen |\n"
+                "|---|---|---|---:|---|---:|---:|\n", f->path, f->time, k);
+    const cJSON *r, *x;
+    const char *names[64];
+    int wins[64], nn = 0, total = 0;
+    cJSON_ArrayForEach(r, runs_of(f)) {
+        if (!is_type(r, "autotune")) continue;
+        const char *chosen = str_or(results_str(r, "backend"), "?");
+        double ms = 1e3 * results_num(r, "median_s"), best = INFINITY;
+        const char *second = NULL;
+        cJSON_ArrayForEach(x, jobj(r, "candidates"))
+            if (cJSON_IsNumber(x) && strcmp(x->string, chosen) && x->valuedouble * 1e3 < best)
+                best = x->valuedouble * 1e3, second = x->string;
+        fprintf(md, "| %s | %s | %s | %s | %s | %s | %s |\n", str_or(results_str(r, "layer"), "?"),
+                str_or(results_str(r, "pass"), "?"), chosen, fmt3(a, sizeof a, ms),
+                str_or(second, "–"), fmt3(b, sizeof b, second ? best : NAN),
+                second ? fmt3(c, sizeof c, best / ms) : "–");
+        int j = 0;
+        while (j < nn && strcmp(names[j], chosen)) j++;
+        if (j == nn && nn < 64) names[nn] = chosen, wins[nn++] = 0;
+        if (j < nn) wins[j]++;
+        total++;
+    }
+    fprintf(md, "\n- `auto` chose");
+    for (int j = 0; j < nn; j++) fprintf(md, "%s %s for %d", j ? "," : "", names[j], wins[j]);
+    fprintf(md, " of %d layer x pass cases.\n\n", total);
+}
+
+static void section_train(out_ctx *o, flist *train, flist *peer)
+{
+    if (!train->n && !peer->n) return;
+    FILE *md = o->md;
+    trow rows[4 * MAXF];
+    int n = 0;
+    for (int i = 0; i < train->n && n < 4 * MAXF; i++) {
+        trow *t = &rows[n];
+        memset(t, 0, sizeof *t);
+        if (train_row(runs_of(train->f[i]), -1, t)) continue;
+        const cJSON *r;
+        cJSON_ArrayForEach(r, runs_of(train->f[i])) if (is_type(r, "train")) {
+            snprintf(t->name, sizeof t->name, "%s", str_or(results_str(r, "backend"), "?"));
+            break;
+        }
+        t->path = train->f[i]->path;
+        t->is_auto = !strcmp(t->name, "auto");
+        n++;
+    }
+    for (int i = 0; i < peer->n; i++) {
+        const cJSON *r;
+        int seen[257] = { 0 };
+        cJSON_ArrayForEach(r, runs_of(peer->f[i])) {
+            int th = (int)results_num(r, "threads");
+            if (!is_type(r, "train") || th < 0 || th > 256 || seen[th]++ || n >= 4 * MAXF) continue;
+            trow *t = &rows[n];
+            memset(t, 0, sizeof *t);
+            if (train_row(runs_of(peer->f[i]), th, t)) continue;
+            peer_key(peer->f[i], t->name, sizeof t->name);
+            t->path = peer->f[i]->path;
+            t->is_peer = 1;
+            n++;
+        }
+    }
+    qsort(rows, (size_t)n, sizeof *rows, cmp_trow);
+    fprintf(md, "## Training\n\nThe seed network per backend and thread count: convbench's "
+                "backends (`auto` picks one per layer and pass) and the PyTorch/Keras peers, "
+                "each peer in its tuned and its as-installed configuration. Epoch s is the "
+                "**mean over the epochs measured** (the epochs column); images/s = training "
+                "images per epoch / that mean; test accuracy after the last epoch.\n\n"
+                "| backend | threads | batch | epochs | final test accuracy | mean epoch s | "
+                "images/s | file |\n|---|---:|---:|---:|---:|---:|---:|---|\n");
+    char a[32], b[32], c[32];
+    for (int i = 0; i < n; i++)
+        fprintf(md, "| %s%s%s | %d | %g | %d | %.4f | %s | %s | `%s` |\n", rows[i].is_auto ? "**" : "",
+                rows[i].name, rows[i].is_auto ? "**" : "", rows[i].threads, rows[i].batch,
+                rows[i].epochs, rows[i].acc, fmt3(a, sizeof a, rows[i].secs),
+                fmt3(b, sizeof b, rows[i].ips), rows[i].path);
+    for (int i = 0; i < peer->n; i++)
+        if (strcmp(peer_status(peer->f[i]), "measured") && strcmp(peer_status(peer->f[i]), "partial")) {
+            char k[256];
+            peer_key(peer->f[i], k, sizeof k);
+            fprintf(md, "| %s | – | – | – | %s: %s | – | – | `%s` |\n", k, peer_status(peer->f[i]),
+                    str_or(results_str(jobj(jobj(peer->f[i]->doc, "context"), "peer"), "reason"),
+                           "no reason given"),
+                    peer->f[i]->path);
+        }
+    fprintf(md, "\n");
+    /* conclusions: per thread count, auto (else convbench's fastest) against
+       every peer and, for auto, against the best single backend */
+    for (int i = 0; i < n; i++) {
+        if (rows[i].is_peer) continue;
+        int lead = -1, single = -1;
+        for (int j = 0; j < n; j++) {
+            if (rows[j].threads != rows[i].threads || rows[j].is_peer) continue;
+            if (lead < 0 || (rows[j].is_auto && !rows[lead].is_auto) ||
+                (rows[j].is_auto == rows[lead].is_auto && rows[j].ips > rows[lead].ips))
+                lead = j;
+            if (!rows[j].is_auto && (single < 0 || rows[j].ips > rows[single].ips)) single = j;
+        }
+        if (lead != i) continue;       /* one sentence set per thread count */
+        const trow *l = &rows[lead];
+        for (int j = 0; j < n; j++) {
+            if (!rows[j].is_peer || rows[j].threads != l->threads || !(rows[j].ips > 0)) continue;
+            fprintf(md, "- %s at %d thread%s trains %sx the images/s of %s (%s vs %s); final "
+                        "test accuracy %.4f vs %.4f after %d vs %d epoch%s.\n",
+                    l->name, l->threads, l->threads > 1 ? "s" : "",
+                    fmt3(a, sizeof a, l->ips / rows[j].ips), rows[j].name, fmt3(b, sizeof b, l->ips),
+                    fmt3(c, sizeof c, rows[j].ips), l->acc, rows[j].acc, l->epochs, rows[j].epochs,
+                    rows[j].epochs > 1 ? "s" : "");
+        }
+        if (l->is_auto && single >= 0 && rows[single].ips > 0)
+            fprintf(md, "- auto at %d thread%s trains %sx the images/s of the fastest single "
+                        "backend, %s (%s vs %s).\n", l->threads, l->threads > 1 ? "s" : "",
+                    fmt3(a, sizeof a, l->ips / rows[single].ips), rows[single].name,
+                    fmt3(b, sizeof b, l->ips), fmt3(c, sizeof c, rows[single].ips));
+    }
+    int best_acc = -1, best_ips = -1;
+    double lo = INFINITY;
+    for (int i = 0; i < n; i++) {
+        if (best_acc < 0 || rows[i].acc > rows[best_acc].acc) best_acc = i;
+        if (best_ips < 0 || rows[i].ips > rows[best_ips].ips) best_ips = i;
+        if (rows[i].acc < lo) lo = rows[i].acc;
+    }
     if (best_acc >= 0) {
-        char k1[128], k2[128], k3[128], a[32];
-        train_key(train->f[best_acc], k1, sizeof k1);
-        train_key(train->f[best_ips], k2, sizeof k2);
-        train_key(train->f[slow_ips], k3, sizeof k3);
-        double lo = acc[best_acc];
-        for (int i = 0; i < train->n; i++) if (isfinite(acc[i]) && acc[i] < lo) lo = acc[i];
-        fprintf(md, "- highest final test accuracy: %s (backend@threads) at %.4f; the spread "
-                    "across runs is %.4f.\n", k1, acc[best_acc], acc[best_acc] - lo);
-        fprintf(md, "- highest throughput: %s at %s images/s", k2, fmt3(a, sizeof a, ips[best_ips]));
-        if (slow_ips != best_ips)
-            fprintf(md, ", %sx the slowest (%s)", fmt3(a, sizeof a, ips[best_ips] / ips[slow_ips]), k3);
-        fprintf(md, ".\n\n");
+        fprintf(md, "- highest final test accuracy: %s at %d thread%s, %.4f after %d epoch%s; the "
+                    "spread across rows is %.4f.\n", rows[best_acc].name, rows[best_acc].threads,
+                rows[best_acc].threads > 1 ? "s" : "",
+                rows[best_acc].acc, rows[best_acc].epochs, rows[best_acc].epochs > 1 ? "s" : "",
+                rows[best_acc].acc - lo);
+        fprintf(md, "- highest throughput: %s at %d thread%s, %s images/s.\n", rows[best_ips].name,
+                rows[best_ips].threads, rows[best_ips].threads > 1 ? "s" : "",
+                fmt3(a, sizeof a, rows[best_ips].ips));
+    }
+    fprintf(md, "\n");
+    auto_choice(md, train);
+    if (peer->n) peers_how(md, peer);
+    if (!train->n) return;
+    int maxep = 0;
+    for (int i = 0; i < train->n; i++) {
+        const cJSON *r;
+        int ne = 0;
+        cJSON_ArrayForEach(r, runs_of(train->f[i])) ne += is_type(r, "train");
+        if (ne > maxep) maxep = ne;
     }
     /* plot: loss and test accuracy per epoch, one series per file */
     FILE *dl = data_file(o, "train-loss.dat"), *da = data_file(o, "train-accuracy.dat");
@@ -761,9 +966,9 @@ static void section_train(out_ctx *o, flist *train)
         for (int i = 0; i < train->n; i++) {
             const cJSON *r, *hit = NULL;
             cJSON_ArrayForEach(r, runs_of(train->f[i]))
-                if (is_type(r, "train") && jnum(r, "epoch") == e) hit = r;
-            fprintf(dl, " %.6g", hit ? jnum(hit, "loss") : NAN);
-            fprintf(da, " %.6g", hit ? jnum(hit, "test_accuracy") : NAN);
+                if (is_type(r, "train") && results_num(r, "epoch") == e) hit = r;
+            fprintf(dl, " %.6g", hit ? results_num(hit, "loss") : NAN);
+            fprintf(da, " %.6g", hit ? results_num(hit, "test_accuracy") : NAN);
         }
         fprintf(dl, "\n");
         fprintf(da, "\n");
@@ -774,6 +979,132 @@ static void section_train(out_ctx *o, flist *train)
          "loss='train-loss.dat'; acc='train-accuracy.dat'; ncols=%d", train->n + 1);
 }
 
+/* ---- peers' per-layer GFLOP/s ---------------------------------------------- */
+
+/* convbench's fastest run of a case (set/layer/batch/pass/threads) in f. */
+static int fastest_case(const rfile *f, const crow *k, crow *best)
+{
+    const cJSON *r;
+    int found = 0;
+    if (!f) return 0;
+    cJSON_ArrayForEach(r, runs_of(f)) {
+        crow c;
+        if (crow_of(r, &c) || !c.pass || !c.backend || strcmp(c.set, k->set) ||
+            strcmp(c.layer, k->layer) || c.n != k->n || strcmp(c.pass, k->pass) ||
+            c.threads != k->threads || !isfinite(c.gflops))
+            continue;
+        if (!found++ || c.gflops > best->gflops) *best = c;
+    }
+    return found;
+}
+
+static const cJSON *peer_case(const rfile *f, const crow *k)
+{
+    const cJSON *r;
+    cJSON_ArrayForEach(r, runs_of(f)) {
+        crow c;
+        if (!crow_of(r, &c) && c.pass && !strcmp(c.set, k->set) && !strcmp(c.layer, k->layer) &&
+            c.n == k->n && !strcmp(c.pass, k->pass) && c.threads == k->threads)
+            return r;
+    }
+    return NULL;
+}
+
+static long case_order(const crow *c)
+{
+    return (long)c->threads * 100000000L + (long)layer_rank(c, NULL, 0) * 100000L + c->n * 10L +
+           results_pass_parse(c->pass);
+}
+
+/* The peers' conv runs beside convbench's fastest backend on the same case,
+   from the bench file and else the scale file (the same thread count). */
+static void section_peer_conv(out_ctx *o, flist *peer, flist *bench, flist *scale)
+{
+    const rfile *pf[MAXF];
+    int np = 0;
+    for (int i = 0; i < peer->n; i++) {
+        const cJSON *r;
+        int any = 0;
+        cJSON_ArrayForEach(r, runs_of(peer->f[i])) any |= is_type(r, "conv");
+        if (any) pf[np++] = peer->f[i];
+    }
+    if (!np) return;
+    crow keys[512];
+    int nk = 0;
+    for (int i = 0; i < np; i++) {
+        const cJSON *r;
+        cJSON_ArrayForEach(r, runs_of(pf[i])) {
+            crow c;
+            if (crow_of(r, &c) || !c.pass) continue;
+            int k = 0;
+            while (k < nk && !(!strcmp(keys[k].set, c.set) && !strcmp(keys[k].layer, c.layer) &&
+                               keys[k].n == c.n && !strcmp(keys[k].pass, c.pass) &&
+                               keys[k].threads == c.threads))
+                k++;
+            if (k == nk && nk < 512) keys[nk++] = c;
+        }
+    }
+    for (int i = 1; i < nk; i++)     /* threads, layer, batch, pass */
+        for (int j = i; j > 0 && case_order(&keys[j]) < case_order(&keys[j - 1]); j--) {
+            crow t = keys[j];
+            keys[j] = keys[j - 1];
+            keys[j - 1] = t;
+        }
+    FILE *md = o->md;
+    const rfile *bf = bench->n ? bench->f[0] : NULL, *sf = scale->n ? scale->f[0] : NULL;
+    char from[2 * PATH_MAX + 64];
+    if (bf && sf) snprintf(from, sizeof from, "`%s`, else `%s`", bf->path, sf->path);
+    else if (bf || sf) snprintf(from, sizeof from, "`%s`", bf ? bf->path : sf->path);
+    else snprintf(from, sizeof from, "no bench or scale file");
+    fprintf(md, "## Per-layer GFLOP/s against the peers\n\nThe peers' conv layers timed alone "
+                "per pass (median of repetitions), beside convbench's fastest backend on the same "
+                "case and thread count (from %s). GFLOP/s = direct-convolution FLOPs / "
+                "median time.\n\n| case | threads | convbench fastest |", from);
+    for (int i = 0; i < np; i++) {
+        char k[256];
+        peer_key(pf[i], k, sizeof k);
+        fprintf(md, " %s |", k);
+    }
+    fprintf(md, "\n|---|---:|---|");
+    for (int i = 0; i < np; i++) fprintf(md, "---:|");
+    fprintf(md, "\n");
+    double logsum[257] = { 0 };
+    int cases[257] = { 0 }, ahead[257] = { 0 };
+    char a[32];
+    for (int k = 0; k < nk; k++) {
+        crow best, pc;
+        int have = fastest_case(bf, &keys[k], &best) || fastest_case(sf, &keys[k], &best);
+        fprintf(md, "| %s/%s/b%d %s | %d |", keys[k].set, keys[k].layer, keys[k].n, keys[k].pass,
+                keys[k].threads);
+        if (have) fprintf(md, " %s (%s) |", fmt3(a, sizeof a, best.gflops), best.backend);
+        else fprintf(md, " – |");
+        double top = -1;
+        for (int i = 0; i < np; i++) {
+            const cJSON *x = peer_case(pf[i], &keys[k]);
+            if (x && !crow_of(x, &pc) && isfinite(pc.gflops)) {
+                fprintf(md, " %s |", fmt3(a, sizeof a, pc.gflops));
+                if (pc.gflops > top) top = pc.gflops;
+            } else {
+                fprintf(md, " – |");
+            }
+        }
+        fprintf(md, "\n");
+        int t = keys[k].threads;
+        if (have && top > 0 && best.gflops > 0 && t >= 0 && t <= 256) {
+            logsum[t] += log(best.gflops / top);
+            cases[t]++;
+            ahead[t] += best.gflops > top;
+        }
+    }
+    fprintf(md, "\n");
+    for (int t = 0; t <= 256; t++)
+        if (cases[t])
+            fprintf(md, "- at %d thread%s: convbench's fastest backend is ahead of every peer in %d "
+                        "of %d cases; geometric mean %sx the best peer's GFLOP/s.\n",
+                    t, t > 1 ? "s" : "", ahead[t], cases[t], fmt3(a, sizeof a, exp(logsum[t] / cases[t])));
+    fprintf(md, "\n");
+}
+
 /* ---- scaling ------------------------------------------------------------- */
 
 static void section_scale(out_ctx *o, const rfile *f)
@@ -782,7 +1113,7 @@ static void section_scale(out_ctx *o, const rfile *f)
     const cJSON *runs = runs_of(f), *r;
     int maxt = 0;
     cJSON_ArrayForEach(r, runs) {
-        int t = (int)jnum(r, "threads");
+        int t = (int)results_num(r, "threads");
         if (t > maxt && t <= 256) maxt = t;
     }
     if (!maxt) return;
@@ -792,7 +1123,7 @@ static void section_scale(out_ctx *o, const rfile *f)
     const char *be[64];
     int nb = 0;
     cJSON_ArrayForEach(r, runs) {
-        const char *b = jstr(r, "backend");
+        const char *b = results_str(r, "backend");
         if (!b || !(is_type(r, "train") || is_type(r, "conv"))) continue;
         int k = 0;
         while (k < nb && strcmp(be[k], b)) k++;
@@ -815,17 +1146,17 @@ static void section_scale(out_ctx *o, const rfile *f)
             const cJSON *at[257] = { 0 };
             int any = 0;
             cJSON_ArrayForEach(r, runs)
-                if (is_type(r, "train") && !strcmp(str_or(jstr(r, "backend"), ""), be[b])) {
-                    int t = (int)jnum(r, "threads");
+                if (is_type(r, "train") && !strcmp(str_or(results_str(r, "backend"), ""), be[b])) {
+                    int t = (int)results_num(r, "threads");
                     if (t >= 1 && t <= maxt) at[t] = r, any = 1;
                 }
             if (!any) continue;
             fprintf(md, "| %s |", be[b]);
             for (int t = 1; t <= maxt; t++)
-                fprintf(md, " %s |", at[t] ? fmt3(a, sizeof a, jnum(at[t], "images_per_s")) : "–");
-            double s = at[maxt] ? jnum(at[maxt], "speedup") : NAN;
+                fprintf(md, " %s |", at[t] ? fmt3(a, sizeof a, results_num(at[t], "images_per_s")) : "–");
+            double s = at[maxt] ? results_num(at[maxt], "speedup") : NAN;
             fprintf(md, " %s | %s |\n", fmt3(a, sizeof a, s),
-                    fmt3(b2, sizeof b2, at[maxt] ? jnum(at[maxt], "efficiency") : NAN));
+                    fmt3(b2, sizeof b2, at[maxt] ? results_num(at[maxt], "efficiency") : NAN));
             if (isfinite(s) && s > best_s) best_s = s, best_b = be[b];
             if (isfinite(s) && s < worst_s) worst_s = s, worst_b = be[b];
         }
@@ -849,29 +1180,29 @@ static void section_scale(out_ctx *o, const rfile *f)
     double cbest = -1, cworst = 1e30;
     const char *cbest_n = NULL, *cworst_n = NULL;
     cJSON_ArrayForEach(r, runs) {
-        if (!is_type(r, "conv") || jnum(r, "threads") != 1 || !jstr(r, "name")) continue;
-        const char *name = jstr(r, "name");
+        if (!is_type(r, "conv") || results_num(r, "threads") != 1 || !results_str(r, "name")) continue;
+        const char *name = results_str(r, "name");
         int b = 0;
-        while (b < nb && strcmp(be[b], str_or(jstr(r, "backend"), ""))) b++;
+        while (b < nb && strcmp(be[b], str_or(results_str(r, "backend"), ""))) b++;
         fprintf(md, "| %s |", name);
         const cJSON *x, *last = NULL;
         for (int t = 1; t <= maxt; t++) {
             const cJSON *hit = NULL;
             cJSON_ArrayForEach(x, runs)
-                if (is_type(x, "conv") && jnum(x, "threads") == t && jstr(x, "name") &&
-                    !strcmp(jstr(x, "name"), name))
+                if (is_type(x, "conv") && results_num(x, "threads") == t && results_str(x, "name") &&
+                    !strcmp(results_str(x, "name"), name))
                     hit = x;
-            fprintf(md, " %s |", hit ? fmt3(a, sizeof a, jnum(hit, "gflops")) : "–");
+            fprintf(md, " %s |", hit ? fmt3(a, sizeof a, results_num(hit, "gflops")) : "–");
             if (hit) {
                 last = hit;
-                double s = jnum(hit, "speedup");
+                double s = results_num(hit, "speedup");
                 if (b < nb && isfinite(s) && s > 0) logsum[b][t] += log(s), count[b][t]++;
             }
         }
-        double s = last ? jnum(last, "speedup") : NAN;
+        double s = last ? results_num(last, "speedup") : NAN;
         fprintf(md, " %s |\n", fmt3(a, sizeof a, s));
         ncase++;
-        if (last && jnum(last, "threads") == maxt && isfinite(s)) {
+        if (last && results_num(last, "threads") == maxt && isfinite(s)) {
             if (s > cbest) cbest = s, cbest_n = name;
             if (s < cworst) cworst = s, cworst_n = name;
         }
@@ -894,7 +1225,7 @@ static void section_scale(out_ctx *o, const rfile *f)
         for (int b = 0; b < nb; b++) {
             int any = 0;
             cJSON_ArrayForEach(r, runs)
-                any |= is_type(r, "train") && !strcmp(str_or(jstr(r, "backend"), ""), be[b]);
+                any |= is_type(r, "train") && !strcmp(str_or(results_str(r, "backend"), ""), be[b]);
             if (any) fprintf(dt, " %s", be[b]), tcols++;
             if (count[b][1]) fprintf(dc, " %s", be[b]), ccols++;
         }
@@ -907,11 +1238,11 @@ static void section_scale(out_ctx *o, const rfile *f)
                 const cJSON *hit = NULL;
                 int any = 0;
                 cJSON_ArrayForEach(r, runs)
-                    if (is_type(r, "train") && !strcmp(str_or(jstr(r, "backend"), ""), be[b])) {
+                    if (is_type(r, "train") && !strcmp(str_or(results_str(r, "backend"), ""), be[b])) {
                         any = 1;
-                        if (jnum(r, "threads") == t) hit = r;
+                        if (results_num(r, "threads") == t) hit = r;
                     }
-                if (any) fprintf(dt, " %.5g", hit ? jnum(hit, "speedup") : NAN);
+                if (any) fprintf(dt, " %.5g", hit ? results_num(hit, "speedup") : NAN);
                 if (count[b][1])
                     fprintf(dc, " %.5g", count[b][t] ? exp(logsum[b][t] / count[b][t]) : NAN);
             }
@@ -950,19 +1281,19 @@ static void section_hardware(out_ctx *o, flist *bench, flist *machine, const cha
     for (int k = 0; k < 2; k++) {
         fprintf(md, "\n| %s |", rows[k]);
         for (int i = 0; i < n; i++)
-            fprintf(md, " %g |", jnum(jobj(jobj(bench->f[i]->doc, "context"), "machine"), rows[k]));
+            fprintf(md, " %g |", results_num(jobj(jobj(bench->f[i]->doc, "context"), "machine"), rows[k]));
     }
     fprintf(md, "\n| FMA peak, all cores (GFLOP/s) |");
     for (int i = 0; i < n; i++) {
         const rfile *m = machine_for(machine, bench->f[i]->host, dir);
         const cJSON *ctx = jobj(bench->f[i]->doc, "context");
-        double cores = jnum(jobj(ctx, "machine"), "cores");
-        fprintf(md, " %s |", fmt3(a, sizeof a, machine_peak(m, str_or(jstr(ctx, "isa_supported"), "avx512"), (int)cores)));
+        double cores = results_num(jobj(ctx, "machine"), "cores");
+        fprintf(md, " %s |", fmt3(a, sizeof a, machine_peak(m, str_or(results_str(ctx, "isa_supported"), "avx512"), (int)cores)));
     }
     fprintf(md, "\n| triad, all cores (GB/s) |");
     for (int i = 0; i < n; i++) {
         const rfile *m = machine_for(machine, bench->f[i]->host, dir);
-        double cores = jnum(jobj(jobj(bench->f[i]->doc, "context"), "machine"), "cores");
+        double cores = results_num(jobj(jobj(bench->f[i]->doc, "context"), "machine"), "cores");
         fprintf(md, " %s |", fmt3(a, sizeof a, machine_triad(m, (int)cores)));
     }
     fprintf(md, "\n\nGFLOP/s (median) per case:\n\n| case |");
@@ -987,7 +1318,7 @@ static void section_hardware(out_ctx *o, flist *bench, flist *machine, const cha
             int all = 1;
             for (int j = 0; j < n; j++) {
                 const cJSON *x = find_case(runs_of(bench->f[j]), c.set, c.layer, c.n, c.pass, c.backend);
-                g[j] = x ? jnum(x, "gflops") : NAN;
+                g[j] = x ? results_num(x, "gflops") : NAN;
                 all &= isfinite(g[j]) && g[j] > 0;
                 fprintf(md, " %s |", fmt3(a, sizeof a, g[j]));
             }
@@ -1043,15 +1374,14 @@ int cmd_report(int argc, char **argv)
     snprintf(plotdir, sizeof plotdir, "%s", plots ? plots : "");
     if (!plots) snprintf(plotdir, sizeof plotdir, "%s/plots", dir);
 
-    flist bench = { { 0 }, 0 }, scale = { { 0 }, 0 }, train = { { 0 }, 0 }, machine = { { 0 }, 0 };
+    flist bench = { { 0 }, 0 }, scale = { { 0 }, 0 }, train = { { 0 }, 0 }, machine = { { 0 }, 0 },
+          peer = { { 0 }, 0 };
     int rc = 0;
     if (optind < argc) {
         for (int i = optind; i < argc; i++) {
             rfile *f = load_file(argv[i], 0);
             if (!f) { rc = 2; continue; }
-            flist *to = !strcmp(f->kind, "bench") ? &bench : !strcmp(f->kind, "scale") ? &scale
-                      : !strcmp(f->kind, "train") ? &train : !strcmp(f->kind, "machine") ? &machine
-                      : NULL;
+            flist *to = list_for(f, &bench, &scale, &train, &machine, &peer);
             if (to) add(to, f);
             else {
                 fprintf(stderr, "convbench report: %s: kind \"%s\" has no section; ignored\n",
@@ -1060,9 +1390,9 @@ int cmd_report(int argc, char **argv)
             }
         }
     } else {
-        scan(dir, &bench, &scale, &train, &machine);   /* a missing directory holds nothing */
+        scan(dir, &bench, &scale, &train, &machine, &peer);   /* a missing directory holds nothing */
     }
-    if (!rc && !bench.n && !scale.n && !train.n) {
+    if (!rc && !bench.n && !scale.n && !train.n && !peer.n) {
         fprintf(stderr, "convbench report: no bench, scale or train results in %s. Produce them "
                         "with `make run` (train, quick suite and scaling), or `convbench bench`, "
                         "`convbench scale` and `convbench train --json FILE`; `convbench info` "
@@ -1071,15 +1401,27 @@ int cmd_report(int argc, char **argv)
         rc = 1;
     }
     /* the primary machine: the first bench file's, else the first file's */
-    const rfile *src = bench.n ? bench.f[0] : scale.n ? scale.f[0] : train.n ? train.f[0] : NULL;
+    const rfile *src = bench.n ? bench.f[0] : scale.n ? scale.f[0] : train.n ? train.f[0]
+                     : peer.n ? peer.f[0] : NULL;
+    flist *lists[5] = { &machine, &bench, &scale, &train, &peer };
     if (rc || !src) {
-        for (int i = 0; i < bench.n; i++) free_file(bench.f[i]);
-        for (int i = 0; i < scale.n; i++) free_file(scale.f[i]);
-        for (int i = 0; i < train.n; i++) free_file(train.f[i]);
-        for (int i = 0; i < machine.n; i++) free_file(machine.f[i]);
+        for (int l = 0; l < 5; l++)
+            for (int i = 0; i < lists[l]->n; i++) free_file(lists[l]->f[i]);
         return rc ? rc : 1;
     }
     const rfile *m = machine_for(&machine, src->host, dir);
+    for (int i = 1; i < peer.n; i++)     /* peers by name, tuned before other configurations */
+        for (int j = i; j > 0; j--) {
+            const cJSON *p = jobj(jobj(peer.f[j]->doc, "context"), "peer"),
+                        *q = jobj(jobj(peer.f[j - 1]->doc, "context"), "peer");
+            const char *cp = str_or(results_str(p, "config"), ""), *cq = str_or(results_str(q, "config"), "");
+            int c = strcmp(str_or(results_str(p, "name"), ""), str_or(results_str(q, "name"), ""));
+            if (!c) c = strcmp(cp, "tuned") ? (strcmp(cq, "tuned") ? strcmp(cp, cq) : 1) : (strcmp(cq, "tuned") ? -1 : 0);
+            if (c >= 0) break;
+            rfile *t = peer.f[j];
+            peer.f[j] = peer.f[j - 1];
+            peer.f[j - 1] = t;
+        }
 
     /* same-host duplicates get their time in the column name */
     for (int i = 0; i < bench.n; i++)
@@ -1116,15 +1458,14 @@ int cmd_report(int argc, char **argv)
     FILE *md = oc.md;
     fprintf(md, "# convbench report\n\nGenerated by `convbench report` from results files "
                 "(regenerate with `make report`; do not edit by hand). Sources:\n\n");
-    flist *lists[4] = { &machine, &bench, &scale, &train };
-    for (int l = 0; l < 4; l++)
+    for (int l = 0; l < 5; l++)
         for (int i = 0; i < lists[l]->n; i++) {
             const rfile *f = lists[l]->f[i];
             const cJSON *ctx = jobj(f->doc, "context");
             fprintf(md, "- `%s`: %s, %s, %s, commit %.10s%s, `%s`\n", f->path, f->kind, f->label,
-                    f->time, str_or(jstr(ctx, "git_commit"), "?"),
+                    f->time, str_or(results_str(ctx, "git_commit"), "?"),
                     cJSON_IsTrue(jobj(ctx, "git_dirty")) ? " (modified tree)" : "",
-                    str_or(jstr(ctx, "command_line"), ""));
+                    str_or(results_str(ctx, "command_line"), ""));
         }
     fprintf(md, "\n");
     printf("report: writing %s\n", out);
@@ -1133,7 +1474,8 @@ int cmd_report(int argc, char **argv)
         section_bench(&oc, bench.f[0]);
         section_roofline(&oc, bench.f[0], m);
     }
-    section_train(&oc, &train);
+    section_train(&oc, &train, &peer);
+    section_peer_conv(&oc, &peer, &bench, &scale);
     if (scale.n) section_scale(&oc, scale.f[0]);
     if (bench.n > 1) section_hardware(&oc, &bench, &machine, dir);
     int werr = ferror(md);
@@ -1146,7 +1488,7 @@ int cmd_report(int argc, char **argv)
         printf("report: %s written, %d plot(s) in %s%s\n", out, oc.drawn, plotdir,
                oc.failed ? " (some plots failed)" : "");
     }
-    for (int l = 0; l < 4; l++)
+    for (int l = 0; l < 5; l++)
         for (int i = 0; i < lists[l]->n; i++) free_file(lists[l]->f[i]);
     return rc ? rc : oc.failed ? 1 : 0;
 }
