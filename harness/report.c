@@ -2,8 +2,11 @@
    files alone.
 
    Input: the files given, or else the newest file of each kind under
-   results/ (by context.time_utc; for "train", the newest per backend and
-   thread count) and the machine file of the bench run's host. Output: the
+   results/ and results/peers/ (by context.time_utc; for "train", the newest
+   per backend and thread count; for "peer", per peer and configuration) and
+   the machine file of the bench run's host. Peers (PyTorch, Keras) join the
+   training table and get a per-layer GFLOP/s table beside convbench's
+   fastest backend; a train file's "autotune" runs give the auto choice table. Output: the
    markdown report (default REPORT.md), gnuplot data files and PNGs under
    results/plots/ (drawn by the gnuplot scripts in scripts/). Every number in the report is
    read from a results file or computed from them; the sentences under the
@@ -1347,7 +1350,8 @@ static void usage(FILE *f)
             "tables with %% of peak and impl, a roofline, training and scaling tables, each\n"
             "with conclusions computed from the figures, and gnuplot plots (data and PNGs\n"
             "in DIR, default RESULTS/plots). Without FILES it reads the newest file of each\n"
-            "kind in RESULTS (default results/). With bench files from several machines it\n"
+            "kind in RESULTS (default results/) and the PyTorch/Keras peer files in\n"
+            "RESULTS/peers. With bench files from several machines it\n"
             "adds a side-by-side hardware comparison. Runs no benchmark.\n");
 }
 

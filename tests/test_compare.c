@@ -230,6 +230,85 @@ static void test_cli(void)
     check("compare: one file is a usage error (exit 2)", rc == 2, "exit %d:\n%s", rc, out);
 }
 
+/* A train run as the trainer and the peer scripts write it. */
+static cJSON *train_run(const char *backend, int threads, int epoch, double seconds, double acc)
+{
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddStringToObject(r, "type", "train");
+    cJSON_AddStringToObject(r, "backend", backend);
+    cJSON_AddNumberToObject(r, "threads", threads);
+    cJSON_AddNumberToObject(r, "batch", 32);
+    cJSON_AddNumberToObject(r, "images", 60000);
+    cJSON_AddNumberToObject(r, "epoch", epoch);
+    cJSON_AddNumberToObject(r, "epochs", 2);
+    cJSON_AddNumberToObject(r, "loss", 1 - acc);
+    cJSON_AddNumberToObject(r, "test_accuracy", acc);
+    cJSON_AddNumberToObject(r, "seconds", seconds);
+    cJSON_AddNumberToObject(r, "images_per_s", 60000 / seconds);
+    return r;
+}
+
+/* An auto train file at 2 threads (2 epochs of 10 and 14 s: mean 12 s, 5000
+   images/s) with its choice for conv2 forward; a tuned peer at 2 threads
+   (one 60 s epoch: 1000 images/s) with a conv run; a peer that could not be
+   measured. */
+static int write_train_and_peers(const char *rdir)
+{
+    char *argv[] = { "tests", "--synthetic" };
+    char path[600];
+    cJSON *runs, *doc = results_new("train", 2, argv, &runs);
+    cJSON *a = cJSON_CreateObject();
+    cJSON_AddStringToObject(a, "type", "autotune");
+    cJSON_AddStringToObject(a, "layer", "conv2");
+    cJSON_AddStringToObject(a, "pass", "forward");
+    cJSON_AddStringToObject(a, "backend", "simd");
+    cJSON_AddNumberToObject(a, "median_s", 0.002);
+    cJSON *cand = cJSON_AddObjectToObject(a, "candidates");
+    cJSON_AddNumberToObject(cand, "simd", 0.002);
+    cJSON_AddNumberToObject(cand, "naive", 0.006);
+    cJSON_AddNullToObject(cand, "slow");
+    cJSON_AddItemToArray(runs, a);
+    cJSON_AddItemToArray(runs, train_run("auto", 2, 1, 10, 0.85));
+    cJSON_AddItemToArray(runs, train_run("auto", 2, 2, 14, 0.875));
+    snprintf(path, sizeof path, "%s/train-auto.json", rdir);
+    int rc = results_write(path, doc, 0);
+    cJSON_Delete(doc);
+
+    doc = results_new("peer", 2, argv, &runs);
+    cJSON *peer = cJSON_AddObjectToObject(cJSON_GetObjectItem(doc, "context"), "peer");
+    cJSON_AddStringToObject(peer, "name", "pytorch");
+    cJSON_AddStringToObject(peer, "config", "tuned");
+    cJSON_AddStringToObject(peer, "status", "measured");
+    cJSON_AddStringToObject(peer, "description", "intra-op threads N, BLAS pool at 1");
+    cJSON *w = cJSON_CreateObject();
+    cJSON_AddNumberToObject(w, "threads", 2);
+    cJSON_AddItemToObject(w, "cpus", cJSON_CreateIntArray((const int[]){ 0, 1 }, 2));
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(w, "env"), "OPENBLAS_NUM_THREADS", "1");
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(peer, "workers"), w);
+    cJSON *t = train_run("pytorch", 2, 1, 60, 0.86);
+    cJSON_AddStringToObject(t, "config", "tuned");
+    cJSON_AddItemToArray(runs, t);
+    double times[3] = { 4e-3, 4e-3, 4e-3 };
+    cJSON *c = results_conv_run("seed/conv2/b32/pytorch/forward", "seed", "conv2", "pytorch",
+                                CONV_FORWARD, &shape, 2, times, 3, 10, 0, NULL);
+    cJSON_AddStringToObject(c, "config", "tuned");
+    cJSON_AddItemToArray(runs, c);
+    snprintf(path, sizeof path, "%s/peers/pytorch.json", rdir);
+    rc |= results_write(path, doc, 0);
+    cJSON_Delete(doc);
+
+    doc = results_new("peer", 2, argv, &runs);
+    peer = cJSON_AddObjectToObject(cJSON_GetObjectItem(doc, "context"), "peer");
+    cJSON_AddStringToObject(peer, "name", "keras");
+    cJSON_AddStringToObject(peer, "config", "tuned");
+    cJSON_AddStringToObject(peer, "status", "not measured");
+    cJSON_AddStringToObject(peer, "reason", "cannot import Keras");
+    snprintf(path, sizeof path, "%s/peers/keras.json", rdir);
+    rc |= results_write(path, doc, 0);
+    cJSON_Delete(doc);
+    return rc;
+}
+
 /* convbench report on synthetic files: the tables, a computed conclusion
    and the plots; no results at all is an error naming the commands. */
 static void test_report(void)
@@ -262,6 +341,35 @@ static void test_report(void)
     FILE *f = fopen(path, "r");
     check("compare/report: plot data written", f != NULL, "%s", path);
     if (f) fclose(f);
+
+    /* a peer and an auto train file: rows, the computed conclusion, the
+       auto choice, how the peers ran, and the peer's conv run beside ours */
+    if (write_train_and_peers(rdir)) {
+        check("compare/report: synthetic train and peer files written", 0, "results_write failed");
+        return;
+    }
+    rc = check_run(cmd, out, sizeof out);
+    check("compare/report: auto and peer training rows",
+          rc == 0 && strstr(out, "| **auto** | 2 | 32 | 2 | 0.8750 | 12.0 | 5000 |") &&
+              strstr(out, "| pytorch (tuned) | 2 | 32 | 1 | 0.8600 | 60.0 | 1000 |") &&
+              strstr(out, "| keras (tuned) | – | – | – | not measured: cannot import Keras |"),
+          "exit %d:\n%s", rc, out);
+    check("compare/report: auto against the peer, computed",
+          strstr(out, "auto at 2 threads trains 5.00x the images/s of pytorch (tuned) (5000 vs 1000)") != NULL,
+          "%s", out);
+    check("compare/report: the auto choice table",
+          strstr(out, "| conv2 | forward | simd | 2.00 | naive | 6.00 | 3.00 |") &&
+              strstr(out, "`auto` chose simd for 1 of 1 layer x pass cases"),
+          "%s", out);
+    check("compare/report: how the peers were run",
+          strstr(out, "intra-op threads N, BLAS pool at 1. 2 threads on CPUs 0,1, env "
+                      "OPENBLAS_NUM_THREADS=1.") &&
+              strstr(out, "**keras (tuned)**") && strstr(out, "not measured: cannot import Keras."),
+          "%s", out);
+    check("compare/report: the peer's conv run beside convbench's fastest",
+          strstr(out, "| seed/conv2/b32 forward | 2 | ") && strstr(out, " (simd) | 35.7 |") &&
+              strstr(out, "ahead of every peer in 1 of 1 cases"),
+          "%s", out);
 }
 
 void test_compare(void)
