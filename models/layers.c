@@ -30,16 +30,22 @@ void maxpool_forward(const float *x, int n, int h, int w, int c, int p, float *y
                 float *yo = y + (((size_t)b * oh + i) * ow + j) * c;
                 int32_t *ao = argmax + (((size_t)b * oh + i) * ow + j) * c;
                 const float *xb = x + (size_t)b * h * w * c;
-                for (int ch = 0; ch < c; ch++) {
-                    int32_t best = (int32_t)(((size_t)(i * p) * w + j * p) * c + ch);
-                    for (int u = 0; u < p; u++)
-                        for (int v = 0; v < p; v++) {
-                            int32_t at = (int32_t)(((size_t)(i * p + u) * w + j * p + v) * c + ch);
-                            if (xb[at] > xb[best]) best = at;
+                /* channels innermost: contiguous in NHWC, so the compare and
+                   the two selects vectorize */
+                for (int u = 0; u < p; u++)
+                    for (int v = 0; v < p; v++) {
+                        const int32_t at = (int32_t)(((size_t)(i * p + u) * w + j * p + v) * c);
+                        const float *xv = xb + at;
+                        if (u == 0 && v == 0) {
+                            for (int ch = 0; ch < c; ch++) { yo[ch] = xv[ch]; ao[ch] = at + ch; }
+                            continue;
                         }
-                    yo[ch] = xb[best];
-                    ao[ch] = best;
-                }
+                        for (int ch = 0; ch < c; ch++) {
+                            const int win = xv[ch] > yo[ch];
+                            yo[ch] = win ? xv[ch] : yo[ch];
+                            ao[ch] = win ? at + ch : ao[ch];
+                        }
+                    }
             }
 }
 
