@@ -117,7 +117,7 @@ static int train_blocks(const char *model, const char *backend, const dataset *d
     int ntuned;
     if (net_parse(&nt, model, err, len)) return -1;
     if (net_set_backends(&nt, is_auto ? NULL : backend, is_auto ? "naive" : backend, err, len) ||
-        (is_auto && autotune_net(&nt, batch, 5, tuned, &ntuned, err, len)) ||
+        (is_auto && autotune_net(&nt, batch, 5, tuned, &ntuned, NULL, NULL, err, len)) ||
         net_init(&nt, batch, 1, err, len)) {
         net_free(&nt);
         return -1;
@@ -144,25 +144,6 @@ static int train_blocks(const char *model, const char *backend, const dataset *d
     trainer_free(&tr);
     net_free(&nt);
     return rc;
-}
-
-/* Random images and labels, for when no IDX data set is at hand:
-   throughput does not depend on pixel values. */
-static int synthetic(dataset *d, int n, int h, int w, int classes)
-{
-    d->n = n;
-    d->h = h;
-    d->w = w;
-    d->images = malloc(sizeof(float) * (size_t)n * h * w);
-    d->labels = malloc((size_t)n);
-    if (!d->images || !d->labels) return -1;
-    unsigned long long s = 7;
-    for (size_t i = 0; i < (size_t)n * h * w; i++) {
-        s = s * 6364136223846793005ULL + 1442695040888963407ULL;
-        d->images[i] = (float)(s >> 40) / 16777216.0f;
-    }
-    for (int i = 0; i < n; i++) d->labels[i] = (uint8_t)(i % classes);
-    return 0;
 }
 
 static const cJSON *find_run(const cJSON *runs, const char *type, const char *name,
@@ -370,7 +351,7 @@ int cmd_scale(int argc, char **argv)
             printf("scale: %s; timing on random images instead\n", err);
             data_free(&d);
             memset(&d, 0, sizeof d);
-            if (synthetic(&d, batch * steps, 28, 28, 10)) {
+            if (data_random(&d, batch * steps, 28, 28, 10, 7)) {
                 fprintf(stderr, "convbench scale: out of memory\n");
                 return 1;
             }

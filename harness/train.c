@@ -164,12 +164,14 @@ static int choose_auto(const char *cmd, const options *o, net *nt, cJSON *runs, 
     }
     if (o->plan_cache) printf("auto: %s; searching\n", err);
     autotune_layer t[NET_MAX_LAYERS];
-    int count;
-    if (autotune_net(nt, o->batch, 5, t, &count, err, sizeof err)) {
+    autotune_config configs[AUTOTUNE_MAX_BACKENDS + 1];
+    int count, nconfigs;
+    if (autotune_net(nt, o->batch, 5, t, &count, configs, &nconfigs, err, sizeof err)) {
         fprintf(stderr, "convbench %s: %s\n", cmd, err);
         return 2;
     }
     autotune_print(nt, t, count, stdout);
+    autotune_print_configs(configs, nconfigs, stdout);
     if (runs) plan_cache_runs(nt, t, count, runs);
     if (o->plan_cache && plan_cache_save(nt, t, count, o->plan_cache, argc, argv)) return 1;
     return 0;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include "error.h"
 #include "autotune.h"
+#include "data.h"
 #include "rng.h"
 
 static int cmp_double(const void *a, const void *b)
@@ -49,8 +50,101 @@ static float *fill(rng *g, size_t n)
     return a;
 }
 
-int autotune_net(net *nt, int batch, int reps, autotune_layer *out, int *count, char *err, size_t len)
+/* Training images/s of the net's current backends: 2 warm-up steps, then
+   median of 3 blocks of 4 steps; 0 if the first block is slower than
+   give_up seconds, or the configuration cannot run. */
+static double step_rate(net *nt, const dataset *d, int batch, double give_up)
 {
+    char err[256];
+    trainer tr;
+    double blocks[3], rate = 0;
+    int idx[1024];
+    if (batch > 1024 || net_init(nt, batch, 1, err, sizeof err) ||
+        trainer_init(&tr, nt, batch, 1e-3f, 1, err, sizeof err)) {
+        net_free(nt);
+        return 0;
+    }
+    int ok = 1, step = 0;
+    for (int b = -1; ok && b < 3; b++) {
+        double t0 = omp_get_wtime();
+        for (int s = 0; ok && s < (b < 0 ? 2 : 4); s++, step++) {
+            for (int i = 0; i < batch; i++) idx[i] = (step * batch + i) % d->n;
+            double loss;
+            int correct;
+            ok = !trainer_step(&tr, d, idx, batch, &loss, &correct, err, sizeof err);
+        }
+        if (b >= 0) blocks[b] = omp_get_wtime() - t0;
+        if (b == 0 && blocks[0] > give_up) ok = 0;
+    }
+    if (ok) {
+        qsort(blocks, 3, sizeof *blocks, cmp_double);
+        rate = 4.0 * batch / blocks[1];
+    }
+    trainer_free(&tr);
+    net_free(nt);
+    return rate;
+}
+
+/* Sets every pass of every conv layer to cand index c of each layer, or to
+   the per-pass winners when c < 0. */
+static void apply(net *nt, const autotune_layer *t, int count, const conv_backend *uniform)
+{
+    for (int i = 0; i < count; i++)
+        for (int p = 0; p < 3; p++) {
+            int w = t[i].best[p] >= 0 ? t[i].best[p] : t[i].best[CONV_FORWARD];
+            net_set_pass_backend(nt, t[i].layer, (conv_pass)p, uniform ? uniform : t[i].cand[w]);
+        }
+}
+
+/* index of b among a layer's candidates, -1 if it is not one */
+static int cand_index(const autotune_layer *t, const conv_backend *b)
+{
+    for (int c = 0; c < t->ncand; c++)
+        if (t->cand[c] == b) return c;
+    return -1;
+}
+
+static int step_check(net *nt, int batch, autotune_layer *t, int count, autotune_config *configs,
+                      int *nconfigs, char *err, size_t len)
+{
+    dataset d;
+    if (data_random(&d, 4 * batch, nt->in_h, nt->in_w, nt->classes, 11))
+        return error_set(err, len, "out of memory for the step check");
+    int n = 0;
+    const conv_backend *best = NULL;
+    apply(nt, t, count, NULL);
+    double best_rate = step_rate(nt, &d, batch, INFINITY);
+    if (configs) {
+        snprintf(configs[n].name, sizeof configs[n].name, "per-pass choice");
+        configs[n++].images_per_s = best_rate;
+    }
+    for (const conv_backend *const *bp = conv_backends(); *bp; bp++) {
+        int all = 1;
+        for (int i = 0; i < count; i++) all &= cand_index(&t[i], *bp) >= 0;
+        if (!all) continue;
+        apply(nt, t, count, *bp);
+        /* abandon a configuration at under half the best rate so far */
+        double rate = step_rate(nt, &d, batch, best_rate > 0 ? 2.0 * 4 * batch / best_rate : INFINITY);
+        if (configs && n < AUTOTUNE_MAX_BACKENDS + 1) {
+            snprintf(configs[n].name, sizeof configs[n].name, "%s", (*bp)->name);
+            configs[n++].images_per_s = rate;
+        }
+        if (rate > best_rate) { best_rate = rate; best = *bp; }
+    }
+    data_free(&d);
+    if (nconfigs) *nconfigs = n;
+    if (best)                             /* one backend for everything won */
+        for (int i = 0; i < count; i++)
+            for (int p = 0; p < 3; p++)
+                if (t[i].best[p] >= 0) t[i].best[p] = cand_index(&t[i], best);
+    apply(nt, t, count, NULL);
+    return 0;
+}
+
+int autotune_net(net *nt, int batch, int reps, autotune_layer *out, int *count,
+                 autotune_config *configs, int *nconfigs, char *err, size_t len)
+{
+    if (nconfigs) *nconfigs = 0;
     *count = 0;
     rng g = { 42 };
     for (int li = 0; li < nt->nlayers; li++) {
@@ -88,11 +182,17 @@ int autotune_net(net *nt, int batch, int reps, autotune_layer *out, int *count, 
         if (t->best[CONV_FORWARD] < 0 || t->best[CONV_BACKWARD_WEIGHTS] < 0)
             return error_set(err, len, "%s: no backend can run %dx%dx%dx%d -> %d %dx%d", l->name, s->n, s->h,
                         s->w, s->c, s->k, s->r, s->s);
-        for (int p = 0; p < 3; p++)
-            net_set_pass_backend(nt, li, (conv_pass)p,
-                                 t->cand[t->best[p] >= 0 ? t->best[p] : t->best[CONV_FORWARD]]);
     }
-    return 0;
+    return step_check(nt, batch, out, *count, configs, nconfigs, err, len);
+}
+
+void autotune_print_configs(const autotune_config *c, int n, FILE *f)
+{
+    fprintf(f, "auto: whole training steps (images/s):");
+    for (int i = 0; i < n; i++)
+        if (c[i].images_per_s > 0) fprintf(f, "  %s %.0f", c[i].name, c[i].images_per_s);
+        else fprintf(f, "  %s -", c[i].name);
+    fprintf(f, "\n");
 }
 
 void autotune_print(const net *nt, const autotune_layer *t, int count, FILE *f)

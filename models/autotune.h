@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include "net.h"
+#include "train.h"
 
 #define AUTOTUNE_MAX_BACKENDS 16
 
@@ -18,16 +19,32 @@ typedef struct {
     int best[3];                      /* index into cand per pass; -1 where the pass never runs */
 } autotune_layer;
 
+/* Whole training steps of one configuration, as timed by the step check. */
+typedef struct {
+    char name[24];                    /* "per-pass choice" or a backend name */
+    double images_per_s;              /* 0 if abandoned or unable to run */
+} autotune_config;
+
 /* Times every backend on every conv layer of a parsed (not yet
    initialised) net at batch `batch` with the current thread count: a
    warm-up, then up to `reps` timed runs per pass (a backend slower than 10x
-   the best so far on its first run is abandoned). Sets each layer's
-   backend per pass to the fastest and fills out[0..*count). Returns 0, or
-   -1 with err. */
-int autotune_net(net *nt, int batch, int reps, autotune_layer *out, int *count, char *err, size_t len);
+   the best so far on its first run is abandoned), and gives each layer x
+   pass the fastest. Then the step check: passes that win alone can lose
+   inside a training step (cache state, layout reorders, thread hand-offs
+   between libraries), so whole training steps on random data are timed for
+   that per-pass choice and for every backend that runs all conv layers by
+   itself, and the fastest configuration is kept; out[].best is updated to
+   it. configs (may be NULL) receives up to AUTOTUNE_MAX_BACKENDS + 1 step
+   timings, *nconfigs their count. Sets the net's backends, fills
+   out[0..*count). Returns 0, or -1 with err. */
+int autotune_net(net *nt, int batch, int reps, autotune_layer *out, int *count,
+                 autotune_config *configs, int *nconfigs, char *err, size_t len);
 
 /* The choice table: layer, shape, per pass the winner, its time and the
    runner-up's. */
 void autotune_print(const net *nt, const autotune_layer *t, int count, FILE *f);
+
+/* The step check's configurations and their rates ("-" if abandoned). */
+void autotune_print_configs(const autotune_config *c, int n, FILE *f);
 
 #endif

@@ -22,4 +22,9 @@ int data_load(dataset *d, const char *dir, const char *prefix, int classes, int 
               char *err, size_t errlen);
 void data_free(dataset *d);
 
+/* n random images (pixels in [0,1)) with labels cycling through classes:
+   for timing, where pixel values do not matter. Returns 0, or -1 when out
+   of memory (d is then empty). */
+int data_random(dataset *d, int n, int h, int w, int classes, uint64_t seed);
+
 #endif

@@ -21,21 +21,36 @@ void test_autotune(void)
     char err[512] = "", path[600];
     autotune_layer t[NET_MAX_LAYERS];
     int count = 0;
-    int ok = !seed_net(&nt, err, sizeof err) && !autotune_net(&nt, 4, 1, t, &count, err, sizeof err);
+    autotune_config configs[AUTOTUNE_MAX_BACKENDS + 1];
+    int nconfigs = 0;
+    int ok = !seed_net(&nt, err, sizeof err) &&
+             !autotune_net(&nt, 4, 1, t, &count, configs, &nconfigs, err, sizeof err);
     if (!check("autotune/search", ok && count == 3, "%s (%d conv layers timed)", err, count)) return;
+    /* the step check kept either the per-pass winners or one backend for all */
+    double best_rate = 0;
+    const char *kept = NULL;
+    for (int i = 0; i < nconfigs; i++)
+        if (configs[i].images_per_s > best_rate) { best_rate = configs[i].images_per_s; kept = configs[i].name; }
+    check("autotune/step-check", nconfigs >= 2 && kept && !strcmp(configs[0].name, "per-pass choice"),
+          "%d configurations timed", nconfigs);
+    const int per_pass = kept && !strcmp(kept, "per-pass choice");
     int sane = 1;
     for (int i = 0; i < count; i++) {
         const layer *l = &nt.layers[t[i].layer];
         for (int p = 0; p < 3; p++) {
             if (t[i].best[p] < 0) { sane &= p == CONV_BACKWARD_DATA && t[i].layer == 0; continue; }
-            /* the winner supports the shape, is what the layer now uses, and no candidate was faster */
+            /* the choice supports the shape and is what the layer now uses */
             sane &= !l->backend[p]->unsupported(&t[i].shape) && l->backend[p] == t[i].cand[t[i].best[p]];
-            for (int c = 0; c < t[i].ncand; c++)
-                sane &= !(t[i].seconds[c][p] < t[i].seconds[t[i].best[p]][p]);
+            if (per_pass)                     /* and no candidate was faster */
+                for (int c = 0; c < t[i].ncand; c++)
+                    sane &= !(t[i].seconds[c][p] < t[i].seconds[t[i].best[p]][p]);
+            else
+                sane &= kept && !strcmp(l->backend[p]->name, kept);
         }
         sane &= t[i].ncand >= 2;
     }
-    check("autotune/choice", sane, "a layer's choice is not the fastest supported candidate");
+    check("autotune/choice", sane, "the choice is neither the per-pass winners nor the step check's %s",
+          kept ? kept : "(none)");
 
     snprintf(path, sizeof path, "%s/plan.json", check_tmpdir());
     char *argv[] = { "test" };
