@@ -51,8 +51,9 @@ static float *fill(rng *g, size_t n)
 }
 
 /* Training images/s of the net's current backends: 2 warm-up steps, then
-   median of 3 blocks of 4 steps; 0 if the first block is slower than
-   give_up seconds, or the configuration cannot run. */
+   median of 3 blocks of STEP_BLOCK steps; 0 if the first block is slower
+   than give_up seconds, or the configuration cannot run. */
+#define STEP_BLOCK 8
 static double step_rate(net *nt, const dataset *d, int batch, double give_up)
 {
     char err[256];
@@ -67,7 +68,7 @@ static double step_rate(net *nt, const dataset *d, int batch, double give_up)
     int ok = 1, step = 0;
     for (int b = -1; ok && b < 3; b++) {
         double t0 = omp_get_wtime();
-        for (int s = 0; ok && s < (b < 0 ? 2 : 4); s++, step++) {
+        for (int s = 0; ok && s < (b < 0 ? 2 : STEP_BLOCK); s++, step++) {
             for (int i = 0; i < batch; i++) idx[i] = (step * batch + i) % d->n;
             double loss;
             int correct;
@@ -78,7 +79,7 @@ static double step_rate(net *nt, const dataset *d, int batch, double give_up)
     }
     if (ok) {
         qsort(blocks, 3, sizeof *blocks, cmp_double);
-        rate = 4.0 * batch / blocks[1];
+        rate = (double)STEP_BLOCK * batch / blocks[1];
     }
     trainer_free(&tr);
     net_free(nt);
@@ -124,7 +125,7 @@ static int step_check(net *nt, int batch, autotune_layer *t, int count, autotune
         if (!all) continue;
         apply(nt, t, count, *bp);
         /* abandon a configuration at under half the best rate so far */
-        double rate = step_rate(nt, &d, batch, best_rate > 0 ? 2.0 * 4 * batch / best_rate : INFINITY);
+        double rate = step_rate(nt, &d, batch, best_rate > 0 ? 2.0 * STEP_BLOCK * batch / best_rate : INFINITY);
         if (configs && n < AUTOTUNE_MAX_BACKENDS + 1) {
             snprintf(configs[n].name, sizeof configs[n].name, "%s", (*bp)->name);
             configs[n++].images_per_s = rate;
