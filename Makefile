@@ -55,7 +55,9 @@ ifneq ($(V),1)
 Q := @
 endif
 
-.PHONY: all deps test sanitize run train print-ldlibs clean link-check report regress baseline
+.PHONY: all deps test sanitize run train print-ldlibs clean link-check
+# keep the benchmark programs' objects: they are chain intermediates to make
+.SECONDARY: report regress baseline
 
 all: $(LIBK) $(B)/convbench $(B)/tests $(BENCH_BIN)
 

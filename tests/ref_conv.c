@@ -1,5 +1,6 @@
 /* Every pass visits the same (n, p, q, r, s) taps in the same order and
    scatters into its output: one loop nest, three accumulations. */
+#include <math.h>
 #include <stddef.h>
 #include <string.h>
 #include "ref_conv.h"
@@ -75,3 +76,14 @@ double ref_error_bound(const char *backend)
     return 1e-5;
 }
 
+
+double ref_rel_err(const float *a, const double *ref, size_t n)
+{
+    double diff = 0, mag = 1;
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(a[i])) return INFINITY;
+        diff = fmax(diff, fabs(a[i] - ref[i]));
+        mag = fmax(mag, fabs(ref[i]));
+    }
+    return diff / mag;
+}

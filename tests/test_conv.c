@@ -66,18 +66,6 @@ static const conv_shape sweep[] = {
     { 1, 8, 8, 3, 16, 3, 3, 1, 0 },     /* exact 6x6 output: whole tiles */
 };
 
-/* max|a - ref| / max(1, max|ref|); infinite if a holds a NaN or Inf */
-static double rel_err(const float *a, const double *ref, size_t n)
-{
-    double diff = 0, mag = 1;
-    for (size_t i = 0; i < n; i++) {
-        if (!isfinite(a[i])) return INFINITY;
-        diff = fmax(diff, fabs(a[i] - ref[i]));
-        mag = fmax(mag, fabs(ref[i]));
-    }
-    return diff / mag;
-}
-
 static double dot(const float *a, const float *b, size_t n)
 {
     double s = 0;
@@ -168,13 +156,13 @@ static void check_backend_shape(const conv_backend *be, const conv_shape *s, buf
 
     fill_nan(b->y, b->ny);
     be->forward(pl, b->x, b->w, b->bias, b->y);
-    e = rel_err(b->y, b->ry, b->ny);
+    e = ref_rel_err(b->y, b->ry, b->ny);
     snprintf(name, sizeof name, "%s/forward", group);
     check(name, e <= bound, "error %.3g > %.3g", e, bound);
 
     fill_nan(b->y2, b->ny);                   /* plan reuse, and bias NULL */
     be->forward(pl, b->x, b->w, NULL, b->y2);
-    e = rel_err(b->y2, b->ry0, b->ny);
+    e = ref_rel_err(b->y2, b->ry0, b->ny);
     snprintf(name, sizeof name, "%s/forward-nobias", group);
     check(name, e <= bound, "error %.3g > %.3g", e, bound);
 
@@ -182,7 +170,7 @@ static void check_backend_shape(const conv_backend *be, const conv_shape *s, buf
         fill_nan(b->y2, b->ny);
         be->forward_relu(pl, b->x, b->w, b->bias, b->y2);
         for (size_t i = 0; i < b->ny; i++) b->ry0[i] = fmax(b->ry[i], 0.0);
-        e = rel_err(b->y2, b->ry0, b->ny);
+        e = ref_rel_err(b->y2, b->ry0, b->ny);
         snprintf(name, sizeof name, "%s/forward_relu", group);
         check(name, e <= bound, "error %.3g > %.3g", e, bound);
         int negatives = 1;                    /* exactly zero where the result is negative */
@@ -195,23 +183,23 @@ static void check_backend_shape(const conv_backend *be, const conv_shape *s, buf
 
     fill_nan(b->dx, b->nx);
     be->backward_data(pl, b->dy, b->w, b->dx);
-    e = rel_err(b->dx, b->rdx, b->nx);
+    e = ref_rel_err(b->dx, b->rdx, b->nx);
     snprintf(name, sizeof name, "%s/backward_data", group);
     check(name, e <= bound, "error %.3g > %.3g", e, bound);
 
     fill_nan(b->dw, b->nw);
     fill_nan(b->dbias, s->k);
     be->backward_weights(pl, b->x, b->dy, b->dw, b->dbias);
-    e = rel_err(b->dw, b->rdw, b->nw);
+    e = ref_rel_err(b->dw, b->rdw, b->nw);
     snprintf(name, sizeof name, "%s/backward_weights", group);
     check(name, e <= bound, "error %.3g > %.3g", e, bound);
-    e = rel_err(b->dbias, b->rdb, s->k);
+    e = ref_rel_err(b->dbias, b->rdb, s->k);
     snprintf(name, sizeof name, "%s/backward_weights-dbias", group);
     check(name, e <= bound, "error %.3g > %.3g", e, bound);
 
     fill_nan(b->dw2, b->nw);
     be->backward_weights(pl, b->x, b->dy, b->dw2, NULL);
-    e = rel_err(b->dw2, b->rdw, b->nw);
+    e = ref_rel_err(b->dw2, b->rdw, b->nw);
     snprintf(name, sizeof name, "%s/backward_weights-nodbias", group);
     check(name, e <= bound, "error %.3g > %.3g", e, bound);
 

@@ -85,16 +85,6 @@ static void check_tile_algebra(int m)
     check(name, wgt_err < 1e-9, "max |dw - direct| = %.3g", wgt_err);
 }
 
-static double max_err(const float *a, const double *ref, size_t n)
-{
-    double diff = 0, mag = 1;
-    for (size_t i = 0; i < n; i++) {
-        if (!isfinite(a[i])) return INFINITY;
-        diff = fmax(diff, fabs(a[i] - ref[i]));
-        mag = fmax(mag, fabs(ref[i]));
-    }
-    return diff / mag;
-}
 
 /* Small-integer data: every product and sum is exact in float for F(2,3)
    (its transforms hold 0, +-1, +-1/2), so the passes must match the double
@@ -134,10 +124,10 @@ static void check_integer_passes(const char *backend, double bound)
         be->backward_weights(pl, x, dy, dw, db);
         be->destroy(pl);
         const struct { const char *pass; double e; } r[] = {
-            { "forward", max_err(y, ry, ny) },
-            { "backward_data", max_err(dx, rdx, nx) },
-            { "backward_weights", max_err(dw, rdw, nw) },
-            { "dbias", max_err(db, rdb, s.k) },
+            { "forward", ref_rel_err(y, ry, ny) },
+            { "backward_data", ref_rel_err(dx, rdx, nx) },
+            { "backward_weights", ref_rel_err(dw, rdw, nw) },
+            { "dbias", ref_rel_err(db, rdb, s.k) },
         };
         for (size_t i = 0; i < sizeof r / sizeof *r; i++) {
             snprintf(name, sizeof name, "winograd/integers/%s/%s", backend, r[i].pass);
