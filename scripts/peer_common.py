@@ -339,6 +339,13 @@ def loadavg():
         return None
 
 
+def repo_relative(path):
+    """A path inside the source tree as seen from its root: results files
+    name the project's files, not where a checkout happens to live."""
+    full = os.path.abspath(path)
+    return os.path.relpath(full, ROOT) if full.startswith(ROOT + os.sep) else path
+
+
 def context(argv, threads, isa, build, peer):
     commit = (_git("rev-parse", "HEAD") or "").strip()
     status = _git("status", "--porcelain", "--untracked-files=no") if commit else None
@@ -347,7 +354,7 @@ def context(argv, threads, isa, build, peer):
             "git_dirty": bool(status.strip()) if status is not None else None,
             "time_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "command_line": " ".join(a if a and not set(a) & set(" \t\"'") else "'%s'" % a
-                                     for a in argv),
+                                     for a in [repo_relative(argv[0])] + list(argv[1:])),
             "threads": threads, "isa": isa, "isa_supported": isa_supported(),
             "framework": build.get("framework"),
             "framework_version": build.get("framework_version"),

@@ -64,7 +64,7 @@ class Keras:
                                                                    tf.__version__),
                  "keras": keras.__version__, "tensorflow": tf.__version__,
                  "package": "tensorflow-cpu %s (PyPI)" % tf.__version__,
-                 "python": sys.version.split()[0], "python_executable": sys.executable,
+                 "python": sys.version.split()[0], "python_executable": pc.repo_relative(sys.executable),
                  "compiler": tf.sysconfig.get_build_info().get("cpu_compiler", "unknown"),
                  "onednn": _onednn(tf), "blas": "none (Eigen and oneDNN on TF's thread pools)"}
         # oneDNN picks its ISA at run time: the best the CPU has

@@ -64,7 +64,7 @@ class PyTorch:
         isa = {"AVX512": "avx512", "AVX2": "avx2", "DEFAULT": "portable"}.get(cap, cap.lower())
         build = {"framework": self.title, "framework_version": torch.__version__,
                  "package": pc.package_version("python3-torch"),
-                 "python": sys.version.split()[0], "python_executable": sys.executable,
+                 "python": sys.version.split()[0], "python_executable": pc.repo_relative(sys.executable),
                  "cpu_capability": cap, "mkldnn": torch.backends.mkldnn.is_available(),
                  "blas": _blas_library(),
                  "compiler": next((ln.strip(" -") for ln in cfg.splitlines()
