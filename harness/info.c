@@ -55,13 +55,8 @@ static cJSON *versions(void)
 
 static const char *str(const cJSON *o, const char *k)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsString(v) ? v->valuestring : "?";
-}
-static double num(const cJSON *o, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsNumber(v) ? v->valuedouble : 0;
+    const char *v = results_str(o, k);
+    return v ? v : "?";
 }
 
 static void print_size(double bytes)
@@ -107,15 +102,15 @@ int cmd_info(int argc, char **argv)
     const cJSON *b = cJSON_GetObjectItemCaseSensitive(ctx, "build");
     printf("machine     %s: %s\n", str(m, "hostname"), str(m, "cpu_model"));
     printf("topology    %.0f package(s), %.0f core(s), %.0f PU(s), %.0f NUMA node(s), ",
-           num(m, "packages"), num(m, "cores"), num(m, "pus"), num(m, "numa_nodes"));
-    print_size(num(m, "memory_bytes"));
+           results_num(m, "packages"), results_num(m, "cores"), results_num(m, "pus"), results_num(m, "numa_nodes"));
+    print_size(results_num(m, "memory_bytes"));
     printf(" memory\n");
     const cJSON *c;
     cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(m, "caches")) {
-        printf("cache       L%.0f %-11s ", num(c, "level"), str(c, "type"));
-        print_size(num(c, "size_bytes"));
-        printf(" x %.0f, %.0f-byte lines, %.0f-way\n", num(c, "count"), num(c, "line_bytes"),
-               num(c, "associativity"));
+        printf("cache       L%.0f %-11s ", results_num(c, "level"), str(c, "type"));
+        print_size(results_num(c, "size_bytes"));
+        printf(" x %.0f, %.0f-byte lines, %.0f-way\n", results_num(c, "count"), results_num(c, "line_bytes"),
+               results_num(c, "associativity"));
     }
     printf("ISA flags  ");
     cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(m, "isa_flags"))

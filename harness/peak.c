@@ -5,22 +5,19 @@
 #include <omp.h>
 #include <stdlib.h>
 #include "peak.h"
+#include "results.h"
 
 #define CHAINS 16
 #define ITERS 20000000L   /* ~50 ms a repetition: longer than a scheduler tick */
 
 static volatile float sink;
 
-static int cmp_double(const void *a, const void *b)
+/* median of n values, through the one results_stats */
+static double median(const double *v, int n)
 {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+    double med, lo, hi;
+    results_stats(v, n, &med, &lo, &hi);
+    return med;
 }
 
 __attribute__((target("avx512f"))) static double fma_avx512(long iters)

@@ -11,6 +11,7 @@
 #include <getopt.h>
 #include <hwloc.h>
 #include <limits.h>
+#include <math.h>
 #include <omp.h>
 #include <sched.h>
 #include <stdio.h>
@@ -126,21 +127,7 @@ static int train_blocks(const char *model, const char *backend, const dataset *d
         net_free(&nt);
         return -1;
     }
-    int *idx = malloc(sizeof(int) * (size_t)batch);
-    int rc = idx ? 0 : -1, step = 0;
-    if (!idx) snprintf(err, len, "out of memory");
-    for (int r = -1; !rc && r < reps; r++) {    /* r = -1: warm-up */
-        int n = r < 0 ? warmup : steps;
-        double t0 = omp_get_wtime();
-        for (int s = 0; !rc && s < n; s++, step++) {
-            for (int i = 0; i < batch; i++) idx[i] = (int)(((long)step * batch + i) % d->n);
-            double loss;
-            int correct;
-            rc = trainer_step(&tr, d, idx, batch, &loss, &correct, err, len);
-        }
-        if (r >= 0) times[r] = omp_get_wtime() - t0;
-    }
-    free(idx);
+    int rc = trainer_time_blocks(&tr, d, warmup, steps, reps, INFINITY, times, err, len);
     trainer_free(&tr);
     net_free(&nt);
     return rc;
@@ -186,11 +173,6 @@ static void add_speedups(cJSON *runs)
     }
 }
 
-static double jnum(const cJSON *o, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsNumber(v) ? v->valuedouble : 0;
-}
 
 static void print_tables(const cJSON *runs, int maxt, int batch, int steps, int reps)
 {
@@ -202,17 +184,17 @@ static void print_tables(const cJSON *runs, int maxt, int batch, int steps, int 
     printf("  speedup@%d  efficiency\n", maxt);
     cJSON_ArrayForEach(r, runs) {
         const cJSON *type = cJSON_GetObjectItemCaseSensitive(r, "type");
-        if (strcmp(type->valuestring, "train") || jnum(r, "threads") != 1) continue;
+        if (strcmp(type->valuestring, "train") || results_num(r, "threads") != 1) continue;
         const char *b = cJSON_GetObjectItemCaseSensitive(r, "backend")->valuestring;
         printf("%-18s", b);
         const cJSON *last = NULL;
         for (int t = 1; t <= maxt; t++) {
             const cJSON *x = find_run(runs, "train", NULL, b, t);
-            if (x) printf("  %9.0f", jnum(x, "images_per_s"));
+            if (x) printf("  %9.0f", results_num(x, "images_per_s"));
             else printf("  %9s", "-");
             if (x) last = x;
         }
-        printf("  %9.2f  %10.2f\n", jnum(last, "speedup"), jnum(last, "efficiency"));
+        printf("  %9.2f  %10.2f\n", results_num(last, "speedup"), results_num(last, "efficiency"));
     }
     printf("\nconv GFLOP/s by thread count (median of %d)\n", reps);
     printf("%-44s", "case");
@@ -220,17 +202,17 @@ static void print_tables(const cJSON *runs, int maxt, int batch, int steps, int 
     printf("  speedup@%d\n", maxt);
     cJSON_ArrayForEach(r, runs) {
         const cJSON *type = cJSON_GetObjectItemCaseSensitive(r, "type");
-        if (strcmp(type->valuestring, "conv") || jnum(r, "threads") != 1) continue;
+        if (strcmp(type->valuestring, "conv") || results_num(r, "threads") != 1) continue;
         const char *name = cJSON_GetObjectItemCaseSensitive(r, "name")->valuestring;
         printf("%-44s", name);
         const cJSON *last = NULL;
         for (int t = 1; t <= maxt; t++) {
             const cJSON *x = find_run(runs, "conv", name, NULL, t);
-            if (x) printf("  %9.1f", jnum(x, "gflops"));
+            if (x) printf("  %9.1f", results_num(x, "gflops"));
             else printf("  %9s", "-");
             if (x) last = x;
         }
-        printf("  %9.2f\n", jnum(last, "speedup"));
+        printf("  %9.2f\n", results_num(last, "speedup"));
     }
 }
 

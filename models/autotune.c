@@ -59,25 +59,11 @@ static double step_rate(net *nt, const dataset *d, int batch, double give_up)
     char err[256];
     trainer tr;
     double blocks[3], rate = 0;
-    int idx[1024];
-    if (batch > 1024 || net_init(nt, batch, 1, err, sizeof err) ||
-        trainer_init(&tr, nt, batch, 1e-3f, 1, err, sizeof err)) {
+    if (net_init(nt, batch, 1, err, sizeof err) || trainer_init(&tr, nt, batch, 1e-3f, 1, err, sizeof err)) {
         net_free(nt);
         return 0;
     }
-    int ok = 1, step = 0;
-    for (int b = -1; ok && b < 3; b++) {
-        double t0 = omp_get_wtime();
-        for (int s = 0; ok && s < (b < 0 ? 2 : STEP_BLOCK); s++, step++) {
-            for (int i = 0; i < batch; i++) idx[i] = (step * batch + i) % d->n;
-            double loss;
-            int correct;
-            ok = !trainer_step(&tr, d, idx, batch, &loss, &correct, err, sizeof err);
-        }
-        if (b >= 0) blocks[b] = omp_get_wtime() - t0;
-        if (b == 0 && blocks[0] > give_up) ok = 0;
-    }
-    if (ok) {
+    if (trainer_time_blocks(&tr, d, 2, STEP_BLOCK, 3, give_up, blocks, err, sizeof err) == 0) {
         qsort(blocks, 3, sizeof *blocks, cmp_double);
         rate = (double)STEP_BLOCK * batch / blocks[1];
     }
@@ -86,8 +72,8 @@ static double step_rate(net *nt, const dataset *d, int batch, double give_up)
     return rate;
 }
 
-/* Sets every pass of every conv layer to cand index c of each layer, or to
-   the per-pass winners when c < 0. */
+/* Sets every pass of every conv layer to `uniform`, or to the per-pass
+   winners when uniform is NULL. */
 static void apply(net *nt, const autotune_layer *t, int count, const conv_backend *uniform)
 {
     for (int i = 0; i < count; i++)

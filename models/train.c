@@ -86,6 +86,28 @@ int trainer_step(trainer *t, const dataset *d, const int *idx, int n, double *lo
     return 0;
 }
 
+int trainer_time_blocks(trainer *t, const dataset *d, int warmup, int steps, int reps,
+                        double give_up, double *times, char *err, size_t len)
+{
+    int *idx = malloc(sizeof(int) * (size_t)t->batch);
+    if (!idx) return error_set(err, len, "out of memory");
+    int rc = 0;
+    long step = 0;
+    for (int r = -1; !rc && r < reps; r++) {    /* r = -1: warm-up */
+        double t0 = omp_get_wtime();
+        for (int s = 0; !rc && s < (r < 0 ? warmup : steps); s++, step++) {
+            for (int i = 0; i < t->batch; i++) idx[i] = (int)((step * t->batch + i) % d->n);
+            double loss;
+            int correct;
+            rc = trainer_step(t, d, idx, t->batch, &loss, &correct, err, len);
+        }
+        if (r >= 0) times[r] = omp_get_wtime() - t0;
+        if (!rc && r == 0 && times[0] > give_up) rc = 1;
+    }
+    free(idx);
+    return rc;
+}
+
 int trainer_epoch(trainer *t, const dataset *d, train_progress cb, void *ctx, epoch_stats *st,
                   char *err, size_t len)
 {

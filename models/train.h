@@ -43,6 +43,13 @@ void trainer_free(trainer *t);
 int trainer_step(trainer *t, const dataset *d, const int *idx, int n, double *loss, int *correct,
                  char *err, size_t len);
 
+/* Times training on d: `warmup` untimed steps, then `reps` blocks of
+   `steps` steps (batches of t->batch images taken in order, cycling), the
+   seconds of block r into times[r]. Stops after block 0 if it took longer
+   than give_up seconds. Returns 0, 1 when it gave up, or -1 with err. */
+int trainer_time_blocks(trainer *t, const dataset *d, int warmup, int steps, int reps,
+                        double give_up, double *times, char *err, size_t len);
+
 /* One epoch over d, shuffled (every image once, the last batch may be
    short). Fills the training fields of st. */
 int trainer_epoch(trainer *t, const dataset *d, train_progress cb, void *ctx, epoch_stats *st,
