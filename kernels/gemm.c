@@ -57,9 +57,14 @@
 
 enum { MAX_MR = 12, MAX_NR = 32 };
 
-/* C[mr][nr] = A_panel . B_panel + beta * C (beta == 0: C not read). */
-typedef void (*ukernel_fn)(int kc, const float *a, const float *b, float *c,
-                           size_t ldc, float beta);
+/* One MR x NR tile of C = epilogue(A . B) over kc steps, for operands in any
+   layout: A(i,p) = a[i*rs + p*cs] (packed panels: rs = 1, cs = MR; row-major
+   rows: rs = lda, cs = 1; a transposed A: rs = 1, cs = lda) and
+   B(p,j) = b[p*ldb + j] (packed panels: ldb = NR). The epilogue starts the
+   accumulators at the bias, adds beta * C (beta == 0: C is not read) and
+   clamps at 0, all in registers. */
+typedef void (*ukernel_fn)(int kc, const float *a, size_t rs, size_t cs, const float *b,
+                           size_t ldb, float *c, size_t ldc, const gemm_epilogue *e);
 
 typedef struct {
     const char *name;
@@ -70,96 +75,123 @@ typedef struct {
 /* ---- micro-kernels ---------------------------------------------------- */
 
 __attribute__((target("avx512f")))
-static void ukernel_avx512(int kc, const float *a, const float *b, float *c,
-                           size_t ldc, float beta)
+static void ukernel_avx512(int kc, const float *a, size_t rs, size_t cs, const float *b,
+                           size_t ldb, float *c, size_t ldc, const gemm_epilogue *e)
 {
     enum { MR = 12 };   /* 24 accumulators; 14 (28) measured slower */
+    const __m512 init0 = e->bias ? _mm512_loadu_ps(e->bias) : _mm512_setzero_ps();
+    const __m512 init1 = e->bias ? _mm512_loadu_ps(e->bias + 16) : _mm512_setzero_ps();
     __m512 acc[MR][2];
     #pragma GCC unroll 16
     for (int i = 0; i < MR; i++) {
-        acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+        acc[i][0] = init0;
+        acc[i][1] = init1;
         /* C's tile arrives while the k loop runs (its rows are ldc apart,
            often in different pages: the hardware prefetcher will not help) */
         _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
         _mm_prefetch((const char *)(c + i * ldc + 31), _MM_HINT_T0);
     }
+    /* three row groups off three bases keep every address one base plus a
+       scaled index, whatever rs is */
+    const float *a4 = a + 4 * rs, *a8 = a + 8 * rs;
     for (int p = 0; p < kc; p++) {
-        __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
-        #pragma GCC unroll 16
-        for (int i = 0; i < MR; i++) {
-            __m512 ai = _mm512_set1_ps(a[i]);
-            acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
-            acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
+        __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+        #pragma GCC unroll 4
+        for (int i = 0; i < 4; i++) {
+            __m512 x0 = _mm512_set1_ps(a[i * rs]), x4 = _mm512_set1_ps(a4[i * rs]);
+            __m512 x8 = _mm512_set1_ps(a8[i * rs]);
+            acc[i][0] = _mm512_fmadd_ps(x0, b0, acc[i][0]);
+            acc[i][1] = _mm512_fmadd_ps(x0, b1, acc[i][1]);
+            acc[4 + i][0] = _mm512_fmadd_ps(x4, b0, acc[4 + i][0]);
+            acc[4 + i][1] = _mm512_fmadd_ps(x4, b1, acc[4 + i][1]);
+            acc[8 + i][0] = _mm512_fmadd_ps(x8, b0, acc[8 + i][0]);
+            acc[8 + i][1] = _mm512_fmadd_ps(x8, b1, acc[8 + i][1]);
         }
-        a += MR;
-        b += 32;
+        a += cs;
+        a4 += cs;
+        a8 += cs;
+        b += ldb;
     }
-    if (beta == 0.0f) {
-        #pragma GCC unroll 16
-        for (int i = 0; i < MR; i++) {
-            _mm512_storeu_ps(c + i * ldc, acc[i][0]);
-            _mm512_storeu_ps(c + i * ldc + 16, acc[i][1]);
+    const __m512 bv = _mm512_set1_ps(e->beta), zero = _mm512_setzero_ps();
+    #pragma GCC unroll 16
+    for (int i = 0; i < MR; i++) {
+        float *ci = c + i * ldc;
+        __m512 v0 = acc[i][0], v1 = acc[i][1];
+        if (e->beta != 0.0f) {
+            v0 = _mm512_fmadd_ps(bv, _mm512_loadu_ps(ci), v0);
+            v1 = _mm512_fmadd_ps(bv, _mm512_loadu_ps(ci + 16), v1);
         }
-    } else {
-        __m512 bv = _mm512_set1_ps(beta);
-        #pragma GCC unroll 16
-        for (int i = 0; i < MR; i++) {
-            float *ci = c + i * ldc;
-            _mm512_storeu_ps(ci, _mm512_fmadd_ps(bv, _mm512_loadu_ps(ci), acc[i][0]));
-            _mm512_storeu_ps(ci + 16, _mm512_fmadd_ps(bv, _mm512_loadu_ps(ci + 16), acc[i][1]));
+        if (e->relu) {
+            v0 = _mm512_max_ps(zero, v0);   /* NaN passes through */
+            v1 = _mm512_max_ps(zero, v1);
         }
+        _mm512_storeu_ps(ci, v0);
+        _mm512_storeu_ps(ci + 16, v1);
     }
 }
 
 __attribute__((target("avx2,fma")))
-static void ukernel_avx2(int kc, const float *a, const float *b, float *c,
-                         size_t ldc, float beta)
+static void ukernel_avx2(int kc, const float *a, size_t rs, size_t cs, const float *b,
+                         size_t ldb, float *c, size_t ldc, const gemm_epilogue *e)
 {
-    __m256 acc[6][2];
+    enum { MR = 6 };
+    const __m256 init0 = e->bias ? _mm256_loadu_ps(e->bias) : _mm256_setzero_ps();
+    const __m256 init1 = e->bias ? _mm256_loadu_ps(e->bias + 8) : _mm256_setzero_ps();
+    __m256 acc[MR][2];
     #pragma GCC unroll 6
-    for (int i = 0; i < 6; i++) {
-        acc[i][0] = acc[i][1] = _mm256_setzero_ps();
+    for (int i = 0; i < MR; i++) {
+        acc[i][0] = init0;
+        acc[i][1] = init1;
         _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
         _mm_prefetch((const char *)(c + i * ldc + 15), _MM_HINT_T0);
     }
+    const float *a3 = a + 3 * rs;
     for (int p = 0; p < kc; p++) {
-        __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
-        #pragma GCC unroll 6
-        for (int i = 0; i < 6; i++) {
-            __m256 ai = _mm256_broadcast_ss(a + i);
-            acc[i][0] = _mm256_fmadd_ps(ai, b0, acc[i][0]);
-            acc[i][1] = _mm256_fmadd_ps(ai, b1, acc[i][1]);
+        __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+        #pragma GCC unroll 3
+        for (int i = 0; i < 3; i++) {
+            __m256 x0 = _mm256_broadcast_ss(a + i * rs), x3 = _mm256_broadcast_ss(a3 + i * rs);
+            acc[i][0] = _mm256_fmadd_ps(x0, b0, acc[i][0]);
+            acc[i][1] = _mm256_fmadd_ps(x0, b1, acc[i][1]);
+            acc[3 + i][0] = _mm256_fmadd_ps(x3, b0, acc[3 + i][0]);
+            acc[3 + i][1] = _mm256_fmadd_ps(x3, b1, acc[3 + i][1]);
         }
-        a += 6;
-        b += 16;
+        a += cs;
+        a3 += cs;
+        b += ldb;
     }
-    if (beta == 0.0f) {
-        #pragma GCC unroll 6
-        for (int i = 0; i < 6; i++) {
-            _mm256_storeu_ps(c + i * ldc, acc[i][0]);
-            _mm256_storeu_ps(c + i * ldc + 8, acc[i][1]);
+    const __m256 bv = _mm256_set1_ps(e->beta), zero = _mm256_setzero_ps();
+    #pragma GCC unroll 6
+    for (int i = 0; i < MR; i++) {
+        float *ci = c + i * ldc;
+        __m256 v0 = acc[i][0], v1 = acc[i][1];
+        if (e->beta != 0.0f) {
+            v0 = _mm256_fmadd_ps(bv, _mm256_loadu_ps(ci), v0);
+            v1 = _mm256_fmadd_ps(bv, _mm256_loadu_ps(ci + 8), v1);
         }
-    } else {
-        __m256 bv = _mm256_set1_ps(beta);
-        #pragma GCC unroll 6
-        for (int i = 0; i < 6; i++) {
-            float *ci = c + i * ldc;
-            _mm256_storeu_ps(ci, _mm256_fmadd_ps(bv, _mm256_loadu_ps(ci), acc[i][0]));
-            _mm256_storeu_ps(ci + 8, _mm256_fmadd_ps(bv, _mm256_loadu_ps(ci + 8), acc[i][1]));
+        if (e->relu) {
+            v0 = _mm256_max_ps(zero, v0);   /* NaN passes through */
+            v1 = _mm256_max_ps(zero, v1);
         }
+        _mm256_storeu_ps(ci, v0);
+        _mm256_storeu_ps(ci + 8, v1);
     }
 }
 
-static void ukernel_portable(int kc, const float *a, const float *b, float *c,
-                             size_t ldc, float beta)
+static void ukernel_portable(int kc, const float *a, size_t rs, size_t cs, const float *b,
+                             size_t ldb, float *c, size_t ldc, const gemm_epilogue *e)
 {
-    float acc[4][16] = { { 0 } };
-    for (int p = 0; p < kc; p++, a += 4, b += 16)
-        for (int i = 0; i < 4; i++)
-            for (int j = 0; j < 16; j++) acc[i][j] += a[i] * b[j];
+    float acc[4][16];
     for (int i = 0; i < 4; i++)
-        for (int j = 0; j < 16; j++)
-            c[i * ldc + j] = beta == 0.0f ? acc[i][j] : acc[i][j] + beta * c[i * ldc + j];
+        for (int j = 0; j < 16; j++) acc[i][j] = e->bias ? e->bias[j] : 0.0f;
+    for (int p = 0; p < kc; p++, a += cs, b += ldb)
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < 16; j++) acc[i][j] += a[i * rs] * b[j];
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 16; j++) {
+            float v = e->beta == 0.0f ? acc[i][j] : acc[i][j] + e->beta * c[i * ldc + j];
+            c[i * ldc + j] = e->relu && v < 0.0f ? 0.0f : v;
+        }
 }
 
 static const ukernel ukernels[] = {
@@ -322,24 +354,36 @@ static void sgemm_plain(gemm_trans ta, gemm_trans tb, int m, int n, int k, float
         }
 }
 
-/* One MR x NR tile; edge tiles go through a local tile. */
-static inline void tile(const ukernel *uk, int kc, const float *ap, const float *bp,
-                        float *c, int ldc, int rows, int cols, float beta)
+/* Merges the valid rows x cols of a local tile t (A . B + bias, row
+   length NR) into C through the epilogue's beta and ReLU. */
+static void merge_tile(const float *t, int nr, float *c, size_t ldc, int rows, int cols,
+                       const gemm_epilogue *e)
+{
+    for (int i = 0; i < rows; i++) {
+        float *ci = c + (size_t)i * ldc;
+        const float *ti = t + (size_t)i * nr;
+        for (int j = 0; j < cols; j++) {
+            float v = e->beta == 0.0f ? ti[j] : ti[j] + e->beta * ci[j];
+            ci[j] = e->relu && v < 0.0f ? 0.0f : v;
+        }
+    }
+}
+
+/* One MR x NR tile; edge tiles go through a local tile, so nothing past
+   rows x cols of C is touched. The operands must hold a full MR x NR tile
+   (zero-padded panels) and bias, if any, NR floats. */
+static inline void tile(const ukernel *uk, int kc, const float *a, size_t rs, size_t cs,
+                        const float *b, size_t ldb, float *c, size_t ldc, int rows, int cols,
+                        const gemm_epilogue *e)
 {
     if (rows == uk->mr && cols == uk->nr) {
-        uk->kernel(kc, ap, bp, c, (size_t)ldc, beta);
+        uk->kernel(kc, a, rs, cs, b, ldb, c, ldc, e);
         return;
     }
     float t[MAX_MR * MAX_NR] __attribute__((aligned(64)));
-    uk->kernel(kc, ap, bp, t, (size_t)uk->nr, 0.0f);
-    for (int i = 0; i < rows; i++) {
-        float *ci = c + (size_t)i * ldc;
-        const float *ti = t + i * uk->nr;
-        if (beta == 0.0f)
-            for (int j = 0; j < cols; j++) ci[j] = ti[j];
-        else
-            for (int j = 0; j < cols; j++) ci[j] = ti[j] + beta * ci[j];
-    }
+    const gemm_epilogue local = { 0.0f, e->bias, 0 };
+    uk->kernel(kc, a, rs, cs, b, ldb, t, (size_t)uk->nr, &local);
+    merge_tile(t, uk->nr, c, ldc, rows, cols, e);
 }
 
 static void scale_c(int m, int n, float beta, float *c, int ldc)
@@ -360,14 +404,6 @@ void sgemm(gemm_trans ta, gemm_trans tb, int m, int n, int k, float alpha,
 
     const ukernel *uk = &ukernels[cpu_isa_active()];
     const int MR = uk->mr, NR = uk->nr;
-    blocking bl = blocking_for(uk);
-    /* K blocks of equal size, their count rounded to nearest: no short
-       last block re-reading and re-writing all of C for a few k */
-    int nb_k = (k + bl.kc / 2) / bl.kc;
-    if (nb_k < 1) nb_k = 1;
-    bl.kc = ceil_div(k, nb_k);
-    const int kc_max = bl.kc;
-    const int nc_max = n < bl.nc ? ceil_div(n, NR) * NR : bl.nc;
 
     /* threads: about 1 per 4 MFLOP of work, never nested */
     int nt = 1;
@@ -377,6 +413,34 @@ void sgemm(gemm_trans ta, gemm_trans tb, int m, int n, int k, float alpha,
         int cap = (int)(flops / 4e6) + 1;
         if (nt > cap) nt = cap;
     }
+
+    /* A few panels wide: each A element feeds only n FMAs, so packing A
+       would cost more than it saves; run unpacked, threads over row groups */
+    if (alpha == 1.0f && tb == GEMM_NOTRANS && n <= 2 * NR) {
+        const size_t rs = ta == GEMM_NOTRANS ? (size_t)lda : 1;
+        const size_t cs = ta == GEMM_NOTRANS ? 1 : (size_t)lda;
+        const gemm_epilogue e = { beta, NULL, 0 };
+        const int groups = ceil_div(m, MR);
+        #pragma omp parallel num_threads(nt) if (nt > 1)
+        {
+            const int t = omp_get_thread_num(), nth = omp_get_num_threads();
+            const int i0 = groups * t / nth * MR, i1 = groups * (t + 1) / nth * MR;
+            const int rows = (i1 < m ? i1 : m) - i0;
+            if (rows > 0)
+                sgemm_block(rows, n, k, a + (size_t)i0 * rs, rs, cs, b, (size_t)ldb, &e,
+                            c + (size_t)i0 * ldc, (size_t)ldc);
+        }
+        return;
+    }
+
+    blocking bl = blocking_for(uk);
+    /* K blocks of equal size, their count rounded to nearest: no short
+       last block re-reading and re-writing all of C for a few k */
+    int nb_k = (k + bl.kc / 2) / bl.kc;
+    if (nb_k < 1) nb_k = 1;
+    bl.kc = ceil_div(k, nb_k);
+    const int kc_max = bl.kc;
+    const int nc_max = n < bl.nc ? ceil_div(n, NR) * NR : bl.nc;
 
     /* IC blocks: a multiple of nt of them (fair shares), each <= MC + MR */
     int nb_i = ceil_div(m, bl.mc);
@@ -403,7 +467,7 @@ void sgemm(gemm_trans ta, gemm_trans tb, int m, int n, int k, float alpha,
             if (nb_j > npan) nb_j = npan;
             for (int pc = 0; pc < k; pc += bl.kc) {
                 const int kc = k - pc < bl.kc ? k - pc : bl.kc;
-                const float beta_pc = pc == 0 ? beta : 1.0f;
+                const gemm_epilogue epi = { pc == 0 ? beta : 1.0f, NULL, 0 };
                 #pragma omp for schedule(static)
                 for (int t = 0; t < npan; t++) {
                     int cols = nc - t * NR < NR ? nc - t * NR : NR;
@@ -425,12 +489,83 @@ void sgemm(gemm_trans ta, gemm_trans tb, int m, int n, int k, float alpha,
                         const float *bp = bpack + (size_t)t * NR * kc;
                         for (int ir = 0; ir < mcb; ir += MR) {
                             const int rows = mcb - ir < MR ? mcb - ir : MR;
-                            tile(uk, kc, ap + (size_t)ir * kc, bp,
-                                 c + (size_t)(ic + ir) * ldc + jc + jr, ldc, rows, cols,
-                                 beta_pc);
+                            tile(uk, kc, ap + (size_t)ir * kc, 1, (size_t)MR, bp,
+                                 (size_t)NR, c + (size_t)(ic + ir) * ldc + jc + jr,
+                                 (size_t)ldc, rows, cols, &epi);
                         }
                     }
                 }
+            }
+        }
+    }
+}
+
+/* ---- unpacked products ---------------------------------------------------- */
+
+/* K step of the unpacked path: a 32-wide B panel of BLOCK_KC rows is 32 KiB,
+   two thirds of a 48 KiB L1. */
+enum { BLOCK_KC = 256 };
+
+/* Zero-padded copies for the edge tiles of the unpacked path, per thread. */
+static _Thread_local float edge_a[MAX_MR * BLOCK_KC] __attribute__((aligned(64)));
+static _Thread_local float edge_b[BLOCK_KC * MAX_NR] __attribute__((aligned(64)));
+
+static void epilogue_only(int m, int n, const gemm_epilogue *e, float *c, size_t ldc)
+{
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) {
+            float *cij = c + (size_t)i * ldc + j;
+            float v = (e->bias ? e->bias[j] : 0.0f) + (e->beta == 0.0f ? 0.0f : e->beta * *cij);
+            *cij = e->relu && v < 0.0f ? 0.0f : v;
+        }
+}
+
+void sgemm_block(int m, int n, int k, const float *a, size_t a_rs, size_t a_cs,
+                 const float *b, size_t ldb, const gemm_epilogue *e, float *c, size_t ldc)
+{
+    if (m <= 0 || n <= 0) return;
+    if (k <= 0) { epilogue_only(m, n, e, c, ldc); return; }
+    const ukernel *uk = &ukernels[cpu_isa_active()];
+    const int MR = uk->mr, NR = uk->nr;
+    const int kc_max = ceil_div(k, ceil_div(k, BLOCK_KC));
+    const int n_full = n / NR * NR, tail = n - n_full;
+    float bias_tail[MAX_NR] = { 0 };
+    if (e->bias && tail) memcpy(bias_tail, e->bias + n_full, sizeof(float) * (size_t)tail);
+
+    for (int pc = 0; pc < k; pc += kc_max) {
+        const int kc = k - pc < kc_max ? k - pc : kc_max;
+        /* the bias and beta apply once, the ReLU after the last K step */
+        const gemm_epilogue epi = { pc == 0 ? e->beta : 1.0f, pc == 0 ? e->bias : NULL,
+                                    pc + kc >= k && e->relu };
+        const float *bk = b + (size_t)pc * ldb;
+        if (tail)
+            for (int p = 0; p < kc; p++)
+                for (int j = 0; j < NR; j++)
+                    edge_b[p * NR + j] = j < tail ? bk[(size_t)p * ldb + n_full + j] : 0.0f;
+        for (int i0 = 0; i0 < m; i0 += MR) {
+            const int rows = m - i0 < MR ? m - i0 : MR;
+            const float *ap = a + (size_t)i0 * a_rs + (size_t)pc * a_cs;
+            size_t rs = a_rs, cs = a_cs;
+            if (rows < MR) {
+                for (int p = 0; p < kc; p++)
+                    for (int i = 0; i < MR; i++)
+                        edge_a[p * MR + i] = i < rows ? ap[i * rs + p * cs] : 0.0f;
+                ap = edge_a;
+                rs = 1;
+                cs = (size_t)MR;
+            }
+            float *ci = c + (size_t)i0 * ldc;
+            /* all of a row group's panels before the next group: its A
+               rows stay in L1 while B (k x n, small here) comes from L2 */
+            for (int j0 = 0; j0 < n_full; j0 += NR) {
+                gemm_epilogue te = epi;
+                if (te.bias) te.bias += j0;
+                tile(uk, kc, ap, rs, cs, bk + j0, ldb, ci + j0, ldc, rows, NR, &te);
+            }
+            if (tail) {
+                gemm_epilogue te = epi;
+                if (te.bias) te.bias = bias_tail;
+                tile(uk, kc, ap, rs, cs, edge_b, (size_t)NR, ci + n_full, ldc, rows, tail, &te);
             }
         }
     }

@@ -95,6 +95,57 @@ static void run_case(const char *isa, int m, int n, int k, check_rng *g)
         }
 }
 
+/* sgemm_block: both A layouts, bias, beta and ReLU, with k past one K step
+   (the ReLU must wait for the whole sum) and partial edge tiles. */
+static void run_block_case(const char *isa, int m, int n, int k, check_rng *g)
+{
+    char name[160];
+    for (int ta = 0; ta < 2; ta++) {
+        int lda = (ta ? m : k) + 3, ldb = n + 5, ldc = n + 3;
+        size_t na = (size_t)(ta ? k : m) * lda, nb = (size_t)k * ldb, nc = (size_t)m * ldc;
+        float *a = malloc(sizeof(float) * na), *b = malloc(sizeof(float) * nb);
+        float *c0 = malloc(sizeof(float) * nc), *c = malloc(sizeof(float) * nc);
+        float *bias = malloc(sizeof(float) * (size_t)n);
+        double *prod = malloc(sizeof(double) * (size_t)m * n);
+        if (!a || !b || !c0 || !c || !bias || !prod) { perror("malloc"); exit(2); }
+        check_fill(g, a, na);
+        check_fill(g, b, nb);
+        check_fill(g, bias, (size_t)n);
+        ref_product(ta, GEMM_NOTRANS, m, n, k, a, lda, b, ldb, prod);
+        for (int variant = 0; variant < 8; variant++) {
+            gemm_epilogue e = { variant & 1 ? 0.5f : 0.0f, variant & 2 ? bias : NULL,
+                                variant & 4 };
+            check_fill(g, c0, nc);
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < ldc; j++)
+                    if (j >= n) c0[(size_t)i * ldc + j] = GUARD;
+                    else if (e.beta == 0.0f) c0[(size_t)i * ldc + j] = NAN;
+            memcpy(c, c0, sizeof(float) * nc);
+            sgemm_block(m, n, k, a, ta ? 1 : (size_t)lda, ta ? (size_t)lda : 1, b, (size_t)ldb,
+                        &e, c, (size_t)ldc);
+            double diff = 0, mag = 1;
+            int pad_ok = 1;
+            for (int i = 0; i < m; i++) {
+                for (int j = 0; j < n; j++) {
+                    double ref = prod[(size_t)i * n + j] + (e.bias ? e.bias[j] : 0.0);
+                    if (e.beta != 0.0f) ref += (double)e.beta * c0[(size_t)i * ldc + j];
+                    if (e.relu && ref < 0) ref = 0;
+                    double got = c[(size_t)i * ldc + j];
+                    diff = isfinite(got) ? fmax(diff, fabs(got - ref)) : INFINITY;
+                    mag = fmax(mag, fabs(ref));
+                }
+                for (int j = n; j < ldc; j++)
+                    if (c[(size_t)i * ldc + j] != GUARD) pad_ok = 0;
+            }
+            snprintf(name, sizeof name, "gemm/%s/block/%dx%dx%d/%c/beta%g%s%s", isa, m, n, k,
+                     ta ? 'T' : 'N', e.beta, e.bias ? "/bias" : "", e.relu ? "/relu" : "");
+            check(name, diff / mag <= 1e-5 && pad_ok, "error %.3g%s", diff / mag,
+                  pad_ok ? "" : ", wrote outside C");
+        }
+        free(a); free(b); free(c0); free(c); free(bias); free(prod);
+    }
+}
+
 static double max_rel(const float *a, const float *ref, size_t n)
 {
     double diff = 0, mag = 1;
@@ -191,6 +242,12 @@ void test_gemm(void)
         setenv("CONVBENCH_ISA", iname, 1);
         for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++)
             run_case(iname, sizes[i][0], sizes[i][1], sizes[i][2], &g);
+        static const int block_sizes[][3] = {
+            { 1, 1, 1 }, { 12, 32, 5 }, { 13, 33, 600 }, { 25, 70, 288 }, { 30, 64, 257 },
+            { 7, 100, 0 },
+        };
+        for (size_t i = 0; i < sizeof block_sizes / sizeof *block_sizes; i++)
+            run_block_case(iname, block_sizes[i][0], block_sizes[i][1], block_sizes[i][2], &g);
         /* k = 0 and alpha = 0 only scale C */
         float c[4] = { 1, 2, 3, 4 }, a1 = 5, b1 = 6;
         sgemm(GEMM_NOTRANS, GEMM_NOTRANS, 2, 2, 0, 1.0f, &a1, 1, &b1, 1, 0.5f, c, 2);
