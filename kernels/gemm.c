@@ -528,45 +528,46 @@ void sgemm_block(int m, int n, int k, const float *a, size_t a_rs, size_t a_cs,
     const ukernel *uk = &ukernels[cpu_isa_active()];
     const int MR = uk->mr, NR = uk->nr;
     const int kc_max = ceil_div(k, ceil_div(k, BLOCK_KC));
-    const int n_full = n / NR * NR, tail = n - n_full;
+    const int m_full = m / MR * MR, n_full = n / NR * NR;
+    const int groups = ceil_div(m, MR), panels = ceil_div(n, NR);
     float bias_tail[MAX_NR] = { 0 };
-    if (e->bias && tail) memcpy(bias_tail, e->bias + n_full, sizeof(float) * (size_t)tail);
+    if (e->bias && n > n_full) memcpy(bias_tail, e->bias + n_full, sizeof(float) * (size_t)(n - n_full));
+    /* A's k-slice small enough for L1 (and B wide): panels outer, so each
+       B panel is read once and A is re-read from L1; otherwise row groups
+       outer, their A rows in L1 while B comes from L2 */
+    const int panels_outer = (size_t)m * kc_max * sizeof(float) <= 32 * 1024 && panels > 2;
 
     for (int pc = 0; pc < k; pc += kc_max) {
         const int kc = k - pc < kc_max ? k - pc : kc_max;
         /* the bias and beta apply once, the ReLU after the last K step */
         const gemm_epilogue epi = { pc == 0 ? e->beta : 1.0f, pc == 0 ? e->bias : NULL,
                                     pc + kc >= k && e->relu };
-        const float *bk = b + (size_t)pc * ldb;
-        if (tail)
+        const float *ak = a + (size_t)pc * a_cs, *bk = b + (size_t)pc * ldb;
+        /* zero-padded copies of the last row group and the last panel */
+        if (m > m_full)
+            for (int p = 0; p < kc; p++)
+                for (int i = 0; i < MR; i++)
+                    edge_a[p * MR + i] =
+                        m_full + i < m ? ak[(size_t)(m_full + i) * a_rs + (size_t)p * a_cs] : 0.0f;
+        if (n > n_full)
             for (int p = 0; p < kc; p++)
                 for (int j = 0; j < NR; j++)
-                    edge_b[p * NR + j] = j < tail ? bk[(size_t)p * ldb + n_full + j] : 0.0f;
-        for (int i0 = 0; i0 < m; i0 += MR) {
-            const int rows = m - i0 < MR ? m - i0 : MR;
-            const float *ap = a + (size_t)i0 * a_rs + (size_t)pc * a_cs;
-            size_t rs = a_rs, cs = a_cs;
-            if (rows < MR) {
-                for (int p = 0; p < kc; p++)
-                    for (int i = 0; i < MR; i++)
-                        edge_a[p * MR + i] = i < rows ? ap[i * rs + p * cs] : 0.0f;
-                ap = edge_a;
-                rs = 1;
-                cs = (size_t)MR;
-            }
-            float *ci = c + (size_t)i0 * ldc;
-            /* all of a row group's panels before the next group: its A
-               rows stay in L1 while B (k x n, small here) comes from L2 */
-            for (int j0 = 0; j0 < n_full; j0 += NR) {
+                    edge_b[p * NR + j] = n_full + j < n ? bk[(size_t)p * ldb + n_full + j] : 0.0f;
+        for (int outer = 0; outer < (panels_outer ? panels : groups); outer++)
+            for (int inner = 0; inner < (panels_outer ? groups : panels); inner++) {
+                const int g = panels_outer ? inner : outer, t = panels_outer ? outer : inner;
+                const int i0 = g * MR, j0 = t * NR;
+                const int rows = m - i0 < MR ? m - i0 : MR, cols = n - j0 < NR ? n - j0 : NR;
+                const float *ap = rows < MR ? edge_a : ak + (size_t)i0 * a_rs;
+                const size_t rs = rows < MR ? 1 : a_rs, cs = rows < MR ? (size_t)MR : a_cs;
                 gemm_epilogue te = epi;
-                if (te.bias) te.bias += j0;
-                tile(uk, kc, ap, rs, cs, bk + j0, ldb, ci + j0, ldc, rows, NR, &te);
+                if (te.bias) te.bias = cols < NR ? bias_tail : te.bias + j0;
+                if (cols < NR)
+                    tile(uk, kc, ap, rs, cs, edge_b, (size_t)NR, c + (size_t)i0 * ldc + j0,
+                         ldc, rows, cols, &te);
+                else
+                    tile(uk, kc, ap, rs, cs, bk + j0, ldb, c + (size_t)i0 * ldc + j0, ldc,
+                         rows, cols, &te);
             }
-            if (tail) {
-                gemm_epilogue te = epi;
-                if (te.bias) te.bias = bias_tail;
-                tile(uk, kc, ap, rs, cs, edge_b, (size_t)NR, ci + n_full, ldc, rows, tail, &te);
-            }
-        }
     }
 }

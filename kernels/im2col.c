@@ -1,28 +1,39 @@
-/* im2col and im2col-blas: every pass of a convolution as one GEMM around an
-   im2col or col2im, on our sgemm (gemm.c) or on OpenBLAS's cblas_sgemm. The
-   two backends share all of this file; only the GEMM function differs.
+/* im2col and im2col-blas: every pass of a convolution as GEMMs around an
+   im2col or col2im, on our sgemm_block (gemm.c) or on OpenBLAS's
+   cblas_sgemm. The two backends share all of this file; only the block
+   GEMM differs.
 
    With NHWC activations and HWIO weights, the GEMM rows are the output
    pixels (n,p,q), M = N*P*Q, and the reduction index is (r,s,c), RSC = R*S*C:
      col[npq][rsc] = x[n][p*st-pad+r][q*st-pad+s][c]   (0 in the padding)
-     forward           Y[M][K]    = [col 1][M][RSC+1] . [W; bias]    (bias via a
-                                   column of 1s in col: no extra pass over Y)
-     backward_data     dcol[M][RSC] = dY[M][K] . W^T;  dx = col2im(dcol)
+     forward           Y[M][K] = relu?(col[M][RSC] . W[RSC][K] + bias)
+     backward_data     dcol[M][RSC] = dY[M][K] . W^T[K][RSC];  dx = col2im(dcol)
      backward_weights  dW[RSC][K] = col^T . dY[M][K]   (dbias = column sums)
+
+   Loop order: the M rows are cut into blocks sized so one block of col
+   (rows x RSC) stays in L2 (256 KiB per thread, and the whole team's
+   blocks within CONVBENCH_IM2COL_BYTES, default 64 MiB). Each thread builds
+   the col block of its rows and multiplies it at once, while it is hot:
+   packing A again would be a second pass over the same data, so sgemm_block
+   reads col, W and dY in place, and the forward's bias and ReLU are applied
+   to the tiles in registers. Blocks are shared out statically, their count
+   a multiple of the team size.
+     forward           per block: im2col; Y rows = epilogue(col . W)
+     backward_weights  per block: im2col; dW_t += col^T . dY rows, into one
+                       partial dW per thread (thread 0 writes dW itself),
+                       summed in thread order after a barrier; dbias alike
+     backward_data     per round of one block per thread: dcol rows =
+                       dY rows . W^T; barrier; col2im of the round's rows as
+                       a gather per input pixel (threads over image rows, so
+                       no element has two writers and the sum order is fixed)
    For fixed (n,p,q,r) the S*C values of a col row segment are contiguous in
    x (w = q*st-pad+s runs over consecutive pixels), so im2col is one clipped
-   copy per (row, r), done per output-row piece so the interior windows are
-   one tight loop. col2im is a gather: each input pixel sums the dcol
-   entries of the taps that read it, so threads (over image rows) never
-   write the same element and the sum order is fixed.
-
-   The column buffer is bounded: the M rows are processed in chunks of at
-   most CONVBENCH_IM2COL_BYTES bytes of col (default 64 MiB; at least one row),
-   dW accumulating over chunks (beta = 1 after the first). A 1x1, stride-1,
+   copy per (row, r), the interior windows one tight loop. A 1x1, stride-1,
    pad-0 convolution needs no im2col: col is x itself, and dx = dY . W^T.
-   Cost: 2*M*K*RSC flops per pass in the GEMM; im2col/col2im move M*RSC
-   floats (R*S/stride^2 times the input). Workspace: the col chunk, [W; bias]
-   and threads x K partial bias sums, allocated at plan time. */
+   Cost: 2*M*K*RSC flops per pass; im2col/col2im move M*RSC floats (R*S /
+   stride^2 times the input), from and to L2. Workspace, allocated at plan
+   time: the team's col blocks, W^T, threads - 1 partial dW and threads x K
+   partial bias sums. */
 #include <cblas.h>
 #include <limits.h>
 #include <omp.h>
@@ -33,30 +44,58 @@
 #include "gemm.h"
 #include "shape.h"
 
-typedef void (*gemm_fn)(gemm_trans ta, gemm_trans tb, int m, int n, int k, float alpha,
-                        const float *a, int lda, const float *b, int ldb, float beta,
-                        float *c, int ldc);
+/* C[m][n] = epilogue(op(A) . B) on the calling thread: A row-major (lda) or,
+   with ta, A^T stored k x m; B row-major k x n. */
+typedef void (*block_gemm_fn)(gemm_trans ta, int m, int n, int k, const float *a, int lda,
+                              const float *b, int ldb, const gemm_epilogue *e, float *c,
+                              int ldc);
+
+enum { BLOCK_BYTES = 256 << 10, ROW_UNIT = 12 };  /* ROW_UNIT: every ISA's MR divides it */
 
 struct conv_plan {
     conv_shape s;
     int p, q, rsc, nt;
     int direct;              /* 1x1, stride 1, pad 0: GEMM straight on x */
     size_t m;                /* GEMM rows, N*P*Q */
-    size_t chunk;            /* GEMM rows per chunk */
-    size_t ldcol;            /* RSC + 1: col's last column is 1s, for the bias */
-    float *col;              /* chunk x ldcol (NULL when direct) */
-    float *wb;               /* [W; bias], (RSC + 1) x K, rebuilt every forward */
+    size_t rows;             /* GEMM rows per block */
+    size_t nblk;             /* blocks, a multiple of nt where the rows allow */
+    float *col;              /* nt blocks of rows x RSC (NULL when direct) */
+    float *wt;               /* W^T, K x RSC, rebuilt every backward_data */
+    float *dwp;              /* nt - 1 partial dW, RSC x K each */
     float *partial;          /* nt x K partial bias sums */
-    gemm_fn gemm;
+    block_gemm_fn gemm;
     char impl[3][96];
 };
 
-static void blas_sgemm(gemm_trans ta, gemm_trans tb, int m, int n, int k, float alpha,
-                       const float *a, int lda, const float *b, int ldb, float beta,
-                       float *c, int ldc)
+static void our_block_gemm(gemm_trans ta, int m, int n, int k, const float *a, int lda,
+                           const float *b, int ldb, const gemm_epilogue *e, float *c, int ldc)
 {
-    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-                m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    sgemm_block(m, n, k, a, ta ? 1 : (size_t)lda, ta ? (size_t)lda : 1, b, (size_t)ldb, e, c,
+                (size_t)ldc);
+}
+
+/* OpenBLAS (its OpenMP build runs on the calling thread inside a parallel
+   region) with the epilogue as passes over the block of C, which is hot. */
+static void blas_block_gemm(gemm_trans ta, int m, int n, int k, const float *a, int lda,
+                            const float *b, int ldb, const gemm_epilogue *e, float *c, int ldc)
+{
+    float beta = e->beta;
+    if (e->bias) {
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++) {
+                float *cij = c + (size_t)i * ldc + j;
+                *cij = e->bias[j] + (beta == 0.0f ? 0.0f : beta * *cij);
+            }
+        beta = 1.0f;
+    }
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a,
+                lda, b, ldb, beta, c, ldc);
+    if (e->relu)
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++) {
+                float *cij = c + (size_t)i * ldc + j;
+                if (*cij < 0.0f) *cij = 0.0f;
+            }
 }
 
 static const char *im2col_unsupported(const conv_shape *s)
@@ -75,7 +114,30 @@ static size_t cap_bytes(void)
     return v > 0 ? (size_t)v : (size_t)64 << 20;
 }
 
-static conv_plan *plan_make(const conv_shape *s, gemm_fn gemm, const char *gemm_name)
+static size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
+
+/* Rows per block: one thread's col block within BLOCK_BYTES and the team's
+   within the cap, a multiple of ROW_UNIT when that leaves at least one unit;
+   then the block count rounded up to a multiple of the team size and the
+   rows evened out over the blocks. */
+static void plan_blocks(conv_plan *pl)
+{
+    size_t per_thread = cap_bytes() / (size_t)pl->nt;
+    if (per_thread > BLOCK_BYTES) per_thread = BLOCK_BYTES;
+    size_t rows = per_thread / (sizeof(float) * (size_t)pl->rsc);
+    if (rows >= ROW_UNIT) rows = rows / ROW_UNIT * ROW_UNIT;
+    if (rows < 1) rows = 1;
+    if (rows > (size_t)INT_MAX / 2) rows = (size_t)INT_MAX / 2;
+    size_t nblk = ceil_div(pl->m, rows);
+    nblk = ceil_div(nblk, (size_t)pl->nt) * pl->nt;
+    size_t even = ceil_div(pl->m, nblk);
+    if (rows >= ROW_UNIT) even = ceil_div(even, ROW_UNIT) * ROW_UNIT;
+    if (even < rows) rows = even;
+    pl->rows = rows;
+    pl->nblk = ceil_div(pl->m, rows);
+}
+
+static conv_plan *plan_make(const conv_shape *s, block_gemm_fn gemm, const char *gemm_name)
 {
     if (im2col_unsupported(s)) return NULL;
     conv_plan *pl = calloc(1, sizeof *pl);
@@ -88,24 +150,21 @@ static conv_plan *plan_make(const conv_shape *s, gemm_fn gemm, const char *gemm_
     pl->direct = s->r == 1 && s->s == 1 && s->stride == 1 && s->pad == 0;
     pl->m = (size_t)s->n * pl->p * pl->q;
     pl->gemm = gemm;
-    pl->ldcol = pl->direct ? (size_t)pl->rsc : (size_t)pl->rsc + 1;
-    size_t rows = pl->direct ? pl->m : cap_bytes() / (sizeof(float) * pl->ldcol);
-    if (rows < 1) rows = 1;
-    if (rows > (size_t)INT_MAX / 2) rows = (size_t)INT_MAX / 2;
-    pl->chunk = rows < pl->m ? rows : pl->m;
-    if (!pl->direct) {
-        pl->col = cpu_alloc(sizeof(float) * pl->chunk * pl->ldcol);
-        pl->wb = cpu_alloc(sizeof(float) * pl->ldcol * s->k);
-    }
+    plan_blocks(pl);
+    const size_t rk = (size_t)pl->rsc * s->k;
+    pl->col = cpu_alloc(sizeof(float) * (size_t)pl->nt * pl->rows * pl->rsc);
+    pl->wt = cpu_alloc(sizeof(float) * rk);
+    pl->dwp = pl->nt > 1 ? cpu_alloc(sizeof(float) * (size_t)(pl->nt - 1) * rk) : NULL;
     pl->partial = cpu_alloc(sizeof(float) * (size_t)pl->nt * s->k);
-    if ((!pl->direct && (!pl->col || !pl->wb)) || !pl->partial) {
+    if (!pl->col || !pl->wt || (pl->nt > 1 && !pl->dwp) || !pl->partial) {
         free(pl->col);
-        free(pl->wb);
+        free(pl->wt);
+        free(pl->dwp);
         free(pl->partial);
         free(pl);
         return NULL;
     }
-    const char *fmt[3] = { pl->direct ? "1x1: %s on x" : "im2col + %s",
+    const char *fmt[3] = { pl->direct ? "1x1: %s on x" : "im2col blocks + %s",
                            pl->direct ? "1x1: %s with W^T" : "%s with W^T + col2im",
                            pl->direct ? "1x1: x^T . dY on %s" : "im2col^T . dY on %s" };
     for (int i = 0; i < 3; i++) snprintf(pl->impl[i], sizeof pl->impl[i], fmt[i], gemm_name);
@@ -116,19 +175,20 @@ static conv_plan *im2col_plan(const conv_shape *s)
 {
     char name[64];
     snprintf(name, sizeof name, "sgemm %s", sgemm_impl());
-    return plan_make(s, sgemm, name);
+    return plan_make(s, our_block_gemm, name);
 }
 
 static conv_plan *im2col_blas_plan(const conv_shape *s)
 {
-    return plan_make(s, blas_sgemm, "openblas");
+    return plan_make(s, blas_block_gemm, "openblas");
 }
 
 static void im2col_destroy(conv_plan *pl)
 {
     if (!pl) return;
     free(pl->col);
-    free(pl->wb);
+    free(pl->wt);
+    free(pl->dwp);
     free(pl->partial);
     free(pl);
 }
@@ -153,80 +213,71 @@ static void copy_windows_any(float *d, size_t ld, const float *src, size_t step,
     }
 }
 
-/* col[i][0:RSC] for GEMM rows m0 .. m0+rows-1, and col[i][RSC] = 1 (the
-   bias column). Each thread takes a contiguous row range and steps (n,p,q)
-   along it; copies are inline loops (S*C is often a handful of floats). */
+/* col[i][0:RSC] for GEMM rows m0 .. m0+rows-1, on the calling thread,
+   stepping (n,p,q) along them one piece of an output row at a time. */
 static void im2col_rows(const conv_plan *pl, const float *x, size_t m0, size_t rows,
                         float *col)
 {
     const conv_shape s = pl->s;
     const int SC = s.s * s.c, P = pl->p, Q = pl->q;
-    const size_t PQ = (size_t)P * Q, ld = pl->ldcol;
-    #pragma omp parallel num_threads(pl->nt)
-    {
-        int t = omp_get_thread_num(), nth = omp_get_num_threads();
-        size_t i0 = rows * t / nth, i1 = rows * (t + 1) / nth;
-        size_t n = (m0 + i0) / PQ;
-        int p = (int)((m0 + i0) % PQ / Q), q = (int)((m0 + i0) % Q);
-        /* one piece of an output row (n, p, q..qe) at a time; per filter
-           row r, the interior q copy S*C floats at a fixed stride in x */
-        for (size_t i = i0; i < i1;) {
-            int qe = i1 - i < (size_t)(Q - q) ? q + (int)(i1 - i) : Q;
-            float *drow = col + i * ld;
-            for (int r = 0; r < s.r; r++) {
-                int h = p * s.stride - s.pad + r;
-                float *d = drow + r * SC;
-                if (h < 0 || h >= s.h) {
-                    for (int qq = q; qq < qe; qq++, d += ld)
-                        for (int j = 0; j < SC; j++) d[j] = 0.0f;
+    const size_t PQ = (size_t)P * Q, ld = (size_t)pl->rsc;
+    size_t n = m0 / PQ;
+    int p = (int)(m0 % PQ / Q), q = (int)(m0 % Q);
+    /* q in [qa, qb): the whole window lies inside the row */
+    const int qa0 = (s.pad + s.stride - 1) / s.stride;
+    const int qb0 = s.w - s.s + s.pad < 0 ? 0 : (s.w - s.s + s.pad) / s.stride + 1;
+    for (size_t i = 0; i < rows;) {
+        int qe = rows - i < (size_t)(Q - q) ? q + (int)(rows - i) : Q;
+        float *drow = col + i * ld;
+        for (int r = 0; r < s.r; r++) {
+            int h = p * s.stride - s.pad + r;
+            float *d = drow + r * SC;
+            if (h < 0 || h >= s.h) {
+                for (int qq = q; qq < qe; qq++, d += ld)
+                    for (int j = 0; j < SC; j++) d[j] = 0.0f;
+                continue;
+            }
+            const float *xrow = x + (n * s.h + h) * s.w * s.c;
+            int qa = qa0 < q ? q : qa0 > qe ? qe : qa0;
+            int qb = qb0 > qe ? qe : qb0 < qa ? qa : qb0;
+            for (int qq = q; qq < qe; qq++, d += ld) {
+                if (qq == qa && qb > qa) {
+                    copy_windows_any(d, ld, xrow + (size_t)(qa * s.stride - s.pad) * s.c,
+                                     (size_t)s.stride * s.c, qb - qa, SC);
+                    d += (size_t)(qb - qa - 1) * ld;
+                    qq = qb - 1;
                     continue;
                 }
-                const float *xrow = x + (n * s.h + h) * s.w * s.c;
-                /* q in [qa, qb): the whole window lies inside the row */
-                int qa = (s.pad + s.stride - 1) / s.stride;
-                int qb = s.w - s.s + s.pad < 0 ? 0 : (s.w - s.s + s.pad) / s.stride + 1;
-                qa = qa < q ? q : qa > qe ? qe : qa;
-                qb = qb > qe ? qe : qb < qa ? qa : qb;
-                for (int qq = q; qq < qe; qq++, d += ld) {
-                    if (qq == qa && qb > qa) {
-                        copy_windows_any(d, ld, xrow + (size_t)(qa * s.stride - s.pad) * s.c,
-                                         (size_t)s.stride * s.c, qb - qa, SC);
-                        d += (size_t)(qb - qa - 1) * ld;
-                        qq = qb - 1;
-                        continue;
-                    }
-                    /* x[n][h][w0 + s][c] for s*C + c in [lo, hi), else 0 */
-                    int w0 = qq * s.stride - s.pad;
-                    int lo = w0 < 0 ? -w0 * s.c : 0;
-                    int hi = (s.w - w0 < s.s ? s.w - w0 : s.s) * s.c;
-                    if (hi < lo) hi = lo;
-                    const float *src = xrow + (size_t)(w0 * s.c + lo);
-                    for (int j = 0; j < lo; j++) d[j] = 0.0f;
-                    for (int j = lo; j < hi; j++) d[j] = src[j - lo];
-                    for (int j = hi; j < SC; j++) d[j] = 0.0f;
-                }
+                /* x[n][h][w0 + s][c] for s*C + c in [lo, hi), else 0 */
+                int w0 = qq * s.stride - s.pad;
+                int lo = w0 < 0 ? -w0 * s.c : 0;
+                int hi = (s.w - w0 < s.s ? s.w - w0 : s.s) * s.c;
+                if (hi < lo) hi = lo;
+                const float *src = xrow + (size_t)(w0 * s.c + lo);
+                for (int j = 0; j < lo; j++) d[j] = 0.0f;
+                for (int j = lo; j < hi; j++) d[j] = src[j - lo];
+                for (int j = hi; j < SC; j++) d[j] = 0.0f;
             }
-            if (ld > (size_t)pl->rsc)
-                for (int qq = q; qq < qe; qq++) drow[(qq - q) * ld + pl->rsc] = 1.0f;
-            i += (size_t)(qe - q);
-            q = qe;
-            if (q == Q) {
-                q = 0;
-                if (++p == P) { p = 0; n++; }
-            }
+        }
+        i += (size_t)(qe - q);
+        q = qe;
+        if (q == Q) {
+            q = 0;
+            if (++p == P) { p = 0; n++; }
         }
     }
 }
 
 /* dx += the contributions of dcol rows m0 .. m0+rows-1, gathered per input
-   pixel of the images those rows belong to. */
+   pixel of the images those rows belong to; a worksharing loop, so the
+   team shares the image rows (ends in a barrier). */
 static void col2im_rows(const conv_plan *pl, const float *col, size_t m0, size_t rows,
                         float *dx)
 {
     const conv_shape s = pl->s;
-    const size_t PQ = (size_t)pl->p * pl->q;
+    const size_t PQ = (size_t)pl->p * pl->q, ld = (size_t)pl->rsc;
     const size_t n0 = m0 / PQ, n1 = (m0 + rows - 1) / PQ + 1;
-    #pragma omp parallel for schedule(static) num_threads(pl->nt)
+    #pragma omp for schedule(static)
     for (size_t nh = n0 * s.h; nh < n1 * s.h; nh++) {
         size_t n = nh / s.h;
         int h = (int)(nh % s.h);
@@ -241,7 +292,7 @@ static void col2im_rows(const conv_plan *pl, const float *col, size_t m0, size_t
                     if (qw < 0 || qw % s.stride || qw / s.stride >= pl->q) continue;
                     size_t row = (n * pl->p + p) * pl->q + qw / s.stride;
                     if (row < m0 || row >= m0 + rows) continue;
-                    const float *src = col + (row - m0) * pl->ldcol + ((size_t)r * s.s + t) * s.c;
+                    const float *src = col + (row - m0) * ld + ((size_t)r * s.s + t) * s.c;
                     for (int c = 0; c < s.c; c++) d[c] += src[c];
                 }
             }
@@ -249,97 +300,133 @@ static void col2im_rows(const conv_plan *pl, const float *col, size_t m0, size_t
     }
 }
 
-/* With a bias, the GEMM runs over RSC + 1: col's column of 1s times the
-   bias row appended to W adds the bias with no extra pass over y. */
-static void im2col_forward(conv_plan *pl, const float *x, const float *w,
-                           const float *bias, float *y)
+static void block_range(const conv_plan *pl, size_t b, size_t *m0, size_t *rows)
 {
-    const int K = pl->s.k;
-    if (pl->direct) {
-        for (size_t m0 = 0; m0 < pl->m; m0 += pl->chunk) {
-            size_t rows = pl->m - m0 < pl->chunk ? pl->m - m0 : pl->chunk;
-            pl->gemm(GEMM_NOTRANS, GEMM_NOTRANS, (int)rows, K, pl->rsc, 1.0f, x + m0 * pl->rsc,
-                     pl->rsc, w, K, 0.0f, y + m0 * K, K);
+    *m0 = b * pl->rows;
+    *rows = pl->m - *m0 < pl->rows ? pl->m - *m0 : pl->rows;
+}
+
+static void forward(conv_plan *pl, const float *x, const float *w, const float *bias,
+                    float *y, int relu)
+{
+    const int K = pl->s.k, RSC = pl->rsc;
+    const gemm_epilogue e = { 0.0f, bias, relu };
+    #pragma omp parallel num_threads(pl->nt)
+    {
+        float *col = pl->col + (size_t)omp_get_thread_num() * pl->rows * RSC;
+        #pragma omp for schedule(static)
+        for (size_t b = 0; b < pl->nblk; b++) {
+            size_t m0, rows;
+            block_range(pl, b, &m0, &rows);
+            const float *a = x + m0 * RSC;
+            if (!pl->direct) {
+                im2col_rows(pl, x, m0, rows, col);
+                a = col;
+            }
+            pl->gemm(GEMM_NOTRANS, (int)rows, K, RSC, a, RSC, w, K, &e, y + m0 * K, K);
         }
-        if (!bias) return;
-        #pragma omp parallel for schedule(static) num_threads(pl->nt)
-        for (size_t i = 0; i < pl->m; i++)
-            for (int k = 0; k < K; k++) y[i * K + k] += bias[k];
-        return;
     }
-    const float *b = w;
-    int kdim = pl->rsc;
-    if (bias) {
-        memcpy(pl->wb, w, sizeof(float) * pl->rsc * K);
-        memcpy(pl->wb + (size_t)pl->rsc * K, bias, sizeof(float) * K);
-        b = pl->wb;
-        kdim++;
-    }
-    for (size_t m0 = 0; m0 < pl->m; m0 += pl->chunk) {
-        size_t rows = pl->m - m0 < pl->chunk ? pl->m - m0 : pl->chunk;
-        im2col_rows(pl, x, m0, rows, pl->col);
-        pl->gemm(GEMM_NOTRANS, GEMM_NOTRANS, (int)rows, K, kdim, 1.0f, pl->col, (int)pl->ldcol,
-                 b, K, 0.0f, y + m0 * K, K);
-    }
+}
+
+static void im2col_forward(conv_plan *pl, const float *x, const float *w, const float *bias,
+                           float *y)
+{
+    forward(pl, x, w, bias, y, 0);
+}
+
+static void im2col_forward_relu(conv_plan *pl, const float *x, const float *w,
+                                const float *bias, float *y)
+{
+    forward(pl, x, w, bias, y, 1);
 }
 
 static void im2col_backward_data(conv_plan *pl, const float *dy, const float *w, float *dx)
 {
-    const int K = pl->s.k;
-    if (pl->direct) {
-        for (size_t m0 = 0; m0 < pl->m; m0 += pl->chunk) {
-            size_t rows = pl->m - m0 < pl->chunk ? pl->m - m0 : pl->chunk;
-            pl->gemm(GEMM_NOTRANS, GEMM_TRANS, (int)rows, pl->rsc, K, 1.0f, dy + m0 * K, K,
-                     w, K, 0.0f, dx + m0 * pl->rsc, pl->rsc);
-        }
-        return;
-    }
+    const int K = pl->s.k, RSC = pl->rsc;
     const size_t nx = (size_t)pl->s.n * pl->s.h * pl->s.w * pl->s.c;
-    #pragma omp parallel for schedule(static) num_threads(pl->nt)
-    for (size_t i = 0; i < nx; i++) dx[i] = 0.0f;
-    for (size_t m0 = 0; m0 < pl->m; m0 += pl->chunk) {
-        size_t rows = pl->m - m0 < pl->chunk ? pl->m - m0 : pl->chunk;
-        pl->gemm(GEMM_NOTRANS, GEMM_TRANS, (int)rows, pl->rsc, K, 1.0f, dy + m0 * K, K, w, K,
-                 0.0f, pl->col, (int)pl->ldcol);
-        col2im_rows(pl, pl->col, m0, rows, dx);
-    }
-}
-
-/* dbias[k] = sum over rows of dy[row][k]: fixed row blocks per thread, then
-   the partial sums added in thread order (deterministic for a thread count). */
-static void bias_grad(conv_plan *pl, const float *dy, float *dbias)
-{
-    const int K = pl->s.k;
-    int used = 1;
+    const gemm_epilogue e = { 0.0f, NULL, 0 };
     #pragma omp parallel num_threads(pl->nt)
     {
-        int t = omp_get_thread_num(), nth = omp_get_num_threads();
-        #pragma omp single
-        used = nth;
-        float *acc = pl->partial + (size_t)t * K;
-        for (int k = 0; k < K; k++) acc[k] = 0.0f;
-        for (size_t i = pl->m * t / nth; i < pl->m * (t + 1) / nth; i++)
-            for (int k = 0; k < K; k++) acc[k] += dy[i * K + k];
-    }
-    for (int k = 0; k < K; k++) {
-        float sum = 0.0f;
-        for (int t = 0; t < used; t++) sum += pl->partial[(size_t)t * K + k];
-        dbias[k] = sum;
+        const int t = omp_get_thread_num(), nth = omp_get_num_threads();
+        #pragma omp for schedule(static) collapse(2)
+        for (int c = 0; c < RSC; c++)
+            for (int k = 0; k < K; k++) pl->wt[(size_t)k * RSC + c] = w[(size_t)c * K + k];
+        if (pl->direct) {
+            #pragma omp for schedule(static)
+            for (size_t b = 0; b < pl->nblk; b++) {
+                size_t m0, rows;
+                block_range(pl, b, &m0, &rows);
+                pl->gemm(GEMM_NOTRANS, (int)rows, RSC, K, dy + m0 * K, K, pl->wt, RSC, &e,
+                         dx + m0 * RSC, RSC);
+            }
+        } else {
+            #pragma omp for schedule(static)
+            for (size_t i = 0; i < nx; i++) dx[i] = 0.0f;
+            /* rounds of one block per thread; the blocks of a round are
+               consecutive, so their dcol rows are one array */
+            for (size_t r0 = 0; r0 < pl->nblk; r0 += (size_t)nth) {
+                size_t m0, rows;
+                if (r0 + t < pl->nblk) {
+                    block_range(pl, r0 + t, &m0, &rows);
+                    pl->gemm(GEMM_NOTRANS, (int)rows, RSC, K, dy + m0 * K, K, pl->wt, RSC, &e,
+                             pl->col + (size_t)t * pl->rows * RSC, RSC);
+                }
+                size_t last = r0 + nth < pl->nblk ? r0 + nth : pl->nblk;
+                m0 = r0 * pl->rows;
+                rows = (last * pl->rows < pl->m ? last * pl->rows : pl->m) - m0;
+                #pragma omp barrier
+                col2im_rows(pl, pl->col, m0, rows, dx);   /* ends in a barrier */
+            }
+        }
     }
 }
 
 static void im2col_backward_weights(conv_plan *pl, const float *x, const float *dy,
                                     float *dw, float *dbias)
 {
-    const int K = pl->s.k;
-    for (size_t m0 = 0; m0 < pl->m; m0 += pl->chunk) {
-        size_t rows = pl->m - m0 < pl->chunk ? pl->m - m0 : pl->chunk;
-        const float *a = pl->direct ? x + m0 * pl->rsc : pl->col;
-        if (!pl->direct) im2col_rows(pl, x, m0, rows, pl->col);
-        pl->gemm(GEMM_TRANS, GEMM_NOTRANS, pl->rsc, K, (int)rows, 1.0f, a, (int)pl->ldcol,
-                 dy + m0 * K, K, m0 == 0 ? 0.0f : 1.0f, dw, K);
+    const int K = pl->s.k, RSC = pl->rsc;
+    const size_t rk = (size_t)RSC * K;
+    int used = 1;
+    #pragma omp parallel num_threads(pl->nt)
+    {
+        const int t = omp_get_thread_num(), nth = omp_get_num_threads();
+        #pragma omp single
+        used = nth;
+        float *col = pl->col + (size_t)t * pl->rows * RSC;
+        float *dwt = t == 0 ? dw : pl->dwp + (size_t)(t - 1) * rk;
+        float *bsum = pl->partial + (size_t)t * K;
+        for (int k = 0; k < K; k++) bsum[k] = 0.0f;
+        int first = 1;
+        #pragma omp for schedule(static) nowait
+        for (size_t b = 0; b < pl->nblk; b++) {
+            size_t m0, rows;
+            block_range(pl, b, &m0, &rows);
+            const float *a = x + m0 * RSC;
+            if (!pl->direct) {
+                im2col_rows(pl, x, m0, rows, col);
+                a = col;
+            }
+            const gemm_epilogue e = { first ? 0.0f : 1.0f, NULL, 0 };
+            pl->gemm(GEMM_TRANS, RSC, K, (int)rows, a, RSC, dy + m0 * K, K, &e, dwt, K);
+            first = 0;
+            if (dbias)
+                for (size_t i = m0; i < m0 + rows; i++)
+                    for (int k = 0; k < K; k++) bsum[k] += dy[i * K + k];
+        }
+        if (first)
+            for (size_t i = 0; i < rk; i++) dwt[i] = 0.0f;
+        #pragma omp barrier
+        /* partial sums added in thread order: deterministic for a team size */
+        #pragma omp for schedule(static)
+        for (size_t i = 0; i < rk; i++)
+            for (int u = 1; u < nth; u++) dw[i] += pl->dwp[(size_t)(u - 1) * rk + i];
     }
-    if (dbias) bias_grad(pl, dy, dbias);
+    if (dbias)
+        for (int k = 0; k < K; k++) {
+            float sum = 0.0f;
+            for (int t = 0; t < used; t++) sum += pl->partial[(size_t)t * K + k];
+            dbias[k] = sum;
+        }
 }
 
 static const char *im2col_impl(const conv_plan *pl, conv_pass pass)
@@ -356,6 +443,7 @@ const conv_backend conv_im2col = {
     .backward_weights = im2col_backward_weights,
     .destroy = im2col_destroy,
     .impl = im2col_impl,
+    .forward_relu = im2col_forward_relu,
 };
 
 const conv_backend conv_im2col_blas = {
@@ -367,4 +455,5 @@ const conv_backend conv_im2col_blas = {
     .backward_weights = im2col_backward_weights,
     .destroy = im2col_destroy,
     .impl = im2col_impl,
+    .forward_relu = im2col_forward_relu,
 };
