@@ -467,8 +467,10 @@ int net_forward(net *nt, int n, char *err, size_t len)
         case LAYER_FLATTEN:
             break;
         case LAYER_DENSE:
-            dense_forward(x, l->weight.w, l->bias.w, n, l->ih * l->iw * l->ic, l->oc, y);
-            break;
+            dense_forward(x, l->weight.w, l->bias.w, n, l->ih * l->iw * l->ic, l->oc,
+                          l->act == ACT_RELU, y);
+            if (nt->profile) nt->prof_s[i][CONV_FORWARD] += omp_get_wtime() - t0;
+            continue;                           /* ReLU done in the epilogue */
         }
         if (l->act == ACT_RELU) relu_forward(y, out);
         if (nt->profile) nt->prof_s[i][CONV_FORWARD] += omp_get_wtime() - t0;

@@ -76,7 +76,7 @@ static double relu_f(void *v)
 static double dense_f(void *v)
 {
     layer_ctx *t = v;
-    dense_forward(t->x, t->wt, t->b, t->n, t->in, t->out, t->y);
+    dense_forward(t->x, t->wt, t->b, t->n, t->in, t->out, 0, t->y);
     return weigh(t->y, t->r, (size_t)t->n * t->out);
 }
 
