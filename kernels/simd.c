@@ -75,6 +75,7 @@ typedef struct {
     const ptrdiff_t *doff;
     const float *bias;          /* initial row shared by all j, or NULL */
     int accumulate;             /* start from the destination's contents */
+    int relu;                   /* clamp the result at 0 (NaN passes) */
     int tail;                   /* valid lanes of the last vector */
 } ukr_args;
 
@@ -128,11 +129,13 @@ static inline void ukr512(const int J, const int V, const ukr_args *g)
             }
         }
     }
+    const __m512 zero = _mm512_setzero_ps();
     #pragma GCC unroll 16
     for (int j = 0; j < J; j++)
         #pragma GCC unroll 4
         for (int v = 0; v < V; v++)
-            _mm512_mask_storeu_ps(dp[j] + 16 * v, v == V - 1 ? m : 0xffff, acc[j][v]);
+            _mm512_mask_storeu_ps(dp[j] + 16 * v, v == V - 1 ? m : 0xffff,
+                                  g->relu ? _mm512_max_ps(zero, acc[j][v]) : acc[j][v]);
 }
 
 /* Each (J, V) its own fully unrolled copy, so the accumulators live in registers. */
@@ -237,12 +240,14 @@ static inline void ukr256(const int J, const int V, const ukr_args *g)
             }
         }
     }
+    const __m256 zero = _mm256_setzero_ps();
     #pragma GCC unroll 16
     for (int j = 0; j < J; j++)
         #pragma GCC unroll 2
         for (int v = 0; v < V; v++) {
-            if (v < V - 1 || full) _mm256_storeu_ps(dp[j] + 8 * v, acc[j][v]);
-            else _mm256_maskstore_ps(dp[j] + 8 * v, m, acc[j][v]);
+            __m256 o = g->relu ? _mm256_max_ps(zero, acc[j][v]) : acc[j][v];
+            if (v < V - 1 || full) _mm256_storeu_ps(dp[j] + 8 * v, o);
+            else _mm256_maskstore_ps(dp[j] + 8 * v, m, o);
         }
 }
 
@@ -295,8 +300,11 @@ static void ukr_portable(int J, int V, const ukr_args *g)
                 for (int l = 0; l < nl; l++) acc[j][l] += x * b[l];
             }
     }
-    for (int j = 0; j < J; j++)
+    for (int j = 0; j < J; j++) {
+        if (g->relu)
+            for (int l = 0; l < nl; l++) acc[j][l] = acc[j][l] < 0.0f ? 0.0f : acc[j][l];
         memcpy(g->d0 + g->doff[j], acc[j], sizeof(float) * nl);
+    }
 }
 
 /* ---- narrow outputs (a few channels): dot products over the reduction ---
@@ -308,6 +316,13 @@ static void ukr_portable(int J, int V, const ukr_args *g)
    every lane used. Blocks of fewer than DOT_J pixels repeat pixel 0 and
    drop the extra results, so one unrolled copy per ISA suffices. */
 enum { DOT_J = 8 };
+
+/* a dot product's result through the bias and ReLU */
+static inline float dot_out(float sum, const ukr_args *g)
+{
+    float v = sum + (g->bias ? g->bias[0] : 0.0f);
+    return g->relu && v < 0.0f ? 0.0f : v;
+}
 
 __attribute__((target("avx512f")))
 static void dot_avx512(int nb, const ukr_args *g)
@@ -330,7 +345,7 @@ static void dot_avx512(int nb, const ukr_args *g)
         }
     }
     for (int j = 0; j < nb; j++)
-        g->d0[g->doff[j]] = _mm512_reduce_add_ps(acc[j]) + (g->bias ? g->bias[0] : 0.0f);
+        g->d0[g->doff[j]] = dot_out(_mm512_reduce_add_ps(acc[j]), g);
 }
 
 __attribute__((target("avx2,fma")))
@@ -363,7 +378,7 @@ static void dot_avx2(int nb, const ukr_args *g)
         __m128 v = _mm_add_ps(_mm256_castps256_ps128(acc[j]), _mm256_extractf128_ps(acc[j], 1));
         v = _mm_add_ps(v, _mm_movehl_ps(v, v));
         v = _mm_add_ss(v, _mm_movehdup_ps(v));
-        g->d0[g->doff[j]] = _mm_cvtss_f32(v) + (g->bias ? g->bias[0] : 0.0f);
+        g->d0[g->doff[j]] = dot_out(_mm_cvtss_f32(v), g);
     }
 }
 
@@ -656,14 +671,15 @@ static int engine_make(engine *e, const isa_desc *d, int backward, const conv_sh
     return e->pad ? 0 : -1;
 }
 
-/* Run task t: out = conv(in) + bias for the task's pixels. */
+/* Run task t: out = conv(in) + bias (max(0, .) with relu) for the task's pixels. */
 static void engine_task(const engine *e, const isa_desc *d, const task *t,
-                        const float *in, const float *wrep, const float *bias, float *out)
+                        const float *in, const float *wrep, const float *bias, int relu,
+                        float *out)
 {
     const region *g = &e->reg[t->region];
     ukr_args args = {
         .a0 = in, .seg = e->seg + g->seg0, .nseg = g->nseg,
-        .ainc = 1, .aoff = e->aoff + t->first, .doff = e->doff + t->first,
+        .ainc = 1, .aoff = e->aoff + t->first, .doff = e->doff + t->first, .relu = relu,
     };
     const size_t wblk = (size_t)e->r * e->s * e->ci * e->cb.full;
     for (int kb = 0; kb < e->cb.nblk; kb++) {
@@ -718,7 +734,7 @@ static void repack(const engine *e, const isa_desc *d, const float *w,
    one parallel region, so small layers pay one fork. */
 static void engine_run(const engine *e, const isa_desc *d, int threads,
                        const float *in, const float *w, ptrdiff_t ci_stride, ptrdiff_t co_stride,
-                       float *wrep, const float *bias, float *out)
+                       float *wrep, const float *bias, int relu, float *out)
 {
     const float *src = e->pad ? e->pad : in;
     const int ntask = e->ntask;
@@ -728,7 +744,7 @@ static void engine_run(const engine *e, const isa_desc *d, int threads,
         if (e->pad) pad_copy(in, e->n, e->hi, e->wi, e->ci, e->pad, e->hp, e->wp, e->top, e->left);
         #pragma omp for schedule(static)
         for (int t = 0; t < ntask; t++)
-            engine_task(e, d, &e->task[t], src, wrep, bias, out);
+            engine_task(e, d, &e->task[t], src, wrep, bias, relu, out);
     }
 }
 
@@ -827,8 +843,13 @@ fail:
 static void simd_forward(conv_plan *pl, const float *x, const float *w,
                          const float *bias, float *y)
 {
-    const conv_shape *s = &pl->s;
-    engine_run(&pl->fwd, &pl->d, pl->threads, x, w, s->k, 1, pl->wf, bias, y);
+    engine_run(&pl->fwd, &pl->d, pl->threads, x, w, pl->s.k, 1, pl->wf, bias, 0, y);
+}
+
+static void simd_forward_relu(conv_plan *pl, const float *x, const float *w,
+                              const float *bias, float *y)
+{
+    engine_run(&pl->fwd, &pl->d, pl->threads, x, w, pl->s.k, 1, pl->wf, bias, 1, y);
 }
 
 static void simd_backward_data(conv_plan *pl, const float *dy, const float *w, float *dx)
@@ -836,7 +857,7 @@ static void simd_backward_data(conv_plan *pl, const float *dy, const float *w, f
     const conv_shape *s = &pl->s;
     /* the backward engine's ci is K and co is C: w[r][s][c][k] read with the
        roles swapped, so ci stride 1 and co stride K */
-    engine_run(&pl->bwd, &pl->d, pl->threads, dy, w, 1, s->k, pl->wb, NULL, dx);
+    engine_run(&pl->bwd, &pl->d, pl->threads, dy, w, 1, s->k, pl->wb, NULL, 0, dx);
 }
 
 /* Thread share t of the N*P output rows: sum x (x) dy into partial dW t. */
@@ -929,4 +950,5 @@ const conv_backend conv_simd = {
     .backward_weights = simd_backward_weights,
     .destroy = simd_destroy,
     .impl = simd_impl,
+    .forward_relu = simd_forward_relu,
 };
