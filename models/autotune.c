@@ -8,6 +8,7 @@
 #include "error.h"
 #include "autotune.h"
 #include "data.h"
+#include "layers.h"
 #include "rng.h"
 
 static int cmp_double(const void *a, const void *b)
@@ -16,12 +17,21 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-typedef struct { float *x, *w, *b, *y, *dy, *dx, *dw, *db; } bufs;
+typedef struct {
+    float *x, *w, *b, *y, *dy, *dx, *dw, *db;
+    size_t ny;
+    int relu;                   /* the layer's ReLU: fused where the backend can */
+} bufs;
 
+/* A pass as the trainer runs it. */
 static void run_pass(const conv_backend *be, conv_plan *pl, conv_pass p, bufs *B)
 {
-    if (p == CONV_FORWARD) be->forward(pl, B->x, B->w, B->b, B->y);
-    else if (p == CONV_BACKWARD_DATA) be->backward_data(pl, B->dy, B->w, B->dx);
+    if (p == CONV_FORWARD && B->relu && be->forward_relu)
+        be->forward_relu(pl, B->x, B->w, B->b, B->y);
+    else if (p == CONV_FORWARD) {
+        be->forward(pl, B->x, B->w, B->b, B->y);
+        if (B->relu) relu_forward(B->y, B->ny);
+    } else if (p == CONV_BACKWARD_DATA) be->backward_data(pl, B->dy, B->w, B->dx);
     else be->backward_weights(pl, B->x, B->dy, B->dw, B->db);
 }
 
@@ -145,7 +155,7 @@ int autotune_net(net *nt, int batch, int reps, autotune_layer *out, int *count,
         size_t nx = (size_t)s->n * s->h * s->w * s->c, nw = (size_t)s->r * s->s * s->c * s->k,
                ny = (size_t)s->n * conv_out_h(s) * conv_out_w(s) * s->k;
         bufs B = { fill(&g, nx), fill(&g, nw), fill(&g, s->k), fill(&g, ny), fill(&g, ny),
-                   fill(&g, nx), fill(&g, nw), fill(&g, s->k) };
+                   fill(&g, nx), fill(&g, nw), fill(&g, s->k), ny, l->act == ACT_RELU };
         int ok = B.x && B.w && B.b && B.y && B.dy && B.dx && B.dw && B.db;
         double best_s[3] = { INFINITY, INFINITY, INFINITY };
         for (int p = 0; p < 3; p++) t->best[p] = -1;
