@@ -37,7 +37,19 @@
      NC = 4096 columns (the B block, KC x NC floats, fits any L3 >= 4 MiB).
    Cost: 2mnk flops; packing moves mk * ceil(n/NC) + kn floats.
 
-   Threads: omp_get_max_threads() (fewer for small products), none when
+   Unpacked path (sgemm_block, sgemm_shared): packing costs a pass over each
+   operand, which pays only when each packed element feeds many FMAs. When
+   n is a few panels wide (a conv layer's K, a Dense layer's outputs), or a
+   caller has just produced a block that is still in cache (im2col), the
+   same micro-kernel reads A and B where they are: A(i,p) = a[i*rs + p*cs]
+   covers row-major and transposed A, B rows are read at their leading
+   dimension. Loops: K steps of <= 256 (a 32-wide B panel in 2/3 of L1),
+   then row groups outer and panels inner (a group's A rows stay in L1),
+   or panels outer when A's K slice fits L1 and B is wide. Only the last
+   row group and last panel are copied, zero-padded. The epilogue (bias,
+   beta, ReLU) is applied to the tile in registers.
+
+   Threads: omp_get_max_threads() (about 1 per 1.5 MFLOP), none when
    called inside a parallel region. B is packed cooperatively; the (IC, JR)
    space is split into equal items (IC blocks sized so their count is a
    multiple of the thread count; when there are fewer IC blocks than threads
@@ -395,6 +407,15 @@ static void scale_c(int m, int n, float beta, float *c, int ldc)
     }
 }
 
+/* Threads for a product: about 1 per 1.5 MFLOP (a fork and join costs a
+   few microseconds), never nested. */
+static int team_size(double flops)
+{
+    if (omp_in_parallel()) return 1;
+    int nt = omp_get_max_threads(), cap = (int)(flops / 1.5e6) + 1;
+    return nt < cap ? nt : cap;
+}
+
 void sgemm(gemm_trans ta, gemm_trans tb, int m, int n, int k, float alpha,
            const float *a, int lda, const float *b, int ldb, float beta,
            float *c, int ldc)
@@ -405,31 +426,13 @@ void sgemm(gemm_trans ta, gemm_trans tb, int m, int n, int k, float alpha,
     const ukernel *uk = &ukernels[cpu_isa_active()];
     const int MR = uk->mr, NR = uk->nr;
 
-    /* threads: about 1 per 4 MFLOP of work, never nested */
-    int nt = 1;
-    if (!omp_in_parallel()) {
-        double flops = 2.0 * m * n * k;
-        nt = omp_get_max_threads();
-        int cap = (int)(flops / 4e6) + 1;
-        if (nt > cap) nt = cap;
-    }
+    const int nt = team_size(2.0 * m * n * k);
 
     /* A few panels wide: each A element feeds only n FMAs, so packing A
-       would cost more than it saves; run unpacked, threads over row groups */
+       would cost more than it saves */
     if (alpha == 1.0f && tb == GEMM_NOTRANS && n <= 2 * NR) {
-        const size_t rs = ta == GEMM_NOTRANS ? (size_t)lda : 1;
-        const size_t cs = ta == GEMM_NOTRANS ? 1 : (size_t)lda;
         const gemm_epilogue e = { beta, NULL, 0 };
-        const int groups = ceil_div(m, MR);
-        #pragma omp parallel num_threads(nt) if (nt > 1)
-        {
-            const int t = omp_get_thread_num(), nth = omp_get_num_threads();
-            const int i0 = groups * t / nth * MR, i1 = groups * (t + 1) / nth * MR;
-            const int rows = (i1 < m ? i1 : m) - i0;
-            if (rows > 0)
-                sgemm_block(rows, n, k, a + (size_t)i0 * rs, rs, cs, b, (size_t)ldb, &e,
-                            c + (size_t)i0 * ldc, (size_t)ldc);
-        }
+        sgemm_shared(ta, m, n, k, a, lda, b, ldb, &e, c, ldc);
         return;
     }
 
@@ -569,5 +572,36 @@ void sgemm_block(int m, int n, int k, const float *a, size_t a_rs, size_t a_cs,
                     tile(uk, kc, ap, rs, cs, bk + j0, ldb, c + (size_t)i0 * ldc + j0, ldc,
                          rows, cols, &te);
             }
+    }
+}
+
+void sgemm_shared(gemm_trans ta, int m, int n, int k, const float *a, int lda, const float *b,
+                  int ldb, const gemm_epilogue *e, float *c, int ldc)
+{
+    const ukernel *uk = &ukernels[cpu_isa_active()];
+    const int nt = team_size(2.0 * m * n * k);
+    const size_t rs = ta == GEMM_NOTRANS ? (size_t)lda : 1;
+    const size_t cs = ta == GEMM_NOTRANS ? 1 : (size_t)lda;
+    const int groups = ceil_div(m, uk->mr), panels = ceil_div(n, uk->nr);
+    /* split whichever of row groups and panels shares out more evenly */
+    const int by_rows = ceil_div(groups, nt) * panels <= ceil_div(panels, nt) * groups;
+    #pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+        const int t = omp_get_thread_num(), nth = omp_get_num_threads();
+        const int units = by_rows ? groups : panels, unit = by_rows ? uk->mr : uk->nr;
+        const int lim = by_rows ? m : n;
+        const int lo = units * t / nth * unit, hi0 = units * (t + 1) / nth * unit;
+        const int hi = hi0 < lim ? hi0 : lim;
+        if (hi > lo) {
+            gemm_epilogue te = *e;
+            if (by_rows)
+                sgemm_block(hi - lo, n, k, a + (size_t)lo * rs, rs, cs, b, (size_t)ldb, &te,
+                            c + (size_t)lo * ldc, (size_t)ldc);
+            else {
+                if (te.bias) te.bias += lo;
+                sgemm_block(m, hi - lo, k, a, rs, cs, b + lo, (size_t)ldb, &te, c + lo,
+                            (size_t)ldc);
+            }
+        }
     }
 }

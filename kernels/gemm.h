@@ -37,6 +37,13 @@ typedef struct {
 void sgemm_block(int m, int n, int k, const float *a, size_t a_rs, size_t a_cs,
                  const float *b, size_t ldb, const gemm_epilogue *e, float *c, size_t ldc);
 
+/* sgemm_block shared out over the team (omp_get_max_threads(), fewer for
+   small products; the calling thread alone inside a parallel region), by
+   row groups or by column panels, whichever divides more evenly. A is
+   row-major (lda) or, with ta, stored k x m; B is row-major. */
+void sgemm_shared(gemm_trans ta, int m, int n, int k, const float *a, int lda, const float *b,
+                  int ldb, const gemm_epilogue *e, float *c, int ldc);
+
 /* The micro-kernel the next call would use, e.g. "avx512 32x12". */
 const char *sgemm_impl(void);
 

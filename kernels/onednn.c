@@ -28,7 +28,9 @@
    O(NHWC + NPQK + RSCK) memory traffic per pass. All buffers, primitives and
    scratchpads (user-managed, so nothing is allocated inside a pass) are made
    at plan time. bias == NULL runs with a plan-owned zero bias, dbias == NULL
-   writes to a plan-owned scratch vector.
+   writes to a plan-owned scratch vector. forward_relu runs a second forward
+   primitive, of the kept variant, with oneDNN's ReLU post-op (an eltwise
+   applied in the convolution's epilogue).
 
    Threads: oneDNN is built on OpenMP and links the same libgomp as this
    library, so one thread pool serves both; it reads omp_get_max_threads()
@@ -119,20 +121,32 @@ static size_t tensor_elems(const conv_shape *s, tensor t)
 }
 
 /* Every primitive (convolutions and reorders) takes its scratchpad from
-   memory made at plan time. */
-static dnnl_status_t attr_make(dnnl_primitive_attr_t *attr)
+   memory made at plan time; relu adds a ReLU post-op (forward_relu). */
+static dnnl_status_t attr_make_relu(dnnl_primitive_attr_t *attr, int relu)
 {
     dnnl_status_t st = dnnl_primitive_attr_create(attr);
     if (st != dnnl_success) return st;
     st = dnnl_primitive_attr_set_scratchpad_mode(*attr, dnnl_scratchpad_mode_user);
+    if (st == dnnl_success && relu) {
+        dnnl_post_ops_t po;
+        if ((st = dnnl_post_ops_create(&po)) == dnnl_success) {
+            st = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f);
+            if (st == dnnl_success) st = dnnl_primitive_attr_set_post_ops(*attr, po);
+            dnnl_post_ops_destroy(po);
+        }
+    }
     if (st != dnnl_success) dnnl_primitive_attr_destroy(*attr);
     return st;
 }
 
+static dnnl_status_t attr_make(dnnl_primitive_attr_t *attr) { return attr_make_relu(attr, 0); }
+
 /* The primitive descriptor of one pass in one layout variant; backward
-   passes need the forward descriptor of the same variant as a hint. */
-static dnnl_status_t pd_make(dnnl_primitive_desc_t *pd, const conv_shape *s, conv_pass pass,
-                             dnnl_alg_kind_t alg, int var, const_dnnl_primitive_desc_t hint)
+   passes need the forward descriptor of the same variant as a hint. relu:
+   the forward with a ReLU post-op. */
+static dnnl_status_t pd_make_relu(dnnl_primitive_desc_t *pd, const conv_shape *s,
+                                  conv_pass pass, dnnl_alg_kind_t alg, int var,
+                                  const_dnnl_primitive_desc_t hint, int relu)
 {
     dnnl_format_tag_t act = var == VAR_ANY ? dnnl_format_tag_any : dnnl_nhwc;
     dnnl_format_tag_t wei = var == VAR_PLAIN ? dnnl_hwio : dnnl_format_tag_any;
@@ -159,10 +173,16 @@ static dnnl_status_t pd_make(dnnl_primitive_desc_t *pd, const conv_shape *s, con
     }
     if (st != dnnl_success) return st;
     dnnl_primitive_attr_t attr;
-    if ((st = attr_make(&attr)) != dnnl_success) return st;
+    if ((st = attr_make_relu(&attr, relu)) != dnnl_success) return st;
     st = dnnl_primitive_desc_create(pd, &d, attr, engine, hint);
     dnnl_primitive_attr_destroy(attr);
     return st;
+}
+
+static dnnl_status_t pd_make(dnnl_primitive_desc_t *pd, const conv_shape *s, conv_pass pass,
+                             dnnl_alg_kind_t alg, int var, const_dnnl_primitive_desc_t hint)
+{
+    return pd_make_relu(pd, s, pass, alg, var, hint, 0);
 }
 
 /* The forward descriptors (hints) of both variants; NULL where oneDNN has
@@ -385,6 +405,8 @@ static int pd_same(const_dnnl_primitive_desc_t a, const_dnnl_primitive_desc_t b,
 struct conv_plan {
     conv_shape s;
     pass_exec pass[3];
+    int var[3];              /* the layout variant each pass kept */
+    pass_exec fwd_relu;      /* forward's variant with a ReLU post-op; nst 0: none */
     float *zero_bias;        /* forward with bias == NULL */
     float *dbias_scratch;    /* backward_weights with dbias == NULL */
 };
@@ -450,6 +472,7 @@ static void onednn_destroy(conv_plan *pl)
 {
     if (!pl) return;
     for (int p = 0; p < 3; p++) exec_destroy(&pl->pass[p]);
+    exec_destroy(&pl->fwd_relu);
     free(pl->zero_bias);
     free(pl->dbias_scratch);
     free(pl);
@@ -504,6 +527,7 @@ static dnnl_status_t choose_pass(conv_plan *pl, conv_pass pass, dnnl_alg_kind_t 
     for (int var = 0; var < NVAR; var++)
         if (var == keep) pl->pass[pass] = cand[var];
         else exec_destroy(&cand[var]);
+    pl->var[pass] = keep;
     pds_destroy(pd, NVAR);
     return pl->pass[pass].nst ? dnnl_success : st;
 }
@@ -537,6 +561,15 @@ static conv_plan *plan_alg(const conv_shape *s, dnnl_alg_kind_t alg)
                 ok = 0;
             }
         }
+    }
+    /* the kept forward again with a ReLU post-op; without it forward_relu
+       runs the forward and then a ReLU pass */
+    dnnl_primitive_desc_t rpd;
+    if (ok && pd_make_relu(&rpd, s, CONV_FORWARD, alg, pl->var[CONV_FORWARD], NULL, 1) ==
+                  dnnl_success) {
+        if (exec_build(&pl->fwd_relu, s, CONV_FORWARD, rpd, pl->var[CONV_FORWARD]) != dnnl_success)
+            exec_destroy(&pl->fwd_relu);
+        dnnl_primitive_desc_destroy(rpd);
     }
     pds_destroy(fwd, NVAR);
     for (int i = 0; i < 4; i++) free(t[i]);
@@ -573,6 +606,19 @@ static void onednn_forward(conv_plan *pl, const float *x, const float *w, const 
     run(pl, CONV_FORWARD, ptr);
 }
 
+static void onednn_forward_relu(conv_plan *pl, const float *x, const float *w,
+                                const float *bias, float *y)
+{
+    void *ptr[] = { (void *)x, (void *)w, (void *)(bias ? bias : pl->zero_bias), y };
+    dnnl_status_t st = pl->fwd_relu.nst ? exec_run(&pl->fwd_relu, nspecs[CONV_FORWARD], ptr)
+                                        : dnnl_unimplemented;
+    if (st == dnnl_success) return;
+    run(pl, CONV_FORWARD, ptr);
+    const size_t ny = tensor_elems(&pl->s, T_Y);
+    #pragma omp parallel for simd schedule(static) if (ny > 32768)
+    for (size_t i = 0; i < ny; i++) y[i] = y[i] < 0.0f ? 0.0f : y[i];
+}
+
 static void onednn_backward_data(conv_plan *pl, const float *dy, const float *w, float *dx)
 {
     void *ptr[] = { (void *)dy, (void *)w, dx };
@@ -600,6 +646,7 @@ const conv_backend conv_onednn = {
     .backward_weights = onednn_backward_weights,
     .destroy = onednn_destroy,
     .impl = onednn_impl,
+    .forward_relu = onednn_forward_relu,
 };
 
 const conv_backend conv_onednn_winograd = {
@@ -611,4 +658,5 @@ const conv_backend conv_onednn_winograd = {
     .backward_weights = onednn_backward_weights,
     .destroy = onednn_destroy,
     .impl = onednn_impl,
+    .forward_relu = onednn_forward_relu,
 };

@@ -8,7 +8,8 @@
      forward           Y = A^T [ (G g G^T) (.) (B^T d B) ] A
                        d: alpha x alpha input tile at (m*ty - pad, m*tx - pad),
                        zero outside the image; Y: m x m outputs, clipped at the
-                       right and bottom edges; bias added in the output transform.
+                       right and bottom edges; bias added in the output transform
+                       (forward_relu clamps each tile right after it, in L1).
                        The (.) summed over channels is alpha^2 independent GEMMs
                        M[e] (tiles x K) = V[e] (tiles x C) . U[e] (C x K),
                        e = one of the alpha^2 transformed positions.
@@ -475,9 +476,10 @@ static void input_block(const conv_plan *pl, const wino_geom *g, const float *in
     }
 }
 
-/* Output transforms A^T M A (+ bias) of a block into out, clipped. */
+/* Output transforms A^T M A (+ bias) of a block into out, clipped; with
+   relu, each tile is clamped at 0 while it is still in L1. */
 static void output_block(const conv_plan *pl, const wino_geom *g, const float *M, size_t t0,
-                         int nb, const float *bias, float *out)
+                         int nb, const float *bias, int relu, float *out)
 {
     const int m = pl->m, al = pl->alpha, co = g->co;
     const ptrdiff_t er = (ptrdiff_t)g->tb * co, yr = (ptrdiff_t)g->wo * co;
@@ -504,6 +506,12 @@ static void output_block(const conv_plan *pl, const wino_geom *g, const float *M
                 tf_staged(pl, TF_OUTPUT, src + k0, al * er, er, 1, al, al, 0, 0, nv, img + k0, yr,
                           co, rows, cols, b);
         }
+        if (relu)
+            for (int y = 0; y < rows; y++)
+                for (int x = 0; x < cols * co; x++) {
+                    float *v = img + y * yr + x;
+                    *v = *v < 0.0f ? 0.0f : *v;
+                }
     }
 }
 
@@ -536,7 +544,7 @@ static void filter_transform(conv_plan *pl, const float *w, int bwd)
 /* The tiled convolution of `in` in geometry g with U: per block, input
    transforms, alpha^2 GEMMs (block x ci . ci x co), output transforms. */
 static void conv_tiles(conv_plan *pl, const wino_geom *g, const float *in, const float *bias,
-                       float *out)
+                       int relu, float *out)
 {
     const size_t nblocks = ceil_div(g->ntiles, (size_t)g->tb);
     const size_t vstride = (size_t)g->tb * g->ci, mstride = (size_t)g->tb * g->co;
@@ -552,7 +560,7 @@ static void conv_tiles(conv_plan *pl, const wino_geom *g, const float *in, const
             for (int e = 0; e < pl->a2; e++)
                 sgemm(GEMM_NOTRANS, GEMM_NOTRANS, nb, g->co, g->ci, 1.0f, V + e * vstride,
                       g->ci, pl->u + e * pl->ck, g->co, 0.0f, M + e * mstride, g->co);
-            output_block(pl, g, M, t0, nb, bias, out);
+            output_block(pl, g, M, t0, nb, bias, relu, out);
         }
     }
 }
@@ -561,13 +569,20 @@ static void wino_forward(conv_plan *pl, const float *x, const float *w, const fl
                          float *y)
 {
     filter_transform(pl, w, 0);
-    conv_tiles(pl, &pl->fwd, x, bias, y);
+    conv_tiles(pl, &pl->fwd, x, bias, 0, y);
+}
+
+static void wino_forward_relu(conv_plan *pl, const float *x, const float *w, const float *bias,
+                              float *y)
+{
+    filter_transform(pl, w, 0);
+    conv_tiles(pl, &pl->fwd, x, bias, 1, y);
 }
 
 static void wino_backward_data(conv_plan *pl, const float *dy, const float *w, float *dx)
 {
     filter_transform(pl, w, 1);
-    conv_tiles(pl, &pl->bwd, dy, NULL, dx);
+    conv_tiles(pl, &pl->bwd, dy, NULL, 0, dx);
 }
 
 static void wino_backward_weights(conv_plan *pl, const float *x, const float *dy, float *dw,
@@ -647,6 +662,7 @@ const conv_backend conv_winograd = {
     .backward_weights = wino_backward_weights,
     .destroy = wino_destroy,
     .impl = wino_impl,
+    .forward_relu = wino_forward_relu,
 };
 
 const conv_backend conv_winograd2 = {
@@ -658,4 +674,5 @@ const conv_backend conv_winograd2 = {
     .backward_weights = wino_backward_weights,
     .destroy = wino_destroy,
     .impl = wino_impl,
+    .forward_relu = wino_forward_relu,
 };

@@ -78,9 +78,8 @@ void maxpool_backward(const float *dy, const int32_t *argmax, const float *relu_
 void dense_forward(const float *x, const float *w, const float *b, int n, int in, int out,
                    int relu, float *y)
 {
-    /* a few MFLOP: one thread, the bias and ReLU applied in registers */
-    const gemm_epilogue e = { 0.0f, b, relu };
-    sgemm_block(n, out, in, x, (size_t)in, 1, w, (size_t)out, &e, y, (size_t)out);
+    const gemm_epilogue e = { 0.0f, b, relu };      /* applied in registers */
+    sgemm_shared(GEMM_NOTRANS, n, out, in, x, in, w, out, &e, y, out);
 }
 
 void dense_backward_weights(const float *x, const float *dy, int n, int in, int out, float *dw,

@@ -71,6 +71,7 @@ int trainer_step(trainer *t, const dataset *d, const int *idx, int n, double *lo
     net_backward(nt, n);
     double t4 = omp_get_wtime();
     adam_begin_step(&t->opt);
+    #pragma omp parallel        /* one region for every tensor */
     for (int i = 0; i < nt->nlayers; i++) {
         layer *l = &nt->layers[i];
         param *ps[] = { &l->weight, &l->bias };

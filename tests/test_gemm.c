@@ -95,8 +95,10 @@ static void run_case(const char *isa, int m, int n, int k, check_rng *g)
         }
 }
 
-/* sgemm_block: both A layouts, bias, beta and ReLU, with k past one K step
-   (the ReLU must wait for the whole sum) and partial edge tiles. */
+/* sgemm_block and sgemm_shared: both A layouts, bias, beta and ReLU, with k
+   past one K step (the ReLU must wait for the whole sum), partial edge
+   tiles, and products big enough for the team to split by rows (24x70x600)
+   and by panels (12x100x1000). */
 static void run_block_case(const char *isa, int m, int n, int k, check_rng *g)
 {
     char name[160];
@@ -112,17 +114,21 @@ static void run_block_case(const char *isa, int m, int n, int k, check_rng *g)
         check_fill(g, b, nb);
         check_fill(g, bias, (size_t)n);
         ref_product(ta, GEMM_NOTRANS, m, n, k, a, lda, b, ldb, prod);
-        for (int variant = 0; variant < 8; variant++) {
+        for (int variant = 0; variant < 16; variant++) {
             gemm_epilogue e = { variant & 1 ? 0.5f : 0.0f, variant & 2 ? bias : NULL,
                                 variant & 4 };
+            const int shared = variant & 8;     /* sgemm_shared: the team splits it */
             check_fill(g, c0, nc);
             for (int i = 0; i < m; i++)
                 for (int j = 0; j < ldc; j++)
                     if (j >= n) c0[(size_t)i * ldc + j] = GUARD;
                     else if (e.beta == 0.0f) c0[(size_t)i * ldc + j] = NAN;
             memcpy(c, c0, sizeof(float) * nc);
-            sgemm_block(m, n, k, a, ta ? 1 : (size_t)lda, ta ? (size_t)lda : 1, b, (size_t)ldb,
-                        &e, c, (size_t)ldc);
+            if (shared)
+                sgemm_shared(ta, m, n, k, a, lda, b, ldb, &e, c, ldc);
+            else
+                sgemm_block(m, n, k, a, ta ? 1 : (size_t)lda, ta ? (size_t)lda : 1, b,
+                            (size_t)ldb, &e, c, (size_t)ldc);
             double diff = 0, mag = 1;
             int pad_ok = 1;
             for (int i = 0; i < m; i++) {
@@ -137,8 +143,9 @@ static void run_block_case(const char *isa, int m, int n, int k, check_rng *g)
                 for (int j = n; j < ldc; j++)
                     if (c[(size_t)i * ldc + j] != GUARD) pad_ok = 0;
             }
-            snprintf(name, sizeof name, "gemm/%s/block/%dx%dx%d/%c/beta%g%s%s", isa, m, n, k,
-                     ta ? 'T' : 'N', e.beta, e.bias ? "/bias" : "", e.relu ? "/relu" : "");
+            snprintf(name, sizeof name, "gemm/%s/%s/%dx%dx%d/%c/beta%g%s%s", isa,
+                     shared ? "shared" : "block", m, n, k, ta ? 'T' : 'N', e.beta,
+                     e.bias ? "/bias" : "", e.relu ? "/relu" : "");
             check(name, diff / mag <= 1e-5 && pad_ok, "error %.3g%s", diff / mag,
                   pad_ok ? "" : ", wrote outside C");
         }
@@ -244,7 +251,7 @@ void test_gemm(void)
             run_case(iname, sizes[i][0], sizes[i][1], sizes[i][2], &g);
         static const int block_sizes[][3] = {
             { 1, 1, 1 }, { 12, 32, 5 }, { 13, 33, 600 }, { 25, 70, 288 }, { 30, 64, 257 },
-            { 7, 100, 0 },
+            { 7, 100, 0 }, { 24, 70, 600 }, { 12, 100, 1000 },
         };
         for (size_t i = 0; i < sizeof block_sizes / sizeof *block_sizes; i++)
             run_block_case(iname, block_sizes[i][0], block_sizes[i][1], block_sizes[i][2], &g);
