@@ -22,8 +22,10 @@ OPT := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-f
 endif
 
 CPPFLAGS := -D_GNU_SOURCE -Ikernels -Imodels -Iharness -MMD -MP
-# -std=c11 turns off FMA contraction (gnu11 has it on); the kernels want it
-CFLAGS   := -std=c11 -ffp-contract=fast $(OPT) $(ARCH) -fopenmp -Wall -Wextra -Wno-unused-parameter
+# -std=c11 turns off FMA contraction (gnu11 has it on); the kernels want it.
+# -fno-math-errno: nothing reads errno after a math call, and with it set
+# sqrtf cannot vectorize (Adam)
+CFLAGS   := -std=c11 -ffp-contract=fast -fno-math-errno $(OPT) $(ARCH) -fopenmp -Wall -Wextra -Wno-unused-parameter
 CXXFLAGS := -std=c++17 $(OPT) $(ARCH) -fopenmp -Wall -Wextra -Wno-unused-parameter
 OPENBLAS := -L/usr/lib/x86_64-linux-gnu/openblas-openmp -Wl,-rpath,/usr/lib/x86_64-linux-gnu/openblas-openmp -lopenblas
 LDLIBS   := -ldnnl $(OPENBLAS) -lhwloc -lcjson -lz -lm
@@ -64,11 +66,12 @@ all: $(LIBK) $(B)/convbench $(B)/tests $(BENCH_BIN)
 deps:
 	@sh scripts/deps.sh
 
-$(B)/obj/%.o: %.c | deps
+# objects follow the flags, which live here
+$(B)/obj/%.o: %.c Makefile | deps
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
-$(B)/obj/%.o: %.cc | deps
+$(B)/obj/%.o: %.cc Makefile | deps
 	@mkdir -p $(dir $@)
 	$(Q)$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c $< -o $@
 
