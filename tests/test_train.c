@@ -258,13 +258,21 @@ static run_result short_run(const char *backend, int images, int threads, net *k
 /* 2,000 images, one epoch: the seed network reaches this test accuracy
    with any correct backend (about 0.70 in practice). */
 #define ACCURACY_FLOOR 0.60
-/* Exact backends differ from naive only by fp32 rounding order. */
-#define LOSS_AGREEMENT 2e-3
+/* Exact backends differ from naive only by fp32 rounding order: over the
+   first 10 steps (320 images) the epoch losses agree to ~1e-8. Longer runs
+   are no test: one ReLU or max-pool decision flipped by a rounding
+   difference moves the loss in steps of ~1e-4 (measured: 1.3e-4 after 640
+   images, 7e-4 after 1,280, 2e-3 after 2,000, depending on which oneDNN
+   implementation a plan picked). A wrong gradient moves it by ~1e-3 within
+   a few steps. */
+#define AGREEMENT_IMAGES 320
+#define LOSS_AGREEMENT 1e-5
 
 static void test_short_runs(void)
 {
     if (!check_selected("train/short") && !check_selected("train/agree")) return;
     run_result ref = short_run("naive", 2000, 2, NULL);
+    run_result ref_agree = short_run("naive", AGREEMENT_IMAGES, 2, NULL);
     check("train/short/naive", ref.ok && ref.test_acc >= ACCURACY_FLOOR,
           "%s test accuracy %.4f (floor %.2f)", ref.ok ? "" : ref.err, ref.test_acc, ACCURACY_FLOOR);
     for (const conv_backend *const *b = conv_backends(); *b; b++) {
@@ -278,8 +286,10 @@ static void test_short_runs(void)
               r.ok ? "" : r.err, r.test_acc, ACCURACY_FLOOR);
         snprintf(name, sizeof name, "train/agree/%s", (*b)->name);
         if (ref_error_bound((*b)->name) > 1e-5) { check_skip(name, "not an exact algorithm"); continue; }
-        check(name, r.ok && fabs(r.loss - ref.loss) <= LOSS_AGREEMENT,
-              "epoch loss %.6f vs naive %.6f", r.loss, ref.loss);
+        run_result a = short_run((*b)->name, AGREEMENT_IMAGES, 2, NULL);
+        check(name, a.ok && ref_agree.ok && fabs(a.loss - ref_agree.loss) <= LOSS_AGREEMENT,
+              "epoch loss %.9f vs naive %.9f over %d images", a.loss, ref_agree.loss,
+              AGREEMENT_IMAGES);
     }
 }
 
