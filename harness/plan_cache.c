@@ -1,7 +1,9 @@
 #include <omp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include "error.h"
+#include "hash.h"
 #include "cpu.h"
 #include "plan_cache.h"
 #include "results.h"
@@ -9,6 +11,21 @@
 static void hash_hex(const net *nt, char *buf, size_t len)
 {
     snprintf(buf, len, "%016llx", (unsigned long long)nt->spec_hash);
+}
+
+/* The running program's FNV-1a hash: a choice timed with other kernels
+   (any rebuild, a dirty tree included) is searched again. "" if unreadable. */
+static void build_id(char *buf, size_t len)
+{
+    buf[0] = 0;
+    FILE *f = fopen("/proc/self/exe", "rb");
+    if (!f) return;
+    unsigned char chunk[1 << 16];
+    uint64_t h = FNV1A_INIT;
+    size_t got;
+    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) h = fnv1a(h, chunk, got);
+    if (!ferror(f)) snprintf(buf, len, "%016llx", (unsigned long long)h);
+    fclose(f);
 }
 
 void plan_cache_runs(const net *nt, const autotune_layer *t, int count, cJSON *runs)
@@ -57,8 +74,9 @@ int plan_cache_load(net *nt, const char *path, int batch, char *why, size_t len)
     const cJSON *machine = cJSON_GetObjectItemCaseSensitive(ctx, "machine");
     cJSON *here = results_machine();
     const cJSON *threads = cJSON_GetObjectItemCaseSensitive(ctx, "threads");
-    char hash[32];
+    char hash[32], build[32];
     hash_hex(nt, hash, sizeof hash);
+    build_id(build, sizeof build);
     if (strcmp(str(doc, "kind"), "plan-cache")) {
         error_set(why, len, "%s is not a plan cache", path);
     } else if (strcmp(str(machine, "cpu_model"), str(here, "cpu_model"))) {
@@ -67,6 +85,8 @@ int plan_cache_load(net *nt, const char *path, int batch, char *why, size_t len)
         error_set(why, len, "%s was made for ISA %s", path, str(ctx, "isa"));
     } else if (!cJSON_IsNumber(threads) || threads->valueint != omp_get_max_threads()) {
         error_set(why, len, "%s was made for %d threads", path, cJSON_IsNumber(threads) ? threads->valueint : 0);
+    } else if (!build[0] || strcmp(str(ctx, "build_id"), build)) {
+        error_set(why, len, "%s was made by another build of convbench", path);
     } else {
         int applied = 0, bad = 0;
         const cJSON *r;
@@ -101,6 +121,9 @@ int plan_cache_save(const net *nt, const autotune_layer *t, int count, const cha
                     char **argv)
 {
     cJSON *runs, *doc = results_new("plan-cache", argc, argv, &runs);
+    char build[32];
+    build_id(build, sizeof build);
+    cJSON_AddStringToObject(cJSON_GetObjectItemCaseSensitive(doc, "context"), "build_id", build);
     plan_cache_runs(nt, t, count, runs);
     int rc = results_write(path, doc, 1);
     cJSON_Delete(doc);

@@ -12,18 +12,12 @@
 #include <unistd.h>
 #include "error.h"
 #include "checkpoint.h"
+#include "hash.h"
 
 #define MAGIC "CBWEIGHT"
 #define VERSION 1u
 
 typedef struct { uint32_t layer, role; uint64_t n; } tensor_hdr;
-
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *c = p;
-    for (size_t i = 0; i < n; i++) h = (h ^ c[i]) * 0x100000001b3ULL;
-    return h;
-}
 
 /* The tensors of nt in file order; returns their count. */
 static int tensors(const net *nt, tensor_hdr *hdr, const param **ps)
@@ -46,7 +40,7 @@ typedef struct { FILE *f; uint64_t sum; int ok; } writer;
 static void put(writer *w, const void *p, size_t n)
 {
     if (w->ok && fwrite(p, 1, n, w->f) != n) w->ok = 0;
-    w->sum = fnv(w->sum, p, n);
+    w->sum = fnv1a(w->sum, p, n);
 }
 
 int checkpoint_save(const net *nt, const char *path, char *err, size_t len)
@@ -56,7 +50,7 @@ int checkpoint_save(const net *nt, const char *path, char *err, size_t len)
     const uint32_t count = (uint32_t)tensors(nt, hdr, ps), version = VERSION;
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    writer w = { fopen(tmp, "wb"), 0xcbf29ce484222325ULL, 1 };
+    writer w = { fopen(tmp, "wb"), FNV1A_INIT, 1 };
     if (!w.f) return error_set(err, len, "%s: cannot write: %s", path, strerror(errno));
     put(&w, MAGIC, 8);
     put(&w, &version, 4);
@@ -108,7 +102,7 @@ int checkpoint_load(net *nt, const char *path, char *err, size_t len)
         goto out;
     }
     memcpy(&sum, buf + size - 8, 8);
-    if (fnv(0xcbf29ce484222325ULL, buf, (size_t)size - 8) != sum) {
+    if (fnv1a(FNV1A_INIT, buf, (size_t)size - 8) != sum) {
         error_set(err, len, "%s: checksum mismatch: the file is truncated or corrupt", path);
         goto out;
     }

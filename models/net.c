@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "error.h"
+#include "hash.h"
 #include "layers.h"
 #include "net.h"
 #include "rng.h"
@@ -30,13 +31,6 @@ static int parse_activation(const char *s, activation *a)
     for (int i = 0; i < 3; i++)
         if (!strcmp(s, names[i])) { *a = (activation)i; return 0; }
     return -1;
-}
-
-static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *c = p;
-    for (size_t i = 0; i < n; i++) h = (h ^ c[i]) * 0x100000001b3ULL;
-    return h;
 }
 
 void net_layer_shape(const layer *l, int n, conv_shape *s)
@@ -136,7 +130,7 @@ static int parse_layer(net *nt, char **tok, int ntok, int line, const char *file
 int net_parse_string(net *nt, const char *text, const char *file, char *err, size_t len)
 {
     memset(nt, 0, sizeof *nt);
-    nt->spec_hash = 0xcbf29ce484222325ULL;
+    nt->spec_hash = FNV1A_INIT;
     char *copy = strdup(text), *save = NULL;
     if (!copy) return error_set(err, len, "out of memory");
     int line = 0, have_input = 0, rc = 0;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "../harness/plan_cache.h"
+#include "../harness/results.h"
 #include "../models/autotune.h"
 #include "../models/train.h"
 #include "check.h"
@@ -68,6 +69,15 @@ void test_autotune(void)
     check("autotune/plan-cache-threads", plan_cache_load(&again, path, 4, err, sizeof err) &&
           strstr(err, "threads"), "%s", err);
     omp_set_num_threads(omp_get_num_procs());
+    /* a cache from another build of the program (other kernels) is stale */
+    cJSON *doc = results_read(path, err, sizeof err);
+    cJSON *ctx = doc ? cJSON_GetObjectItemCaseSensitive(doc, "context") : NULL;
+    ok = ctx && cJSON_ReplaceItemInObjectCaseSensitive(ctx, "build_id",
+                                                        cJSON_CreateString("0123456789abcdef")) &&
+         !results_write(path, doc, 1);
+    cJSON_Delete(doc);
+    check("autotune/plan-cache-build", ok && plan_cache_load(&again, path, 4, err, sizeof err) &&
+          strstr(err, "another build"), "%s", err);
     char missing[700];
     snprintf(missing, sizeof missing, "%s/none.json", check_tmpdir());
     check("autotune/plan-cache-missing", plan_cache_load(&again, missing, 4, err, sizeof err) != 0,
