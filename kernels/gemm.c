@@ -56,9 +56,10 @@
 
    Threads: omp_get_max_threads() (about 1 per 1.5 MFLOP), none when
    called inside a parallel region. B is packed cooperatively; the (IC, JR)
-   space is split into equal items (IC blocks sized so their count is a
-   multiple of the thread count; when there are fewer IC blocks than threads
-   the JR range is split too). PC is never split: it would need a reduction.
+   space is split into equal items (IC blocks cut at row-group boundaries,
+   their count a multiple of the thread count, so shares differ by at most
+   MR rows; when there are fewer IC blocks than threads the JR range is
+   split too). PC is never split: it would need a reduction.
    Packing buffers are kept per calling thread between calls and grown on
    demand; if they cannot be allocated a plain loop computes the result. */
 #include <math.h>
@@ -450,12 +451,13 @@ void sgemm(gemm_trans ta, gemm_trans tb, int m, int n, int k, float alpha,
     const int kc_max = bl.kc;
     const int nc_max = n < bl.nc ? ceil_div(n, NR) * NR : bl.nc;
 
-    /* IC blocks: a multiple of nt of them (fair shares), each <= MC + MR */
+    /* IC blocks: a multiple of nt of them (fair shares), cut at row-group
+       boundaries so that they differ by at most one group of MR rows */
+    const int groups = ceil_div(m, MR);
     int nb_i = ceil_div(m, bl.mc);
     nb_i = ceil_div(nb_i, nt) * nt;
-    if (nb_i > ceil_div(m, MR)) nb_i = ceil_div(m, MR);
-    const int mc = ceil_div(ceil_div(m, nb_i), MR) * MR;
-    nb_i = ceil_div(m, mc);
+    if (nb_i > groups) nb_i = groups;
+    const int mc = ceil_div(groups, nb_i) * MR;     /* rows of the largest block */
 
     if (!ws_reserve((size_t)kc_max * nc_max, (size_t)mc * kc_max, nt)) {
         sgemm_plain(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
@@ -486,7 +488,9 @@ void sgemm(gemm_trans ta, gemm_trans tb, int m, int n, int k, float alpha,
                 #pragma omp for schedule(static)
                 for (int item = 0; item < nb_i * nb_j; item++) {
                     const int ib = item / nb_j, jb = item % nb_j;
-                    const int ic = ib * mc, mcb = m - ic < mc ? m - ic : mc;
+                    const int ic = (int)((long)groups * ib / nb_i) * MR;
+                    const int ie = (int)((long)groups * (ib + 1) / nb_i) * MR;
+                    const int mcb = (ie < m ? ie : m) - ic;
                     if (ib != packed_ic) {
                         pack_a(ta, a, lda, ic, mcb, pc, kc, alpha, MR, ap);
                         packed_ic = ib;
