@@ -5,7 +5,10 @@
    (results.c) and "train" runs {backend, model, data, threads, batch,
    steps, repetitions, times_s[] (seconds per block of `steps` steps),
    median_s, min_s, max_s, images_per_s}; both gain speedup (median at 1
-   thread / median at t) and efficiency (speedup / t). "binding" lists, per
+   thread / median at t) and efficiency (speedup / t). Training blocks are
+   timed in rounds (every backend at every thread count once per round), so
+   a slow spell of a shared machine falls on all of them, not on one thread
+   count's series, which would skew the speedups. "binding" lists, per
    thread count, the core each team thread was seen on; "skipped" the
    backends and cases that could not run. */
 #include <getopt.h>
@@ -105,32 +108,52 @@ int scale_team_cores(int threads, int *core)
 
 /* ---- convbench scale ---------------------------------------------------- */
 
-/* Training throughput of one backend at the current (bound) thread count:
-   `reps` timed blocks of `steps` steps after `warmup` untimed ones, each
-   block's seconds into times. 0, or -1 with err. */
-static int train_blocks(const char *model, const char *backend, const dataset *d, int batch,
-                        int steps, int warmup, int reps, double *times, char *err, size_t len)
-{
+/* One training configuration (a backend, or auto, at one thread count),
+   planned and warmed up at that thread count and kept, so that the timed
+   blocks of all configurations can be interleaved. */
+typedef struct {
     net nt;
     trainer tr;
+    int ready;
+    char err[512];
+} train_cfg;
+
+/* Plans cfg at the current (bound) thread count and runs `warmup` untimed
+   steps. 0, or -1 with cfg->err. */
+static int train_prepare(train_cfg *cfg, const char *model, const char *backend,
+                         const dataset *d, int batch, int warmup)
+{
+    char *err = cfg->err;
+    const size_t len = sizeof cfg->err;
     const int is_auto = !strcmp(backend, "auto");
     autotune_layer tuned[NET_MAX_LAYERS];
     int ntuned;
-    if (net_parse(&nt, model, err, len)) return -1;
-    if (net_set_backends(&nt, is_auto ? NULL : backend, is_auto ? "naive" : backend, err, len) ||
-        (is_auto && autotune_net(&nt, batch, 5, tuned, &ntuned, NULL, NULL, err, len)) ||
-        net_init(&nt, batch, 1, err, len)) {
-        net_free(&nt);
+    double none;
+    cfg->ready = 0;
+    if (net_parse(&cfg->nt, model, err, len)) return -1;
+    if (net_set_backends(&cfg->nt, is_auto ? NULL : backend, is_auto ? "naive" : backend, err,
+                         len) ||
+        (is_auto && autotune_net(&cfg->nt, batch, 5, tuned, &ntuned, NULL, NULL, err, len)) ||
+        net_init(&cfg->nt, batch, 1, err, len)) {
+        net_free(&cfg->nt);
         return -1;
     }
-    if (trainer_init(&tr, &nt, batch, 1e-3f, 1, err, len)) {
-        net_free(&nt);
+    if (trainer_init(&cfg->tr, &cfg->nt, batch, 1e-3f, 1, err, len) ||
+        trainer_time_blocks(&cfg->tr, d, warmup, 0, 0, INFINITY, &none, err, len)) {
+        trainer_free(&cfg->tr);
+        net_free(&cfg->nt);
         return -1;
     }
-    int rc = trainer_time_blocks(&tr, d, warmup, steps, reps, INFINITY, times, err, len);
-    trainer_free(&tr);
-    net_free(&nt);
-    return rc;
+    cfg->ready = 1;
+    return 0;
+}
+
+static void train_release(train_cfg *cfg)
+{
+    if (!cfg->ready) return;
+    trainer_free(&cfg->tr);
+    net_free(&cfg->nt);
+    cfg->ready = 0;
 }
 
 static const cJSON *find_run(const cJSON *runs, const char *type, const char *name,
@@ -345,9 +368,12 @@ int cmd_scale(int argc, char **argv)
     cJSON *doc = results_new("scale", argc, argv, &runs);
     cJSON *skipped = cJSON_AddArrayToObject(doc, "skipped");
     cJSON *binding = cJSON_AddArrayToObject(doc, "binding");
-    double *times = malloc(sizeof(double) * (size_t)reps);
-    int rc = times ? 0 : 1;
+    const size_t ncfg = (size_t)maxt * ntrain;
+    double *times = malloc(sizeof(double) * (ncfg ? ncfg : 1) * (size_t)reps);
+    train_cfg *cfg = calloc(ncfg ? ncfg : 1, sizeof *cfg);
+    int rc = times && cfg ? 0 : 1;
     double t_start = omp_get_wtime();
+    /* Plan every configuration, at its thread count, and record the binding */
     for (int t = 1; !rc && t <= maxt; t++) {
         if (scale_bind_compact(t, err, sizeof err)) {
             fprintf(stderr, "convbench scale: %s\n", err);
@@ -368,22 +394,50 @@ int cmd_scale(int argc, char **argv)
         fflush(stdout);
         cJSON_AddItemToArray(binding, bd);
         for (int i = 0; train && i < ntrain; i++) {
-            double t0 = omp_get_wtime();
+            train_cfg *c = &cfg[(size_t)(t - 1) * ntrain + i];
             const char *bname = i < nb ? list[i]->name : "auto";
-            if (train_blocks(model, bname, &d, batch, steps, warmup, reps, times, err,
-                             sizeof err)) {
-                printf("scale: %d thr  train %-16s skipped: %s\n", t, bname, err);
+            if (train_prepare(c, model, bname, &d, batch, warmup)) {
+                printf("scale: %d thr  train %-16s skipped: %s\n", t, bname, c->err);
                 if (t == 1) {
-                    cJSON *s = cJSON_CreateObject();
-                    cJSON_AddStringToObject(s, "type", "train");
-                    cJSON_AddStringToObject(s, "backend", bname);
-                    cJSON_AddStringToObject(s, "reason", err);
-                    cJSON_AddItemToArray(skipped, s);
+                    cJSON *sk = cJSON_CreateObject();
+                    cJSON_AddStringToObject(sk, "type", "train");
+                    cJSON_AddStringToObject(sk, "backend", bname);
+                    cJSON_AddStringToObject(sk, "reason", c->err);
+                    cJSON_AddItemToArray(skipped, sk);
                 }
-                continue;
             }
+        }
+    }
+    /* Timed blocks in rounds: every configuration once per round, thread
+       counts alternating, so a slow spell of a shared machine hits all of
+       them alike instead of one thread count's whole series */
+    for (int k = 0; !rc && train && k < reps; k++)
+        for (int t = 1; !rc && t <= maxt; t++) {
+            if (scale_bind_compact(t, err, sizeof err)) {
+                fprintf(stderr, "convbench scale: %s\n", err);
+                rc = 1;
+                break;
+            }
+            for (int i = 0; i < ntrain; i++) {
+                const size_t at = (size_t)(t - 1) * ntrain + i;
+                train_cfg *c = &cfg[at];
+                if (!c->ready) continue;
+                if (trainer_time_blocks(&c->tr, &d, 0, steps, 1, INFINITY, &times[at * reps + k],
+                                        c->err, sizeof c->err)) {
+                    printf("scale: %d thr  train %-16s failed: %s\n", t,
+                           i < nb ? list[i]->name : "auto", c->err);
+                    train_release(c);
+                }
+            }
+        }
+    for (int t = 1; !rc && train && t <= maxt; t++)
+        for (int i = 0; i < ntrain; i++) {
+            const size_t at = (size_t)(t - 1) * ntrain + i;
+            if (!cfg[at].ready) continue;
+            const char *bname = i < nb ? list[i]->name : "auto";
+            const double *tk = &times[at * reps];
             double med, mn, mx;
-            results_stats(times, reps, &med, &mn, &mx);
+            results_stats(tk, reps, &med, &mn, &mx);
             cJSON *r = cJSON_CreateObject();
             cJSON_AddStringToObject(r, "type", "train");
             cJSON_AddStringToObject(r, "backend", bname);
@@ -394,22 +448,27 @@ int cmd_scale(int argc, char **argv)
             cJSON_AddNumberToObject(r, "steps", steps);
             cJSON_AddNumberToObject(r, "repetitions", reps);
             cJSON *ta = cJSON_AddArrayToObject(r, "times_s");
-            for (int k = 0; k < reps; k++) cJSON_AddItemToArray(ta, cJSON_CreateNumber(times[k]));
+            for (int k = 0; k < reps; k++) cJSON_AddItemToArray(ta, cJSON_CreateNumber(tk[k]));
             cJSON_AddNumberToObject(r, "median_s", med);
             cJSON_AddNumberToObject(r, "min_s", mn);
             cJSON_AddNumberToObject(r, "max_s", mx);
             cJSON_AddNumberToObject(r, "images_per_s", (double)batch * steps / med);
             cJSON_AddItemToArray(runs, r);
-            printf("scale: %d thr  train %-16s %8.0f images/s (%.1f s)\n", t, bname,
-                   (double)batch * steps / med, omp_get_wtime() - t0);
-            fflush(stdout);
+            printf("scale: %d thr  train %-16s %8.0f images/s\n", t, bname,
+                   (double)batch * steps / med);
         }
-        if (conv) {
-            printf("scale: %d thr  conv layers (bench_conv --bind, filter %s)\n", t, filter);
-            fflush(stdout);
-            bench_opts bo = { "all", backends, filter, t, reps, 0.05, 1, 0, 0 };
-            if (bench_run(&bo, runs, t == 1 ? skipped : NULL)) rc = 1;
+    for (size_t i = 0; cfg && i < ncfg; i++) train_release(&cfg[i]);
+    free(cfg);
+    for (int t = 1; !rc && conv && t <= maxt; t++) {
+        if (scale_bind_compact(t, err, sizeof err)) {
+            fprintf(stderr, "convbench scale: %s\n", err);
+            rc = 1;
+            break;
         }
+        printf("scale: %d thr  conv layers (bench_conv --bind, filter %s)\n", t, filter);
+        fflush(stdout);
+        bench_opts bo = { "all", backends, filter, t, reps, 0.05, 1, 0, 0 };
+        if (bench_run(&bo, runs, t == 1 ? skipped : NULL)) rc = 1;
     }
     free(times);
     data_free(&d);
