@@ -55,6 +55,11 @@ int scale_cores(void)
 
 int scale_bind_compact(int threads, char *err, size_t errlen)
 {
+    return scale_bind_from(threads, 0, err, errlen);
+}
+
+int scale_bind_from(int threads, int first, char *err, size_t errlen)
+{
     hwloc_topology_t t = topology();
     int cores = scale_cores();
     if (!t) {
@@ -69,7 +74,8 @@ int scale_bind_compact(int threads, char *err, size_t errlen)
     int failed = 0;
     #pragma omp parallel num_threads(threads) reduction(+ : failed)
     {
-        hwloc_obj_t core = hwloc_get_obj_by_type(t, HWLOC_OBJ_CORE, (unsigned)omp_get_thread_num());
+        hwloc_obj_t core = hwloc_get_obj_by_type(t, HWLOC_OBJ_CORE,
+                                                 (unsigned)((first + omp_get_thread_num()) % cores));
         failed += !core || hwloc_set_cpubind(t, core->cpuset, HWLOC_CPUBIND_THREAD) != 0;
     }
     if (failed) {
@@ -383,6 +389,7 @@ int cmd_scale(int argc, char **argv)
         int where[1024];
         cJSON *bd = cJSON_CreateObject();
         cJSON_AddNumberToObject(bd, "threads", t);
+        cJSON_AddBoolToObject(bd, "training_rounds_rotate_cores", train);
         cJSON *cs = cJSON_AddArrayToObject(bd, "cores");
         printf("scale: %d thread%s bound to core%s", t, t > 1 ? "s" : "", t > 1 ? "s" : "");
         if (t <= 1024 && scale_team_cores(t, where) == 0)
@@ -410,10 +417,12 @@ int cmd_scale(int argc, char **argv)
     }
     /* Timed blocks in rounds: every configuration once per round, thread
        counts alternating, so a slow spell of a shared machine hits all of
-       them alike instead of one thread count's whole series */
+       them alike instead of one thread count's whole series; and the first
+       core moves each round, so a core slower than the others (a busy
+       neighbour on a shared host) does not weigh on the small teams alone */
     for (int k = 0; !rc && train && k < reps; k++)
         for (int t = 1; !rc && t <= maxt; t++) {
-            if (scale_bind_compact(t, err, sizeof err)) {
+            if (scale_bind_from(t, k % scale_cores(), err, sizeof err)) {
                 fprintf(stderr, "convbench scale: %s\n", err);
                 rc = 1;
                 break;

@@ -16,6 +16,8 @@ int scale_cores(void);
    regions of the same size (libgomp keeps its threads). 0 on success, else
    -1 with the reason in err. */
 int scale_bind_compact(int threads, char *err, size_t errlen);
+/* The same from core `first` on: thread i to core (first + i) % cores. */
+int scale_bind_from(int threads, int first, char *err, size_t errlen);
 /* Lets every thread of the current team (omp_get_max_threads()) run on
    any CPU again. 0 on success. */
 int scale_unbind(void);

@@ -60,28 +60,6 @@ static float *fill(rng *g, size_t n)
     return a;
 }
 
-/* Training images/s of the net's current backends: 2 warm-up steps, then
-   median of 3 blocks of STEP_BLOCK steps; 0 if the first block is slower
-   than give_up seconds, or the configuration cannot run. */
-#define STEP_BLOCK 8
-static double step_rate(net *nt, const dataset *d, int batch, double give_up)
-{
-    char err[256];
-    trainer tr;
-    double blocks[3], rate = 0;
-    if (net_init(nt, batch, 1, err, sizeof err) || trainer_init(&tr, nt, batch, 1e-3f, 1, err, sizeof err)) {
-        net_free(nt);
-        return 0;
-    }
-    if (trainer_time_blocks(&tr, d, 2, STEP_BLOCK, 3, give_up, blocks, err, sizeof err) == 0) {
-        qsort(blocks, 3, sizeof *blocks, cmp_double);
-        rate = (double)STEP_BLOCK * batch / blocks[1];
-    }
-    trainer_free(&tr);
-    net_free(nt);
-    return rate;
-}
-
 /* Sets every pass of every conv layer to `uniform`, or to the per-pass
    winners when uniform is NULL. */
 static void apply(net *nt, const autotune_layer *t, int count, const conv_backend *uniform)
@@ -101,32 +79,86 @@ static int cand_index(const autotune_layer *t, const conv_backend *b)
     return -1;
 }
 
+/* Whole training steps of every configuration (the per-pass choice, then
+   each backend that runs every layer), each planned as a net of its own,
+   then timed in STEP_ROUNDS rounds of one STEP_BLOCK-step block each, in
+   turn, so a slow spell of a shared machine hits all of them alike. A
+   configuration whose first block takes over twice the round's best is
+   dropped. Images/s from the median block. */
+#define STEP_BLOCK 8
+#define STEP_ROUNDS 5
+typedef struct {
+    const conv_backend *uniform;       /* NULL: the per-pass choice */
+    net nt;
+    trainer tr;
+    int ready;
+    double blocks[STEP_ROUNDS];
+} step_cfg;
+
 static int step_check(net *nt, int batch, autotune_layer *t, int count, autotune_config *configs,
                       int *nconfigs, char *err, size_t len)
 {
     dataset d;
     if (data_random(&d, 4 * batch, nt->in_h, nt->in_w, nt->classes, 11))
         return error_set(err, len, "out of memory for the step check");
+    step_cfg cfg[AUTOTUNE_MAX_BACKENDS + 1];
     int n = 0;
-    const conv_backend *best = NULL;
-    apply(nt, t, count, NULL);
-    double best_rate = step_rate(nt, &d, batch, INFINITY);
-    if (configs) {
-        snprintf(configs[n].name, sizeof configs[n].name, "per-pass choice");
-        configs[n++].images_per_s = best_rate;
-    }
-    for (const conv_backend *const *bp = conv_backends(); *bp; bp++) {
+    cfg[n++].uniform = NULL;
+    for (const conv_backend *const *bp = conv_backends(); *bp && n <= AUTOTUNE_MAX_BACKENDS; bp++) {
         int all = 1;
         for (int i = 0; i < count; i++) all &= cand_index(&t[i], *bp) >= 0;
-        if (!all) continue;
-        apply(nt, t, count, *bp);
-        /* abandon a configuration at under half the best rate so far */
-        double rate = step_rate(nt, &d, batch, best_rate > 0 ? 2.0 * STEP_BLOCK * batch / best_rate : INFINITY);
-        if (configs && n < AUTOTUNE_MAX_BACKENDS + 1) {
-            snprintf(configs[n].name, sizeof configs[n].name, "%s", (*bp)->name);
-            configs[n++].images_per_s = rate;
+        if (all) cfg[n++].uniform = *bp;
+    }
+    char why[256];
+    double none;
+    for (int c = 0; c < n; c++) {       /* nt is parsed, not initialised: a copy is a net */
+        step_cfg *g = &cfg[c];
+        g->nt = *nt;
+        apply(&g->nt, t, count, g->uniform);
+        g->ready = !net_init(&g->nt, batch, 1, why, sizeof why);
+        if (g->ready && (trainer_init(&g->tr, &g->nt, batch, 1e-3f, 1, why, sizeof why) ||
+                         trainer_time_blocks(&g->tr, &d, 2, 0, 0, INFINITY, &none, why, sizeof why))) {
+            trainer_free(&g->tr);
+            g->ready = 0;
         }
-        if (rate > best_rate) { best_rate = rate; best = *bp; }
+        if (!g->ready) net_free(&g->nt);
+    }
+    for (int r = 0; r < STEP_ROUNDS; r++) {
+        double fastest = INFINITY;
+        for (int c = 0; c < n; c++) {
+            step_cfg *g = &cfg[c];
+            if (g->ready && trainer_time_blocks(&g->tr, &d, 0, STEP_BLOCK, 1, INFINITY, &g->blocks[r],
+                                                why, sizeof why)) {
+                trainer_free(&g->tr);
+                net_free(&g->nt);
+                g->ready = 0;
+            }
+            if (g->ready && g->blocks[r] < fastest) fastest = g->blocks[r];
+        }
+        for (int c = 0; r == 0 && c < n; c++)
+            if (cfg[c].ready && cfg[c].blocks[0] > 2.0 * fastest) {
+                trainer_free(&cfg[c].tr);
+                net_free(&cfg[c].nt);
+                cfg[c].ready = 0;
+            }
+    }
+    const conv_backend *best = NULL;
+    double best_rate = 0;
+    for (int c = 0; c < n; c++) {
+        step_cfg *g = &cfg[c];
+        double rate = 0;
+        if (g->ready) {
+            qsort(g->blocks, STEP_ROUNDS, sizeof *g->blocks, cmp_double);
+            rate = (double)STEP_BLOCK * batch / g->blocks[STEP_ROUNDS / 2];
+            trainer_free(&g->tr);
+            net_free(&g->nt);
+        }
+        if (configs) {
+            snprintf(configs[c].name, sizeof configs[c].name, "%s",
+                     g->uniform ? g->uniform->name : "per-pass choice");
+            configs[c].images_per_s = rate;
+        }
+        if (rate > best_rate) { best_rate = rate; best = g->uniform; }
     }
     data_free(&d);
     if (nconfigs) *nconfigs = n;

@@ -33,8 +33,9 @@ typedef struct {
    inside a training step (cache state, layout reorders, thread hand-offs
    between libraries), so whole training steps on random data are timed for
    that per-pass choice and for every backend that runs all conv layers by
-   itself, and the fastest configuration is kept; out[].best is updated to
-   it. configs (may be NULL) receives up to AUTOTUNE_MAX_BACKENDS + 1 step
+   itself (each its own net, timed in interleaved rounds: median of 5
+   blocks of 8 steps), and the fastest configuration is kept; out[].best is
+   updated to it. configs (may be NULL) receives up to AUTOTUNE_MAX_BACKENDS + 1 step
    timings, *nconfigs their count. Sets the net's backends, fills
    out[0..*count). Returns 0, or -1 with err. */
 int autotune_net(net *nt, int batch, int reps, autotune_layer *out, int *count,

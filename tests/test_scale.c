@@ -27,6 +27,13 @@ void test_scale(void)
         check(name, ok, "thread i is not on core i (thread 0 on %d, thread %d on %d)", where[0],
               t - 1, where[t - 1]);
     }
+    /* a team started at the last core wraps around to core 0 */
+    int ok = where && scale_bind_from(1, cores - 1, err, sizeof err) == 0 &&
+             scale_team_cores(1, where) == 0 && where[0] == cores - 1;
+    if (ok && cores > 1)
+        ok = scale_bind_from(2, cores - 1, err, sizeof err) == 0 &&
+             scale_team_cores(2, where) == 0 && where[0] == cores - 1 && where[1] == 0;
+    check("scale/bind_from", ok, "threads not on cores last, 0 (%s)", err);
     snprintf(name, sizeof name, "scale/too_many");
     check(name, scale_bind_compact(cores + 1, err, sizeof err) != 0, "binding more threads than cores");
     omp_set_num_threads(cores);
