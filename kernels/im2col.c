@@ -213,6 +213,24 @@ static void copy_windows_any(float *d, size_t ld, const float *src, size_t step,
     }
 }
 
+/* d[0:S*C] = x[n][h][w0 .. w0+S-1][0:C], zero outside the image: one
+   filter row's window of one output pixel. */
+static void window_row(const conv_shape *s, const float *x, size_t n, int h, int w0, float *d)
+{
+    const int SC = s->s * s->c;
+    if (h < 0 || h >= s->h) {
+        for (int j = 0; j < SC; j++) d[j] = 0.0f;
+        return;
+    }
+    int lo = w0 < 0 ? -w0 * s->c : 0;
+    int hi = (s->w - w0 < s->s ? s->w - w0 : s->s) * s->c;
+    if (hi < lo) hi = lo;
+    const float *src = x + ((n * s->h + h) * s->w + w0) * s->c + lo;
+    for (int j = 0; j < lo; j++) d[j] = 0.0f;
+    for (int j = lo; j < hi; j++) d[j] = src[j - lo];
+    for (int j = hi; j < SC; j++) d[j] = 0.0f;
+}
+
 /* col[i][0:RSC] for GEMM rows m0 .. m0+rows-1, on the calling thread,
    stepping (n,p,q) along them one piece of an output row at a time. */
 static void im2col_rows(const conv_plan *pl, const float *x, size_t m0, size_t rows,
@@ -233,8 +251,7 @@ static void im2col_rows(const conv_plan *pl, const float *x, size_t m0, size_t r
             int h = p * s.stride - s.pad + r;
             float *d = drow + r * SC;
             if (h < 0 || h >= s.h) {
-                for (int qq = q; qq < qe; qq++, d += ld)
-                    for (int j = 0; j < SC; j++) d[j] = 0.0f;
+                for (int qq = q; qq < qe; qq++, d += ld) window_row(&s, x, n, h, 0, d);
                 continue;
             }
             const float *xrow = x + (n * s.h + h) * s.w * s.c;
@@ -248,15 +265,7 @@ static void im2col_rows(const conv_plan *pl, const float *x, size_t m0, size_t r
                     qq = qb - 1;
                     continue;
                 }
-                /* x[n][h][w0 + s][c] for s*C + c in [lo, hi), else 0 */
-                int w0 = qq * s.stride - s.pad;
-                int lo = w0 < 0 ? -w0 * s.c : 0;
-                int hi = (s.w - w0 < s.s ? s.w - w0 : s.s) * s.c;
-                if (hi < lo) hi = lo;
-                const float *src = xrow + (size_t)(w0 * s.c + lo);
-                for (int j = 0; j < lo; j++) d[j] = 0.0f;
-                for (int j = lo; j < hi; j++) d[j] = src[j - lo];
-                for (int j = hi; j < SC; j++) d[j] = 0.0f;
+                window_row(&s, x, n, h, qq * s.stride - s.pad, d);
             }
         }
         i += (size_t)(qe - q);
