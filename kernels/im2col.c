@@ -315,6 +315,17 @@ static void block_range(const conv_plan *pl, size_t b, size_t *m0, size_t *rows)
     *rows = pl->m - *m0 < pl->rows ? pl->m - *m0 : pl->rows;
 }
 
+/* Block b's rows of the GEMM's A: their im2col, built in col, or x itself
+   for a 1x1 layer. */
+static const float *block_cols(const conv_plan *pl, const float *x, size_t b, float *col,
+                               size_t *m0, size_t *rows)
+{
+    block_range(pl, b, m0, rows);
+    if (pl->direct) return x + *m0 * pl->rsc;
+    im2col_rows(pl, x, *m0, *rows, col);
+    return col;
+}
+
 static void forward(conv_plan *pl, const float *x, const float *w, const float *bias,
                     float *y, int relu)
 {
@@ -326,12 +337,7 @@ static void forward(conv_plan *pl, const float *x, const float *w, const float *
         #pragma omp for schedule(static)
         for (size_t b = 0; b < pl->nblk; b++) {
             size_t m0, rows;
-            block_range(pl, b, &m0, &rows);
-            const float *a = x + m0 * RSC;
-            if (!pl->direct) {
-                im2col_rows(pl, x, m0, rows, col);
-                a = col;
-            }
+            const float *a = block_cols(pl, x, b, col, &m0, &rows);
             pl->gemm(GEMM_NOTRANS, (int)rows, K, RSC, a, RSC, w, K, &e, y + m0 * K, K);
         }
     }
@@ -409,12 +415,7 @@ static void im2col_backward_weights(conv_plan *pl, const float *x, const float *
         #pragma omp for schedule(static) nowait
         for (size_t b = 0; b < pl->nblk; b++) {
             size_t m0, rows;
-            block_range(pl, b, &m0, &rows);
-            const float *a = x + m0 * RSC;
-            if (!pl->direct) {
-                im2col_rows(pl, x, m0, rows, col);
-                a = col;
-            }
+            const float *a = block_cols(pl, x, b, col, &m0, &rows);
             const gemm_epilogue e = { first ? 0.0f : 1.0f, NULL, 0 };
             pl->gemm(GEMM_TRANS, RSC, K, (int)rows, a, RSC, dy + m0 * K, K, &e, dwt, K);
             first = 0;
