@@ -255,7 +255,9 @@ static void scale_usage(FILE *f)
             "training throughput of the network (--steps steps of batch 32, default 30,\n"
             "after 3 warm-up steps) and per-layer conv GFLOP/s of bench_conv (--filter,\n"
             "default the seed layers at batch 32), per backend, with speedup and parallel\n"
-            "efficiency against 1 thread. Writes results/scale-<UTC time>.json.\n"
+            "efficiency against 1 thread. Training blocks are timed in rounds (every\n"
+            "backend at every thread count once per round, the first core moving each\n"
+            "round). Writes results/scale-<UTC time>.json.\n"
             "`auto` in --backends (included by default) trains with the per-layer x pass\n"
             "choice of `convbench train --backend auto`, searched at each thread count.\n");
 }
