@@ -424,7 +424,7 @@ int cmd_scale(int argc, char **argv)
        neighbour on a shared host) does not weigh on the small teams alone */
     for (int k = 0; !rc && train && k < reps; k++)
         for (int t = 1; !rc && t <= maxt; t++) {
-            if (scale_bind_from(t, k % scale_cores(), err, sizeof err)) {
+            if (scale_bind_from(t, k % cores, err, sizeof err)) {
                 fprintf(stderr, "convbench scale: %s\n", err);
                 rc = 1;
                 break;

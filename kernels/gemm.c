@@ -404,13 +404,15 @@ static inline void tile(const ukernel *uk, int kc, const float *a, size_t rs, si
     merge_tile(t, uk->nr, c, ldc, rows, cols, e);
 }
 
-static void scale_c(int m, int n, float beta, float *c, int ldc)
+/* C = epilogue(0): what is left of a product with k = 0 (or alpha = 0). */
+static void epilogue_only(int m, int n, const gemm_epilogue *e, float *c, size_t ldc)
 {
-    for (int i = 0; i < m; i++) {
-        float *ci = c + (size_t)i * ldc;
-        if (beta == 0.0f) memset(ci, 0, sizeof(float) * (size_t)n);
-        else for (int j = 0; j < n; j++) ci[j] *= beta;
-    }
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) {
+            float *cij = c + (size_t)i * ldc + j;
+            float v = (e->bias ? e->bias[j] : 0.0f) + (e->beta == 0.0f ? 0.0f : e->beta * *cij);
+            *cij = e->relu && v < 0.0f ? 0.0f : v;
+        }
 }
 
 /* Threads for a product: about 1 per 1.5 MFLOP (a fork and join costs a
@@ -427,20 +429,20 @@ void sgemm(gemm_trans ta, gemm_trans tb, int m, int n, int k, float alpha,
            float *c, int ldc)
 {
     if (m <= 0 || n <= 0) return;
-    if (k <= 0 || alpha == 0.0f) { scale_c(m, n, beta, c, ldc); return; }
+    const gemm_epilogue beta_only = { beta, NULL, 0 };
+    if (k <= 0 || alpha == 0.0f) { epilogue_only(m, n, &beta_only, c, (size_t)ldc); return; }
 
     const ukernel *uk = &ukernels[cpu_isa_active()];
     const int MR = uk->mr, NR = uk->nr;
 
-    const int nt = team_size(2.0 * m * n * k);
-
     /* A few panels wide: each A element feeds only n FMAs, so packing A
        would cost more than it saves */
     if (alpha == 1.0f && tb == GEMM_NOTRANS && n <= 2 * NR) {
-        const gemm_epilogue e = { beta, NULL, 0 };
-        sgemm_shared(ta, m, n, k, a, lda, b, ldb, &e, c, ldc);
+        sgemm_shared(ta, m, n, k, a, lda, b, ldb, &beta_only, c, ldc);
         return;
     }
+
+    const int nt = team_size(2.0 * m * n * k);
 
     blocking bl = blocking_for(uk);
     /* K blocks of equal size, their count rounded to nearest: no short
@@ -523,16 +525,6 @@ enum { BLOCK_KC = 512 };
 /* Zero-padded copies for the edge tiles of the unpacked path, per thread. */
 static _Thread_local float edge_a[MAX_MR * BLOCK_KC] __attribute__((aligned(64)));
 static _Thread_local float edge_b[BLOCK_KC * MAX_NR] __attribute__((aligned(64)));
-
-static void epilogue_only(int m, int n, const gemm_epilogue *e, float *c, size_t ldc)
-{
-    for (int i = 0; i < m; i++)
-        for (int j = 0; j < n; j++) {
-            float *cij = c + (size_t)i * ldc + j;
-            float v = (e->bias ? e->bias[j] : 0.0f) + (e->beta == 0.0f ? 0.0f : e->beta * *cij);
-            *cij = e->relu && v < 0.0f ? 0.0f : v;
-        }
-}
 
 void sgemm_block(int m, int n, int k, const float *a, size_t a_rs, size_t a_cs,
                  const float *b, size_t ldb, const gemm_epilogue *e, float *c, size_t ldc)

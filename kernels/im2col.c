@@ -152,11 +152,11 @@ static conv_plan *plan_make(const conv_shape *s, block_gemm_fn gemm, const char 
     pl->gemm = gemm;
     plan_blocks(pl);
     const size_t rk = (size_t)pl->rsc * s->k;
-    pl->col = cpu_alloc(sizeof(float) * (size_t)pl->nt * pl->rows * pl->rsc);
+    if (!pl->direct) pl->col = cpu_alloc(sizeof(float) * (size_t)pl->nt * pl->rows * pl->rsc);
     pl->wt = cpu_alloc(sizeof(float) * rk);
     pl->dwp = pl->nt > 1 ? cpu_alloc(sizeof(float) * (size_t)(pl->nt - 1) * rk) : NULL;
     pl->partial = cpu_alloc(sizeof(float) * (size_t)pl->nt * s->k);
-    if (!pl->col || !pl->wt || (pl->nt > 1 && !pl->dwp) || !pl->partial) {
+    if ((!pl->direct && !pl->col) || !pl->wt || (pl->nt > 1 && !pl->dwp) || !pl->partial) {
         free(pl->col);
         free(pl->wt);
         free(pl->dwp);
@@ -309,6 +309,12 @@ static void col2im_rows(const conv_plan *pl, const float *col, size_t m0, size_t
     }
 }
 
+/* Thread t's column block (NULL for a 1x1 layer, which has none). */
+static float *thread_col(const conv_plan *pl, int t)
+{
+    return pl->col ? pl->col + (size_t)t * pl->rows * pl->rsc : NULL;
+}
+
 static void block_range(const conv_plan *pl, size_t b, size_t *m0, size_t *rows)
 {
     *m0 = b * pl->rows;
@@ -333,7 +339,7 @@ static void forward(conv_plan *pl, const float *x, const float *w, const float *
     const gemm_epilogue e = { 0.0f, bias, relu };
     #pragma omp parallel num_threads(pl->nt)
     {
-        float *col = pl->col + (size_t)omp_get_thread_num() * pl->rows * RSC;
+        float *col = thread_col(pl, omp_get_thread_num());
         #pragma omp for schedule(static)
         for (size_t b = 0; b < pl->nblk; b++) {
             size_t m0, rows;
@@ -384,7 +390,7 @@ static void im2col_backward_data(conv_plan *pl, const float *dy, const float *w,
                 if (r0 + t < pl->nblk) {
                     block_range(pl, r0 + t, &m0, &rows);
                     pl->gemm(GEMM_NOTRANS, (int)rows, RSC, K, dy + m0 * K, K, pl->wt, RSC, &e,
-                             pl->col + (size_t)t * pl->rows * RSC, RSC);
+                             thread_col(pl, t), RSC);
                 }
                 size_t last = r0 + nth < pl->nblk ? r0 + nth : pl->nblk;
                 m0 = r0 * pl->rows;
@@ -407,7 +413,7 @@ static void im2col_backward_weights(conv_plan *pl, const float *x, const float *
         const int t = omp_get_thread_num(), nth = omp_get_num_threads();
         #pragma omp single
         used = nth;
-        float *col = pl->col + (size_t)t * pl->rows * RSC;
+        float *col = thread_col(pl, t);
         float *dwt = t == 0 ? dw : pl->dwp + (size_t)(t - 1) * rk;
         float *bsum = pl->partial + (size_t)t * K;
         for (int k = 0; k < K; k++) bsum[k] = 0.0f;
