@@ -424,6 +424,84 @@ static int team_size(double flops)
     return nt < cap ? nt : cap;
 }
 
+/* A packed product, its blocking fixed, shared by a team of nth threads. */
+typedef struct {
+    const ukernel *uk;
+    blocking bl;
+    gemm_trans ta, tb;
+    int m, n, k;
+    float alpha;
+    const float *a;
+    int lda;
+    const float *b;
+    int ldb;
+    float beta;
+    float *c;
+    int ldc;
+    int nb_i, groups;       /* IC blocks; MR row groups */
+    float *bpack, **apack;
+} packed_gemm;
+
+/* Thread t's share of [0, n) */
+static int share_lo(int n, int t, int nth) { return (int)((long long)n * t / nth); }
+
+/* Thread t of nth: the BLIS loop nest. Work is split statically and the
+   team meets at a barrier after packing each B block and after using it;
+   a team of one runs it without any OpenMP construct. */
+static void packed_run(const packed_gemm *g, int tid, int nth)
+{
+    const ukernel *uk = g->uk;
+    const blocking bl = g->bl;
+    const int MR = uk->mr, NR = uk->nr, m = g->m, n = g->n, k = g->k, nb_i = g->nb_i;
+    float *ap = g->apack[tid];
+    for (int jc = 0; jc < n; jc += bl.nc) {
+        const int nc = n - jc < bl.nc ? n - jc : bl.nc;
+        const int npan = ceil_div(nc, NR);
+        /* more threads than IC blocks: split the JR range too */
+        int nb_j = nb_i < nth ? ceil_div(nth, nb_i) : 1;
+        if (nb_j > npan) nb_j = npan;
+        for (int pc = 0; pc < k; pc += bl.kc) {
+            const int kc = k - pc < bl.kc ? k - pc : bl.kc;
+            const gemm_epilogue epi = { pc == 0 ? g->beta : 1.0f, NULL, 0 };
+            for (int t = share_lo(npan, tid, nth); t < share_lo(npan, tid + 1, nth); t++) {
+                int cols = nc - t * NR < NR ? nc - t * NR : NR;
+                pack_b_panel(g->tb, g->b, g->ldb, pc, kc, jc + t * NR, cols, NR,
+                             g->bpack + (size_t)t * NR * kc);
+            }
+            if (nth > 1) {
+                #pragma omp barrier
+            }
+            int packed_ic = -1;
+            const int items = nb_i * nb_j;
+            for (int item = share_lo(items, tid, nth); item < share_lo(items, tid + 1, nth);
+                 item++) {
+                const int ib = item / nb_j, jb = item % nb_j;
+                const int ic = (int)((long)g->groups * ib / nb_i) * MR;
+                const int ie = (int)((long)g->groups * (ib + 1) / nb_i) * MR;
+                const int mcb = (ie < m ? ie : m) - ic;
+                if (ib != packed_ic) {
+                    pack_a(g->ta, g->a, g->lda, ic, mcb, pc, kc, g->alpha, MR, ap);
+                    packed_ic = ib;
+                }
+                const int t0 = npan * jb / nb_j, t1 = npan * (jb + 1) / nb_j;
+                for (int t = t0; t < t1; t++) {
+                    const int jr = t * NR, cols = nc - jr < NR ? nc - jr : NR;
+                    const float *bp = g->bpack + (size_t)t * NR * kc;
+                    for (int ir = 0; ir < mcb; ir += MR) {
+                        const int rows = mcb - ir < MR ? mcb - ir : MR;
+                        tile(uk, kc, ap + (size_t)ir * kc, 1, (size_t)MR, bp, (size_t)NR,
+                             g->c + (size_t)(ic + ir) * g->ldc + jc + jr, (size_t)g->ldc, rows,
+                             cols, &epi);
+                    }
+                }
+            }
+            if (nth > 1) {
+                #pragma omp barrier
+            }
+        }
+    }
+}
+
 void sgemm(gemm_trans ta, gemm_trans tb, int m, int n, int k, float alpha,
            const float *a, int lda, const float *b, int ldb, float beta,
            float *c, int ldc)
@@ -465,53 +543,14 @@ void sgemm(gemm_trans ta, gemm_trans tb, int m, int n, int k, float alpha,
         sgemm_plain(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         return;
     }
-    float *bpack = ws.b;
-    float **apack = ws.a;
-
-    #pragma omp parallel num_threads(nt) if (nt > 1)
-    {
-        float *ap = apack[omp_get_thread_num()];
-        for (int jc = 0; jc < n; jc += bl.nc) {
-            const int nc = n - jc < bl.nc ? n - jc : bl.nc;
-            const int npan = ceil_div(nc, NR);
-            /* more threads than IC blocks: split the JR range too */
-            int nb_j = nb_i < nt ? ceil_div(nt, nb_i) : 1;
-            if (nb_j > npan) nb_j = npan;
-            for (int pc = 0; pc < k; pc += bl.kc) {
-                const int kc = k - pc < bl.kc ? k - pc : bl.kc;
-                const gemm_epilogue epi = { pc == 0 ? beta : 1.0f, NULL, 0 };
-                #pragma omp for schedule(static)
-                for (int t = 0; t < npan; t++) {
-                    int cols = nc - t * NR < NR ? nc - t * NR : NR;
-                    pack_b_panel(tb, b, ldb, pc, kc, jc + t * NR, cols, NR,
-                                 bpack + (size_t)t * NR * kc);
-                }
-                int packed_ic = -1;
-                #pragma omp for schedule(static)
-                for (int item = 0; item < nb_i * nb_j; item++) {
-                    const int ib = item / nb_j, jb = item % nb_j;
-                    const int ic = (int)((long)groups * ib / nb_i) * MR;
-                    const int ie = (int)((long)groups * (ib + 1) / nb_i) * MR;
-                    const int mcb = (ie < m ? ie : m) - ic;
-                    if (ib != packed_ic) {
-                        pack_a(ta, a, lda, ic, mcb, pc, kc, alpha, MR, ap);
-                        packed_ic = ib;
-                    }
-                    const int t0 = npan * jb / nb_j, t1 = npan * (jb + 1) / nb_j;
-                    for (int t = t0; t < t1; t++) {
-                        const int jr = t * NR, cols = nc - jr < NR ? nc - jr : NR;
-                        const float *bp = bpack + (size_t)t * NR * kc;
-                        for (int ir = 0; ir < mcb; ir += MR) {
-                            const int rows = mcb - ir < MR ? mcb - ir : MR;
-                            tile(uk, kc, ap + (size_t)ir * kc, 1, (size_t)MR, bp,
-                                 (size_t)NR, c + (size_t)(ic + ir) * ldc + jc + jr,
-                                 (size_t)ldc, rows, cols, &epi);
-                        }
-                    }
-                }
-            }
-        }
+    const packed_gemm g = { uk, bl, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
+                            nb_i, groups, ws.b, ws.a };
+    if (nt == 1) {      /* even an inactive parallel region costs about a microsecond */
+        packed_run(&g, 0, 1);
+        return;
     }
+    #pragma omp parallel num_threads(nt)
+    packed_run(&g, omp_get_thread_num(), omp_get_num_threads());
 }
 
 /* ---- unpacked products ---------------------------------------------------- */
@@ -588,7 +627,11 @@ void sgemm_shared(gemm_trans ta, int m, int n, int k, const float *a, int lda, c
     const int groups = ceil_div(m, uk->mr), panels = ceil_div(n, uk->nr);
     /* split whichever of row groups and panels shares out more evenly */
     const int by_rows = ceil_div(groups, nt) * panels <= ceil_div(panels, nt) * groups;
-    #pragma omp parallel num_threads(nt) if (nt > 1)
+    if (nt == 1) {      /* even an inactive parallel region costs about a microsecond */
+        sgemm_block(m, n, k, a, rs, cs, b, (size_t)ldb, e, c, (size_t)ldc);
+        return;
+    }
+    #pragma omp parallel num_threads(nt)
     {
         const int t = omp_get_thread_num(), nth = omp_get_num_threads();
         const int units = by_rows ? groups : panels, unit = by_rows ? uk->mr : uk->nr;

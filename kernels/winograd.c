@@ -279,6 +279,13 @@ static const char *wino2_unsupported(const conv_shape *s)
 
 static size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
 
+/* Floats between the alpha^2 matrices of a block: tb*ch plus one cache
+   line, so that a transform's alpha^2 loads or stores (one per matrix) fall
+   in different L1 sets; tb*ch is often a multiple of 4 KiB, which put all
+   36 of F(4x4,3x3)'s in one 12-way set. */
+enum { ESKEW = 16 };
+static size_t mat_stride(const wino_geom *g, int ch) { return (size_t)g->tb * ch + ESKEW; }
+
 static wino_geom geom_make(int n, int hi, int wi, int ci, int ho, int wo, int co, int pad, int m)
 {
     wino_geom g = { hi, wi, ci, ho, wo, co, pad, 0, 0, 0, 0 };
@@ -358,7 +365,7 @@ static conv_plan *plan_for(const conv_shape *s, const wino_tile *t)
     pl->ck = (size_t)s->c * s->k;
     if (!mul3((size_t)pl->a2, pl->ck, 1, &uel) ||
         (pl->nt > 1 && !mul3((size_t)pl->a2, pl->ck, (size_t)pl->nt - 1, &zel)) ||
-        !mul3((size_t)pl->a2, tmax, cmax, &pl->tbuf) ||
+        !mul3((size_t)pl->a2, tmax * cmax + ESKEW, 1, &pl->tbuf) ||
         pl->tbuf > SIZE_MAX / sizeof(float) / (size_t)pl->nt) {
         wino_destroy(pl);
         return NULL;
@@ -429,16 +436,16 @@ static void tile_pos(const wino_geom *g, size_t t, int *n, int *ty, int *tx)
 }
 
 /* Transforms the ri x ri patch at (y0, x0) of an NHWC image (h x w x ch,
-   zero outside) into row `row` of the alpha^2 matrices dst + e*estride
+   zero outside) into row `row` of the alpha^2 matrices dst + e*es
    (ld ch): B^T d B for input tiles, A dy A^T for output-gradient tiles. */
 static void tile_in(const conv_plan *pl, tf_kind kind, const float *img, int h, int w, int ch,
-                    int y0, int x0, float *dst, size_t estride, int row)
+                    int y0, int x0, float *dst, size_t es, int row)
 {
     const int ri = tf_in_size(pl, kind), al = pl->alpha;
     const int inside = y0 >= 0 && x0 >= 0 && y0 + ri <= h && x0 + ri <= w;
     const int i0 = y0 < 0 ? -y0 : 0, j0 = x0 < 0 ? -x0 : 0;
     const int i1 = h - y0 < ri ? h - y0 : ri, j1 = w - x0 < ri ? w - x0 : ri;
-    const ptrdiff_t xr = (ptrdiff_t)w * ch, er = (ptrdiff_t)estride;
+    const ptrdiff_t xr = (ptrdiff_t)w * ch, er = (ptrdiff_t)es;
     float *d = dst + (size_t)row * ch;
     for (int c0 = 0; c0 < ch; c0 += VL) {
         const int nv = ch - c0 < VL ? ch - c0 : VL;
@@ -472,7 +479,7 @@ static void input_block(const conv_plan *pl, const wino_geom *g, const float *in
         int n, ty, tx;
         tile_pos(g, t0 + i, &n, &ty, &tx);
         tile_in(pl, TF_INPUT, in + (size_t)n * g->hi * g->wi * g->ci, g->hi, g->wi, g->ci,
-                ty * pl->m - g->pad, tx * pl->m - g->pad, V, (size_t)g->tb * g->ci, i);
+                ty * pl->m - g->pad, tx * pl->m - g->pad, V, mat_stride(g, g->ci), i);
     }
 }
 
@@ -482,7 +489,7 @@ static void output_block(const conv_plan *pl, const wino_geom *g, const float *M
                          int nb, const float *bias, int relu, float *out)
 {
     const int m = pl->m, al = pl->alpha, co = g->co;
-    const ptrdiff_t er = (ptrdiff_t)g->tb * co, yr = (ptrdiff_t)g->wo * co;
+    const ptrdiff_t er = (ptrdiff_t)mat_stride(g, co), yr = (ptrdiff_t)g->wo * co;
     for (int i = 0; i < nb; i++) {
         int n, ty, tx;
         tile_pos(g, t0 + i, &n, &ty, &tx);
@@ -547,7 +554,7 @@ static void conv_tiles(conv_plan *pl, const wino_geom *g, const float *in, const
                        int relu, float *out)
 {
     const size_t nblocks = ceil_div(g->ntiles, (size_t)g->tb);
-    const size_t vstride = (size_t)g->tb * g->ci, mstride = (size_t)g->tb * g->co;
+    const size_t vstride = mat_stride(g, g->ci), mstride = mat_stride(g, g->co);
     #pragma omp parallel num_threads(pl->nt)
     {
         const int tid = omp_get_thread_num();
@@ -592,7 +599,7 @@ static void wino_backward_weights(conv_plan *pl, const float *x, const float *dy
     const int C = s.c, K = s.k, a2 = pl->a2, nt = pl->nt, al = pl->alpha;
     const wino_geom *g = &pl->fwd;
     const size_t ck = pl->ck, nblocks = ceil_div(g->ntiles, (size_t)g->tb);
-    const size_t vstride = (size_t)g->tb * C, wstride = (size_t)g->tb * K;
+    const size_t vstride = mat_stride(g, C), wstride = mat_stride(g, K);
     #pragma omp parallel num_threads(nt)
     {
         const int tid = omp_get_thread_num();
