@@ -354,9 +354,11 @@ static conv_plan *plan_for(const conv_shape *s, const wino_tile *t)
     size_t tmax = 1;
     wino_geom *gs[] = { &pl->fwd, &pl->bwd };
     for (int i = 0; i < 2; i++) {
-        /* every thread gets work when there is enough of it */
-        size_t b = ceil_div(gs[i]->ntiles, (size_t)pl->nt);
-        if (b > tb) b = tb;
+        /* the block count a multiple of the team size, the tiles evened
+           out over the blocks: every thread gets the same work */
+        size_t nb = ceil_div(gs[i]->ntiles, tb);
+        nb = ceil_div(nb, (size_t)pl->nt) * pl->nt;
+        size_t b = ceil_div(gs[i]->ntiles, nb);
         gs[i]->tb = (int)b;
         if (b > tmax) tmax = b;
     }
