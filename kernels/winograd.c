@@ -136,6 +136,7 @@ typedef enum {
     TF_OUTPUT,   /* A^T m A:   alpha x alpha -> m x m */
     TF_DY,       /* A dy A^T:  m x m         -> alpha x alpha */
     TF_WGRAD,    /* G^T z G:   alpha x alpha -> r x r */
+    TF_INPUT_T,  /* B x B^T:   alpha x alpha -> alpha x alpha (the input's adjoint) */
 } tf_kind;
 
 /* Y = L X L^T (L^T X L when lt) on VL-channel vectors: X[i][j] at
@@ -199,6 +200,7 @@ void tf_tile(const wino_tile *T, tf_kind kind, const float *x, ptrdiff_t xr, ptr
     case TF_OUTPUT: tf_apply(T->at, T->m, T->alpha, 0, x, xr, xc, y, yr, yc, bias); break;
     case TF_DY:     tf_apply(T->at, T->alpha, T->m, 1, x, xr, xc, y, yr, yc, bias); break;
     case TF_WGRAD:  tf_apply(T->g, R, T->alpha, 1, x, xr, xc, y, yr, yc, bias); break;
+    case TF_INPUT_T: tf_apply(T->bt, T->alpha, T->alpha, 1, x, xr, xc, y, yr, yc, bias); break;
     }
 }
 
@@ -248,13 +250,14 @@ struct conv_plan {
     int p, q, nt, m, alpha, a2;
     tf_fn tf;
     wino_geom fwd, bwd;  /* backward_weights tiles as forward does */
+    int adjoint;         /* backward_data as the forward's adjoint (fwd tiles) */
     size_t ck;           /* C * K */
     size_t tbuf;         /* floats per thread in v and in mbuf */
     float *u;            /* alpha^2 x C x K (K x C for backward_data): the
                             transformed filter; Z of thread 0 */
     float *z;            /* (nt - 1) x alpha^2 x C x K: Z of the other threads */
     float *v, *mbuf;     /* nt x tbuf each: transformed tiles, GEMM results */
-    char impl[160];
+    char impl[2][160];   /* forward and backward_weights; backward_data */
 };
 
 static const char *unsupported_for(const conv_shape *s, const char *what)
@@ -332,8 +335,6 @@ static conv_plan *plan_for(const conv_shape *s, const wino_tile *t)
 
     cpu_isa isa = cpu_isa_active();
     pl->tf = isa == ISA_AVX512 ? tf_avx512 : isa == ISA_AVX2 ? tf_avx2 : tf_portable;
-    snprintf(pl->impl, sizeof pl->impl, "%s %s transforms + sgemm %s", t->name,
-             cpu_isa_name(isa), sgemm_impl());
 
     pl->fwd = geom_make(s->n, s->h, s->w, s->c, pl->p, pl->q, s->k, s->pad, t->m);
     pl->bwd = geom_make(s->n, pl->p, pl->q, s->k, s->h, s->w, s->c, R - 1 - s->pad, t->m);
@@ -363,6 +364,17 @@ static conv_plan *plan_for(const conv_shape *s, const wino_tile *t)
         if (b > tmax) tmax = b;
     }
 
+    /* The adjoint reads dy in the forward's tiles and adds each alpha x alpha
+       result into dx; threads own whole images so that no two write one
+       pixel. Worth it when it needs fewer tiles than the padded form (a
+       valid convolution: dx is 2 pixels larger than dy each way, which
+       costs F(4x4,3x3) a whole extra row and column of tiles at 13x13). */
+    pl->adjoint = pl->fwd.ntiles < pl->bwd.ntiles && s->n >= pl->nt;
+    snprintf(pl->impl[0], sizeof pl->impl[0], "%s %s transforms + sgemm %s", t->name,
+             cpu_isa_name(isa), sgemm_impl());
+    snprintf(pl->impl[1], sizeof pl->impl[1], "%.100s, %s", pl->impl[0],
+             pl->adjoint ? "backward data as the forward's adjoint" : "backward data on padded dy");
+
     size_t uel, zel = 0;
     pl->ck = (size_t)s->c * s->k;
     if (!mul3((size_t)pl->a2, pl->ck, 1, &uel) ||
@@ -388,8 +400,7 @@ static conv_plan *wino2_plan(const conv_shape *s) { return plan_for(s, &tile_f23
 
 static const char *wino_impl(const conv_plan *pl, conv_pass pass)
 {
-    (void)pass;
-    return pl->impl;
+    return pl->impl[pass == CONV_BACKWARD_DATA];
 }
 
 /* ---- transforms between tensors and the Winograd domain ----------------- */
@@ -525,22 +536,28 @@ static void output_block(const conv_plan *pl, const wino_geom *g, const float *M
 }
 
 /* U = G g G^T for every (c, k) pair: U[e][c][k] for forward (vectors along
-   k, contiguous in HWIO), U[e][k][c] of the filter rotated by 180 degrees
-   for backward_data (vectors along c, gathered with stride K), so that
-   both passes multiply V . U[e] untransposed. */
-static void filter_transform(conv_plan *pl, const float *w, int bwd)
+   k, contiguous in HWIO); U[e][k][c] for backward_data (vectors along c,
+   gathered with stride K), of the filter rotated by 180 degrees when dx is
+   the forward convolution of the padded dy, as it is for the adjoint; so
+   every pass multiplies by U[e] untransposed. */
+typedef enum { U_CK, U_KC_ROTATED, U_KC } u_layout;
+
+static void filter_transform(conv_plan *pl, const float *w, u_layout lay)
 {
     const int C = pl->s.c, K = pl->s.k, al = pl->alpha;
     const ptrdiff_t ck = (ptrdiff_t)pl->ck;
-    const int rows = bwd ? K : C, cols = bwd ? C : K;
+    const int rows = lay == U_CK ? C : K, cols = lay == U_CK ? K : C;
     #pragma omp parallel for num_threads(pl->nt) schedule(static)
     for (int r = 0; r < rows; r++)
         for (int c0 = 0; c0 < cols; c0 += VL) {
             const int nv = cols - c0 < VL ? cols - c0 : VL;
             float *d = pl->u + (size_t)r * cols + c0;
-            if (bwd)     /* w[2-i][2-j][c0+v][r] */
+            if (lay == U_KC_ROTATED)     /* w[2-i][2-j][c0+v][r] */
                 tf_staged(pl, TF_FILTER, w + (R * R - 1) * ck + (ptrdiff_t)c0 * K + r,
                           -R * ck, -ck, K, R, R, 0, 0, nv, d, al * ck, ck, al, al, NULL);
+            else if (lay == U_KC)        /* w[i][j][c0+v][r] */
+                tf_staged(pl, TF_FILTER, w + (ptrdiff_t)c0 * K + r, R * ck, ck, K, R, R, 0, 0,
+                          nv, d, al * ck, ck, al, al, NULL);
             else if (nv == VL)
                 pl->tf(pl->m, TF_FILTER, w + (size_t)r * K + c0, R * ck, ck, d, al * ck, ck,
                        NULL);
@@ -574,23 +591,90 @@ static void conv_tiles(conv_plan *pl, const wino_geom *g, const float *in, const
     }
 }
 
+/* backward_data as the adjoint of the forward in d: per forward tile,
+   W = A dy^ A^T (dy^ its m x m output tile, zero beyond the output), the
+   alpha^2 GEMMs X[e] (tiles x C) = W[e] (tiles x K) . U[e] (K x C), and
+   B X B^T added into dx at the tile's alpha x alpha input patch (adjacent
+   patches overlap by r - 1), clipped to the image. Thread t owns images
+   [n*t/nt, n*(t+1)/nt): it alone writes their dx, in a fixed order. */
+static void adjoint_tiles(conv_plan *pl, const float *dy, float *dx)
+{
+    const conv_shape *s = &pl->s;
+    const wino_geom *g = &pl->fwd;
+    const int C = s->c, K = s->k, m = pl->m, al = pl->alpha;
+    const size_t per_img = (size_t)g->th * g->tw, img = (size_t)s->h * s->w * C;
+    const size_t wstride = mat_stride(g, K), xstride = mat_stride(g, C);
+    const ptrdiff_t xr = (ptrdiff_t)s->w * C;
+    #pragma omp parallel num_threads(pl->nt)
+    {
+        const int tid = omp_get_thread_num(), nth = omp_get_num_threads();
+        float *W = pl->v + (size_t)tid * pl->tbuf, *X = pl->mbuf + (size_t)tid * pl->tbuf;
+        const size_t n0 = (size_t)s->n * tid / nth, n1 = (size_t)s->n * (tid + 1) / nth;
+        memset(dx + n0 * img, 0, sizeof(float) * (n1 - n0) * img);
+        for (size_t t0 = n0 * per_img; t0 < n1 * per_img; t0 += (size_t)g->tb) {
+            const int nb = n1 * per_img - t0 < (size_t)g->tb ? (int)(n1 * per_img - t0) : g->tb;
+            for (int i = 0; i < nb; i++) {
+                int n, ty, tx;
+                tile_pos(g, t0 + i, &n, &ty, &tx);
+                tile_in(pl, TF_DY, dy + (size_t)n * pl->p * pl->q * K, pl->p, pl->q, K,
+                        ty * m, tx * m, W, wstride, i);
+            }
+            for (int e = 0; e < pl->a2; e++)
+                sgemm(GEMM_NOTRANS, GEMM_NOTRANS, nb, C, K, 1.0f, W + e * wstride, K,
+                      pl->u + e * pl->ck, C, 0.0f, X + e * xstride, C);
+            for (int i = 0; i < nb; i++) {
+                int n, ty, tx;
+                tile_pos(g, t0 + i, &n, &ty, &tx);
+                const int y0 = ty * m - g->pad, x0 = tx * m - g->pad;
+                const int i0 = y0 < 0 ? -y0 : 0, j0 = x0 < 0 ? -x0 : 0;
+                const int i1 = s->h - y0 < al ? s->h - y0 : al;
+                const int j1 = s->w - x0 < al ? s->w - x0 : al;
+                float *out = dx + (size_t)n * img + ((ptrdiff_t)y0 * s->w + x0) * C;
+                for (int c0 = 0; c0 < C; c0 += VL) {
+                    const int nv = C - c0 < VL ? C - c0 : VL;
+                    const float *src = X + (size_t)i * C + c0;
+                    float Y[ALPHA_MAX * ALPHA_MAX * VL];
+                    if (nv == VL)
+                        pl->tf(m, TF_INPUT_T, src, al * (ptrdiff_t)xstride, (ptrdiff_t)xstride,
+                               Y, al * VL, VL, NULL);
+                    else
+                        tf_staged(pl, TF_INPUT_T, src, al * (ptrdiff_t)xstride,
+                                  (ptrdiff_t)xstride, 1, al, al, 0, 0, nv, Y, al * VL, VL, al,
+                                  al, NULL);
+                    for (int y = i0; y < i1; y++)
+                        for (int x = j0; x < j1; x++) {
+                            float *o = out + y * xr + x * C + c0;
+                            const float *v = Y + (y * al + x) * VL;
+                            for (int l = 0; l < nv; l++) o[l] += v[l];
+                        }
+                }
+            }
+        }
+    }
+}
+
 static void wino_forward(conv_plan *pl, const float *x, const float *w, const float *bias,
                          float *y)
 {
-    filter_transform(pl, w, 0);
+    filter_transform(pl, w, U_CK);
     conv_tiles(pl, &pl->fwd, x, bias, 0, y);
 }
 
 static void wino_forward_relu(conv_plan *pl, const float *x, const float *w, const float *bias,
                               float *y)
 {
-    filter_transform(pl, w, 0);
+    filter_transform(pl, w, U_CK);
     conv_tiles(pl, &pl->fwd, x, bias, 1, y);
 }
 
 static void wino_backward_data(conv_plan *pl, const float *dy, const float *w, float *dx)
 {
-    filter_transform(pl, w, 1);
+    if (pl->adjoint) {
+        filter_transform(pl, w, U_KC);
+        adjoint_tiles(pl, dy, dx);
+        return;
+    }
+    filter_transform(pl, w, U_KC_ROTATED);
     conv_tiles(pl, &pl->bwd, dy, NULL, 0, dx);
 }
 
