@@ -1,4 +1,5 @@
 /* Which SIMD path runs is decided here, at run time, never by -march. */
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +23,7 @@ int cpu_isa_parse(const char *name)
     return -1;
 }
 
-cpu_isa cpu_isa_active(void)
+static cpu_isa isa_from_env(void)
 {
     cpu_isa best = cpu_isa_supported();
     const char *env = getenv("CONVBENCH_ISA");
@@ -35,6 +36,20 @@ cpu_isa cpu_isa_active(void)
     }
     return (cpu_isa)want < best ? (cpu_isa)want : best;
 }
+
+static atomic_int active = -1;     /* -1: not read yet */
+
+cpu_isa cpu_isa_active(void)
+{
+    int v = atomic_load_explicit(&active, memory_order_relaxed);
+    if (v < 0) {
+        v = (int)isa_from_env();
+        atomic_store_explicit(&active, v, memory_order_relaxed);
+    }
+    return (cpu_isa)v;
+}
+
+void cpu_isa_reload(void) { atomic_store_explicit(&active, -1, memory_order_relaxed); }
 
 const char *cpu_isa_name(cpu_isa isa) { return isa_names[isa]; }
 

@@ -9,9 +9,12 @@ typedef enum { ISA_PORTABLE = 0, ISA_AVX2 = 1, ISA_AVX512 = 2 } cpu_isa;
 
 /* The best ISA this CPU runs (AVX2 means AVX2+FMA, AVX-512 means AVX-512F),
    lowered by the environment variable CONVBENCH_ISA=avx512|avx2|portable.
-   Read on every call, so a plan made after setenv() follows it. An ISA
-   above what the CPU has is capped to what it has. */
+   Read once (GEMM calls ask on every call, and getenv scans the whole
+   environment); cpu_isa_reload() reads it again, for a program that
+   changes it with setenv(). An ISA above what the CPU has is capped to
+   what it has. */
 cpu_isa cpu_isa_active(void);
+void cpu_isa_reload(void);
 cpu_isa cpu_isa_supported(void);
 const char *cpu_isa_name(cpu_isa isa);   /* "avx512", "avx2", "portable" */
 /* Parses an ISA name; returns -1 if unknown. */

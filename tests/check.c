@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "check.h"
+#include "cpu.h"
 #include "suites.h"
 
 static int passed, failed, skipped, verbose;
@@ -142,4 +143,19 @@ int main(int argc, char **argv)
     }
     printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
     return failed ? 1 : 0;
+}
+
+void check_force_isa(const char *isa)
+{
+    static int saved;
+    static char *initial;       /* the run's own CONVBENCH_ISA, or NULL */
+    if (!saved) {
+        const char *env = getenv("CONVBENCH_ISA");
+        initial = env ? strdup(env) : NULL;
+        saved = 1;
+    }
+    const char *want = isa ? isa : initial;
+    if (want) setenv("CONVBENCH_ISA", want, 1);
+    else unsetenv("CONVBENCH_ISA");
+    cpu_isa_reload();
 }

@@ -21,5 +21,8 @@ const char *check_tmpdir(void);
    convbench is built) first on PATH; captures stdout and stderr into out.
    Returns the exit status, or -1 if it could not run. */
 int check_run(const char *cmdline, char *out, size_t len);
+/* Runs the kernels at this ISA from now on (sets CONVBENCH_ISA and has it
+   read again); NULL restores the setting the run started with. */
+void check_force_isa(const char *isa);
 
 #endif

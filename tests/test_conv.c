@@ -250,8 +250,6 @@ static void impl_key(const conv_backend *be, const conv_shape *s, char *buf, siz
 void test_conv(void)
 {
     const int nshapes = (int)(sizeof sweep / sizeof *sweep);
-    const char *saved = getenv("CONVBENCH_ISA");
-    char *restore = saved ? strdup(saved) : NULL;
     const cpu_isa top = cpu_isa_supported();
     for (int i = 0; i < nshapes; i++) {
         const conv_shape *s = &sweep[i];
@@ -263,7 +261,7 @@ void test_conv(void)
             const conv_backend *be = *bp;
             char group[192], best_key[512] = "", key[512];
             for (int isa = top; isa >= ISA_PORTABLE; isa--) {
-                setenv("CONVBENCH_ISA", cpu_isa_name((cpu_isa)isa), 1);
+                check_force_isa(cpu_isa_name((cpu_isa)isa));
                 snprintf(group, sizeof group, "conv/%s/%s/%s", be->name,
                          cpu_isa_name((cpu_isa)isa), sname);
                 if (!check_selected(group)) continue;
@@ -283,8 +281,7 @@ void test_conv(void)
         }
         buffers_free(&b);
     }
-    if (restore) { setenv("CONVBENCH_ISA", restore, 1); free(restore); }
-    else unsetenv("CONVBENCH_ISA");
+    check_force_isa(NULL);
 }
 
 /* Malformed shapes: every backend must say why and refuse to plan. */

@@ -230,15 +230,13 @@ void test_gemm(void)
         { 129, 7, 1 }, { 17, 63, 129 }, { 13, 33, 600 }, { 700, 35, 9 }, { 25, 70, 288 },
         { 577, 64, 31 }, { 96, 4100, 3 }, { 12, 32, 1 },
     };
-    const char *saved = getenv("CONVBENCH_ISA");
-    char *restore = saved ? strdup(saved) : NULL;
     check_rng g = { 12345 };
     for (int isa = cpu_isa_supported(); isa >= ISA_PORTABLE; isa--) {
         const char *iname = cpu_isa_name((cpu_isa)isa);
         char group[64];
         snprintf(group, sizeof group, "gemm/%s", iname);
         if (!check_selected(group)) continue;
-        setenv("CONVBENCH_ISA", iname, 1);
+        check_force_isa(iname);
         for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++)
             run_case(iname, sizes[i][0], sizes[i][1], sizes[i][2], &g);
         static const int block_sizes[][3] = {
@@ -257,7 +255,6 @@ void test_gemm(void)
         snprintf(group, sizeof group, "gemm/%s/k0-alpha0", iname);
         check(group, ok, "C not scaled by beta alone");
     }
-    if (restore) { setenv("CONVBENCH_ISA", restore, 1); free(restore); }
-    else unsetenv("CONVBENCH_ISA");
+    check_force_isa(NULL);
     if (check_selected("gemm/im2col-chunks")) test_im2col_chunks();
 }

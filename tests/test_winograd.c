@@ -171,12 +171,10 @@ static void check_impl_per_isa(const char *backend)
 {
     const conv_backend *be = conv_backend_find(backend);
     if (!be) return;
-    const char *saved = getenv("CONVBENCH_ISA");
-    char *restore = saved ? strdup(saved) : NULL;
     const conv_shape s = { 1, 8, 8, 4, 4, 3, 3, 1, 1 };
     char seen[3][200] = { "", "", "" }, name[128];
     for (int isa = cpu_isa_supported(); isa >= ISA_PORTABLE; isa--) {
-        setenv("CONVBENCH_ISA", cpu_isa_name((cpu_isa)isa), 1);
+        check_force_isa(cpu_isa_name((cpu_isa)isa));
         conv_plan *pl = be->plan(&s);
         if (!pl) continue;
         snprintf(seen[isa], sizeof seen[isa], "%s", be->impl(pl, CONV_FORWARD));
@@ -187,8 +185,7 @@ static void check_impl_per_isa(const char *backend)
             if (!strcmp(seen[o], seen[isa])) distinct = 0;
         check(name, distinct, "impl \"%s\"", seen[isa]);
     }
-    if (restore) { setenv("CONVBENCH_ISA", restore, 1); free(restore); }
-    else unsetenv("CONVBENCH_ISA");
+    check_force_isa(NULL);
 }
 
 void test_winograd(void)
