@@ -109,14 +109,36 @@ static const double f43_bt[6 * 6] = {
     0, 4, 0, -5, 0, 1,
 };
 
+/* points 0, +-1, 2 (and infinity): the 3x3 output of a 5x5 image in one tile */
+static const double f33_at[3 * 5] = {
+    1, 1, 1, 1, 0,
+    0, 1, -1, 2, 0,
+    0, 1, 1, 4, 1,
+};
+static const double f33_g[5 * 3] = {
+    1.0 / 2, 0, 0,
+    -1.0 / 2, -1.0 / 2, -1.0 / 2,
+    -1.0 / 6, 1.0 / 6, -1.0 / 6,
+    1.0 / 6, 1.0 / 3, 2.0 / 3,
+    0, 0, 1,
+};
+static const double f33_bt[5 * 5] = {
+    2, -1, -2, 1, 0,
+    0, -2, -1, 1, 0,
+    0, 2, -3, 1, 0,
+    0, -1, 0, 1, 0,
+    0, 2, -1, -2, 1,
+};
+
 static const wino_tile tile_f23 = { "F(2x2,3x3)", 2, 4, f23_at, f23_g, f23_bt };
+static const wino_tile tile_f33 = { "F(3x3,3x3)", 3, 5, f33_at, f33_g, f33_bt };
 static const wino_tile tile_f43 = { "F(4x4,3x3)", 4, 6, f43_at, f43_g, f43_bt };
 
 /* The matrices in double, for tests that check the algebra on one tile.
    Returns alpha, or 0 for a tile size that is not built here. */
 int winograd_matrices(int m, const double **at, const double **g, const double **bt)
 {
-    const wino_tile *t = m == 2 ? &tile_f23 : m == 4 ? &tile_f43 : NULL;
+    const wino_tile *t = m == 2 ? &tile_f23 : m == 3 ? &tile_f33 : m == 4 ? &tile_f43 : NULL;
     if (!t) return 0;
     *at = t->at; *g = t->g; *bt = t->bt;
     return t->alpha;
@@ -209,6 +231,7 @@ void tf_any(int m, tf_kind kind, const float *x, ptrdiff_t xr, ptrdiff_t xc, flo
             ptrdiff_t yr, ptrdiff_t yc, const float *bias)
 {
     if (m == 4) tf_tile(&tile_f43, kind, x, xr, xc, y, yr, yc, bias);
+    else if (m == 3) tf_tile(&tile_f33, kind, x, xr, xc, y, yr, yc, bias);
     else tf_tile(&tile_f23, kind, x, xr, xc, y, yr, yc, bias);
 }
 
@@ -272,7 +295,7 @@ static const char *unsupported_for(const conv_shape *s, const char *what)
 
 static const char *wino4_unsupported(const conv_shape *s)
 {
-    return unsupported_for(s, "winograd is built for 3x3 filters only (F(4x4,3x3))");
+    return unsupported_for(s, "winograd is built for 3x3 filters only (F(4x4,3x3) or F(3x3,3x3))");
 }
 
 static const char *wino2_unsupported(const conv_shape *s)
@@ -395,7 +418,28 @@ static conv_plan *plan_for(const conv_shape *s, const wino_tile *t)
     return pl;
 }
 
-static conv_plan *wino4_plan(const conv_shape *s) { return plan_for(s, &tile_f43); }
+/* winograd's tile for a shape: F(4x4,3x3), or F(3x3,3x3) where its tiles
+   fit the output so much better that it needs fewer multiplies (tiles x
+   alpha^2): a 3x3 output is one F(3x3) tile, 25 products per (c, k) pair
+   instead of F(4x4)'s 36. */
+static const wino_tile *tile_for(const conv_shape *s)
+{
+    const wino_tile *best = &tile_f43;
+    size_t best_cost = SIZE_MAX;
+    const wino_tile *cands[] = { &tile_f43, &tile_f33 };
+    for (int i = 0; i < 2; i++) {
+        const size_t m = (size_t)cands[i]->m;
+        const size_t cost = ceil_div((size_t)conv_out_h(s), m) * ceil_div((size_t)conv_out_w(s), m) *
+                            (size_t)(cands[i]->alpha * cands[i]->alpha);
+        if (cost < best_cost) { best = cands[i]; best_cost = cost; }
+    }
+    return best;
+}
+
+static conv_plan *wino4_plan(const conv_shape *s)
+{
+    return unsupported_for(s, "") ? NULL : plan_for(s, tile_for(s));
+}
 static conv_plan *wino2_plan(const conv_shape *s) { return plan_for(s, &tile_f23); }
 
 static const char *wino_impl(const conv_plan *pl, conv_pass pass)

@@ -192,6 +192,7 @@ void test_winograd(void)
 {
     if (check_selected("winograd/algebra")) {
         check_tile_algebra(2);
+        check_tile_algebra(3);
         check_tile_algebra(4);
     }
     if (check_selected("winograd/integers")) {
