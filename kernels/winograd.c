@@ -1,8 +1,10 @@
-/* winograd (F(4x4,3x3)) and winograd2 (F(2x2,3x3)): Lavin & Gray's minimal
-   filtering algorithm for 3x3 filters, stride 1, padding 0..2, all three
-   passes in the Winograd domain. One engine serves both tile sizes; a tile
-   size is its three transform matrices, kept as data (wino_tile below, the
-   wincnn sets: F(2,3) points 0, +-1; F(4,3) points 0, +-1, +-2).
+/* winograd (F(4x4,3x3), or F(3x3,3x3) where its tiles fit the output with
+   fewer multiplies, chosen per shape at plan time) and winograd2
+   (F(2x2,3x3)): Lavin & Gray's minimal filtering algorithm for 3x3
+   filters, stride 1, padding 0..2, all three passes in the Winograd domain.
+   One engine serves every tile size; a tile size is its three transform
+   matrices, kept as data (wino_tile below, the wincnn sets: F(2,3) points
+   0, +-1; F(3,3) points 0, +-1, 2; F(4,3) points 0, +-1, +-2).
 
    Per tile, with m the output tile, r = 3 and alpha = m + r - 1 the input tile:
      forward           Y = A^T [ (G g G^T) (.) (B^T d B) ] A
@@ -13,10 +15,14 @@
                        The (.) summed over channels is alpha^2 independent GEMMs
                        M[e] (tiles x K) = V[e] (tiles x C) . U[e] (C x K),
                        e = one of the alpha^2 transformed positions.
-     backward_data     dx = the same Winograd convolution of dy padded by
-                       r-1-pad, with the filter rotated 180 degrees and C, K
-                       swapped: U is built from the rotated filter in its
-                       C x K layout and the GEMMs use U[e]^T.
+     backward_data     the forward's adjoint in d where that needs fewer
+                       tiles (a valid convolution: dx is larger than dy):
+                       per forward tile dx^ += B [ U^T . (A dy^ A^T) ] B^T,
+                       the GEMMs X[e] (tiles x C) = W[e] (tiles x K) .
+                       U[e] (K x C), each image's tiles on one thread;
+                       otherwise dx = the same Winograd convolution of dy
+                       padded by r-1-pad, with the filter rotated 180 degrees
+                       and C, K swapped (U from the rotated filter, K x C).
      backward_weights  dw = G^T [ sum_tiles (A dy^ A^T) (.) (B^T x^ B) ] G, the
                        adjoint of the forward formula in g (<dy, Y(g)> =
                        <G^T[(A dy A^T) (.) V]G, g>): dy^ is an m x m output tile
@@ -25,7 +31,8 @@
                        Z[e] (C x K) += V[e]^T (C x tiles) . W[e] (tiles x K).
                        dbias = the plain sum of dy over n, p, q.
    Arithmetic: a tile costs alpha^2 multiplies per (c, k) pair instead of
-   m^2 r^2: F(2x2,3x3) 16 vs 36 (2.25x fewer), F(4x4,3x3) 36 vs 144 (4x).
+   m^2 r^2: F(2x2,3x3) 16 vs 36 (2.25x fewer), F(3x3,3x3) 25 vs 81 (3.24x),
+   F(4x4,3x3) 36 vs 144 (4x).
    The transforms add O(tiles*alpha^2*(C+K)) + O(alpha^2*C*K) work per pass
    (the filter is transformed inside every pass: weights change every step).
    Rounding grows with the tile (F(4,3)'s A has entries up to 8, G divides
