@@ -287,6 +287,7 @@ struct conv_plan {
                             transformed filter; Z of thread 0 */
     float *z;            /* (nt - 1) x alpha^2 x C x K: Z of the other threads */
     float *v, *mbuf;     /* nt x tbuf each: transformed tiles, GEMM results */
+    float *wt;           /* R x R x K x C: the filter with c contiguous */
     char impl[2][160];   /* forward and backward_weights; backward_data */
 };
 
@@ -346,6 +347,7 @@ static void wino_destroy(conv_plan *pl)
     free(pl->z);
     free(pl->v);
     free(pl->mbuf);
+    free(pl->wt);
     free(pl);
 }
 
@@ -418,7 +420,8 @@ static conv_plan *plan_for(const conv_shape *s, const wino_tile *t)
     pl->z = zel ? cpu_alloc(zel * sizeof(float)) : NULL;
     pl->v = cpu_alloc(pl->tbuf * pl->nt * sizeof(float));
     pl->mbuf = cpu_alloc(pl->tbuf * pl->nt * sizeof(float));
-    if (!pl->u || (zel && !pl->z) || !pl->v || !pl->mbuf) {
+    pl->wt = cpu_alloc((size_t)R * R * pl->ck * sizeof(float));
+    if (!pl->u || (zel && !pl->z) || !pl->v || !pl->mbuf || !pl->wt) {
         wino_destroy(pl);
         return NULL;
     }
@@ -598,24 +601,33 @@ static void filter_transform(conv_plan *pl, const float *w, u_layout lay)
     const int C = pl->s.c, K = pl->s.k, al = pl->alpha;
     const ptrdiff_t ck = (ptrdiff_t)pl->ck;
     const int rows = lay == U_CK ? C : K, cols = lay == U_CK ? K : C;
-    #pragma omp parallel for num_threads(pl->nt) schedule(static)
-    for (int r = 0; r < rows; r++)
-        for (int c0 = 0; c0 < cols; c0 += VL) {
-            const int nv = cols - c0 < VL ? cols - c0 : VL;
-            float *d = pl->u + (size_t)r * cols + c0;
-            if (lay == U_KC_ROTATED)     /* w[2-i][2-j][c0+v][r] */
-                tf_staged(pl, TF_FILTER, w + (R * R - 1) * ck + (ptrdiff_t)c0 * K + r,
-                          -R * ck, -ck, K, R, R, 0, 0, nv, d, al * ck, ck, al, al, NULL);
-            else if (lay == U_KC)        /* w[i][j][c0+v][r] */
-                tf_staged(pl, TF_FILTER, w + (ptrdiff_t)c0 * K + r, R * ck, ck, K, R, R, 0, 0,
-                          nv, d, al * ck, ck, al, al, NULL);
-            else if (nv == VL)
-                pl->tf(pl->m, TF_FILTER, w + (size_t)r * K + c0, R * ck, ck, d, al * ck, ck,
-                       NULL);
-            else
-                tf_staged(pl, TF_FILTER, w + (size_t)r * K + c0, R * ck, ck, 1, R, R, 0, 0, nv, d,
-                          al * ck, ck, al, al, NULL);
+    /* the K x C layouts transform vectors along c: from a copy of w with
+       c contiguous, wt[tap][k][c] (tap rotated for U_KC_ROTATED) */
+    const float *src = lay == U_CK ? w : pl->wt;
+    #pragma omp parallel num_threads(pl->nt)
+    {
+        if (lay != U_CK) {
+            #pragma omp for schedule(static)
+            for (int tk = 0; tk < R * R * K; tk++) {
+                const int tap = tk / K, k = tk % K;
+                const float *sw = w + (lay == U_KC_ROTATED ? R * R - 1 - tap : tap) * ck + k;
+                float *d = pl->wt + (size_t)tk * C;
+                for (int c = 0; c < C; c++) d[c] = sw[(ptrdiff_t)c * K];
+            }
         }
+        #pragma omp for schedule(static)
+        for (int r = 0; r < rows; r++)
+            for (int c0 = 0; c0 < cols; c0 += VL) {
+                const int nv = cols - c0 < VL ? cols - c0 : VL;
+                const float *x = src + (size_t)r * cols + c0;
+                float *d = pl->u + (size_t)r * cols + c0;
+                if (nv == VL)
+                    pl->tf(pl->m, TF_FILTER, x, R * ck, ck, d, al * ck, ck, NULL);
+                else
+                    tf_staged(pl, TF_FILTER, x, R * ck, ck, 1, R, R, 0, 0, nv, d, al * ck, ck, al,
+                              al, NULL);
+            }
+    }
 }
 
 /* The tiled convolution of `in` in geometry g with U: per block, input
@@ -647,7 +659,8 @@ static void conv_tiles(conv_plan *pl, const wino_geom *g, const float *in, const
    alpha^2 GEMMs X[e] (tiles x C) = W[e] (tiles x K) . U[e] (K x C), and
    B X B^T added into dx at the tile's alpha x alpha input patch (adjacent
    patches overlap by r - 1), clipped to the image. Thread t owns images
-   [n*t/nt, n*(t+1)/nt): it alone writes their dx, in a fixed order. */
+   [n*t/nt, n*(t+1)/nt): it alone writes their dx, in a fixed order, each
+   image cleared just before its first tile. */
 static void adjoint_tiles(conv_plan *pl, const float *dy, float *dx)
 {
     const conv_shape *s = &pl->s;
@@ -661,7 +674,6 @@ static void adjoint_tiles(conv_plan *pl, const float *dy, float *dx)
         const int tid = omp_get_thread_num(), nth = omp_get_num_threads();
         float *W = pl->v + (size_t)tid * pl->tbuf, *X = pl->mbuf + (size_t)tid * pl->tbuf;
         const size_t n0 = (size_t)s->n * tid / nth, n1 = (size_t)s->n * (tid + 1) / nth;
-        memset(dx + n0 * img, 0, sizeof(float) * (n1 - n0) * img);
         for (size_t t0 = n0 * per_img; t0 < n1 * per_img; t0 += (size_t)g->tb) {
             const int nb = n1 * per_img - t0 < (size_t)g->tb ? (int)(n1 * per_img - t0) : g->tb;
             for (int i = 0; i < nb; i++) {
@@ -680,6 +692,8 @@ static void adjoint_tiles(conv_plan *pl, const float *dy, float *dx)
                 const int i0 = y0 < 0 ? -y0 : 0, j0 = x0 < 0 ? -x0 : 0;
                 const int i1 = s->h - y0 < al ? s->h - y0 : al;
                 const int j1 = s->w - x0 < al ? s->w - x0 : al;
+                /* an image's first tile clears it: its dx is then in L1 for the rest */
+                if (ty == 0 && tx == 0) memset(dx + (size_t)n * img, 0, sizeof(float) * img);
                 float *out = dx + (size_t)n * img + ((ptrdiff_t)y0 * s->w + x0) * C;
                 for (int c0 = 0; c0 < C; c0 += VL) {
                     const int nv = C - c0 < VL ? C - c0 : VL;
@@ -696,7 +710,14 @@ static void adjoint_tiles(conv_plan *pl, const float *dy, float *dx)
                         for (int x = j0; x < j1; x++) {
                             float *o = out + y * xr + x * C + c0;
                             const float *v = Y + (y * al + x) * VL;
-                            for (int l = 0; l < nv; l++) o[l] += v[l];
+                            if (nv == VL) {     /* one vector add */
+                                vf a, b;
+                                memcpy(&a, o, sizeof a);
+                                memcpy(&b, v, sizeof b);
+                                a += b;
+                                memcpy(o, &a, sizeof a);
+                            } else
+                                for (int l = 0; l < nv; l++) o[l] += v[l];
                         }
                 }
             }
@@ -789,8 +810,16 @@ static void wino_backward_weights(conv_plan *pl, const float *x, const float *dy
             for (int k0 = 0; k0 < K; k0 += VL) {
                 const int nv = K - k0 < VL ? K - k0 : VL;
                 float acc[VL] = { 0 };
-                for (size_t i = 0; i < rows; i++)
-                    for (int v = 0; v < nv; v++) acc[v] += dy[i * K + k0 + v];
+                if (nv == VL) {     /* vector adds */
+                    vf a = { 0 }, b;
+                    for (size_t i = 0; i < rows; i++) {
+                        memcpy(&b, dy + i * K + k0, sizeof b);
+                        a += b;
+                    }
+                    memcpy(acc, &a, sizeof a);
+                } else
+                    for (size_t i = 0; i < rows; i++)
+                        for (int v = 0; v < nv; v++) acc[v] += dy[i * K + k0 + v];
                 memcpy(dbias + k0, acc, sizeof(float) * nv);
             }
         }
