@@ -273,6 +273,7 @@ typedef struct {
     int th, tw;          /* tiles down, across */
     size_t ntiles;       /* n * th * tw */
     int tb;              /* tiles per block */
+    int team;            /* the whole team shares each block (few tiles) */
 } wino_geom;
 
 struct conv_plan {
@@ -322,7 +323,7 @@ static size_t mat_stride(const wino_geom *g, int ch) { return (size_t)g->tb * ch
 
 static wino_geom geom_make(int n, int hi, int wi, int ci, int ho, int wo, int co, int pad, int m)
 {
-    wino_geom g = { hi, wi, ci, ho, wo, co, pad, 0, 0, 0, 0 };
+    wino_geom g = { hi, wi, ci, ho, wo, co, pad, 0, 0, 0, 0, 0 };
     g.th = (int)ceil_div((size_t)ho, (size_t)m);
     g.tw = (int)ceil_div((size_t)wo, (size_t)m);
     g.ntiles = (size_t)n * g.th * g.tw;
@@ -392,18 +393,32 @@ static conv_plan *plan_for(const conv_shape *s, const wino_tile *t)
         size_t nb = ceil_div(gs[i]->ntiles, tb);
         nb = ceil_div(nb, (size_t)pl->nt) * pl->nt;
         size_t b = ceil_div(gs[i]->ntiles, nb);
-        gs[i]->tb = (int)b;
         if (b > tmax) tmax = b;
+        /* Few tiles per thread: a GEMM of a few rows is mostly edge tiles,
+           so the team shares one block of all tiles instead (its buffers
+           together hold nt * b >= ntiles rows), splitting the transforms
+           by tile and the alpha^2 products by e. */
+        gs[i]->team = pl->nt > 1 && gs[i]->ntiles < (size_t)pl->nt * WINO_BLOCK_MIN &&
+                      gs[i]->ntiles <= (size_t)pl->nt * b;
+        gs[i]->tb = (int)(gs[i]->team ? gs[i]->ntiles : b);
     }
 
     /* The adjoint reads dy in the forward's tiles and adds each alpha x alpha
-       result into dx; threads own whole images so that no two write one
-       pixel. Worth it when it needs fewer tiles than the padded form (a
+       result into dx, so one thread must write all of an image: the team
+       splits a shared block's stores by image, or each block holds whole
+       images. Worth it when it needs fewer tiles than the padded form (a
        valid convolution: dx is 2 pixels larger than dy each way, which
        costs F(4x4,3x3) a whole extra row and column of tiles at 13x13). */
-    pl->adjoint = pl->fwd.ntiles < pl->bwd.ntiles && s->n >= pl->nt;
-    snprintf(pl->impl[0], sizeof pl->impl[0], "%s %s transforms + sgemm %s", t->name,
-             cpu_isa_name(isa), sgemm_impl());
+    const size_t per_img = (size_t)pl->fwd.th * pl->fwd.tw;
+    pl->adjoint = pl->fwd.ntiles < pl->bwd.ntiles &&
+                  (pl->fwd.team || per_img <= (size_t)pl->fwd.tb);
+    if (pl->adjoint && !pl->fwd.team && pl->nt > 1) {   /* whole images per block */
+        size_t ipb = (size_t)pl->fwd.tb / per_img;
+        size_t nb = ceil_div(ceil_div((size_t)s->n, ipb), (size_t)pl->nt) * pl->nt;
+        pl->fwd.tb = (int)(ceil_div((size_t)s->n, nb) * per_img);
+    }
+    snprintf(pl->impl[0], sizeof pl->impl[0], "%s %s transforms + sgemm %s%s", t->name,
+             cpu_isa_name(isa), sgemm_impl(), pl->fwd.team ? ", team-shared blocks" : "");
     snprintf(pl->impl[1], sizeof pl->impl[1], "%.100s, %s", pl->impl[0],
              pl->adjoint ? "backward data as the forward's adjoint" : "backward data on padded dy");
 
@@ -538,26 +553,32 @@ static void tile_in(const conv_plan *pl, tf_kind kind, const float *img, int h, 
     }
 }
 
-/* Input transforms of tiles [t0, t0+nb) of geometry g into V. */
-static void input_block(const conv_plan *pl, const wino_geom *g, const float *in, size_t t0,
-                        int nb, float *V)
+/* Input transforms (B^T d B, or A dy A^T for kind TF_DY) of rows [i0, i1)
+   of the block of tiles from t0, from `in` as geometry g reads it, into
+   the alpha^2 matrices at dst (ch channels). */
+static void input_rows(const conv_plan *pl, const wino_geom *g, tf_kind kind, const float *in,
+                       int ch, size_t t0, int i0, int i1, float *dst)
 {
-    for (int i = 0; i < nb; i++) {
+    for (int i = i0; i < i1; i++) {
         int n, ty, tx;
         tile_pos(g, t0 + i, &n, &ty, &tx);
-        tile_in(pl, TF_INPUT, in + (size_t)n * g->hi * g->wi * g->ci, g->hi, g->wi, g->ci,
-                ty * pl->m - g->pad, tx * pl->m - g->pad, V, mat_stride(g, g->ci), i);
+        if (kind == TF_DY)      /* an output tile of dy: geometry g's output image */
+            tile_in(pl, TF_DY, in + (size_t)n * g->ho * g->wo * ch, g->ho, g->wo, ch,
+                    ty * pl->m, tx * pl->m, dst, mat_stride(g, ch), i);
+        else
+            tile_in(pl, TF_INPUT, in + (size_t)n * g->hi * g->wi * ch, g->hi, g->wi, ch,
+                    ty * pl->m - g->pad, tx * pl->m - g->pad, dst, mat_stride(g, ch), i);
     }
 }
 
-/* Output transforms A^T M A (+ bias) of a block into out, clipped; with
-   relu, each tile is clamped at 0 while it is still in L1. */
-static void output_block(const conv_plan *pl, const wino_geom *g, const float *M, size_t t0,
-                         int nb, const float *bias, int relu, float *out)
+/* Output transforms A^T M A (+ bias) of rows [i0, i1) of a block into
+   out, clipped; with relu, each tile is clamped at 0 while it is in L1. */
+static void output_rows(const conv_plan *pl, const wino_geom *g, const float *M, size_t t0,
+                        int i0, int i1, const float *bias, int relu, float *out)
 {
     const int m = pl->m, al = pl->alpha, co = g->co;
     const ptrdiff_t er = (ptrdiff_t)mat_stride(g, co), yr = (ptrdiff_t)g->wo * co;
-    for (int i = 0; i < nb; i++) {
+    for (int i = i0; i < i1; i++) {
         int n, ty, tx;
         tile_pos(g, t0 + i, &n, &ty, &tx);
         const int rows = g->ho - ty * m < m ? g->ho - ty * m : m;
@@ -586,6 +607,51 @@ static void output_block(const conv_plan *pl, const wino_geom *g, const float *M
                     float *v = img + y * yr + x;
                     *v = *v < 0.0f ? 0.0f : *v;
                 }
+    }
+}
+
+/* B X B^T of rows [i0, i1) of a block, added into dx (the adjoint's store). */
+static void adjoint_rows(const conv_plan *pl, const float *X, size_t t0, int i0, int i1,
+                         float *dx)
+{
+    const conv_shape *s = &pl->s;
+    const wino_geom *g = &pl->fwd;
+    const int C = s->c, m = pl->m, al = pl->alpha;
+    const size_t img = (size_t)s->h * s->w * C;
+    const ptrdiff_t xs = (ptrdiff_t)mat_stride(g, C), xr = (ptrdiff_t)s->w * C;
+    for (int i = i0; i < i1; i++) {
+        int n, ty, tx;
+        tile_pos(g, t0 + i, &n, &ty, &tx);
+        const int y0 = ty * m - g->pad, x0 = tx * m - g->pad;
+        const int r0 = y0 < 0 ? -y0 : 0, c0l = x0 < 0 ? -x0 : 0;
+        const int r1 = s->h - y0 < al ? s->h - y0 : al;
+        const int c1l = s->w - x0 < al ? s->w - x0 : al;
+        /* an image's first tile clears it: its dx is then in L1 for the rest */
+        if (ty == 0 && tx == 0) memset(dx + (size_t)n * img, 0, sizeof(float) * img);
+        float *out = dx + (size_t)n * img + ((ptrdiff_t)y0 * s->w + x0) * C;
+        for (int c0 = 0; c0 < C; c0 += VL) {
+            const int nv = C - c0 < VL ? C - c0 : VL;
+            const float *src = X + (size_t)i * C + c0;
+            float Y[ALPHA_MAX * ALPHA_MAX * VL];
+            if (nv == VL)
+                pl->tf(m, TF_INPUT_T, src, al * xs, xs, Y, al * VL, VL, NULL);
+            else
+                tf_staged(pl, TF_INPUT_T, src, al * xs, xs, 1, al, al, 0, 0, nv, Y, al * VL, VL,
+                          al, al, NULL);
+            for (int y = r0; y < r1; y++)
+                for (int x = c0l; x < c1l; x++) {
+                    float *o = out + y * xr + x * C + c0;
+                    const float *v = Y + (y * al + x) * VL;
+                    if (nv == VL) {     /* one vector add */
+                        vf a, b;
+                        memcpy(&a, o, sizeof a);
+                        memcpy(&b, v, sizeof b);
+                        a += b;
+                        memcpy(o, &a, sizeof a);
+                    } else
+                        for (int l = 0; l < nv; l++) o[l] += v[l];
+                }
+        }
     }
 }
 
@@ -630,94 +696,131 @@ static void filter_transform(conv_plan *pl, const float *w, u_layout lay)
     }
 }
 
-/* The tiled convolution of `in` in geometry g with U: per block, input
-   transforms, alpha^2 GEMMs (block x ci . ci x co), output transforms. */
-static void conv_tiles(conv_plan *pl, const wino_geom *g, const float *in, const float *bias,
-                       int relu, float *out)
+/* The three passes as one loop over blocks of tiles. A block is: input
+   transforms into A (and B), the alpha^2 products, output transforms from
+   B. Each thread takes whole blocks with its own A, B and partial Z; or,
+   in team mode (geometry's team), the team shares every block in A and B
+   of all threads: transforms split by tile (the adjoint's stores by
+   image), products by e, with barriers between the phases. */
+typedef enum { PASS_FORWARD, PASS_ADJOINT, PASS_WEIGHTS } tile_pass;
+
+typedef struct {
+    tile_pass pass;
+    const wino_geom *g;
+    const float *in, *dy, *bias;
+    int relu;
+    float *out;
+} tile_job;
+
+static void job_load(const conv_plan *pl, const tile_job *j, size_t t0, int i0, int i1,
+                     float *A, float *B)
 {
-    const size_t nblocks = ceil_div(g->ntiles, (size_t)g->tb);
-    const size_t vstride = mat_stride(g, g->ci), mstride = mat_stride(g, g->co);
-    #pragma omp parallel num_threads(pl->nt)
-    {
-        const int tid = omp_get_thread_num();
-        float *V = pl->v + (size_t)tid * pl->tbuf, *M = pl->mbuf + (size_t)tid * pl->tbuf;
-        #pragma omp for schedule(static)
-        for (size_t b = 0; b < nblocks; b++) {
-            const size_t t0 = b * g->tb;
-            const int nb = g->ntiles - t0 < (size_t)g->tb ? (int)(g->ntiles - t0) : g->tb;
-            input_block(pl, g, in, t0, nb, V);
-            for (int e = 0; e < pl->a2; e++)
-                sgemm(GEMM_NOTRANS, GEMM_NOTRANS, nb, g->co, g->ci, 1.0f, V + e * vstride,
-                      g->ci, pl->u + e * pl->ck, g->co, 0.0f, M + e * mstride, g->co);
-            output_block(pl, g, M, t0, nb, bias, relu, out);
-        }
+    const wino_geom *g = j->g;
+    if (j->pass == PASS_ADJOINT) {
+        input_rows(pl, g, TF_DY, j->in, pl->s.k, t0, i0, i1, A);
+        return;
+    }
+    input_rows(pl, g, TF_INPUT, j->in, g->ci, t0, i0, i1, A);
+    if (j->pass == PASS_WEIGHTS) input_rows(pl, g, TF_DY, j->dy, pl->s.k, t0, i0, i1, B);
+}
+
+/* product e of a block of nb tiles; Z: backward_weights' sum, set when first */
+static void job_product(const conv_plan *pl, const tile_job *j, int nb, int e, const float *A,
+                        float *B, float *Z, int first)
+{
+    const wino_geom *g = j->g;
+    const int C = pl->s.c, K = pl->s.k;
+    switch (j->pass) {
+    case PASS_FORWARD:      /* M[e] (tiles x co) = V[e] (tiles x ci) . U[e] (ci x co) */
+        sgemm(GEMM_NOTRANS, GEMM_NOTRANS, nb, g->co, g->ci, 1.0f, A + e * mat_stride(g, g->ci),
+              g->ci, pl->u + e * pl->ck, g->co, 0.0f, B + e * mat_stride(g, g->co), g->co);
+        break;
+    case PASS_ADJOINT:      /* X[e] (tiles x C) = W[e] (tiles x K) . U[e] (K x C) */
+        sgemm(GEMM_NOTRANS, GEMM_NOTRANS, nb, C, K, 1.0f, A + e * mat_stride(g, K), K,
+              pl->u + e * pl->ck, C, 0.0f, B + e * mat_stride(g, C), C);
+        break;
+    case PASS_WEIGHTS:      /* Z[e] (C x K) += V[e]^T (C x tiles) . W[e] (tiles x K) */
+        sgemm(GEMM_TRANS, GEMM_NOTRANS, C, K, nb, 1.0f, A + e * mat_stride(g, C), C,
+              B + e * mat_stride(g, K), K, first ? 0.0f : 1.0f, Z + e * pl->ck, K);
+        break;
     }
 }
 
-/* backward_data as the adjoint of the forward in d: per forward tile,
-   W = A dy^ A^T (dy^ its m x m output tile, zero beyond the output), the
-   alpha^2 GEMMs X[e] (tiles x C) = W[e] (tiles x K) . U[e] (K x C), and
-   B X B^T added into dx at the tile's alpha x alpha input patch (adjacent
-   patches overlap by r - 1), clipped to the image. Thread t owns images
-   [n*t/nt, n*(t+1)/nt): it alone writes their dx, in a fixed order, each
-   image cleared just before its first tile. */
-static void adjoint_tiles(conv_plan *pl, const float *dy, float *dx)
+static void job_store(const conv_plan *pl, const tile_job *j, size_t t0, int i0, int i1,
+                      const float *B)
 {
-    const conv_shape *s = &pl->s;
-    const wino_geom *g = &pl->fwd;
-    const int C = s->c, K = s->k, m = pl->m, al = pl->alpha;
-    const size_t per_img = (size_t)g->th * g->tw, img = (size_t)s->h * s->w * C;
-    const size_t wstride = mat_stride(g, K), xstride = mat_stride(g, C);
-    const ptrdiff_t xr = (ptrdiff_t)s->w * C;
+    if (j->pass == PASS_FORWARD)
+        output_rows(pl, j->g, B, t0, i0, i1, j->bias, j->relu, j->out);
+    else if (j->pass == PASS_ADJOINT)
+        adjoint_rows(pl, B, t0, i0, i1, j->out);
+}
+
+/* Team mode's share of a block's stores: rows split evenly, or for the
+   adjoint by whole images (tiles of one image overlap in dx). */
+static void store_share(const conv_plan *pl, const tile_job *j, size_t t0, int nb, int tid,
+                        int nth, int *i0, int *i1)
+{
+    if (j->pass != PASS_ADJOINT) {
+        *i0 = (int)((long long)nb * tid / nth);
+        *i1 = (int)((long long)nb * (tid + 1) / nth);
+        return;
+    }
+    const size_t per = (size_t)j->g->th * j->g->tw;
+    const size_t na = t0 / per, nz = (t0 + (size_t)nb - 1) / per + 1, cnt = nz - na;
+    const size_t a = (na + cnt * tid / nth) * per, z = (na + cnt * (tid + 1) / nth) * per;
+    *i0 = (int)((a > t0 ? a : t0) - t0);
+    *i1 = (int)((z < t0 + nb ? z : t0 + nb) - t0);
+    if (*i1 < *i0) *i1 = *i0;
+}
+
+static void run_tiles(conv_plan *pl, const tile_job *j)
+{
+    const wino_geom *g = j->g;
+    const size_t nblocks = ceil_div(g->ntiles, (size_t)g->tb);
+    const size_t zsize = (size_t)pl->a2 * pl->ck;
     #pragma omp parallel num_threads(pl->nt)
     {
         const int tid = omp_get_thread_num(), nth = omp_get_num_threads();
-        float *W = pl->v + (size_t)tid * pl->tbuf, *X = pl->mbuf + (size_t)tid * pl->tbuf;
-        const size_t n0 = (size_t)s->n * tid / nth, n1 = (size_t)s->n * (tid + 1) / nth;
-        for (size_t t0 = n0 * per_img; t0 < n1 * per_img; t0 += (size_t)g->tb) {
-            const int nb = n1 * per_img - t0 < (size_t)g->tb ? (int)(n1 * per_img - t0) : g->tb;
-            for (int i = 0; i < nb; i++) {
-                int n, ty, tx;
-                tile_pos(g, t0 + i, &n, &ty, &tx);
-                tile_in(pl, TF_DY, dy + (size_t)n * pl->p * pl->q * K, pl->p, pl->q, K,
-                        ty * m, tx * m, W, wstride, i);
+        if (g->team) {
+            for (size_t b = 0; b < nblocks; b++) {
+                const size_t t0 = b * g->tb;
+                const int nb = g->ntiles - t0 < (size_t)g->tb ? (int)(g->ntiles - t0) : g->tb;
+                job_load(pl, j, t0, (int)((long long)nb * tid / nth),
+                         (int)((long long)nb * (tid + 1) / nth), pl->v, pl->mbuf);
+                #pragma omp barrier
+                #pragma omp for schedule(static)
+                for (int e = 0; e < pl->a2; e++)
+                    job_product(pl, j, nb, e, pl->v, pl->mbuf, pl->u, b == 0);
+                if (j->pass != PASS_WEIGHTS) {
+                    int i0, i1;
+                    store_share(pl, j, t0, nb, tid, nth, &i0, &i1);
+                    job_store(pl, j, t0, i0, i1, pl->mbuf);
+                    #pragma omp barrier
+                }
             }
-            for (int e = 0; e < pl->a2; e++)
-                sgemm(GEMM_NOTRANS, GEMM_NOTRANS, nb, C, K, 1.0f, W + e * wstride, K,
-                      pl->u + e * pl->ck, C, 0.0f, X + e * xstride, C);
-            for (int i = 0; i < nb; i++) {
-                int n, ty, tx;
-                tile_pos(g, t0 + i, &n, &ty, &tx);
-                const int y0 = ty * m - g->pad, x0 = tx * m - g->pad;
-                const int i0 = y0 < 0 ? -y0 : 0, j0 = x0 < 0 ? -x0 : 0;
-                const int i1 = s->h - y0 < al ? s->h - y0 : al;
-                const int j1 = s->w - x0 < al ? s->w - x0 : al;
-                /* an image's first tile clears it: its dx is then in L1 for the rest */
-                if (ty == 0 && tx == 0) memset(dx + (size_t)n * img, 0, sizeof(float) * img);
-                float *out = dx + (size_t)n * img + ((ptrdiff_t)y0 * s->w + x0) * C;
-                for (int c0 = 0; c0 < C; c0 += VL) {
-                    const int nv = C - c0 < VL ? C - c0 : VL;
-                    const float *src = X + (size_t)i * C + c0;
-                    float Y[ALPHA_MAX * ALPHA_MAX * VL];
-                    if (nv == VL)
-                        pl->tf(m, TF_INPUT_T, src, al * (ptrdiff_t)xstride, (ptrdiff_t)xstride,
-                               Y, al * VL, VL, NULL);
-                    else
-                        tf_staged(pl, TF_INPUT_T, src, al * (ptrdiff_t)xstride,
-                                  (ptrdiff_t)xstride, 1, al, al, 0, 0, nv, Y, al * VL, VL, al,
-                                  al, NULL);
-                    for (int y = i0; y < i1; y++)
-                        for (int x = j0; x < j1; x++) {
-                            float *o = out + y * xr + x * C + c0;
-                            const float *v = Y + (y * al + x) * VL;
-                            if (nv == VL) {     /* one vector add */
-                                vf a, b;
-                                memcpy(&a, o, sizeof a);
-                                memcpy(&b, v, sizeof b);
-                                a += b;
-                                memcpy(o, &a, sizeof a);
-                            } else
-                                for (int l = 0; l < nv; l++) o[l] += v[l];
+        } else {
+            float *A = pl->v + (size_t)tid * pl->tbuf, *B = pl->mbuf + (size_t)tid * pl->tbuf;
+            float *Z = tid == 0 ? pl->u : pl->z + (size_t)(tid - 1) * zsize;
+            int first = 1;
+            #pragma omp for schedule(static)
+            for (size_t b = 0; b < nblocks; b++) {
+                const size_t t0 = b * g->tb;
+                const int nb = g->ntiles - t0 < (size_t)g->tb ? (int)(g->ntiles - t0) : g->tb;
+                job_load(pl, j, t0, 0, nb, A, B);
+                for (int e = 0; e < pl->a2; e++) job_product(pl, j, nb, e, A, B, Z, first);
+                job_store(pl, j, t0, 0, nb, B);
+                first = 0;
+            }
+            if (j->pass == PASS_WEIGHTS) {
+                if (first) memset(Z, 0, sizeof(float) * zsize);
+                #pragma omp barrier
+                if (nth > 1) {      /* Z of thread 0 += the others' */
+                    #pragma omp for schedule(static)
+                    for (size_t row = 0; row < (size_t)pl->a2 * pl->s.c; row++)
+                        for (int t = 1; t < nth; t++) {
+                            const float *zs = pl->z + (size_t)(t - 1) * zsize + row * pl->s.k;
+                            float *zd = pl->u + row * pl->s.k;
+                            for (int k = 0; k < pl->s.k; k++) zd[k] += zs[k];
                         }
                 }
             }
@@ -729,68 +832,36 @@ static void wino_forward(conv_plan *pl, const float *x, const float *w, const fl
                          float *y)
 {
     filter_transform(pl, w, U_CK);
-    conv_tiles(pl, &pl->fwd, x, bias, 0, y);
+    const tile_job j = { PASS_FORWARD, &pl->fwd, x, NULL, bias, 0, y };
+    run_tiles(pl, &j);
 }
 
 static void wino_forward_relu(conv_plan *pl, const float *x, const float *w, const float *bias,
                               float *y)
 {
     filter_transform(pl, w, U_CK);
-    conv_tiles(pl, &pl->fwd, x, bias, 1, y);
+    const tile_job j = { PASS_FORWARD, &pl->fwd, x, NULL, bias, 1, y };
+    run_tiles(pl, &j);
 }
 
 static void wino_backward_data(conv_plan *pl, const float *dy, const float *w, float *dx)
 {
-    if (pl->adjoint) {
-        filter_transform(pl, w, U_KC);
-        adjoint_tiles(pl, dy, dx);
-        return;
-    }
-    filter_transform(pl, w, U_KC_ROTATED);
-    conv_tiles(pl, &pl->bwd, dy, NULL, 0, dx);
+    filter_transform(pl, w, pl->adjoint ? U_KC : U_KC_ROTATED);
+    const tile_job j = { pl->adjoint ? PASS_ADJOINT : PASS_FORWARD,
+                         pl->adjoint ? &pl->fwd : &pl->bwd, dy, NULL, NULL, 0, dx };
+    run_tiles(pl, &j);
 }
 
 static void wino_backward_weights(conv_plan *pl, const float *x, const float *dy, float *dw,
                                   float *dbias)
 {
     const conv_shape s = pl->s;
-    const int C = s.c, K = s.k, a2 = pl->a2, nt = pl->nt, al = pl->alpha;
-    const wino_geom *g = &pl->fwd;
-    const size_t ck = pl->ck, nblocks = ceil_div(g->ntiles, (size_t)g->tb);
-    const size_t vstride = mat_stride(g, C), wstride = mat_stride(g, K);
-    #pragma omp parallel num_threads(nt)
+    const int C = s.c, K = s.k, al = pl->alpha;
+    const size_t ck = pl->ck;
+    const tile_job j = { PASS_WEIGHTS, &pl->fwd, x, dy, NULL, 0, NULL };
+    run_tiles(pl, &j);      /* Z (in u) = the sum over tiles */
+    #pragma omp parallel num_threads(pl->nt)
     {
-        const int tid = omp_get_thread_num();
-        float *V = pl->v + (size_t)tid * pl->tbuf, *W = pl->mbuf + (size_t)tid * pl->tbuf;
-        float *Z = tid == 0 ? pl->u : pl->z + (size_t)(tid - 1) * a2 * ck;
-        int first = 1;
-        #pragma omp for schedule(static) nowait
-        for (size_t b = 0; b < nblocks; b++) {
-            const size_t t0 = b * g->tb;
-            const int nb = g->ntiles - t0 < (size_t)g->tb ? (int)(g->ntiles - t0) : g->tb;
-            input_block(pl, g, x, t0, nb, V);
-            for (int i = 0; i < nb; i++) {
-                int n, ty, tx;
-                tile_pos(g, t0 + i, &n, &ty, &tx);
-                tile_in(pl, TF_DY, dy + (size_t)n * pl->p * pl->q * K, pl->p, pl->q, K,
-                        ty * pl->m, tx * pl->m, W, wstride, i);
-            }
-            for (int e = 0; e < a2; e++)
-                sgemm(GEMM_TRANS, GEMM_NOTRANS, C, K, nb, 1.0f, V + e * vstride, C,
-                      W + e * wstride, K, first ? 0.0f : 1.0f, Z + e * ck, K);
-            first = 0;
-        }
-        if (first) memset(Z, 0, sizeof(float) * a2 * ck);
-        #pragma omp barrier
-        if (nt > 1) {       /* Z of thread 0 += the others' */
-            #pragma omp for schedule(static)
-            for (size_t row = 0; row < (size_t)a2 * C; row++)
-                for (int t = 1; t < nt; t++) {
-                    const float *zs = pl->z + (size_t)(t - 1) * a2 * ck + row * K;
-                    float *zd = pl->u + row * K;
-                    for (int k = 0; k < K; k++) zd[k] += zs[k];
-                }
-        }
         /* dw = G^T Z G */
         const ptrdiff_t cs = (ptrdiff_t)ck;
         #pragma omp for schedule(static)

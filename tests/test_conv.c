@@ -65,6 +65,7 @@ static const conv_shape sweep[] = {
     { 1, 3, 3, 2, 3, 3, 3, 2, 0 },      /* stride 2, output 1x1 */
     { 1, 8, 8, 3, 16, 3, 3, 1, 0 },     /* exact 6x6 output: whole tiles */
     { 3, 9, 7, 3, 5, 3, 3, 1, 0 },      /* pad 0, 3 images, C = 3: winograd's adjoint with tails */
+    { 6, 26, 26, 2, 3, 3, 3, 1, 0 },    /* 216 tiles: winograd's per-thread blocks of whole images */
 };
 
 static double dot(const float *a, const float *b, size_t n)
