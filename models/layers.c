@@ -20,6 +20,49 @@ void relu_backward(const float *y, float *dy, size_t n)
     for (size_t i = 0; i < n; i++) dy[i] = y[i] > 0.0f ? dy[i] : 0.0f;
 }
 
+/* Max and argmax of one window over channels [c0, c0 + nc), kept in
+   registers over the window's p*p positions: a branch-free select per
+   position and one store at the end. A whole vector of channels uses GCC
+   vector types (the auto-vectorizer turned the selects into branches). */
+enum { POOL_VL = 16 };
+typedef float pool_vf __attribute__((vector_size(POOL_VL * sizeof(float))));
+typedef int32_t pool_vi __attribute__((vector_size(POOL_VL * sizeof(int32_t))));
+
+static void pool_window_vec(const float *xb, int w, int c, int p, int i, int j, int c0,
+                            float *yo, int32_t *ao)
+{
+    pool_vi lane;
+    for (int l = 0; l < POOL_VL; l++) lane[l] = l;
+    const int32_t at0 = (int32_t)(((size_t)(i * p) * w + j * p) * c) + c0;
+    pool_vf best;
+    memcpy(&best, xb + at0, sizeof best);
+    pool_vi arg = lane + at0;
+    for (int u = 0; u < p; u++)
+        for (int v = u == 0; v < p; v++) {
+            const int32_t at = (int32_t)(((size_t)(i * p + u) * w + j * p + v) * c) + c0;
+            pool_vf xv;
+            memcpy(&xv, xb + at, sizeof xv);
+            const pool_vi win = xv > best;      /* all ones where x wins (never for NaN) */
+            best = (pool_vf)(((pool_vi)xv & win) | ((pool_vi)best & ~win));
+            arg = ((lane + at) & win) | (arg & ~win);
+        }
+    memcpy(yo + c0, &best, sizeof best);
+    memcpy(ao + c0, &arg, sizeof arg);
+}
+
+static void pool_window(const float *xb, int w, int c, int p, int i, int j, int c0, int nc,
+                        float *yo, int32_t *ao)
+{
+    const int32_t at0 = (int32_t)(((size_t)(i * p) * w + j * p) * c) + c0;
+    for (int l = 0; l < nc; l++) { yo[c0 + l] = xb[at0 + l]; ao[c0 + l] = at0 + l; }
+    for (int u = 0; u < p; u++)
+        for (int v = u == 0; v < p; v++) {
+            const int32_t at = (int32_t)(((size_t)(i * p + u) * w + j * p + v) * c) + c0;
+            for (int l = 0; l < nc; l++)
+                if (xb[at + l] > yo[c0 + l]) { yo[c0 + l] = xb[at + l]; ao[c0 + l] = at + l; }
+        }
+}
+
 void maxpool_forward(const float *x, int n, int h, int w, int c, int p, float *y, int32_t *argmax)
 {
     const int oh = h / p, ow = w / p;
@@ -30,22 +73,12 @@ void maxpool_forward(const float *x, int n, int h, int w, int c, int p, float *y
                 float *yo = y + (((size_t)b * oh + i) * ow + j) * c;
                 int32_t *ao = argmax + (((size_t)b * oh + i) * ow + j) * c;
                 const float *xb = x + (size_t)b * h * w * c;
-                /* channels innermost: contiguous in NHWC, so the compare and
-                   the two selects vectorize */
-                for (int u = 0; u < p; u++)
-                    for (int v = 0; v < p; v++) {
-                        const int32_t at = (int32_t)(((size_t)(i * p + u) * w + j * p + v) * c);
-                        const float *xv = xb + at;
-                        if (u == 0 && v == 0) {
-                            for (int ch = 0; ch < c; ch++) { yo[ch] = xv[ch]; ao[ch] = at + ch; }
-                            continue;
-                        }
-                        for (int ch = 0; ch < c; ch++) {
-                            const int win = xv[ch] > yo[ch];
-                            yo[ch] = win ? xv[ch] : yo[ch];
-                            ao[ch] = win ? at + ch : ao[ch];
-                        }
-                    }
+                /* channels innermost (contiguous in NHWC), a whole vector
+                   at a time where they fill one */
+                int c0 = 0;
+                for (; c0 + POOL_VL <= c; c0 += POOL_VL)
+                    pool_window_vec(xb, w, c, p, i, j, c0, yo, ao);
+                if (c0 < c) pool_window(xb, w, c, p, i, j, c0, c - c0, yo, ao);
             }
 }
 

@@ -95,6 +95,47 @@ static float *randn(check_rng *g, size_t n)
     return a;
 }
 
+/* maxpool_forward against a plain loop: whole channel vectors and a
+   tail (c = 37), windows of 2 and 3 with a floor edge, many ties (values
+   from a set of 4, the first maximum in window order wins) and NaN (never
+   selected over a number that came first). */
+static void test_maxpool_reference(void)
+{
+    if (!check_selected("train/maxpool")) return;
+    check_rng g = { 7 };
+    const int n = 2, h = 8, w = 7, c = 37;
+    const size_t nin = (size_t)n * h * w * c;
+    float *x = malloc(sizeof(float) * nin), *y = malloc(sizeof(float) * nin);
+    int32_t *am = malloc(sizeof(int32_t) * nin);
+    if (!x || !y || !am) { perror("malloc"); exit(2); }
+    for (size_t i = 0; i < nin; i++) x[i] = floorf(check_uniform(&g) * 2.0f);
+    x[5] = NAN;
+    for (int p = 2; p <= 3; p++) {
+        maxpool_forward(x, n, h, w, c, p, y, am);
+        const int oh = h / p, ow = w / p;
+        int ok = 1;
+        for (int b = 0; b < n; b++)
+            for (int i = 0; i < oh; i++)
+                for (int j = 0; j < ow; j++)
+                    for (int ch = 0; ch < c; ch++) {
+                        const float *xb = x + (size_t)b * h * w * c;
+                        int32_t best = (int32_t)(((size_t)i * p * w + j * p) * c + ch);
+                        for (int u = 0; u < p; u++)
+                            for (int v = 0; v < p; v++) {
+                                int32_t at = (int32_t)(((size_t)(i * p + u) * w + j * p + v) * c + ch);
+                                if (xb[at] > xb[best]) best = at;
+                            }
+                        const size_t o = (((size_t)b * oh + i) * ow + j) * c + ch;
+                        const float want = xb[best];
+                        ok &= am[o] == best && (y[o] == want || (isnan(y[o]) && isnan(want)));
+                    }
+        char name[64];
+        snprintf(name, sizeof name, "train/maxpool/reference-p%d", p);
+        check(name, ok, "max or argmax differs from the plain loop");
+    }
+    free(x); free(y); free(am);
+}
+
 static void test_layer_gradients(void)
 {
     if (!check_selected("train/gradient") && !check_selected("train/maxpool") &&
@@ -524,6 +565,7 @@ static void test_bad_input(void)
 
 void test_train(void)
 {
+    test_maxpool_reference();
     test_layer_gradients();
     test_net_gradients();
     test_divergence();
