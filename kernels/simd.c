@@ -68,7 +68,8 @@ typedef struct {
     const float *a0, *b0;       /* bases the segment offsets apply to */
     const seg *seg;
     int nseg;
-    ptrdiff_t bscale;           /* segment b offsets are in units of this */
+    ptrdiff_t bscale;           /* segment b offsets are in units of this; 0: b runs
+                                   on from b0 through all segments (no offsets) */
     ptrdiff_t ainc, binc;       /* per-step advance of a and b */
     const ptrdiff_t *aoff;      /* [J] a offset of row j */
     float *d0;                  /* destination rows d0 + doff[j] */
@@ -109,9 +110,10 @@ static inline void ukr512(const int J, const int V, const ukr_args *g)
             acc[j][v] = g->accumulate ? _mm512_maskz_loadu_ps(v == V - 1 ? m : 0xffff, dp[j] + 16 * v)
                                       : init[v];
     const ptrdiff_t ainc = g->ainc, binc = g->binc;
+    const float *b = g->b0;
     for (int si = 0; si < g->nseg; si++) {
         const float *a = g->a0 + g->seg[si].a;
-        const float *b = g->b0 + g->seg[si].b * g->bscale;
+        if (g->bscale) b = g->b0 + g->seg[si].b * g->bscale;
         const int len = g->seg[si].len;
         #pragma GCC unroll 16
         for (int j = 0; j < J; j++) ap[j] = a + g->aoff[j];
@@ -219,9 +221,10 @@ static inline void ukr256(const int J, const int V, const ukr_args *g)
                       : v == V - 1 ? _mm256_maskload_ps(src, m) : _mm256_loadu_ps(src);
         }
     const ptrdiff_t ainc = g->ainc, binc = g->binc;
+    const float *b = g->b0;
     for (int si = 0; si < g->nseg; si++) {
         const float *a = g->a0 + g->seg[si].a;
-        const float *b = g->b0 + g->seg[si].b * g->bscale;
+        if (g->bscale) b = g->b0 + g->seg[si].b * g->bscale;
         const int len = g->seg[si].len;
         #pragma GCC unroll 16
         for (int j = 0; j < J; j++) ap[j] = a + g->aoff[j];
@@ -291,9 +294,10 @@ static void ukr_portable(int J, int V, const ukr_args *g)
         const float *src = g->accumulate ? g->d0 + g->doff[j] : g->bias;
         for (int l = 0; l < nl; l++) acc[j][l] = src ? src[l] : 0.0f;
     }
+    const float *b = g->b0;
     for (int si = 0; si < g->nseg; si++) {
         const float *a = g->a0 + g->seg[si].a;
-        const float *b = g->b0 + g->seg[si].b * g->bscale;
+        if (g->bscale) b = g->b0 + g->seg[si].b * g->bscale;
         for (int i = 0; i < g->seg[si].len; i++, a += g->ainc, b += g->binc)
             for (int j = 0; j < J; j++) {
                 const float x = a[g->aoff[j]];
@@ -878,7 +882,7 @@ static void bwdw_share(conv_plan *pl, int t, const float *xs, const float *dy, i
         return;
     }
     ukr_args args = {
-        .a0 = xs, .bscale = 1, .ainc = (ptrdiff_t)s->stride * s->c,
+        .a0 = xs, .bscale = 0, .ainc = (ptrdiff_t)s->stride * s->c,
         .binc = s->k, .doff = doff,
     };
     for (int r0 = lo; r0 < hi; r0 += pl->chunk) {
@@ -890,7 +894,7 @@ static void bwdw_share(conv_plan *pl, int t, const float *xs, const float *dy, i
             args.aoff = pl->roff + j0;
             for (int kb = 0; kb < pl->kb.nblk; kb++) {
                 int k0 = kb * pl->kb.full;
-                args.b0 = dy + k0;
+                args.b0 = dy + k0 + pl->rowseg[r0].b;  /* rows of dy follow each other */
                 args.d0 = part + (size_t)j0 * pl->kp + k0;
                 args.tail = chblk_tail(&pl->kb, kb);
                 d->ukr(nj, chblk_vecs(&pl->kb, kb), &args);
