@@ -6,6 +6,7 @@
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 #include "error.h"
 #include "hash.h"
@@ -366,6 +367,23 @@ int net_init(net *nt, int max_batch, uint64_t seed, char *err, size_t len)
         for (size_t j = 0; j < l->weight.n; j++) l->weight.w[j] = rng_uniform(&g, -limit, limit);
         if (l->kind == LAYER_CONV && layer_plan(l, max_batch, err, len) < 0) return -1;
     }
+    /* the leading conv layers up to the first max-pool run in parts of the batch */
+    nt->prefix = 0;
+    for (int i = 0; i < nt->nlayers; i++) {
+        const layer_kind k = nt->layers[i].kind;
+        if (k != LAYER_CONV && k != LAYER_MAXPOOL) break;
+        if (k == LAYER_MAXPOOL) { nt->prefix = i + 1; break; }
+    }
+    long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+    nt->l2_bytes = l2 >= 128 * 1024 && l2 <= 64L * 1024 * 1024 ? (size_t)l2 : (size_t)2 << 20;
+    nt->prefix_bytes = 0;
+    for (int i = 0; i < nt->prefix; i++) {
+        layer *l = &nt->layers[i];
+        const size_t b = sizeof(float) * l->oh * l->ow * l->oc;
+        if (b > nt->prefix_bytes) nt->prefix_bytes = b;
+        if (l->kind == LAYER_CONV && !(l->gpart = falloc(l->weight.n + l->bias.n)))
+            return error_set(err, len, "out of memory");
+    }
     /* a flatten's input gradient is its output gradient, owned by the next layer */
     for (int i = nt->nlayers - 1; i >= 0; i--)
         if (nt->layers[i].kind == LAYER_FLATTEN) nt->grad[i] = nt->grad[i + 1];
@@ -382,6 +400,8 @@ void net_free(net *nt)
         param_free(&l->weight);
         param_free(&l->bias);
         free(l->argmax);
+        free(l->gpart);
+        l->gpart = NULL;
         if (l->kind != LAYER_FLATTEN) {
             free(nt->act[i + 1]);
             free(nt->grad[i]);
@@ -433,87 +453,135 @@ void net_summary(const net *nt, FILE *f)
 
 /* ---- forward and backward --------------------------------------------- */
 
+/* Layer i forward over images [i0, i0 + n) of the batch. */
+static int forward_layer(net *nt, int i, int n, size_t i0, char *err, size_t len)
+{
+    layer *l = &nt->layers[i];
+    const size_t in = (size_t)l->ih * l->iw * l->ic, per = (size_t)l->oh * l->ow * l->oc;
+    const float *x = nt->act[i] + i0 * in;
+    float *y = nt->act[i + 1] + i0 * per;
+    const size_t out = (size_t)n * per;
+    switch (l->kind) {
+    case LAYER_CONV: {
+        int slot = layer_plan(l, n, err, len);
+        if (slot < 0) return -1;
+        const conv_backend *be = l->backend[CONV_FORWARD];
+        if (l->act == ACT_RELU && be->forward_relu) {
+            be->forward_relu(l->plan[CONV_FORWARD][slot], x, l->weight.w, l->bias.w, y);
+            return 0;                           /* ReLU done in the epilogue */
+        }
+        be->forward(l->plan[CONV_FORWARD][slot], x, l->weight.w, l->bias.w, y);
+        break;
+    }
+    case LAYER_MAXPOOL:
+        maxpool_forward(x, n, l->ih, l->iw, l->ic, l->pool, y, l->argmax + i0 * per);
+        break;
+    case LAYER_FLATTEN:
+        break;
+    case LAYER_DENSE:
+        dense_forward(x, l->weight.w, l->bias.w, n, (int)in, l->oc, l->act == ACT_RELU, y);
+        return 0;                               /* ReLU done in the epilogue */
+    }
+    if (l->act == ACT_RELU) relu_forward(y, out);
+    return 0;
+}
+
+/* The leading layers (convolutions up to the first max-pool) run a part of
+   the batch at a time when their activations are large: the part's output
+   is still in L2 when the next layer reads it (and, backwards, the pool's
+   input gradient when the convolution reads it). Parts double until each
+   thread's share of the largest activation fits half of L2 (the seed at
+   batch 32: 4 parts on 1 thread, 2 on 2; measured 3% and 1% faster steps). */
+static int prefix_parts(const net *nt, int n)
+{
+    if (!nt->prefix) return 1;
+    const double budget = (double)nt->l2_bytes / 2 * omp_get_max_threads();
+    int parts = 1;
+    while (parts < n && (double)n / parts * nt->prefix_bytes > budget) parts *= 2;
+    return parts < n ? parts : n;
+}
+
 int net_forward(net *nt, int n, char *err, size_t len)
 {
     if (n < 1 || n > nt->max_batch) return error_set(err, len, "batch %d outside 1..%d", n, nt->max_batch);
-    for (int i = 0; i < nt->nlayers; i++) {
-        layer *l = &nt->layers[i];
-        const float *x = nt->act[i];
-        float *y = nt->act[i + 1];
-        const size_t out = (size_t)n * l->oh * l->ow * l->oc;
-        const double t0 = nt->profile ? omp_get_wtime() : 0;
-        switch (l->kind) {
-        case LAYER_CONV: {
-            int slot = layer_plan(l, n, err, len);
-            if (slot < 0) return -1;
-            const conv_backend *be = l->backend[CONV_FORWARD];
-            if (l->act == ACT_RELU && be->forward_relu) {
-                be->forward_relu(l->plan[CONV_FORWARD][slot], x, l->weight.w, l->bias.w, y);
-                if (nt->profile) nt->prof_s[i][CONV_FORWARD] += omp_get_wtime() - t0;
-                continue;                       /* ReLU done in the epilogue */
-            }
-            be->forward(l->plan[CONV_FORWARD][slot], x, l->weight.w, l->bias.w, y);
-            break;
-        }
-        case LAYER_MAXPOOL:
-            maxpool_forward(x, n, l->ih, l->iw, l->ic, l->pool, y, l->argmax);
-            break;
-        case LAYER_FLATTEN:
-            break;
-        case LAYER_DENSE:
-            dense_forward(x, l->weight.w, l->bias.w, n, l->ih * l->iw * l->ic, l->oc,
-                          l->act == ACT_RELU, y);
+    const int parts = prefix_parts(nt, n);
+    for (int part = 0; part < (parts > 1 ? parts : 0); part++) {
+        const int lo = n * part / parts, hi = n * (part + 1) / parts;
+        for (int i = 0; i < nt->prefix; i++) {
+            const double t0 = nt->profile ? omp_get_wtime() : 0;
+            if (forward_layer(nt, i, hi - lo, (size_t)lo, err, len)) return -1;
             if (nt->profile) nt->prof_s[i][CONV_FORWARD] += omp_get_wtime() - t0;
-            continue;                           /* ReLU done in the epilogue */
         }
-        if (l->act == ACT_RELU) relu_forward(y, out);
+    }
+    for (int i = parts > 1 ? nt->prefix : 0; i < nt->nlayers; i++) {
+        const double t0 = nt->profile ? omp_get_wtime() : 0;
+        if (forward_layer(nt, i, n, 0, err, len)) return -1;
         if (nt->profile) nt->prof_s[i][CONV_FORWARD] += omp_get_wtime() - t0;
     }
     return 0;
 }
 
+/* Layer i backward over images [i0, i0 + n); *relu_done carries a max-pool's
+   folding of the ReLU mask of the layer below it. With accumulate, the
+   weight gradients are added to the ones there (a later part of the batch). */
+static void backward_layer(net *nt, int i, int n, size_t i0, int accumulate, int *relu_done)
+{
+    layer *l = &nt->layers[i];
+    const size_t in = (size_t)l->ih * l->iw * l->ic, per = (size_t)l->oh * l->ow * l->oc;
+    const float *x = nt->act[i] + i0 * in;
+    float *dy = nt->grad[i + 1] + i0 * per, *dx = l->need_dx ? nt->grad[i] + i0 * in : NULL;
+    double t0 = nt->profile ? omp_get_wtime() : 0, t1 = t0;
+    if (l->act == ACT_RELU && !*relu_done) relu_backward(nt->act[i + 1] + i0 * per, dy, (size_t)n * per);
+    *relu_done = 0;
+    switch (l->kind) {
+    case LAYER_CONV: {
+        int slot = 0;
+        while (l->plan_batch[slot] != n || !l->plan[0][slot]) slot++;   /* made by forward */
+        float *dw = accumulate ? l->gpart : l->weight.g, *db = accumulate ? l->gpart + l->weight.n : l->bias.g;
+        l->backend[CONV_BACKWARD_WEIGHTS]->backward_weights(l->plan[CONV_BACKWARD_WEIGHTS][slot], x, dy,
+                                                            dw, db);
+        if (accumulate) {
+            for (size_t j = 0; j < l->weight.n; j++) l->weight.g[j] += dw[j];
+            for (size_t j = 0; j < l->bias.n; j++) l->bias.g[j] += db[j];
+        }
+        if (nt->profile) t1 = omp_get_wtime();
+        if (dx) l->backend[CONV_BACKWARD_DATA]->backward_data(l->plan[CONV_BACKWARD_DATA][slot], dy,
+                                                              l->weight.w, dx);
+        break;
+    }
+    case LAYER_MAXPOOL:
+        if (dx) {
+            *relu_done = i > 0 && nt->layers[i - 1].act == ACT_RELU;
+            maxpool_backward(dy, l->argmax + i0 * per, *relu_done ? nt->act[i + 1] + i0 * per : NULL, n,
+                             l->ih, l->iw, l->ic, l->pool, dx);
+        }
+        break;
+    case LAYER_FLATTEN:
+        break;
+    case LAYER_DENSE:
+        dense_backward_weights(x, dy, n, (int)in, l->oc, l->weight.g, l->bias.g);
+        if (nt->profile) t1 = omp_get_wtime();
+        if (dx) dense_backward_data(l->weight.w, dy, n, (int)in, l->oc, dx);
+        break;
+    }
+    if (nt->profile) {
+        /* time after the weight gradient is data gradient; none when dx is not needed */
+        double t2 = dx || l->kind == LAYER_MAXPOOL || l->kind == LAYER_FLATTEN ? omp_get_wtime() : t1;
+        nt->prof_s[i][CONV_BACKWARD_WEIGHTS] += t1 - t0;
+        nt->prof_s[i][CONV_BACKWARD_DATA] += t2 - t1;
+    }
+}
+
 void net_backward(net *nt, int n)
 {
-    int relu_done = 0;          /* a max-pool applied the ReLU mask of the layer below it */
-    for (int i = nt->nlayers - 1; i >= 0; i--) {
-        layer *l = &nt->layers[i];
-        const float *x = nt->act[i];
-        float *dy = nt->grad[i + 1], *dx = l->need_dx ? nt->grad[i] : NULL;
-        double t0 = nt->profile ? omp_get_wtime() : 0, t1 = t0;
-        if (l->act == ACT_RELU && !relu_done)
-            relu_backward(nt->act[i + 1], dy, (size_t)n * l->oh * l->ow * l->oc);
-        relu_done = 0;
-        switch (l->kind) {
-        case LAYER_CONV: {
-            int slot = 0;
-            while (l->plan_batch[slot] != n || !l->plan[0][slot]) slot++;   /* made by forward */
-            l->backend[CONV_BACKWARD_WEIGHTS]->backward_weights(l->plan[CONV_BACKWARD_WEIGHTS][slot], x, dy,
-                                                                l->weight.g, l->bias.g);
-            if (nt->profile) t1 = omp_get_wtime();
-            if (dx) l->backend[CONV_BACKWARD_DATA]->backward_data(l->plan[CONV_BACKWARD_DATA][slot], dy,
-                                                                  l->weight.w, dx);
-            break;
-        }
-        case LAYER_MAXPOOL:
-            if (dx) {
-                relu_done = i > 0 && nt->layers[i - 1].act == ACT_RELU;
-                maxpool_backward(dy, l->argmax, relu_done ? nt->act[i + 1] : NULL, n, l->ih, l->iw,
-                                 l->ic, l->pool, dx);
-            }
-            break;
-        case LAYER_FLATTEN:
-            break;
-        case LAYER_DENSE:
-            dense_backward_weights(x, dy, n, l->ih * l->iw * l->ic, l->oc, l->weight.g, l->bias.g);
-            if (nt->profile) t1 = omp_get_wtime();
-            if (dx) dense_backward_data(l->weight.w, dy, n, l->ih * l->iw * l->ic, l->oc, dx);
-            break;
-        }
-        if (nt->profile) {
-            /* time after the weight gradient is data gradient; none when dx is not needed */
-            double t2 = dx || l->kind == LAYER_MAXPOOL || l->kind == LAYER_FLATTEN ? omp_get_wtime() : t1;
-            nt->prof_s[i][CONV_BACKWARD_WEIGHTS] += t1 - t0;
-            nt->prof_s[i][CONV_BACKWARD_DATA] += t2 - t1;
-        }
+    const int parts = prefix_parts(nt, n), first = parts > 1 ? nt->prefix : 0;
+    int relu_done = 0;
+    for (int i = nt->nlayers - 1; i >= first; i--) backward_layer(nt, i, n, 0, 0, &relu_done);
+    const int carried = relu_done;
+    for (int part = 0; part < (parts > 1 ? parts : 0); part++) {
+        const int lo = n * part / parts, hi = n * (part + 1) / parts;
+        relu_done = carried;
+        for (int i = nt->prefix - 1; i >= 0; i--)
+            backward_layer(nt, i, hi - lo, (size_t)lo, part > 0, &relu_done);
     }
 }

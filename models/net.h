@@ -9,7 +9,8 @@
 #include "conv.h"
 
 #define NET_MAX_LAYERS 32
-#define NET_MAX_PLANS 3      /* batch sizes planned per conv layer: full, remainder, eval */
+#define NET_MAX_PLANS 6      /* batch sizes planned per conv layer: full, remainder, eval,
+                                and their parts for the leading layers */
 
 typedef enum { LAYER_CONV, LAYER_MAXPOOL, LAYER_FLATTEN, LAYER_DENSE } layer_kind;
 typedef enum { ACT_LINEAR, ACT_RELU, ACT_SOFTMAX } activation;
@@ -34,6 +35,7 @@ typedef struct {
     int plan_batch[NET_MAX_PLANS];
     int need_dx;              /* 0 for a first layer: its input needs no gradient */
     int32_t *argmax;          /* maxpool */
+    float *gpart;             /* a leading conv layer: one part's weight and bias gradients */
 } layer;
 
 typedef struct {
@@ -44,6 +46,8 @@ typedef struct {
     float *act[NET_MAX_LAYERS + 1];    /* act[0] input batch, act[i+1] output of layer i */
     float *grad[NET_MAX_LAYERS + 1];   /* dL/d act[i] */
     uint64_t spec_hash;                /* of the layer structure, for checkpoints */
+    int prefix;                        /* leading layers run in parts of the batch (net.c) */
+    size_t prefix_bytes, l2_bytes;     /* their largest activation per image; L2 per core */
     int profile;                       /* time every layer and pass into prof_s */
     double prof_s[NET_MAX_LAYERS][3];  /* seconds per layer: forward, backward_data, backward_weights */
 } net;

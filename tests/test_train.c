@@ -225,38 +225,66 @@ static double net_loss_f(void *v)
     return softmax_xent(c->nt->act[c->nt->nlayers], c->labels, c->n, 5, probs, NULL, &correct) / c->n;
 }
 
+/* The whole network's gradients by finite differences, once with the
+   batch in one piece and once with the leading conv + pool layers run an
+   image at a time (their weight gradients summed over the parts); the two
+   must also agree with each other. */
 static void test_net_gradients(void)
 {
     if (!check_selected("train/gradient/net")) return;
     static const char *spec = "input 9 8 2\nconv2d 4 3x3 pad=1 relu\nmaxpool 2\n"
                               "conv2d 3 2x2 stride=2 relu\nflatten\ndense 6 relu\ndense 5 softmax\n";
     static const uint8_t labels[3] = { 1, 4, 0 };
-    net nt;
-    char err[256];
-    int ok = !net_parse_string(&nt, spec, "grad.net", err, sizeof err) &&
-             !net_set_backends(&nt, NULL, "naive", err, sizeof err) &&
-             !net_init(&nt, 3, 7, err, sizeof err);
-    if (!check("train/gradient/net-build", ok, "%s", err)) { net_free(&nt); return; }
-    check_rng g = { 5 };
-    check_fill(&g, nt.act[0], 3 * 9 * 8 * 2);
-    float probs[3 * 5];
-    int correct;
-    net_forward(&nt, 3, err, sizeof err);
-    softmax_xent(nt.act[nt.nlayers], labels, 3, 5, probs, nt.grad[nt.nlayers], &correct);
-    net_backward(&nt, 3);
-    net_ctx c = { &nt, labels, 3 };
-    for (int i = 0; i < nt.nlayers; i++) {
-        layer *l = &nt.layers[i];
-        param *ps[] = { &l->weight, &l->bias };
-        for (int j = 0; j < 2; j++) {
-            if (!ps[j]->n) continue;
-            char name[96];
-            snprintf(name, sizeof name, "train/gradient/net-%s-%s", l->name, j ? "bias" : "weight");
-            double e = fd_error(net_loss_f, &c, ps[j]->w, ps[j]->g, ps[j]->n, 2e-3f, 24);
-            check(name, e < 2e-2, "relative error %.3g", e);
+    float *whole = NULL;
+    size_t nwhole = 0;
+    for (int parts = 0; parts < 2; parts++) {
+        net nt;
+        char err[256];
+        int ok = !net_parse_string(&nt, spec, "grad.net", err, sizeof err) &&
+                 !net_set_backends(&nt, NULL, "naive", err, sizeof err) &&
+                 !net_init(&nt, 3, 7, err, sizeof err);
+        if (!check("train/gradient/net-build", ok, "%s", err)) { net_free(&nt); return; }
+        if (parts) nt.l2_bytes = 1;     /* no activation fits: one image per part */
+        check_rng g = { 5 };
+        check_fill(&g, nt.act[0], 3 * 9 * 8 * 2);
+        float probs[3 * 5];
+        int correct;
+        net_forward(&nt, 3, err, sizeof err);
+        softmax_xent(nt.act[nt.nlayers], labels, 3, 5, probs, nt.grad[nt.nlayers], &correct);
+        net_backward(&nt, 3);
+        net_ctx c = { &nt, labels, 3 };
+        double diff = 0.0, scale = 0.0;
+        size_t at = 0;
+        for (int i = 0; i < nt.nlayers; i++) {
+            layer *l = &nt.layers[i];
+            param *ps[] = { &l->weight, &l->bias };
+            for (int j = 0; j < 2; j++) {
+                if (!ps[j]->n) continue;
+                if (!parts) {
+                    float *grown = realloc(whole, sizeof(float) * (nwhole + ps[j]->n));
+                    if (!grown) { perror("realloc"); exit(2); }
+                    whole = grown;
+                    memcpy(whole + nwhole, ps[j]->g, sizeof(float) * ps[j]->n);
+                    nwhole += ps[j]->n;
+                } else
+                    for (size_t k = 0; k < ps[j]->n && at + k < nwhole; k++) {
+                        diff = fmax(diff, fabs((double)ps[j]->g[k] - whole[at + k]));
+                        scale = fmax(scale, fabs((double)whole[at + k]));
+                    }
+                at += ps[j]->n;
+                char name[96];
+                snprintf(name, sizeof name, "train/gradient/net%s-%s-%s", parts ? "-parts" : "",
+                         l->name, j ? "bias" : "weight");
+                double e = fd_error(net_loss_f, &c, ps[j]->w, ps[j]->g, ps[j]->n, 2e-3f, 24);
+                check(name, e < 2e-2, "relative error %.3g", e);
+            }
         }
+        if (parts)
+            check("train/gradient/net-parts-agree", at == nwhole && diff <= 1e-5 * scale,
+                  "gradients differ by %.3g (largest %.3g)", diff, scale);
+        net_free(&nt);
     }
-    net_free(&nt);
+    free(whole);
 }
 
 /* ---- training runs ------------------------------------------------------ */
