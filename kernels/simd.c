@@ -789,13 +789,18 @@ static void engine_run(const engine *e, const isa_desc *d, int threads,
 {
     const float *src = e->pad ? e->pad : in;
     const int ntask = e->ntask;
+    /* one block of exactly the filter's width: the repacked filter would be
+       a copy of w ([tap][ci][co]), so the kernel reads w itself */
+    const int as_is = !e->backward && co_stride == 1 && e->cb.nblk == 1 &&
+                      chblk_width(&e->cb, 0) == e->co;
+    const float *wk = as_is ? w : wrep;
     #pragma omp parallel num_threads(threads)
     {
-        repack(e, d, w, ci_stride, co_stride, wrep);
+        if (!as_is) repack(e, d, w, ci_stride, co_stride, wrep);
         if (e->pad) pad_copy(in, e->n, e->hi, e->wi, e->ci, e->pad, e->hp, e->wp, e->top, e->left);
         #pragma omp for schedule(static)
         for (int t = 0; t < ntask; t++)
-            engine_task(e, d, &e->task[t], src, wrep, bias, relu, out);
+            engine_task(e, d, &e->task[t], src, wk, bias, relu, out);
     }
 }
 
