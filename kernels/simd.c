@@ -916,21 +916,22 @@ static void simd_backward_data(conv_plan *pl, const float *dy, const float *w, f
     engine_run(&pl->bwd, &pl->d, pl->threads, dy, w, 1, s->k, pl->wb, NULL, 0, dx);
 }
 
-/* Thread share t of the N*P output rows: sum x (x) dy into partial dW t. */
-static void bwdw_share(conv_plan *pl, int t, const float *xs, const float *dy, int want_bias)
+/* Thread share t of the N*P output rows: sum x (x) dy into part (rows kp
+   floats apart) and, unless partb is NULL, dy into partb, a chunk at a
+   time while the chunk's dy is in L1. */
+static void bwdw_share(conv_plan *pl, int t, const float *xs, const float *dy, float *part,
+                       float *partb)
 {
     const conv_shape *s = &pl->s;
     const isa_desc *d = &pl->d;
     const int rows = s->n * pl->p, rsc = s->r * s->s * s->c;
     const int lo = (int)((long long)rows * t / pl->threads);
     const int hi = (int)((long long)rows * (t + 1) / pl->threads);
-    float *part = pl->part + (size_t)t * rsc * pl->kp;
-    float *partb = pl->partb + (size_t)t * pl->kp;
     ptrdiff_t doff[JMAX];
     for (int j = 0; j < JMAX; j++) doff[j] = (ptrdiff_t)j * pl->kp;
+    if (partb) memset(partb, 0, sizeof(float) * s->k);
     if (lo == hi) {
         memset(part, 0, sizeof(float) * rsc * pl->kp);
-        memset(partb, 0, sizeof(float) * pl->kp);
         return;
     }
     ukr_args args = {
@@ -952,12 +953,11 @@ static void bwdw_share(conv_plan *pl, int t, const float *xs, const float *dy, i
                 d->ukr(nj, chblk_vecs(&pl->kb, kb), &args);
             }
         }
-    }
-    if (want_bias) {
-        memset(partb, 0, sizeof(float) * pl->kp);
-        const float *g = dy + (size_t)lo * pl->q * s->k;
-        for (size_t i = 0; i < (size_t)(hi - lo) * pl->q; i++, g += s->k)
-            for (int k = 0; k < s->k; k++) partb[k] += g[k];
+        if (partb) {
+            const float *g = dy + (size_t)r0 * pl->q * s->k;
+            for (size_t i = 0; i < (size_t)args.nseg * pl->q; i++, g += s->k)
+                for (int k = 0; k < s->k; k++) partb[k] += g[k];
+        }
     }
 }
 
@@ -967,12 +967,18 @@ static void simd_backward_weights(conv_plan *pl, const float *x, const float *dy
     const conv_shape *s = &pl->s;
     const int T = pl->threads, rsc = s->r * s->s * s->c, kp = pl->kp;
     const float *xs = s->pad ? pl->xpad : x;
+    if (T == 1 && kp == s->k) {     /* one share: straight into dw and dbias */
+        if (s->pad) pad_copy(x, s->n, s->h, s->w, s->c, pl->xpad, pl->hp, pl->wp, s->pad, s->pad);
+        bwdw_share(pl, 0, xs, dy, dw, dbias);
+        return;
+    }
     #pragma omp parallel num_threads(T)
     {
         if (s->pad) pad_copy(x, s->n, s->h, s->w, s->c, pl->xpad, pl->hp, pl->wp, s->pad, s->pad);
         /* shares are fixed by the plan's thread count, whatever team we get */
         for (int t = omp_get_thread_num(); t < T; t += omp_get_num_threads())
-            bwdw_share(pl, t, xs, dy, dbias != NULL);
+            bwdw_share(pl, t, xs, dy, pl->part + (size_t)t * rsc * kp,
+                       dbias ? pl->partb + (size_t)t * kp : NULL);
         #pragma omp barrier
         #pragma omp for schedule(static)
         for (int row = 0; row < rsc; row++) {
