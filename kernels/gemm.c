@@ -51,7 +51,9 @@
    dimension. Loops: K steps of <= 512 (as the packed path's KC),
    then row groups outer and panels inner (a group's A rows stay in L1),
    or panels outer when A's K slice fits L1 and B is wide. Only the last
-   row group and last panel are copied, zero-padded. The epilogue (bias,
+   panel is copied, zero-padded; a short last row group is shifted up onto
+   rows that exist (its kernel recomputes a few rows of the group before,
+   which are not stored again), or copied when m < MR. The epilogue (bias,
    beta, ReLU) is applied to the tile in registers.
 
    Threads: omp_get_max_threads() (about 1 per 1.5 MFLOP), none when
@@ -389,10 +391,13 @@ static void merge_tile(const float *t, int nr, float *c, size_t ldc, int rows, i
 
 /* One MR x NR tile; edge tiles go through a local tile, so nothing past
    rows x cols of C is touched. The operands must hold a full MR x NR tile
-   (zero-padded panels) and bias, if any, NR floats. */
+   (zero-padded panels) and bias, if any, NR floats. With skip > 0, A's
+   tile starts skip rows above C's (the last row group shifted up onto rows
+   that exist, instead of a zero-padded copy): rows [skip, skip + rows) of
+   the local tile are C's. */
 static inline void tile(const ukernel *uk, int kc, const float *a, size_t rs, size_t cs,
                         const float *b, size_t ldb, float *c, size_t ldc, int rows, int cols,
-                        const gemm_epilogue *e)
+                        int skip, const gemm_epilogue *e)
 {
     if (rows == uk->mr && cols == uk->nr) {
         uk->kernel(kc, a, rs, cs, b, ldb, c, ldc, e);
@@ -401,7 +406,7 @@ static inline void tile(const ukernel *uk, int kc, const float *a, size_t rs, si
     float t[MAX_MR * MAX_NR] __attribute__((aligned(64)));
     const gemm_epilogue local = { 0.0f, e->bias, 0 };
     uk->kernel(kc, a, rs, cs, b, ldb, t, (size_t)uk->nr, &local);
-    merge_tile(t, uk->nr, c, ldc, rows, cols, e);
+    merge_tile(t + (size_t)skip * uk->nr, uk->nr, c, ldc, rows, cols, e);
 }
 
 /* C = epilogue(0): what is left of a product with k = 0 (or alpha = 0). */
@@ -491,7 +496,7 @@ static void packed_run(const packed_gemm *g, int tid, int nth)
                         const int rows = mcb - ir < MR ? mcb - ir : MR;
                         tile(uk, kc, ap + (size_t)ir * kc, 1, (size_t)MR, bp, (size_t)NR,
                              g->c + (size_t)(ic + ir) * g->ldc + jc + jr, (size_t)g->ldc, rows,
-                             cols, &epi);
+                             cols, 0, &epi);
                     }
                 }
             }
@@ -588,8 +593,11 @@ void sgemm_block(int m, int n, int k, const float *a, size_t a_rs, size_t a_cs,
         const gemm_epilogue epi = { pc == 0 ? e->beta : 1.0f, pc == 0 ? e->bias : NULL,
                                     pc + kc >= k && e->relu };
         const float *ak = a + (size_t)pc * a_cs, *bk = b + (size_t)pc * ldb;
-        /* zero-padded copies of the last row group and the last panel */
-        if (m > m_full)
+        /* zero-padded copies of the last row group and the last panel; a
+           short last row group of an A with MR rows or more is shifted up
+           instead (its kernel reads rows m - MR .. m - 1 in place) */
+        const int shift = m > m_full && m >= MR;
+        if (m > m_full && !shift)
             for (int p = 0; p < kc; p++)
                 for (int i = 0; i < MR; i++)
                     edge_a[p * MR + i] =
@@ -603,16 +611,17 @@ void sgemm_block(int m, int n, int k, const float *a, size_t a_rs, size_t a_cs,
                 const int g = panels_outer ? inner : outer, t = panels_outer ? outer : inner;
                 const int i0 = g * MR, j0 = t * NR;
                 const int rows = m - i0 < MR ? m - i0 : MR, cols = n - j0 < NR ? n - j0 : NR;
-                const float *ap = rows < MR ? edge_a : ak + (size_t)i0 * a_rs;
-                const size_t rs = rows < MR ? 1 : a_rs, cs = rows < MR ? (size_t)MR : a_cs;
+                const int padded = rows < MR && !shift, skip = rows < MR && shift ? MR - rows : 0;
+                const float *ap = padded ? edge_a : ak + (size_t)(i0 - skip) * a_rs;
+                const size_t rs = padded ? 1 : a_rs, cs = padded ? (size_t)MR : a_cs;
                 gemm_epilogue te = epi;
                 if (te.bias) te.bias = cols < NR ? bias_tail : te.bias + j0;
                 if (cols < NR)
                     tile(uk, kc, ap, rs, cs, edge_b, (size_t)NR, c + (size_t)i0 * ldc + j0,
-                         ldc, rows, cols, &te);
+                         ldc, rows, cols, skip, &te);
                 else
                     tile(uk, kc, ap, rs, cs, bk + j0, ldb, c + (size_t)i0 * ldc + j0, ldc,
-                         rows, cols, &te);
+                         rows, cols, skip, &te);
             }
     }
 }
