@@ -48,6 +48,7 @@ typedef struct {
     uint64_t spec_hash;                /* of the layer structure, for checkpoints */
     int prefix;                        /* leading layers run in parts of the batch (net.c) */
     size_t prefix_bytes, l2_bytes;     /* their largest activation per image; L2 per core */
+    int part_local[NET_MAX_LAYERS];    /* act[i + 1], grad[i + 1] hold one part (net.c) */
     int profile;                       /* time every layer and pass into prof_s */
     double prof_s[NET_MAX_LAYERS][3];  /* seconds per layer: forward, backward_data, backward_weights */
 } net;
