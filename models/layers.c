@@ -82,6 +82,49 @@ void maxpool_forward(const float *x, int n, int h, int w, int c, int p, float *y
             }
 }
 
+/* One row of dx: dy where the argmax points at the element (and the ReLU
+   output is positive), else 0. Channels in whole vectors (GCC vector
+   types: the vectorizer's loop over a runtime channel count cost more in
+   set-up than the 2 vectors of the seed's 32 channels), a window's dy and
+   argmax loaded once for its p columns. Not inlined into the parallel
+   loop: compiled on its own, with its restrict pointers, it ran 15% faster. */
+__attribute__((noinline)) static void unpool_row(const float *restrict dy, const int32_t *restrict argmax,
+                       const float *restrict relu_y, int row, int w, int c, int p, int ow,
+                       float *restrict dxr)
+{
+    pool_vi lane;
+    for (int l = 0; l < POOL_VL; l++) lane[l] = l;
+    const pool_vf zero = { 0 };
+    const int cv = c / POOL_VL * POOL_VL;
+    for (int j = 0; j < ow; j++) {
+        const size_t o = (size_t)j * c;
+        for (int ch = 0; ch < cv; ch += POOL_VL) {
+            pool_vf g;
+            pool_vi a;
+            memcpy(&g, dy + o + ch, sizeof g);
+            memcpy(&a, argmax + o + ch, sizeof a);
+            if (relu_y) {
+                pool_vf r;
+                memcpy(&r, relu_y + o + ch, sizeof r);
+                g = (pool_vf)((pool_vi)g & (r > zero));
+            }
+            for (int v = 0, col = j * p; v < p; v++, col++) {
+                const int32_t at = (int32_t)(((size_t)row * w + col) * c) + ch;
+                const pool_vf d = (pool_vf)((pool_vi)g & (a == lane + at));
+                memcpy(dxr + (size_t)col * c + ch, &d, sizeof d);
+            }
+        }
+        for (int v = 0, col = j * p; v < p && cv < c; v++, col++) {
+            const int32_t at = (int32_t)(((size_t)row * w + col) * c);
+            for (int ch = cv; ch < c; ch++) {
+                int win = argmax[o + ch] == at + ch && (!relu_y || relu_y[o + ch] > 0.0f);
+                dxr[(size_t)col * c + ch] = win ? dy[o + ch] : 0.0f;
+            }
+        }
+    }
+    memset(dxr + (size_t)ow * p * c, 0, sizeof(float) * (w - ow * p) * c);
+}
+
 void maxpool_backward(const float *dy, const int32_t *argmax, const float *relu_y, int n, int h,
                       int w, int c, int p, float *dx)
 {
@@ -96,15 +139,7 @@ void maxpool_backward(const float *dy, const int32_t *argmax, const float *relu_
                 continue;
             }
             const size_t o0 = (size_t)b * out + (size_t)(row / p) * ow * c;
-            for (int col = 0; col < ow * p; col++) {
-                const size_t o = o0 + (size_t)(col / p) * c;
-                const int32_t at = (int32_t)(((size_t)row * w + col) * c);
-                for (int ch = 0; ch < c; ch++) {
-                    int win = argmax[o + ch] == at + ch && (!relu_y || relu_y[o + ch] > 0.0f);
-                    dxr[(size_t)col * c + ch] = win ? dy[o + ch] : 0.0f;
-                }
-            }
-            memset(dxr + (size_t)ow * p * c, 0, sizeof(float) * (w - ow * p) * c);
+            unpool_row(dy + o0, argmax + o0, relu_y ? relu_y + o0 : NULL, row, w, c, p, ow, dxr);
         }
 }
 
