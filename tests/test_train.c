@@ -132,6 +132,29 @@ static void test_maxpool_reference(void)
         char name[64];
         snprintf(name, sizeof name, "train/maxpool/reference-p%d", p);
         check(name, ok, "max or argmax differs from the plain loop");
+        /* backward, with and without the folded ReLU mask: the gradient goes
+           to the argmax only, and only where the pooled output is positive */
+        const size_t nout = (size_t)n * oh * ow * c;
+        float *dy = malloc(sizeof(float) * nout), *dx = malloc(sizeof(float) * nin);
+        if (!dy || !dx) { perror("malloc"); exit(2); }
+        check_fill(&g, dy, nout);
+        for (int relu = 0; relu < 2; relu++) {
+            maxpool_backward(dy, am, relu ? y : NULL, n, h, w, c, p, dx);
+            int bok = 1;
+            for (size_t i = 0; i < nin; i++) {
+                const size_t b = i / ((size_t)h * w * c), rem = i % ((size_t)h * w * c);
+                const int row = (int)(rem / ((size_t)w * c)), col = (int)(rem / c % w);
+                float want = 0.0f;
+                if (row < oh * p && col < ow * p) {
+                    const size_t o = ((b * oh + row / p) * ow + col / p) * c + rem % c;
+                    if (am[o] == (int32_t)rem && (!relu || y[o] > 0.0f)) want = dy[o];
+                }
+                bok &= dx[i] == want;
+            }
+            snprintf(name, sizeof name, "train/maxpool/backward-p%d%s", p, relu ? "-relu" : "");
+            check(name, bok, "dx differs from the plain loop");
+        }
+        free(dy); free(dx);
     }
     free(x); free(y); free(am);
 }
