@@ -883,13 +883,20 @@ static void wino_backward_weights(conv_plan *pl, const float *x, const float *dy
             for (int k0 = 0; k0 < K; k0 += VL) {
                 const int nv = K - k0 < VL ? K - k0 : VL;
                 float acc[VL] = { 0 };
-                if (nv == VL) {     /* vector adds */
-                    vf a = { 0 }, b;
-                    for (size_t i = 0; i < rows; i++) {
+                if (nv == VL) {     /* vector adds, four chains (one is latency-bound) */
+                    vf a[4] = { { 0 }, { 0 }, { 0 }, { 0 } }, b;
+                    size_t i = 0;
+                    for (; i + 4 <= rows; i += 4)
+                        for (int u = 0; u < 4; u++) {
+                            memcpy(&b, dy + (i + u) * K + k0, sizeof b);
+                            a[u] += b;
+                        }
+                    for (; i < rows; i++) {
                         memcpy(&b, dy + i * K + k0, sizeof b);
-                        a += b;
+                        a[0] += b;
                     }
-                    memcpy(acc, &a, sizeof a);
+                    const vf t = (a[0] + a[1]) + (a[2] + a[3]);
+                    memcpy(acc, &t, sizeof t);
                 } else
                     for (size_t i = 0; i < rows; i++)
                         for (int v = 0; v < nv; v++) acc[v] += dy[i * K + k0 + v];
