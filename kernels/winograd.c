@@ -664,7 +664,9 @@ static void adjoint_rows(const conv_plan *pl, const float *X, size_t t0, int i0,
    every pass multiplies by U[e] untransposed. */
 typedef enum { U_CK, U_KC_ROTATED, U_KC } u_layout;
 
-static void filter_transform(conv_plan *pl, const float *w, u_layout lay)
+/* Called by every thread of a team (its loops are shared out), which
+   meets at a barrier at the end. */
+static void filter_transform(const conv_plan *pl, const float *w, u_layout lay)
 {
     const int C = pl->s.c, K = pl->s.k, al = pl->alpha;
     const ptrdiff_t ck = (ptrdiff_t)pl->ck;
@@ -672,30 +674,27 @@ static void filter_transform(conv_plan *pl, const float *w, u_layout lay)
     /* the K x C layouts transform vectors along c: from a copy of w with
        c contiguous, wt[tap][k][c] (tap rotated for U_KC_ROTATED) */
     const float *src = lay == U_CK ? w : pl->wt;
-    #pragma omp parallel num_threads(pl->nt)
-    {
-        if (lay != U_CK) {
-            #pragma omp for schedule(static)
-            for (int tk = 0; tk < R * R * K; tk++) {
-                const int tap = tk / K, k = tk % K;
-                const float *sw = w + (lay == U_KC_ROTATED ? R * R - 1 - tap : tap) * ck + k;
-                float *d = pl->wt + (size_t)tk * C;
-                for (int c = 0; c < C; c++) d[c] = sw[(ptrdiff_t)c * K];
-            }
-        }
+    if (lay != U_CK) {
         #pragma omp for schedule(static)
-        for (int r = 0; r < rows; r++)
-            for (int c0 = 0; c0 < cols; c0 += VL) {
-                const int nv = cols - c0 < VL ? cols - c0 : VL;
-                const float *x = src + (size_t)r * cols + c0;
-                float *d = pl->u + (size_t)r * cols + c0;
-                if (nv == VL)
-                    pl->tf(pl->m, TF_FILTER, x, R * ck, ck, d, al * ck, ck, NULL);
-                else
-                    tf_staged(pl, TF_FILTER, x, R * ck, ck, 1, R, R, 0, 0, nv, d, al * ck, ck, al,
-                              al, NULL);
-            }
+        for (int tk = 0; tk < R * R * K; tk++) {
+            const int tap = tk / K, k = tk % K;
+            const float *sw = w + (lay == U_KC_ROTATED ? R * R - 1 - tap : tap) * ck + k;
+            float *d = pl->wt + (size_t)tk * C;
+            for (int c = 0; c < C; c++) d[c] = sw[(ptrdiff_t)c * K];
+        }
     }
+    #pragma omp for schedule(static)
+    for (int r = 0; r < rows; r++)
+        for (int c0 = 0; c0 < cols; c0 += VL) {
+            const int nv = cols - c0 < VL ? cols - c0 : VL;
+            const float *x = src + (size_t)r * cols + c0;
+            float *d = pl->u + (size_t)r * cols + c0;
+            if (nv == VL)
+                pl->tf(pl->m, TF_FILTER, x, R * ck, ck, d, al * ck, ck, NULL);
+            else
+                tf_staged(pl, TF_FILTER, x, R * ck, ck, 1, R, R, 0, 0, nv, d, al * ck, ck, al,
+                          al, NULL);
+        }
 }
 
 /* The three passes as one loop over blocks of tiles. A block is: input
@@ -712,7 +711,12 @@ typedef struct {
     const float *in, *dy, *bias;
     int relu;
     float *out;
+    const float *w;         /* the filter, transformed first into U ... */
+    u_layout lay;           /* ... in this layout (not for PASS_WEIGHTS) */
+    float *dw, *dbias;      /* PASS_WEIGHTS: dw = G^T Z G at the end; dbias */
 } tile_job;
+
+static void weights_epilogue(const conv_plan *pl, const tile_job *j);
 
 static void job_load(const conv_plan *pl, const tile_job *j, size_t t0, int i0, int i1,
                      float *A, float *B)
@@ -783,6 +787,7 @@ static void run_tiles(conv_plan *pl, const tile_job *j)
     #pragma omp parallel num_threads(pl->nt)
     {
         const int tid = omp_get_thread_num(), nth = omp_get_num_threads();
+        if (j->pass != PASS_WEIGHTS) filter_transform(pl, j->w, j->lay);
         if (g->team) {
             for (size_t b = 0; b < nblocks; b++) {
                 const size_t t0 = b * g->tb;
@@ -827,83 +832,87 @@ static void run_tiles(conv_plan *pl, const tile_job *j)
                 }
             }
         }
+        if (j->pass == PASS_WEIGHTS) weights_epilogue(pl, j);   /* Z complete: after a barrier */
+    }
+}
+
+/* backward_weights' end, by every thread of the team: dw = G^T Z G and
+   dbias, the plain sum of dy over n, p, q. */
+static void weights_epilogue(const conv_plan *pl, const tile_job *j)
+{
+    const conv_shape s = pl->s;
+    const int C = s.c, K = s.k, al = pl->alpha;
+    const size_t ck = pl->ck;
+    const float *dy = j->dy;
+    float *dw = j->dw, *dbias = j->dbias;
+    /* dw = G^T Z G */
+    const ptrdiff_t cs = (ptrdiff_t)ck;
+    #pragma omp for schedule(static)
+    for (int c = 0; c < C; c++)
+        for (int k0 = 0; k0 < K; k0 += VL) {
+            const int nv = K - k0 < VL ? K - k0 : VL;
+            const size_t off = (size_t)c * K + k0;
+            if (nv == VL)
+                pl->tf(pl->m, TF_WGRAD, pl->u + off, al * cs, cs, dw + off, R * cs, cs, NULL);
+            else
+                tf_staged(pl, TF_WGRAD, pl->u + off, al * cs, cs, 1, al, al, 0, 0, nv, dw + off,
+                          R * cs, cs, R, R, NULL);
+        }
+    if (dbias) {
+        const size_t rows = (size_t)s.n * pl->p * pl->q;
+        #pragma omp for schedule(static)
+        for (int k0 = 0; k0 < K; k0 += VL) {
+            const int nv = K - k0 < VL ? K - k0 : VL;
+            float acc[VL] = { 0 };
+            if (nv == VL) {     /* vector adds, four chains (one is latency-bound) */
+                vf a[4] = { { 0 }, { 0 }, { 0 }, { 0 } }, b;
+                size_t i = 0;
+                for (; i + 4 <= rows; i += 4)
+                    for (int u = 0; u < 4; u++) {
+                        memcpy(&b, dy + (i + u) * K + k0, sizeof b);
+                        a[u] += b;
+                    }
+                for (; i < rows; i++) {
+                    memcpy(&b, dy + i * K + k0, sizeof b);
+                    a[0] += b;
+                }
+                const vf t = (a[0] + a[1]) + (a[2] + a[3]);
+                memcpy(acc, &t, sizeof t);
+            } else
+                for (size_t i = 0; i < rows; i++)
+                    for (int v = 0; v < nv; v++) acc[v] += dy[i * K + k0 + v];
+            memcpy(dbias + k0, acc, sizeof(float) * nv);
+        }
     }
 }
 
 static void wino_forward(conv_plan *pl, const float *x, const float *w, const float *bias,
                          float *y)
 {
-    filter_transform(pl, w, U_CK);
-    const tile_job j = { PASS_FORWARD, &pl->fwd, x, NULL, bias, 0, y };
+    const tile_job j = { PASS_FORWARD, &pl->fwd, x, NULL, bias, 0, y, w, U_CK, NULL, NULL };
     run_tiles(pl, &j);
 }
 
 static void wino_forward_relu(conv_plan *pl, const float *x, const float *w, const float *bias,
                               float *y)
 {
-    filter_transform(pl, w, U_CK);
-    const tile_job j = { PASS_FORWARD, &pl->fwd, x, NULL, bias, 1, y };
+    const tile_job j = { PASS_FORWARD, &pl->fwd, x, NULL, bias, 1, y, w, U_CK, NULL, NULL };
     run_tiles(pl, &j);
 }
 
 static void wino_backward_data(conv_plan *pl, const float *dy, const float *w, float *dx)
 {
-    filter_transform(pl, w, pl->adjoint ? U_KC : U_KC_ROTATED);
     const tile_job j = { pl->adjoint ? PASS_ADJOINT : PASS_FORWARD,
-                         pl->adjoint ? &pl->fwd : &pl->bwd, dy, NULL, NULL, 0, dx };
+                         pl->adjoint ? &pl->fwd : &pl->bwd, dy, NULL, NULL, 0, dx,
+                         w, pl->adjoint ? U_KC : U_KC_ROTATED, NULL, NULL };
     run_tiles(pl, &j);
 }
 
 static void wino_backward_weights(conv_plan *pl, const float *x, const float *dy, float *dw,
                                   float *dbias)
 {
-    const conv_shape s = pl->s;
-    const int C = s.c, K = s.k, al = pl->alpha;
-    const size_t ck = pl->ck;
-    const tile_job j = { PASS_WEIGHTS, &pl->fwd, x, dy, NULL, 0, NULL };
-    run_tiles(pl, &j);      /* Z (in u) = the sum over tiles */
-    #pragma omp parallel num_threads(pl->nt)
-    {
-        /* dw = G^T Z G */
-        const ptrdiff_t cs = (ptrdiff_t)ck;
-        #pragma omp for schedule(static)
-        for (int c = 0; c < C; c++)
-            for (int k0 = 0; k0 < K; k0 += VL) {
-                const int nv = K - k0 < VL ? K - k0 : VL;
-                const size_t off = (size_t)c * K + k0;
-                if (nv == VL)
-                    pl->tf(pl->m, TF_WGRAD, pl->u + off, al * cs, cs, dw + off, R * cs, cs, NULL);
-                else
-                    tf_staged(pl, TF_WGRAD, pl->u + off, al * cs, cs, 1, al, al, 0, 0, nv, dw + off,
-                              R * cs, cs, R, R, NULL);
-            }
-        if (dbias) {
-            const size_t rows = (size_t)s.n * pl->p * pl->q;
-            #pragma omp for schedule(static)
-            for (int k0 = 0; k0 < K; k0 += VL) {
-                const int nv = K - k0 < VL ? K - k0 : VL;
-                float acc[VL] = { 0 };
-                if (nv == VL) {     /* vector adds, four chains (one is latency-bound) */
-                    vf a[4] = { { 0 }, { 0 }, { 0 }, { 0 } }, b;
-                    size_t i = 0;
-                    for (; i + 4 <= rows; i += 4)
-                        for (int u = 0; u < 4; u++) {
-                            memcpy(&b, dy + (i + u) * K + k0, sizeof b);
-                            a[u] += b;
-                        }
-                    for (; i < rows; i++) {
-                        memcpy(&b, dy + i * K + k0, sizeof b);
-                        a[0] += b;
-                    }
-                    const vf t = (a[0] + a[1]) + (a[2] + a[3]);
-                    memcpy(acc, &t, sizeof t);
-                } else
-                    for (size_t i = 0; i < rows; i++)
-                        for (int v = 0; v < nv; v++) acc[v] += dy[i * K + k0 + v];
-                memcpy(dbias + k0, acc, sizeof(float) * nv);
-            }
-        }
-    }
+    const tile_job j = { PASS_WEIGHTS, &pl->fwd, x, dy, NULL, 0, NULL, NULL, U_CK, dw, dbias };
+    run_tiles(pl, &j);      /* Z (in u) = the sum over tiles, then dw and dbias */
 }
 
 const conv_backend conv_winograd = {
