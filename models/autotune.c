@@ -182,7 +182,7 @@ int autotune_net(net *nt, int batch, int reps, autotune_layer *out, int *count,
         autotune_layer *t = &out[(*count)++];
         memset(t, 0, sizeof *t);
         t->layer = li;
-        net_layer_shape(l, batch, &t->shape);
+        net_layer_shape(l, net_layer_batch(nt, li, batch), &t->shape);   /* as it will run */
         const conv_shape *s = &t->shape;
         size_t nx = (size_t)s->n * s->h * s->w * s->c, nw = (size_t)s->r * s->s * s->c * s->k,
                ny = (size_t)s->n * conv_out_h(s) * conv_out_w(s) * s->k;

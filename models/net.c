@@ -512,6 +512,12 @@ static int prefix_parts(const net *nt, int n)
     return parts < n ? parts : n;
 }
 
+int net_layer_batch(const net *nt, int layer, int n)
+{
+    const int parts = layer < nt->prefix ? prefix_parts(nt, n) : 1;
+    return (n + parts - 1) / parts;
+}
+
 int net_forward(net *nt, int n, char *err, size_t len)
 {
     if (n < 1 || n > nt->max_batch) return error_set(err, len, "batch %d outside 1..%d", n, nt->max_batch);

@@ -81,6 +81,9 @@ void net_summary(const net *nt, FILE *f);
 /* e.g. "1x28x28x1 -> 32 3x3 s1 p0" for a conv layer at batch n */
 void net_layer_shape(const layer *l, int n, conv_shape *s);
 
+/* The batch layer `layer` runs at within a batch of n: the largest part,
+   for the leading layers run in parts (net.c), else n. */
+int net_layer_batch(const net *nt, int layer, int n);
 /* Forward over a batch of n <= max_batch images at act[0] (copied in by
    the caller); the logits are act[nlayers]. Returns 0, or -1 if a plan for
    a new batch size cannot be made (err says why). */
