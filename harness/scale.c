@@ -139,7 +139,7 @@ static int train_prepare(train_cfg *cfg, const char *model, const char *backend,
     if (net_parse(&cfg->nt, model, err, len)) return -1;
     if (net_set_backends(&cfg->nt, is_auto ? NULL : backend, is_auto ? "naive" : backend, err,
                          len) ||
-        (is_auto && autotune_net(&cfg->nt, batch, 5, tuned, &ntuned, NULL, NULL, err, len)) ||
+        (is_auto && autotune_net(&cfg->nt, batch, 9, tuned, &ntuned, NULL, NULL, err, len)) ||
         net_init(&cfg->nt, batch, 1, err, len)) {
         net_free(&cfg->nt);
         return -1;

@@ -166,7 +166,7 @@ static int choose_auto(const char *cmd, const options *o, net *nt, cJSON *runs, 
     autotune_layer t[NET_MAX_LAYERS];
     autotune_config configs[AUTOTUNE_MAX_BACKENDS + 1];
     int count, nconfigs;
-    if (autotune_net(nt, o->batch, 5, t, &count, configs, &nconfigs, err, sizeof err)) {
+    if (autotune_net(nt, o->batch, 9, t, &count, configs, &nconfigs, err, sizeof err)) {
         fprintf(stderr, "convbench %s: %s\n", cmd, err);
         return 2;
     }

@@ -1,6 +1,8 @@
 /* Timing is what the harness does too, but here it decides, so it stays
-   small: median of a few runs on random data, same buffers for every
-   candidate, plans destroyed before the next candidate is planned. */
+   small: the median of a few runs on random data, same buffers for every
+   candidate, all candidates of a layer planned at once and timed in
+   interleaved rounds, so that a slow spell of a shared machine falls on
+   every candidate alike instead of deciding the choice. */
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -35,21 +37,51 @@ static void run_pass(const conv_backend *be, conv_plan *pl, conv_pass p, bufs *B
     else be->backward_weights(pl, B->x, B->dy, B->dw, B->db);
 }
 
-/* median seconds of up to reps runs; INFINITY if the first run is slower
-   than `give_up` seconds */
-static double time_pass(const conv_backend *be, conv_plan *pl, conv_pass p, bufs *B, int reps, double give_up)
+enum { MAX_ROUNDS = 15 };
+
+/* Seconds per run of every candidate and pass (NAN where the pass is not
+   needed): the median of `rounds` rounds, each running every candidate's
+   passes once; after the first round a pass more than 10x slower than the
+   fastest is given up (INFINITY). */
+static void time_candidates(const autotune_layer *t, conv_plan *const *plans, bufs *B, int rounds,
+                            int need_dx, double sec[][3])
 {
-    double t[32];
-    if (reps > 32) reps = 32;
-    run_pass(be, pl, p, B);                      /* warm-up: caches, lazy JIT, page faults */
-    for (int i = 0; i < reps; i++) {
-        double t0 = omp_get_wtime();
-        run_pass(be, pl, p, B);
-        t[i] = omp_get_wtime() - t0;
-        if (i == 0 && t[0] > give_up) return INFINITY;
+    static double samples[AUTOTUNE_MAX_BACKENDS][3][MAX_ROUNDS];
+    if (rounds > MAX_ROUNDS) rounds = MAX_ROUNDS;
+    int alive[AUTOTUNE_MAX_BACKENDS][3];
+    for (int c = 0; c < t->ncand; c++)
+        for (int p = 0; p < 3; p++) {
+            alive[c][p] = p != CONV_BACKWARD_DATA || need_dx;
+            if (alive[c][p]) run_pass(t->cand[c], plans[c], (conv_pass)p, B);   /* warm-up */
+        }
+    for (int r = 0; r < rounds; r++) {
+        for (int c = 0; c < t->ncand; c++)
+            for (int p = 0; p < 3; p++) {
+                if (!alive[c][p]) continue;
+                double t0 = omp_get_wtime();
+                run_pass(t->cand[c], plans[c], (conv_pass)p, B);
+                samples[c][p][r] = omp_get_wtime() - t0;
+            }
+        if (r > 0) continue;
+        for (int p = 0; p < 3; p++) {
+            double best = INFINITY;
+            for (int c = 0; c < t->ncand; c++)
+                if (alive[c][p] && samples[c][p][0] < best) best = samples[c][p][0];
+            for (int c = 0; c < t->ncand; c++)
+                if (alive[c][p] && samples[c][p][0] > 10.0 * best) {
+                    alive[c][p] = 0;
+                    sec[c][p] = INFINITY;
+                }
+        }
     }
-    qsort(t, (size_t)reps, sizeof *t, cmp_double);
-    return reps % 2 ? t[reps / 2] : 0.5 * (t[reps / 2 - 1] + t[reps / 2]);
+    for (int c = 0; c < t->ncand; c++)
+        for (int p = 0; p < 3; p++) {
+            if (p == CONV_BACKWARD_DATA && !need_dx) { sec[c][p] = NAN; continue; }
+            if (!alive[c][p]) continue;
+            qsort(samples[c][p], (size_t)rounds, sizeof(double), cmp_double);
+            sec[c][p] = rounds % 2 ? samples[c][p][rounds / 2]
+                                   : 0.5 * (samples[c][p][rounds / 2 - 1] + samples[c][p][rounds / 2]);
+        }
 }
 
 static float *fill(rng *g, size_t n)
@@ -189,22 +221,22 @@ int autotune_net(net *nt, int batch, int reps, autotune_layer *out, int *count,
         bufs B = { fill(&g, nx), fill(&g, nw), fill(&g, s->k), fill(&g, ny), fill(&g, ny),
                    fill(&g, nx), fill(&g, nw), fill(&g, s->k), ny, l->act == ACT_RELU };
         int ok = B.x && B.w && B.b && B.y && B.dy && B.dx && B.dw && B.db;
-        double best_s[3] = { INFINITY, INFINITY, INFINITY };
         for (int p = 0; p < 3; p++) t->best[p] = -1;
         const int need_dx = li > 0;
+        conv_plan *plans[AUTOTUNE_MAX_BACKENDS] = { 0 };
         for (const conv_backend *const *bp = conv_backends(); ok && *bp; bp++) {
             if ((*bp)->unsupported(s) || t->ncand == AUTOTUNE_MAX_BACKENDS) continue;
             conv_plan *pl = (*bp)->plan(s);
             if (!pl) continue;
-            int c = t->ncand++;
-            t->cand[c] = *bp;
-            for (int p = 0; p < 3; p++) {
-                if (p == CONV_BACKWARD_DATA && !need_dx) { t->seconds[c][p] = NAN; continue; }
-                double sec = time_pass(*bp, pl, (conv_pass)p, &B, reps, 10.0 * best_s[p]);
-                t->seconds[c][p] = sec;
-                if (sec < best_s[p]) { best_s[p] = sec; t->best[p] = c; }
-            }
-            (*bp)->destroy(pl);
+            plans[t->ncand] = pl;
+            t->cand[t->ncand++] = *bp;
+        }
+        if (ok) time_candidates(t, plans, &B, reps, need_dx, t->seconds);
+        for (int c = 0; c < t->ncand; c++) {
+            for (int p = 0; p < 3; p++)
+                if (ok && t->seconds[c][p] < (t->best[p] < 0 ? INFINITY : t->seconds[t->best[p]][p]))
+                    t->best[p] = c;
+            t->cand[c]->destroy(plans[c]);
         }
         free(B.x); free(B.w); free(B.b); free(B.y); free(B.dy); free(B.dx); free(B.dw); free(B.db);
         if (!ok) return error_set(err, len, "out of memory timing %s", l->name);

@@ -128,6 +128,37 @@ static int parse_layer(net *nt, char **tok, int ntok, int line, const char *file
     return 0;
 }
 
+/* The leading conv layers up to the first max-pool run in parts of the
+   batch (see net_forward); known from the structure alone, so that auto
+   can time them at the size they will run at before anything is allocated. */
+static void plan_prefix(net *nt)
+{
+    nt->prefix = 0;
+    for (int i = 0; i < nt->nlayers; i++) {
+        const layer_kind k = nt->layers[i].kind;
+        if (k != LAYER_CONV && k != LAYER_MAXPOOL) break;
+        if (k == LAYER_MAXPOOL) { nt->prefix = i + 1; break; }
+    }
+    /* A prefix layer's output read only by the max-pool after it (which
+       keeps its argmax and folds this layer's ReLU into its backward, so
+       backward never reads the output) is needed one part at a time: every
+       part uses the start of the buffer, and likewise its gradient, which
+       only this layer's backward reads. The seed's conv1: 2.8 MB at batch
+       32 that would otherwise go out to L3 and come back. */
+    memset(nt->part_local, 0, sizeof nt->part_local);
+    for (int i = 0; i + 1 < nt->prefix; i++)
+        nt->part_local[i] = nt->layers[i + 1].kind == LAYER_MAXPOOL &&
+                            (nt->layers[i].act == ACT_RELU || nt->layers[i].act == ACT_LINEAR);
+    long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+    nt->l2_bytes = l2 >= 128 * 1024 && l2 <= 64L * 1024 * 1024 ? (size_t)l2 : (size_t)2 << 20;
+    nt->prefix_bytes = 0;
+    for (int i = 0; i < nt->prefix; i++) {
+        const layer *l = &nt->layers[i];
+        const size_t b = sizeof(float) * l->oh * l->ow * l->oc;
+        if (b > nt->prefix_bytes) nt->prefix_bytes = b;
+    }
+}
+
 int net_parse_string(net *nt, const char *text, const char *file, char *err, size_t len)
 {
     memset(nt, 0, sizeof *nt);
@@ -179,6 +210,7 @@ int net_parse_string(net *nt, const char *text, const char *file, char *err, siz
         return error_set(err, len, "%s:%d: the last layer must be 'dense CLASSES softmax' with CLASSES >= 2 "
                     "(the loss is sparse categorical cross-entropy)", file, last->line);
     nt->classes = last->oc;
+    plan_prefix(nt);
     return 0;
 }
 
@@ -367,29 +399,8 @@ int net_init(net *nt, int max_batch, uint64_t seed, char *err, size_t len)
         for (size_t j = 0; j < l->weight.n; j++) l->weight.w[j] = rng_uniform(&g, -limit, limit);
         if (l->kind == LAYER_CONV && layer_plan(l, max_batch, err, len) < 0) return -1;
     }
-    /* the leading conv layers up to the first max-pool run in parts of the batch */
-    nt->prefix = 0;
-    for (int i = 0; i < nt->nlayers; i++) {
-        const layer_kind k = nt->layers[i].kind;
-        if (k != LAYER_CONV && k != LAYER_MAXPOOL) break;
-        if (k == LAYER_MAXPOOL) { nt->prefix = i + 1; break; }
-    }
-    /* A prefix layer's output read only by the max-pool after it (which
-       keeps its argmax and folds this layer's ReLU into its backward, so
-       backward never reads the output) is needed one part at a time: every
-       part uses the start of the buffer, and likewise its gradient, which
-       only this layer's backward reads. The seed's conv1: 2.8 MB at batch
-       32 that would otherwise go out to L3 and come back. */
-    for (int i = 0; i + 1 < nt->prefix; i++)
-        nt->part_local[i] = nt->layers[i + 1].kind == LAYER_MAXPOOL &&
-                            (nt->layers[i].act == ACT_RELU || nt->layers[i].act == ACT_LINEAR);
-    long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
-    nt->l2_bytes = l2 >= 128 * 1024 && l2 <= 64L * 1024 * 1024 ? (size_t)l2 : (size_t)2 << 20;
-    nt->prefix_bytes = 0;
     for (int i = 0; i < nt->prefix; i++) {
         layer *l = &nt->layers[i];
-        const size_t b = sizeof(float) * l->oh * l->ow * l->oc;
-        if (b > nt->prefix_bytes) nt->prefix_bytes = b;
         if (l->kind == LAYER_CONV && !(l->gpart = falloc(l->weight.n + l->bias.n)))
             return error_set(err, len, "out of memory");
     }
