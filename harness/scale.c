@@ -471,8 +471,10 @@ int cmd_scale(int argc, char **argv)
     for (size_t i = 0; cfg && i < ncfg; i++) train_release(&cfg[i]);
     free(cfg);
     for (int t = 1; !rc && conv && t <= maxt; t++) {
-        if (scale_bind_compact(t, err, sizeof err)) {
-            fprintf(stderr, "convbench scale: %s\n", err);
+        /* bench_conv binds its own threads (--bind); it must not inherit
+           this thread's binding to one core, which its threads would share */
+        if (scale_unbind()) {
+            fprintf(stderr, "convbench scale: could not unbind before bench_conv\n");
             rc = 1;
             break;
         }
