@@ -761,14 +761,24 @@ static void job_store(const conv_plan *pl, const tile_job *j, size_t t0, int i0,
         adjoint_rows(pl, B, t0, i0, i1, j->out);
 }
 
+/* Thread t's share of [0, n), t of nth */
+static int share_lo(int n, int t, int nth) { return (int)((long long)n * t / nth); }
+
+/* Tiles in block b of geometry g (the last block may be short) */
+static int block_tiles(const wino_geom *g, size_t b)
+{
+    const size_t t0 = b * g->tb;
+    return g->ntiles - t0 < (size_t)g->tb ? (int)(g->ntiles - t0) : g->tb;
+}
+
 /* Team mode's share of a block's stores: rows split evenly, or for the
    adjoint by whole images (tiles of one image overlap in dx). */
 static void store_share(const conv_plan *pl, const tile_job *j, size_t t0, int nb, int tid,
                         int nth, int *i0, int *i1)
 {
     if (j->pass != PASS_ADJOINT) {
-        *i0 = (int)((long long)nb * tid / nth);
-        *i1 = (int)((long long)nb * (tid + 1) / nth);
+        *i0 = share_lo(nb, tid, nth);
+        *i1 = share_lo(nb, tid + 1, nth);
         return;
     }
     const size_t per = (size_t)j->g->th * j->g->tw;
@@ -791,9 +801,9 @@ static void run_tiles(conv_plan *pl, const tile_job *j)
         if (g->team) {
             for (size_t b = 0; b < nblocks; b++) {
                 const size_t t0 = b * g->tb;
-                const int nb = g->ntiles - t0 < (size_t)g->tb ? (int)(g->ntiles - t0) : g->tb;
-                job_load(pl, j, t0, (int)((long long)nb * tid / nth),
-                         (int)((long long)nb * (tid + 1) / nth), pl->v, pl->mbuf);
+                const int nb = block_tiles(g, b);
+                job_load(pl, j, t0, share_lo(nb, tid, nth), share_lo(nb, tid + 1, nth), pl->v,
+                         pl->mbuf);
                 #pragma omp barrier
                 #pragma omp for schedule(static)
                 for (int e = 0; e < pl->a2; e++)
@@ -812,7 +822,7 @@ static void run_tiles(conv_plan *pl, const tile_job *j)
             #pragma omp for schedule(static)
             for (size_t b = 0; b < nblocks; b++) {
                 const size_t t0 = b * g->tb;
-                const int nb = g->ntiles - t0 < (size_t)g->tb ? (int)(g->ntiles - t0) : g->tb;
+                const int nb = block_tiles(g, b);
                 job_load(pl, j, t0, 0, nb, A, B);
                 for (int e = 0; e < pl->a2; e++) job_product(pl, j, nb, e, A, B, Z, first);
                 job_store(pl, j, t0, 0, nb, B);

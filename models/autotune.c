@@ -46,7 +46,7 @@ enum { MAX_ROUNDS = 15 };
 static void time_candidates(const autotune_layer *t, conv_plan *const *plans, bufs *B, int rounds,
                             int need_dx, double sec[][3])
 {
-    static double samples[AUTOTUNE_MAX_BACKENDS][3][MAX_ROUNDS];
+    double samples[AUTOTUNE_MAX_BACKENDS][3][MAX_ROUNDS];
     if (rounds > MAX_ROUNDS) rounds = MAX_ROUNDS;
     int alive[AUTOTUNE_MAX_BACKENDS][3];
     for (int c = 0; c < t->ncand; c++)
