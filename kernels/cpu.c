@@ -1,9 +1,11 @@
 /* Which SIMD path runs is decided here, at run time, never by -march. */
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "cpu.h"
 
 static const char *const isa_names[] = { "portable", "avx2", "avx512" };
@@ -52,6 +54,29 @@ cpu_isa cpu_isa_active(void)
 void cpu_isa_reload(void) { atomic_store_explicit(&active, -1, memory_order_relaxed); }
 
 const char *cpu_isa_name(cpu_isa isa) { return isa_names[isa]; }
+
+static size_t l1d = 48 * 1024, l2 = 2 * 1024 * 1024;
+static pthread_once_t caches_once = PTHREAD_ONCE_INIT;
+
+static void caches_read(void)
+{
+    long v = sysconf(_SC_LEVEL1_DCACHE_SIZE);
+    if (v >= 16 * 1024 && v <= 1024 * 1024) l1d = (size_t)v;
+    v = sysconf(_SC_LEVEL2_CACHE_SIZE);
+    if (v >= 128 * 1024 && v <= 64 * 1024 * 1024) l2 = (size_t)v;
+}
+
+size_t cpu_l1d_bytes(void)
+{
+    pthread_once(&caches_once, caches_read);
+    return l1d;
+}
+
+size_t cpu_l2_bytes(void)
+{
+    pthread_once(&caches_once, caches_read);
+    return l2;
+}
 
 void *cpu_alloc(size_t bytes)
 {

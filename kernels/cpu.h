@@ -20,6 +20,11 @@ const char *cpu_isa_name(cpu_isa isa);   /* "avx512", "avx2", "portable" */
 /* Parses an ISA name; returns -1 if unknown. */
 int cpu_isa_parse(const char *name);
 
+/* Data cache sizes in bytes (sysconf; 48 KiB and 2 MiB when the system
+   does not say, or says something implausible). */
+size_t cpu_l1d_bytes(void);
+size_t cpu_l2_bytes(void);
+
 /* 64-byte aligned, zero-initialised; NULL on failure or zero size.
    Free with free(). */
 void *cpu_alloc(size_t bytes);

@@ -66,11 +66,9 @@
    demand; if they cannot be allocated a plain loop computes the result. */
 #include <math.h>
 #include <omp.h>
-#include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <immintrin.h>
 #include "cpu.h"
 #include "gemm.h"
@@ -226,22 +224,11 @@ static int ceil_div(int a, int b) { return (a + b - 1) / b; }
 
 /* ---- block sizes -------------------------------------------------------- */
 
-static long l1_bytes = 48 * 1024, l2_bytes = 2 * 1024 * 1024;
-static pthread_once_t caches_once = PTHREAD_ONCE_INIT;
-
-static void caches_read(void)
-{
-    long v = sysconf(_SC_LEVEL1_DCACHE_SIZE);
-    if (v >= 16 * 1024 && v <= 1024 * 1024) l1_bytes = v;
-    v = sysconf(_SC_LEVEL2_CACHE_SIZE);
-    if (v >= 128 * 1024 && v <= 64 * 1024 * 1024) l2_bytes = v;
-}
-
 typedef struct { int kc, mc, nc; } blocking;
 
 static blocking blocking_for(const ukernel *uk)
 {
-    pthread_once(&caches_once, caches_read);
+    const long l1_bytes = (long)cpu_l1d_bytes(), l2_bytes = (long)cpu_l2_bytes();
     blocking bl;
     bl.kc = (int)(l1_bytes / 2 / (uk->mr * 4)) & ~15;
     if (bl.kc < 128) bl.kc = 128;
