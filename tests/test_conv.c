@@ -103,6 +103,7 @@ static void shape_name(const conv_shape *s, char *buf, size_t len)
 typedef struct {
     size_t nx, ny, nw;
     float *x, *w, *bias, *dy, *x0, *w0, *dy0;      /* inputs and their copies */
+    float *wu;                                     /* w's copy at wu + 1: not 64-aligned */
     float *y, *y2, *dx, *dw, *dw2, *dbias;         /* backend outputs */
     double *ry, *ry0, *rdx, *rdw, *rdb;            /* reference outputs */
 } buffers;
@@ -110,7 +111,7 @@ typedef struct {
 static void buffers_free(buffers *b)
 {
     float *f[] = { b->x, b->w, b->bias, b->dy, b->x0, b->w0, b->dy0,
-                   b->y, b->y2, b->dx, b->dw, b->dw2, b->dbias };
+                   b->y, b->y2, b->dx, b->dw, b->dw2, b->dbias, b->wu };
     double *d[] = { b->ry, b->ry0, b->rdx, b->rdw, b->rdb };
     for (size_t i = 0; i < sizeof f / sizeof *f; i++) free(f[i]);
     for (size_t i = 0; i < sizeof d / sizeof *d; i++) free(d[i]);
@@ -124,11 +125,16 @@ static void buffers_make(buffers *b, const conv_shape *s, unsigned seed)
     b->ny = (size_t)s->n * conv_out_h(s) * conv_out_w(s) * s->k;
     b->nw = (size_t)s->r * s->s * s->c * s->k;
     size_t nf[] = { b->nx, b->nw, s->k, b->ny, b->nx, b->nw, b->ny,
-                    b->ny, b->ny, b->nx, b->nw, b->nw, s->k };
+                    b->ny, b->ny, b->nx, b->nw, b->nw, s->k, b->nw + 1 };
     float **f[] = { &b->x, &b->w, &b->bias, &b->dy, &b->x0, &b->w0, &b->dy0,
-                    &b->y, &b->y2, &b->dx, &b->dw, &b->dw2, &b->dbias };
+                    &b->y, &b->y2, &b->dx, &b->dw, &b->dw2, &b->dbias, &b->wu };
+    /* 64-byte aligned, as the trainer's buffers are, so every run takes the
+       same paths; the forward is also checked on a misaligned w (wu + 1) */
     for (size_t i = 0; i < sizeof f / sizeof *f; i++)
-        if (!(*f[i] = malloc(sizeof(float) * nf[i]))) { perror("malloc"); exit(2); }
+        if (!(*f[i] = aligned_alloc(64, (sizeof(float) * nf[i] + 63) & ~(size_t)63))) {
+            perror("aligned_alloc");
+            exit(2);
+        }
     size_t nd[] = { b->ny, b->ny, b->nx, b->nw, s->k };
     double **d[] = { &b->ry, &b->ry0, &b->rdx, &b->rdw, &b->rdb };
     for (size_t i = 0; i < sizeof d / sizeof *d; i++)
@@ -160,6 +166,13 @@ static void check_backend_shape(const conv_backend *be, const conv_shape *s, buf
     be->forward(pl, b->x, b->w, b->bias, b->y);
     e = ref_rel_err(b->y, b->ry, b->ny);
     snprintf(name, sizeof name, "%s/forward", group);
+    check(name, e <= bound, "error %.3g > %.3g", e, bound);
+
+    memcpy(b->wu + 1, b->w, sizeof(float) * b->nw);
+    fill_nan(b->y2, b->ny);                   /* weights 4 bytes past a cache line */
+    be->forward(pl, b->x, b->wu + 1, b->bias, b->y2);
+    e = ref_rel_err(b->y2, b->ry, b->ny);
+    snprintf(name, sizeof name, "%s/forward-unaligned-w", group);
     check(name, e <= bound, "error %.3g > %.3g", e, bound);
 
     fill_nan(b->y2, b->ny);                   /* plan reuse, and bias NULL */
