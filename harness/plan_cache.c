@@ -97,7 +97,9 @@ int plan_cache_load(net *nt, const char *path, int batch, char *why, size_t len)
             int pass = results_pass_parse(str(r, "pass")), li = -1;
             for (int i = 0; i < nt->nlayers; i++)
                 if (nt->layers[i].kind == LAYER_CONV && !strcmp(nt->layers[i].name, str(r, "layer"))) li = i;
-            if (strcmp(str(r, "spec_hash"), hash) || !cJSON_IsNumber(n) || n->valueint != batch) {
+            /* each layer timed at the batch it runs at (a replica's slice, or part of it) */
+            if (strcmp(str(r, "spec_hash"), hash) || !cJSON_IsNumber(n) ||
+                (li >= 0 && n->valueint != net_layer_batch(nt, li, batch))) {
                 bad = error_set(why, len, "%s was made for another network or batch size", path);
                 break;
             }

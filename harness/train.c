@@ -20,13 +20,13 @@
 
 typedef struct {
     const char *model, *backend, *data, *save, *load, *json, *png, *plan_cache;
-    int threads, epochs, batch, limit, show, profile;
+    int threads, replicas, epochs, batch, limit, show, profile;
     float lr;
     unsigned long long seed;
 } options;
 
 enum { O_MODEL = 256, O_BACKEND, O_THREADS, O_EPOCHS, O_BATCH, O_LR, O_SEED, O_LIMIT, O_DATA,
-       O_SAVE, O_LOAD, O_JSON, O_SHOW, O_PNG, O_PLAN_CACHE, O_PROFILE, O_HELP };
+       O_SAVE, O_LOAD, O_JSON, O_SHOW, O_PNG, O_PLAN_CACHE, O_PROFILE, O_REPLICAS, O_HELP };
 
 static long int_arg(const char *cmd, const char *opt, const char *v, long lo, long hi, int *bad)
 {
@@ -55,6 +55,10 @@ static const char *usage_text(const char *cmd)
                "                    ISA, threads, network and batch match; else search and save\n"
                "  --profile         print where the time goes, per layer and pass\n"
                "  --threads N       OpenMP threads (default: all cores)\n"
+               "  --replicas N      split each batch over at most N threads, each running\n"
+               "                    the whole network on its slice (default 0: one per\n"
+               "                    thread; 1: the batch in one piece, every thread on\n"
+               "                    each layer)\n"
                "  --epochs N        (default 5)    --batch N   (default 32)\n"
                "  --lr X            Adam learning rate (default 0.001)\n"
                "  --seed N          weights and shuffling (default 1)\n"
@@ -64,7 +68,8 @@ static const char *usage_text(const char *cmd)
                "  --json FILE       write the per-epoch figures as a results file\n";
     if (!strcmp(cmd, "eval"))
         return "usage: convbench eval --load FILE [--model FILE] [--backend B] [--threads N]\n"
-               "                      [--batch N] [--data DIR] [--limit N] [--plan-cache FILE]\n"
+               "                      [--replicas N] [--batch N] [--data DIR] [--limit N]\n"
+               "                      [--plan-cache FILE]\n"
                "Test loss and accuracy of saved weights on the test set.\n";
     return "usage: convbench predict --load FILE [--show N] [--png FILE] [--model FILE]\n"
            "                         [--backend B] [--data DIR]\n"
@@ -84,11 +89,12 @@ static int parse(const char *cmd, int argc, char **argv, options *o)
         { "load", required_argument, 0, O_LOAD }, { "json", required_argument, 0, O_JSON },
         { "show", required_argument, 0, O_SHOW }, { "png", required_argument, 0, O_PNG },
         { "plan-cache", required_argument, 0, O_PLAN_CACHE }, { "profile", no_argument, 0, O_PROFILE },
-        { "help", no_argument, 0, O_HELP }, { 0, 0, 0, 0 },
+        { "replicas", required_argument, 0, O_REPLICAS }, { "help", no_argument, 0, O_HELP },
+        { 0, 0, 0, 0 },
     };
     /* which options each command takes */
-    const char *allowed = !strcmp(cmd, "train") ? "model backend threads epochs batch lr seed limit data save json plan-cache profile"
-                        : !strcmp(cmd, "eval") ? "model backend threads batch data load limit plan-cache"
+    const char *allowed = !strcmp(cmd, "train") ? "model backend threads replicas epochs batch lr seed limit data save json plan-cache profile"
+                        : !strcmp(cmd, "eval") ? "model backend threads replicas batch data load limit plan-cache"
                         : "model backend threads data load show png";
     *o = (options){ .model = "models/seed_cnn.net", .backend = NULL, .data = DATA_DEFAULT_DIR,
                     .threads = 0, .epochs = 5, .batch = 32, .lr = 1e-3f, .seed = 1, .show = 10 };
@@ -115,6 +121,7 @@ static int parse(const char *cmd, int argc, char **argv, options *o)
         case O_MODEL: o->model = optarg; break;
         case O_BACKEND: o->backend = optarg; break;
         case O_THREADS: o->threads = (int)int_arg(cmd, name, optarg, 1, 4096, &bad); break;
+        case O_REPLICAS: o->replicas = (int)int_arg(cmd, name, optarg, 0, NET_MAX_REPLICAS, &bad); break;
         case O_EPOCHS: o->epochs = (int)int_arg(cmd, name, optarg, 1, 100000, &bad); break;
         case O_BATCH: o->batch = (int)int_arg(cmd, name, optarg, 1, 65536, &bad); break;
         case O_LIMIT: o->limit = (int)int_arg(cmd, name, optarg, 1, 1 << 30, &bad); break;
@@ -184,7 +191,9 @@ static int build_net(const char *cmd, const options *o, net *nt, uint64_t seed, 
     char err[512];
     const int is_auto = o->backend && !strcmp(o->backend, "auto");
     int rc = 2;
-    if (net_parse(nt, o->model, err, sizeof err) ||
+    const int parsed = !net_parse(nt, o->model, err, sizeof err);
+    if (parsed) nt->replicas_max = o->replicas;     /* before auto: it decides the batch per layer */
+    if (!parsed ||
         net_set_backends(nt, is_auto ? NULL : o->backend, DEFAULT_BACKEND, err, sizeof err))
         fprintf(stderr, "convbench %s: %s\n", cmd, err);
     else if (is_auto && (rc = choose_auto(cmd, o, nt, runs, argc, argv)))
@@ -246,7 +255,11 @@ static void print_profile(const net *nt, const trainer *t, double total)
 {
     const double steps = (double)t->steps;
     double sum = 0;
-    printf("\nprofile: ms per step (%ld steps, %d threads)\n", t->steps, omp_get_max_threads());
+    printf("\nprofile: ms per step (%ld steps, %d threads", t->steps, omp_get_max_threads());
+    if (nt->nrep > 1)
+        printf("; the batch split over %d replicas of one thread each, layers timed in replica 0",
+               nt->nrep);
+    printf(")\n");
     printf("  %-10s %10s %14s %17s %8s   %s\n", "layer", "forward", "backward_data", "backward_weights",
            "share", "backend (fwd/bwd_data/bwd_weights)");
     for (int i = 0; i < nt->nlayers; i++) {
@@ -260,14 +273,20 @@ static void print_profile(const net *nt, const trainer *t, double total)
         printf("  %-10s %10.3f %14.3f %17.3f %7.1f%%   %s\n", l->name, 1e3 * nt->prof_s[i][0] / steps,
                1e3 * nt->prof_s[i][1] / steps, 1e3 * nt->prof_s[i][2] / steps, 100 * row / total, be);
     }
+    if (nt->nrep > 1) {
+        sum += nt->prof_reduce_s;
+        printf("  %-10s %10.3f %14s %17s %7.1f%%   summing the replicas' weight gradients\n", "reduce",
+               1e3 * nt->prof_reduce_s / steps, "", "", 100 * nt->prof_reduce_s / total);
+    }
     static const char *const other[] = { "gather", "loss", "adam" };
     for (int j = 0; j < 3; j++) {
         sum += t->prof_s[j];
         printf("  %-10s %10.3f %14s %17s %7.1f%%\n", other[j], 1e3 * t->prof_s[j] / steps, "", "",
                100 * t->prof_s[j] / total);
     }
-    printf("  %-10s %10.3f ms/step measured of %.3f ms/step wall (the rest: progress, bookkeeping)\n",
-           "total", 1e3 * sum / steps, 1e3 * total / steps);
+    printf("  %-10s %10.3f ms/step measured of %.3f ms/step wall (the rest: progress, bookkeeping%s)\n",
+           "total", 1e3 * sum / steps, 1e3 * total / steps,
+           nt->nrep > 1 ? ", replica 0 waiting for the others" : "");
 }
 
 int cmd_train(int argc, char **argv)
@@ -285,8 +304,8 @@ int cmd_train(int argc, char **argv)
     char err[512], backends[256];
     net_backend_names(&nt, backends, sizeof backends);
     net_summary(&nt, stdout);
-    printf("Training on %d images (%s), testing on %d; batch %d, %d threads, backend %s\n",
-           tr.n, o.data, te.n, o.batch, omp_get_max_threads(), backends);
+    printf("Training on %d images (%s), testing on %d; batch %d, %d threads (%d replicas), backend %s\n",
+           tr.n, o.data, te.n, o.batch, omp_get_max_threads(), nt.nrep, backends);
     trainer t;
     rc = trainer_init(&t, &nt, o.batch, o.lr, o.seed, err, sizeof err) ? 1 : 0;
     progress pr = { isatty(STDOUT_FILENO), 0 };
@@ -313,6 +332,7 @@ int cmd_train(int argc, char **argv)
             cJSON_AddStringToObject(r, "backends", backends);
             cJSON_AddStringToObject(r, "model", o.model);
             cJSON_AddNumberToObject(r, "threads", omp_get_max_threads());
+            cJSON_AddNumberToObject(r, "replicas", nt.nrep);
             cJSON_AddNumberToObject(r, "batch", o.batch);
             cJSON_AddNumberToObject(r, "images", tr.n);
             cJSON_AddNumberToObject(r, "seed", (double)o.seed);

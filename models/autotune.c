@@ -224,6 +224,9 @@ int autotune_net(net *nt, int batch, int reps, autotune_layer *out, int *count,
         for (int p = 0; p < 3; p++) t->best[p] = -1;
         const int need_dx = li > 0;
         conv_plan *plans[AUTOTUNE_MAX_BACKENDS] = { 0 };
+        /* a batch split over replicas runs each layer on one thread per slice */
+        const int threads = omp_get_max_threads();
+        if (net_replicas(nt, batch) > 1) omp_set_num_threads(1);
         for (const conv_backend *const *bp = conv_backends(); ok && *bp; bp++) {
             if ((*bp)->unsupported(s) || t->ncand == AUTOTUNE_MAX_BACKENDS) continue;
             conv_plan *pl = (*bp)->plan(s);
@@ -232,6 +235,7 @@ int autotune_net(net *nt, int batch, int reps, autotune_layer *out, int *count,
             t->cand[t->ncand++] = *bp;
         }
         if (ok) time_candidates(t, plans, &B, reps, need_dx, t->seconds);
+        omp_set_num_threads(threads);
         for (int c = 0; c < t->ncand; c++) {
             for (int p = 0; p < 3; p++)
                 if (ok && t->seconds[c][p] < (t->best[p] < 0 ? INFINITY : t->seconds[t->best[p]][p]))

@@ -325,21 +325,24 @@ static int plan_owner(const layer *l, int p)
     return 1;
 }
 
-static void destroy_slot(layer *l, int slot)
+static void destroy_slot(const layer *l, conv_plan *plan[3][NET_MAX_PLANS], int slot)
 {
     for (int p = 0; p < 3; p++) {
-        if (l->plan[p][slot] && plan_owner(l, p)) l->backend[p]->destroy(l->plan[p][slot]);
+        if (plan[p][slot] && plan_owner(l, p)) l->backend[p]->destroy(plan[p][slot]);
     }
-    for (int p = 0; p < 3; p++) l->plan[p][slot] = NULL;
+    for (int p = 0; p < 3; p++) plan[p][slot] = NULL;
 }
 
-/* The slot holding the layer's plans for batch n, made on first use (a new
-   batch size is a new shape, as in FFTW); -1 with err if a backend cannot
-   run the shape or fails to plan. */
-static int layer_plan(layer *l, int n, char *err, size_t len)
+/* The slot holding layer i's plans for batch n in replica r, made on first
+   use (a new batch size is a new shape, as in FFTW); -1 with err if a
+   backend cannot run the shape or fails to plan. */
+static int layer_plan(net *nt, replica *r, int i, int n, char *err, size_t len)
 {
-    for (int i = 0; i < NET_MAX_PLANS; i++)
-        if (l->plan[0][i] && l->plan_batch[i] == n) return i;
+    layer *l = &nt->layers[i];
+    conv_plan *(*plan)[NET_MAX_PLANS] = r->plan[i];
+    int *batch = r->plan_batch[i];
+    for (int k = 0; k < NET_MAX_PLANS; k++)
+        if (plan[0][k] && batch[k] == n) return k;
     conv_shape s;
     net_layer_shape(l, n, &s);
     if (!l->need_dx) l->backend[CONV_BACKWARD_DATA] = l->backend[CONV_FORWARD];  /* never runs */
@@ -350,18 +353,67 @@ static int layer_plan(layer *l, int n, char *err, size_t len)
                         l->name, s.n, s.h, s.w, s.c, s.k, s.r, s.s, s.stride, s.pad, l->backend[p]->name, why);
     }
     int slot = 0;
-    while (slot < NET_MAX_PLANS - 1 && l->plan[0][slot]) slot++;
-    destroy_slot(l, slot);
-    l->plan_batch[slot] = n;
+    while (slot < NET_MAX_PLANS - 1 && plan[0][slot]) slot++;
+    destroy_slot(l, plan, slot);
+    batch[slot] = n;
     for (int p = 0; p < 3; p++) {
-        for (int q = 0; q < p && !l->plan[p][slot]; q++)
-            if (l->backend[q] == l->backend[p]) l->plan[p][slot] = l->plan[q][slot];
-        if (!l->plan[p][slot] && !(l->plan[p][slot] = l->backend[p]->plan(&s))) {
-            destroy_slot(l, slot);
+        for (int q = 0; q < p && !plan[p][slot]; q++)
+            if (l->backend[q] == l->backend[p]) plan[p][slot] = plan[q][slot];
+        if (!plan[p][slot] && !(plan[p][slot] = l->backend[p]->plan(&s))) {
+            destroy_slot(l, plan, slot);
             return error_set(err, len, "%s: backend %s failed to plan batch %d", l->name, l->backend[p]->name, n);
         }
     }
     return slot;
+}
+
+/* Images [lo, hi) of a batch of n: replica r's slice. */
+static void slice(int n, int nrep, int r, int *lo, int *hi)
+{
+    *lo = (int)((long long)n * r / nrep);
+    *hi = (int)((long long)n * (r + 1) / nrep);
+}
+
+int net_replicas(const net *nt, int n)
+{
+    int r = omp_get_max_threads();
+    if (nt->replicas_max > 0 && nt->replicas_max < r) r = nt->replicas_max;
+    if (r > NET_MAX_REPLICAS) r = NET_MAX_REPLICAS;
+    if (r > n) r = n;
+    return r < 1 ? 1 : r;
+}
+
+/* Runs job(nt, r, n, ...) for every replica with images, each on a thread
+   of its own with one thread below it; with one replica, on the calling
+   thread with the team below it. Returns the first replica error. */
+typedef int replica_job(net *nt, int r, int lo, int hi, void *arg);
+
+static int for_replicas(net *nt, int n, replica_job *job, void *arg, char *err, size_t len)
+{
+    if (nt->nrep == 1) return job(nt, 0, 0, n, arg) ? error_set(err, len, "%s", nt->rep[0].err) : 0;
+    #pragma omp parallel num_threads(nt->nrep)
+    {
+        const int r = omp_get_thread_num();
+        int lo, hi;
+        omp_set_num_threads(1);       /* this thread's ICV: its kernels run alone */
+        slice(n, nt->nrep, r, &lo, &hi);
+        nt->rep[r].rc = hi > lo ? job(nt, r, lo, hi, arg) : 0;
+    }
+    for (int r = 0; r < nt->nrep; r++)
+        if (nt->rep[r].rc) return error_set(err, len, "%s", nt->rep[r].err);
+    return 0;
+}
+
+static int plan_job(net *nt, int r, int lo, int hi, void *arg)
+{
+    (void)arg;
+    replica *rp = &nt->rep[r];
+    for (int i = 0; i < nt->nlayers; i++)
+        if (nt->layers[i].kind == LAYER_CONV &&
+            layer_plan(nt, rp, i, net_layer_batch(nt, i, nt->max_batch), rp->err, sizeof rp->err) < 0)
+            return -1;
+    (void)lo; (void)hi;
+    return 0;
 }
 
 int net_init(net *nt, int max_batch, uint64_t seed, char *err, size_t len)
@@ -397,31 +449,42 @@ int net_init(net *nt, int max_batch, uint64_t seed, char *err, size_t len)
             return error_set(err, len, "out of memory");
         const float limit = (float)sqrt(6.0 / (double)(fan_in + fan_out));
         for (size_t j = 0; j < l->weight.n; j++) l->weight.w[j] = rng_uniform(&g, -limit, limit);
-        if (l->kind == LAYER_CONV && layer_plan(l, max_batch, err, len) < 0) return -1;
-    }
-    for (int i = 0; i < nt->prefix; i++) {
-        layer *l = &nt->layers[i];
-        if (l->kind == LAYER_CONV && !(l->gpart = falloc(l->weight.n + l->bias.n)))
-            return error_set(err, len, "out of memory");
     }
     /* a flatten's input gradient is its output gradient, owned by the next layer */
     for (int i = nt->nlayers - 1; i >= 0; i--)
         if (nt->layers[i].kind == LAYER_FLATTEN) nt->grad[i] = nt->grad[i + 1];
     size_t last = (size_t)nt->classes * max_batch;
     if (!(nt->grad[nt->nlayers] = falloc(last))) return error_set(err, len, "out of memory");
-    return 0;
+    nt->nrep = net_replicas(nt, max_batch);
+    if (!(nt->rep = calloc((size_t)nt->nrep, sizeof *nt->rep))) return error_set(err, len, "out of memory");
+    for (int r = 0; r < nt->nrep; r++)
+        for (int i = 0; i < nt->nlayers; i++) {
+            const layer *l = &nt->layers[i];
+            const size_t np = l->weight.n + l->bias.n;
+            if (!np) continue;
+            if ((r > 0 && !(nt->rep[r].grad[i] = falloc(np))) ||
+                (i < nt->prefix && !(nt->rep[r].gpart[i] = falloc(np))))
+                return error_set(err, len, "out of memory");
+        }
+    return for_replicas(nt, max_batch, plan_job, NULL, err, len);
 }
 
 void net_free(net *nt)
 {
+    for (int r = 0; nt->rep && r < nt->nrep; r++)
+        for (int i = 0; i < nt->nlayers; i++) {
+            for (int j = 0; j < NET_MAX_PLANS; j++) destroy_slot(&nt->layers[i], nt->rep[r].plan[i], j);
+            free(nt->rep[r].grad[i]);
+            free(nt->rep[r].gpart[i]);
+        }
+    free(nt->rep);
+    nt->rep = NULL;
+    nt->nrep = 0;
     for (int i = 0; i < nt->nlayers; i++) {
         layer *l = &nt->layers[i];
-        for (int j = 0; j < NET_MAX_PLANS; j++) destroy_slot(l, j);
         param_free(&l->weight);
         param_free(&l->bias);
         free(l->argmax);
-        free(l->gpart);
-        l->gpart = NULL;
         if (l->kind != LAYER_FLATTEN) {
             free(nt->act[i + 1]);
             free(nt->grad[i]);
@@ -473,26 +536,28 @@ void net_summary(const net *nt, FILE *f)
 
 /* ---- forward and backward --------------------------------------------- */
 
-/* Layer i forward over images [i0, i0 + n) of the batch. */
-static int forward_layer(net *nt, int i, int n, size_t i0, char *err, size_t len)
+/* Layer i forward over images [i0, i0 + n) of the batch, in replica r,
+   whose slice starts at image base. */
+static int forward_layer(net *nt, int r, int i, int n, size_t i0, size_t base)
 {
     layer *l = &nt->layers[i];
+    replica *rp = &nt->rep[r];
     const size_t in = (size_t)l->ih * l->iw * l->ic, per = (size_t)l->oh * l->ow * l->oc;
-    /* a part-local activation (see part_local) is kept at the start of its
-       buffer for every part, where it is still in cache */
-    const float *x = nt->act[i] + (i > 0 && nt->part_local[i - 1] ? 0 : i0 * in);
-    float *y = nt->act[i + 1] + (nt->part_local[i] ? 0 : i0 * per);
+    /* a part-local activation (see part_local) is kept at the start of the
+       replica's slice of its buffer for every part, where it is still in cache */
+    const float *x = nt->act[i] + (i > 0 && nt->part_local[i - 1] ? base : i0) * in;
+    float *y = nt->act[i + 1] + (nt->part_local[i] ? base : i0) * per;
     const size_t out = (size_t)n * per;
     switch (l->kind) {
     case LAYER_CONV: {
-        int slot = layer_plan(l, n, err, len);
+        int slot = layer_plan(nt, rp, i, n, rp->err, sizeof rp->err);
         if (slot < 0) return -1;
         const conv_backend *be = l->backend[CONV_FORWARD];
         if (l->act == ACT_RELU && be->forward_relu) {
-            be->forward_relu(l->plan[CONV_FORWARD][slot], x, l->weight.w, l->bias.w, y);
+            be->forward_relu(rp->plan[i][CONV_FORWARD][slot], x, l->weight.w, l->bias.w, y);
             return 0;                           /* ReLU done in the epilogue */
         }
-        be->forward(l->plan[CONV_FORWARD][slot], x, l->weight.w, l->bias.w, y);
+        be->forward(rp->plan[i][CONV_FORWARD][slot], x, l->weight.w, l->bias.w, y);
         break;
     }
     case LAYER_MAXPOOL:
@@ -508,16 +573,23 @@ static int forward_layer(net *nt, int i, int n, size_t i0, char *err, size_t len
     return 0;
 }
 
+/* The threads below one replica: all of them with one replica, else one. */
+static int replica_threads(const net *nt, int n)
+{
+    return net_replicas(nt, n) > 1 ? 1 : omp_get_max_threads();
+}
+
 /* The leading layers (convolutions up to the first max-pool) run a part of
-   the batch at a time when their activations are large: the part's output
+   the slice at a time when their activations are large: the part's output
    is still in L2 when the next layer reads it (and, backwards, the pool's
    input gradient when the convolution reads it). Parts double until each
    thread's share of the largest activation fits half of L2 (the seed at
-   batch 32: 4 parts on 1 thread, 2 on 2; measured 3% and 1% faster steps). */
-static int prefix_parts(const net *nt, int n)
+   batch 32: 4 parts of 8 images on 1 thread, 2 of 8 per replica on 2;
+   measured 3% faster steps on 1 thread). */
+static int prefix_parts(const net *nt, int n, int threads)
 {
     if (!nt->prefix) return 1;
-    const double budget = (double)nt->l2_bytes / 2 * omp_get_max_threads();
+    const double budget = (double)nt->l2_bytes / 2 * threads;
     int parts = 1;
     while (parts < n && (double)n / parts * nt->prefix_bytes > budget) parts *= 2;
     return parts < n ? parts : n;
@@ -525,57 +597,75 @@ static int prefix_parts(const net *nt, int n)
 
 int net_layer_batch(const net *nt, int layer, int n)
 {
-    const int parts = layer < nt->prefix ? prefix_parts(nt, n) : 1;
-    return (n + parts - 1) / parts;
+    const int nrep = net_replicas(nt, n), per = (n + nrep - 1) / nrep;
+    const int parts = layer < nt->prefix ? prefix_parts(nt, per, replica_threads(nt, n)) : 1;
+    return (per + parts - 1) / parts;
+}
+
+static void profile_add(net *nt, int r, int i, int p, double t0)
+{
+    if (nt->profile && r == 0) nt->prof_s[i][p] += omp_get_wtime() - t0;
+}
+
+/* Replica r's forward over images [lo, hi). */
+static int forward_job(net *nt, int r, int lo, int hi, void *arg)
+{
+    (void)arg;
+    const int n = hi - lo, parts = prefix_parts(nt, n, omp_get_max_threads());
+    for (int part = 0; part < (parts > 1 ? parts : 0); part++) {
+        const int a = lo + n * part / parts, b = lo + n * (part + 1) / parts;
+        for (int i = 0; i < nt->prefix; i++) {
+            const double t0 = nt->profile ? omp_get_wtime() : 0;
+            if (forward_layer(nt, r, i, b - a, (size_t)a, (size_t)lo)) return -1;
+            profile_add(nt, r, i, CONV_FORWARD, t0);
+        }
+    }
+    for (int i = parts > 1 ? nt->prefix : 0; i < nt->nlayers; i++) {
+        const double t0 = nt->profile ? omp_get_wtime() : 0;
+        if (forward_layer(nt, r, i, n, (size_t)lo, (size_t)lo)) return -1;
+        profile_add(nt, r, i, CONV_FORWARD, t0);
+    }
+    return 0;
 }
 
 int net_forward(net *nt, int n, char *err, size_t len)
 {
     if (n < 1 || n > nt->max_batch) return error_set(err, len, "batch %d outside 1..%d", n, nt->max_batch);
-    const int parts = prefix_parts(nt, n);
-    for (int part = 0; part < (parts > 1 ? parts : 0); part++) {
-        const int lo = n * part / parts, hi = n * (part + 1) / parts;
-        for (int i = 0; i < nt->prefix; i++) {
-            const double t0 = nt->profile ? omp_get_wtime() : 0;
-            if (forward_layer(nt, i, hi - lo, (size_t)lo, err, len)) return -1;
-            if (nt->profile) nt->prof_s[i][CONV_FORWARD] += omp_get_wtime() - t0;
-        }
-    }
-    for (int i = parts > 1 ? nt->prefix : 0; i < nt->nlayers; i++) {
-        const double t0 = nt->profile ? omp_get_wtime() : 0;
-        if (forward_layer(nt, i, n, 0, err, len)) return -1;
-        if (nt->profile) nt->prof_s[i][CONV_FORWARD] += omp_get_wtime() - t0;
-    }
-    return 0;
+    return for_replicas(nt, n, forward_job, NULL, err, len);
 }
 
-/* Layer i backward over images [i0, i0 + n); *relu_done carries a max-pool's
-   folding of the ReLU mask of the layer below it. With accumulate, the
-   weight gradients are added to the ones there (a later part of the batch). */
-static void backward_layer(net *nt, int i, int n, size_t i0, int accumulate, int *relu_done)
+/* Layer i backward over images [i0, i0 + n) in replica r (slice from image
+   base); *relu_done carries a max-pool's folding of the ReLU mask of the
+   layer below it. With accumulate, the weight gradients are added to the
+   replica's (a later part of the slice). */
+static void backward_layer(net *nt, int r, int i, int n, size_t i0, size_t base, int accumulate,
+                           int *relu_done)
 {
     layer *l = &nt->layers[i];
+    replica *rp = &nt->rep[r];
     const size_t in = (size_t)l->ih * l->iw * l->ic, per = (size_t)l->oh * l->ow * l->oc;
-    const size_t xo = i > 0 && nt->part_local[i - 1] ? 0 : i0 * in;
-    const size_t yo = nt->part_local[i] ? 0 : i0 * per;
+    const size_t xo = (i > 0 && nt->part_local[i - 1] ? base : i0) * in;
+    const size_t yo = (nt->part_local[i] ? base : i0) * per;
     const float *x = nt->act[i] + xo;
     float *dy = nt->grad[i + 1] + yo, *dx = l->need_dx ? nt->grad[i] + xo : NULL;
+    /* the replica's weight and bias gradients: replica 0 writes the params' */
+    float *gw = r ? rp->grad[i] : l->weight.g, *gb = r ? rp->grad[i] + l->weight.n : l->bias.g;
     double t0 = nt->profile ? omp_get_wtime() : 0, t1 = t0;
     if (l->act == ACT_RELU && !*relu_done) relu_backward(nt->act[i + 1] + yo, dy, (size_t)n * per);
     *relu_done = 0;
     switch (l->kind) {
     case LAYER_CONV: {
         int slot = 0;
-        while (l->plan_batch[slot] != n || !l->plan[0][slot]) slot++;   /* made by forward */
-        float *dw = accumulate ? l->gpart : l->weight.g, *db = accumulate ? l->gpart + l->weight.n : l->bias.g;
-        l->backend[CONV_BACKWARD_WEIGHTS]->backward_weights(l->plan[CONV_BACKWARD_WEIGHTS][slot], x, dy,
-                                                            dw, db);
+        while (rp->plan_batch[i][slot] != n || !rp->plan[i][0][slot]) slot++;   /* made by forward */
+        float *dw = accumulate ? rp->gpart[i] : gw, *db = accumulate ? rp->gpart[i] + l->weight.n : gb;
+        l->backend[CONV_BACKWARD_WEIGHTS]->backward_weights(rp->plan[i][CONV_BACKWARD_WEIGHTS][slot], x,
+                                                            dy, dw, db);
         if (accumulate) {
-            for (size_t j = 0; j < l->weight.n; j++) l->weight.g[j] += dw[j];
-            for (size_t j = 0; j < l->bias.n; j++) l->bias.g[j] += db[j];
+            for (size_t j = 0; j < l->weight.n; j++) gw[j] += dw[j];
+            for (size_t j = 0; j < l->bias.n; j++) gb[j] += db[j];
         }
         if (nt->profile) t1 = omp_get_wtime();
-        if (dx) l->backend[CONV_BACKWARD_DATA]->backward_data(l->plan[CONV_BACKWARD_DATA][slot], dy,
+        if (dx) l->backend[CONV_BACKWARD_DATA]->backward_data(rp->plan[i][CONV_BACKWARD_DATA][slot], dy,
                                                               l->weight.w, dx);
         break;
     }
@@ -589,12 +679,12 @@ static void backward_layer(net *nt, int i, int n, size_t i0, int accumulate, int
     case LAYER_FLATTEN:
         break;
     case LAYER_DENSE:
-        dense_backward_weights(x, dy, n, (int)in, l->oc, l->weight.g, l->bias.g);
+        dense_backward_weights(x, dy, n, (int)in, l->oc, gw, gb);
         if (nt->profile) t1 = omp_get_wtime();
         if (dx) dense_backward_data(l->weight.w, dy, n, (int)in, l->oc, dx);
         break;
     }
-    if (nt->profile) {
+    if (nt->profile && r == 0) {
         /* time after the weight gradient is data gradient; none when dx is not needed */
         double t2 = dx || l->kind == LAYER_MAXPOOL || l->kind == LAYER_FLATTEN ? omp_get_wtime() : t1;
         nt->prof_s[i][CONV_BACKWARD_WEIGHTS] += t1 - t0;
@@ -602,16 +692,66 @@ static void backward_layer(net *nt, int i, int n, size_t i0, int accumulate, int
     }
 }
 
-void net_backward(net *nt, int n)
+/* Replica r's backward over images [lo, hi). */
+static int backward_job(net *nt, int r, int lo, int hi, void *arg)
 {
-    const int parts = prefix_parts(nt, n), first = parts > 1 ? nt->prefix : 0;
+    (void)arg;
+    const int n = hi - lo, parts = prefix_parts(nt, n, omp_get_max_threads());
+    const int first = parts > 1 ? nt->prefix : 0;
     int relu_done = 0;
-    for (int i = nt->nlayers - 1; i >= first; i--) backward_layer(nt, i, n, 0, 0, &relu_done);
+    for (int i = nt->nlayers - 1; i >= first; i--)
+        backward_layer(nt, r, i, n, (size_t)lo, (size_t)lo, 0, &relu_done);
     const int carried = relu_done;
     for (int part = 0; part < (parts > 1 ? parts : 0); part++) {
-        const int lo = n * part / parts, hi = n * (part + 1) / parts;
+        const int a = lo + n * part / parts, b = lo + n * (part + 1) / parts;
         relu_done = carried;
         for (int i = nt->prefix - 1; i >= 0; i--)
-            backward_layer(nt, i, hi - lo, (size_t)lo, part > 0, &relu_done);
+            backward_layer(nt, r, i, b - a, (size_t)a, (size_t)lo, part > 0, &relu_done);
     }
+    return 0;
+}
+
+/* param.g = the sum of the replicas' gradients, in replica order (the same
+   sum for a given replica count, whatever the timing); the team shares the
+   elements. A replica without images (a batch smaller than the team) wrote
+   nothing and adds nothing. */
+static void reduce_gradients(net *nt, int n)
+{
+    int use[NET_MAX_REPLICAS], nuse = 0, first = -1;
+    for (int r = 0; r < nt->nrep && nuse < NET_MAX_REPLICAS; r++) {
+        int lo, hi;
+        slice(n, nt->nrep, r, &lo, &hi);
+        if (hi == lo) continue;
+        if (first < 0) first = r;
+        else use[nuse++] = r;
+    }
+    if (first == 0 && !nuse) return;          /* replica 0 alone wrote param.g */
+    #pragma omp parallel num_threads(nt->nrep)
+    for (int i = 0; i < nt->nlayers; i++) {
+        layer *l = &nt->layers[i];
+        param *ps[2] = { &l->weight, &l->bias };
+        for (int k = 0; k < 2; k++) {
+            float *g = ps[k]->g;
+            const size_t off = k ? l->weight.n : 0;
+            const float *src0 = first ? nt->rep[first].grad[i] + off : g;
+            const long n = (long)ps[k]->n;
+            /* elements split as adam_update splits them: each thread's share
+               of g is still in its cache when the optimizer reads it */
+            #pragma omp for simd schedule(static) nowait
+            for (long j = 0; j < n; j++) {
+                float sum = src0[j];
+                for (int u = 0; u < nuse; u++) sum += nt->rep[use[u]].grad[i][off + j];
+                g[j] = sum;
+            }
+        }
+    }
+}
+
+void net_backward(net *nt, int n)
+{
+    char err[256];
+    for_replicas(nt, n, backward_job, NULL, err, sizeof err);   /* cannot fail: forward planned */
+    const double t0 = nt->profile ? omp_get_wtime() : 0;
+    reduce_gradients(nt, n);
+    if (nt->profile) nt->prof_reduce_s += omp_get_wtime() - t0;
 }

@@ -9,6 +9,7 @@
 #include "conv.h"
 
 #define NET_MAX_LAYERS 32
+#define NET_MAX_REPLICAS 256  /* threads a batch is split over, at most */
 #define NET_MAX_PLANS 6      /* batch sizes planned per conv layer: full, remainder, eval,
                                 and their parts for the leading layers */
 
@@ -31,12 +32,21 @@ typedef struct {
     int pool;                 /* maxpool */
     param weight, bias;       /* conv (HWIO) and dense ([in][out]) */
     const conv_backend *backend[3];            /* per conv_pass; may differ (auto) */
-    conv_plan *plan[3][NET_MAX_PLANS];         /* shared where two passes share a backend */
-    int plan_batch[NET_MAX_PLANS];
     int need_dx;              /* 0 for a first layer: its input needs no gradient */
     int32_t *argmax;          /* maxpool */
-    float *gpart;             /* a leading conv layer: one part's weight and bias gradients */
 } layer;
+
+/* One thread's slice of every batch, when the batch is split over the
+   threads (net.c): its own plans (a plan's workspace serves one caller at
+   a time) and, for all but replica 0, its own weight gradients. */
+typedef struct {
+    conv_plan *plan[NET_MAX_LAYERS][3][NET_MAX_PLANS];  /* shared where two passes share a backend */
+    int plan_batch[NET_MAX_LAYERS][NET_MAX_PLANS];
+    float *grad[NET_MAX_LAYERS];       /* weight then bias gradients (replica 0: param.g) */
+    float *gpart[NET_MAX_LAYERS];      /* a leading conv layer: one part's gradients */
+    int rc;                            /* what its last forward returned, */
+    char err[256];                     /* and why */
+} replica;
 
 typedef struct {
     int nlayers;
@@ -49,8 +59,14 @@ typedef struct {
     int prefix;                        /* leading layers run in parts of the batch (net.c) */
     size_t prefix_bytes, l2_bytes;     /* their largest activation per image; L2 per core */
     int part_local[NET_MAX_LAYERS];    /* act[i + 1], grad[i + 1] hold one part (net.c) */
+    int replicas_max;                  /* set before net_init: at most this many replicas
+                                          (0: one per OpenMP thread) */
+    int nrep;                          /* replicas (net_init) */
+    replica *rep;
     int profile;                       /* time every layer and pass into prof_s */
-    double prof_s[NET_MAX_LAYERS][3];  /* seconds per layer: forward, backward_data, backward_weights */
+    double prof_s[NET_MAX_LAYERS][3];  /* seconds per layer: forward, backward_data, backward_weights
+                                          (replica 0's, where the batch is split) */
+    double prof_reduce_s;              /* summing the replicas' weight gradients */
 } net;
 
 /* Parses a spec file (format in README). Returns 0, or -1 with
@@ -71,8 +87,9 @@ void net_backend_names(const net *nt, char *buf, size_t len);
 
 /* Allocates activations for batches up to max_batch and parameters,
    initialised as Keras does (glorot-uniform weights, zero biases) from
-   seed. Plans every conv layer for max_batch with the current OpenMP
-   thread count. Returns 0, or -1 naming the layer, shape and reason. */
+   seed. Plans every conv layer for its slice of max_batch in every replica
+   (one thread each; with one replica, the current OpenMP thread count).
+   Returns 0, or -1 naming the layer, shape and reason. */
 int net_init(net *nt, int max_batch, uint64_t seed, char *err, size_t errlen);
 void net_free(net *nt);
 
@@ -81,8 +98,13 @@ void net_summary(const net *nt, FILE *f);
 /* e.g. "1x28x28x1 -> 32 3x3 s1 p0" for a conv layer at batch n */
 void net_layer_shape(const layer *l, int n, conv_shape *s);
 
-/* The batch layer `layer` runs at within a batch of n: the largest part,
-   for the leading layers run in parts (net.c), else n. */
+/* Replicas a batch of n images is split over: one per OpenMP thread (at
+   most replicas_max, at most n), each running the whole network on its
+   slice with one thread. */
+int net_replicas(const net *nt, int n);
+/* The batch layer `layer` runs at within a batch of n: the largest
+   replica's slice, or the largest part of it for the leading layers run in
+   parts (net.c). */
 int net_layer_batch(const net *nt, int layer, int n);
 /* Forward over a batch of n <= max_batch images at act[0] (copied in by
    the caller); the logits are act[nlayers]. Returns 0, or -1 if a plan for

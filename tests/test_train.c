@@ -248,10 +248,11 @@ static double net_loss_f(void *v)
     return softmax_xent(c->nt->act[c->nt->nlayers], c->labels, c->n, 5, probs, NULL, &correct) / c->n;
 }
 
-/* The whole network's gradients by finite differences, once with the
-   batch in one piece and once with the leading conv + pool layers run an
-   image at a time (their weight gradients summed over the parts); the two
-   must also agree with each other. */
+/* The whole network's gradients by finite differences: with the batch in
+   one piece; with the leading conv + pool layers run an image at a time
+   (their weight gradients summed over the parts); and with the batch split
+   over two replicas of 1 and 2 images, in parts too (the replicas'
+   gradients summed). The last two must also agree with the first. */
 static void test_net_gradients(void)
 {
     if (!check_selected("train/gradient/net")) return;
@@ -260,13 +261,22 @@ static void test_net_gradients(void)
     static const uint8_t labels[3] = { 1, 4, 0 };
     float *whole = NULL;
     size_t nwhole = 0;
-    for (int parts = 0; parts < 2; parts++) {
+    const int threads = omp_get_max_threads();
+    omp_set_num_threads(2);
+    for (int parts = 0; parts < 3; parts++) {
         net nt;
         char err[256];
         int ok = !net_parse_string(&nt, spec, "grad.net", err, sizeof err) &&
-                 !net_set_backends(&nt, NULL, "naive", err, sizeof err) &&
-                 !net_init(&nt, 3, 7, err, sizeof err);
-        if (!check("train/gradient/net-build", ok, "%s", err)) { net_free(&nt); return; }
+                 !net_set_backends(&nt, NULL, "naive", err, sizeof err);
+        nt.replicas_max = parts == 2 ? 2 : 1;
+        ok = ok && !net_init(&nt, 3, 7, err, sizeof err);
+        if (ok && !check("train/gradient/net-replicas", nt.nrep == nt.replicas_max, "%d replicas", nt.nrep))
+            ok = 0;
+        if (!check("train/gradient/net-build", ok, "%s", err)) {
+            net_free(&nt);
+            omp_set_num_threads(threads);
+            return;
+        }
         if (parts) nt.l2_bytes = 1;     /* no activation fits: one image per part */
         check_rng g = { 5 };
         check_fill(&g, nt.act[0], 3 * 9 * 8 * 2);
@@ -296,18 +306,67 @@ static void test_net_gradients(void)
                     }
                 at += ps[j]->n;
                 char name[96];
-                snprintf(name, sizeof name, "train/gradient/net%s-%s-%s", parts ? "-parts" : "",
+                snprintf(name, sizeof name, "train/gradient/net%s-%s-%s",
+                         parts == 2 ? "-replicas" : parts ? "-parts" : "",
                          l->name, j ? "bias" : "weight");
                 double e = fd_error(net_loss_f, &c, ps[j]->w, ps[j]->g, ps[j]->n, 2e-3f, 24);
                 check(name, e < 2e-2, "relative error %.3g", e);
             }
         }
         if (parts)
-            check("train/gradient/net-parts-agree", at == nwhole && diff <= 1e-5 * scale,
-                  "gradients differ by %.3g (largest %.3g)", diff, scale);
+            check(parts == 2 ? "train/gradient/net-replicas-agree" : "train/gradient/net-parts-agree",
+                  at == nwhole && diff <= 1e-5 * scale, "gradients differ by %.3g (largest %.3g)", diff,
+                  scale);
         net_free(&nt);
     }
+    omp_set_num_threads(threads);
     free(whole);
+}
+
+/* A batch smaller than the replica count leaves replicas without images
+   (here replica 0, with 1 image over 2 replicas): they must add nothing,
+   and the parameters' gradients must still be the batch's alone. Compared
+   with one replica, after a full batch has filled every gradient buffer. */
+static void test_net_replicas_short_batch(void)
+{
+    if (!check_selected("train/replicas-short-batch")) return;
+    static const char *spec = "input 6 6 1\nconv2d 3 3x3 relu\nmaxpool 2\nflatten\ndense 4 softmax\n";
+    static const uint8_t labels[3] = { 2, 0, 3 };
+    const int threads = omp_get_max_threads();
+    omp_set_num_threads(2);
+    net nt[2];
+    char err[256] = "";
+    int ok = 1;
+    for (int k = 0; k < 2; k++) {
+        ok = ok && !net_parse_string(&nt[k], spec, "short.net", err, sizeof err) &&
+             !net_set_backends(&nt[k], NULL, "naive", err, sizeof err);
+        nt[k].replicas_max = k + 1;
+        ok = ok && !net_init(&nt[k], 3, 3, err, sizeof err);
+        for (int n = 3; ok && n >= 1; n -= 2) {     /* a full batch, then one image */
+            check_rng g = { 9 };
+            check_fill(&g, nt[k].act[0], (size_t)n * 36);
+            float probs[3 * 4];
+            int correct;
+            ok = !net_forward(&nt[k], n, err, sizeof err);
+            softmax_xent(nt[k].act[nt[k].nlayers], labels, n, 4, probs, nt[k].grad[nt[k].nlayers], &correct);
+            if (ok) net_backward(&nt[k], n);
+        }
+    }
+    double diff = 0, scale = 0;
+    for (int i = 0; ok && i < nt[0].nlayers; i++) {
+        const param *a[] = { &nt[0].layers[i].weight, &nt[0].layers[i].bias };
+        const param *b[] = { &nt[1].layers[i].weight, &nt[1].layers[i].bias };
+        for (int j = 0; j < 2; j++)
+            for (size_t e = 0; e < a[j]->n; e++) {
+                diff = fmax(diff, fabs((double)a[j]->g[e] - b[j]->g[e]));
+                scale = fmax(scale, fabs((double)a[j]->g[e]));
+            }
+    }
+    check("train/replicas-short-batch", ok && nt[1].nrep == 2 && scale > 0 && diff <= 1e-6 * scale,
+          "%s gradients differ by %.3g (largest %.3g)", err, diff, scale);
+    net_free(&nt[0]);
+    net_free(&nt[1]);
+    omp_set_num_threads(threads);
 }
 
 /* ---- training runs ------------------------------------------------------ */
@@ -579,6 +638,8 @@ static void test_bad_input(void)
     cli_case("train/cli/bad-epochs", "train --epochs 0", 2, "--epochs wants an integer");
     cli_case("train/cli/bad-lr", "train --lr abc", 2, "--lr wants a number");
     cli_case("train/cli/bad-threads", "train --threads -2", 2, "--threads wants an integer");
+    cli_case("train/cli/bad-replicas", "train --replicas 1000", 2, "--replicas wants an integer");
+    cli_case("train/cli/replicas-not-predict", "predict --replicas 2", 2, "--replicas does not apply");
     cli_case("train/cli/unknown-option", "train --frobnicate", 2, "unknown option");
     cli_case("train/cli/eval-needs-load", "eval", 2, "--load FILE is required");
     cli_case("train/cli/help", "train --help", 0, "usage: convbench train");
@@ -619,6 +680,7 @@ void test_train(void)
     test_maxpool_reference();
     test_layer_gradients();
     test_net_gradients();
+    test_net_replicas_short_batch();
     test_divergence();
     test_determinism();
     test_checkpoint();
