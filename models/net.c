@@ -383,30 +383,36 @@ int net_replicas(const net *nt, int n)
     return r < 1 ? 1 : r;
 }
 
-/* Runs job(nt, r, n, ...) for every replica with images, each on a thread
-   of its own with one thread below it; with one replica, on the calling
-   thread with the team below it. Returns the first replica error. */
-typedef int replica_job(net *nt, int r, int lo, int hi, void *arg);
+/* Runs job(nt, r, lo, hi) for every replica with images [lo, hi), each on a
+   thread of its own with one thread below it; with one replica, on the
+   calling thread with the team below it. Then, with several replicas, the
+   same team runs then(nt, n) after a barrier (a worksharing step over what
+   every replica has made). Returns the first replica error. */
+typedef int replica_job(net *nt, int r, int lo, int hi);
+typedef void team_step(net *nt, int n);
 
-static int for_replicas(net *nt, int n, replica_job *job, void *arg, char *err, size_t len)
+static int for_replicas(net *nt, int n, replica_job *job, team_step *then, char *err, size_t len)
 {
-    if (nt->nrep == 1) return job(nt, 0, 0, n, arg) ? error_set(err, len, "%s", nt->rep[0].err) : 0;
+    if (nt->nrep == 1) return job(nt, 0, 0, n) ? error_set(err, len, "%s", nt->rep[0].err) : 0;
     #pragma omp parallel num_threads(nt->nrep)
     {
         const int r = omp_get_thread_num();
         int lo, hi;
         omp_set_num_threads(1);       /* this thread's ICV: its kernels run alone */
         slice(n, nt->nrep, r, &lo, &hi);
-        nt->rep[r].rc = hi > lo ? job(nt, r, lo, hi, arg) : 0;
+        nt->rep[r].rc = hi > lo ? job(nt, r, lo, hi) : 0;
+        if (then) {
+            #pragma omp barrier
+            then(nt, n);
+        }
     }
     for (int r = 0; r < nt->nrep; r++)
         if (nt->rep[r].rc) return error_set(err, len, "%s", nt->rep[r].err);
     return 0;
 }
 
-static int plan_job(net *nt, int r, int lo, int hi, void *arg)
+static int plan_job(net *nt, int r, int lo, int hi)
 {
-    (void)arg;
     replica *rp = &nt->rep[r];
     for (int i = 0; i < nt->nlayers; i++)
         if (nt->layers[i].kind == LAYER_CONV &&
@@ -608,9 +614,8 @@ static void profile_add(net *nt, int r, int i, int p, double t0)
 }
 
 /* Replica r's forward over images [lo, hi). */
-static int forward_job(net *nt, int r, int lo, int hi, void *arg)
+static int forward_job(net *nt, int r, int lo, int hi)
 {
-    (void)arg;
     const int n = hi - lo, parts = prefix_parts(nt, n, omp_get_max_threads());
     for (int part = 0; part < (parts > 1 ? parts : 0); part++) {
         const int a = lo + n * part / parts, b = lo + n * (part + 1) / parts;
@@ -693,9 +698,8 @@ static void backward_layer(net *nt, int r, int i, int n, size_t i0, size_t base,
 }
 
 /* Replica r's backward over images [lo, hi). */
-static int backward_job(net *nt, int r, int lo, int hi, void *arg)
+static int backward_job(net *nt, int r, int lo, int hi)
 {
-    (void)arg;
     const int n = hi - lo, parts = prefix_parts(nt, n, omp_get_max_threads());
     const int first = parts > 1 ? nt->prefix : 0;
     int relu_done = 0;
@@ -712,13 +716,16 @@ static int backward_job(net *nt, int r, int lo, int hi, void *arg)
 }
 
 /* param.g = the sum of the replicas' gradients, in replica order (the same
-   sum for a given replica count, whatever the timing); the team shares the
-   elements. A replica without images (a batch smaller than the team) wrote
+   sum for a given replica count, whatever the timing), run by the replicas'
+   team once all are done; elements split as Adam's worksharing loops split
+   them, so each thread's share is still in its cache when the optimizer
+   reads it. A replica without images (a batch smaller than the team) wrote
    nothing and adds nothing. */
 static void reduce_gradients(net *nt, int n)
 {
+    const double t0 = nt->profile ? omp_get_wtime() : 0;
     int use[NET_MAX_REPLICAS], nuse = 0, first = -1;
-    for (int r = 0; r < nt->nrep && nuse < NET_MAX_REPLICAS; r++) {
+    for (int r = 0; r < nt->nrep; r++) {
         int lo, hi;
         slice(n, nt->nrep, r, &lo, &hi);
         if (hi == lo) continue;
@@ -726,7 +733,6 @@ static void reduce_gradients(net *nt, int n)
         else use[nuse++] = r;
     }
     if (first == 0 && !nuse) return;          /* replica 0 alone wrote param.g */
-    #pragma omp parallel num_threads(nt->nrep)
     for (int i = 0; i < nt->nlayers; i++) {
         layer *l = &nt->layers[i];
         param *ps[2] = { &l->weight, &l->bias };
@@ -734,24 +740,21 @@ static void reduce_gradients(net *nt, int n)
             float *g = ps[k]->g;
             const size_t off = k ? l->weight.n : 0;
             const float *src0 = first ? nt->rep[first].grad[i] + off : g;
-            const long n = (long)ps[k]->n;
-            /* elements split as adam_update splits them: each thread's share
-               of g is still in its cache when the optimizer reads it */
+            const long len = (long)ps[k]->n;
             #pragma omp for simd schedule(static) nowait
-            for (long j = 0; j < n; j++) {
+            for (long j = 0; j < len; j++) {
                 float sum = src0[j];
                 for (int u = 0; u < nuse; u++) sum += nt->rep[use[u]].grad[i][off + j];
                 g[j] = sum;
             }
         }
     }
+    if (nt->profile && omp_get_thread_num() == 0) nt->prof_reduce_s += omp_get_wtime() - t0;
 }
 
 void net_backward(net *nt, int n)
 {
     char err[256];
-    for_replicas(nt, n, backward_job, NULL, err, sizeof err);   /* cannot fail: forward planned */
-    const double t0 = nt->profile ? omp_get_wtime() : 0;
-    reduce_gradients(nt, n);
-    if (nt->profile) nt->prof_reduce_s += omp_get_wtime() - t0;
+    /* cannot fail: forward made the plans */
+    for_replicas(nt, n, backward_job, reduce_gradients, err, sizeof err);
 }

@@ -42,10 +42,12 @@ void trainer_free(trainer *t)
     memset(t, 0, sizeof *t);
 }
 
-/* Copies images idx[0..n) of d into the network's input. */
+/* Copies images idx[0..n) of d into the network's input; with replicas,
+   each thread copies the slice its replica will read (the same static split). */
 static void gather(net *nt, const dataset *d, const int *idx, int n, uint8_t *labels)
 {
     const size_t px = (size_t)d->h * d->w;
+    #pragma omp parallel for schedule(static) num_threads(nt->nrep) if (nt->nrep > 1)
     for (int i = 0; i < n; i++) {
         memcpy(nt->act[0] + i * px, d->images + (size_t)idx[i] * px, sizeof(float) * px);
         if (labels) labels[i] = d->labels[idx[i]];
