@@ -112,6 +112,9 @@ static void ukernel_avx512(int kc, const float *a, size_t rs, size_t cs, const f
     /* three row groups off three bases keep every address one base plus a
        scaled index, whatever rs is */
     const float *a4 = a + 4 * rs, *a8 = a + 8 * rs;
+    /* two steps per trip (im2col conv2 backward_weights +7%, forward +2%,
+       Winograd's short GEMMs 0-1%, same process) */
+    #pragma GCC unroll 2
     for (int p = 0; p < kc; p++) {
         __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
         #pragma GCC unroll 4
