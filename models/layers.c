@@ -161,9 +161,27 @@ void dense_backward_weights(const float *x, const float *dy, int n, int in, int 
     }
 }
 
-void dense_backward_data(const float *w, const float *dy, int n, int in, int out, float *dx)
+/* d[c][r] = s[r][c] for an r x c matrix, in 16 x 16 blocks (rows of both
+   sides stay in cache across a block) */
+static void transpose(const float *restrict s, int rows, int cols, float *restrict d)
 {
-    sgemm(GEMM_NOTRANS, GEMM_TRANS, n, in, out, 1.0f, dy, out, w, out, 0.0f, dx, in);
+    enum { TB = 16 };
+    for (int r0 = 0; r0 < rows; r0 += TB)
+        for (int c0 = 0; c0 < cols; c0 += TB) {
+            const int r1 = r0 + TB < rows ? r0 + TB : rows, c1 = c0 + TB < cols ? c0 + TB : cols;
+            for (int c = c0; c < c1; c++)
+                for (int r = r0; r < r1; r++) d[(size_t)c * rows + r] = s[(size_t)r * cols + c];
+        }
+}
+
+void dense_backward_data(const float *w, const float *dy, int n, int in, int out, float *dx,
+                         float *ws)
+{
+    float *dyt = ws, *dxt = ws + (size_t)n * out;
+    const gemm_epilogue e = { 0.0f, NULL, 0 };
+    transpose(dy, n, out, dyt);
+    sgemm_shared(GEMM_NOTRANS, in, n, out, w, out, dyt, n, &e, dxt, n);
+    transpose(dxt, in, n, dx);
 }
 
 double softmax_xent(const float *z, const uint8_t *labels, int n, int classes, float *probs,

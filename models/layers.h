@@ -28,8 +28,12 @@ void dense_forward(const float *x, const float *w, const float *b, int n, int in
 /* dw = x^T dy, db = sum over the batch of dy */
 void dense_backward_weights(const float *x, const float *dy, int n, int in, int out, float *dw,
                             float *db);
-/* dx = dy w^T */
-void dense_backward_data(const float *w, const float *dy, int n, int in, int out, float *dx);
+/* dx = dy w^T, computed as dx^T = w . dy^T, where both GEMM operands are
+   row-major as they lie (w's transpose would need packing on every call:
+   measured twice as slow for the seed's dense1); ws holds dy^T and dx^T,
+   n * (in + out) floats */
+void dense_backward_data(const float *w, const float *dy, int n, int in, int out, float *dx,
+                         float *ws);
 
 /* Softmax of logits z (n x classes) into probs and the mean sparse
    categorical cross-entropy against labels; dz = (probs - onehot) / n.

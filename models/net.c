@@ -463,6 +463,15 @@ int net_init(net *nt, int max_batch, uint64_t seed, char *err, size_t len)
     if (!(nt->grad[nt->nlayers] = falloc(last))) return error_set(err, len, "out of memory");
     nt->nrep = net_replicas(nt, max_batch);
     if (!(nt->rep = calloc((size_t)nt->nrep, sizeof *nt->rep))) return error_set(err, len, "out of memory");
+    const size_t slice_max = ((size_t)max_batch + nt->nrep - 1) / nt->nrep;
+    size_t dense_ws = 0;
+    for (int i = 0; i < nt->nlayers; i++) {
+        const layer *l = &nt->layers[i];
+        const size_t need = slice_max * ((size_t)l->ih * l->iw * l->ic + l->oc);
+        if (l->kind == LAYER_DENSE && need > dense_ws) dense_ws = need;
+    }
+    for (int r = 0; dense_ws && r < nt->nrep; r++)
+        if (!(nt->rep[r].dense_ws = falloc(dense_ws))) return error_set(err, len, "out of memory");
     for (int r = 0; r < nt->nrep; r++)
         for (int i = 0; i < nt->nlayers; i++) {
             const layer *l = &nt->layers[i];
@@ -483,6 +492,7 @@ void net_free(net *nt)
             free(nt->rep[r].grad[i]);
             free(nt->rep[r].gpart[i]);
         }
+    for (int r = 0; nt->rep && r < nt->nrep; r++) free(nt->rep[r].dense_ws);
     free(nt->rep);
     nt->rep = NULL;
     nt->nrep = 0;
@@ -686,7 +696,7 @@ static void backward_layer(net *nt, int r, int i, int n, size_t i0, size_t base,
     case LAYER_DENSE:
         dense_backward_weights(x, dy, n, (int)in, l->oc, gw, gb);
         if (nt->profile) t1 = omp_get_wtime();
-        if (dx) dense_backward_data(l->weight.w, dy, n, (int)in, l->oc, dx);
+        if (dx) dense_backward_data(l->weight.w, dy, n, (int)in, l->oc, dx, rp->dense_ws);
         break;
     }
     if (nt->profile && r == 0) {

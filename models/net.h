@@ -44,6 +44,7 @@ typedef struct {
     int plan_batch[NET_MAX_LAYERS][NET_MAX_PLANS];
     float *grad[NET_MAX_LAYERS];       /* weight then bias gradients (replica 0: param.g) */
     float *gpart[NET_MAX_LAYERS];      /* a leading conv layer: one part's gradients */
+    float *dense_ws;                   /* dense_backward_data's, for the largest layer */
     int rc;                            /* what its last forward returned, */
     char err[256];                     /* and why */
 } replica;

@@ -210,7 +210,8 @@ static void test_layer_gradients(void)
     float *y = randn(&g, 4 * 7), *gx = randn(&g, 4 * 13), *gw = randn(&g, 13 * 7), *gb = randn(&g, 7);
     t.x = x; t.wt = wt; t.b = b; t.r = r; t.y = y;
     dense_backward_weights(x, r, 4, 13, 7, gw, gb);
-    dense_backward_data(wt, r, 4, 13, 7, gx);
+    float ws[4 * (13 + 7)];
+    dense_backward_data(wt, r, 4, 13, 7, gx, ws);
     e = fd_error(dense_f, &t, x, gx, 52, 1e-2f, 52);
     check("train/gradient/dense-x", e < 1e-2, "relative error %.3g", e);
     e = fd_error(dense_f, &t, wt, gw, 91, 1e-2f, 91);
