@@ -20,50 +20,56 @@ void relu_backward(const float *y, float *dy, size_t n)
     for (size_t i = 0; i < n; i++) dy[i] = y[i] > 0.0f ? dy[i] : 0.0f;
 }
 
-/* Max and argmax of one window over channels [c0, c0 + nc), kept in
-   registers over the window's p*p positions: a branch-free select per
-   position and one store at the end. A whole vector of channels uses GCC
-   vector types (the auto-vectorizer turned the selects into branches). */
+/* Max and winning position of one window over channels [c0, c0 + nc),
+   kept in registers over the window's p*p positions: a branch-free select
+   per position and one store at the end. A whole vector of channels uses
+   GCC vector types (the auto-vectorizer turned the selects into branches).
+   With relu_mask, an output that is not positive (the input came from a
+   ReLU, so it is 0, or NaN) gets POOL_MASKED: its gradient is dropped. */
 enum { POOL_VL = 16 };
 typedef float pool_vf __attribute__((vector_size(POOL_VL * sizeof(float))));
 typedef int32_t pool_vi __attribute__((vector_size(POOL_VL * sizeof(int32_t))));
 
 static void pool_window_vec(const float *xb, int w, int c, int p, int i, int j, int c0,
-                            float *yo, int32_t *ao)
+                            int relu_mask, float *yo, int32_t *po)
 {
-    pool_vi lane;
-    for (int l = 0; l < POOL_VL; l++) lane[l] = l;
-    const int32_t at0 = (int32_t)(((size_t)(i * p) * w + j * p) * c) + c0;
     pool_vf best;
-    memcpy(&best, xb + at0, sizeof best);
-    pool_vi arg = lane + at0;
+    memcpy(&best, xb + ((size_t)(i * p) * w + j * p) * c + c0, sizeof best);
+    pool_vi pos = { 0 };
     for (int u = 0; u < p; u++)
         for (int v = u == 0; v < p; v++) {
-            const int32_t at = (int32_t)(((size_t)(i * p + u) * w + j * p + v) * c) + c0;
             pool_vf xv;
-            memcpy(&xv, xb + at, sizeof xv);
+            memcpy(&xv, xb + ((size_t)(i * p + u) * w + j * p + v) * c + c0, sizeof xv);
             const pool_vi win = xv > best;      /* all ones where x wins (never for NaN) */
             best = (pool_vf)(((pool_vi)xv & win) | ((pool_vi)best & ~win));
-            arg = ((lane + at) & win) | (arg & ~win);
+            pos = (((pool_vi){ 0 } + u * p + v) & win) | (pos & ~win);
         }
+    if (relu_mask) {
+        const pool_vi live = best > (pool_vf){ 0 };
+        pos = (pos & live) | (((pool_vi){ 0 } + POOL_MASKED) & ~live);
+    }
     memcpy(yo + c0, &best, sizeof best);
-    memcpy(ao + c0, &arg, sizeof arg);
+    memcpy(po + c0, &pos, sizeof pos);
 }
 
 static void pool_window(const float *xb, int w, int c, int p, int i, int j, int c0, int nc,
-                        float *yo, int32_t *ao)
+                        int relu_mask, float *yo, int32_t *po)
 {
-    const int32_t at0 = (int32_t)(((size_t)(i * p) * w + j * p) * c) + c0;
-    for (int l = 0; l < nc; l++) { yo[c0 + l] = xb[at0 + l]; ao[c0 + l] = at0 + l; }
-    for (int u = 0; u < p; u++)
-        for (int v = u == 0; v < p; v++) {
-            const int32_t at = (int32_t)(((size_t)(i * p + u) * w + j * p + v) * c) + c0;
-            for (int l = 0; l < nc; l++)
-                if (xb[at + l] > yo[c0 + l]) { yo[c0 + l] = xb[at + l]; ao[c0 + l] = at + l; }
-        }
+    for (int l = 0; l < nc; l++) {
+        float best = xb[((size_t)(i * p) * w + j * p) * c + c0 + l];
+        int pos = 0;
+        for (int u = 0; u < p; u++)
+            for (int v = u == 0; v < p; v++) {
+                const float xv = xb[((size_t)(i * p + u) * w + j * p + v) * c + c0 + l];
+                if (xv > best) { best = xv; pos = u * p + v; }
+            }
+        yo[c0 + l] = best;
+        po[c0 + l] = relu_mask && !(best > 0.0f) ? POOL_MASKED : pos;
+    }
 }
 
-void maxpool_forward(const float *x, int n, int h, int w, int c, int p, float *y, int32_t *argmax)
+void maxpool_forward(const float *x, int n, int h, int w, int c, int p, int relu_mask, float *y,
+                     int32_t *pos)
 {
     const int oh = h / p, ow = w / p;
     #pragma omp parallel for collapse(2) schedule(static) if ((size_t)n * h * w * c > PARALLEL_MIN)
@@ -71,30 +77,27 @@ void maxpool_forward(const float *x, int n, int h, int w, int c, int p, float *y
         for (int i = 0; i < oh; i++)
             for (int j = 0; j < ow; j++) {
                 float *yo = y + (((size_t)b * oh + i) * ow + j) * c;
-                int32_t *ao = argmax + (((size_t)b * oh + i) * ow + j) * c;
+                int32_t *po = pos + (((size_t)b * oh + i) * ow + j) * c;
                 const float *xb = x + (size_t)b * h * w * c;
                 /* channels innermost (contiguous in NHWC), a whole vector
                    at a time where they fill one */
                 int c0 = 0;
                 for (; c0 + POOL_VL <= c; c0 += POOL_VL)
-                    pool_window_vec(xb, w, c, p, i, j, c0, yo, ao);
-                if (c0 < c) pool_window(xb, w, c, p, i, j, c0, c - c0, yo, ao);
+                    pool_window_vec(xb, w, c, p, i, j, c0, relu_mask, yo, po);
+                if (c0 < c) pool_window(xb, w, c, p, i, j, c0, c - c0, relu_mask, yo, po);
             }
 }
 
-/* One row of dx: dy where the argmax points at the element (and the ReLU
-   output is positive), else 0. Channels in whole vectors (GCC vector
-   types: the vectorizer's loop over a runtime channel count cost more in
-   set-up than the 2 vectors of the seed's 32 channels), a window's dy and
-   argmax loaded once for its p columns. Not inlined into the parallel
-   loop: compiled on its own, with its restrict pointers, it ran 15% faster. */
-__attribute__((noinline)) static void unpool_row(const float *restrict dy, const int32_t *restrict argmax,
-                       const float *restrict relu_y, int row, int w, int c, int p, int ow,
-                       float *restrict dxr)
+/* One row of dx, row u of its windows: dy where the window's winner is at
+   (u, v), else 0. Channels in whole vectors (GCC vector types: the
+   vectorizer's loop over a runtime channel count cost more in set-up than
+   the 2 vectors of the seed's 32 channels), a window's dy and positions
+   loaded once for its p columns. Not inlined into the parallel loop:
+   compiled on its own, with its restrict pointers, it ran 15% faster. */
+__attribute__((noinline)) static void unpool_row(const float *restrict dy, const int32_t *restrict pos,
+                                                 int u, int w, int c, int p, int ow,
+                                                 float *restrict dxr)
 {
-    pool_vi lane;
-    for (int l = 0; l < POOL_VL; l++) lane[l] = l;
-    const pool_vf zero = { 0 };
     const int cv = c / POOL_VL * POOL_VL;
     for (int j = 0; j < ow; j++) {
         const size_t o = (size_t)j * c;
@@ -102,31 +105,21 @@ __attribute__((noinline)) static void unpool_row(const float *restrict dy, const
             pool_vf g;
             pool_vi a;
             memcpy(&g, dy + o + ch, sizeof g);
-            memcpy(&a, argmax + o + ch, sizeof a);
-            if (relu_y) {
-                pool_vf r;
-                memcpy(&r, relu_y + o + ch, sizeof r);
-                g = (pool_vf)((pool_vi)g & (r > zero));
-            }
+            memcpy(&a, pos + o + ch, sizeof a);
             for (int v = 0, col = j * p; v < p; v++, col++) {
-                const int32_t at = (int32_t)(((size_t)row * w + col) * c) + ch;
-                const pool_vf d = (pool_vf)((pool_vi)g & (a == lane + at));
+                const pool_vf d = (pool_vf)((pool_vi)g & (a == (pool_vi){ 0 } + u * p + v));
                 memcpy(dxr + (size_t)col * c + ch, &d, sizeof d);
             }
         }
-        for (int v = 0, col = j * p; v < p && cv < c; v++, col++) {
-            const int32_t at = (int32_t)(((size_t)row * w + col) * c);
-            for (int ch = cv; ch < c; ch++) {
-                int win = argmax[o + ch] == at + ch && (!relu_y || relu_y[o + ch] > 0.0f);
-                dxr[(size_t)col * c + ch] = win ? dy[o + ch] : 0.0f;
-            }
-        }
+        for (int v = 0, col = j * p; v < p && cv < c; v++, col++)
+            for (int ch = cv; ch < c; ch++)
+                dxr[(size_t)col * c + ch] = pos[o + ch] == u * p + v ? dy[o + ch] : 0.0f;
     }
     memset(dxr + (size_t)ow * p * c, 0, sizeof(float) * (w - ow * p) * c);
 }
 
-void maxpool_backward(const float *dy, const int32_t *argmax, const float *relu_y, int n, int h,
-                      int w, int c, int p, float *dx)
+void maxpool_backward(const float *dy, const int32_t *pos, int n, int h, int w, int c, int p,
+                      float *dx)
 {
     const int oh = h / p, ow = w / p;
     const size_t out = (size_t)oh * ow * c;
@@ -139,7 +132,7 @@ void maxpool_backward(const float *dy, const int32_t *argmax, const float *relu_
                 continue;
             }
             const size_t o0 = (size_t)b * out + (size_t)(row / p) * ow * c;
-            unpool_row(dy + o0, argmax + o0, relu_y ? relu_y + o0 : NULL, row, w, c, p, ow, dxr);
+            unpool_row(dy + o0, pos + o0, row % p, w, c, p, ow, dxr);
         }
 }
 

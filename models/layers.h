@@ -12,14 +12,18 @@ void relu_forward(float *y, size_t n);
 void relu_backward(const float *y, float *dy, size_t n);
 
 /* p x p max pooling, stride p, floor (Keras' default "valid"): x is
-   n x h x w x c, y is n x (h/p) x (w/p) x c. argmax keeps, per output, the
-   index of the winning input within its image, for the backward pass. */
-void maxpool_forward(const float *x, int n, int h, int w, int c, int p, float *y, int32_t *argmax);
-/* Writes every element of dx once: dy at each window's winner, 0 elsewhere.
-   With relu_y (the pooled outputs y, when the input came from a ReLU) a
-   winner whose value is 0 gets 0, which is the ReLU's backward folded in. */
-void maxpool_backward(const float *dy, const int32_t *argmax, const float *relu_y, int n, int h,
-                      int w, int c, int p, float *dx);
+   n x h x w x c, y is n x (h/p) x (w/p) x c. pos keeps, per output, the
+   position u*p + v of its window's winner (the first maximum in window
+   order) for the backward pass. With relu_mask (x came from a ReLU), an
+   output that is not positive gets POOL_MASKED instead: the ReLU's backward
+   folded in, so the backward reads neither y nor x. */
+enum { POOL_MASKED = -1 };
+void maxpool_forward(const float *x, int n, int h, int w, int c, int p, int relu_mask, float *y,
+                     int32_t *pos);
+/* Writes every element of dx once: dy at each window's winner, 0 elsewhere
+   (and at a masked output's window). */
+void maxpool_backward(const float *dy, const int32_t *pos, int n, int h, int w, int c, int p,
+                      float *dx);
 
 /* y[n][out] = x[n][in] . w[in][out] + b[out] (Keras' kernel layout), then
    max(0, y) if relu */

@@ -140,7 +140,7 @@ static void plan_prefix(net *nt)
         if (k == LAYER_MAXPOOL) { nt->prefix = i + 1; break; }
     }
     /* A prefix layer's output read only by the max-pool after it (which
-       keeps its argmax and folds this layer's ReLU into its backward, so
+       keeps its winners' positions and folds this layer's ReLU into its backward, so
        backward never reads the output) is needed one part at a time: every
        part uses the start of the buffer, and likewise its gradient, which
        only this layer's backward reads. The seed's conv1: 2.8 MB at batch
@@ -441,7 +441,7 @@ int net_init(net *nt, int max_batch, uint64_t seed, char *err, size_t len)
             (i > 0 && !(nt->grad[i] = falloc((size_t)l->ih * l->iw * l->ic * max_batch))))
             return error_set(err, len, "out of memory");
         if (l->kind == LAYER_MAXPOOL) {
-            if (!(l->argmax = malloc(sizeof(int32_t) * out * max_batch))) return error_set(err, len, "out of memory");
+            if (!(l->pos = malloc(sizeof(int32_t) * out * max_batch))) return error_set(err, len, "out of memory");
             continue;
         }
         if (l->kind == LAYER_CONV) {
@@ -500,12 +500,12 @@ void net_free(net *nt)
         layer *l = &nt->layers[i];
         param_free(&l->weight);
         param_free(&l->bias);
-        free(l->argmax);
+        free(l->pos);
         if (l->kind != LAYER_FLATTEN) {
             free(nt->act[i + 1]);
             free(nt->grad[i]);
         }
-        l->argmax = NULL;
+        l->pos = NULL;
     }
     free(nt->act[0]);
     free(nt->grad[nt->nlayers]);
@@ -577,7 +577,9 @@ static int forward_layer(net *nt, int r, int i, int n, size_t i0, size_t base)
         break;
     }
     case LAYER_MAXPOOL:
-        maxpool_forward(x, n, l->ih, l->iw, l->ic, l->pool, y, l->argmax + i0 * per);
+        /* a ReLU below is folded into the positions (see backward_layer) */
+        maxpool_forward(x, n, l->ih, l->iw, l->ic, l->pool, i > 0 && nt->layers[i - 1].act == ACT_RELU,
+                        y, l->pos + i0 * per);
         break;
     case LAYER_FLATTEN:
         break;
@@ -686,9 +688,9 @@ static void backward_layer(net *nt, int r, int i, int n, size_t i0, size_t base,
     }
     case LAYER_MAXPOOL:
         if (dx) {
+            /* the ReLU below was folded into the positions by the forward */
             *relu_done = i > 0 && nt->layers[i - 1].act == ACT_RELU;
-            maxpool_backward(dy, l->argmax + i0 * per, *relu_done ? nt->act[i + 1] + yo : NULL, n,
-                             l->ih, l->iw, l->ic, l->pool, dx);
+            maxpool_backward(dy, l->pos + i0 * per, n, l->ih, l->iw, l->ic, l->pool, dx);
         }
         break;
     case LAYER_FLATTEN:

@@ -33,7 +33,7 @@ typedef struct {
     param weight, bias;       /* conv (HWIO) and dense ([in][out]) */
     const conv_backend *backend[3];            /* per conv_pass; may differ (auto) */
     int need_dx;              /* 0 for a first layer: its input needs no gradient */
-    int32_t *argmax;          /* maxpool */
+    int32_t *pos;             /* maxpool: each output's winner in its window */
 } layer;
 
 /* One thread's slice of every batch, when the batch is split over the

@@ -55,13 +55,13 @@ typedef struct {
     int n, h, w, c, p, in, out;
     float *x, *y, *r, *wt, *b;
     const uint8_t *labels;
-    int32_t *argmax;
+    int32_t *pos;
 } layer_ctx;
 
 static double maxpool_f(void *v)
 {
     layer_ctx *t = v;
-    maxpool_forward(t->x, t->n, t->h, t->w, t->c, t->p, t->y, t->argmax);
+    maxpool_forward(t->x, t->n, t->h, t->w, t->c, t->p, 0, t->y, t->pos);
     return weigh(t->y, t->r, (size_t)t->n * (t->h / t->p) * (t->w / t->p) * t->c);
 }
 
@@ -98,7 +98,9 @@ static float *randn(check_rng *g, size_t n)
 /* maxpool_forward against a plain loop: whole channel vectors and a
    tail (c = 37), windows of 2 and 3 with a floor edge, many ties (values
    from a set of 4, the first maximum in window order wins) and NaN (never
-   selected over a number that came first). */
+   selected over a number that came first); with the ReLU mask, outputs
+   that are not positive are masked. Then the backward against the same
+   loop: the gradient goes to the winner only, and not at a masked output. */
 static void test_maxpool_reference(void)
 {
     if (!check_selected("train/maxpool")) return;
@@ -106,40 +108,38 @@ static void test_maxpool_reference(void)
     const int n = 2, h = 8, w = 7, c = 37;
     const size_t nin = (size_t)n * h * w * c;
     float *x = malloc(sizeof(float) * nin), *y = malloc(sizeof(float) * nin);
-    int32_t *am = malloc(sizeof(int32_t) * nin);
-    if (!x || !y || !am) { perror("malloc"); exit(2); }
+    float *dy = malloc(sizeof(float) * nin), *dx = malloc(sizeof(float) * nin);
+    int32_t *pos = malloc(sizeof(int32_t) * nin), *want_pos = malloc(sizeof(int32_t) * nin);
+    if (!x || !y || !dy || !dx || !pos || !want_pos) { perror("malloc"); exit(2); }
     for (size_t i = 0; i < nin; i++) x[i] = floorf(check_uniform(&g) * 2.0f);
     x[5] = NAN;
-    for (int p = 2; p <= 3; p++) {
-        maxpool_forward(x, n, h, w, c, p, y, am);
-        const int oh = h / p, ow = w / p;
-        int ok = 1;
-        for (int b = 0; b < n; b++)
-            for (int i = 0; i < oh; i++)
-                for (int j = 0; j < ow; j++)
-                    for (int ch = 0; ch < c; ch++) {
-                        const float *xb = x + (size_t)b * h * w * c;
-                        int32_t best = (int32_t)(((size_t)i * p * w + j * p) * c + ch);
-                        for (int u = 0; u < p; u++)
-                            for (int v = 0; v < p; v++) {
-                                int32_t at = (int32_t)(((size_t)(i * p + u) * w + j * p + v) * c + ch);
-                                if (xb[at] > xb[best]) best = at;
-                            }
-                        const size_t o = (((size_t)b * oh + i) * ow + j) * c + ch;
-                        const float want = xb[best];
-                        ok &= am[o] == best && (y[o] == want || (isnan(y[o]) && isnan(want)));
-                    }
-        char name[64];
-        snprintf(name, sizeof name, "train/maxpool/reference-p%d", p);
-        check(name, ok, "max or argmax differs from the plain loop");
-        /* backward, with and without the folded ReLU mask: the gradient goes
-           to the argmax only, and only where the pooled output is positive */
-        const size_t nout = (size_t)n * oh * ow * c;
-        float *dy = malloc(sizeof(float) * nout), *dx = malloc(sizeof(float) * nin);
-        if (!dy || !dx) { perror("malloc"); exit(2); }
-        check_fill(&g, dy, nout);
+    check_fill(&g, dy, nin);
+    for (int p = 2; p <= 3; p++)
         for (int relu = 0; relu < 2; relu++) {
-            maxpool_backward(dy, am, relu ? y : NULL, n, h, w, c, p, dx);
+            maxpool_forward(x, n, h, w, c, p, relu, y, pos);
+            const int oh = h / p, ow = w / p;
+            int ok = 1;
+            for (int b = 0; b < n; b++)
+                for (int i = 0; i < oh; i++)
+                    for (int j = 0; j < ow; j++)
+                        for (int ch = 0; ch < c; ch++) {
+                            const float *xb = x + (size_t)b * h * w * c;
+                            int best = 0;
+                            for (int u = 0; u < p; u++)
+                                for (int v = 0; v < p; v++) {
+                                    const float *at = xb + ((size_t)(i * p + u) * w + j * p + v) * c + ch;
+                                    if (*at > xb[((size_t)(i * p + best / p) * w + j * p + best % p) * c + ch])
+                                        best = u * p + v;
+                                }
+                            const size_t o = (((size_t)b * oh + i) * ow + j) * c + ch;
+                            const float want = xb[((size_t)(i * p + best / p) * w + j * p + best % p) * c + ch];
+                            want_pos[o] = relu && !(want > 0.0f) ? POOL_MASKED : best;
+                            ok &= pos[o] == want_pos[o] && (y[o] == want || (isnan(y[o]) && isnan(want)));
+                        }
+            char name[64];
+            snprintf(name, sizeof name, "train/maxpool/reference-p%d%s", p, relu ? "-relu" : "");
+            check(name, ok, "max or position differs from the plain loop");
+            maxpool_backward(dy, pos, n, h, w, c, p, dx);
             int bok = 1;
             for (size_t i = 0; i < nin; i++) {
                 const size_t b = i / ((size_t)h * w * c), rem = i % ((size_t)h * w * c);
@@ -147,16 +147,14 @@ static void test_maxpool_reference(void)
                 float want = 0.0f;
                 if (row < oh * p && col < ow * p) {
                     const size_t o = ((b * oh + row / p) * ow + col / p) * c + rem % c;
-                    if (am[o] == (int32_t)rem && (!relu || y[o] > 0.0f)) want = dy[o];
+                    if (want_pos[o] == (row % p) * p + col % p) want = dy[o];
                 }
                 bok &= dx[i] == want;
             }
             snprintf(name, sizeof name, "train/maxpool/backward-p%d%s", p, relu ? "-relu" : "");
             check(name, bok, "dx differs from the plain loop");
         }
-        free(dy); free(dx);
-    }
-    free(x); free(y); free(am);
+    free(x); free(y); free(dy); free(dx); free(pos); free(want_pos);
 }
 
 static void test_layer_gradients(void)
@@ -169,23 +167,26 @@ static void test_layer_gradients(void)
     size_t nin = (size_t)t.n * t.h * t.w * t.c, nout = (size_t)t.n * 3 * 3 * t.c;
     float *xs = randn(&g, nin), *ys = randn(&g, nin), *rs = randn(&g, nin);
     t.x = xs; t.y = ys; t.r = randn(&g, nout);
-    t.argmax = malloc(sizeof(int32_t) * nout);
+    t.pos = malloc(sizeof(int32_t) * nout);
+    int32_t *pos2 = malloc(sizeof(int32_t) * nout);
+    if (!t.pos || !pos2) { perror("malloc"); exit(2); }
     float *dx = randn(&g, nin);
-    maxpool_forward(t.x, t.n, t.h, t.w, t.c, t.p, t.y, t.argmax);
-    maxpool_backward(t.r, t.argmax, NULL, t.n, t.h, t.w, t.c, t.p, dx);
+    maxpool_forward(t.x, t.n, t.h, t.w, t.c, t.p, 0, t.y, t.pos);
+    maxpool_backward(t.r, t.pos, t.n, t.h, t.w, t.c, t.p, dx);
     double e = fd_error(maxpool_f, &t, t.x, dx, nin, 1e-3f, 400);
     check("train/gradient/maxpool", e < 1e-2, "relative error %.3g", e);
     /* the ReLU mask folded into the pool's backward equals ReLU's own backward */
     float *xr = randn(&g, nin), *pooled = randn(&g, nout), *fused = randn(&g, nin);
     relu_forward(xr, nin);
-    maxpool_forward(xr, t.n, t.h, t.w, t.c, t.p, pooled, t.argmax);
-    maxpool_backward(t.r, t.argmax, pooled, t.n, t.h, t.w, t.c, t.p, fused);
-    maxpool_backward(t.r, t.argmax, NULL, t.n, t.h, t.w, t.c, t.p, dx);
+    maxpool_forward(xr, t.n, t.h, t.w, t.c, t.p, 1, pooled, pos2);
+    maxpool_backward(t.r, pos2, t.n, t.h, t.w, t.c, t.p, fused);
+    maxpool_forward(xr, t.n, t.h, t.w, t.c, t.p, 0, pooled, pos2);
+    maxpool_backward(t.r, pos2, t.n, t.h, t.w, t.c, t.p, dx);
     relu_backward(xr, dx, nin);
     check("train/maxpool-relu-fused", !memcmp(fused, dx, sizeof(float) * nin), "fused backward differs");
-    maxpool_forward(t.x, t.n, t.h, t.w, t.c, t.p, t.y, t.argmax);
-    maxpool_backward(t.r, t.argmax, NULL, t.n, t.h, t.w, t.c, t.p, dx);
-    free(xr); free(pooled); free(fused);
+    maxpool_forward(t.x, t.n, t.h, t.w, t.c, t.p, 0, t.y, t.pos);
+    maxpool_backward(t.r, t.pos, t.n, t.h, t.w, t.c, t.p, dx);
+    free(xr); free(pooled); free(fused); free(pos2);
     /* a floor-pooled edge row/column gets no gradient */
     int edge_zero = 1;
     for (int b = 0; b < t.n; b++)
@@ -232,7 +233,7 @@ static void test_layer_gradients(void)
     loss = softmax_xent(z, labels, 4, 7, y, dz, &correct);
     check("train/softmax-stable", isfinite(loss), "loss %g with logits of 1e30", loss);
     free(x); free(wt); free(b); free(r); free(y); free(gx); free(gw); free(gb); free(z); free(dz);
-    free(t.argmax); free(dx); free(xs); free(ys); free(rs);
+    free(t.pos); free(dx); free(xs); free(ys); free(rs);
 }
 
 /* The whole network: conv (with relu, bias, first-layer skip of
