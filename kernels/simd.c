@@ -63,6 +63,7 @@
 #include <string.h>
 #include "cpu.h"
 #include "shape.h"
+#include "transpose.h"
 
 /* one segment of the reduction: offsets of a and b at its first step, steps */
 typedef struct { ptrdiff_t a, b; int len; } seg;
@@ -736,37 +737,6 @@ static void pad_copy(const float *in, int n, int h, int w, int c,
 /* w[r][s][ci][co] (ci, co strides given) -> [co block][r][s][ci][width],
    zero-padded; backward data takes the filter rotated by 180 degrees.
    Called inside a parallel region. */
-/* d[j][i] = s[i][j] for a 16 x 16 block (rows ls and ld floats apart), in
-   registers: two rounds of in-lane unpacks and shuffles, then two of
-   128-bit lane shuffles (a hardware gather is far slower here). */
-__attribute__((target("avx512f")))
-static void transpose16(const float *s, ptrdiff_t ls, float *d, ptrdiff_t ld)
-{
-    __m512 r[16], t[16];
-    for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(s + i * ls);
-    for (int i = 0; i < 16; i += 2) {
-        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
-        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
-    }
-    /* r[4q + m], lane l: column 4l + m of rows 4q .. 4q + 3 */
-    for (int q = 0; q < 4; q++) {
-        r[4 * q] = _mm512_shuffle_ps(t[4 * q], t[4 * q + 2], 0x44);
-        r[4 * q + 1] = _mm512_shuffle_ps(t[4 * q], t[4 * q + 2], 0xEE);
-        r[4 * q + 2] = _mm512_shuffle_ps(t[4 * q + 1], t[4 * q + 3], 0x44);
-        r[4 * q + 3] = _mm512_shuffle_ps(t[4 * q + 1], t[4 * q + 3], 0xEE);
-    }
-    for (int m = 0; m < 4; m++) {
-        const __m512 a = _mm512_shuffle_f32x4(r[m], r[4 + m], 0x88);
-        const __m512 b = _mm512_shuffle_f32x4(r[m], r[4 + m], 0xDD);
-        const __m512 c = _mm512_shuffle_f32x4(r[8 + m], r[12 + m], 0x88);
-        const __m512 e = _mm512_shuffle_f32x4(r[8 + m], r[12 + m], 0xDD);
-        _mm512_storeu_ps(d + (0 + m) * ld, _mm512_shuffle_f32x4(a, c, 0x88));
-        _mm512_storeu_ps(d + (8 + m) * ld, _mm512_shuffle_f32x4(a, c, 0xDD));
-        _mm512_storeu_ps(d + (4 + m) * ld, _mm512_shuffle_f32x4(b, e, 0x88));
-        _mm512_storeu_ps(d + (12 + m) * ld, _mm512_shuffle_f32x4(b, e, 0xDD));
-    }
-}
-
 static void repack(const engine *e, const isa_desc *d, const float *w,
                    ptrdiff_t ci_stride, ptrdiff_t co_stride, float *out)
 {
@@ -784,15 +754,13 @@ static void repack(const engine *e, const isa_desc *d, const float *w,
                     for (int k = 0; k < nk; k++) o[k] = src[c * ci_stride + k0 + k];
                     for (int k = nk; k < width; k++) o[k] = 0.0f;
                 }
-            else {      /* a transpose: 16 x 16 blocks in registers, the edges by element */
-                const int tk = d->isa == ISA_AVX512 && ci_stride == 1 ? nk / 16 * 16 : 0;
-                const int tc = tk ? ci / 16 * 16 : 0;
-                for (int k = 0; k < tk; k += 16)
-                    for (int c = 0; c < tc; c += 16)
-                        transpose16(src + c + (k0 + k) * co_stride, co_stride,
-                                    o + (size_t)c * width + k, width);
+            else if (ci_stride == 1) {      /* a transpose, then the zero padding */
+                transpose_floats(src + (ptrdiff_t)k0 * co_stride, co_stride, nk, ci, o, width);
                 for (int c = 0; c < ci; c++, o += width)
-                    for (int k = c < tc ? tk : 0; k < width; k++)
+                    for (int k = nk; k < width; k++) o[k] = 0.0f;
+            } else {
+                for (int c = 0; c < ci; c++, o += width)
+                    for (int k = 0; k < width; k++)
                         o[k] = k < nk ? src[c * ci_stride + (k0 + k) * co_stride] : 0.0f;
             }
         }

@@ -61,6 +61,7 @@
 #include "cpu.h"
 #include "gemm.h"
 #include "shape.h"
+#include "transpose.h"
 
 enum { VL = 16, ALPHA_MAX = 6, R = 3 };
 #define WINO_TILE_CAP ((size_t)64 << 20)   /* bytes of per-thread V, M in all */
@@ -676,12 +677,9 @@ static void filter_transform(const conv_plan *pl, const float *w, u_layout lay)
     const float *src = lay == U_CK ? w : pl->wt;
     if (lay != U_CK) {
         #pragma omp for schedule(static)
-        for (int tk = 0; tk < R * R * K; tk++) {
-            const int tap = tk / K, k = tk % K;
-            const float *sw = w + (lay == U_KC_ROTATED ? R * R - 1 - tap : tap) * ck + k;
-            float *d = pl->wt + (size_t)tk * C;
-            for (int c = 0; c < C; c++) d[c] = sw[(ptrdiff_t)c * K];
-        }
+        for (int tap = 0; tap < R * R; tap++)
+            transpose_floats(w + (lay == U_KC_ROTATED ? R * R - 1 - tap : tap) * ck, K, C, K,
+                             pl->wt + (size_t)tap * ck, C);
     }
     #pragma omp for schedule(static)
     for (int r = 0; r < rows; r++)
