@@ -345,7 +345,6 @@ static int layer_plan(net *nt, replica *r, int i, int n, char *err, size_t len)
         if (plan[0][k] && batch[k] == n) return k;
     conv_shape s;
     net_layer_shape(l, n, &s);
-    if (!l->need_dx) l->backend[CONV_BACKWARD_DATA] = l->backend[CONV_FORWARD];  /* never runs */
     for (int p = 0; p < 3; p++) {
         const char *why = l->backend[p]->unsupported(&s);
         if (why)
@@ -461,6 +460,11 @@ int net_init(net *nt, int max_batch, uint64_t seed, char *err, size_t len)
         if (nt->layers[i].kind == LAYER_FLATTEN) nt->grad[i] = nt->grad[i + 1];
     size_t last = (size_t)nt->classes * max_batch;
     if (!(nt->grad[nt->nlayers] = falloc(last))) return error_set(err, len, "out of memory");
+    for (int i = 0; i < nt->nlayers; i++) {      /* set here, before the replicas plan */
+        layer *l = &nt->layers[i];
+        if (l->kind == LAYER_CONV && !l->need_dx)
+            l->backend[CONV_BACKWARD_DATA] = l->backend[CONV_FORWARD];     /* never runs */
+    }
     nt->nrep = net_replicas(nt, max_batch);
     if (!(nt->rep = calloc((size_t)nt->nrep, sizeof *nt->rep))) return error_set(err, len, "out of memory");
     const size_t slice_max = ((size_t)max_batch + nt->nrep - 1) / nt->nrep;
