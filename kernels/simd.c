@@ -734,10 +734,11 @@ static void pad_copy(const float *in, int n, int h, int w, int c,
                    in + ((size_t)i * h + y) * w * c, rowlen);
 }
 
-/* w[r][s][ci][co] (ci, co strides given) -> [co block][r][s][ci][width],
-   zero-padded; backward data takes the filter rotated by 180 degrees.
-   Called inside a parallel region. */
-static void repack(const engine *e, const isa_desc *d, const float *w,
+/* w[r][s][ci][co] (ci, co strides given, one of them 1: co for the
+   forward, ci for backward data, which reads w C/K-swapped) ->
+   [co block][r][s][ci][width], zero-padded; backward data takes the filter
+   rotated by 180 degrees. Called inside a parallel region. */
+static void repack(const engine *e, const float *w,
                    ptrdiff_t ci_stride, ptrdiff_t co_stride, float *out)
 {
     const int rs = e->r * e->s, ci = e->ci;
@@ -754,14 +755,10 @@ static void repack(const engine *e, const isa_desc *d, const float *w,
                     for (int k = 0; k < nk; k++) o[k] = src[c * ci_stride + k0 + k];
                     for (int k = nk; k < width; k++) o[k] = 0.0f;
                 }
-            else if (ci_stride == 1) {      /* a transpose, then the zero padding */
+            else {      /* ci_stride is 1: a transpose, then the zero padding */
                 transpose_floats(src + (ptrdiff_t)k0 * co_stride, co_stride, nk, ci, o, width);
                 for (int c = 0; c < ci; c++, o += width)
                     for (int k = nk; k < width; k++) o[k] = 0.0f;
-            } else {
-                for (int c = 0; c < ci; c++, o += width)
-                    for (int k = 0; k < width; k++)
-                        o[k] = k < nk ? src[c * ci_stride + (k0 + k) * co_stride] : 0.0f;
             }
         }
 }
@@ -784,7 +781,7 @@ static void engine_run(const engine *e, const isa_desc *d, int threads,
     const float *wk = as_is ? w : wrep;
     #pragma omp parallel num_threads(threads)
     {
-        if (!as_is) repack(e, d, w, ci_stride, co_stride, wrep);
+        if (!as_is) repack(e, w, ci_stride, co_stride, wrep);
         if (e->pad) pad_copy(in, e->n, e->hi, e->wi, e->ci, e->pad, e->hp, e->wp, e->top, e->left);
         #pragma omp for schedule(static)
         for (int t = 0; t < ntask; t++)

@@ -556,6 +556,13 @@ void net_summary(const net *nt, FILE *f)
 
 /* ---- forward and backward --------------------------------------------- */
 
+/* Whether max-pool layer i folds the ReLU of the layer below into its
+   winners' positions (forward), so that backward skips that ReLU's own. */
+static int pool_folds_relu(const net *nt, int i)
+{
+    return i > 0 && nt->layers[i - 1].act == ACT_RELU;
+}
+
 /* Layer i forward over images [i0, i0 + n) of the batch, in replica r,
    whose slice starts at image base. */
 static int forward_layer(net *nt, int r, int i, int n, size_t i0, size_t base)
@@ -581,9 +588,8 @@ static int forward_layer(net *nt, int r, int i, int n, size_t i0, size_t base)
         break;
     }
     case LAYER_MAXPOOL:
-        /* a ReLU below is folded into the positions (see backward_layer) */
-        maxpool_forward(x, n, l->ih, l->iw, l->ic, l->pool, i > 0 && nt->layers[i - 1].act == ACT_RELU,
-                        y, l->pos + i0 * per);
+        maxpool_forward(x, n, l->ih, l->iw, l->ic, l->pool, pool_folds_relu(nt, i), y,
+                        l->pos + i0 * per);
         break;
     case LAYER_FLATTEN:
         break;
@@ -692,8 +698,7 @@ static void backward_layer(net *nt, int r, int i, int n, size_t i0, size_t base,
     }
     case LAYER_MAXPOOL:
         if (dx) {
-            /* the ReLU below was folded into the positions by the forward */
-            *relu_done = i > 0 && nt->layers[i - 1].act == ACT_RELU;
+            *relu_done = pool_folds_relu(nt, i);
             maxpool_backward(dy, l->pos + i0 * per, n, l->ih, l->iw, l->ic, l->pool, dx);
         }
         break;
