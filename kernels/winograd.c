@@ -29,7 +29,9 @@
                        (zero beyond the output), x^ the alpha x alpha input tile
                        it reads. The sum is alpha^2 GEMMs
                        Z[e] (C x K) += V[e]^T (C x tiles) . W[e] (tiles x K).
-                       dbias = the plain sum of dy over n, p, q.
+                       dbias = the sum over tiles of (A dy^ A^T) at the
+                       position of A's all-ones row (point 1) in both
+                       dimensions, which is the tile's plain sum of dy.
    Arithmetic: a tile costs alpha^2 multiplies per (c, k) pair instead of
    m^2 r^2: F(2x2,3x3) 16 vs 36 (2.25x fewer), F(3x3,3x3) 25 vs 81 (3.24x),
    F(4x4,3x3) 36 vs 144 (4x).
@@ -295,6 +297,8 @@ struct conv_plan {
     float *z;            /* (nt - 1) x alpha^2 x C x K: Z of the other threads */
     float *v, *mbuf;     /* nt x tbuf each: transformed tiles, GEMM results */
     float *wt;           /* R x R x K x C (taps es apart): the filter with c contiguous */
+    int e_sum;           /* the position where A dy A^T is the tile's plain sum */
+    float *dsum;         /* nt x K: each thread's share of dbias */
     char impl[2][160];   /* forward and backward_weights; backward_data */
 };
 
@@ -355,6 +359,7 @@ static void wino_destroy(conv_plan *pl)
     free(pl->v);
     free(pl->mbuf);
     free(pl->wt);
+    free(pl->dsum);
     free(pl);
 }
 
@@ -370,6 +375,12 @@ static conv_plan *plan_for(const conv_shape *s, const wino_tile *t)
     if (pl->nt < 1) pl->nt = 1;
     pl->m = t->m;
     pl->alpha = t->alpha;
+    /* A's all-ones row (the point 1): A dy A^T there sums the tile */
+    for (int c = t->alpha - 1; c >= 0; c--) {
+        int ones = 1;
+        for (int i = 0; i < t->m; i++) ones &= t->at[i * t->alpha + c] == 1.0;
+        if (ones) pl->e_sum = c * t->alpha + c;
+    }
     pl->a2 = t->alpha * t->alpha;
 
     cpu_isa isa = cpu_isa_active();
@@ -445,7 +456,8 @@ static conv_plan *plan_for(const conv_shape *s, const wino_tile *t)
     pl->v = cpu_alloc(pl->tbuf * pl->nt * sizeof(float));
     pl->mbuf = cpu_alloc(pl->tbuf * pl->nt * sizeof(float));
     pl->wt = cpu_alloc((size_t)R * R * pl->es * sizeof(float));
-    if (!pl->u || (zel && !pl->z) || !pl->v || !pl->mbuf || !pl->wt) {
+    pl->dsum = cpu_alloc((size_t)pl->nt * s->k * sizeof(float));
+    if (!pl->u || (zel && !pl->z) || !pl->v || !pl->mbuf || !pl->wt || !pl->dsum) {
         wino_destroy(pl);
         return NULL;
     }
@@ -723,16 +735,27 @@ typedef struct {
 
 static void weights_epilogue(const conv_plan *pl, const tile_job *j);
 
+/* Rows [i0, i1) of a block's input transforms; for backward_weights with
+   dsum, their share of dbias added in: row i of W[e_sum] is the sum of
+   tile i's dy (zero beyond the output, so the tiles count each dy once),
+   read while the block is in cache instead of a pass over all of dy. */
 static void job_load(const conv_plan *pl, const tile_job *j, size_t t0, int i0, int i1,
-                     float *A, float *B)
+                     float *A, float *B, float *dsum)
 {
     const wino_geom *g = j->g;
+    const int K = pl->s.k;
     if (j->pass == PASS_ADJOINT) {
-        input_rows(pl, g, TF_DY, j->in, pl->s.k, t0, i0, i1, A);
+        input_rows(pl, g, TF_DY, j->in, K, t0, i0, i1, A);
         return;
     }
     input_rows(pl, g, TF_INPUT, j->in, g->ci, t0, i0, i1, A);
-    if (j->pass == PASS_WEIGHTS) input_rows(pl, g, TF_DY, j->dy, pl->s.k, t0, i0, i1, B);
+    if (j->pass != PASS_WEIGHTS) return;
+    input_rows(pl, g, TF_DY, j->dy, K, t0, i0, i1, B);
+    if (dsum) {
+        const float *w = B + (size_t)pl->e_sum * mat_stride(g, K);
+        for (int i = i0; i < i1; i++)
+            for (int k = 0; k < K; k++) dsum[k] += w[(size_t)i * K + k];
+    }
 }
 
 /* product e of a block of nb tiles; Z: backward_weights' sum, set when first */
@@ -802,13 +825,15 @@ static void run_tiles(conv_plan *pl, const tile_job *j)
     #pragma omp parallel num_threads(pl->nt)
     {
         const int tid = omp_get_thread_num(), nth = omp_get_num_threads();
+        float *dsum = j->pass == PASS_WEIGHTS && j->dbias ? pl->dsum + (size_t)tid * pl->s.k : NULL;
+        if (dsum) memset(dsum, 0, sizeof(float) * pl->s.k);
         if (j->pass != PASS_WEIGHTS) filter_transform(pl, j->w, j->lay);
         if (g->team) {
             for (size_t b = 0; b < nblocks; b++) {
                 const size_t t0 = b * g->tb;
                 const int nb = block_tiles(g, b);
                 job_load(pl, j, t0, share_lo(nb, tid, nth), share_lo(nb, tid + 1, nth), pl->v,
-                         pl->mbuf);
+                         pl->mbuf, dsum);
                 #pragma omp barrier
                 #pragma omp for schedule(static)
                 for (int e = 0; e < pl->a2; e++)
@@ -828,7 +853,7 @@ static void run_tiles(conv_plan *pl, const tile_job *j)
             for (size_t b = 0; b < nblocks; b++) {
                 const size_t t0 = b * g->tb;
                 const int nb = block_tiles(g, b);
-                job_load(pl, j, t0, 0, nb, A, B);
+                job_load(pl, j, t0, 0, nb, A, B, dsum);
                 for (int e = 0; e < pl->a2; e++) job_product(pl, j, nb, e, A, B, Z, first);
                 job_store(pl, j, t0, 0, nb, B);
                 first = 0;
@@ -853,13 +878,12 @@ static void run_tiles(conv_plan *pl, const tile_job *j)
 }
 
 /* backward_weights' end, by every thread of the team: dw = G^T Z G and
-   dbias, the plain sum of dy over n, p, q. */
+   dbias from the threads' sums (job_load). */
 static void weights_epilogue(const conv_plan *pl, const tile_job *j)
 {
     const conv_shape s = pl->s;
     const int C = s.c, K = s.k, al = pl->alpha;
     const size_t ck = pl->ck;
-    const float *dy = j->dy;
     float *dw = j->dw, *dbias = j->dbias;
     /* dw = G^T Z G */
     const ptrdiff_t cs = (ptrdiff_t)ck, es = (ptrdiff_t)pl->es;
@@ -874,30 +898,13 @@ static void weights_epilogue(const conv_plan *pl, const tile_job *j)
                 tf_staged(pl, TF_WGRAD, pl->u + off, al * es, es, 1, al, al, 0, 0, nv, dw + off,
                           R * cs, cs, R, R, NULL);
         }
-    if (dbias) {
-        const size_t rows = (size_t)s.n * pl->p * pl->q;
+    if (dbias) {            /* the threads' shares, in thread order */
+        const int nth = omp_get_num_threads();
         #pragma omp for schedule(static)
-        for (int k0 = 0; k0 < K; k0 += VL) {
-            const int nv = K - k0 < VL ? K - k0 : VL;
-            float acc[VL] = { 0 };
-            if (nv == VL) {     /* vector adds, four chains (one is latency-bound) */
-                vf a[4] = { { 0 }, { 0 }, { 0 }, { 0 } }, b;
-                size_t i = 0;
-                for (; i + 4 <= rows; i += 4)
-                    for (int u = 0; u < 4; u++) {
-                        memcpy(&b, dy + (i + u) * K + k0, sizeof b);
-                        a[u] += b;
-                    }
-                for (; i < rows; i++) {
-                    memcpy(&b, dy + i * K + k0, sizeof b);
-                    a[0] += b;
-                }
-                const vf t = (a[0] + a[1]) + (a[2] + a[3]);
-                memcpy(acc, &t, sizeof t);
-            } else
-                for (size_t i = 0; i < rows; i++)
-                    for (int v = 0; v < nv; v++) acc[v] += dy[i * K + k0 + v];
-            memcpy(dbias + k0, acc, sizeof(float) * nv);
+        for (int k = 0; k < K; k++) {
+            float sum = 0.0f;
+            for (int t = 0; t < nth; t++) sum += pl->dsum[(size_t)t * K + k];
+            dbias[k] = sum;
         }
     }
 }
