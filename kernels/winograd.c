@@ -166,25 +166,50 @@ typedef enum {
     TF_INPUT,    /* B^T d B:   alpha x alpha -> alpha x alpha */
     TF_FILTER,   /* G g G^T:   r x r         -> alpha x alpha */
     TF_OUTPUT,   /* A^T m A:   alpha x alpha -> m x m */
+    TF_OUTPUT_RELU, /* the same, clamped at 0 (a NaN stays NaN) */
     TF_DY,       /* A dy A^T:  m x m         -> alpha x alpha */
     TF_WGRAD,    /* G^T z G:   alpha x alpha -> r x r */
     TF_INPUT_T,  /* B x B^T:   alpha x alpha -> alpha x alpha (the input's adjoint) */
+    TF_INPUT_T_ADD, /* the same, added into y */
 } tf_kind;
 
+/* An edge tile: the input points that exist (rows [i0, i1), columns
+   [j0, j1); the others are zero) and the output points stored (rows
+   [o0, o1), columns [p0, p1)). x and y then point at input point (i0, j0)
+   and output point (o0, p0), so nothing outside the tensors is addressed. */
+typedef struct {
+    int i0, i1, j0, j1;
+    int o0, o1, p0, p1;
+} tf_clip;
+
 /* Y = L X L^T (L^T X L when lt) on VL-channel vectors: X[i][j] at
-   x + i*xr + j*xc, Y[i][j] to y + i*yr + j*yc, plus bias when given.
-   Inlined with L a constant table and the sizes constant, the loops unroll,
-   L's entries fold into the code (zeros vanish, ones become adds) and X,
-   the intermediate L X and Y live in registers. */
+   x + i*xr + j*xc, Y[i][j] to y + i*yr + j*yc, plus bias when given,
+   clamped at 0 with relu, added into y with add; with clip, only its
+   points (see tf_clip). Inlined with L a constant table, the sizes
+   constant and clip NULL, the loops unroll, L's entries fold into the code
+   (zeros vanish, ones become adds) and X, the intermediate L X and Y live
+   in registers; with a clip, the unrolled loads and stores each test
+   their point against it. */
+typedef int32_t vi __attribute__((vector_size(VL * sizeof(int32_t))));
+
 static inline __attribute__((always_inline))
 void tf_apply(const double *L, int ro, int ri, int lt, const float *x, ptrdiff_t xr,
-              ptrdiff_t xc, float *y, ptrdiff_t yr, ptrdiff_t yc, const float *bias)
+              ptrdiff_t xc, float *y, ptrdiff_t yr, ptrdiff_t yc, const float *bias,
+              const tf_clip *clip, int relu, int add)
 {
     vf in[ALPHA_MAX * ALPHA_MAX], t[ALPHA_MAX * ALPHA_MAX];
+    const int i0 = clip ? clip->i0 : 0, i1 = clip ? clip->i1 : ri;
+    const int j0 = clip ? clip->j0 : 0, j1 = clip ? clip->j1 : ri;
+    const int o0 = clip ? clip->o0 : 0, o1 = clip ? clip->o1 : ro;
+    const int p0 = clip ? clip->p0 : 0, p1 = clip ? clip->p1 : ro;
     #pragma GCC unroll 8
     for (int i = 0; i < ri; i++)
         #pragma GCC unroll 8
-        for (int j = 0; j < ri; j++) memcpy(&in[i * ri + j], x + i * xr + j * xc, sizeof(vf));
+        for (int j = 0; j < ri; j++) {
+            in[i * ri + j] = (vf){ 0 };
+            if (i >= i0 && i < i1 && j >= j0 && j < j1)
+                memcpy(&in[i * ri + j], x + (i - i0) * xr + (j - j0) * xc, sizeof(vf));
+        }
     #pragma GCC unroll 8
     for (int o = 0; o < ro; o++)
         #pragma GCC unroll 8
@@ -206,6 +231,7 @@ void tf_apply(const double *L, int ro, int ri, int lt, const float *x, ptrdiff_t
     for (int o = 0; o < ro; o++)
         #pragma GCC unroll 8
         for (int o2 = 0; o2 < ro; o2++) {
+            if (o < o0 || o >= o1 || o2 < p0 || o2 >= p1) continue;
             vf acc = b;
             #pragma GCC unroll 8
             for (int j = 0; j < ri; j++) {
@@ -213,56 +239,76 @@ void tf_apply(const double *L, int ro, int ri, int lt, const float *x, ptrdiff_t
                 if (c == 0.0f) continue;
                 acc = acc + c * t[o * ri + j];
             }
-            memcpy(y + o * yr + o2 * yc, &acc, sizeof acc);
+            float *yp = y + (o - o0) * yr + (o2 - p0) * yc;
+            if (relu) acc = (vf)((vi)acc & ~(acc < (vf){ 0 }));
+            if (add) {
+                vf old;
+                memcpy(&old, yp, sizeof old);
+                acc += old;
+            }
+            memcpy(yp, &acc, sizeof acc);
         }
 }
 
 typedef void (*tf_fn)(int m, tf_kind kind, const float *x, ptrdiff_t xr, ptrdiff_t xc,
-                      float *y, ptrdiff_t yr, ptrdiff_t yc, const float *bias);
+                      float *y, ptrdiff_t yr, ptrdiff_t yc, const float *bias,
+                      const tf_clip *clip);
 
-/* One tile size's five transforms. Inlined with T one of the constant
-   tiles above, each case is its own straight-line code. */
+/* One tile size's transforms. Inlined with T one of the constant tiles
+   above, each case is its own straight-line code. */
 static inline __attribute__((always_inline))
 void tf_tile(const wino_tile *T, tf_kind kind, const float *x, ptrdiff_t xr, ptrdiff_t xc,
-             float *y, ptrdiff_t yr, ptrdiff_t yc, const float *bias)
+             float *y, ptrdiff_t yr, ptrdiff_t yc, const float *bias, const tf_clip *cl)
 {
+    const int a = T->alpha, m = T->m;
     switch (kind) {
-    case TF_INPUT:  tf_apply(T->bt, T->alpha, T->alpha, 0, x, xr, xc, y, yr, yc, bias); break;
-    case TF_FILTER: tf_apply(T->g, T->alpha, R, 0, x, xr, xc, y, yr, yc, bias); break;
-    case TF_OUTPUT: tf_apply(T->at, T->m, T->alpha, 0, x, xr, xc, y, yr, yc, bias); break;
-    case TF_DY:     tf_apply(T->at, T->alpha, T->m, 1, x, xr, xc, y, yr, yc, bias); break;
-    case TF_WGRAD:  tf_apply(T->g, R, T->alpha, 1, x, xr, xc, y, yr, yc, bias); break;
-    case TF_INPUT_T: tf_apply(T->bt, T->alpha, T->alpha, 1, x, xr, xc, y, yr, yc, bias); break;
+    case TF_INPUT:       tf_apply(T->bt, a, a, 0, x, xr, xc, y, yr, yc, bias, cl, 0, 0); break;
+    case TF_FILTER:      tf_apply(T->g, a, R, 0, x, xr, xc, y, yr, yc, bias, cl, 0, 0); break;
+    case TF_OUTPUT:      tf_apply(T->at, m, a, 0, x, xr, xc, y, yr, yc, bias, cl, 0, 0); break;
+    case TF_OUTPUT_RELU: tf_apply(T->at, m, a, 0, x, xr, xc, y, yr, yc, bias, cl, 1, 0); break;
+    case TF_DY:          tf_apply(T->at, a, m, 1, x, xr, xc, y, yr, yc, bias, cl, 0, 0); break;
+    case TF_WGRAD:       tf_apply(T->g, R, a, 1, x, xr, xc, y, yr, yc, bias, cl, 0, 0); break;
+    case TF_INPUT_T:     tf_apply(T->bt, a, a, 1, x, xr, xc, y, yr, yc, bias, cl, 0, 0); break;
+    case TF_INPUT_T_ADD: tf_apply(T->bt, a, a, 1, x, xr, xc, y, yr, yc, bias, cl, 0, 1); break;
     }
 }
 
+/* A whole tile (clip NULL) with the clip tests folded away, or an edge
+   tile; the filter and weight-gradient transforms never have edges. */
 static inline __attribute__((always_inline))
 void tf_any(int m, tf_kind kind, const float *x, ptrdiff_t xr, ptrdiff_t xc, float *y,
-            ptrdiff_t yr, ptrdiff_t yc, const float *bias)
+            ptrdiff_t yr, ptrdiff_t yc, const float *bias, const tf_clip *cl)
 {
-    if (m == 4) tf_tile(&tile_f43, kind, x, xr, xc, y, yr, yc, bias);
-    else if (m == 3) tf_tile(&tile_f33, kind, x, xr, xc, y, yr, yc, bias);
-    else tf_tile(&tile_f23, kind, x, xr, xc, y, yr, yc, bias);
+    if (cl && kind != TF_FILTER && kind != TF_WGRAD) {
+        if (m == 4) tf_tile(&tile_f43, kind, x, xr, xc, y, yr, yc, bias, cl);
+        else if (m == 3) tf_tile(&tile_f33, kind, x, xr, xc, y, yr, yc, bias, cl);
+        else tf_tile(&tile_f23, kind, x, xr, xc, y, yr, yc, bias, cl);
+    } else {
+        if (m == 4) tf_tile(&tile_f43, kind, x, xr, xc, y, yr, yc, bias, NULL);
+        else if (m == 3) tf_tile(&tile_f33, kind, x, xr, xc, y, yr, yc, bias, NULL);
+        else tf_tile(&tile_f23, kind, x, xr, xc, y, yr, yc, bias, NULL);
+    }
 }
 
 __attribute__((target("avx512f")))
 static void tf_avx512(int m, tf_kind kind, const float *x, ptrdiff_t xr, ptrdiff_t xc, float *y,
-                      ptrdiff_t yr, ptrdiff_t yc, const float *bias)
+                      ptrdiff_t yr, ptrdiff_t yc, const float *bias, const tf_clip *cl)
 {
-    tf_any(m, kind, x, xr, xc, y, yr, yc, bias);
+    tf_any(m, kind, x, xr, xc, y, yr, yc, bias, cl);
 }
 
 __attribute__((target("avx2,fma")))
 static void tf_avx2(int m, tf_kind kind, const float *x, ptrdiff_t xr, ptrdiff_t xc, float *y,
-                    ptrdiff_t yr, ptrdiff_t yc, const float *bias)
+                    ptrdiff_t yr, ptrdiff_t yc, const float *bias, const tf_clip *cl)
 {
-    tf_any(m, kind, x, xr, xc, y, yr, yc, bias);
+    tf_any(m, kind, x, xr, xc, y, yr, yc, bias, cl);
 }
 
 static void tf_portable(int m, tf_kind kind, const float *x, ptrdiff_t xr, ptrdiff_t xc,
-                        float *y, ptrdiff_t yr, ptrdiff_t yc, const float *bias)
+                        float *y, ptrdiff_t yr, ptrdiff_t yc, const float *bias,
+                        const tf_clip *cl)
 {
-    tf_any(m, kind, x, xr, xc, y, yr, yc, bias);
+    tf_any(m, kind, x, xr, xc, y, yr, yc, bias, cl);
 }
 
 /* ---- plan ----------------------------------------------------------------- */
@@ -502,7 +548,7 @@ static int tf_in_size(const conv_plan *pl, tf_kind k)
 }
 static int tf_out_size(const conv_plan *pl, tf_kind k)
 {
-    return k == TF_OUTPUT ? pl->m : k == TF_WGRAD ? R : pl->alpha;
+    return k == TF_OUTPUT || k == TF_OUTPUT_RELU ? pl->m : k == TF_WGRAD ? R : pl->alpha;
 }
 
 /* The general case of one transform, through zero-padded staging: lanes
@@ -522,7 +568,7 @@ static void tf_staged(const conv_plan *pl, tf_kind kind, const float *x, ptrdiff
             for (int v = 0; v < nv; v++)
                 X[((i0 + i) * ri + j0 + j) * VL + v] = x[i * xr + j * xc + v * xl];
     if (bias) memcpy(b, bias, sizeof(float) * nv);
-    pl->tf(pl->m, kind, X, ri * VL, VL, Y, ro * VL, VL, bias ? b : NULL);
+    pl->tf(pl->m, kind, X, ri * VL, VL, Y, ro * VL, VL, bias ? b : NULL, NULL);
     for (int i = 0; i < yrows; i++)
         for (int j = 0; j < ycols; j++)
             memcpy(y + i * yr + j * yc, Y + (i * ro + j) * VL, sizeof(float) * nv);
@@ -549,24 +595,13 @@ static void tile_in(const conv_plan *pl, tf_kind kind, const float *img, int h, 
     const int i0 = y0 < 0 ? -y0 : 0, j0 = x0 < 0 ? -x0 : 0;
     const int i1 = h - y0 < ri ? h - y0 : ri, j1 = w - x0 < ri ? w - x0 : ri;
     const ptrdiff_t xr = (ptrdiff_t)w * ch, er = (ptrdiff_t)es;
+    const tf_clip clip = { i0, i1, j0, j1, 0, al, 0, al };
     float *d = dst + (size_t)row * ch;
     for (int c0 = 0; c0 < ch; c0 += VL) {
         const int nv = ch - c0 < VL ? ch - c0 : VL;
-        if (inside && nv == VL) {
-            pl->tf(pl->m, kind, img + ((ptrdiff_t)y0 * w + x0) * ch + c0, xr, ch, d + c0,
-                   al * er, er, NULL);
-        } else if (nv == VL) {      /* an edge tile: zeros outside the image */
-            float X[ALPHA_MAX * ALPHA_MAX * VL];
-            for (int i = 0; i < ri; i++)
-                for (int j = 0; j < ri; j++) {
-                    float *xd = X + (i * ri + j) * VL;
-                    if (i < i0 || i >= i1 || j < j0 || j >= j1)
-                        memset(xd, 0, sizeof(float) * VL);
-                    else
-                        memcpy(xd, img + ((ptrdiff_t)(y0 + i) * w + x0 + j) * ch + c0,
-                               sizeof(float) * VL);
-                }
-            pl->tf(pl->m, kind, X, ri * VL, VL, d + c0, al * er, er, NULL);
+        if (nv == VL) {             /* an edge tile: zeros outside the image */
+            pl->tf(pl->m, kind, img + ((ptrdiff_t)(y0 + i0) * w + x0 + j0) * ch + c0, xr, ch,
+                   d + c0, al * er, er, NULL, inside ? NULL : &clip);
         } else {                    /* a partial channel block */
             tf_staged(pl, kind, img + ((ptrdiff_t)(y0 + i0) * w + x0 + j0) * ch + c0, xr, ch,
                       1, i1 - i0, j1 - j0, i0, j0, nv, d + c0, al * er, er, al, al, NULL);
@@ -599,35 +634,25 @@ static void output_rows(const conv_plan *pl, const wino_geom *g, const float *M,
 {
     const int m = pl->m, al = pl->alpha, co = g->co;
     const ptrdiff_t er = (ptrdiff_t)mat_stride(g, co), yr = (ptrdiff_t)g->wo * co;
+    const tf_kind kind = relu ? TF_OUTPUT_RELU : TF_OUTPUT;
     for (int i = i0; i < i1; i++) {
         int n, ty, tx;
         tile_pos(g, t0 + i, &n, &ty, &tx);
         const int rows = g->ho - ty * m < m ? g->ho - ty * m : m;
         const int cols = g->wo - tx * m < m ? g->wo - tx * m : m;
+        const tf_clip clip = { 0, al, 0, al, 0, rows, 0, cols };
         float *img = out + ((size_t)n * g->ho * g->wo + (size_t)ty * m * g->wo + (size_t)tx * m) * co;
         const float *src = M + (size_t)i * co;
         for (int k0 = 0; k0 < co; k0 += VL) {
             const int nv = co - k0 < VL ? co - k0 : VL;
             const float *b = bias ? bias + k0 : NULL;
-            if (rows == m && cols == m && nv == VL) {
-                pl->tf(m, TF_OUTPUT, src + k0, al * er, er, img + k0, yr, co, b);
-            } else if (nv == VL) {
-                float Y[ALPHA_MAX * ALPHA_MAX * VL];
-                pl->tf(m, TF_OUTPUT, src + k0, al * er, er, Y, m * VL, VL, b);
-                for (int y = 0; y < rows; y++)
-                    for (int x = 0; x < cols; x++)
-                        memcpy(img + k0 + y * yr + x * co, Y + (y * m + x) * VL,
-                               sizeof(float) * VL);
-            } else
-                tf_staged(pl, TF_OUTPUT, src + k0, al * er, er, 1, al, al, 0, 0, nv, img + k0, yr,
+            if (nv == VL)
+                pl->tf(m, kind, src + k0, al * er, er, img + k0, yr, co, b,
+                       rows == m && cols == m ? NULL : &clip);
+            else
+                tf_staged(pl, kind, src + k0, al * er, er, 1, al, al, 0, 0, nv, img + k0, yr,
                           co, rows, cols, b);
         }
-        if (relu)
-            for (int y = 0; y < rows; y++)
-                for (int x = 0; x < cols * co; x++) {
-                    float *v = img + y * yr + x;
-                    *v = *v < 0.0f ? 0.0f : *v;
-                }
     }
 }
 
@@ -649,29 +674,25 @@ static void adjoint_rows(const conv_plan *pl, const float *X, size_t t0, int i0,
         const int c1l = s->w - x0 < al ? s->w - x0 : al;
         /* an image's first tile clears it: its dx is then in L1 for the rest */
         if (ty == 0 && tx == 0) memset(dx + (size_t)n * img, 0, sizeof(float) * img);
-        float *out = dx + (size_t)n * img + ((ptrdiff_t)y0 * s->w + x0) * C;
+        /* dx at the tile's first point inside the image */
+        float *out = dx + (size_t)n * img + ((ptrdiff_t)(y0 + r0) * s->w + x0 + c0l) * C;
+        const int whole = r0 == 0 && c0l == 0 && r1 == al && c1l == al;
+        const tf_clip clip = { 0, al, 0, al, r0, r1, c0l, c1l };
         for (int c0 = 0; c0 < C; c0 += VL) {
             const int nv = C - c0 < VL ? C - c0 : VL;
             const float *src = X + (size_t)i * C + c0;
+            if (nv == VL) {
+                pl->tf(m, TF_INPUT_T_ADD, src, al * xs, xs, out + c0, xr, C, NULL,
+                       whole ? NULL : &clip);
+                continue;
+            }
             float Y[ALPHA_MAX * ALPHA_MAX * VL];
-            if (nv == VL)
-                pl->tf(m, TF_INPUT_T, src, al * xs, xs, Y, al * VL, VL, NULL);
-            else
-                tf_staged(pl, TF_INPUT_T, src, al * xs, xs, 1, al, al, 0, 0, nv, Y, al * VL, VL,
-                          al, al, NULL);
+            tf_staged(pl, TF_INPUT_T, src, al * xs, xs, 1, al, al, 0, 0, nv, Y, al * VL, VL, al,
+                      al, NULL);
             for (int y = r0; y < r1; y++)
-                for (int x = c0l; x < c1l; x++) {
-                    float *o = out + y * xr + x * C + c0;
-                    const float *v = Y + (y * al + x) * VL;
-                    if (nv == VL) {     /* one vector add */
-                        vf a, b;
-                        memcpy(&a, o, sizeof a);
-                        memcpy(&b, v, sizeof b);
-                        a += b;
-                        memcpy(o, &a, sizeof a);
-                    } else
-                        for (int l = 0; l < nv; l++) o[l] += v[l];
-                }
+                for (int x = c0l; x < c1l; x++)
+                    for (int l = 0; l < nv; l++)
+                        out[(y - r0) * xr + (x - c0l) * C + c0 + l] += Y[(y * al + x) * VL + l];
         }
     }
 }
@@ -707,7 +728,7 @@ static void filter_transform(const conv_plan *pl, const float *w, u_layout lay)
             const float *x = src + (size_t)r * cols + c0;
             float *d = pl->u + (size_t)r * cols + c0;
             if (nv == VL)
-                pl->tf(pl->m, TF_FILTER, x, R * ts, ts, d, al * es, es, NULL);
+                pl->tf(pl->m, TF_FILTER, x, R * ts, ts, d, al * es, es, NULL, NULL);
             else
                 tf_staged(pl, TF_FILTER, x, R * ts, ts, 1, R, R, 0, 0, nv, d, al * es, es, al,
                           al, NULL);
@@ -893,7 +914,8 @@ static void weights_epilogue(const conv_plan *pl, const tile_job *j)
             const int nv = K - k0 < VL ? K - k0 : VL;
             const size_t off = (size_t)c * K + k0;
             if (nv == VL)
-                pl->tf(pl->m, TF_WGRAD, pl->u + off, al * es, es, dw + off, R * cs, cs, NULL);
+                pl->tf(pl->m, TF_WGRAD, pl->u + off, al * es, es, dw + off, R * cs, cs, NULL,
+                       NULL);
             else
                 tf_staged(pl, TF_WGRAD, pl->u + off, al * es, es, 1, al, al, 0, 0, nv, dw + off,
                           R * cs, cs, R, R, NULL);
