@@ -17,7 +17,7 @@ void adam_begin_step(adam *a)
                       (1.0 - pow(a->beta1, (double)a->t)));
 }
 
-enum { CHUNK = 64, AHEAD = 256, LINE = 16 };    /* floats */
+enum { CHUNK = ADAM_CHUNK, AHEAD = 256, LINE = 16 };    /* floats */
 
 void adam_update(const adam *a, float *w, const float *g, float *m, float *v, size_t n)
 {

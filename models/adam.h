@@ -18,5 +18,9 @@ void adam_begin_step(adam *a);
    without a barrier: called inside a parallel region, the team shares the
    tensor, and a team can run through all tensors in one region. */
 void adam_update(const adam *a, float *w, const float *g, float *m, float *v, size_t n);
+/* adam_update's threads share a tensor in chunks of this many elements
+   (schedule static); a loop that prepares g splits the same way, so each
+   thread's share is still in its cache when the update reads it. */
+enum { ADAM_CHUNK = 64 };
 
 #endif

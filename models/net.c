@@ -11,6 +11,7 @@
 #include "error.h"
 #include "hash.h"
 #include "layers.h"
+#include "adam.h"
 #include "net.h"
 #include "rng.h"
 
@@ -762,11 +763,15 @@ static void reduce_gradients(net *nt, int n)
             const size_t off = k ? l->weight.n : 0;
             const float *src0 = first ? nt->rep[first].grad[i] + off : g;
             const long len = (long)ps[k]->n;
-            #pragma omp for simd schedule(static) nowait
-            for (long j = 0; j < len; j++) {
-                float sum = src0[j];
-                for (int u = 0; u < nuse; u++) sum += nt->rep[use[u]].grad[i][off + j];
-                g[j] = sum;
+            #pragma omp for schedule(static) nowait
+            for (long j0 = 0; j0 < len; j0 += ADAM_CHUNK) {
+                const long j1 = len - j0 < ADAM_CHUNK ? len : j0 + ADAM_CHUNK;
+                #pragma omp simd
+                for (long j = j0; j < j1; j++) {
+                    float sum = src0[j];
+                    for (int u = 0; u < nuse; u++) sum += nt->rep[use[u]].grad[i][off + j];
+                    g[j] = sum;
+                }
             }
         }
     }
