@@ -88,52 +88,93 @@ void maxpool_forward(const float *x, int n, int h, int w, int c, int p, int relu
             }
 }
 
-/* One row of dx, row u of its windows: dy where the window's winner is at
-   (u, v), else 0. Channels in whole vectors (GCC vector types: the
-   vectorizer's loop over a runtime channel count cost more in set-up than
-   the 2 vectors of the seed's 32 channels), a window's dy and positions
-   loaded once for its p columns. Not inlined into the parallel loop:
-   compiled on its own, with its restrict pointers, it ran 15% faster. */
-__attribute__((noinline)) static void unpool_row(const float *restrict dy, const int32_t *restrict pos,
-                                                 int u, int w, int c, int p, int ow,
-                                                 float *restrict dxr)
+/* One row of windows: the p rows of dx under it, dy where the window's
+   winner is, else 0. Every store of a window's p x p positions is made
+   from one load of its dy and positions, a whole vector of channels at a
+   time (GCC vector types; channels beyond the last whole vector one by
+   one), and the p rows are written side by side: one row at a time ran
+   at a third of the store bandwidth. */
+static inline __attribute__((always_inline))
+void unpool_window_row(const float *restrict dy, const int32_t *restrict pos, int w, int c, int p,
+                       int ow, float *restrict dxr)
 {
     const int cv = c / POOL_VL * POOL_VL;
+    const size_t row = (size_t)w * c;
     for (int j = 0; j < ow; j++) {
         const size_t o = (size_t)j * c;
+        float *d0 = dxr + (size_t)j * p * c;
         for (int ch = 0; ch < cv; ch += POOL_VL) {
             pool_vf g;
             pool_vi a;
             memcpy(&g, dy + o + ch, sizeof g);
             memcpy(&a, pos + o + ch, sizeof a);
-            for (int v = 0, col = j * p; v < p; v++, col++) {
-                const pool_vf d = (pool_vf)((pool_vi)g & (a == (pool_vi){ 0 } + u * p + v));
-                memcpy(dxr + (size_t)col * c + ch, &d, sizeof d);
-            }
+            for (int u = 0; u < p; u++)
+                for (int v = 0; v < p; v++) {
+                    const pool_vf d = (pool_vf)((pool_vi)g & (a == (pool_vi){ 0 } + u * p + v));
+                    memcpy(d0 + u * row + (size_t)v * c + ch, &d, sizeof d);
+                }
         }
-        for (int v = 0, col = j * p; v < p && cv < c; v++, col++)
-            for (int ch = cv; ch < c; ch++)
-                dxr[(size_t)col * c + ch] = pos[o + ch] == u * p + v ? dy[o + ch] : 0.0f;
+        for (int ch = cv; ch < c; ch++)     /* rare: c % 16 channels */
+            for (int u = 0; u < p; u++)
+                for (int v = 0; v < p; v++)
+                    d0[u * row + (size_t)v * c + ch] = pos[o + ch] == u * p + v ? dy[o + ch] : 0.0f;
     }
-    memset(dxr + (size_t)ow * p * c, 0, sizeof(float) * (w - ow * p) * c);
+    if (w > ow * p)                 /* columns no window covers (floor) */
+        for (int u = 0; u < p; u++)
+            memset(dxr + u * row + (size_t)ow * p * c, 0, sizeof(float) * (w - ow * p) * c);
+}
+
+/* unpool_window_row for 2 x 2 windows and whole vectors of channels, the
+   two rows of dx through their own pointers (the general loop's
+   bookkeeping spilled to the stack: 35 against 25 us for the seed's pool1
+   at 8 images, one thread) */
+static inline __attribute__((always_inline))
+void unpool_pairs(const float *restrict dy, const int32_t *restrict pos, int w, int c, int ow,
+                  float *restrict dxr)
+{
+    float *r0 = dxr, *r1 = dxr + (size_t)w * c;
+    for (int j = 0; j < ow; j++, dy += c, pos += c, r0 += 2 * c, r1 += 2 * c)
+        for (int ch = 0; ch < c; ch += POOL_VL) {
+            pool_vf g;
+            pool_vi a;
+            memcpy(&g, dy + ch, sizeof g);
+            memcpy(&a, pos + ch, sizeof a);
+            const pool_vf d00 = (pool_vf)((pool_vi)g & (a == 0)), d01 = (pool_vf)((pool_vi)g & (a == 1));
+            const pool_vf d10 = (pool_vf)((pool_vi)g & (a == 2)), d11 = (pool_vf)((pool_vi)g & (a == 3));
+            memcpy(r0 + ch, &d00, sizeof d00);
+            memcpy(r0 + c + ch, &d01, sizeof d01);
+            memcpy(r1 + ch, &d10, sizeof d10);
+            memcpy(r1 + c + ch, &d11, sizeof d11);
+        }
+    if (w > ow * 2) {               /* the column no window covers (floor) */
+        memset(r0, 0, sizeof(float) * c);
+        memset(r1, 0, sizeof(float) * c);
+    }
+}
+
+/* One image. Compiled on its own with restrict pointers (inlined into the
+   parallel loop it ran 15% slower). */
+__attribute__((noinline)) static void unpool_image(const float *restrict dy,
+                                                   const int32_t *restrict pos, int h, int w,
+                                                   int c, int p, float *restrict dx)
+{
+    const int oh = h / p, ow = w / p;
+    for (int i = 0; i < oh; i++) {
+        const size_t o0 = (size_t)i * ow * c;
+        float *dxr = dx + (size_t)i * p * w * c;
+        if (p == 2 && c % POOL_VL == 0) unpool_pairs(dy + o0, pos + o0, w, c, ow, dxr);
+        else unpool_window_row(dy + o0, pos + o0, w, c, p, ow, dxr);
+    }
+    /* rows no window covers (floor) */
+    memset(dx + (size_t)oh * p * w * c, 0, sizeof(float) * (h - oh * p) * w * c);
 }
 
 void maxpool_backward(const float *dy, const int32_t *pos, int n, int h, int w, int c, int p,
                       float *dx)
 {
-    const int oh = h / p, ow = w / p;
-    const size_t out = (size_t)oh * ow * c;
-    #pragma omp parallel for collapse(2) schedule(static) if ((size_t)n * h * w * c > PARALLEL_MIN)
-    for (int b = 0; b < n; b++)
-        for (int row = 0; row < h; row++) {
-            float *dxr = dx + ((size_t)b * h + row) * w * c;
-            if (row >= oh * p) {                    /* floor: no window covers it */
-                memset(dxr, 0, sizeof(float) * w * c);
-                continue;
-            }
-            const size_t o0 = (size_t)b * out + (size_t)(row / p) * ow * c;
-            unpool_row(dy + o0, pos + o0, row % p, w, c, p, ow, dxr);
-        }
+    const size_t out = (size_t)(h / p) * (w / p) * c, img = (size_t)h * w * c;
+    #pragma omp parallel for schedule(static) if ((size_t)n * h * w * c > PARALLEL_MIN)
+    for (int b = 0; b < n; b++) unpool_image(dy + b * out, pos + b * out, h, w, c, p, dx + b * img);
 }
 
 void dense_forward(const float *x, const float *w, const float *b, int n, int in, int out,

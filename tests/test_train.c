@@ -103,11 +103,12 @@ static float *randn(check_rng *g, size_t n)
    selected over a number that came first); with the ReLU mask, outputs
    that are not positive are masked. Then the backward against the same
    loop: the gradient goes to the winner only, and not at a masked output. */
-static void test_maxpool_reference(void)
+/* c = 37 takes the vector loops and the channel tail; c = 32 with an odd
+   height and width the 2 x 2 fast path and the rows and columns no
+   window covers */
+static void maxpool_case(int n, int h, int w, int c)
 {
-    if (!check_selected("train/maxpool")) return;
     check_rng g = { 7 };
-    const int n = 2, h = 8, w = 7, c = 37;
     const size_t nin = (size_t)n * h * w * c;
     float *x = malloc(sizeof(float) * nin), *y = malloc(sizeof(float) * nin);
     float *dy = malloc(sizeof(float) * nin), *dx = malloc(sizeof(float) * nin);
@@ -139,7 +140,8 @@ static void test_maxpool_reference(void)
                             ok &= pos[o] == want_pos[o] && (y[o] == want || (isnan(y[o]) && isnan(want)));
                         }
             char name[64];
-            snprintf(name, sizeof name, "train/maxpool/reference-p%d%s", p, relu ? "-relu" : "");
+            snprintf(name, sizeof name, "train/maxpool/reference-%dx%dx%d-p%d%s", h, w, c, p,
+                     relu ? "-relu" : "");
             check(name, ok, "max or position differs from the plain loop");
             maxpool_backward(dy, pos, n, h, w, c, p, dx);
             int bok = 1;
@@ -153,10 +155,18 @@ static void test_maxpool_reference(void)
                 }
                 bok &= dx[i] == want;
             }
-            snprintf(name, sizeof name, "train/maxpool/backward-p%d%s", p, relu ? "-relu" : "");
+            snprintf(name, sizeof name, "train/maxpool/backward-%dx%dx%d-p%d%s", h, w, c, p,
+                     relu ? "-relu" : "");
             check(name, bok, "dx differs from the plain loop");
         }
     free(x); free(y); free(dy); free(dx); free(pos); free(want_pos);
+}
+
+static void test_maxpool_reference(void)
+{
+    if (!check_selected("train/maxpool")) return;
+    maxpool_case(2, 8, 7, 37);
+    maxpool_case(2, 7, 9, 32);
 }
 
 static void test_layer_gradients(void)
