@@ -11,7 +11,7 @@
                        d: alpha x alpha input tile at (m*ty - pad, m*tx - pad),
                        zero outside the image; Y: m x m outputs, clipped at the
                        right and bottom edges; bias added in the output transform
-                       (forward_relu clamps each tile right after it, in L1).
+                       (forward_relu clamps it there too, in registers).
                        The (.) summed over channels is alpha^2 independent GEMMs
                        M[e] (tiles x K) = V[e] (tiles x C) . U[e] (C x K),
                        e = one of the alpha^2 transformed positions.
@@ -188,7 +188,8 @@ typedef int32_t vi __attribute__((vector_size(VL * sizeof(int32_t))));
    L[o*ri + i], or L[i*ro + o] when lt. F(4x4,3x3)'s four data transforms
    are written out with their common terms shared (Lavin & Gray's
    factoring: 12 operations for B^T instead of 20 from the table, 10 for
-   A^T instead of 18), since the transforms are a quarter of the pass; the
+   A^T instead of 18). The transforms are a quarter of a pass but bound by
+   their L2 traffic more than by arithmetic: this gained conv2 1-1.5%. The
    other matrices go through the table, their entries folded into the code.
    The operation order differs from the table's by rounding only. */
 static inline __attribute__((always_inline))
@@ -256,9 +257,9 @@ void lin(const double *L, int ro, int ri, int lt, const vf *in, vf *out)
    clamped at 0 with relu, added into y with add; with clip, only its
    points (see tf_clip). Inlined with L a constant table, the sizes
    constant and clip NULL, the loops unroll, L's entries fold into the code
-   (see lin) and X, the intermediate L X and Y live
-   in registers; with a clip, the unrolled loads and stores each test
-   their point against it. */
+   (see lin) and X, the intermediate L X and Y live in registers; with a
+   clip, the unrolled loads and stores each test their point against it,
+   which replaced copies through zero-padded staging. */
 static inline __attribute__((always_inline))
 void tf_apply(const double *L, int ro, int ri, int lt, const float *x, ptrdiff_t xr,
               ptrdiff_t xc, float *y, ptrdiff_t yr, ptrdiff_t yc, const float *bias,
