@@ -766,11 +766,20 @@ static void reduce_gradients(net *nt, int n)
             #pragma omp for schedule(static) nowait
             for (long j0 = 0; j0 < len; j0 += ADAM_CHUNK) {
                 const long j1 = len - j0 < ADAM_CHUNK ? len : j0 + ADAM_CHUNK;
-                #pragma omp simd
-                for (long j = j0; j < j1; j++) {
-                    float sum = src0[j];
-                    for (int u = 0; u < nuse; u++) sum += nt->rep[use[u]].grad[i][off + j];
-                    g[j] = sum;
+                /* replica by replica over the chunk (in L1): the same sum
+                   as element by element over the replicas, but each pass a
+                   plain vector loop (the element-wise loop over replicas
+                   re-read the replicas' pointers and ran 3x slower) */
+                const float *src1 = nuse ? nt->rep[use[0]].grad[i] + off : NULL;
+                if (src1) {
+                    #pragma omp simd
+                    for (long j = j0; j < j1; j++) g[j] = src0[j] + src1[j];
+                } else          /* one replica had images, not replica 0 */
+                    memcpy(g + j0, src0 + j0, sizeof(float) * (size_t)(j1 - j0));
+                for (int u = 1; u < nuse; u++) {
+                    const float *src = nt->rep[use[u]].grad[i] + off;
+                    #pragma omp simd
+                    for (long j = j0; j < j1; j++) g[j] += src[j];
                 }
             }
         }
