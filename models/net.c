@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include <string.h>
+#include "adam.h"
 #include "error.h"
 #include "hash.h"
 #include "layers.h"
-#include "adam.h"
 #include "net.h"
 #include "rng.h"
 
