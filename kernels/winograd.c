@@ -655,7 +655,7 @@ static void tile_in(const conv_plan *pl, tf_kind kind, const float *img, int h, 
     float *d = dst + (size_t)row * ch;
     for (int c0 = 0; c0 < ch; c0 += VL) {
         const int nv = ch - c0 < VL ? ch - c0 : VL;
-        if (nv == VL) {             /* an edge tile: zeros outside the image */
+        if (nv == VL) {             /* an edge tile's points outside the image are zeros */
             pl->tf(pl->m, kind, img + ((ptrdiff_t)(y0 + i0) * w + x0 + j0) * ch + c0, xr, ch,
                    d + c0, al * er, er, NULL, inside ? NULL : &clip);
         } else {                    /* a partial channel block */
