@@ -329,21 +329,25 @@ void tf_tile(const wino_tile *T, tf_kind kind, const float *x, ptrdiff_t xr, ptr
     }
 }
 
+static inline __attribute__((always_inline))
+void tf_sized(int m, tf_kind kind, const float *x, ptrdiff_t xr, ptrdiff_t xc, float *y,
+              ptrdiff_t yr, ptrdiff_t yc, const float *bias, const tf_clip *cl)
+{
+    if (m == 4) tf_tile(&tile_f43, kind, x, xr, xc, y, yr, yc, bias, cl);
+    else if (m == 3) tf_tile(&tile_f33, kind, x, xr, xc, y, yr, yc, bias, cl);
+    else tf_tile(&tile_f23, kind, x, xr, xc, y, yr, yc, bias, cl);
+}
+
 /* A whole tile (clip NULL) with the clip tests folded away, or an edge
    tile; the filter and weight-gradient transforms never have edges. */
 static inline __attribute__((always_inline))
 void tf_any(int m, tf_kind kind, const float *x, ptrdiff_t xr, ptrdiff_t xc, float *y,
             ptrdiff_t yr, ptrdiff_t yc, const float *bias, const tf_clip *cl)
 {
-    if (cl && kind != TF_FILTER && kind != TF_WGRAD) {
-        if (m == 4) tf_tile(&tile_f43, kind, x, xr, xc, y, yr, yc, bias, cl);
-        else if (m == 3) tf_tile(&tile_f33, kind, x, xr, xc, y, yr, yc, bias, cl);
-        else tf_tile(&tile_f23, kind, x, xr, xc, y, yr, yc, bias, cl);
-    } else {
-        if (m == 4) tf_tile(&tile_f43, kind, x, xr, xc, y, yr, yc, bias, NULL);
-        else if (m == 3) tf_tile(&tile_f33, kind, x, xr, xc, y, yr, yc, bias, NULL);
-        else tf_tile(&tile_f23, kind, x, xr, xc, y, yr, yc, bias, NULL);
-    }
+    if (cl && kind != TF_FILTER && kind != TF_WGRAD)
+        tf_sized(m, kind, x, xr, xc, y, yr, yc, bias, cl);
+    else
+        tf_sized(m, kind, x, xr, xc, y, yr, yc, bias, NULL);
 }
 
 __attribute__((target("avx512f")))
