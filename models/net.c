@@ -762,6 +762,7 @@ static void reduce_gradients(net *nt, int n)
             float *g = ps[k]->g;
             const size_t off = k ? l->weight.n : 0;
             const float *src0 = first ? nt->rep[first].grad[i] + off : g;
+            const float *src1 = nuse ? nt->rep[use[0]].grad[i] + off : NULL;
             const long len = (long)ps[k]->n;
             #pragma omp for schedule(static) nowait
             for (long j0 = 0; j0 < len; j0 += ADAM_CHUNK) {
@@ -770,7 +771,6 @@ static void reduce_gradients(net *nt, int n)
                    as element by element over the replicas, but each pass a
                    plain vector loop (the element-wise loop over replicas
                    re-read the replicas' pointers and ran 3x slower) */
-                const float *src1 = nuse ? nt->rep[use[0]].grad[i] + off : NULL;
                 if (src1) {
                     #pragma omp simd
                     for (long j = j0; j < j1; j++) g[j] = src0[j] + src1[j];
