@@ -49,7 +49,8 @@
    segment -> step (tap, c) -> pixel -> vector; backward_weights: thread share
    of rows -> chunk of rows (~4K dy floats, kept in L1) -> dW row block ->
    K block -> row -> pixel -> dW row -> vector.
-   Cost: 2*N*K*C*R*S*P*Q flops per pass plus O(RSCK) repacking per pass.
+   Cost: 2*N*K*C*R*S*P*Q flops per pass plus O(RSCK) repacking per pass and
+   thread (each thread repacks its own copy of the filter).
    Expected (and measured, 1 thread): 70-90% of the FMA peak forward and
    backward data on layers with C, K >= 32, 60-85% backward weights; C = 1
    layers run at 25-45% (9-step reductions: loads, stores and per-block
@@ -562,6 +563,9 @@ typedef struct {
     int j;                      /* pixels per block */
     int dot;                    /* narrow output: dot kernel, one channel per block */
     chblk cb;
+    int threads;                /* team size of a pass */
+    size_t wsize;               /* floats of one repacked filter */
+    float *wrep;                /* [threads][wsize]: each thread's repacked filter */
 } engine;
 
 static void engine_free(engine *e)
@@ -574,6 +578,7 @@ static void engine_free(engine *e)
     free(e->aoff);
     free(e->doff);
     free(e->pad);
+    free(e->wrep);
 }
 
 /* Regions, segments and tasks; `padded` reads taps from the padded copy. */
@@ -738,13 +743,12 @@ static void pad_copy(const float *in, int n, int h, int w, int c,
 /* w[r][s][ci][co] (ci, co strides given, one of them 1: co for the
    forward, ci for backward data, which reads w C/K-swapped) ->
    [co block][r][s][ci][width], zero-padded; backward data takes the filter
-   rotated by 180 degrees. Called inside a parallel region. */
+   rotated by 180 degrees. */
 static void repack(const engine *e, const float *w,
                    ptrdiff_t ci_stride, ptrdiff_t co_stride, float *out)
 {
     const int rs = e->r * e->s, ci = e->ci;
     const size_t wblk = (size_t)rs * ci * e->cb.full;
-    #pragma omp for collapse(2) schedule(static)
     for (int kb = 0; kb < e->cb.nblk; kb++)
         for (int t = 0; t < rs; t++) {
             int width = chblk_width(&e->cb, kb), k0 = kb * e->cb.full;
@@ -764,14 +768,13 @@ static void repack(const engine *e, const float *w,
         }
 }
 
-/* A whole pass: repack the filter, pad the input if planned, run the tasks;
+/* A whole pass: pad the input if planned, repack the filter, run the tasks;
    one parallel region, so small layers pay one fork. */
-static void engine_run(const engine *e, const isa_desc *d, int threads,
+static void engine_run(const engine *e, const isa_desc *d,
                        const float *in, const float *w, ptrdiff_t ci_stride, ptrdiff_t co_stride,
-                       float *wrep, const float *bias, int relu, float *out)
+                       const float *bias, int relu, float *out)
 {
     const float *src = e->pad ? e->pad : in;
-    const int ntask = e->ntask;
     /* one block of exactly the filter's width: the repacked filter would be
        a copy of w ([tap][ci][co]), so the kernel reads w itself, if w starts
        on a cache line (each vector of a misaligned w spans two lines: the
@@ -779,15 +782,32 @@ static void engine_run(const engine *e, const isa_desc *d, int threads,
        aligned copy, which costs 0.5%) */
     const int as_is = !e->backward && co_stride == 1 && e->cb.nblk == 1 &&
                       chblk_width(&e->cb, 0) == e->co && (uintptr_t)w % 64 == 0;
-    const float *wk = as_is ? w : wrep;
-    #pragma omp parallel num_threads(threads)
+    #pragma omp parallel num_threads(e->threads)
     {
-        if (!as_is) repack(e, w, ci_stride, co_stride, wrep);
         if (e->pad) pad_copy(in, e->n, e->hi, e->wi, e->ci, e->pad, e->hp, e->wp, e->top, e->left);
+        /* each thread repacks its own copy of the filter: no barrier before
+           the tasks, and no line of a shared copy moves between caches when
+           the next pass rewrites it (conv3 backward_data at 2 threads spent
+           a tenth of its time in those stores; +23% without them) */
+        const float *wk = w;
+        if (!as_is) {
+            float *mine = e->wrep + (size_t)omp_get_thread_num() * e->wsize;
+            repack(e, w, ci_stride, co_stride, mine);
+            wk = mine;
+        }
         #pragma omp for schedule(static)
-        for (int t = 0; t < ntask; t++)
+        for (int t = 0; t < e->ntask; t++)
             engine_task(e, d, &e->task[t], src, wk, bias, relu, out);
     }
+}
+
+/* Room for each thread's repacked filter, wsize floats. */
+static int engine_alloc_wrep(engine *e, int threads, size_t wsize)
+{
+    e->threads = threads;
+    e->wsize = wsize;
+    e->wrep = cpu_alloc(sizeof(float) * wsize * threads);
+    return e->wrep ? 0 : -1;
 }
 
 /* ---- the plan ------------------------------------------------------------ */
@@ -797,7 +817,6 @@ struct conv_plan {
     int p, q, threads;
     isa_desc d;
     engine fwd, bwd;
-    float *wf, *wb;             /* repacked filters of forward, backward_data */
     /* backward_weights */
     chblk kb;
     int jw;                     /* dW rows per block */
@@ -818,7 +837,7 @@ static void simd_destroy(conv_plan *pl)
     if (!pl) return;
     engine_free(&pl->fwd);
     engine_free(&pl->bwd);
-    free(pl->wf); free(pl->wb); free(pl->xpad); free(pl->roff);
+    free(pl->xpad); free(pl->roff);
     free(pl->rowseg); free(pl->part); free(pl->partb);
     free(pl);
 }
@@ -838,9 +857,10 @@ static conv_plan *simd_plan(const conv_shape *s)
         engine_make(&pl->bwd, d, 1, s, pl->p, pl->q))
         goto fail;
     const size_t rsc = (size_t)s->r * s->s * s->c;
-    pl->wf = cpu_alloc(sizeof(float) * rsc * pl->fwd.cb.full * pl->fwd.cb.nblk);
-    pl->wb = cpu_alloc(sizeof(float) * (size_t)s->r * s->s * s->k * pl->bwd.cb.full * pl->bwd.cb.nblk);
-    if (!pl->wf || !pl->wb) goto fail;
+    if (engine_alloc_wrep(&pl->fwd, pl->threads, rsc * pl->fwd.cb.full * pl->fwd.cb.nblk) ||
+        engine_alloc_wrep(&pl->bwd, pl->threads,
+                     (size_t)s->r * s->s * s->k * pl->bwd.cb.full * pl->bwd.cb.nblk))
+        goto fail;
 
     pl->kb = chblk_make(s->k, d->vlen, d->vmax);
     pl->kp = (s->k + d->vlen - 1) / d->vlen * d->vlen;
@@ -885,13 +905,13 @@ fail:
 static void simd_forward(conv_plan *pl, const float *x, const float *w,
                          const float *bias, float *y)
 {
-    engine_run(&pl->fwd, &pl->d, pl->threads, x, w, pl->s.k, 1, pl->wf, bias, 0, y);
+    engine_run(&pl->fwd, &pl->d, x, w, pl->s.k, 1, bias, 0, y);
 }
 
 static void simd_forward_relu(conv_plan *pl, const float *x, const float *w,
                               const float *bias, float *y)
 {
-    engine_run(&pl->fwd, &pl->d, pl->threads, x, w, pl->s.k, 1, pl->wf, bias, 1, y);
+    engine_run(&pl->fwd, &pl->d, x, w, pl->s.k, 1, bias, 1, y);
 }
 
 static void simd_backward_data(conv_plan *pl, const float *dy, const float *w, float *dx)
@@ -899,7 +919,7 @@ static void simd_backward_data(conv_plan *pl, const float *dy, const float *w, f
     const conv_shape *s = &pl->s;
     /* the backward engine's ci is K and co is C: w[r][s][c][k] read with the
        roles swapped, so ci stride 1 and co stride K */
-    engine_run(&pl->bwd, &pl->d, pl->threads, dy, w, 1, s->k, pl->wb, NULL, 0, dx);
+    engine_run(&pl->bwd, &pl->d, dy, w, 1, s->k, NULL, 0, dx);
 }
 
 /* sum[k] += g[i][k] over n rows of K, 16 channels at a time in four
