@@ -20,7 +20,10 @@
                        each thread sums its share of the N*P rows into its own
                        partial dW (plan-owned), added up in thread order at
                        the end: deterministic for a fixed thread count;
-                       dbias the same way from per-thread sums of dy.
+                       dbias the same way from per-thread sums of dy. Where
+                       dW has at least as many rows (R*S*C) as dy has pixels,
+                       threads split dW's rows instead, each reading all of
+                       x and dy: no partial sums to add up.
    Output pixels of forward/backward_data are split into regions whose pixels
    see the same taps (interior, each edge, each stride residue), so the
    kernel never tests a bound; a block of J pixels may span images, so the
@@ -47,7 +50,7 @@
    zero-padded when repacked).
    Loop order: forward/backward_data: pixel block (parallel) -> K block ->
    segment -> step (tap, c) -> pixel -> vector; backward_weights: thread share
-   of rows -> chunk of rows (~4K dy floats, kept in L1) -> dW row block ->
+   (of rows or of dW rows) -> chunk of rows (~4K dy floats, kept in L1) -> dW row block ->
    K block -> row -> pixel -> dW row -> vector.
    Cost: 2*N*K*C*R*S*P*Q flops per pass plus O(RSCK) repacking per pass and
    thread (each thread repacks its own copy of the filter).
@@ -825,6 +828,7 @@ struct conv_plan {
     ptrdiff_t *roff;            /* [R*S*C] offset of dW row (r,s,c) from a pixel */
     seg *rowseg;                /* [N*P] output row (n,p): x and dy offsets */
     int chunk;                  /* output rows per accumulation chunk */
+    int split_rows;             /* threads split dW's rows, not the output rows */
     int kp;                     /* padded K of a partial dW row */
     float *part, *partb;        /* [threads][R*S*C][kp], [threads][kp] */
     char impl[3][64];
@@ -886,6 +890,10 @@ static conv_plan *simd_plan(const conv_shape *s)
     /* ~4K dy floats per chunk: the chunk's dy and x stay in L1 across dW blocks */
     int ch = 4096 / (pl->q * s->k);
     pl->chunk = ch < 1 ? 1 : ch;
+    /* threads split dW's rows where dW has at least as many rows as dy:
+       seed conv3 (576 against 288) +9-13% at 2 threads, conv2 (288
+       against 3872) 8% slower, conv1 three times slower */
+    pl->split_rows = pl->threads > 1 && rsc >= (size_t)s->n * pl->p * pl->q;
 
     const char *isa = cpu_isa_name(d->isa);
     snprintf(pl->impl[0], sizeof pl->impl[0], "%s %dx%d %s%s", isa, pl->fwd.j,
@@ -894,8 +902,8 @@ static conv_plan *simd_plan(const conv_shape *s)
     snprintf(pl->impl[1], sizeof pl->impl[1], "%s %dx%d %s, C/K-swapped filter%s", isa,
              pl->bwd.j, chblk_width(&pl->bwd.cb, 0), pl->bwd.dot ? "dot" : "direct",
              pl->bwd.pad ? ", padded dy" : "");
-    snprintf(pl->impl[2], sizeof pl->impl[2], "%s %dx%d direct, per-thread partial dW", isa,
-             pl->jw, chblk_width(&pl->kb, 0));
+    snprintf(pl->impl[2], sizeof pl->impl[2], "%s %dx%d direct, %s", isa, pl->jw,
+             chblk_width(&pl->kb, 0), pl->split_rows ? "dW rows per thread" : "per-thread partial dW");
     return pl;
 fail:
     simd_destroy(pl);
@@ -943,24 +951,23 @@ static void dbias_add(const float *g, size_t n, int K, float *sum)
         for (int k = k0; k < K; k++) sum[k] += g[i * K + k];
 }
 
-/* Thread share t of the N*P output rows: sum x (x) dy into part (rows kp
-   floats apart) and, unless partb is NULL, dy into partb, a chunk at a
-   time while the chunk's dy is in L1. */
-static void bwdw_share(conv_plan *pl, int t, const float *xs, const float *dy, float *part,
-                       float *partb)
+/* Sum x (x) dy over output rows [lo, hi) into dW rows [j0, j1) of out
+   (rows ld floats apart) and, unless sumb is NULL, dy into sumb; a chunk
+   of output rows at a time while the chunk's dy is in L1, in blocks of
+   about equal numbers of dW rows (no short, latency-bound last block). */
+static void bwdw_part(const conv_plan *pl, int lo, int hi, int j0, int j1, const float *xs,
+                      const float *dy, float *out, ptrdiff_t ld, float *sumb)
 {
     const conv_shape *s = &pl->s;
     const isa_desc *d = &pl->d;
-    const int rows = s->n * pl->p, rsc = s->r * s->s * s->c;
-    const int lo = (int)((long long)rows * t / pl->threads);
-    const int hi = (int)((long long)rows * (t + 1) / pl->threads);
     ptrdiff_t doff[JMAX];
-    for (int j = 0; j < JMAX; j++) doff[j] = (ptrdiff_t)j * pl->kp;
-    if (partb) memset(partb, 0, sizeof(float) * s->k);
+    for (int j = 0; j < JMAX; j++) doff[j] = (ptrdiff_t)j * ld;
+    if (sumb) memset(sumb, 0, sizeof(float) * s->k);
     if (lo == hi) {
-        memset(part, 0, sizeof(float) * rsc * pl->kp);
+        for (int j = j0; j < j1; j++) memset(out + (size_t)j * ld, 0, sizeof(float) * s->k);
         return;
     }
+    const int m = j1 - j0, nb = (m + pl->jw - 1) / pl->jw;
     ukr_args args = {
         .a0 = xs, .bscale = 0, .ainc = (ptrdiff_t)s->stride * s->c,
         .binc = s->k, .doff = doff,
@@ -969,18 +976,18 @@ static void bwdw_share(conv_plan *pl, int t, const float *xs, const float *dy, f
         args.seg = pl->rowseg + r0;
         args.nseg = hi - r0 < pl->chunk ? hi - r0 : pl->chunk;
         args.accumulate = r0 != lo;
-        for (int j0 = 0; j0 < rsc; j0 += pl->jw) {
-            int nj = rsc - j0 < pl->jw ? rsc - j0 : pl->jw;
-            args.aoff = pl->roff + j0;
+        for (int b = 0; b < nb; b++) {
+            int jb = j0 + (int)((long long)m * b / nb), nj = j0 + (int)((long long)m * (b + 1) / nb) - jb;
+            args.aoff = pl->roff + jb;
             for (int kb = 0; kb < pl->kb.nblk; kb++) {
                 int k0 = kb * pl->kb.full;
                 args.b0 = dy + k0 + pl->rowseg[r0].b;  /* rows of dy follow each other */
-                args.d0 = part + (size_t)j0 * pl->kp + k0;
+                args.d0 = out + (size_t)jb * ld + k0;
                 args.tail = chblk_tail(&pl->kb, kb);
                 d->ukr(nj, chblk_vecs(&pl->kb, kb), &args);
             }
         }
-        if (partb) dbias_add(dy + (size_t)r0 * pl->q * s->k, (size_t)args.nseg * pl->q, s->k, partb);
+        if (sumb) dbias_add(dy + (size_t)r0 * pl->q * s->k, (size_t)args.nseg * pl->q, s->k, sumb);
     }
 }
 
@@ -988,33 +995,49 @@ static void simd_backward_weights(conv_plan *pl, const float *x, const float *dy
                                   float *dw, float *dbias)
 {
     const conv_shape *s = &pl->s;
-    const int T = pl->threads, rsc = s->r * s->s * s->c, kp = pl->kp;
+    const int T = pl->threads, rows = s->n * pl->p, rsc = s->r * s->s * s->c, kp = pl->kp;
     const float *xs = s->pad ? pl->xpad : x;
-    if (T == 1 && kp == s->k) {     /* one share: straight into dw and dbias */
+    if (T == 1) {
         if (s->pad) pad_copy(x, s->n, s->h, s->w, s->c, pl->xpad, pl->hp, pl->wp, s->pad, s->pad);
-        bwdw_share(pl, 0, xs, dy, dw, dbias);
+        bwdw_part(pl, 0, rows, 0, rsc, xs, dy, dw, s->k, dbias);
         return;
     }
     #pragma omp parallel num_threads(T)
     {
         if (s->pad) pad_copy(x, s->n, s->h, s->w, s->c, pl->xpad, pl->hp, pl->wp, s->pad, s->pad);
-        /* shares are fixed by the plan's thread count, whatever team we get */
-        for (int t = omp_get_thread_num(); t < T; t += omp_get_num_threads())
-            bwdw_share(pl, t, xs, dy, pl->part + (size_t)t * rsc * kp,
-                       dbias ? pl->partb + (size_t)t * kp : NULL);
-        #pragma omp barrier
-        #pragma omp for schedule(static)
-        for (int row = 0; row < rsc; row++) {
-            float *o = dw + (size_t)row * s->k;
-            const float *p = pl->part + (size_t)row * kp;
-            for (int k = 0; k < s->k; k++) o[k] = p[k];
-            for (int t = 1; t < T; t++) {
-                p += (size_t)rsc * kp;
-                for (int k = 0; k < s->k; k++) o[k] += p[k];
+        const int me = omp_get_thread_num(), team = omp_get_num_threads();
+        if (pl->split_rows) {
+            /* each thread its own dW rows over all of x and dy: no partial
+               sums to add up, for layers whose dW outweighs their dy */
+            const int nb = (rsc + pl->jw - 1) / pl->jw;
+            for (int t = me; t < T; t += team)
+                bwdw_part(pl, 0, rows, pl->jw * (int)((long long)nb * t / T),
+                          t == T - 1 ? rsc : pl->jw * (int)((long long)nb * (t + 1) / T),
+                          xs, dy, dw, s->k, NULL);
+            if (dbias && me == team - 1) {
+                memset(dbias, 0, sizeof(float) * s->k);
+                dbias_add(dy, (size_t)rows * pl->q, s->k, dbias);
+            }
+        } else {
+            /* shares are fixed by the plan's thread count, whatever team we get */
+            for (int t = me; t < T; t += team)
+                bwdw_part(pl, (int)((long long)rows * t / T), (int)((long long)rows * (t + 1) / T),
+                          0, rsc, xs, dy, pl->part + (size_t)t * rsc * kp, kp,
+                          dbias ? pl->partb + (size_t)t * kp : NULL);
+            #pragma omp barrier
+            #pragma omp for schedule(static)
+            for (int row = 0; row < rsc; row++) {
+                float *o = dw + (size_t)row * s->k;
+                const float *p = pl->part + (size_t)row * kp;
+                for (int k = 0; k < s->k; k++) o[k] = p[k];
+                for (int t = 1; t < T; t++) {
+                    p += (size_t)rsc * kp;
+                    for (int k = 0; k < s->k; k++) o[k] += p[k];
+                }
             }
         }
     }
-    if (dbias) {
+    if (dbias && !pl->split_rows) {
         for (int k = 0; k < s->k; k++) dbias[k] = pl->partb[k];
         for (int t = 1; t < T; t++)
             for (int k = 0; k < s->k; k++) dbias[k] += pl->partb[(size_t)t * kp + k];
