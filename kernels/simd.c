@@ -31,6 +31,10 @@
    is estimated cheaper (few, tiny regions), the input is read from a
    zero-padded copy instead. backward_weights reads x through a zero-padded
    copy when pad > 0. All per-pixel offsets are tabulated at plan time.
+   Reductions of 9 steps (3x3 over one input channel: first layers) with at
+   most 32 output channels keep the filter in registers instead (AVX-512):
+   per pixel 9 broadcasts and 9V FMAs, no filter loads, the pixels of a
+   48-pixel task in groups of 6 (V = 2) or 12 (V = 1).
    Outputs of only a few channels (C = 1 backward data, Co <= vlen/4) use a
    dot-product kernel instead: vectors over the reduction (k, taps), 8 pixel
    accumulators, one horizontal sum each; vectors over Co would be 1/16 full.
@@ -50,14 +54,15 @@
    zero-padded when repacked).
    Loop order: forward/backward_data: pixel block (parallel) -> K block ->
    segment -> step (tap, c) -> pixel -> vector; backward_weights: thread share
-   (of rows or of dW rows) -> chunk of rows (~4K dy floats, kept in L1) -> dW row block ->
-   K block -> row -> pixel -> dW row -> vector.
+   (of rows or of dW rows) -> chunk of rows (~4K dy floats, kept in L1) ->
+   dW row block -> K block -> row -> pixel -> dW row -> vector.
    Cost: 2*N*K*C*R*S*P*Q flops per pass plus O(RSCK) repacking per pass and
    thread (each thread repacks its own copy of the filter).
    Expected (and measured, 1 thread): 70-90% of the FMA peak forward and
    backward data on layers with C, K >= 32, 60-85% backward weights; C = 1
-   layers run at 25-45% (9-step reductions: loads, stores and per-block
-   overhead weigh as much as the FMAs). */
+   layers 25-45% in the blocked kernel (9-step reductions: loads, stores and
+   per-block overhead weigh as much as the FMAs), 60-75% forward with the
+   filter in registers. */
 #include <immintrin.h>
 #include <omp.h>
 #include <stddef.h>
@@ -88,6 +93,8 @@ typedef struct {
     int relu;                   /* clamp the result at 0 (NaN passes) */
     int tail;                   /* valid lanes of the last vector */
     int prefetch_out;           /* fetch the destination rows for writing first */
+    const ptrdiff_t *astep, *bstep;     /* filter-in-registers kernel: a offset and b
+                                           row (in vectors of bscale) of each step */
 } ukr_args;
 
 typedef void ukr_fn(int j, int v, const ukr_args *g);
@@ -407,6 +414,80 @@ static void dot_avx2(int nb, const ukr_args *g)
     }
 }
 
+/* ---- short reductions: the filter held in registers ---------------------
+
+   A reduction of WREG_L = 9 steps (3x3 taps over one input channel) leaves
+   the blocked kernel as long in each block's setup, row pointers and stores
+   as in its FMAs (seed conv1: 35-45% of peak). Here the filter's 9 x V
+   vectors stay in registers through a whole task, which runs its pixels in
+   groups of WREG_J: per pixel 9 broadcasts and 9V FMAs, no filter loads.
+   Registers: 9V filter + J*V accumulators + 1 broadcast (V = 2, J = 6: 31;
+   V = 1, J = 12: 22). Groups under J pixels repeat pixel 0 and store only
+   their own rows. */
+enum { WREG_L = 9, WREG_TASK = 48 };
+
+__attribute__((target("avx512f"), always_inline))
+static inline void wreg512(const int V, const int J, int np, const ukr_args *g)
+{
+    const __mmask16 m = (__mmask16)((1u << g->tail) - 1u);
+    __m512 w[WREG_L][2];
+    #pragma GCC unroll 9
+    for (int l = 0; l < WREG_L; l++)
+        #pragma GCC unroll 2
+        for (int v = 0; v < V; v++)     /* the filter is zero-padded to whole vectors */
+            w[l][v] = _mm512_loadu_ps(g->b0 + g->bstep[l] * g->bscale + 16 * v);
+    const __m512 zero = _mm512_setzero_ps();
+    /* the rows of a short group's repeated pixels land here: a store under
+       a condition let the compiler sink each row's FMAs into its branch,
+       one latency-bound chain at a time */
+    float spare[2 * 16] __attribute__((aligned(64)));
+    for (int p0 = 0; p0 < np; p0 += J) {
+        const int nb = np - p0 < J ? np - p0 : J;
+        const float *ap[JMAX];
+        float *dp[JMAX];
+        #pragma GCC unroll 12
+        for (int j = 0; j < J; j++) {
+            ap[j] = g->a0 + g->aoff[p0 + (j < nb ? j : 0)];
+            dp[j] = j < nb ? g->d0 + g->doff[p0 + j] : spare;
+        }
+        if (g->prefetch_out)
+            #pragma GCC unroll 12
+            for (int j = 0; j < J; j++)
+                #pragma GCC unroll 2
+                for (int v = 0; v < V; v++) _mm_prefetch((const char *)(dp[j] + 16 * v), _MM_HINT_ET0);
+        __m512 acc[JMAX][2];
+        #pragma GCC unroll 12
+        for (int j = 0; j < J; j++)
+            #pragma GCC unroll 2
+            for (int v = 0; v < V; v++)
+                acc[j][v] = g->bias ? _mm512_maskz_loadu_ps(v == V - 1 ? m : 0xffff, g->bias + 16 * v)
+                                    : zero;
+        #pragma GCC unroll 9
+        for (int l = 0; l < WREG_L; l++) {
+            const ptrdiff_t o = g->astep[l];
+            #pragma GCC unroll 12
+            for (int j = 0; j < J; j++) {
+                __m512 x = _mm512_set1_ps(ap[j][o]);
+                #pragma GCC unroll 2
+                for (int v = 0; v < V; v++) acc[j][v] = _mm512_fmadd_ps(x, w[l][v], acc[j][v]);
+            }
+        }
+        #pragma GCC unroll 12
+        for (int j = 0; j < J; j++)
+            #pragma GCC unroll 2
+            for (int v = 0; v < V; v++)
+                _mm512_mask_storeu_ps(dp[j] + 16 * v, v == V - 1 ? m : 0xffff,
+                                      g->relu ? _mm512_max_ps(zero, acc[j][v]) : acc[j][v]);
+    }
+}
+
+__attribute__((target("avx512f")))
+static void wreg_avx512(int np, int v, const ukr_args *g)
+{
+    if (v == 2) wreg512(2, 6, np, g);
+    else wreg512(1, 12, np, g);
+}
+
 /* ---- the ISA a plan runs ----------------------------------------------- */
 
 typedef struct {
@@ -414,14 +495,15 @@ typedef struct {
     int vlen, vmax;             /* lanes per vector, vectors per channel block */
     ukr_fn *ukr;
     void (*dot)(int nb, const ukr_args *g);     /* NULL: none */
+    ukr_fn *wreg;               /* filter in registers, V <= 2; NULL: none */
 } isa_desc;
 
 static isa_desc isa_desc_for(cpu_isa isa)
 {
     switch (isa) {
-    case ISA_AVX512: return (isa_desc){ isa, 16, 4, ukr_avx512, dot_avx512 };
-    case ISA_AVX2: return (isa_desc){ isa, 8, 2, ukr_avx2, dot_avx2 };
-    default: return (isa_desc){ ISA_PORTABLE, 16, 1, ukr_portable, NULL };
+    case ISA_AVX512: return (isa_desc){ isa, 16, 4, ukr_avx512, dot_avx512, wreg_avx512 };
+    case ISA_AVX2: return (isa_desc){ isa, 8, 2, ukr_avx2, dot_avx2, NULL };
+    default: return (isa_desc){ ISA_PORTABLE, 16, 1, ukr_portable, NULL, NULL };
     }
 }
 
@@ -540,7 +622,9 @@ static int axis_make(axis *a, int backward, int O, int F, int st, int pad, int l
     return 0;
 }
 
-typedef struct { int rrun, crun, seg0, nseg; } region;
+/* wreg >= 0: the region's WREG_L steps run on the filter-in-registers
+   kernel, their a offsets and b rows at step[wreg ..] */
+typedef struct { int rrun, crun, seg0, nseg, wreg; } region;
 /* nb pixels of a region; their offsets start at aoff/doff[first] */
 typedef struct { int region, nb; size_t first; } task;
 
@@ -560,6 +644,8 @@ typedef struct {
     task *task;
     int ntask;
     ptrdiff_t *aoff, *doff;     /* per pixel of every task: input and output offsets */
+    ptrdiff_t *step;            /* step tables of the filter-in-registers regions */
+    int nwreg;                  /* how many regions those are */
     int prefetch_out;           /* reductions too short to hide the output's misses */
     double cost;                /* sum over tasks of taps x pixels, counting
                                    blocks under j/2 pixels (latency-bound) as j/2 */
@@ -580,6 +666,7 @@ static void engine_free(engine *e)
     free(e->task);
     free(e->aoff);
     free(e->doff);
+    free(e->step);
     free(e->pad);
     free(e->wrep);
 }
@@ -617,21 +704,29 @@ static int engine_build(engine *e, const isa_desc *d, int backward, const conv_s
         e->cb = chblk_make(e->co, d->vlen, d->vmax);
         e->j = isa_jmax(d, chblk_vecs(&e->cb, 0));
     }
+    /* regions of WREG_L steps run with the filter in registers, in tasks
+       of WREG_TASK pixels (the filter loads once per task) */
+    const int wreg_ok = d->wreg && !e->dot && e->cb.nblk == 1 && e->cb.vlast <= 2;
     e->nreg = e->rows.nrun * e->cols.nrun;
     e->reg = malloc(sizeof *e->reg * (size_t)e->nreg);
-    size_t nseg = 0, ntask = 0;
+    size_t nseg = 0, ntask = 0, nwreg = 0;
     for (int a = 0; a < e->rows.nrun; a++)
         for (int b = 0; b < e->cols.nrun; b++) {
             const run1d *rr = &e->rows.run[a], *rc = &e->cols.run[b];
+            const int wreg = wreg_ok && rr->ntap * rc->ntap * e->ci == WREG_L;
+            const int jr = wreg ? WREG_TASK : e->j;
             nseg += (size_t)rr->ntap * rc->ntap;
-            ntask += ((size_t)e->n * rr->n * rc->n + e->j - 1) / e->j;
+            ntask += ((size_t)e->n * rr->n * rc->n + jr - 1) / jr;
+            nwreg += wreg;
         }
     const size_t npix_all = (size_t)e->n * e->ho * e->wo;
     e->seg = malloc(sizeof *e->seg * nseg + 1);
     e->task = malloc(sizeof *e->task * ntask + 1);
     e->aoff = malloc(sizeof *e->aoff * npix_all);
     e->doff = malloc(sizeof *e->doff * npix_all);
-    if (!e->reg || !e->seg || !e->task || !e->aoff || !e->doff) return -1;
+    e->step = malloc(sizeof *e->step * 2 * WREG_L * nwreg + 1);
+    if (!e->reg || !e->seg || !e->task || !e->aoff || !e->doff || !e->step) return -1;
+    nwreg = 0;
     const ptrdiff_t in_img = (padded ? (ptrdiff_t)e->hp : e->hi) * rowlen * e->ci;
     const ptrdiff_t out_img = (ptrdiff_t)e->ho * e->wo * e->co;
     size_t pix = 0;
@@ -653,11 +748,23 @@ static int engine_build(engine *e, const isa_desc *d, int backward, const conv_s
                                             g * e->ci };
                     u += g;
                 }
-            e->reg[id] = (region){ a, b, seg0, (int)nseg - seg0 };
-            /* the region's pixels in every image, in balanced blocks: ceil(npix / j)
+            e->reg[id] = (region){ a, b, seg0, (int)nseg - seg0, -1 };
+            const int jr = wreg_ok && rr->ntap * rc->ntap * e->ci == WREG_L ? WREG_TASK : e->j;
+            if (jr == WREG_TASK) {
+                ptrdiff_t *as = e->step + nwreg, *bs = as + WREG_L;
+                e->reg[id].wreg = (int)nwreg;
+                nwreg += 2 * WREG_L;
+                e->nwreg++;
+                for (int g = seg0, l = 0; g < (int)nseg; g++)
+                    for (int i = 0; i < e->seg[g].len; i++, l++) {
+                        as[l] = e->seg[g].a + i;        /* the engine's a advances by 1 */
+                        bs[l] = e->seg[g].b + i;        /* in rows of the filter's width */
+                    }
+            }
+            /* the region's pixels in every image, in balanced blocks: ceil(npix / jr)
                of them, sizes differing by <= 1; blocks span images, so small
                regions (edges of small images) still fill the registers */
-            int npix = e->n * rr->n * rc->n, nblk = (npix + e->j - 1) / e->j;
+            int npix = e->n * rr->n * rc->n, nblk = (npix + jr - 1) / jr;
             for (int k = 0; k < nblk; k++) {
                 int nb = npix / nblk + (k < npix % nblk);
                 e->task[e->ntask++] = (task){ id, nb, pix };
@@ -725,7 +832,11 @@ static void engine_task(const engine *e, const isa_desc *d, const task *t,
         args.bias = bias ? bias + (ptrdiff_t)kb * e->cb.full : NULL;
         args.tail = chblk_tail(&e->cb, kb);
         if (e->dot) d->dot(t->nb, &args);
-        else d->ukr(t->nb, chblk_vecs(&e->cb, kb), &args);
+        else if (g->wreg >= 0) {
+            args.astep = e->step + g->wreg;
+            args.bstep = args.astep + WREG_L;
+            d->wreg(t->nb, chblk_vecs(&e->cb, kb), &args);
+        } else d->ukr(t->nb, chblk_vecs(&e->cb, kb), &args);
     }
 }
 
@@ -896,12 +1007,12 @@ static conv_plan *simd_plan(const conv_shape *s)
     pl->split_rows = pl->threads > 1 && rsc >= (size_t)s->n * pl->p * pl->q;
 
     const char *isa = cpu_isa_name(d->isa);
-    snprintf(pl->impl[0], sizeof pl->impl[0], "%s %dx%d %s%s", isa, pl->fwd.j,
+    snprintf(pl->impl[0], sizeof pl->impl[0], "%s %dx%d %s%s%s", isa, pl->fwd.j,
              chblk_width(&pl->fwd.cb, 0), pl->fwd.dot ? "dot" : "direct",
-             pl->fwd.pad ? ", padded input" : "");
-    snprintf(pl->impl[1], sizeof pl->impl[1], "%s %dx%d %s, C/K-swapped filter%s", isa,
+             pl->fwd.nwreg ? ", filter in registers" : "", pl->fwd.pad ? ", padded input" : "");
+    snprintf(pl->impl[1], sizeof pl->impl[1], "%s %dx%d %s, C/K-swapped filter%s%s", isa,
              pl->bwd.j, chblk_width(&pl->bwd.cb, 0), pl->bwd.dot ? "dot" : "direct",
-             pl->bwd.pad ? ", padded dy" : "");
+             pl->bwd.nwreg ? " in registers" : "", pl->bwd.pad ? ", padded dy" : "");
     snprintf(pl->impl[2], sizeof pl->impl[2], "%s %dx%d direct, %s", isa, pl->jw,
              chblk_width(&pl->kb, 0), pl->split_rows ? "dW rows per thread" : "per-thread partial dW");
     return pl;
