@@ -41,8 +41,10 @@
 
    Register blocking (AVX-512, 32 zmm): V <= 4 vectors of 16 channels (a K
    block of up to 64), J = 7/8/12/14 rows for V = 4/3/2/1: 24-28 accumulators,
-   V registers of b and one broadcast (at 7x4 all 32 zmm: the compiler folds
-   one broadcast into its FMAs; measured 1-20% faster than 6x4, most on
+   V registers of b and one broadcast (at 7x4 that is 33 zmm: gcc keeps two
+   accumulators on the stack, an extra load and store per step the load
+   ports absorb; taking b's last vector as an FMA memory operand instead
+   measured the same; 7x4 measured 1-20% faster than 6x4, most on
    backward_weights, whose per-block reloads it amortizes over more rows;
    14x2 measured slower than 12x2: no register left for addresses). Each
    step issues V + J loads for J*V FMAs (11 loads per 28 FMAs at 7x4, 14
