@@ -108,6 +108,20 @@ enum { JMAX = 14, JMAX_PORTABLE = 8 };
 
 /* ---- AVX-512F ---------------------------------------------------------- */
 
+/* acc[j] into rows dp[j], through the ReLU if relu; masked to the tail */
+__attribute__((target("avx512f"), always_inline))
+static inline void store512(const int J, const int V, __m512 acc[][4], float *const *dp,
+                            __mmask16 m, int relu)
+{
+    const __m512 zero = _mm512_setzero_ps();
+    #pragma GCC unroll 16
+    for (int j = 0; j < J; j++)
+        #pragma GCC unroll 4
+        for (int v = 0; v < V; v++)
+            _mm512_mask_storeu_ps(dp[j] + 16 * v, v == V - 1 ? m : 0xffff,
+                                  relu ? _mm512_max_ps(zero, acc[j][v]) : acc[j][v]);
+}
+
 __attribute__((target("avx512f"), always_inline))
 static inline void ukr512(const int J, const int V, const ukr_args *g)
 {
@@ -160,13 +174,7 @@ static inline void ukr512(const int J, const int V, const ukr_args *g)
             }
         }
     }
-    const __m512 zero = _mm512_setzero_ps();
-    #pragma GCC unroll 16
-    for (int j = 0; j < J; j++)
-        #pragma GCC unroll 4
-        for (int v = 0; v < V; v++)
-            _mm512_mask_storeu_ps(dp[j] + 16 * v, v == V - 1 ? m : 0xffff,
-                                  g->relu ? _mm512_max_ps(zero, acc[j][v]) : acc[j][v]);
+    store512(J, V, acc, dp, m, g->relu);
 }
 
 /* Each (J, V) its own fully unrolled copy, so the accumulators live in registers. */
@@ -457,7 +465,7 @@ static inline void wreg512(const int V, const int J, int np, const ukr_args *g)
             for (int j = 0; j < J; j++)
                 #pragma GCC unroll 2
                 for (int v = 0; v < V; v++) _mm_prefetch((const char *)(dp[j] + 16 * v), _MM_HINT_ET0);
-        __m512 acc[JMAX][2];
+        __m512 acc[JMAX][4];
         #pragma GCC unroll 12
         for (int j = 0; j < J; j++)
             #pragma GCC unroll 2
@@ -474,12 +482,7 @@ static inline void wreg512(const int V, const int J, int np, const ukr_args *g)
                 for (int v = 0; v < V; v++) acc[j][v] = _mm512_fmadd_ps(x, w[l][v], acc[j][v]);
             }
         }
-        #pragma GCC unroll 12
-        for (int j = 0; j < J; j++)
-            #pragma GCC unroll 2
-            for (int v = 0; v < V; v++)
-                _mm512_mask_storeu_ps(dp[j] + 16 * v, v == V - 1 ? m : 0xffff,
-                                      g->relu ? _mm512_max_ps(zero, acc[j][v]) : acc[j][v]);
+        store512(J, V, acc, dp, m, g->relu);
     }
 }
 
