@@ -430,10 +430,10 @@ static void dot_avx2(int nb, const ukr_args *g)
    the blocked kernel as long in each block's setup, row pointers and stores
    as in its FMAs (seed conv1: 35-45% of peak). Here the filter's 9 x V
    vectors stay in registers through a whole task, which runs its pixels in
-   groups of WREG_J: per pixel 9 broadcasts and 9V FMAs, no filter loads.
+   groups of J: per pixel 9 broadcasts and 9V FMAs, no filter loads.
    Registers: 9V filter + J*V accumulators + 1 broadcast (V = 2, J = 6: 31;
-   V = 1, J = 12: 22). Groups under J pixels repeat pixel 0 and store only
-   their own rows. */
+   V = 1, J = 12: 22). Groups under J pixels repeat pixel 0, whose extra
+   rows go to a spare buffer. */
 enum { WREG_L = 9, WREG_TASK = 48 };
 
 __attribute__((target("avx512f"), always_inline))
@@ -676,6 +676,12 @@ static void engine_free(engine *e)
     free(e->wrep);
 }
 
+/* Reduction steps of the pixels in row run rr and column run rc: taps x ci */
+static int region_steps(const engine *e, const run1d *rr, const run1d *rc)
+{
+    return rr->ntap * rc->ntap * e->ci;
+}
+
 /* Regions, segments and tasks; `padded` reads taps from the padded copy. */
 static int engine_build(engine *e, const isa_desc *d, int backward, const conv_shape *s,
                         int P, int Q, int padded)
@@ -718,7 +724,7 @@ static int engine_build(engine *e, const isa_desc *d, int backward, const conv_s
     for (int a = 0; a < e->rows.nrun; a++)
         for (int b = 0; b < e->cols.nrun; b++) {
             const run1d *rr = &e->rows.run[a], *rc = &e->cols.run[b];
-            const int wreg = wreg_ok && rr->ntap * rc->ntap * e->ci == WREG_L;
+            const int wreg = wreg_ok && region_steps(e, rr, rc) == WREG_L;
             const int jr = wreg ? WREG_TASK : e->j;
             nseg += (size_t)rr->ntap * rc->ntap;
             ntask += ((size_t)e->n * rr->n * rc->n + jr - 1) / jr;
@@ -754,8 +760,7 @@ static int engine_build(engine *e, const isa_desc *d, int backward, const conv_s
                     u += g;
                 }
             e->reg[id] = (region){ a, b, seg0, (int)nseg - seg0, -1 };
-            const int jr = wreg_ok && rr->ntap * rc->ntap * e->ci == WREG_L ? WREG_TASK : e->j;
-            if (jr == WREG_TASK) {
+            if (wreg_ok && region_steps(e, rr, rc) == WREG_L) {
                 ptrdiff_t *as = e->step + nwreg, *bs = as + WREG_L;
                 e->reg[id].wreg = (int)nwreg;
                 nwreg += 2 * WREG_L;
@@ -766,6 +771,7 @@ static int engine_build(engine *e, const isa_desc *d, int backward, const conv_s
                         bs[l] = e->seg[g].b + i;        /* in rows of the filter's width */
                     }
             }
+            const int jr = e->reg[id].wreg >= 0 ? WREG_TASK : e->j;
             /* the region's pixels in every image, in balanced blocks: ceil(npix / jr)
                of them, sizes differing by <= 1; blocks span images, so small
                regions (edges of small images) still fill the registers */
