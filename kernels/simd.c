@@ -913,7 +913,8 @@ static void engine_run(const engine *e, const isa_desc *d,
         /* each thread repacks its own copy of the filter: no barrier before
            the tasks, and no line of a shared copy moves between caches when
            the next pass rewrites it (conv3 backward_data at 2 threads spent
-           a tenth of its time in those stores; +23% without them) */
+           a tenth of its samples in the shared repack and a sixth waiting
+           at barriers; +23% without them) */
         const float *wk = w;
         if (!as_is) {
             float *mine = e->wrep + (size_t)omp_get_thread_num() * e->wsize;
@@ -952,7 +953,7 @@ struct conv_plan {
     int chunk;                  /* output rows per accumulation chunk */
     int split_rows;             /* threads split dW's rows, not the output rows */
     int kp;                     /* padded K of a partial dW row */
-    float *part, *partb;        /* [threads][R*S*C][kp], [threads][kp] */
+    float *part, *partb;        /* pixel split: [threads][R*S*C][kp], [threads][kp] */
     char impl[3][64];
 };
 
@@ -997,9 +998,16 @@ static conv_plan *simd_plan(const conv_shape *s)
         goto fail;
     pl->roff = malloc(sizeof *pl->roff * rsc);
     pl->rowseg = malloc(sizeof *pl->rowseg * (size_t)s->n * pl->p);
-    pl->part = cpu_alloc(sizeof(float) * pl->threads * rsc * pl->kp);
-    pl->partb = cpu_alloc(sizeof(float) * pl->threads * pl->kp);
-    if (!pl->roff || !pl->rowseg || !pl->part || !pl->partb) goto fail;
+    /* threads split dW's rows where dW has at least as many rows as dy:
+       seed conv3 (576 against 288) +9-13% at 2 threads, conv2 (288
+       against 3872) 8% slower, conv1 three times slower */
+    pl->split_rows = pl->threads > 1 && rsc >= (size_t)s->n * pl->p * pl->q;
+    if (!pl->roff || !pl->rowseg) goto fail;
+    if (pl->threads > 1 && !pl->split_rows) {   /* the partial sums of the pixel split */
+        pl->part = cpu_alloc(sizeof(float) * pl->threads * rsc * pl->kp);
+        pl->partb = cpu_alloc(sizeof(float) * pl->threads * pl->kp);
+        if (!pl->part || !pl->partb) goto fail;
+    }
     for (int r = 0; r < s->r; r++)
         for (int t = 0; t < s->s; t++)
             for (int c = 0; c < s->c; c++)
@@ -1016,10 +1024,6 @@ static conv_plan *simd_plan(const conv_shape *s)
        rereading dy from L2) */
     int ch = 8192 / (pl->q * s->k);
     pl->chunk = ch < 1 ? 1 : ch;
-    /* threads split dW's rows where dW has at least as many rows as dy:
-       seed conv3 (576 against 288) +9-13% at 2 threads, conv2 (288
-       against 3872) 8% slower, conv1 three times slower */
-    pl->split_rows = pl->threads > 1 && rsc >= (size_t)s->n * pl->p * pl->q;
 
     const char *isa = cpu_isa_name(d->isa);
     snprintf(pl->impl[0], sizeof pl->impl[0], "%s %dx%d %s%s%s", isa, pl->fwd.j,
