@@ -57,7 +57,7 @@ ifneq ($(V),1)
 Q := @
 endif
 
-.PHONY: all deps test sanitize run train print-ldlibs clean link-check
+.PHONY: all deps test sanitize run train print-ldlibs clean link-check report regress baseline
 # keep the benchmark programs' objects: they are chain intermediates to make
 .SECONDARY: report regress baseline
 
@@ -133,36 +133,38 @@ train: all
 	$(Q)$(B)/convbench train $(ARGS)
 
 # Results. `make report` rewrites REPORT.md and results/plots/ from the
-# files in results/ (it runs no benchmark). `make regress` runs the seed
-# layers at batch 32 (every backend and pass, 10 repetitions, randomly
-# interleaved, one thread: a two-thread team on a busy two-core machine
-# stalls whenever the scheduler parks one of its threads) and fails if a
-# case got slower than the committed baseline, times taken relative to
-# im2col-blas in the same run (its time is mostly OpenBLAS's SGEMM: code
-# outside this tree with no plan-time choices; oneDNN, which picks a layout
-# by timing at plan time, moved more between same-code runs), so a slower
-# or busier machine does not fail it. The 25%
-# minimum effect is what same-code runs on the shared development machine
-# need (normalized cases moved by up to 1.3x between two runs);
-# `convbench compare` defaults to 5% for quiet machines. `make baseline`
-# records the baseline (FORCE=1 replaces an existing one).
-REGRESS_BENCH     := --quick --filter '/b32/' --threads 1 --repetitions 10 --interleave --quiet
-REGRESS_NORMALIZE := im2col-blas
-REGRESS_THRESHOLD := 25
-BASELINE          := results/baseline/quick.json
+# files in results/ (it runs no benchmark). `make regress` is the
+# performance gate (scripts/regress.sh): the reference commit REF (default:
+# the one results/baseline/ref records) is built beside this tree and both
+# run alternately on this machine, REGRESS_ROUNDS rounds of the seed layers
+# at batch 32 (every backend and pass, one thread: a two-thread team on a
+# busy two-core machine stalls whenever the scheduler parks one of its
+# threads) and of the seed network's training steps; convbench compare
+# pools the rounds and decides with a REGRESS_THRESHOLD percent minimum
+# effect. Exit 0 pass, 1 slower, 2 bad input or failed build, 3
+# inconclusive, 4 machines differ. `make baseline` records HEAD as the
+# reference (FORCE=1 replaces a recorded one).
+REGRESS_ROUNDS    ?= 10
+REGRESS_THRESHOLD ?= 15
+BASELINE          := results/baseline/ref
 
 report: $(B)/convbench
 	$(Q)$(B)/convbench report $(ARGS)
 
-regress: all
-	@test -f $(BASELINE) || { echo "no $(BASELINE): make baseline records it" >&2; exit 2; }
-	@echo "regress: seed layers, batch 32, 10 interleaved repetitions, 1 thread (1-2 minutes)"
-	$(Q)$(B)/convbench bench $(REGRESS_BENCH) --out $(B)/regress/quick.json
-	$(Q)$(B)/convbench compare --normalize $(REGRESS_NORMALIZE) --threshold $(REGRESS_THRESHOLD) \
-	    $(ARGS) $(BASELINE) $(B)/regress/quick.json
+regress: $(B)/convbench $(B)/bench_conv
+	$(Q)BUILD=$(B) REF=$(REF) ROUNDS=$(REGRESS_ROUNDS) THRESHOLD=$(REGRESS_THRESHOLD) \
+	    PORTABLE=$(PORTABLE) SANITIZE=$(SANITIZE) COMPARE_ARGS='$(ARGS)' bash scripts/regress.sh
 
-baseline: all
-	$(Q)$(B)/convbench bench $(REGRESS_BENCH) --out $(BASELINE) $(if $(FORCE:0=),--force)
+baseline:
+	$(Q)set -e; head=$$(git rev-parse HEAD); \
+	if test -f $(BASELINE) && test "$(FORCE)" != 1; then \
+	    echo "$(BASELINE) already records $$(grep -v '^#' $(BASELINE) | head -n 1); FORCE=1 replaces it" >&2; exit 2; fi; \
+	git diff --quiet HEAD -- kernels models harness Makefile || \
+	    echo "baseline: warning: the tree has uncommitted changes; the reference is the commit $$head without them" >&2; \
+	mkdir -p $(dir $(BASELINE)); \
+	{ echo "# The reference commit of make regress: the last accepted performance point."; \
+	  echo "# Written by make baseline; commit this file."; echo "$$head"; } > $(BASELINE).tmp; \
+	mv $(BASELINE).tmp $(BASELINE); echo "baseline: $(BASELINE) records $$head"
 
 print-ldlibs:
 	@echo -L$(abspath $(B)) -lkernels $(LDFLAGS) $(LDLIBS)

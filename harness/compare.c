@@ -1,48 +1,53 @@
 /* convbench compare BASE NEW: a regression verdict for CI.
 
-   Conv runs of the two results files are matched by key (backend, pass,
-   shape, threads). For each matched key the repetitions (times_s[]) of
+   BASE and NEW are results files, or directories whose results files are
+   merged: the repetitions of the same key in several files of one side
+   are pooled, which is how make regress collects the rounds in which it
+   ran a reference build and the candidate alternately.
+
+   Conv runs are matched by (backend, pass, shape, threads); training runs
+   that carry repetitions (convbench scale) by (backend, model, batch,
+   threads), as seconds per step. For each matched key the repetitions of
    BASE and NEW go through a two-sided Mann-Whitney U test (stats.h), as
-   Google Benchmark's tools/compare.py does, and the verdict needs both
-   statistical evidence and a minimum effect:
-       slower  p < alpha, median(NEW) / median(BASE) > 1 + threshold and
-               min(NEW) / min(BASE) > 1 + threshold
-       faster  p < alpha and both ratios < 1 / (1 + threshold)
-       same    otherwise
-   (alpha 0.05, threshold 5% by default), so neither a tiny but consistent
-   shift nor one lucky outlier fails a build. The ratio of the fastest
-   repetitions is the second witness because on a loaded machine noise
-   only ever adds time: a busy neighbour inflates medians, while a real
-   regression slows even the least-disturbed repetition.
+   Google Benchmark's tools/compare.py does, and the verdict
+   (compare_verdict, compare.h) needs both statistical evidence and a
+   minimum effect: "slower" wants p < alpha and the ratios of the medians
+   and of the fastest repetitions both above 1 + threshold (on a loaded
+   machine noise only ever adds time, so a real regression slows even the
+   least-disturbed repetition). A case that is not slower is "same" only
+   when the confidence interval of its time ratio stays below
+   1 + threshold; otherwise the runs could not decide, and the case is
+   "inconclusive": too few repetitions for the test to reach alpha (3
+   against 3 never can), or a spread wider than the threshold.
 
-   --normalize B divides every repetition of a run by the fastest time of
-   backend B for the same (pass, shape, threads) in the same file (B's
-   least-disturbed repetition: the best estimate of the machine's speed
-   during that run): the comparison is then of "time relative to B
-   measured in the same run", which cancels a machine that is uniformly
-   faster or slower (another CPU, a lower clock). B's own rows are shown as
-   the reference and get no verdict. B should be code the change under
-   test does not touch and whose speed is steady.
+   --normalize B divides every conv repetition by the fastest time of
+   backend B for the same (pass, shape, threads) in the same file,
+   cancelling a uniformly faster or slower spell of the machine. B's own
+   rows are shown as the reference and get no verdict.
 
-   Exit status: 1 if any row is slower, 0 otherwise, 2 if a file cannot be
-   read or is not a valid results file, or nothing can be compared. */
+   Files from different machines (machine fingerprints) are compared as
+   machines, not builds: compare says so before anything else and exits
+   COMPARE_EXIT_MACHINES whatever the figures, so that it never passes or
+   fails CI. Exit status: compare.h. */
+#include <dirent.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "commands.h"
 #include "compare.h"
 #include "results.h"
 #include "stats.h"
 
 typedef struct {
-    char key[192];          /* backend|pass|shape|threads: what matches */
+    char key[192];          /* what matches: conv|backend|pass|shape|threads */
     char label[160];        /* "seed/conv2/b32 forward simd 2t" */
-    const char *backend;
-    int reps;
-    double *v;              /* times (or ratios to the normalizer), reps values */
-    double median;
+    char backend[64];
+    int n, cap;
+    double *v;              /* times (per pass or per step; or ratios to the normalizer) */
     int is_ref;             /* the normalizer's own run */
     int unnormalized;       /* no normalizer run for its key in its file */
     int matched;
@@ -50,10 +55,12 @@ typedef struct {
 
 typedef struct {
     const char *path;
-    cJSON *doc;
     row *rows;
-    int n;
-    char machine[256];
+    int n, cap;
+    int files;
+    char machine[256];      /* the first file's machine, for the header */
+    char fingerprint[64];
+    char where[160];        /* commit, time (first and last file) */
 } side;
 
 /* An integer field, 0 where absent (results_num gives NAN then). */
@@ -61,6 +68,12 @@ static int jint(const cJSON *o, const char *k)
 {
     double v = results_num(o, k);
     return isfinite(v) ? (int)v : 0;
+}
+
+static const char *jstr(const cJSON *o, const char *k)
+{
+    const char *s = results_str(o, k);
+    return s ? s : "?";
 }
 
 /* "n32 13x13x32 k64 3x3 s1 p0" */
@@ -71,15 +84,15 @@ static void shape_text(const cJSON *sh, char *buf, size_t len)
              jint(sh, "stride"), jint(sh, "pad"));
 }
 
-/* The match key of a run for a given backend (its own, or the normalizer's). */
-static void run_key(const cJSON *r, const char *backend, char *buf, size_t len)
+/* The match key of a conv run for a given backend (its own, or the normalizer's). */
+static void conv_key(const cJSON *r, const char *backend, char *buf, size_t len)
 {
     char sh[96];
     shape_text(cJSON_GetObjectItemCaseSensitive(r, "shape"), sh, sizeof sh);
-    snprintf(buf, len, "%s|%s|%s|%d", backend, results_str(r, "pass"), sh, jint(r, "threads"));
+    snprintf(buf, len, "conv|%s|%s|%s|%d", backend, jstr(r, "pass"), sh, jint(r, "threads"));
 }
 
-static void run_label(const cJSON *r, char *buf, size_t len)
+static void conv_label(const cJSON *r, char *buf, size_t len)
 {
     const char *set = results_str(r, "set"), *layer = results_str(r, "layer");
     char where[96];
@@ -88,117 +101,246 @@ static void run_label(const cJSON *r, char *buf, size_t len)
                  jint(cJSON_GetObjectItemCaseSensitive(r, "shape"), "n"));
     else
         shape_text(cJSON_GetObjectItemCaseSensitive(r, "shape"), where, sizeof where);
-    snprintf(buf, len, "%s %s %s %dt", where, results_str(r, "pass"), results_str(r, "backend"),
+    snprintf(buf, len, "%s %s %s %dt", where, jstr(r, "pass"), jstr(r, "backend"),
              jint(r, "threads"));
 }
 
-static void median_of(const double *v, int n, double *med)
+/* The model's file name without directories or extension: "seed_cnn". */
+static void model_name(const char *path, char *buf, size_t len)
 {
-    double mn, mx;
-    results_stats(v, n, med, &mn, &mx);
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    size_t n = strcspn(base, ".");
+    snprintf(buf, len, "%.*s", (int)n, base);
 }
 
-static const cJSON *find_conv(const cJSON *runs, const char *key, const char *backend)
-{
-    const cJSON *r;
-    char k[192];
-    cJSON_ArrayForEach(r, runs) {
-        const char *t = results_str(r, "type");
-        if (!t || strcmp(t, "conv")) continue;
-        run_key(r, backend, k, sizeof k);
-        if (!strcmp(k, key) && !strcmp(results_str(r, "backend"), backend)) return r;
-    }
-    return NULL;
-}
-
-static void times_of(const cJSON *r, double *v)
+/* The repetitions of a run: its times_s[] as numbers > 0. -1 if any is not. */
+static int times_of(const cJSON *r, double *v, int max)
 {
     int i = 0;
     const cJSON *x;
-    cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(r, "times_s")) v[i++] = x->valuedouble;
+    cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(r, "times_s")) {
+        if (i == max || !cJSON_IsNumber(x) || !(x->valuedouble > 0)) return -1;
+        v[i++] = x->valuedouble;
+    }
+    return i;
 }
 
-/* Reads one file into rows; 0, or -1 after printing why. */
-static int load(side *s, const char *path, const char *norm)
+/* The machine a file comes from, as an identity to compare. Files that
+   carry a fingerprint are matched by it; older files by what they record
+   of the CPU (never the host name: different machines share names). */
+static void machine_identity(const cJSON *m, char *buf, size_t len)
 {
-    char err[512];
-    s->path = path;
-    s->doc = results_read(path, err, sizeof err);
-    if (!s->doc) {
+    const char *fp = results_str(m, "fingerprint");
+    if (fp) {
+        snprintf(buf, len, "%s", fp);
+        return;
+    }
+    int at = snprintf(buf, len, "%s|%d|%d|", jstr(m, "cpu_model"), jint(m, "cores"), jint(m, "pus"));
+    const cJSON *f;
+    cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(m, "isa_flags"))
+        if (cJSON_IsString(f) && at >= 0 && (size_t)at < len)
+            at += snprintf(buf + at, len - (size_t)at, "%s ", f->valuestring);
+}
+
+static row *find_row(side *s, const char *key)
+{
+    for (int i = 0; i < s->n; i++)
+        if (!strcmp(s->rows[i].key, key)) return &s->rows[i];
+    return NULL;
+}
+
+/* The row of key in s, made if new; NULL when out of memory. */
+static row *row_for(side *s, const char *key, const char *label, const char *backend)
+{
+    row *w = find_row(s, key);
+    if (w) return w;
+    if (s->n == s->cap) {
+        int cap = s->cap ? 2 * s->cap : 64;
+        row *rows = realloc(s->rows, sizeof *rows * (size_t)cap);
+        if (!rows) return NULL;
+        s->rows = rows;
+        s->cap = cap;
+    }
+    w = &s->rows[s->n++];
+    memset(w, 0, sizeof *w);
+    snprintf(w->key, sizeof w->key, "%s", key);
+    snprintf(w->label, sizeof w->label, "%s", label);
+    snprintf(w->backend, sizeof w->backend, "%s", backend);
+    return w;
+}
+
+static int row_add(row *w, const double *v, int n, double scale)
+{
+    if (w->n + n > w->cap) {
+        int cap = w->cap ? w->cap : 16;
+        while (cap < w->n + n) cap *= 2;
+        double *nv = realloc(w->v, sizeof *nv * (size_t)cap);
+        if (!nv) return -1;
+        w->v = nv;
+        w->cap = cap;
+    }
+    for (int i = 0; i < n; i++) w->v[w->n++] = v[i] * scale;
+    return 0;
+}
+
+#define MAX_REPS 100000
+
+/* Adds the runs of one results file to s. 0, or -1 after printing why. */
+static int load_file(side *s, const char *path, const char *norm, int *have_norm)
+{
+    char err[PATH_MAX + 256];
+    cJSON *doc = results_read(path, err, sizeof err);
+    if (!doc) {
         fprintf(stderr, "convbench compare: %s\n", err);
         return -1;
     }
-    const cJSON *ctx = cJSON_GetObjectItemCaseSensitive(s->doc, "context");
+    const cJSON *ctx = cJSON_GetObjectItemCaseSensitive(doc, "context");
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(ctx, "machine");
-    const char *commit = results_str(ctx, "git_commit");
-    snprintf(s->machine, sizeof s->machine, "%s, %s, commit %.10s, %s", results_str(m, "hostname"),
-             results_str(m, "cpu_model"), commit ? commit : "?", results_str(ctx, "time_utc"));
-    const cJSON *runs = cJSON_GetObjectItemCaseSensitive(s->doc, "runs");
-    s->rows = calloc((size_t)cJSON_GetArraySize(runs) + 1, sizeof *s->rows);
-    if (!s->rows) {
-        fprintf(stderr, "convbench compare: out of memory\n");
+    char id[sizeof s->fingerprint];
+    machine_identity(m, id, sizeof id);
+    if (!s->files) {
+        const char *label = results_str(m, "label");
+        snprintf(s->machine, sizeof s->machine, "%s%s%s", label ? label : "",
+                 label ? ": " : "", jstr(m, "cpu_model"));
+        snprintf(s->fingerprint, sizeof s->fingerprint, "%s", id);
+        snprintf(s->where, sizeof s->where, "commit %.10s, %s", jstr(ctx, "git_commit"),
+                 jstr(ctx, "time_utc"));
+    } else if (strcmp(id, s->fingerprint)) {
+        fprintf(stderr, "convbench compare: %s comes from another machine (%s) than the other "
+                        "files of %s (%s): one side is one machine\n",
+                path, jstr(m, "cpu_model"), s->path, s->machine);
+        cJSON_Delete(doc);
         return -1;
     }
-    int have_norm = 0;
-    const cJSON *r;
+    s->files++;
+
+    static double t[MAX_REPS], rt[MAX_REPS];
+    const cJSON *runs = cJSON_GetObjectItemCaseSensitive(doc, "runs"), *r;
+    int rc = 0;
     cJSON_ArrayForEach(r, runs) {
-        const char *t = results_str(r, "type");
-        if (!t || strcmp(t, "conv")) continue;
-        row *w = &s->rows[s->n];
-        run_key(r, results_str(r, "backend"), w->key, sizeof w->key);
-        int dup = 0;
-        for (int i = 0; i < s->n && !dup; i++) dup = !strcmp(s->rows[i].key, w->key);
-        run_label(r, w->label, sizeof w->label);
-        if (dup) {
-            fprintf(stderr, "convbench compare: %s: %s appears twice; using the first\n", path,
-                    w->label);
-            continue;
+        const char *type = results_str(r, "type");
+        char key[192], label[160];
+        double scale = 1;
+        int n;
+        if (type && !strcmp(type, "conv")) {
+            conv_key(r, jstr(r, "backend"), key, sizeof key);
+            conv_label(r, label, sizeof label);
+        } else if (type && !strcmp(type, "train") &&
+                   cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(r, "times_s")) &&
+                   jint(r, "steps") > 0) {
+            char model[64];
+            model_name(jstr(r, "model"), model, sizeof model);
+            snprintf(key, sizeof key, "train|%s|%s|%d|%d", jstr(r, "backend"), model,
+                     jint(r, "batch"), jint(r, "threads"));
+            snprintf(label, sizeof label, "train %s b%d %s %dt", model, jint(r, "batch"),
+                     jstr(r, "backend"), jint(r, "threads"));
+            scale = 1.0 / jint(r, "steps");   /* seconds per step */
+        } else {
+            continue;                         /* per-epoch train runs, peaks, ... */
         }
-        w->backend = results_str(r, "backend");
-        w->reps = jint(r, "repetitions");
-        w->v = malloc(sizeof(double) * (size_t)w->reps);
-        if (!w->v) {
-            fprintf(stderr, "convbench compare: out of memory\n");
-            return -1;
+        if ((n = times_of(r, t, MAX_REPS)) <= 0) {
+            fprintf(stderr, "convbench compare: %s: %s: times_s must hold positive times\n", path,
+                    label);
+            rc = -1;
+            break;
         }
-        times_of(r, w->v);
+        int is_conv = key[0] == 'c', is_ref = 0, unnormalized = 0;
+        if (norm && !is_conv) continue;       /* nothing to normalize a step by */
         if (norm) {
+            is_ref = !strcmp(jstr(r, "backend"), norm);
             char nk[192];
-            run_key(r, norm, nk, sizeof nk);
-            const cJSON *ref = find_conv(runs, nk, norm);
-            w->is_ref = !strcmp(w->backend, norm);
-            have_norm |= ref != NULL;
-            if (ref) {
-                int nr = jint(ref, "repetitions");
-                double *rt = malloc(sizeof(double) * (size_t)nr), rm, rmin, rmax;
-                if (!rt) {
-                    fprintf(stderr, "convbench compare: out of memory\n");
-                    return -1;
-                }
-                times_of(ref, rt);
-                results_stats(rt, nr, &rm, &rmin, &rmax);
-                free(rt);
-                for (int i = 0; i < w->reps; i++) w->v[i] /= rmin;
+            conv_key(r, norm, nk, sizeof nk);
+            const cJSON *x, *ref = NULL;
+            cJSON_ArrayForEach(x, runs) {
+                char k[192];
+                if (ref || !results_str(x, "type") || strcmp(results_str(x, "type"), "conv")) continue;
+                conv_key(x, jstr(x, "backend"), k, sizeof k);
+                if (!strcmp(k, nk)) ref = x;
+            }
+            int nr = ref ? times_of(ref, rt, MAX_REPS) : 0;
+            if (nr > 0) {
+                double med, mn, mx;
+                results_stats(rt, nr, &med, &mn, &mx);
+                scale = 1 / mn;
+                *have_norm = 1;
             } else {
-                w->unnormalized = 1;
+                unnormalized = 1;
             }
         }
-        median_of(w->v, w->reps, &w->median);
-        s->n++;
+        row *w = row_for(s, key, label, jstr(r, "backend"));
+        if (!w || row_add(w, t, n, scale)) {
+            fprintf(stderr, "convbench compare: out of memory\n");
+            rc = -1;
+            break;
+        }
+        w->is_ref = is_ref;
+        w->unnormalized |= unnormalized;
     }
-    if (norm && s->n && !have_norm) {
+    cJSON_Delete(doc);
+    return rc;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A file, or every *.json file of a directory in name order. */
+static int load_side(side *s, const char *path, const char *norm)
+{
+    s->path = path;
+    struct stat st;
+    int have_norm = 0, rc = 0;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        DIR *d = opendir(path);
+        if (!d) {
+            fprintf(stderr, "convbench compare: %s: cannot open the directory\n", path);
+            return -1;
+        }
+        char **names = NULL;
+        int nn = 0, cap = 0;
+        struct dirent *e;
+        while (rc == 0 && (e = readdir(d))) {
+            size_t len = strlen(e->d_name);
+            if (e->d_name[0] == '.' || len < 6 || strcmp(e->d_name + len - 5, ".json")) continue;
+            if (nn == cap) {
+                cap = cap ? 2 * cap : 32;
+                char **nnames = realloc(names, sizeof *names * (size_t)cap);
+                if (!nnames) rc = -1;
+                else names = nnames;
+            }
+            if (rc == 0 && !(names[nn++] = strdup(e->d_name))) rc = -1;
+        }
+        closedir(d);
+        if (rc) fprintf(stderr, "convbench compare: out of memory\n");
+        if (names) qsort(names, (size_t)nn, sizeof *names, cmp_name);
+        for (int i = 0; i < nn; i++) {
+            char file[PATH_MAX];
+            snprintf(file, sizeof file, "%s/%s", path, names[i]);
+            if (rc == 0) rc = load_file(s, file, norm, &have_norm);
+            free(names[i]);
+        }
+        free(names);
+        if (rc == 0 && !s->files) {
+            fprintf(stderr, "convbench compare: %s holds no results files\n", path);
+            rc = -1;
+        }
+    } else {
+        rc = load_file(s, path, norm, &have_norm);
+    }
+    if (rc == 0 && norm && s->n && !have_norm) {
         fprintf(stderr, "convbench compare: %s has no conv runs of backend '%s' to normalize "
                         "by\n", path, norm);
-        return -1;
+        rc = -1;
     }
-    return 0;
+    return rc;
 }
 
 static void side_free(side *s)
 {
     for (int i = 0; i < s->n; i++) free(s->rows[i].v);
     free(s->rows);
-    cJSON_Delete(s->doc);
 }
 
 /* "1.234 ms", or "0.512x" for ratios */
@@ -211,20 +353,33 @@ static void value_text(double v, int ratio, char *buf, size_t len)
 }
 
 compare_verdict_t compare_verdict(const double *base, int nb, const double *cur, int nc,
-                                  double alpha, double threshold_pct, double *ratio, double *p)
+                                  double alpha, double threshold_pct, compare_result *out)
 {
-    double mb, mc, minb, minc, mx;
+    compare_result r = { COMPARE_INCONCLUSIVE, NAN, NAN, 1, NAN, NAN };
+    double mb, mc, minb, minc, mx, up = 1 + threshold_pct / 100;
     results_stats(base, nb, &mb, &minb, &mx);
     results_stats(cur, nc, &mc, &minc, &mx);
+    r.ratio = mc / mb;
+    r.min_ratio = minc / minb;
     stats_mwu t;
     stats_mann_whitney(base, nb, cur, nc, &t);
-    double r = mc / mb, rmin = minc / minb, up = 1 + threshold_pct / 100;
-    if (ratio) *ratio = r;
-    if (p) *p = t.p;
-    if (t.p >= alpha) return COMPARE_SAME;
-    if (r > up && rmin > up) return COMPARE_SLOWER;
-    if (r < 1 / up && rmin < 1 / up) return COMPARE_FASTER;
-    return COMPARE_SAME;
+    r.p = t.p;
+    /* the interval of the ratio, as a shift of log times */
+    double *lb = malloc(sizeof *lb * (size_t)(nb + nc)), est, lo, hi;
+    if (lb) {
+        for (int i = 0; i < nb; i++) lb[i] = log(base[i]);
+        for (int i = 0; i < nc; i++) lb[nb + i] = log(cur[i]);
+        if (stats_shift_ci(lb, nb, lb + nb, nc, alpha, &est, &lo, &hi) == 0) {
+            r.ci_lo = exp(lo);
+            r.ci_hi = exp(hi);
+        }
+        free(lb);
+    }
+    if (t.p < alpha && r.ratio > up && r.min_ratio > up) r.verdict = COMPARE_SLOWER;
+    else if (t.p < alpha && r.ratio < 1 / up && r.min_ratio < 1 / up) r.verdict = COMPARE_FASTER;
+    else if (isfinite(r.ci_hi) && r.ci_hi <= up) r.verdict = COMPARE_SAME;
+    if (out) *out = r;
+    return r.verdict;
 }
 
 static void usage(FILE *f)
@@ -232,16 +387,32 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: convbench compare [--threshold PCT] [--alpha A] [--normalize BACKEND]\n"
             "                         [--format text|markdown] BASE NEW\n"
-            "Matches the conv runs of two results files by (backend, pass, shape, threads)\n"
-            "and gives each a verdict from its repetitions: a two-sided Mann-Whitney U test\n"
-            "(alpha, default 0.05) plus a minimum effect: 'slower' needs p < alpha and a\n"
-            "median time ratio NEW/BASE and a ratio of the fastest repetitions both above\n"
-            "1 + PCT/100 (default 5); 'faster' p < alpha and both below 1/(1 + PCT/100).\n"
-            "  --normalize B   compare times as ratios to backend B's fastest time for the\n"
-            "                  same pass, shape and threads in the same file (cancels a\n"
-            "                  uniformly faster or slower machine)\n"
+            "BASE and NEW are results files, or directories whose results files are\n"
+            "pooled (repetitions of the same case in several files add up). Matches conv\n"
+            "runs by (backend, pass, shape, threads) and training runs with repetitions\n"
+            "(convbench scale) by (backend, model, batch, threads), and gives each a\n"
+            "verdict from its repetitions: a two-sided Mann-Whitney U test (alpha, default\n"
+            "0.05) plus a minimum effect PCT (default 5):\n"
+            "  slower        p < alpha, and the ratio NEW/BASE of the medians and of the\n"
+            "                fastest repetitions both above 1 + PCT/100\n"
+            "  faster        p < alpha, and both below 1/(1 + PCT/100)\n"
+            "  inconclusive  neither, and the 1 - alpha confidence interval of the time\n"
+            "                ratio reaches above 1 + PCT/100, or cannot be formed (too few\n"
+            "                repetitions): the runs cannot rule out a slowdown of PCT\n"
+            "  same          otherwise\n"
+            "  --normalize B   compare conv times as ratios to backend B's fastest time for\n"
+            "                  the same pass, shape and threads in the same file\n"
             "  --format F      text (default) or markdown (for CI summaries)\n"
-            "Exit status: 1 if any row is slower, 0 if none, 2 on unreadable input.\n");
+            "Exit status: 0 no case slower or inconclusive; 1 some case slower;\n"
+            "2 unreadable input, usage, or nothing in common; 3 none slower but some\n"
+            "inconclusive; 4 BASE and NEW come from different machines (a comparison of\n"
+            "machines, never a regression verdict: see convbench report).\n");
+}
+
+static const char *verdict_name(compare_verdict_t v)
+{
+    return v == COMPARE_SLOWER ? "slower" : v == COMPARE_FASTER ? "faster"
+           : v == COMPARE_SAME ? "same" : "inconclusive";
 }
 
 int cmd_compare(int argc, char **argv)
@@ -262,15 +433,15 @@ int cmd_compare(int argc, char **argv)
         case 't':
             threshold = strtod(optarg, &end);
             if (*end || !(threshold >= 0) || threshold > 1000) {
-                fprintf(stderr, "convbench compare: --threshold wants a percentage >= 0\n");
-                return 2;
+                fprintf(stderr, "convbench compare: --threshold wants a percentage in [0, 1000]\n");
+                return COMPARE_EXIT_INPUT;
             }
             break;
         case 'a':
             alpha = strtod(optarg, &end);
             if (*end || !(alpha > 0 && alpha < 1)) {
                 fprintf(stderr, "convbench compare: --alpha wants a number in (0, 1)\n");
-                return 2;
+                return COMPARE_EXIT_INPUT;
             }
             break;
         case 'n': norm = optarg; break;
@@ -279,45 +450,54 @@ int cmd_compare(int argc, char **argv)
             else if (!strcmp(optarg, "text")) markdown = 0;
             else {
                 fprintf(stderr, "convbench compare: --format is text or markdown\n");
-                return 2;
+                return COMPARE_EXIT_INPUT;
             }
             break;
         case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        default: usage(stderr); return COMPARE_EXIT_INPUT;
         }
     }
     if (argc - optind != 2) {
         usage(stderr);
-        return 2;
+        return COMPARE_EXIT_INPUT;
     }
     side base = { 0 }, cur = { 0 };
-    if (load(&base, argv[optind], norm) || load(&cur, argv[optind + 1], norm)) {
+    if (load_side(&base, argv[optind], norm) || load_side(&cur, argv[optind + 1], norm)) {
         side_free(&base);
         side_free(&cur);
-        return 2;
+        return COMPARE_EXIT_INPUT;
     }
+    int machines = strcmp(base.fingerprint, cur.fingerprint) != 0;
+    if (machines)
+        printf("%sBASE and NEW come from different machines (%s; %s): this compares machines, "
+               "not builds, and gives no regression verdict (exit %d)%s\n\n",
+               markdown ? "**" : "", base.machine, cur.machine, COMPARE_EXIT_MACHINES,
+               markdown ? "**" : "");
 
-    int nslow = 0, nfast = 0, nsame = 0, nref = 0, few = 0;
-    const char *hdr_fmt = markdown ? "| %s | %s | %s | %s | %s | %s | %s |\n"
-                                   : "%-50s %12s %12s %8s %9s %8s  %s\n";
+    const char *hdr_fmt = markdown ? "| %s | %s | %s | %s | %s | %s | %s | %s |\n"
+                                   : "%-46s %11s %11s %7s %7s %15s %8s  %s\n";
+    char cil[32];
+    snprintf(cil, sizeof cil, "%g%% CI", 100 * (1 - alpha));
     if (markdown) {
         printf("### convbench compare\n\n");
-        printf("- base: `%s` (%s)\n- new: `%s` (%s)\n", base.path, base.machine, cur.path,
-               cur.machine);
+        printf("- base: `%s` (%s; %d file%s, %s)\n- new: `%s` (%s; %d file%s, %s)\n", base.path,
+               base.machine, base.files, base.files > 1 ? "s" : "", base.where, cur.path,
+               cur.machine, cur.files, cur.files > 1 ? "s" : "", cur.where);
         printf("- two-sided Mann-Whitney U, alpha %g; minimum effect %g%%", alpha, threshold);
-        if (norm) printf("; times relative to `%s` in the same file", norm);
+        if (norm) printf("; conv times relative to `%s` in the same file", norm);
         printf("\n\n");
-        printf(hdr_fmt, "case", norm ? "base (rel.)" : "base median", norm ? "new (rel.)" : "new median",
-               "ratio", "min ratio", "p", "verdict");
-        printf("|---|---:|---:|---:|---:|---:|---|\n");
     } else {
-        printf("base: %s (%s)\nnew:  %s (%s)\n", base.path, base.machine, cur.path, cur.machine);
+        printf("base: %s (%s; %d file%s, %s)\nnew:  %s (%s; %d file%s, %s)\n", base.path,
+               base.machine, base.files, base.files > 1 ? "s" : "", base.where, cur.path,
+               cur.machine, cur.files, cur.files > 1 ? "s" : "", cur.where);
         printf("two-sided Mann-Whitney U, alpha %g; minimum effect %g%%", alpha, threshold);
-        if (norm) printf("; times relative to %s's fastest repetition in the same file", norm);
+        if (norm) printf("; conv times relative to %s's fastest repetition in the same file", norm);
         printf("\n\n");
-        printf(hdr_fmt, "case", norm ? "base (rel.)" : "base median", norm ? "new (rel.)" : "new median",
-               "ratio", "min ratio", "p", "verdict");
     }
+    printf(hdr_fmt, "case", norm ? "base (rel.)" : "base median", norm ? "new (rel.)" : "new median",
+           "ratio", "min", cil, "p", "verdict");
+    if (markdown) printf("|---|---:|---:|---:|---:|---:|---:|---|\n");
+
     /* rows in label order (files list runs in measurement order, which
        random interleaving shuffles) */
     int *order = malloc(sizeof(int) * (size_t)(cur.n + 1));
@@ -327,44 +507,47 @@ int cmd_compare(int argc, char **argv)
             order[j] = order[j - 1];
         order[j] = i;
     }
+    int count[4] = { 0 }, nref = 0, few = 0;   /* by verdict + 1 */
     for (int k = 0; k < cur.n; k++) {
-        int i = order ? order[k] : k;
-        row *c = &cur.rows[i], *b = NULL;
-        for (int j = 0; j < base.n && !b; j++)
-            if (!strcmp(base.rows[j].key, c->key)) b = &base.rows[j];
+        row *c = &cur.rows[order ? order[k] : k], *b = find_row(&base, c->key);
         if (!b || b->unnormalized || c->unnormalized) continue;
         b->matched = c->matched = 1;
-        char bt[32], ct[32], rt[32], mt[32], pt[32];
-        double bmin, cmin, x;
-        results_stats(b->v, b->reps, &x, &bmin, &x);
-        results_stats(c->v, c->reps, &x, &cmin, &x);
-        snprintf(mt, sizeof mt, "%.3f", cmin / bmin);
-        value_text(b->median, norm != NULL, bt, sizeof bt);
-        value_text(c->median, norm != NULL, ct, sizeof ct);
-        double ratio = c->median / b->median;
-        snprintf(rt, sizeof rt, "%.3f", ratio);
+        char bt[32], ct[32], rt[32], mt[32], ci[40], pt[32];
+        double med_b, med_c, x;
+        results_stats(b->v, b->n, &med_b, &x, &x);
+        results_stats(c->v, c->n, &med_c, &x, &x);
+        value_text(med_b, norm != NULL, bt, sizeof bt);
+        value_text(med_c, norm != NULL, ct, sizeof ct);
         const char *verdict;
+        char vbuf[32];
         if (c->is_ref) {
+            snprintf(rt, sizeof rt, "%.3f", med_c / med_b);
+            snprintf(mt, sizeof mt, "-");
+            snprintf(ci, sizeof ci, "-");
             snprintf(pt, sizeof pt, "-");
             verdict = "reference";
             nref++;
         } else {
-            double p;
-            compare_verdict_t v = compare_verdict(b->v, b->reps, c->v, c->reps, alpha, threshold,
-                                                  NULL, &p);
-            snprintf(pt, sizeof pt, "%.4f", p);
-            few |= stats_mwu_min_p(b->reps, c->reps) >= alpha;
-            if (v == COMPARE_SLOWER) { verdict = "slower"; nslow++; }
-            else if (v == COMPARE_FASTER) { verdict = "faster"; nfast++; }
-            else { verdict = "same"; nsame++; }
+            compare_result r;
+            compare_verdict(b->v, b->n, c->v, c->n, alpha, threshold, &r);
+            snprintf(rt, sizeof rt, "%.3f", r.ratio);
+            snprintf(mt, sizeof mt, "%.3f", r.min_ratio);
+            if (isfinite(r.ci_lo)) snprintf(ci, sizeof ci, "%.3f-%.3f", r.ci_lo, r.ci_hi);
+            else snprintf(ci, sizeof ci, "(too few)");
+            snprintf(pt, sizeof pt, "%.4f", r.p);
+            few |= stats_mwu_min_p(b->n, c->n) >= alpha;
+            count[r.verdict + 1]++;
+            snprintf(vbuf, sizeof vbuf, markdown && r.verdict == COMPARE_SLOWER ? "**%s**" : "%s",
+                     verdict_name(r.verdict));
+            verdict = vbuf;
         }
-        if (markdown && !strcmp(verdict, "slower")) verdict = "**slower**";
-        printf(hdr_fmt, c->label, bt, ct, rt, mt, pt, verdict);
+        printf(hdr_fmt, c->label, bt, ct, rt, mt, ci, pt, verdict);
     }
     free(order);
-    int compared = nslow + nfast + nsame;
-    printf("%s%d compared: %d slower, %d same, %d faster", markdown ? "\n" : "\n", compared,
-           nslow, nsame, nfast);
+    int nslow = count[COMPARE_SLOWER + 1], nincon = count[COMPARE_INCONCLUSIVE + 1];
+    int compared = count[0] + count[1] + nslow + nincon;
+    printf("\n%d compared: %d slower, %d inconclusive, %d same, %d faster", compared, nslow,
+           nincon, count[COMPARE_SAME + 1], count[COMPARE_FASTER + 1]);
     if (nref) printf(" (%d reference rows of %s)", nref, norm);
     printf("\n");
 
@@ -374,10 +557,8 @@ int cmd_compare(int argc, char **argv)
         int listed = 0;
         for (int i = 0; i < s->n; i++) {
             row *w = &s->rows[i];
-            int in_other = 0;
-            for (int j = 0; j < other->n && !in_other; j++)
-                in_other = !strcmp(other->rows[j].key, w->key);
-            /* passes 0, 1: keys one file lacks; pass 2: keys both have
+            int in_other = find_row(other, w->key) != NULL;
+            /* passes 0, 1: keys one side lacks; pass 2: keys both have
                that could not be normalized in one of them */
             if (w->matched || (pass < 2) == in_other) continue;
             if (!listed++) {
@@ -388,13 +569,21 @@ int cmd_compare(int argc, char **argv)
         }
     }
     if (few)
-        printf("\nwarning: with so few repetitions no difference can reach p < %g: every "
-               "verdict is 'same'; use 9 or more repetitions\n", alpha);
+        printf("\nwarning: with so few repetitions no difference can reach p < %g: such cases "
+               "are inconclusive; use 9 or more repetitions\n", alpha);
     side_free(&base);
     side_free(&cur);
     if (compared == 0) {
-        fprintf(stderr, "convbench compare: no conv runs in common: nothing was compared\n");
-        return 2;
+        fprintf(stderr, "convbench compare: no runs in common: nothing was compared\n");
+        return COMPARE_EXIT_INPUT;
     }
-    return nslow ? 1 : 0;
+    if (machines) return COMPARE_EXIT_MACHINES;
+    if (nslow) return COMPARE_EXIT_SLOWER;
+    if (nincon) {
+        printf("inconclusive: %d case%s could not be decided (exit %d): more repetitions, a "
+               "quieter machine, or a larger --threshold\n", nincon, nincon > 1 ? "s" : "",
+               COMPARE_EXIT_INCONCLUSIVE);
+        return COMPARE_EXIT_INCONCLUSIVE;
+    }
+    return COMPARE_EXIT_OK;
 }

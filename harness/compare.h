@@ -3,15 +3,42 @@
 #ifndef CONVBENCH_COMPARE_H
 #define CONVBENCH_COMPARE_H
 
-typedef enum { COMPARE_FASTER = -1, COMPARE_SAME = 0, COMPARE_SLOWER = 1 } compare_verdict_t;
+typedef enum {
+    COMPARE_FASTER = -1,
+    COMPARE_SAME = 0,
+    COMPARE_SLOWER = 1,
+    COMPARE_INCONCLUSIVE = 2,
+} compare_verdict_t;
 
-/* base[0..nb) and cur[0..nc): times (or normalized times) of one key's
-   repetitions. slower if the two-sided Mann-Whitney p < alpha and both
-   median(cur)/median(base) and min(cur)/min(base) exceed
-   1 + threshold_pct/100; faster if p < alpha and both ratios are below
-   1/(1 + threshold_pct/100); else same. *ratio and *p (either may be NULL)
-   receive the median ratio and the p-value. */
+/* The exit status of convbench compare and of make regress. */
+enum {
+    COMPARE_EXIT_OK = 0,            /* every case same or faster */
+    COMPARE_EXIT_SLOWER = 1,        /* at least one case slower */
+    COMPARE_EXIT_INPUT = 2,         /* unreadable input, usage, nothing to compare */
+    COMPARE_EXIT_INCONCLUSIVE = 3,  /* none slower, but some case could not be decided */
+    COMPARE_EXIT_MACHINES = 4,      /* BASE and NEW come from different machines */
+};
+
+typedef struct {
+    compare_verdict_t verdict;
+    double ratio;       /* median(cur) / median(base) */
+    double min_ratio;   /* min(cur) / min(base) */
+    double p;           /* two-sided Mann-Whitney p-value */
+    double ci_lo, ci_hi; /* 1 - alpha confidence interval of the time ratio
+                            (Hodges-Lehmann on log times); NAN when the
+                            samples are too small to reach that level */
+} compare_result;
+
+/* base[0..nb) and cur[0..nc): positive times (or normalized times) of one
+   key's repetitions.
+     slower        p < alpha, and both ratio and min_ratio above 1 + t;
+     faster        p < alpha, and both below 1 / (1 + t);
+     inconclusive  neither, and the confidence interval is out of reach or
+                   its upper end is above 1 + t: a slowdown of the
+                   threshold's size cannot be ruled out;
+     same          otherwise (t = threshold_pct / 100).
+   Fills *r when it is not NULL. */
 compare_verdict_t compare_verdict(const double *base, int nb, const double *cur, int nc,
-                                  double alpha, double threshold_pct, double *ratio, double *p);
+                                  double alpha, double threshold_pct, compare_result *r);
 
 #endif

@@ -29,27 +29,38 @@ double stats_mwu_min_p(int na, int nb)
     return p < 1 ? p : 1;
 }
 
-/* P(R <= rsum) for the rank sum R of na ranks drawn from 1..n without
-   replacement, all C(n, na) choices equally likely. */
-static double exact_cdf(int n, int na, int rsum)
+/* The null distribution of the rank sum R of na ranks drawn from 1..n
+   without replacement: counts[s] = number of the C(n, na) choices with
+   R = s, s in 0..n(n+1)/2. NULL when out of memory; free() it. */
+static double *rank_sum_counts(int n, int na)
 {
     int maxs = n * (n + 1) / 2;
     /* ways[k][s]: subsets of size k of the ranks seen so far with sum s */
     double *ways = calloc((size_t)(na + 1) * (size_t)(maxs + 1), sizeof *ways);
-    if (!ways) return -1;
+    if (!ways) return NULL;
     ways[0] = 1;
     for (int rank = 1; rank <= n; rank++)
         for (int k = na < rank ? na : rank; k >= 1; k--) {
             double *to = ways + (size_t)k * (maxs + 1), *from = ways + (size_t)(k - 1) * (maxs + 1);
             for (int s = maxs; s >= rank; s--) to[s] += from[s - rank];
         }
+    double *row = malloc(sizeof *row * (size_t)(maxs + 1));
+    if (row) memcpy(row, ways + (size_t)na * (maxs + 1), sizeof *row * (size_t)(maxs + 1));
+    free(ways);
+    return row;
+}
+
+/* P(R <= rsum), or -1 when out of memory. */
+static double exact_cdf(int n, int na, int rsum)
+{
+    double *row = rank_sum_counts(n, na);
+    if (!row) return -1;
     double below = 0, total = 0;
-    const double *row = ways + (size_t)na * (maxs + 1);
-    for (int s = 0; s <= maxs; s++) {
+    for (int s = 0; s <= n * (n + 1) / 2; s++) {
         total += row[s];
         if (s <= rsum) below += row[s];
     }
-    free(ways);
+    free(row);
     return below / total;
 }
 
@@ -95,4 +106,63 @@ int stats_mann_whitney(const double *a, int na, const double *b, int nb, stats_m
     r->z = d > 0 ? d / sqrt(var) : 0;
     r->p = fmin(1.0, 2 * stats_normal_sf(r->z));
     return 0;
+}
+
+int stats_cmp_double(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+/* The largest c with P(U <= c) <= alpha / 2 under the null, or -1 when no
+   c qualifies (the level cannot be reached with these sample sizes). */
+static long lower_critical_u(int na, int nb, double alpha)
+{
+    int n = na + nb;
+    double cells = (double)na * nb;
+    if (n <= STATS_EXACT_MAX) {
+        double *row = rank_sum_counts(n, na);
+        if (!row) return -1;
+        double total = 0, below = 0;
+        int maxs = n * (n + 1) / 2, base = na * (na + 1) / 2;
+        for (int s = 0; s <= maxs; s++) total += row[s];
+        long c = -1;
+        for (int s = base; s <= maxs; s++) {
+            below += row[s];
+            if (below / total > alpha / 2) break;
+            c = s - base;
+        }
+        free(row);
+        return c;
+    }
+    /* normal approximation: U ~ N(na nb / 2, na nb (n + 1) / 12) */
+    double z = 0, lo = 0, hi = 40;   /* z with P(Z > z) = alpha / 2, by bisection */
+    for (int i = 0; i < 200; i++) {
+        z = 0.5 * (lo + hi);
+        if (stats_normal_sf(z) > alpha / 2) lo = z;
+        else hi = z;
+    }
+    double c = floor(0.5 * cells - 0.5 - z * sqrt(cells * (n + 1) / 12.0));
+    return c >= 0 ? (long)c : -1;
+}
+
+int stats_shift_ci(const double *a, int na, const double *b, int nb, double alpha,
+                   double *est, double *lo, double *hi)
+{
+    *est = *lo = *hi = NAN;
+    if (na < 1 || nb < 1) return -1;
+    size_t m = (size_t)na * (size_t)nb;
+    double *d = malloc(sizeof *d * m);
+    if (!d) return -1;
+    for (int i = 0; i < na; i++)
+        for (int j = 0; j < nb; j++) d[(size_t)i * nb + j] = b[j] - a[i];
+    qsort(d, m, sizeof *d, stats_cmp_double);
+    *est = m % 2 ? d[m / 2] : 0.5 * (d[m / 2 - 1] + d[m / 2]);
+    long c = lower_critical_u(na, nb, alpha);
+    if (c >= 0 && (size_t)c < m - 1 - (size_t)c) {
+        *lo = d[c];
+        *hi = d[m - 1 - (size_t)c];
+    }
+    free(d);
+    return isnan(*lo) ? -1 : 0;
 }

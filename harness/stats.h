@@ -34,6 +34,20 @@ int stats_mann_whitney(const double *a, int na, const double *b, int nb, stats_m
    samples of these sizes can ever be significant. */
 double stats_mwu_min_p(int na, int nb);
 
+/* The Hodges-Lehmann estimate of the shift from a to b (the median of
+   the na * nb differences b[j] - a[i]) and its distribution-free
+   confidence interval at level 1 - alpha (Moses): the differences ranked
+   c + 1 and na nb - c, c the lower alpha/2 critical value of U (exact
+   for na + nb <= STATS_EXACT_MAX, else the normal approximation). On log
+   times the shift is the log of the time ratio. Returns 0, or -1 with
+   *lo = *hi = NAN when the level cannot be reached with samples this
+   small (or out of memory); *est is set whenever na, nb >= 1. */
+int stats_shift_ci(const double *a, int na, const double *b, int nb, double alpha,
+                   double *est, double *lo, double *hi);
+
+/* qsort order of doubles, ascending. */
+int stats_cmp_double(const void *x, const void *y);
+
 /* Standard normal upper tail P(Z > z). */
 double stats_normal_sf(double z);
 

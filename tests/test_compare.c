@@ -107,9 +107,9 @@ static void test_rates(void)
     for (int i = 0; i < pairs; i++) {
         draw(&g, 1e-3, 10, a);
         draw(&g, 1e-3, 10, b);
-        double p;
-        alarms += compare_verdict(a, 10, b, 10, 0.05, 5, NULL, &p) == COMPARE_SLOWER;
-        significant += p < 0.05;
+        compare_result r;
+        alarms += compare_verdict(a, 10, b, 10, 0.05, 5, &r) == COMPARE_SLOWER;
+        significant += r.p < 0.05;
     }
     /* the test alone holds its size (exact test: a little under alpha) */
     check("compare: p < 0.05 in about 5% of same-distribution pairs",
@@ -119,7 +119,7 @@ static void test_rates(void)
     for (int i = 0; i < 100; i++) {
         draw(&g, 1e-3, 10, a);
         draw(&g, 1.2e-3, 10, b);
-        flagged += compare_verdict(a, 10, b, 10, 0.05, 5, NULL, NULL) == COMPARE_SLOWER;
+        flagged += compare_verdict(a, 10, b, 10, 0.05, 5, NULL) == COMPARE_SLOWER;
     }
     check("compare: a 20% slowdown with 10 repetitions is flagged (100 pairs)", flagged >= 95,
           "flagged %d of 100", flagged);
@@ -161,12 +161,14 @@ static void test_cli(void)
     check("compare: markdown table", rc == 1 && strstr(out, "|---|") && strstr(out, "**slower**"),
           "exit %d:\n%s", rc, out);
 
-    snprintf(cmd, sizeof cmd, "convbench compare '%s' '%s'", base, same);
+    /* 10 repetitions of this noise bound a ratio to about +-5%: a 10%
+       minimum effect can be ruled out, a 5% one not always */
+    snprintf(cmd, sizeof cmd, "convbench compare --threshold 10 '%s' '%s'", base, same);
     rc = check_run(cmd, out, sizeof out);
-    check("compare: CLI, same distribution: exit 0", rc == 0 && !strstr(out, "slower\n"),
+    check("compare: CLI, same distribution: exit 0", rc == 0 && strstr(out, "0 slower, 0 inconclusive"),
           "exit %d:\n%s", rc, out);
 
-    snprintf(cmd, sizeof cmd, "convbench compare '%s' '%s'", base, moved);
+    snprintf(cmd, sizeof cmd, "convbench compare --threshold 10 '%s' '%s'", base, moved);
     rc = check_run(cmd, out, sizeof out);
     const char *bo = strstr(out, "in BASE only"), *no = strstr(out, "in NEW only");
     check("compare: unmatched keys listed",
@@ -180,10 +182,12 @@ static void test_cli(void)
     rc = check_run(cmd, out, sizeof out);
     check("compare: a uniformly slower machine is slower without --normalize", rc == 1,
           "exit %d:\n%s", rc, out);
-    snprintf(cmd, sizeof cmd, "convbench compare --normalize naive '%s' '%s'", base, uniform);
+    snprintf(cmd, sizeof cmd, "convbench compare --threshold 15 --normalize naive '%s' '%s'", base,
+             uniform);
     rc = check_run(cmd, out, sizeof out);
     check("compare: --normalize cancels a uniform machine-speed change",
-          rc == 0 && strstr(out, "2 compared: 0 slower, 2 same") && strstr(out, "reference"),
+          rc == 0 && strstr(out, "2 compared: 0 slower, 0 inconclusive, 2 same") &&
+              strstr(out, "reference"),
           "exit %d:\n%s", rc, out);
     snprintf(cmd, sizeof cmd, "convbench compare --normalize naive '%s' '%s'", base, slow);
     rc = check_run(cmd, out, sizeof out);
@@ -228,6 +232,112 @@ static void test_cli(void)
     snprintf(cmd, sizeof cmd, "convbench compare '%s'", base);
     rc = check_run(cmd, out, sizeof out);
     check("compare: one file is a usage error (exit 2)", rc == 2, "exit %d:\n%s", rc, out);
+}
+
+/* A results file of `reps` repetitions per case: the conv runs of
+   write_file at median*speed, and a scale-style training run (20 steps a
+   repetition) at step*speed seconds per step; fp, if not NULL, replaces
+   the machine's fingerprint. Returns 0 if written. */
+static int write_reps(const char *path, check_rng *g, const double *median, double speed,
+                      double step, int reps, const char *fp)
+{
+    static const char *const backends[] = { "naive", "simd", NULL };
+    char *argv[] = { "tests", "--synthetic" };
+    cJSON *runs;
+    cJSON *doc = results_new("bench", 2, argv, &runs);
+    double t[64];
+    for (int i = 0; backends[i]; i++) {
+        char name[128];
+        snprintf(name, sizeof name, "seed/conv2/b32/%s/forward", backends[i]);
+        draw(g, median[i] * speed, reps, t);
+        cJSON_AddItemToArray(runs, results_conv_run(name, "seed", "conv2", backends[i], CONV_FORWARD,
+                                                    &shape, 1, t, reps, 100, 0, NULL));
+    }
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddStringToObject(r, "type", "train");
+    cJSON_AddStringToObject(r, "backend", "simd");
+    cJSON_AddStringToObject(r, "model", "models/seed_cnn.net");
+    cJSON_AddNumberToObject(r, "threads", 1);
+    cJSON_AddNumberToObject(r, "batch", 32);
+    cJSON_AddNumberToObject(r, "steps", 20);
+    draw(g, 20 * step, reps, t);
+    cJSON_AddItemToObject(r, "times_s", cJSON_CreateDoubleArray(t, reps));
+    cJSON_AddItemToArray(runs, r);
+    if (fp) {
+        cJSON *m = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "context"), "machine");
+        cJSON_DeleteItemFromObject(m, "fingerprint");
+        cJSON_AddStringToObject(m, "fingerprint", fp);
+    }
+    int rc = results_write(path, doc, 0);
+    cJSON_Delete(doc);
+    return rc;
+}
+
+/* What the runs cannot decide, pooled directories, training rows and
+   files from two machines. */
+static void test_undecided(void)
+{
+    const char *dir = check_tmpdir();
+    char cmd[2048], a[512], b[512], da[512], db[512], path[600];
+    static char out[65536];
+    check_rng g = { 7 };
+    const double med[] = { 8e-3, 1e-3 }, slow30[] = { 8e-3 * 1.3, 1e-3 * 1.3 };
+    snprintf(a, sizeof a, "%s/und-3.json", dir);
+    snprintf(b, sizeof b, "%s/und-3-slow.json", dir);
+    if (write_reps(a, &g, med, 1, 2e-3, 3, NULL) || write_reps(b, &g, slow30, 1, 2.6e-3, 3, NULL)) {
+        check("compare: synthetic files written", 0, "results_write failed");
+        return;
+    }
+    snprintf(cmd, sizeof cmd, "convbench compare '%s' '%s'", a, b);
+    int rc = check_run(cmd, out, sizeof out);
+    check("compare: 3 repetitions against a 30%-slower copy is inconclusive (exit 3), not 0",
+          rc == 3 && strstr(out, "0 slower, 3 inconclusive") && strstr(out, "(too few)") &&
+              strstr(out, "use 9 or more repetitions"),
+          "exit %d:\n%s", rc, out);
+
+    /* rounds pooled from directories: 4 files of 3 repetitions a side */
+    snprintf(da, sizeof da, "%s/und-ref", dir);
+    snprintf(db, sizeof db, "%s/und-new", dir);
+    mkdir(da, 0777);
+    mkdir(db, 0777);
+    const double simd2x[] = { 8e-3, 2e-3 };
+    int bad = 0;
+    for (int i = 0; i < 4; i++) {
+        snprintf(path, sizeof path, "%s/round-%d.json", da, i);
+        bad |= write_reps(path, &g, med, 1, 2e-3, 3, NULL);
+        snprintf(path, sizeof path, "%s/round-%d.json", db, i);
+        bad |= write_reps(path, &g, simd2x, 1, 4e-3, 3, NULL);
+    }
+    check("compare: synthetic rounds written", !bad, "results_write failed");
+    snprintf(cmd, sizeof cmd, "convbench compare --threshold 10 '%s' '%s'", da, db);
+    rc = check_run(cmd, out, sizeof out);
+    check("compare: directories pool their rounds; a 2x slowdown and a 2x slower step are slower",
+          rc == 1 && strstr(out, "4 files") && strstr(out, "seed/conv2/b32 forward simd 1t") &&
+              strstr(out, "train seed_cnn b32 simd 1t") && strstr(out, "3 compared: 2 slower") &&
+              strstr(out, "1 same"),
+          "exit %d:\n%s", rc, out);
+    snprintf(cmd, sizeof cmd, "convbench compare --threshold 10 '%s' '%s'", da, da);
+    rc = check_run(cmd, out, sizeof out);
+    check("compare: a directory against itself is same (exit 0)",
+          rc == 0 && strstr(out, "3 compared: 0 slower, 0 inconclusive, 3 same"), "exit %d:\n%s",
+          rc, out);
+
+    /* another machine: said first, never a pass or a regression */
+    snprintf(b, sizeof b, "%s/und-other-machine.json", dir);
+    write_reps(b, &g, med, 1, 2e-3, 12, "0123456789abcdef");
+    snprintf(a, sizeof a, "%s/und-12.json", dir);
+    write_reps(a, &g, med, 1, 2e-3, 12, NULL);
+    snprintf(cmd, sizeof cmd, "convbench compare --threshold 10 '%s' '%s'", a, b);
+    rc = check_run(cmd, out, sizeof out);
+    check("compare: files of two machines say so first and exit 4",
+          rc == 4 && !strncmp(out, "BASE and NEW come from different machines", 41), "exit %d:\n%s",
+          rc, out);
+    snprintf(path, sizeof path, "%s/round-9.json", da);
+    rename(b, path);
+    snprintf(cmd, sizeof cmd, "convbench compare '%s' '%s'", da, db);
+    rc = check_run(cmd, out, sizeof out);
+    check("compare: one side mixing two machines is refused (exit 2)",
+          rc == 2 && strstr(out, "comes from another machine"), "exit %d:\n%s", rc, out);
 }
 
 /* A train run as the trainer and the peer scripts write it. */
@@ -378,5 +488,6 @@ void test_compare(void)
     test_mwu_values();
     test_rates();
     test_cli();
+    test_undecided();
     test_report();
 }
