@@ -141,10 +141,12 @@ train: all
 # busy two-core machine stalls whenever the scheduler parks one of its
 # threads) and of the seed network's training steps; convbench compare
 # pools the rounds and decides with a REGRESS_THRESHOLD percent minimum
-# effect. Exit 0 pass, 1 slower, 2 bad input or failed build, 3
+# effect; if that leaves cases undecided, REGRESS_EXTRA more rounds, and
+# the verdict once more. Exit 0 pass, 1 slower, 2 bad input or failed build, 3
 # inconclusive, 4 machines differ. `make baseline` records HEAD as the
 # reference (FORCE=1 replaces a recorded one).
 REGRESS_ROUNDS    ?= 10
+REGRESS_EXTRA     ?= 6
 REGRESS_THRESHOLD ?= 15
 BASELINE          := results/baseline/ref
 
@@ -152,7 +154,7 @@ report: $(B)/convbench
 	$(Q)$(B)/convbench report $(ARGS)
 
 regress: $(B)/convbench $(B)/bench_conv
-	$(Q)BUILD=$(B) REF=$(REF) ROUNDS=$(REGRESS_ROUNDS) THRESHOLD=$(REGRESS_THRESHOLD) \
+	$(Q)BUILD=$(B) REF=$(REF) ROUNDS=$(REGRESS_ROUNDS) EXTRA=$(REGRESS_EXTRA) THRESHOLD=$(REGRESS_THRESHOLD) \
 	    PORTABLE=$(PORTABLE) SANITIZE=$(SANITIZE) COMPARE_ARGS='$(ARGS)' bash scripts/regress.sh
 
 baseline:

@@ -16,19 +16,23 @@
 # relative: the reference is built into the same place of its tree, with
 # the same PORTABLE and SANITIZE), REF (a commit; default: the one
 # results/baseline/ref records), ROUNDS, THRESHOLD (minimum effect,
-# percent), COMPARE_ARGS.
+# percent), EXTRA (rounds added once when the first ROUNDS leave cases
+# undecided), COMPARE_ARGS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BUILD=${BUILD:-build}
 ROUNDS=${ROUNDS:-10}
+EXTRA=${EXTRA:-6}
 THRESHOLD=${THRESHOLD:-15}
 REF_FILE=results/baseline/ref
 TRAIN_BACKENDS=im2col,im2col-blas,winograd,winograd2,simd,onednn,auto
 
 die() { echo "regress: $*" >&2; exit 2; }
 
-case $ROUNDS in ''|*[!0-9]*) die "ROUNDS must be a positive integer, not '$ROUNDS'";; esac
+for v in ROUNDS EXTRA; do
+    case ${!v} in ''|*[!0-9]*) die "$v must be a whole number, not '${!v}'";; esac
+done
 [ "$ROUNDS" -ge 1 ] || die "ROUNDS must be at least 1"
 if [ -z "${REF:-}" ]; then
     [ -f "$REF_FILE" ] || die "no REF given and no $REF_FILE: make baseline records one"
@@ -76,20 +80,35 @@ measure() {
             --backends "$TRAIN_BACKENDS" --out "$to/scale-$i.json" > /dev/null) ||
         die "round $i failed in $tree"
 }
-for i in $(seq -w 1 "$ROUNDS"); do
-    if [ $((10#$i % 2)) -eq 1 ]; then
-        measure "$ref_dir" "$here/$rounds/ref" "$i"
-        measure "$here" "$here/$rounds/new" "$i"
-    else
-        measure "$here" "$here/$rounds/new" "$i"
-        measure "$ref_dir" "$here/$rounds/ref" "$i"
-    fi
-    printf 'regress: round %s of %s done (%d s)\n' "$i" "$ROUNDS" $(($(date +%s) - t1))
-done
-
-rc=0
-# shellcheck disable=SC2086
-"$BUILD/convbench" compare --threshold "$THRESHOLD" ${COMPARE_ARGS:-} "$rounds/ref" "$rounds/new" |
-    tee "$out/compare.txt" || rc=${PIPESTATUS[0]}
+# rounds $1..$2
+run_rounds() {
+    local i
+    for i in $(seq -f '%03g' "$1" "$2"); do
+        if [ $((10#$i % 2)) -eq 1 ]; then
+            measure "$ref_dir" "$here/$rounds/ref" "$i"
+            measure "$here" "$here/$rounds/new" "$i"
+        else
+            measure "$here" "$here/$rounds/new" "$i"
+            measure "$ref_dir" "$here/$rounds/ref" "$i"
+        fi
+        printf 'regress: round %d of %d done (%d s)\n' "$((10#$i))" "$2" $(($(date +%s) - t1))
+    done
+}
+verdict() {
+    # shellcheck disable=SC2086
+    "$BUILD/convbench" compare --threshold "$THRESHOLD" ${COMPARE_ARGS:-} "$rounds/ref" \
+        "$rounds/new" > "$out/compare.txt" && rc=0 || rc=$?
+}
+run_rounds 1 "$ROUNDS"
+verdict
+# Undecided cases usually come from a few disturbed rounds: more rounds
+# settle them. The verdict is taken once more, at the end, whatever it is.
+if [ "$rc" -eq 3 ] && [ "$EXTRA" -gt 0 ]; then
+    grep -E ' inconclusive$' "$out/compare.txt" | sed 's/^/regress: undecided: /'
+    echo "regress: inconclusive after $ROUNDS rounds; $EXTRA more"
+    run_rounds $((ROUNDS + 1)) $((ROUNDS + EXTRA))
+    verdict
+fi
+cat "$out/compare.txt"
 echo "regress: $(($(date +%s) - t0)) s in all (reference build $((t1 - t0)) s); exit $rc"
 exit "$rc"
