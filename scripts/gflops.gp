@@ -2,10 +2,10 @@
 # pass, our backends solid, oneDNN's hatched beside them.
 # Set by convbench report: data (columns: case, then one per backend, with a
 # header line), ncols, nours (how many of the backend columns are ours),
-# set_name, threads, out.
+# set_name, threads, machine, out.
 set terminal pngcairo size 1400,620 font "sans,10"
 set output out
-set title sprintf("Convolution GFLOP/s per backend, set %s, %d threads (direct-convolution FLOPs / median time; Winograd = effective)", set_name, threads)
+set title sprintf("%s: convolution GFLOP/s per backend, set %s, %d threads (direct-convolution FLOPs / median time; Winograd = effective)", machine, set_name, threads) noenhanced
 set style data histograms
 set style histogram clustered gap 1
 set boxwidth 0.9 relative

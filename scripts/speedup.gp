@@ -1,9 +1,9 @@
 # Speedup against one thread by thread count (threads bound one per core),
 # per backend, with the ideal line. Set by convbench report: data (threads,
-# then one column per backend, header line), ncols, maxt, what, out.
+# then one column per backend, header line), ncols, maxt, what, machine, out.
 set terminal pngcairo size 900,600 font "sans,10"
 set output out
-set title sprintf("Speedup vs cores: %s", what) noenhanced
+set title sprintf("%s: speedup vs cores, %s", machine, what) noenhanced
 set datafile missing "NaN"
 set xlabel "threads (one per core)"
 set ylabel "speedup over 1 thread"

@@ -14,6 +14,7 @@ void test_scale(void);
 void test_train(void);
 void test_compare(void);
 void test_autotune(void);
+void test_reports(void);
 
 static const test_suite test_suites[] = {
     { "refusals", test_refusals },
@@ -25,6 +26,7 @@ static const test_suite test_suites[] = {
     { "results", test_results },
     { "scale", test_scale },
     { "compare", test_compare },
+    { "report", test_reports },
     { 0, 0 },
 };
 
