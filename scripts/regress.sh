@@ -104,7 +104,7 @@ verdict
 # Undecided cases usually come from a few disturbed rounds: more rounds
 # settle them. The verdict is taken once more, at the end, whatever it is.
 if [ "$rc" -eq 3 ] && [ "$EXTRA" -gt 0 ]; then
-    grep -E ' inconclusive$' "$out/compare.txt" | sed 's/^/regress: undecided: /'
+    grep -E ' inconclusive$' "$out/compare.txt" | head -n 10 | sed 's/^/regress: undecided: /'
     echo "regress: inconclusive after $ROUNDS rounds; $EXTRA more"
     run_rounds $((ROUNDS + 1)) $((ROUNDS + EXTRA))
     verdict
