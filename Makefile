@@ -113,14 +113,16 @@ sanitize:
 	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	    $(MAKE) --no-print-directory SANITIZE=1 test
 
-# The main job: the machine (once per host), the seed network trained for
-# 5 epochs with the auto choice, the quick benchmark suite, the scaling run,
-# then one summary table. Every step writes a results file under results/.
+# The main job: the machine (once per machine: its file is found by the
+# CPU's fingerprint; CONVBENCH_MACHINE=NAME labels it), the seed network
+# trained for 5 epochs with the auto choice, the quick benchmark suite, the
+# scaling run, then one summary table. Every step writes a results file
+# under results/.
 run: all
-	$(Q)set -e; stamp=$$(date -u +%Y%m%dT%H%M%SZ); host=$$(hostname); \
-	test -f results/machine-$$host.json || $(B)/convbench info; \
+	$(Q)set -e; stamp=$$(date -u +%Y%m%dT%H%M%SZ); label=$$($(B)/convbench info --print-label); \
+	$(B)/convbench info --if-missing; \
 	echo "== training the seed network (5 epochs, backend auto) =="; \
-	$(B)/convbench train --epochs 5 --backend auto --plan-cache results/plan-cache-$$host.json \
+	$(B)/convbench train --epochs 5 --backend auto --plan-cache results/plan-cache-$$label.json \
 	    --json results/train-$$stamp.json $(ARGS); \
 	echo "== quick benchmark suite =="; \
 	$(B)/convbench bench --quick --out results/bench-quick-$$stamp.json; \

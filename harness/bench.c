@@ -337,7 +337,9 @@ static void usage(FILE *f)
             "  --min-time S     seconds per repetition (default 0.1)\n"
             "  --bind           bind thread i to core i with hwloc\n"
             "  --interleave     Google Benchmark's random interleaving of repetitions\n"
-            "  --force          replace an existing file under results/baseline/\n");
+            "  --force          replace an existing file under results/baseline/\n"
+            "  --machine NAME   this machine's label in results files (default\n"
+            "                   $CONVBENCH_MACHINE, else derived from the CPU)\n");
 }
 
 int cmd_bench(int argc, char **argv)

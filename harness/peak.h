@@ -11,11 +11,15 @@ extern "C" {
 #endif
 
 /* fp32 GFLOP/s of independent FMA chains at the given ISA (AVX512 or AVX2;
-   PORTABLE measures scalar FMA) on `threads` OpenMP threads; median of
+   PORTABLE measures scalar FMA) on `threads` OpenMP threads; the best of
    `reps` timed runs. 0 if the CPU lacks the ISA. */
 double peak_fma_gflops(cpu_isa isa, int threads, int reps);
-/* STREAM-style triad a[i] = b[i] + s*c[i] on `threads` threads, GB/s
-   (3 arrays of `mib` MiB each counted as 3 * bytes moved), median of reps. */
+/* STREAM triad a[i] = b[i] + s*c[i], each thread on its own three arrays,
+   `bytes` the working set of all threads together (3 arrays each); GB/s
+   counting 3 * 4 bytes per element, best of reps. Pick bytes to fit a
+   cache level (or to exceed them all for memory). 0 on failure. */
+double peak_bandwidth_gbs(int threads, size_t bytes, int reps);
+/* peak_bandwidth_gbs over 3 arrays of `mib` MiB in all: memory. */
 double peak_triad_gbs(int threads, size_t mib, int reps);
 
 #ifdef __cplusplus

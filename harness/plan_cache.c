@@ -1,3 +1,6 @@
+/* The plan cache: the `auto` choice saved as a results file (kind
+   "plan-cache") and loaded again only on the same machine (fingerprint),
+   ISA, thread count, network, batch and build of convbench. */
 #include <omp.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -74,13 +77,18 @@ int plan_cache_load(net *nt, const char *path, int batch, char *why, size_t len)
     const cJSON *machine = cJSON_GetObjectItemCaseSensitive(ctx, "machine");
     cJSON *here = results_machine();
     const cJSON *threads = cJSON_GetObjectItemCaseSensitive(ctx, "threads");
-    char hash[32], build[32];
+    char hash[32], build[32], fp_there[RESULTS_FINGERPRINT_LEN + 1], fp_here[RESULTS_FINGERPRINT_LEN + 1];
     hash_hex(nt, hash, sizeof hash);
     build_id(build, sizeof build);
+    /* the machine by what its CPU is (a choice timed on another CPU, or on
+       the same model with other caches or cores, is searched again) */
+    results_machine_fingerprint(machine, fp_there, sizeof fp_there);
+    results_machine_fingerprint(here, fp_here, sizeof fp_here);
     if (strcmp(str(doc, "kind"), "plan-cache")) {
         error_set(why, len, "%s is not a plan cache", path);
-    } else if (strcmp(str(machine, "cpu_model"), str(here, "cpu_model"))) {
-        error_set(why, len, "%s was made on another CPU (%s)", path, str(machine, "cpu_model"));
+    } else if (strcmp(fp_there, fp_here)) {
+        error_set(why, len, "%s was made on another machine (%s, %s)", path, str(machine, "cpu_model"),
+                  fp_there);
     } else if (strcmp(str(ctx, "isa"), cpu_isa_name(cpu_isa_active()))) {
         error_set(why, len, "%s was made for ISA %s", path, str(ctx, "isa"));
     } else if (!cJSON_IsNumber(threads) || threads->valueint != omp_get_max_threads()) {

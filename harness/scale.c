@@ -259,7 +259,9 @@ static void scale_usage(FILE *f)
             "backend at every thread count once per round, the first core moving each\n"
             "round). Writes results/scale-<UTC time>.json.\n"
             "`auto` in --backends (included by default) trains with the per-layer x pass\n"
-            "choice of `convbench train --backend auto`, searched at each thread count.\n");
+            "choice of `convbench train --backend auto`, searched at each thread count.\n"
+            "--machine NAME labels this machine in results files (default $CONVBENCH_MACHINE,\n"
+            "else derived from the CPU).\n");
 }
 
 int cmd_scale(int argc, char **argv)

@@ -54,6 +54,8 @@ static const char *usage_text(const char *cmd)
                "  --plan-cache FILE with auto: reuse the choice saved in FILE when machine,\n"
                "                    ISA, threads, network and batch match; else search and save\n"
                "  --profile         print where the time goes, per layer and pass\n"
+               "  --machine NAME    this machine's label in results files (default\n"
+               "                    $CONVBENCH_MACHINE, else derived from the CPU)\n"
                "  --threads N       OpenMP threads (default: all cores)\n"
                "  --replicas N      split each batch over at most N threads, each running\n"
                "                    the whole network on its slice (default 0: one per\n"

@@ -361,9 +361,24 @@ def context(argv, threads, isa, build, peer):
             "peer": peer}
 
 
+def machine_file():
+    """This machine's file in results/, as convbench finds it (by the CPU's
+    fingerprint, never the host name), or None."""
+    exe = os.path.join(ROOT, "build", "convbench")
+    try:
+        out = subprocess.run((exe, "info", "--print-path"), capture_output=True, text=True,
+                             timeout=60, cwd=ROOT)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    path = out.stdout.strip()
+    return os.path.join(ROOT, path) if out.returncode == 0 and path else None
+
+
 def peak_gflops(isa, threads):
-    """The fp32 FMA peak from results/machine-<hostname>.json, or None."""
-    path = os.path.join(ROOT, "results", "machine-%s.json" % socket.gethostname())
+    """The fp32 FMA peak from this machine's file in results/, or None."""
+    path = machine_file()
+    if not path:
+        return None
     try:
         with open(path) as f:
             doc = json.load(f)

@@ -133,6 +133,13 @@ int main(int argc, char **argv)
         }
     }
     if (optind < argc) { usage(stderr); return 2; }
+    /* machine files (a peak a benchmark measures and stores) go to a
+       directory of the run's own, never into the source tree's results/ */
+    if (!getenv("CONVBENCH_RESULTS_DIR")) {
+        char d[4096];
+        snprintf(d, sizeof d, "%s/results", check_tmpdir());
+        setenv("CONVBENCH_RESULTS_DIR", d, 1);
+    }
     for (const test_suite *s = test_suites; s->name; s++) {
         int p0 = passed, f0 = failed, s0 = skipped;
         s->run();

@@ -2,7 +2,9 @@
    writes that fail or are killed midway never leave a half-written target,
    baselines are not replaced without force, bad files get clear errors,
    case names parse back, the machine description matches /proc and sysfs,
-   and bench_run turns a real bench_conv run into valid runs. */
+   machines are told apart by fingerprint (never by host name or file
+   name), labels are checked, and bench_run turns a real bench_conv run
+   into valid runs. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <math.h>
@@ -16,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "../harness/bench.h"
+#include "../harness/peak.h"
 #include "../harness/results.h"
 #include "../harness/shapes.h"
 #include "check.h"
@@ -348,6 +351,265 @@ static void machine_matches_system(void)
     cJSON_Delete(m);
 }
 
+/* ---- machine identity ---------------------------------------------------- */
+
+/* A machine object like results_machine's, from JSON text. */
+static cJSON *machine_of(const char *vendor, const char *model, int family, int mod, int cores,
+                         const char *flags, double memory)
+{
+    char text[2048];
+    snprintf(text, sizeof text,
+             "{\"hostname\": \"vm\", \"vendor\": \"%s\", \"family\": %d, \"model\": %d, "
+             "\"stepping\": 1, \"cpu_model\": \"%s\", \"packages\": 1, \"cores\": %d, \"pus\": %d, "
+             "\"numa_nodes\": 1, \"memory_bytes\": %.0f, \"caches\": ["
+             "{\"level\": 1, \"type\": \"data\", \"size_bytes\": 32768, \"line_bytes\": 64, "
+             "\"associativity\": 8, \"count\": %d},"
+             "{\"level\": 2, \"type\": \"unified\", \"size_bytes\": 524288, \"line_bytes\": 64, "
+             "\"associativity\": 8, \"count\": %d}], \"isa_flags\": [%s]}",
+             vendor, family, mod, model, cores, cores, memory, cores, cores, flags);
+    return cJSON_Parse(text);
+}
+
+static int same_fp(const cJSON *a, const cJSON *b)
+{
+    char x[32], y[32];
+    results_machine_fingerprint(a, x, sizeof x);
+    results_machine_fingerprint(b, y, sizeof y);
+    return !strcmp(x, y);
+}
+
+static void fingerprints(void)
+{
+    const char *avx2 = "\"sse4_2\", \"avx\", \"fma\", \"avx2\"";
+    cJSON *amd = machine_of("AuthenticAMD", "AMD EPYC", 25, 1, 2, avx2, 25276194816.0);
+    cJSON *again = machine_of("AuthenticAMD", "AMD EPYC", 25, 1, 2,
+                              "\"avx2\", \"fma\", \"avx\", \"sse4_2\"", 25276194816.0 + 5e6);
+    cJSON *model = machine_of("AuthenticAMD", "AMD EPYC 7763", 25, 1, 2, avx2, 25276194816.0);
+    cJSON *flags = machine_of("AuthenticAMD", "AMD EPYC", 25, 1, 2, "\"sse4_2\", \"avx\", \"fma\"",
+                              25276194816.0);
+    cJSON *cores = machine_of("AuthenticAMD", "AMD EPYC", 25, 1, 4, avx2, 25276194816.0);
+    cJSON *step = machine_of("AuthenticAMD", "AMD EPYC", 25, 17, 2, avx2, 25276194816.0);
+    char a[32], b[32];
+    results_machine_fingerprint(amd, a, sizeof a);
+    results_machine_fingerprint(amd, b, sizeof b);
+    check("results/machine/fingerprint-stable",
+          !strcmp(a, b) && strlen(a) == RESULTS_FINGERPRINT_LEN &&
+              strspn(a, "0123456789abcdef") == RESULTS_FINGERPRINT_LEN,
+          "'%s' then '%s'", a, b);
+    check("results/machine/fingerprint-same-fields", same_fp(amd, again),
+          "the same CPU (flags in another order, memory 5 MB off) hashed differently");
+    check("results/machine/fingerprint-cpu-model", !same_fp(amd, model), "cpu_model ignored");
+    check("results/machine/fingerprint-flags", !same_fp(amd, flags), "isa_flags ignored");
+    check("results/machine/fingerprint-cores", !same_fp(amd, cores), "cores ignored");
+    check("results/machine/fingerprint-model", !same_fp(amd, step), "model ignored");
+    /* a stored fingerprint is what readers use; without it they compute it */
+    cJSON_AddStringToObject(model, "fingerprint", a);
+    check("results/machine/fingerprint-stored", same_fp(amd, model), "stored field not used");
+    results_machine_fingerprint_compute(model, b, sizeof b);
+    check("results/machine/fingerprint-compute", strcmp(a, b) != 0, "compute read the stored field");
+
+    /* an older file (no vendor, family, model, stepping): its own
+       fingerprint, the same every time, not this CPU's */
+    cJSON *old = cJSON_Parse("{\"hostname\": \"vm\", \"cpu_model\": \"Intel(R) Xeon(R) Processor\", "
+                             "\"packages\": 1, \"cores\": 2, \"pus\": 2, \"memory_bytes\": 8147644416, "
+                             "\"caches\": [], \"isa_flags\": [\"avx2\", \"avx512f\"]}");
+    cJSON *old2 = cJSON_Duplicate(old, 1);
+    cJSON *live = results_machine();
+    check("results/machine/fingerprint-old-file", same_fp(old, old2) && !same_fp(old, live) &&
+          !same_fp(old, amd), "an older file's fingerprint is unstable or matches another machine");
+    char fp[32], computed[32];
+    results_machine_fingerprint(live, fp, sizeof fp);
+    results_machine_fingerprint_compute(live, computed, sizeof computed);
+    check("results/machine/fingerprint-live", results_str(live, "fingerprint") && !strcmp(fp, computed) &&
+          results_str(live, "label"), "results_machine stores fingerprint %s (computed %s) and a label",
+          fp, computed);
+
+    char l[80];
+    results_machine_default_label(amd, l, sizeof l);
+    check("results/machine/label-amd", !strcmp(l, "amd-epyc-f25m1-2c"), "got '%s'", l);
+    cJSON *intel = machine_of("GenuineIntel", "Intel(R) Xeon(R) Platinum 8480+ CPU @ 2.00GHz", 6, 143, 2,
+                              avx2, 8e9);
+    results_machine_default_label(intel, l, sizeof l);
+    check("results/machine/label-intel", !strcmp(l, "intel-xeon-platinum-8480-f6m143-2c"), "got '%s'", l);
+    cJSON *epyc = machine_of("AuthenticAMD", "AMD EPYC 7763 64-Core Processor", 25, 1, 2, avx2, 8e9);
+    results_machine_default_label(epyc, l, sizeof l);
+    check("results/machine/label-core-count", !strcmp(l, "amd-epyc-7763-f25m1-2c"), "got '%s'", l);
+    results_machine_default_label(old, l, sizeof l);
+    check("results/machine/label-old-file", !strcmp(l, "intel-xeon-2c"), "got '%s'", l);
+    const char *host = results_str(live, "hostname");
+    results_machine_default_label(live, l, sizeof l);
+    check("results/machine/label-not-hostname", host && strcmp(l, host) && results_label_check(l, NULL, 0) == 0,
+          "derived label '%s' (host name %s)", l, host ? host : "?");
+
+    static const char *const good[] = { "amd-epyc-f25m1-2c", "box_1.lab", "A", NULL };
+    static const char *const bad[] = { "", "bad/name", "a b", ".hidden", "x;rm", "ü", NULL };
+    int ok = 1;
+    for (int i = 0; good[i]; i++) ok &= results_label_check(good[i], NULL, 0) == 0;
+    for (int i = 0; bad[i]; i++) ok &= results_label_check(bad[i], NULL, 0) != 0;
+    char longl[80];
+    memset(longl, 'a', 65);
+    longl[65] = 0;
+    ok &= results_label_check(longl, NULL, 0) != 0;
+    check("results/machine/label-check", ok, "a valid label refused or an invalid one accepted");
+
+    /* CONVBENCH_MACHINE names the machine; the fingerprint stays the CPU's */
+    const char *saved = getenv("CONVBENCH_MACHINE");
+    char *keep = saved ? strdup(saved) : NULL;
+    setenv("CONVBENCH_MACHINE", "lab-box.7", 1);
+    cJSON *named = results_machine();
+    results_machine_label(named, l, sizeof l);
+    check("results/machine/label-env", !strcmp(l, "lab-box.7") && same_fp(named, live),
+          "label '%s' with CONVBENCH_MACHINE=lab-box.7", l);
+    char err[256];
+    setenv("CONVBENCH_MACHINE", "no/slash", 1);
+    check("results/machine/label-env-bad", results_set_machine_label(NULL, err, sizeof err) != 0 &&
+          strstr(err, "CONVBENCH_MACHINE"), "a bad CONVBENCH_MACHINE accepted (%s)", err);
+    if (keep) setenv("CONVBENCH_MACHINE", keep, 1);
+    else unsetenv("CONVBENCH_MACHINE");
+    free(keep);
+    cJSON *objs[] = { amd, again, model, flags, cores, step, old, old2, live, intel, epyc, named };
+    for (size_t i = 0; i < sizeof objs / sizeof *objs; i++) cJSON_Delete(objs[i]);
+}
+
+/* A machine file whose machine is `m` with one AVX2/portable peak run. */
+static cJSON *machine_doc(const cJSON *m, double gflops, int bandwidth)
+{
+    char *argv[] = { "tests" };
+    cJSON *runs, *doc = results_new("machine", 1, argv, &runs);
+    cJSON *ctx = cJSON_GetObjectItemCaseSensitive(doc, "context");
+    cJSON_ReplaceItemInObjectCaseSensitive(ctx, "machine", cJSON_Duplicate(m, 1));
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddStringToObject(r, "type", "peak");
+    cJSON_AddStringToObject(r, "isa", "portable");
+    cJSON_AddNumberToObject(r, "threads", 1);
+    cJSON_AddNumberToObject(r, "gflops", gflops);
+    cJSON_AddItemToArray(runs, r);
+    if (bandwidth) {
+        r = cJSON_CreateObject();
+        cJSON_AddStringToObject(r, "type", "bandwidth");
+        cJSON_AddStringToObject(r, "level", "L1");
+        cJSON_AddNumberToObject(r, "threads", 1);
+        cJSON_AddNumberToObject(r, "bytes", 16384);
+        cJSON_AddNumberToObject(r, "gbs", 100);
+        cJSON_AddItemToArray(runs, r);
+    }
+    return doc;
+}
+
+/* Another machine's file under this machine's label is neither used for
+   the peak nor replaced; this machine's own file is found by fingerprint. */
+static void machine_files(const char *tmp)
+{
+    char dir[512], own[1024], other[1024], path[1024], out[4096], cmd[2048];
+    snprintf(dir, sizeof dir, "%s/machines", tmp);
+    mkdir(dir, 0777);
+    cJSON *live = results_machine();
+    char label[80], fp[32];
+    results_machine_label(live, label, sizeof label);
+    results_machine_fingerprint(live, fp, sizeof fp);
+    snprintf(own, sizeof own, "%s/machine-%s.json", dir, label);
+
+    /* the same label, another CPU */
+    cJSON *m2 = cJSON_Duplicate(live, 1);
+    cJSON_ReplaceItemInObjectCaseSensitive(m2, "cpu_model", cJSON_CreateString("Another CPU 9000"));
+    char fp2[32];
+    results_machine_fingerprint_compute(m2, fp2, sizeof fp2);
+    cJSON_ReplaceItemInObjectCaseSensitive(m2, "fingerprint", cJSON_CreateString(fp2));
+    cJSON *foreign = machine_doc(m2, 12345.0, 1);
+    results_write(own, foreign, 0);
+    char *before = slurp(own);
+
+    int found = results_machine_file(dir, live, path, sizeof path);
+    snprintf(other, sizeof other, "%s/machine-%s-%.8s.json", dir, label, fp);
+    check("results/machine/file-not-other", !found && !strcmp(path, other),
+          "found %d, path %s (want a new %s)", found, path, other);
+
+    int from_file = 1;
+    double g = results_peak_gflops_in(dir, ISA_PORTABLE, 1, &from_file);
+    char *after = slurp(own);
+    check("results/machine/peak-not-other", g > 0 && g != 12345.0 && !from_file,
+          "peak %.1f from_file %d (the other machine's file says 12345)", g, from_file);
+    check("results/machine/other-kept", before && after && !strcmp(before, after),
+          "the other machine's file was changed");
+    found = results_machine_file(dir, live, path, sizeof path);
+    check("results/machine/peak-stored", found && !strcmp(path, other), "found %d at %s", found, path);
+    double g2 = results_peak_gflops_in(dir, ISA_PORTABLE, 1, &from_file);
+    check("results/machine/peak-from-own-file", from_file && g2 == g, "%.3f then %.3f (from file %d)", g,
+          g2, from_file);
+
+    /* info: finds this machine's (complete) file, never writes over the other */
+    cJSON *mine = machine_doc(live, g, 1);
+    results_write(other, mine, 0);
+    snprintf(cmd, sizeof cmd, "CONVBENCH_RESULTS_DIR='%s' convbench info --if-missing", dir);
+    int rc = check_run(cmd, out, sizeof out);
+    out[strcspn(out, "\n")] = 0;
+    check("results/machine/info-if-missing", rc == 0 && !strcmp(out, other), "exit %d, printed '%s'", rc, out);
+    snprintf(cmd, sizeof cmd, "CONVBENCH_RESULTS_DIR='%s' convbench info --print-path", dir);
+    rc = check_run(cmd, out, sizeof out);
+    out[strcspn(out, "\n")] = 0;
+    check("results/machine/info-print-path", rc == 0 && !strcmp(out, other), "exit %d, printed '%s'", rc, out);
+    snprintf(cmd, sizeof cmd, "convbench info --out '%s'", own);
+    rc = check_run(cmd, out, sizeof out);
+    free(after);
+    after = slurp(own);
+    check("results/machine/info-out-other", rc == 2 && strstr(out, "another machine") && after &&
+          !strcmp(before, after), "exit %d: %s", rc, out);
+    snprintf(cmd, sizeof cmd, "convbench info --machine 'bad/name' --print-label");
+    rc = check_run(cmd, out, sizeof out);
+    check("results/machine/cli-label-bad", rc == 2 && strstr(out, "bad/name"), "exit %d: %s", rc, out);
+    snprintf(cmd, sizeof cmd, "CONVBENCH_MACHINE='a b' convbench bench --quick");
+    rc = check_run(cmd, out, sizeof out);
+    check("results/machine/cli-env-bad", rc == 2 && strstr(out, "CONVBENCH_MACHINE"), "exit %d: %s", rc, out);
+    snprintf(cmd, sizeof cmd, "convbench info --machine=lab-box.7 --print-label");
+    rc = check_run(cmd, out, sizeof out);
+    check("results/machine/cli-label", rc == 0 && !strcmp(out, "lab-box.7\n"), "exit %d: %s", rc, out);
+    snprintf(cmd, sizeof cmd, "CONVBENCH_MACHINE=env-box convbench info --print-label");
+    rc = check_run(cmd, out, sizeof out);
+    check("results/machine/cli-env", rc == 0 && !strcmp(out, "env-box\n"), "exit %d: %s", rc, out);
+    /* under a label the user chose, the file is still found by fingerprint */
+    snprintf(cmd, sizeof cmd, "CONVBENCH_RESULTS_DIR='%s' convbench info --machine renamed --if-missing", dir);
+    rc = check_run(cmd, out, sizeof out);
+    out[strcspn(out, "\n")] = 0;
+    check("results/machine/info-relabelled", rc == 0 && !strcmp(out, other), "exit %d, printed '%s'", rc, out);
+
+    free(before);
+    free(after);
+    cJSON_Delete(mine);
+    cJSON_Delete(foreign);
+    cJSON_Delete(m2);
+    cJSON_Delete(live);
+}
+
+/* The bandwidth run type in the validator, and the measurement itself. */
+static void bandwidth_runs(void)
+{
+    char err[256];
+    static const char *const runs[][2] = {
+        { "{\"type\": \"bandwidth\", \"level\": \"L2\", \"threads\": 2, \"bytes\": 524288, \"gbs\": 150}", "" },
+        { "{\"type\": \"bandwidth\", \"level\": \"L4\", \"threads\": 1, \"bytes\": 1, \"gbs\": 1}", "level" },
+        { "{\"type\": \"bandwidth\", \"level\": \"L1\", \"threads\": 1, \"gbs\": 1}", "bytes" },
+        { "{\"type\": \"bandwidth\", \"level\": \"memory\", \"threads\": 0, \"bytes\": 9, \"gbs\": 1}", "range" },
+    };
+    for (size_t i = 0; i < sizeof runs / sizeof *runs; i++) {
+        cJSON *doc = sample_doc(0);
+        cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(doc, "runs"), cJSON_Parse(runs[i][0]));
+        int rc = results_validate(doc, err, sizeof err);
+        char name[64];
+        snprintf(name, sizeof name, "results/validate/bandwidth-%zu", i);
+        check(name, *runs[i][1] ? rc != 0 && strstr(err, runs[i][1]) : rc == 0, "rc %d: %s", rc,
+              rc ? err : "accepted");
+        cJSON_Delete(doc);
+    }
+    cJSON *doc = sample_doc(0);
+    cJSON *m = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "context"), "machine");
+    cJSON_ReplaceItemInObjectCaseSensitive(m, "fingerprint", cJSON_CreateString("not-hex"));
+    check("results/validate/fingerprint-form", results_validate(doc, err, sizeof err) != 0 &&
+          strstr(err, "fingerprint"), "a malformed fingerprint accepted");
+    cJSON_Delete(doc);
+    double l1 = peak_bandwidth_gbs(1, 16384, 3);
+    check("results/bandwidth/l1", l1 > 1 && l1 < 10000, "L1 triad %.1f GB/s", l1);
+}
+
 /* The whole bench pipeline on one tiny case: bench_conv runs, its JSON
    becomes one valid conv run with every repetition. */
 static void bench_pipeline(const char *dir)
@@ -389,5 +651,8 @@ void test_results(void)
     bad_files(dir);
     case_names();
     machine_matches_system();
+    fingerprints();
+    machine_files(dir);
+    bandwidth_runs();
     bench_pipeline(dir);
 }
