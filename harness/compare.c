@@ -126,23 +126,6 @@ static int times_of(const cJSON *r, double *v, int max)
     return i;
 }
 
-/* The machine a file comes from, as an identity to compare. Files that
-   carry a fingerprint are matched by it; older files by what they record
-   of the CPU (never the host name: different machines share names). */
-static void machine_identity(const cJSON *m, char *buf, size_t len)
-{
-    const char *fp = results_str(m, "fingerprint");
-    if (fp) {
-        snprintf(buf, len, "%s", fp);
-        return;
-    }
-    int at = snprintf(buf, len, "%s|%d|%d|", jstr(m, "cpu_model"), jint(m, "cores"), jint(m, "pus"));
-    const cJSON *f;
-    cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(m, "isa_flags"))
-        if (cJSON_IsString(f) && at >= 0 && (size_t)at < len)
-            at += snprintf(buf + at, len - (size_t)at, "%s ", f->valuestring);
-}
-
 static row *find_row(side *s, const char *key)
 {
     for (int i = 0; i < s->n; i++)
@@ -198,11 +181,11 @@ static int load_file(side *s, const char *path, const char *norm, int *have_norm
     const cJSON *ctx = cJSON_GetObjectItemCaseSensitive(doc, "context");
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(ctx, "machine");
     char id[sizeof s->fingerprint];
-    machine_identity(m, id, sizeof id);
+    results_machine_fingerprint(m, id, sizeof id);
     if (!s->files) {
-        const char *label = results_str(m, "label");
-        snprintf(s->machine, sizeof s->machine, "%s%s%s", label ? label : "",
-                 label ? ": " : "", jstr(m, "cpu_model"));
+        char label[RESULTS_LABEL_MAX + 1];
+        results_machine_label(m, label, sizeof label);
+        snprintf(s->machine, sizeof s->machine, "%s: %s", label, jstr(m, "cpu_model"));
         snprintf(s->fingerprint, sizeof s->fingerprint, "%s", id);
         snprintf(s->where, sizeof s->where, "commit %.10s, %s", jstr(ctx, "git_commit"),
                  jstr(ctx, "time_utc"));

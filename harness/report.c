@@ -4,8 +4,8 @@
    Input: each PATH is a results file or a directory (default results/); a
    directory is read with its peers/ subdirectory. Files are grouped by the
    machine they were measured on, told apart by what the CPU is
-   (machine_key(): the fingerprint, else CPU model, cores, PUs, ISA flags
-   and cache sizes), never by host name: different machines are often all
+   (machine_key(): the machine fingerprint of results.h, stored or computed
+   from what the file records of the CPU), never by host name: different machines are often all
    called "vm". Per machine, only the newest file (context.time_utc) of each
    series is shown: bench per thread count and sets, train per backend and
    thread count, peer per peer and configuration, one scale file, one
@@ -53,68 +53,28 @@ static void append(char *buf, size_t len, size_t *used, const char *fmt, ...)
     if (k > 0) *used += (size_t)k;
 }
 
-/* What a machine is, as a key: its fingerprint when the file has one,
-   else a hash of what the CPU is (model, cores, PUs, ISA flags, cache
-   sizes) -- never the host name. The one place machines are identified:
-   swap in the results module's fingerprint function here once it exists,
-   so files with and without the field agree. */
+/* What a machine is, as a key: the results module's fingerprint (the
+   stored one, else computed from what the file records of the CPU), never
+   the host name. */
 void machine_key(const cJSON *machine, char *buf, size_t len)
 {
-    const char *fp = results_str(machine, "fingerprint");
-    if (fp && *fp) {
-        snprintf(buf, len, "%s", fp);
-        return;
-    }
-    char s[4096];
-    size_t u = 0;
-    append(s, sizeof s, &u, "%s|%g|%g|", str_or(results_str(machine, "cpu_model"), "?"),
-           results_num(machine, "cores"), results_num(machine, "pus"));
-    const cJSON *c;
-    cJSON_ArrayForEach(c, jobj(machine, "isa_flags")) if (cJSON_IsString(c)) append(s, sizeof s, &u, "%s,", c->valuestring);
-    cJSON_ArrayForEach(c, jobj(machine, "caches"))
-        append(s, sizeof s, &u, "|L%g%.1s:%g", results_num(c, "level"), str_or(results_str(c, "type"), "?"),
-               results_num(c, "size_bytes"));
-    unsigned long long h = 1469598103934665603ULL;     /* FNV-1a 64 */
-    for (const char *p = s; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-    snprintf(buf, len, "%016llx", h);
+    results_machine_fingerprint(machine, buf, len);
 }
 
-/* A readable name: the machine's label when it has one, else its CPU model
-   and core count ("intel-xeon-2c"), reduced to [a-z0-9.-] (it names the
-   plot directory and goes into shell and gnuplot strings). */
+/* A readable name: the machine's label (results_machine_label: stored, or
+   derived from the CPU), reduced to [A-Za-z0-9._-] (it names the plot
+   directory and goes into shell and gnuplot strings). */
 static void machine_name(const cJSON *mc, char *buf, size_t len)
 {
-    const char *label = results_str(mc, "label");
+    char label[RESULTS_LABEL_MAX + 1];
+    results_machine_label(mc, label, sizeof label);
     size_t k = 0;
-    if (label && *label) {
-        for (const char *p = label; *p && k + 1 < len; p++) {
-            int ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-                     *p == '.' || *p == '_' || *p == '-';
-            buf[k++] = ok ? *p : '-';
-        }
-        buf[k] = 0;
-        return;
-    }
-    /* words of the CPU model, without trademarks, "Processor"/"CPU" and the clock */
-    const char *p = str_or(results_str(mc, "cpu_model"), "cpu");
-    while (*p) {
-        char w[64];
-        size_t n = 0;
-        while (*p && !((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '@'))
-            p++;
-        if (*p == '@') break;
-        while (*p && ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.')) {
-            if (n + 1 < sizeof w) w[n++] = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
-            p++;
-        }
-        w[n] = 0;
-        if (!n || !strcmp(w, "r") || !strcmp(w, "tm") || !strcmp(w, "processor") || !strcmp(w, "cpu"))
-            continue;
-        if (k && k + 1 < len) buf[k++] = '-';
-        for (size_t i = 0; i < n && k + 1 < len; i++) buf[k++] = w[i];
+    for (const char *p = label; *p && k + 1 < len; p++) {
+        int ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                 *p == '.' || *p == '_' || *p == '-';
+        buf[k++] = ok ? *p : '-';
     }
     buf[k] = 0;
-    snprintf(buf + k, len - k, "%s%gc", k ? "-" : "", results_num(mc, "cores"));
 }
 
 /* ---- files --------------------------------------------------------------- */

@@ -64,6 +64,7 @@
 #include "hash.h"
 #include "peak.h"
 #include "results.h"
+#include "stats.h"
 
 #ifndef CONVBENCH_CFLAGS
 #define CONVBENCH_CFLAGS "unknown"
@@ -496,12 +497,6 @@ cJSON *results_new(const char *kind, int argc, char **argv, cJSON **runs)
 
 /* ---- runs ------------------------------------------------------------- */
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 void results_stats(const double *v, int n, double *median, double *min, double *max)
 {
     double *s = malloc(sizeof(double) * (size_t)(n > 0 ? n : 1));
@@ -511,7 +506,7 @@ void results_stats(const double *v, int n, double *median, double *min, double *
         return;
     }
     memcpy(s, v, sizeof(double) * (size_t)n);
-    qsort(s, (size_t)n, sizeof *s, cmp_double);
+    qsort(s, (size_t)n, sizeof *s, stats_cmp_double);
     *min = s[0];
     *max = s[n - 1];
     *median = n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);

@@ -272,8 +272,8 @@ static void test_fingerprint(void)
     static char out[1 << 16];
     static const char *const f[] = { "avx2", NULL };
     snprintf(cdir, sizeof cdir, "%s/report-c", dir);
-    cJSON *m1 = machine_obj("Box", 512, f, "lab-box", "c0ffee"),
-          *m2 = machine_obj("Box (renamed)", 1024, f, "lab-box", "c0ffee");
+    cJSON *m1 = machine_obj("Box", 512, f, "lab-box", "00000000c0ffee00"),
+          *m2 = machine_obj("Box (renamed)", 1024, f, "lab-box", "00000000c0ffee00");
     cJSON *runs, *doc = doc_on("machine", m1, "avx2", "2026-01-01T00:00:00Z", &runs);
     add_peak(runs, "peak", "avx2", 60);
     int rc = write_doc(cdir, "machine-vm.json", doc);
