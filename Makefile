@@ -179,7 +179,7 @@ print-ldlibs:
 # Optional: what cannot be installed is reported and left "not measured".
 # ARGS go to both peers (e.g. ARGS='--epochs 1 --limit 5000').
 .PHONY: peers
-peers:
+peers: $(B)/convbench
 	-$(Q)python3 scripts/peer_common.py install
 	-$(Q)python3 scripts/peer_pytorch.py $(ARGS)
 	-$(Q)python3 scripts/peer_keras.py $(ARGS)

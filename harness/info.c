@@ -121,7 +121,7 @@ static void usage(FILE *f, const char *out)
 {
     fprintf(f,
             "usage: convbench info [--machine NAME] [--out FILE] [--if-missing]\n"
-            "                      [--print-label] [--print-path]\n"
+            "                      [--print-label] [--print-path] [--print-machine]\n"
             "Prints the machine (CPU identity, hwloc topology, ISA), the build, library\n"
             "versions, the measured fp32 FMA peak (AVX-512, AVX2, scalar) and the triad\n"
             "bandwidth at each cache level and memory, on one core and on all cores, and\n"
@@ -132,7 +132,9 @@ static void usage(FILE *f, const char *out)
             "                  $CONVBENCH_MACHINE, else derived from the CPU\n"
             "  --if-missing    if this machine's file exists, print its path and stop\n"
             "  --print-label   print this machine's label and stop\n"
-            "  --print-path    print this machine's file (exit 1 if there is none) and stop\n",
+            "  --print-path    print this machine's file (exit 1 if there is none) and stop\n"
+            "  --print-machine print the machine as results files record it (context.machine,\n"
+            "                  JSON) and stop: the one description other writers embed\n",
             out);
 }
 
@@ -141,11 +143,11 @@ int cmd_info(int argc, char **argv)
     static const struct option opts[] = {
         { "out", required_argument, 0, 'o' },     { "if-missing", no_argument, 0, 'i' },
         { "print-label", no_argument, 0, 'l' },   { "print-path", no_argument, 0, 'p' },
-        { "help", no_argument, 0, 'h' },
+        { "print-machine", no_argument, 0, 'm' }, { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
     const char *out_opt = NULL;
-    int if_missing = 0, print_label = 0, print_path = 0, o;
+    int if_missing = 0, print_label = 0, print_path = 0, print_machine = 0, o;
     char err[512];
     optind = 1;
     while ((o = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
@@ -154,6 +156,7 @@ int cmd_info(int argc, char **argv)
         case 'i': if_missing = 1; break;
         case 'l': print_label = 1; break;
         case 'p': print_path = 1; break;
+        case 'm': print_machine = 1; break;
         case 'h': {
             char def[512];
             results_machine_path(def, sizeof def);
@@ -177,8 +180,10 @@ int cmd_info(int argc, char **argv)
     const cJSON *ctx = cJSON_GetObjectItemCaseSensitive(doc, "context");
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(ctx, "machine");
     const cJSON *b = cJSON_GetObjectItemCaseSensitive(ctx, "build");
-    if (print_label) {
-        printf("%s\n", str(m, "label"));
+    if (print_label || print_machine) {
+        char *text = print_machine ? cJSON_Print(m) : NULL;
+        printf("%s\n", print_machine ? (text ? text : "null") : str(m, "label"));
+        free(text);
         cJSON_Delete(doc);
         return 0;
     }

@@ -33,7 +33,6 @@ import gzip
 import json
 import math
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -226,10 +225,6 @@ def train_run(backend, config, threads, args, images, epoch, loss, accuracy, tes
 
 # ---- machine and context (as harness/results.c writes them) ---------------
 
-ISA_INTEREST = ("sse4_2", "avx", "f16c", "fma", "avx2", "avx_vnni", "avx512f", "avx512cd",
-                "avx512bw", "avx512dq", "avx512vl", "avx512ifma", "avx512vbmi", "avx512_vnni",
-                "avx512_bf16", "avx512_fp16", "amx_tile", "amx_bf16", "amx_int8")
-
 
 def _read(path, default=""):
     try:
@@ -274,43 +269,20 @@ def core_cpus(threads):
 
 
 def machine():
-    topo = _topology()
-    model = "unknown"
-    for line in _read("/proc/cpuinfo").splitlines():
-        if line.startswith("model name"):
-            model = line.split(":", 1)[1].strip()
-            break
-    mem = 0
-    for line in _read("/proc/meminfo").splitlines():
-        if line.startswith("MemTotal:"):
-            mem = int(line.split()[1]) * 1024
-    caches = []
-    cdir = "/sys/devices/system/cpu/cpu0/cache"
-    for idx in sorted(os.listdir(cdir)) if os.path.isdir(cdir) else []:
-        if not idx.startswith("index"):
-            continue
-        base = os.path.join(cdir, idx)
-        size = _read(base + "/size", "0")
-        mult = {"K": 1024, "M": 1 << 20, "G": 1 << 30}.get(size[-1:], 1)
-        shared = {_read("/sys/devices/system/cpu/cpu%d/cache/%s/shared_cpu_list" % (pu, idx))
-                  for pu in topo}
-        kind = _read(base + "/type").lower()
-        caches.append({"level": int(_read(base + "/level", "0")),
-                       "type": kind if kind in ("data", "instruction") else "unified",
-                       "size_bytes": int(size.rstrip("KMG") or 0) * mult,
-                       "line_bytes": int(_read(base + "/coherency_line_size", "0")),
-                       "associativity": int(_read(base + "/ways_of_associativity", "0")),
-                       "count": len(shared) or 1})
-    flags = cpu_flags()
-    return {"hostname": socket.gethostname(), "cpu_model": model,
-            "packages": len({p for p, _ in topo.values()}) or 1,
-            "cores": len(set(topo.values())) or os.cpu_count(),
-            "pus": len(topo) or os.cpu_count(),
-            "numa_nodes": len([d for d in os.listdir("/sys/devices/system/node")
-                               if d.startswith("node") and d[4:].isdigit()])
-            if os.path.isdir("/sys/devices/system/node") else 1,
-            "memory_bytes": mem, "caches": caches,
-            "isa_flags": [f for f in ISA_INTEREST if f in flags]}
+    """The machine as convbench's own results files describe it (one writer,
+    `convbench info --print-machine`: CPU identity, fingerprint, label,
+    topology, caches, ISA flags), so that a peer's file and convbench's
+    files of the same CPU are one machine to every reader."""
+    exe = os.path.join(ROOT, "build", "convbench")
+    try:
+        out = subprocess.run((exe, "info", "--print-machine"), capture_output=True, text=True,
+                             timeout=60, cwd=ROOT)
+        if out.returncode == 0:
+            return json.loads(out.stdout)
+        why = out.stderr.strip()
+    except (OSError, subprocess.SubprocessError, ValueError) as e:
+        why = str(e)
+    sys.exit("peer: cannot describe the machine with %s (run make first): %s" % (exe, why))
 
 
 def _git(*cmd):
