@@ -147,8 +147,8 @@ train: all
 # the verdict once more. Exit 0 pass, 1 slower, 2 bad input or failed build, 3
 # inconclusive, 4 machines differ. `make baseline` records HEAD as the
 # reference (FORCE=1 replaces a recorded one).
-REGRESS_ROUNDS    ?= 10
-REGRESS_EXTRA     ?= 6
+REGRESS_ROUNDS    ?= 8
+REGRESS_EXTRA     ?= 4
 REGRESS_THRESHOLD ?= 15
 BASELINE          := results/baseline/ref
 

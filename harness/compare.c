@@ -48,6 +48,9 @@ typedef struct {
     char backend[64];
     int n, cap;
     double *v;              /* times (per pass or per step; or ratios to the normalizer) */
+    int fn, fcap;
+    double *fv;             /* per file: the fastest of its repetitions (--paired) */
+    int *fid;               /* per file: its index in the side's names */
     int is_ref;             /* the normalizer's own run */
     int unnormalized;       /* no normalizer run for its key in its file */
     int matched;
@@ -58,6 +61,7 @@ typedef struct {
     row *rows;
     int n, cap;
     int files;
+    char **names;           /* the files' base names, in load order */
     char machine[256];      /* the first file's machine, for the header */
     char fingerprint[64];
     char where[160];        /* commit, time (first and last file) */
@@ -153,8 +157,21 @@ static row *row_for(side *s, const char *key, const char *label, const char *bac
     return w;
 }
 
-static int row_add(row *w, const double *v, int n, double scale)
+static int row_add(row *w, const double *v, int n, double scale, int file)
 {
+    if (w->fn == w->fcap) {
+        int cap = w->fcap ? 2 * w->fcap : 16;
+        double *nfv = realloc(w->fv, sizeof *nfv * (size_t)cap);
+        int *nid = nfv ? realloc(w->fid, sizeof *nid * (size_t)cap) : NULL;
+        if (nfv) w->fv = nfv;
+        if (!nid) return -1;
+        w->fid = nid;
+        w->fcap = cap;
+    }
+    double med, mn, mx;
+    results_stats(v, n, &med, &mn, &mx);
+    w->fv[w->fn] = mn * scale;
+    w->fid[w->fn++] = file;
     if (w->n + n > w->cap) {
         int cap = w->cap ? w->cap : 16;
         while (cap < w->n + n) cap *= 2;
@@ -196,6 +213,15 @@ static int load_file(side *s, const char *path, const char *norm, int *have_norm
         cJSON_Delete(doc);
         return -1;
     }
+    char **names = realloc(s->names, sizeof *names * (size_t)(s->files + 1));
+    const char *base = strrchr(path, '/');
+    if (!names || !(names[s->files] = strdup(base ? base + 1 : path))) {
+        if (names) s->names = names;
+        fprintf(stderr, "convbench compare: out of memory\n");
+        cJSON_Delete(doc);
+        return -1;
+    }
+    s->names = names;
     s->files++;
 
     static double t[MAX_REPS], rt[MAX_REPS];
@@ -252,7 +278,7 @@ static int load_file(side *s, const char *path, const char *norm, int *have_norm
             }
         }
         row *w = row_for(s, key, label, jstr(r, "backend"));
-        if (!w || row_add(w, t, n, scale)) {
+        if (!w || row_add(w, t, n, scale, s->files - 1)) {
             fprintf(stderr, "convbench compare: out of memory\n");
             rc = -1;
             break;
@@ -322,8 +348,30 @@ static int load_side(side *s, const char *path, const char *norm)
 
 static void side_free(side *s)
 {
-    for (int i = 0; i < s->n; i++) free(s->rows[i].v);
+    for (int i = 0; i < s->n; i++) {
+        free(s->rows[i].v);
+        free(s->rows[i].fv);
+        free(s->rows[i].fid);
+    }
     free(s->rows);
+    for (int i = 0; i < s->files; i++) free(s->names[i]);
+    free(s->names);
+}
+
+/* The per-file values of b and c whose files have the same name, into
+   pb[], pc[] (room for c->fn); returns how many. */
+static int pairs_of(const side *sb, const row *b, const side *sc, const row *c, double *pb,
+                    double *pc)
+{
+    int n = 0;
+    for (int i = 0; i < c->fn; i++)
+        for (int j = 0; j < b->fn; j++)
+            if (!strcmp(sc->names[c->fid[i]], sb->names[b->fid[j]])) {
+                pb[n] = b->fv[j];
+                pc[n++] = c->fv[i];
+                break;
+            }
+    return n;
 }
 
 /* "1.234 ms", or "0.512x" for ratios */
@@ -335,11 +383,22 @@ static void value_text(double v, int ratio, char *buf, size_t len)
     else snprintf(buf, len, "%.3f us", v * 1e6);
 }
 
+/* The verdict from the ratios, the p-value and the interval in r. */
+static compare_verdict_t decide(compare_result *r, double alpha, double threshold_pct)
+{
+    double up = 1 + threshold_pct / 100;
+    if (r->p < alpha && r->ratio > up && r->min_ratio > up) r->verdict = COMPARE_SLOWER;
+    else if (r->p < alpha && r->ratio < 1 / up && r->min_ratio < 1 / up) r->verdict = COMPARE_FASTER;
+    else if (isfinite(r->ci_hi) && r->ci_hi <= up) r->verdict = COMPARE_SAME;
+    else r->verdict = COMPARE_INCONCLUSIVE;
+    return r->verdict;
+}
+
 compare_verdict_t compare_verdict(const double *base, int nb, const double *cur, int nc,
                                   double alpha, double threshold_pct, compare_result *out)
 {
     compare_result r = { COMPARE_INCONCLUSIVE, NAN, NAN, 1, NAN, NAN };
-    double mb, mc, minb, minc, mx, up = 1 + threshold_pct / 100;
+    double mb, mc, minb, minc, mx;
     results_stats(base, nb, &mb, &minb, &mx);
     results_stats(cur, nc, &mc, &minc, &mx);
     r.ratio = mc / mb;
@@ -358,9 +417,35 @@ compare_verdict_t compare_verdict(const double *base, int nb, const double *cur,
         }
         free(lb);
     }
-    if (t.p < alpha && r.ratio > up && r.min_ratio > up) r.verdict = COMPARE_SLOWER;
-    else if (t.p < alpha && r.ratio < 1 / up && r.min_ratio < 1 / up) r.verdict = COMPARE_FASTER;
-    else if (isfinite(r.ci_hi) && r.ci_hi <= up) r.verdict = COMPARE_SAME;
+    decide(&r, alpha, threshold_pct);
+    if (out) *out = r;
+    return r.verdict;
+}
+
+compare_verdict_t compare_verdict_paired(const double *base, const double *cur, int n,
+                                         double alpha, double threshold_pct, compare_result *out)
+{
+    compare_result r = { COMPARE_INCONCLUSIVE, NAN, NAN, 1, NAN, NAN };
+    double *d = malloc(sizeof *d * (size_t)(n > 0 ? n : 1)), minb = INFINITY, minc = INFINITY;
+    if (d && n > 0) {
+        for (int i = 0; i < n; i++) {
+            d[i] = log(cur[i] / base[i]);
+            minb = fmin(minb, base[i]);
+            minc = fmin(minc, cur[i]);
+        }
+        stats_mwu t;
+        stats_signed_rank(d, n, &t);
+        r.p = t.p;
+        double est, lo, hi;
+        if (stats_walsh_ci(d, n, alpha, &est, &lo, &hi) == 0) {
+            r.ci_lo = exp(lo);
+            r.ci_hi = exp(hi);
+        }
+        r.ratio = exp(est);
+        r.min_ratio = minc / minb;
+        decide(&r, alpha, threshold_pct);
+    }
+    free(d);
     if (out) *out = r;
     return r.verdict;
 }
@@ -369,7 +454,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: convbench compare [--threshold PCT] [--alpha A] [--normalize BACKEND]\n"
-            "                         [--format text|markdown] BASE NEW\n"
+            "                         [--paired] [--format text|markdown] BASE NEW\n"
             "BASE and NEW are results files, or directories whose results files are\n"
             "pooled (repetitions of the same case in several files add up). Matches conv\n"
             "runs by (backend, pass, shape, threads) and training runs with repetitions\n"
@@ -383,6 +468,12 @@ static void usage(FILE *f)
             "                ratio reaches above 1 + PCT/100, or cannot be formed (too few\n"
             "                repetitions): the runs cannot rule out a slowdown of PCT\n"
             "  same          otherwise\n"
+            "  --paired        BASE and NEW are directories whose files of the same name\n"
+            "                  were measured side by side (make regress's rounds): each case\n"
+            "                  is judged on the ratios of each pair's fastest repetitions,\n"
+            "                  Wilcoxon signed-rank test and its interval: a slow spell that\n"
+            "                  hits both files of a pair cancels, and one that hits only\n"
+            "                  some repetitions of a file is dropped with them\n"
             "  --normalize B   compare conv times as ratios to backend B's fastest time for\n"
             "                  the same pass, shape and threads in the same file\n"
             "  --format F      text (default) or markdown (for CI summaries)\n"
@@ -403,11 +494,12 @@ int cmd_compare(int argc, char **argv)
     static const struct option opts[] = {
         { "threshold", required_argument, 0, 't' }, { "alpha", required_argument, 0, 'a' },
         { "normalize", required_argument, 0, 'n' }, { "format", required_argument, 0, 'f' },
-        { "help", no_argument, 0, 'h' },            { 0, 0, 0, 0 },
+        { "paired", no_argument, 0, 'p' },          { "help", no_argument, 0, 'h' },
+        { 0, 0, 0, 0 },
     };
     double threshold = 5, alpha = 0.05;
     const char *norm = NULL;
-    int markdown = 0;
+    int markdown = 0, paired = 0;
     char *end;
     int o;
     optind = 1;
@@ -428,6 +520,7 @@ int cmd_compare(int argc, char **argv)
             }
             break;
         case 'n': norm = optarg; break;
+        case 'p': paired = 1; break;
         case 'f':
             if (!strcmp(optarg, "markdown") || !strcmp(optarg, "md")) markdown = 1;
             else if (!strcmp(optarg, "text")) markdown = 0;
@@ -466,14 +559,16 @@ int cmd_compare(int argc, char **argv)
         printf("- base: `%s` (%s; %d file%s, %s)\n- new: `%s` (%s; %d file%s, %s)\n", base.path,
                base.machine, base.files, base.files > 1 ? "s" : "", base.where, cur.path,
                cur.machine, cur.files, cur.files > 1 ? "s" : "", cur.where);
-        printf("- two-sided Mann-Whitney U, alpha %g; minimum effect %g%%", alpha, threshold);
+        printf("- %s, alpha %g; minimum effect %g%%", paired ? "paired by file name: Wilcoxon "
+               "signed-rank test on the log time ratios" : "two-sided Mann-Whitney U", alpha, threshold);
         if (norm) printf("; conv times relative to `%s` in the same file", norm);
         printf("\n\n");
     } else {
         printf("base: %s (%s; %d file%s, %s)\nnew:  %s (%s; %d file%s, %s)\n", base.path,
                base.machine, base.files, base.files > 1 ? "s" : "", base.where, cur.path,
                cur.machine, cur.files, cur.files > 1 ? "s" : "", cur.where);
-        printf("two-sided Mann-Whitney U, alpha %g; minimum effect %g%%", alpha, threshold);
+        printf("%s, alpha %g; minimum effect %g%%", paired ? "paired by file name: Wilcoxon "
+               "signed-rank test on the log time ratios" : "two-sided Mann-Whitney U", alpha, threshold);
         if (norm) printf("; conv times relative to %s's fastest repetition in the same file", norm);
         printf("\n\n");
     }
@@ -491,6 +586,17 @@ int cmd_compare(int argc, char **argv)
         order[j] = i;
     }
     int count[4] = { 0 }, nref = 0, few = 0;   /* by verdict + 1 */
+    int maxf = base.files > cur.files ? base.files : cur.files;
+    double *pb = malloc(sizeof *pb * (size_t)(maxf + 1)), *pc = malloc(sizeof *pc * (size_t)(maxf + 1));
+    if (!pb || !pc) {
+        fprintf(stderr, "convbench compare: out of memory\n");
+        free(pb);
+        free(pc);
+        free(order);
+        side_free(&base);
+        side_free(&cur);
+        return COMPARE_EXIT_INPUT;
+    }
     for (int k = 0; k < cur.n; k++) {
         row *c = &cur.rows[order ? order[k] : k], *b = find_row(&base, c->key);
         if (!b || b->unnormalized || c->unnormalized) continue;
@@ -512,13 +618,19 @@ int cmd_compare(int argc, char **argv)
             nref++;
         } else {
             compare_result r;
-            compare_verdict(b->v, b->n, c->v, c->n, alpha, threshold, &r);
+            if (paired) {
+                int np = pairs_of(&base, b, &cur, c, pb, pc);
+                compare_verdict_paired(pb, pc, np, alpha, threshold, &r);
+                few |= np < 1 || ldexp(2.0, -np) >= alpha;
+            } else {
+                compare_verdict(b->v, b->n, c->v, c->n, alpha, threshold, &r);
+                few |= stats_mwu_min_p(b->n, c->n) >= alpha;
+            }
             snprintf(rt, sizeof rt, "%.3f", r.ratio);
             snprintf(mt, sizeof mt, "%.3f", r.min_ratio);
             if (isfinite(r.ci_lo)) snprintf(ci, sizeof ci, "%.3f-%.3f", r.ci_lo, r.ci_hi);
             else snprintf(ci, sizeof ci, "(too few)");
             snprintf(pt, sizeof pt, "%.4f", r.p);
-            few |= stats_mwu_min_p(b->n, c->n) >= alpha;
             count[r.verdict + 1]++;
             snprintf(vbuf, sizeof vbuf, markdown && r.verdict == COMPARE_SLOWER ? "**%s**" : "%s",
                      verdict_name(r.verdict));
@@ -527,6 +639,8 @@ int cmd_compare(int argc, char **argv)
         printf(hdr_fmt, c->label, bt, ct, rt, mt, ci, pt, verdict);
     }
     free(order);
+    free(pb);
+    free(pc);
     int nslow = count[COMPARE_SLOWER + 1], nincon = count[COMPARE_INCONCLUSIVE + 1];
     int compared = count[0] + count[1] + nslow + nincon;
     printf("\n%d compared: %d slower, %d inconclusive, %d same, %d faster", compared, nslow,

@@ -41,4 +41,13 @@ typedef struct {
 compare_verdict_t compare_verdict(const double *base, int nb, const double *cur, int nc,
                                   double alpha, double threshold_pct, compare_result *r);
 
+/* The same verdict on paired samples: base[i] and cur[i] measured side by
+   side (one round of make regress). The test is the Wilcoxon signed-rank
+   test on the log ratios cur[i]/base[i], the interval the Walsh-average
+   interval of their centre, ratio its estimate; min_ratio is still
+   min(cur)/min(base). A spell of the machine that slows both members of a
+   pair cancels in their ratio. */
+compare_verdict_t compare_verdict_paired(const double *base, const double *cur, int n,
+                                         double alpha, double threshold_pct, compare_result *r);
+
 #endif

@@ -166,3 +166,107 @@ int stats_shift_ci(const double *a, int na, const double *b, int nb, double alph
     free(d);
     return isnan(*lo) ? -1 : 0;
 }
+
+/* Null counts of the signed-rank statistic W+ of n untied ranks: counts[s]
+   = number of the 2^n sign patterns with W+ = s, s in 0..n(n+1)/2. */
+static double *signed_rank_counts(int n)
+{
+    int maxs = n * (n + 1) / 2;
+    double *c = calloc((size_t)maxs + 1, sizeof *c);
+    if (!c) return NULL;
+    c[0] = 1;
+    for (int r = 1; r <= n; r++)
+        for (int s = maxs; s >= r; s--) c[s] += c[s - r];
+    return c;
+}
+
+/* The largest c with P(W+ <= c) <= alpha / 2, or -1. */
+static long lower_critical_w(int n, double alpha)
+{
+    if (n <= STATS_EXACT_MAX) {
+        double *c = signed_rank_counts(n);
+        if (!c) return -1;
+        double total = ldexp(1.0, n), below = 0;
+        long crit = -1;
+        for (int s = 0; s <= n * (n + 1) / 2; s++) {
+            below += c[s];
+            if (below / total > alpha / 2) break;
+            crit = s;
+        }
+        free(c);
+        return crit;
+    }
+    double z = 0, lo = 0, hi = 40;
+    for (int i = 0; i < 200; i++) {
+        z = 0.5 * (lo + hi);
+        if (stats_normal_sf(z) > alpha / 2) lo = z;
+        else hi = z;
+    }
+    double m = n * (n + 1) / 4.0, sd = sqrt(n * (n + 1) * (2.0 * n + 1) / 24.0);
+    double crit = floor(m - 0.5 - z * sd);
+    return crit >= 0 ? (long)crit : -1;
+}
+
+int stats_signed_rank(const double *d, int n, stats_mwu *r)
+{
+    memset(r, 0, sizeof *r);
+    r->p = 1;
+    if (n < 1) return -1;
+    tagged *a = malloc(sizeof *a * (size_t)n);
+    if (!a) return -1;
+    int m = 0;
+    for (int i = 0; i < n; i++)   /* zero differences carry no sign: dropped */
+        if (d[i] != 0) a[m++] = (tagged){ fabs(d[i]), d[i] > 0 };
+    qsort(a, (size_t)m, sizeof *a, cmp_tagged);
+    double wplus = 0, tie_sum = 0;
+    for (int i = 0; i < m;) {
+        int j = i;
+        while (j + 1 < m && a[j + 1].v == a[i].v) j++;
+        double avg = 0.5 * (i + j) + 1, t = j - i + 1;
+        for (int k = i; k <= j; k++)
+            if (a[k].from_a) wplus += avg;
+        tie_sum += t * t * t - t;
+        i = j + 1;
+    }
+    free(a);
+    r->u = wplus;
+    if (m == 0) return 0;
+    double mean = m * (m + 1) / 4.0;
+    if (tie_sum == 0 && m == n && m <= STATS_EXACT_MAX) {
+        double *c = signed_rank_counts(m);
+        if (!c) return -1;
+        double total = ldexp(1.0, m), w_small = wplus < mean ? wplus : m * (m + 1) / 2.0 - wplus,
+               below = 0;
+        for (int s = 0; s <= (int)llround(w_small); s++) below += c[s];
+        free(c);
+        r->exact = 1;
+        r->p = fmin(1.0, 2 * below / total);
+        return 0;
+    }
+    double var = m * (m + 1) * (2.0 * m + 1) / 24.0 - tie_sum / 48.0;
+    if (!(var > 0)) return 0;
+    double dev = fabs(wplus - mean) - 0.5;
+    r->z = dev > 0 ? dev / sqrt(var) : 0;
+    r->p = fmin(1.0, 2 * stats_normal_sf(r->z));
+    return 0;
+}
+
+int stats_walsh_ci(const double *d, int n, double alpha, double *est, double *lo, double *hi)
+{
+    *est = *lo = *hi = NAN;
+    if (n < 1) return -1;
+    size_t m = (size_t)n * (size_t)(n + 1) / 2, k = 0;
+    double *w = malloc(sizeof *w * m);
+    if (!w) return -1;
+    for (int i = 0; i < n; i++)
+        for (int j = i; j < n; j++) w[k++] = 0.5 * (d[i] + d[j]);
+    qsort(w, m, sizeof *w, stats_cmp_double);
+    *est = m % 2 ? w[m / 2] : 0.5 * (w[m / 2 - 1] + w[m / 2]);
+    long c = lower_critical_w(n, alpha);
+    if (c >= 0 && (size_t)c < m - 1 - (size_t)c) {
+        *lo = w[c];
+        *hi = w[m - 1 - (size_t)c];
+    }
+    free(w);
+    return isnan(*lo) ? -1 : 0;
+}

@@ -45,6 +45,20 @@ double stats_mwu_min_p(int na, int nb);
 int stats_shift_ci(const double *a, int na, const double *b, int nb, double alpha,
                    double *est, double *lo, double *hi);
 
+/* Paired samples: the Wilcoxon signed-rank test on differences d[0..n)
+   (zeros dropped; exact for untied n <= STATS_EXACT_MAX, else the normal
+   approximation with tie correction). r->u is W+, the rank sum of the
+   positive differences. Returns 0, or -1 (n < 1, out of memory). */
+int stats_signed_rank(const double *d, int n, stats_mwu *r);
+
+/* The Hodges-Lehmann estimate of the centre of paired differences d (the
+   median of the Walsh averages (d[i] + d[j]) / 2, i <= j) and its
+   distribution-free 1 - alpha confidence interval (the Walsh averages
+   ranked c + 1 and n(n+1)/2 - c, c the lower alpha/2 critical value of
+   W+). Returns 0, or -1 with *lo = *hi = NAN when n is too small for
+   that level. */
+int stats_walsh_ci(const double *d, int n, double alpha, double *est, double *lo, double *hi);
+
 /* qsort order of doubles, ascending. */
 int stats_cmp_double(const void *x, const void *y);
 

@@ -22,8 +22,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BUILD=${BUILD:-build}
-ROUNDS=${ROUNDS:-10}
-EXTRA=${EXTRA:-6}
+ROUNDS=${ROUNDS:-8}
+EXTRA=${EXTRA:-4}
 THRESHOLD=${THRESHOLD:-15}
 REF_FILE=results/baseline/ref
 TRAIN_BACKENDS=im2col,im2col-blas,winograd,winograd2,simd,onednn,auto
@@ -74,9 +74,9 @@ here=$(pwd)
 measure() {
     local tree=$1 to=$2 i=$3
     (cd "$tree" &&
-        "$BUILD/convbench" bench --quick --filter '/b32/' --threads 1 --repetitions 1 \
-            --min-time 0.05 --quiet --out "$to/bench-$i.json" > /dev/null &&
-        "$BUILD/convbench" scale --no-conv --max-threads 1 --repetitions 1 --steps 20 \
+        "$BUILD/convbench" bench --quick --filter '/b32/' --threads 1 --repetitions 3 \
+            --min-time 0.02 --interleave --quiet --out "$to/bench-$i.json" > /dev/null &&
+        "$BUILD/convbench" scale --no-conv --max-threads 1 --repetitions 3 --steps 10 \
             --backends "$TRAIN_BACKENDS" --out "$to/scale-$i.json" > /dev/null) ||
         die "round $i failed in $tree"
 }
@@ -96,7 +96,7 @@ run_rounds() {
 }
 verdict() {
     # shellcheck disable=SC2086
-    "$BUILD/convbench" compare --threshold "$THRESHOLD" ${COMPARE_ARGS:-} "$rounds/ref" \
+    "$BUILD/convbench" compare --paired --threshold "$THRESHOLD" ${COMPARE_ARGS:-} "$rounds/ref" \
         "$rounds/new" > "$out/compare.txt" && rc=0 || rc=$?
 }
 run_rounds 1 "$ROUNDS"
