@@ -2,14 +2,15 @@
 # make regress: the performance gate. Builds the reference commit beside
 # this tree (a git worktree under BUILD/regress, compiled through ccache, so
 # the files the two commits share are not compiled again), then runs the
-# reference and the candidate alternately on this machine, in the same job:
-# each round runs the seed layers at batch 32 (every backend and pass, one
-# repetition, one thread) and the seed network's training steps (every
-# backend but naive, and auto) once with each build, the order swapped
-# every round so that a drift of the machine falls on both. convbench
-# compare then pools the rounds of each side and gives the verdict; its
-# exit status is the gate's: 0 no regression, 1 a case slower, 2 bad input
-# or a failed build, 3 inconclusive (the runs could not decide), 4 two
+# reference and the candidate alternately on this machine, in the same job.
+# Each round runs the seed layers at batch 32 (every backend and pass, 3
+# interleaved repetitions, one thread) and blocks of the seed network's
+# training steps (every backend but naive, and auto) once with each build,
+# the order swapped every round so that a drift of the machine falls on
+# both. convbench compare --paired then judges each case on the ratio of
+# the two builds' fastest repetitions, round by round; its exit status is
+# the gate's: 0 no regression, 1 a case slower, 2 bad input or a reference
+# that does not build, 3 inconclusive (the runs could not decide), 4 two
 # machines. No number recorded anywhere else takes part.
 #
 # Environment (set by the Makefile): BUILD (the candidate's build dir,

@@ -340,6 +340,79 @@ static void test_undecided(void)
           rc == 2 && strstr(out, "comes from another machine"), "exit %d:\n%s", rc, out);
 }
 
+/* The interval and paired statistics on hand-checked values. */
+static void test_intervals(void)
+{
+    const double a[] = { 0, 1, 2, 3, 4 }, b[] = { 10, 11, 12, 13, 14 };
+    double est, lo, hi;
+    /* 25 differences 6..14 (counts 1 2 3 4 5 4 3 2 1); 5 vs 5: P(U <= 2) =
+       4/252 <= 0.025 < P(U <= 3): the 3rd and 23rd differences */
+    int rc = stats_shift_ci(a, 5, b, 5, 0.05, &est, &lo, &hi);
+    check("compare: shift interval of 5 vs 5 is the 3rd..23rd difference",
+          rc == 0 && est == 10 && lo == 7 && hi == 13, "rc %d est %g [%g, %g]", rc, est, lo, hi);
+    rc = stats_shift_ci(a, 3, b, 3, 0.05, &est, &lo, &hi);
+    check("compare: 3 vs 3 cannot reach a 95% interval", rc == -1 && isnan(lo) && est == 10,
+          "rc %d est %g lo %g", rc, est, lo);
+    stats_mwu r;
+    const double up[] = { 1, 2, 3, 4, 5 }, mixed[] = { 1, -2, 3, -4, 5, 0 };
+    stats_signed_rank(up, 5, &r);
+    check("compare: signed-rank, 5 of 5 positive: W+ 15, exact p = 2/32",
+          r.exact && r.u == 15 && fabs(r.p - 2.0 / 32) < 1e-12, "W+ %g p %g", r.u, r.p);
+    stats_signed_rank(mixed, 6, &r);
+    check("compare: signed-rank drops zeros and counts positive ranks (W+ 9 of 15)",
+          !r.exact && r.u == 9 && r.p > 0.5, "W+ %g p %g exact %d", r.u, r.p, r.exact);
+    rc = stats_walsh_ci(up, 5, 0.05, &est, &lo, &hi);
+    check("compare: 5 pairs cannot reach a 95% interval (P(W+ = 0) = 1/32)",
+          rc == -1 && est == 3, "rc %d est %g", rc, est);
+    const double six[] = { 1, 2, 3, 4, 5, 6 };
+    rc = stats_walsh_ci(six, 6, 0.05, &est, &lo, &hi);
+    check("compare: 6 pairs: the interval spans the Walsh averages' extremes",
+          rc == 0 && lo == 1 && hi == 6 && est == 3.5, "rc %d est %g [%g, %g]", rc, est, lo, hi);
+}
+
+/* Paired rounds: each round slowed as a whole by a random spell (up to
+   2.5x, both builds alike), one repetition in five of a file disturbed on
+   its own. Unpaired, the spells make the verdict wide; paired, they cancel. */
+static void test_paired(void)
+{
+    const char *dir = check_tmpdir();
+    char ra[512], rb[512], rs[512], path[600], cmd[2048];
+    static char out[65536];
+    snprintf(ra, sizeof ra, "%s/pair-ref", dir);
+    snprintf(rb, sizeof rb, "%s/pair-new", dir);
+    snprintf(rs, sizeof rs, "%s/pair-slow", dir);
+    mkdir(ra, 0777);
+    mkdir(rb, 0777);
+    mkdir(rs, 0777);
+    check_rng g = { 2024 };
+    int bad = 0;
+    for (int i = 0; i < 10; i++) {
+        double spell = 1 + 0.75 * (check_uniform(&g) + 1);
+        const double med[] = { 8e-3 * spell, 1e-3 * spell }, slow[] = { 8e-3 * spell, 1.3e-3 * spell };
+        snprintf(path, sizeof path, "%s/round-%02d.json", ra, i);
+        bad |= write_reps(path, &g, med, 1, 2e-3 * spell, 3, NULL);
+        snprintf(path, sizeof path, "%s/round-%02d.json", rb, i);
+        bad |= write_reps(path, &g, med, 1, 2e-3 * spell, 3, NULL);
+        snprintf(path, sizeof path, "%s/round-%02d.json", rs, i);
+        bad |= write_reps(path, &g, slow, 1, 2.6e-3 * spell, 3, NULL);
+    }
+    check("compare: synthetic paired rounds written", !bad, "results_write failed");
+    snprintf(cmd, sizeof cmd, "convbench compare --threshold 10 '%s' '%s'", ra, rb);
+    int rc = check_run(cmd, out, sizeof out);
+    check("compare: unpaired, round-wide spells leave same code undecided (exit 3)", rc == 3,
+          "exit %d:\n%s", rc, out);
+    snprintf(cmd, sizeof cmd, "convbench compare --paired --threshold 10 '%s' '%s'", ra, rb);
+    rc = check_run(cmd, out, sizeof out);
+    check("compare: paired, the spells cancel: same code passes (exit 0)",
+          rc == 0 && strstr(out, "Wilcoxon signed-rank") && strstr(out, "0 slower, 0 inconclusive"),
+          "exit %d:\n%s", rc, out);
+    snprintf(cmd, sizeof cmd, "convbench compare --paired --threshold 10 '%s' '%s'", ra, rs);
+    rc = check_run(cmd, out, sizeof out);
+    check("compare: paired, a 30% slower pass and step are slower (exit 1)",
+          rc == 1 && strstr(out, "3 compared: 2 slower, 0 inconclusive, 1 same"), "exit %d:\n%s",
+          rc, out);
+}
+
 /* A train run as the trainer and the peer scripts write it. */
 static cJSON *train_run(const char *backend, int threads, int epoch, double seconds, double acc)
 {
@@ -490,5 +563,7 @@ void test_compare(void)
     test_rates();
     test_cli();
     test_undecided();
+    test_intervals();
+    test_paired();
     test_report();
 }
