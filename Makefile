@@ -143,9 +143,10 @@ train: all
 # busy two-core machine stalls whenever the scheduler parks one of its
 # threads) and of the seed network's training steps; convbench compare
 # --paired judges the two builds' fastest repetitions round by round with
-# a REGRESS_THRESHOLD percent minimum effect; if that leaves cases undecided, REGRESS_EXTRA more rounds, and
-# the verdict once more. Exit 0 pass, 1 slower, 2 bad input or failed build, 3
-# inconclusive, 4 machines differ. `make baseline` records HEAD as the
+# a REGRESS_THRESHOLD percent minimum effect; if that leaves cases
+# undecided, REGRESS_EXTRA more rounds, and the verdict once more. Exit 0
+# pass, 1 slower, 2 bad input or failed build, 3 inconclusive, 4 machines
+# differ. `make baseline` records HEAD as the
 # reference (FORCE=1 replaces a recorded one).
 REGRESS_ROUNDS    ?= 8
 REGRESS_EXTRA     ?= 4
