@@ -376,11 +376,9 @@ void results_machine_fingerprint_compute(const cJSON *m, char *buf, size_t len)
         int n = snprintf(line, sizeof line, "%s=%.0f\n", nums[i], v);
         h = fnv1a(h, line, (size_t)n);
     }
-    double mem = results_num(m, "memory_bytes");
-    if (!isnan(mem)) {   /* to the GiB: the kernel's own reservations move it a little */
-        int n = snprintf(line, sizeof line, "memory_gib=%.0f\n", floor(mem / (1 << 30) + 0.5));
-        h = fnv1a(h, line, (size_t)n);
-    }
+    /* memory_bytes is recorded but not hashed: a VM of the same CPU runs
+       with 8 GiB one day and 24 GiB the next, and its compute figures and
+       peak are the same machine's */
     const cJSON *flags = cJSON_GetObjectItemCaseSensitive(m, "isa_flags");
     if (cJSON_IsArray(flags)) {
         int n = 0, cap = cJSON_GetArraySize(flags);

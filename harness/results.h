@@ -73,8 +73,8 @@ int results_pass_parse(const char *name);     /* -1 if unknown */
    A machine is what its CPU is, never its host name: the "fingerprint" of
    context.machine is 16 hex digits (FNV-1a, 64 bits) over vendor,
    cpu_model, family, model, stepping, isa_flags, packages, cores, pus,
-   caches (level, type, size) and memory rounded to GiB, hashing only the
-   fields present, so files written before these fields existed get one
+   caches (level, type, size) -- not memory, which a VM of the same CPU
+   changes from one boot to the next -- hashing only the fields present, so files written before these fields existed get one
    too (their own, matching no machine that records vendor and family).
    The "label" is for people and file names: CONVBENCH_MACHINE or
    --machine NAME, else derived from the CPU, e.g. "amd-epyc-f25m1-2c". */
