@@ -19,7 +19,7 @@
 #include "bench.h"
 #include "commands.h"
 #include "results.h"
-#include "shapes.h"
+#include "shape_sets.h"
 
 /* build/bench_conv, next to this executable. */
 static int bench_conv_path(char *buf, size_t len)

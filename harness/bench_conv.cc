@@ -23,7 +23,7 @@ extern "C" {
 }
 #include "results.h"
 #include "scale.h"
-#include "shapes.h"
+#include "shape_sets.h"
 
 namespace {
 

@@ -20,7 +20,7 @@
 #include "../harness/bench.h"
 #include "../harness/peak.h"
 #include "../harness/results.h"
-#include "../harness/shapes.h"
+#include "../harness/shape_sets.h"
 #include "check.h"
 #include "suites.h"
 

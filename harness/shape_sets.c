@@ -1,10 +1,10 @@
-/* Benchmark layer sets and benchmark cases (see shapes.h). */
+/* Benchmark layer sets and benchmark cases (see shape_sets.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cpu.h"
 #include "results.h"
-#include "shapes.h"
+#include "shape_sets.h"
 
 /* n, h, w, c, k, r, s, stride, pad */
 static const bench_layer layers[] = {

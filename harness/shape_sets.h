@@ -1,8 +1,8 @@
 /* The benchmark layer sets (seed, resnet, vgg), the names of benchmark
    cases, and one case's buffers and plan: shared by build/bench_conv,
    convbench bench and convbench scale so each shape is written once. */
-#ifndef CONVBENCH_SHAPES_H
-#define CONVBENCH_SHAPES_H
+#ifndef CONVBENCH_SHAPE_SETS_H
+#define CONVBENCH_SHAPE_SETS_H
 
 #include <stddef.h>
 #include "conv.h"
