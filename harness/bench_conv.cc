@@ -17,6 +17,7 @@
 #include <cstring>
 #include <string>
 #include <vector>
+#include "bench_case.h"
 #include "conv.h"
 extern "C" {
 #include "cpu.h"   // a C header without its own extern "C"

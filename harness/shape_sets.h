@@ -1,6 +1,6 @@
-/* The benchmark layer sets (seed, resnet, vgg), the names of benchmark
-   cases, and one case's buffers and plan: shared by build/bench_conv,
-   convbench bench and convbench scale so each shape is written once. */
+/* The built-in benchmark layer sets (seed, resnet, vgg), set-list parsing
+   and the names of benchmark cases: shared by build/bench_conv, convbench
+   bench, convbench scale and the report so each shape is written once. */
 #ifndef CONVBENCH_SHAPE_SETS_H
 #define CONVBENCH_SHAPE_SETS_H
 
@@ -35,16 +35,6 @@ void shapes_case_name(char *buf, size_t len, const bench_layer *l, const char *b
    success, -1 if the name is not one of ours. */
 int shapes_parse_case_name(const char *name, const bench_layer **l, char *backend,
                            size_t backend_len, conv_pass *pass);
-
-/* One benchmark case: inputs filled with uniform [-1,1) numbers from a
-   fixed seed, outputs allocated, plan made (with omp_get_max_threads()). */
-typedef struct bench_case bench_case;
-/* NULL if the backend refuses the shape (*why says why) or planning fails. */
-bench_case *bench_case_new(const conv_backend *b, const conv_shape *s, conv_pass pass,
-                           const char **why);
-void bench_case_run(bench_case *c);         /* one pass */
-const char *bench_case_impl(const bench_case *c);   /* NULL if the backend has none */
-void bench_case_free(bench_case *c);
 
 #ifdef __cplusplus
 }
