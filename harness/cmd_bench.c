@@ -5,35 +5,37 @@
    "skipped" [{name, set, layer, backend, pass, reason}] for the cases a
    backend refused, and "suite" {sets, backends, repetitions, min_time_s,
    bind, interleave, peak_gflops, wall_s}. */
-#include <getopt.h>
 #include <limits.h>
+#include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "bench.h"
+#include "cli.h"
 #include "commands.h"
 #include "results.h"
 #include "shape_sets.h"
 
-static void usage(FILE *f)
+#define CMD "bench"
+
+static void usage(void)
 {
-    fprintf(f,
-            "usage: convbench bench [--quick] [--set LIST] [--backends LIST] [--threads N]\n"
-            "                       [--repetitions N] [--min-time S] [--filter REGEX] [--bind]\n"
-            "                       [--interleave] [--out FILE] [--force] [--quiet]\n"
-            "Runs bench_conv (every backend x pass x layer of the sets) and writes one\n"
-            "results file (default results/bench-<UTC time>.json) with every repetition.\n"
-            "  --quick          the seed set, 3 repetitions of >= 0.05 s (CI)\n"
-            "  --set LIST       seed,resnet,vgg or all (default all; --quick: seed)\n"
-            "  --repetitions N  default 5 (--quick: 3); compare wants >= 9\n"
-            "  --min-time S     seconds per repetition (default 0.1)\n"
-            "  --bind           bind thread i to core i with hwloc\n"
-            "  --interleave     Google Benchmark's random interleaving of repetitions\n"
-            "  --force          replace an existing file under results/baseline/\n"
-            "  --machine NAME   this machine's label in results files (default\n"
-            "                   $CONVBENCH_MACHINE, else derived from the CPU)\n");
+    printf("usage: convbench bench [--quick] [--set LIST] [--backends LIST] [--threads N]\n"
+           "                       [--repetitions N] [--min-time S] [--filter REGEX] [--bind]\n"
+           "                       [--interleave] [--out FILE] [--force] [--quiet]\n"
+           "Runs bench_conv (every backend x pass x layer of the sets) and writes one\n"
+           "results file (default results/bench-<UTC time>.json) with every repetition.\n"
+           "  --quick          the seed set, 3 repetitions of >= 0.05 s (CI)\n"
+           "  --set LIST       seed,resnet,vgg or all (default all; --quick: seed)\n"
+           "  --repetitions N  default 5 (--quick: 3); compare wants >= 9\n"
+           "  --min-time S     seconds per repetition (default 0.1)\n"
+           "  --bind           bind thread i to core i with hwloc\n"
+           "  --interleave     Google Benchmark's random interleaving of repetitions\n"
+           "  --force          replace an existing file under results/baseline/\n"
+           "  --machine NAME   this machine's label in results files (default\n"
+           "                   $CONVBENCH_MACHINE, else derived from the CPU)\n");
 }
 
 int cmd_bench(int argc, char **argv)
@@ -50,34 +52,18 @@ int cmd_bench(int argc, char **argv)
     bench_opts bo = { NULL, NULL, NULL, 0, 0, 0, 0, 0, 0 };
     int quick = 0, force = 0;
     const char *out = NULL;
-    char *end;
     int o;
     optind = 1;
-    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((o = cli_getopt(CMD, argc, argv, "", opts)) != -1) {
         switch (o) {
         case 'q': quick = 1; break;
         case 's': bo.sets = optarg; break;
         case 'b': bo.backends = optarg; break;
-        case 't':
-            bo.threads = (int)strtol(optarg, &end, 10);
-            if (*end || bo.threads < 1) {
-                fprintf(stderr, "convbench bench: --threads wants a positive integer\n");
-                return 2;
-            }
-            break;
-        case 'r':
-            bo.repetitions = (int)strtol(optarg, &end, 10);
-            if (*end || bo.repetitions < 1) {
-                fprintf(stderr, "convbench bench: --repetitions wants a positive integer\n");
-                return 2;
-            }
-            break;
+        case 't': if (cli_positive(CMD, "--threads", optarg, &bo.threads)) return 2; break;
+        case 'r': if (cli_positive(CMD, "--repetitions", optarg, &bo.repetitions)) return 2; break;
         case 'm':
-            bo.min_time = strtod(optarg, &end);
-            if (*end || !(bo.min_time > 0)) {
-                fprintf(stderr, "convbench bench: --min-time wants seconds > 0\n");
+            if (cli_number(CMD, "--min-time", optarg, 0, INFINITY, CLI_OPEN_LO, &bo.min_time))
                 return 2;
-            }
             break;
         case 'f': bo.filter = optarg; break;
         case 'B': bo.bind = 1; break;
@@ -85,31 +71,23 @@ int cmd_bench(int argc, char **argv)
         case 'o': out = optarg; break;
         case 'F': force = 1; break;
         case 'Q': bo.quiet = 1; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'h': usage(); return 0;
+        default: return 2;
         }
     }
-    if (optind < argc) {
-        fprintf(stderr, "convbench bench: unexpected argument '%s'\n", argv[optind]);
-        return 2;
-    }
+    if (cli_no_arguments(CMD, argc, argv)) return 2;
     char err[256];
     if (!bo.sets) bo.sets = quick ? "seed" : "all";
     if (shapes_parse_sets(bo.sets, err, sizeof err) < 0) {
-        fprintf(stderr, "convbench bench: %s\n", err);
+        cli_error(CMD, "--set: %s", err);
         return 2;
     }
     if (!bo.repetitions) bo.repetitions = quick ? 3 : 5;
     if (!bo.min_time) bo.min_time = quick ? 0.05 : 0.1;
-    for (const char *p = bo.backends; p && *p;) {
-        size_t len = strcspn(p, ",");
-        char name[64];
-        snprintf(name, sizeof name, "%.*s", (int)(len < 63 ? len : 63), p);
-        if (len && !conv_backend_find(name)) {
-            fprintf(stderr, "convbench bench: unknown backend '%s' (see convbench backends)\n", name);
-            return 2;
-        }
-        p += len + (p[len] == ',');
+    char bad[64];
+    if (cli_unknown_backend(bo.backends, NULL, bad, sizeof bad)) {
+        cli_error(CMD, "--backends: unknown backend '%s' (see convbench backends)", bad);
+        return 2;
     }
     if (bo.threads) omp_set_num_threads(bo.threads);   /* so the context says so */
 

@@ -11,7 +11,6 @@
    count's series, which would skew the speedups. "binding" lists, per
    thread count, the core each team thread was seen on; "skipped" the
    backends and cases that could not run. */
-#include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <omp.h>
@@ -20,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 #include "bench.h"
+#include "cli.h"
 #include "commands.h"
 #include "autotune.h"
 #include "data.h"
@@ -159,23 +159,24 @@ static void print_tables(const cJSON *runs, int maxt, int batch, int steps, int 
     }
 }
 
-static void scale_usage(FILE *f)
+#define CMD "scale"
+
+static void usage(void)
 {
-    fprintf(f,
-            "usage: convbench scale [--backends LIST] [--max-threads N] [--repetitions N]\n"
-            "                       [--steps N] [--filter REGEX] [--model FILE] [--data DIR]\n"
-            "                       [--no-train] [--no-conv] [--out FILE] [--force]\n"
-            "For 1..N threads (default: the cores hwloc reports), thread i bound to core i:\n"
-            "training throughput of the network (--steps steps of batch 32, default 30,\n"
-            "after 3 warm-up steps) and per-layer conv GFLOP/s of bench_conv (--filter,\n"
-            "default the seed layers at batch 32), per backend, with speedup and parallel\n"
-            "efficiency against 1 thread. Training blocks are timed in rounds (every\n"
-            "backend at every thread count once per round, the first core moving each\n"
-            "round). Writes results/scale-<UTC time>.json.\n"
-            "`auto` in --backends (included by default) trains with the per-layer x pass\n"
-            "choice of `convbench train --backend auto`, searched at each thread count.\n"
-            "--machine NAME labels this machine in results files (default $CONVBENCH_MACHINE,\n"
-            "else derived from the CPU).\n");
+    printf("usage: convbench scale [--backends LIST] [--max-threads N] [--repetitions N]\n"
+           "                       [--steps N] [--filter REGEX] [--model FILE] [--data DIR]\n"
+           "                       [--no-train] [--no-conv] [--out FILE] [--force]\n"
+           "For 1..N threads (default: the cores hwloc reports), thread i bound to core i:\n"
+           "training throughput of the network (--steps steps of batch 32, default 30,\n"
+           "after 3 warm-up steps) and per-layer conv GFLOP/s of bench_conv (--filter,\n"
+           "default the seed layers at batch 32), per backend, with speedup and parallel\n"
+           "efficiency against 1 thread. Training blocks are timed in rounds (every\n"
+           "backend at every thread count once per round, the first core moving each\n"
+           "round). Writes results/scale-<UTC time>.json.\n"
+           "`auto` in --backends (included by default) trains with the per-layer x pass\n"
+           "choice of `convbench train --backend auto`, searched at each thread count.\n"
+           "--machine NAME labels this machine in results files (default $CONVBENCH_MACHINE,\n"
+           "else derived from the CPU).\n");
 }
 
 int cmd_scale(int argc, char **argv)
@@ -193,15 +194,14 @@ int cmd_scale(int argc, char **argv)
                *data = DATA_DEFAULT_DIR, *out = NULL;
     int cores = scale_cores(), maxt = cores, reps = 3, steps = 30, train = 1, conv = 1, force = 0;
     const int batch = 32, warmup = 3;
-    char *end;
     int o;
     optind = 1;
-    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((o = cli_getopt(CMD, argc, argv, "", opts)) != -1) {
         switch (o) {
         case 'b': backends = optarg; break;
-        case 't': maxt = (int)strtol(optarg, &end, 10); if (*end) maxt = 0; break;
-        case 'r': reps = (int)strtol(optarg, &end, 10); if (*end) reps = 0; break;
-        case 's': steps = (int)strtol(optarg, &end, 10); if (*end) steps = 0; break;
+        case 't': if (cli_positive(CMD, "--max-threads", optarg, &maxt)) return 2; break;
+        case 'r': if (cli_positive(CMD, "--repetitions", optarg, &reps)) return 2; break;
+        case 's': if (cli_positive(CMD, "--steps", optarg, &steps)) return 2; break;
         case 'f': filter = optarg; break;
         case 'm': model = optarg; break;
         case 'd': data = optarg; break;
@@ -209,53 +209,33 @@ int cmd_scale(int argc, char **argv)
         case 'C': conv = 0; break;
         case 'o': out = optarg; break;
         case 'F': force = 1; break;
-        case 'h': scale_usage(stdout); return 0;
-        default: scale_usage(stderr); return 2;
+        case 'h': usage(); return 0;
+        default: return 2;
         }
     }
-    if (optind < argc || maxt < 1 || maxt > cores || reps < 1 || steps < 1) {
-        if (maxt > cores)
-            fprintf(stderr, "convbench scale: --max-threads %d but hwloc reports %d cores\n", maxt, cores);
-        else
-            scale_usage(stderr);
+    if (cli_no_arguments(CMD, argc, argv)) return 2;
+    if (maxt > cores) {
+        cli_error(CMD, "--max-threads %d but hwloc reports %d cores", maxt, cores);
         return 2;
     }
-    /* the backends, as a list to loop over */
+    char bad[64];
+    if (cli_unknown_backend(backends, "auto", bad, sizeof bad)) {
+        cli_error(CMD, "--backends: unknown backend '%s' (see convbench backends)", bad);
+        return 2;
+    }
+    /* the backends, as a list to loop over, in registry order */
     const conv_backend *list[64];
     int nb = 0;
+    char conv_list[1024] = "";
     for (const conv_backend *const *b = conv_backends(); *b && nb < 64; b++) {
-        const char *n = (*b)->name;
-        if (backends) {
-            const char *p = strstr(backends, n);
-            size_t len = strlen(n);
-            int hit = 0;
-            while (p && !hit) {
-                hit = (p == backends || p[-1] == ',') && (p[len] == ',' || !p[len]);
-                p = strstr(p + 1, n);
-            }
-            if (!hit) continue;
-        }
+        if (backends && !cli_list_has(backends, (*b)->name)) continue;
         list[nb++] = *b;
+        size_t used = strlen(conv_list);
+        snprintf(conv_list + used, sizeof conv_list - used, "%s%s", used ? "," : "", (*b)->name);
     }
     /* "auto" (the per-layer x pass choice, made at each thread count) is a
        training configuration, not a registered backend: trained, not benched */
-    int with_auto = !backends;
-    char conv_list[1024] = "";
-    for (const char *p = backends; p && *p;) {
-        size_t len = strcspn(p, ",");
-        char name[64];
-        snprintf(name, sizeof name, "%.*s", (int)(len < 63 ? len : 63), p);
-        if (!strcmp(name, "auto")) {
-            with_auto = 1;
-        } else if (len && !conv_backend_find(name)) {
-            fprintf(stderr, "convbench scale: unknown backend '%s'\n", name);
-            return 2;
-        } else if (len) {
-            size_t used = strlen(conv_list);
-            snprintf(conv_list + used, sizeof conv_list - used, "%s%s", used ? "," : "", name);
-        }
-        p += len + (p[len] == ',');
-    }
+    const int with_auto = !backends || cli_list_has(backends, "auto");
     if (backends) backends = conv_list;
     const int ntrain = nb + with_auto;
     if (!nb) conv = 0;
@@ -281,7 +261,7 @@ int cmd_scale(int argc, char **argv)
             data_free(&d);
             memset(&d, 0, sizeof d);
             if (data_random(&d, batch * steps, 28, 28, 10, 7)) {
-                fprintf(stderr, "convbench scale: out of memory\n");
+                cli_error(CMD, "out of memory");
                 return 1;
             }
             data_used = "random";
@@ -300,7 +280,7 @@ int cmd_scale(int argc, char **argv)
     /* Plan every configuration, at its thread count, and record the binding */
     for (int t = 1; !rc && t <= maxt; t++) {
         if (scale_bind_compact(t, err, sizeof err)) {
-            fprintf(stderr, "convbench scale: %s\n", err);
+            cli_error(CMD, "%s", err);
             rc = 1;
             break;
         }
@@ -341,7 +321,7 @@ int cmd_scale(int argc, char **argv)
     for (int k = 0; !rc && train && k < reps; k++)
         for (int t = 1; !rc && t <= maxt; t++) {
             if (scale_bind_from(t, k % cores, err, sizeof err)) {
-                fprintf(stderr, "convbench scale: %s\n", err);
+                cli_error(CMD, "%s", err);
                 rc = 1;
                 break;
             }
@@ -390,7 +370,7 @@ int cmd_scale(int argc, char **argv)
         /* bench_conv binds its own threads (--bind); it must not inherit
            this thread's binding to one core, which its threads would share */
         if (scale_unbind()) {
-            fprintf(stderr, "convbench scale: could not unbind before bench_conv\n");
+            cli_error(CMD, "could not unbind before bench_conv");
             rc = 1;
             break;
         }

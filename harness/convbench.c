@@ -3,6 +3,7 @@
    is taken here for every command, so no command parses it twice. */
 #include <stdio.h>
 #include <string.h>
+#include "cli.h"
 #include "commands.h"
 #include "results.h"
 
@@ -48,7 +49,7 @@ static int take_machine(int *argc, char **argv)
         }
         if (!strcmp(argv[i], "--machine")) {
             if (i + 1 >= *argc) {
-                fprintf(stderr, "convbench: --machine wants a NAME\n");
+                cli_usage_error(argv[1], "--machine wants a NAME");
                 return -1;
             }
             label = argv[++i];
@@ -59,14 +60,14 @@ static int take_machine(int *argc, char **argv)
             continue;
         }
         if (results_set_machine_label(label, err, sizeof err)) {
-            fprintf(stderr, "convbench: --machine: %s\n", err);
+            cli_error(argv[1], "--machine: %s", err);
             return -1;
         }
     }
     argv[n] = NULL;
     *argc = n;
     if (results_set_machine_label(NULL, err, sizeof err)) {
-        fprintf(stderr, "convbench: %s\n", err);
+        cli_error(argv[1], "%s", err);
         return -1;
     }
     return 0;
@@ -84,7 +85,7 @@ int main(int argc, char **argv)
         if (cmds[c].measures && take_machine(&argc, argv)) return 2;
         return cmds[c].run(argc - 1, argv + 1);
     }
-    fprintf(stderr, "convbench: unknown command '%s'\n", argv[1]);
+    cli_error(NULL, "unknown command '%s'", argv[1]);
     usage(stderr);
     return 2;
 }

@@ -2,6 +2,7 @@
    shape_sets.h). */
 #include <stdio.h>
 #include <string.h>
+#include "cli.h"
 #include "results.h"
 #include "shape_sets.h"
 
@@ -45,28 +46,35 @@ int shapes_set_known(const char *set) { return set && set_index(set, strlen(set)
 int shapes_parse_sets(const char *list, char *err, size_t errlen)
 {
     int mask = 0;
-    for (const char *p = list; p && *p;) {
-        size_t len = strcspn(p, ",");
-        if (len) {
-            if (!strncmp(p, "all", len) && len == 3) {
-                mask |= (1 << (sizeof sets / sizeof *sets - 1)) - 1;
-            } else {
-                int i = set_index(p, len);
-                if (i < 0) {
-                    snprintf(err, errlen, "unknown set '%.*s' (sets: seed, resnet, vgg, all)",
-                             (int)len, p);
-                    return -1;
-                }
-                mask |= 1 << i;
-            }
+    char name[64];
+    for (const char *p = list; cli_list_next(&p, name, sizeof name);) {
+        if (!strcmp(name, "all")) {
+            mask |= (1 << (sizeof sets / sizeof *sets - 1)) - 1;
+            continue;
         }
-        p += len + (p[len] == ',');
+        int i = set_index(name, strlen(name));
+        if (i < 0) {
+            snprintf(err, errlen, "unknown set '%s' (sets: seed, resnet, vgg, all)", name);
+            return -1;
+        }
+        mask |= 1 << i;
     }
     if (!mask) {
         snprintf(err, errlen, "no set given (sets: seed, resnet, vgg, all)");
         return -1;
     }
     return mask;
+}
+
+int shapes_parse_shape(const char *text, conv_shape *s)
+{
+    conv_shape t;
+    char tail;
+    if (sscanf(text, "%d,%d,%d,%d,%d,%d,%d,%d,%d%c", &t.n, &t.h, &t.w, &t.c, &t.k, &t.r, &t.s,
+               &t.stride, &t.pad, &tail) != 9)
+        return -1;
+    *s = t;
+    return 0;
 }
 
 int shapes_in_sets(const bench_layer *l, int mask)

@@ -1,6 +1,7 @@
-/* The built-in benchmark layer sets (seed, resnet, vgg), set-list parsing
-   and the names of benchmark cases: shared by build/bench_conv, convbench
-   bench, convbench scale and the report so each shape is written once. */
+/* The built-in benchmark layer sets (seed, resnet, vgg), the parsing of
+   set lists and shape strings, and the names of benchmark cases: shared by
+   build/bench_conv, convbench bench, scale, backends and the report so
+   each shape is written once. */
 #ifndef CONVBENCH_SHAPE_SETS_H
 #define CONVBENCH_SHAPE_SETS_H
 
@@ -27,6 +28,10 @@ int shapes_set_known(const char *set);
 int shapes_parse_sets(const char *list, char *err, size_t errlen);
 /* 1 if layer l belongs to a set in the mask. */
 int shapes_in_sets(const bench_layer *l, int mask);
+
+/* A shape written "N,H,W,C,K,R,S,STRIDE,PAD" (nine integers, nothing
+   else) into *s; 0, or -1 (s unchanged) if text is not one. */
+int shapes_parse_shape(const char *text, conv_shape *s);
 
 /* "set/layer/bN/backend/pass", e.g. "seed/conv2/b32/im2col/forward". */
 void shapes_case_name(char *buf, size_t len, const bench_layer *l, const char *backend,
