@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "cli.h"
 #include "conv.h"
 
@@ -147,4 +148,17 @@ int cli_unknown_backend(const char *list, const char *extra, char *bad, size_t l
         return 1;
     }
     return 0;
+}
+
+void cli_out_path(const char *out, const char *kind, char *buf, size_t len)
+{
+    if (out) {
+        snprintf(buf, len, "%s", out);
+        return;
+    }
+    time_t now = time(NULL);
+    struct tm tm;
+    char stamp[32] = "unknown-time";
+    if (gmtime_r(&now, &tm)) strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+    snprintf(buf, len, "results/%s-%s.json", kind, stamp);
 }

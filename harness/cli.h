@@ -59,6 +59,10 @@ int cli_list_has(const char *list, const char *name);
    an item of extra (may be NULL), in bad; 0 if every item is known. */
 int cli_unknown_backend(const char *list, const char *extra, char *bad, size_t len);
 
+/* Where a command writes its results file: out when given, else the
+   default results/<kind>-<UTC time>.json (e.g. results/bench-20250101T120000Z.json). */
+void cli_out_path(const char *out, const char *kind, char *buf, size_t len);
+
 #ifdef __cplusplus
 }
 #endif

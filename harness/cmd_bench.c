@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "bench.h"
 #include "cli.h"
 #include "commands.h"
@@ -92,16 +91,7 @@ int cmd_bench(int argc, char **argv)
     if (bo.threads) omp_set_num_threads(bo.threads);   /* so the context says so */
 
     char path[PATH_MAX];
-    if (out) {
-        snprintf(path, sizeof path, "%s", out);
-    } else {
-        time_t now = time(NULL);
-        struct tm tm;
-        char stamp[32];
-        gmtime_r(&now, &tm);
-        strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
-        snprintf(path, sizeof path, "results/bench-%s.json", stamp);
-    }
+    cli_out_path(out, "bench", path, sizeof path);
 
     cJSON *runs;
     cJSON *doc = results_new("bench", argc, argv, &runs);

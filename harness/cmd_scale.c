@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "bench.h"
 #include "cli.h"
 #include "commands.h"
@@ -241,16 +240,7 @@ int cmd_scale(int argc, char **argv)
     if (!nb) conv = 0;
 
     char path[PATH_MAX];
-    if (out) {
-        snprintf(path, sizeof path, "%s", out);
-    } else {
-        time_t now = time(NULL);
-        struct tm tm;
-        char stamp[32];
-        gmtime_r(&now, &tm);
-        strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
-        snprintf(path, sizeof path, "results/scale-%s.json", stamp);
-    }
+    cli_out_path(out, "scale", path, sizeof path);
 
     char err[1024];
     dataset d = { 0 };

@@ -37,6 +37,14 @@ static void test_lists(void)
                                  !cli_positive("t", "--n", "7", &p) && p == 7 &&
                                  !cli_number("t", "--x", "0.5", 0, 1, CLI_OPEN_LO, &x) && x == 0.5,
           "v %ld p %d x %g", v, p, x);
+    char path[128], given[128];
+    int y, mo, d, h, mi, sec, end = 0;
+    cli_out_path(NULL, "bench", path, sizeof path);
+    cli_out_path("mine.json", "bench", given, sizeof given);
+    check("cli/out-path", sscanf(path, "results/bench-%4d%2d%2dT%2d%2d%2dZ.json%n", &y, &mo, &d, &h,
+                                 &mi, &sec, &end) == 6 && end == (int)strlen(path) &&
+                              !strcmp(given, "mine.json"),
+          "default %s, given %s", path, given);
 }
 
 static void cli_expect(const char *name, const char *args, int want_rc, const char *want)
