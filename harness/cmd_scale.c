@@ -25,6 +25,7 @@
 #include "net.h"
 #include "results.h"
 #include "scale.h"
+#include "timed_run.h"
 #include "train.h"
 
 /* One training configuration (a backend, or auto, at one thread count),
@@ -333,8 +334,6 @@ int cmd_scale(int argc, char **argv)
             if (!cfg[at].ready) continue;
             const char *bname = i < nb ? list[i]->name : "auto";
             const double *tk = &times[at * reps];
-            double med, mn, mx;
-            results_stats(tk, reps, &med, &mn, &mx);
             cJSON *r = cJSON_CreateObject();
             cJSON_AddStringToObject(r, "type", "train");
             cJSON_AddStringToObject(r, "backend", bname);
@@ -343,12 +342,7 @@ int cmd_scale(int argc, char **argv)
             cJSON_AddNumberToObject(r, "threads", t);
             cJSON_AddNumberToObject(r, "batch", batch);
             cJSON_AddNumberToObject(r, "steps", steps);
-            cJSON_AddNumberToObject(r, "repetitions", reps);
-            cJSON *ta = cJSON_AddArrayToObject(r, "times_s");
-            for (int k = 0; k < reps; k++) cJSON_AddItemToArray(ta, cJSON_CreateNumber(tk[k]));
-            cJSON_AddNumberToObject(r, "median_s", med);
-            cJSON_AddNumberToObject(r, "min_s", mn);
-            cJSON_AddNumberToObject(r, "max_s", mx);
+            const double med = timed_run_add(r, tk, reps, NULL);
             cJSON_AddNumberToObject(r, "images_per_s", (double)batch * steps / med);
             cJSON_AddItemToArray(runs, r);
             printf("scale: %d thr  train %-16s %8.0f images/s\n", t, bname,
