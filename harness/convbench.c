@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "results.h"
+#include "version.h"
 
 /* measures: the command writes results of this machine, so takes --machine */
 static const struct {
@@ -28,7 +29,8 @@ static const struct {
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: convbench COMMAND [OPTIONS]   (convbench COMMAND --help)\n\ncommands:\n");
+    fprintf(f, "usage: convbench COMMAND [OPTIONS]   (convbench COMMAND --help)\n"
+               "       convbench --version   the commit and flags this binary was built with\n\ncommands:\n");
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
         fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].what);
     fprintf(f, "\ntrain, eval, bench, scale, info: --machine NAME  this machine's label in results\n"
@@ -78,6 +80,10 @@ int main(int argc, char **argv)
     if (argc < 2) { usage(stderr); return 2; }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        version_print(stdout);
         return 0;
     }
     for (size_t c = 0; c < sizeof cmds / sizeof *cmds; c++) {
