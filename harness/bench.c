@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "bench.h"
+#include "cli.h"
 #include "results.h"
 #include "shape_sets.h"
 
@@ -56,11 +57,11 @@ static const char *gstr(const cJSON *o, const char *k)
 }
 
 /* Google Benchmark's JSON -> results runs. */
-static int convert(const char *json_path, int threads, cJSON *runs, cJSON *skipped)
+static int convert(const char *cmd, const char *json_path, int threads, cJSON *runs, cJSON *skipped)
 {
     FILE *f = fopen(json_path, "rb");
     if (!f) {
-        fprintf(stderr, "convbench bench: bench_conv wrote no JSON (%s)\n", strerror(errno));
+        cli_error(cmd, "bench_conv wrote no JSON (%s)", strerror(errno));
         return -1;
     }
     fseek(f, 0, SEEK_END);
@@ -76,7 +77,7 @@ static int convert(const char *json_path, int threads, cJSON *runs, cJSON *skipp
     }
     free(text);
     if (!gb) {
-        fprintf(stderr, "convbench bench: bench_conv's JSON is empty or malformed\n");
+        cli_error(cmd, "bench_conv's JSON is empty or malformed");
         return -1;
     }
     const cJSON *ctx = cJSON_GetObjectItemCaseSensitive(gb, "context");
@@ -101,7 +102,7 @@ static int convert(const char *json_path, int threads, cJSON *runs, cJSON *skipp
         char backend[64];
         conv_pass pass;
         if (shapes_parse_case_name(name, &l, backend, sizeof backend, &pass)) {
-            fprintf(stderr, "convbench bench: ignoring unknown case '%s'\n", run_name);
+            cli_error(cmd, "ignoring unknown case '%s'", run_name);
             continue;
         }
         /* this case's repetitions: the entries with the same run_name */
@@ -153,9 +154,10 @@ static int convert(const char *json_path, int threads, cJSON *runs, cJSON *skipp
 
 int bench_run(const bench_opts *o, cJSON *runs, cJSON *skipped)
 {
+    const char *cmd = o->cmd ? o->cmd : "bench";
     char exe[PATH_MAX];
     if (bench_conv_path(exe, sizeof exe)) {
-        fprintf(stderr, "convbench bench: cannot find bench_conv next to convbench (run make)\n");
+        cli_error(cmd, "cannot find bench_conv next to convbench (run make)");
         return -1;
     }
     const char *tmpdir = getenv("TMPDIR");
@@ -163,7 +165,7 @@ int bench_run(const bench_opts *o, cJSON *runs, cJSON *skipped)
     snprintf(json, sizeof json, "%s/convbench-gb-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
     int jfd = mkstemp(json);
     if (jfd < 0) {
-        fprintf(stderr, "convbench bench: cannot make a temporary file: %s\n", strerror(errno));
+        cli_error(cmd, "cannot make a temporary file: %s", strerror(errno));
         return -1;
     }
     close(jfd);
@@ -196,7 +198,7 @@ int bench_run(const bench_opts *o, cJSON *runs, cJSON *skipped)
 
     int pfd[2];
     if (pipe(pfd)) {
-        fprintf(stderr, "convbench bench: pipe: %s\n", strerror(errno));
+        cli_error(cmd, "pipe: %s", strerror(errno));
         unlink(json);
         return -1;
     }
@@ -204,7 +206,7 @@ int bench_run(const bench_opts *o, cJSON *runs, cJSON *skipped)
     fflush(stderr);
     pid_t pid = fork();
     if (pid < 0) {
-        fprintf(stderr, "convbench bench: fork: %s\n", strerror(errno));
+        cli_error(cmd, "fork: %s", strerror(errno));
         close(pfd[0]);
         close(pfd[1]);
         unlink(json);
@@ -224,7 +226,7 @@ int bench_run(const bench_opts *o, cJSON *runs, cJSON *skipped)
         close(pfd[0]);
         close(pfd[1]);
         execv(exe, args);
-        fprintf(stderr, "convbench bench: cannot run %s: %s\n", exe, strerror(errno));
+        cli_error(cmd, "cannot run %s: %s", exe, strerror(errno));
         _exit(127);
     }
     close(pfd[1]);
@@ -241,14 +243,14 @@ int bench_run(const bench_opts *o, cJSON *runs, cJSON *skipped)
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
     if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-        fprintf(stderr, "convbench bench: bench_conv failed (%s %d)\n",
+        cli_error(cmd, "bench_conv failed (%s %d)",
                 WIFEXITED(status) ? "exit status" : "signal",
                 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
         unlink(json);
         return -1;
     }
     int threads = o->threads > 0 ? o->threads : omp_get_max_threads();
-    int rc = convert(json, threads, runs, skipped);
+    int rc = convert(cmd, json, threads, runs, skipped);
     unlink(json);
     return rc;
 }

@@ -48,7 +48,7 @@ int cmd_bench(int argc, char **argv)
         { "force", no_argument, 0, 'F' },       { "quiet", no_argument, 0, 'Q' },
         { "help", no_argument, 0, 'h' },        { 0, 0, 0, 0 },
     };
-    bench_opts bo = { NULL, NULL, NULL, 0, 0, 0, 0, 0, 0 };
+    bench_opts bo = { NULL, NULL, NULL, 0, 0, 0, 0, 0, 0, CMD };
     int quick = 0, force = 0;
     const char *out = NULL;
     int o;

@@ -615,7 +615,7 @@ static void bandwidth_runs(void)
    becomes one valid conv run with every repetition. */
 static void bench_pipeline(const char *dir)
 {
-    bench_opts o = { "seed", "naive", "^seed/conv3/b32/naive/forward", 1, 3, 0.01, 0, 0, 1 };
+    bench_opts o = { "seed", "naive", "^seed/conv3/b32/naive/forward", 1, 3, 0.01, 0, 0, 1, NULL };
     cJSON *runs;
     char *argv[] = { "tests" };
     cJSON *doc = results_new("bench", 1, argv, &runs);
