@@ -100,6 +100,21 @@ $(B)/tests: $(TEST_OBJ) $(LIBH) $(LIBM) $(LIBK)
 $(B)/%: $(B)/obj/harness/%.o $(LIBH) $(LIBM) $(LIBK)
 	$(Q)$(CXX) $(LDFLAGS) $^ $(LDLIBS) -lbenchmark -lpthread -o $@
 
+# The commit a binary is built from, for `convbench --version`: only
+# harness/version.o sees it, and it is rebuilt when the commit (or the
+# tree's modified state) changes, through a stamp rewritten only then; so a
+# new commit recompiles one small file and ccache keeps the rest.
+GIT_COMMIT   := $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+GIT_DESCRIBE := $(shell git describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)
+$(B)/obj/harness/version.o: CPPFLAGS += -DCONVBENCH_GIT_COMMIT='"$(GIT_COMMIT)"' \
+    -DCONVBENCH_GIT_DESCRIBE='"$(GIT_DESCRIBE)"'
+$(B)/obj/harness/version.o: $(B)/git-version
+$(B)/git-version: FORCE
+	@mkdir -p $(B); v='$(GIT_COMMIT) $(GIT_DESCRIBE)'; \
+	test "$$(cat $@ 2>/dev/null)" = "$$v" || echo "$$v" > $@
+.PHONY: FORCE
+FORCE:
+
 # A separate program that knows only conv.h and the link line.
 link-check: $(LIBK)
 	$(Q)$(CC) -std=c11 -Ikernels tests/standalone/link_check.c \

@@ -1,25 +1,22 @@
-/* convbench bench: runs build/bench_conv — the one measurement
-   implementation, Google Benchmark — on the chosen sets, backends and
-   thread count, keeps every repetition's time from its JSON, and writes one
-   results file (kind "bench"): a "conv" run per case (see results.c) plus
-   "skipped" [{name, set, layer, backend, pass, reason}] for the cases a
-   backend refused, and "suite" {sets, backends, repetitions, min_time_s,
-   bind, interleave, peak_gflops, wall_s}. */
+/* The benchmark suite as a library call (see bench.h): runs build/bench_conv
+   — the one measurement implementation, Google Benchmark — with the chosen
+   sets, backends, thread count and repetitions, keeps every repetition's
+   time from its JSON as a "conv" run (results.c), lists the cases a backend
+   refused, and prints the GFLOP/s table. Used by convbench bench and
+   convbench scale. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 #include "bench.h"
-#include "commands.h"
+#include "cli.h"
 #include "results.h"
-#include "shapes.h"
+#include "shape_sets.h"
 
 /* build/bench_conv, next to this executable. */
 static int bench_conv_path(char *buf, size_t len)
@@ -60,11 +57,11 @@ static const char *gstr(const cJSON *o, const char *k)
 }
 
 /* Google Benchmark's JSON -> results runs. */
-static int convert(const char *json_path, int threads, cJSON *runs, cJSON *skipped)
+static int convert(const char *cmd, const char *json_path, int threads, cJSON *runs, cJSON *skipped)
 {
     FILE *f = fopen(json_path, "rb");
     if (!f) {
-        fprintf(stderr, "convbench bench: bench_conv wrote no JSON (%s)\n", strerror(errno));
+        cli_error(cmd, "bench_conv wrote no JSON (%s)", strerror(errno));
         return -1;
     }
     fseek(f, 0, SEEK_END);
@@ -80,7 +77,7 @@ static int convert(const char *json_path, int threads, cJSON *runs, cJSON *skipp
     }
     free(text);
     if (!gb) {
-        fprintf(stderr, "convbench bench: bench_conv's JSON is empty or malformed\n");
+        cli_error(cmd, "bench_conv's JSON is empty or malformed");
         return -1;
     }
     const cJSON *ctx = cJSON_GetObjectItemCaseSensitive(gb, "context");
@@ -105,7 +102,7 @@ static int convert(const char *json_path, int threads, cJSON *runs, cJSON *skipp
         char backend[64];
         conv_pass pass;
         if (shapes_parse_case_name(name, &l, backend, sizeof backend, &pass)) {
-            fprintf(stderr, "convbench bench: ignoring unknown case '%s'\n", run_name);
+            cli_error(cmd, "ignoring unknown case '%s'", run_name);
             continue;
         }
         /* this case's repetitions: the entries with the same run_name */
@@ -157,9 +154,10 @@ static int convert(const char *json_path, int threads, cJSON *runs, cJSON *skipp
 
 int bench_run(const bench_opts *o, cJSON *runs, cJSON *skipped)
 {
+    const char *cmd = o->cmd ? o->cmd : "bench";
     char exe[PATH_MAX];
     if (bench_conv_path(exe, sizeof exe)) {
-        fprintf(stderr, "convbench bench: cannot find bench_conv next to convbench (run make)\n");
+        cli_error(cmd, "cannot find bench_conv next to convbench (run make)");
         return -1;
     }
     const char *tmpdir = getenv("TMPDIR");
@@ -167,7 +165,7 @@ int bench_run(const bench_opts *o, cJSON *runs, cJSON *skipped)
     snprintf(json, sizeof json, "%s/convbench-gb-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
     int jfd = mkstemp(json);
     if (jfd < 0) {
-        fprintf(stderr, "convbench bench: cannot make a temporary file: %s\n", strerror(errno));
+        cli_error(cmd, "cannot make a temporary file: %s", strerror(errno));
         return -1;
     }
     close(jfd);
@@ -200,7 +198,7 @@ int bench_run(const bench_opts *o, cJSON *runs, cJSON *skipped)
 
     int pfd[2];
     if (pipe(pfd)) {
-        fprintf(stderr, "convbench bench: pipe: %s\n", strerror(errno));
+        cli_error(cmd, "pipe: %s", strerror(errno));
         unlink(json);
         return -1;
     }
@@ -208,7 +206,7 @@ int bench_run(const bench_opts *o, cJSON *runs, cJSON *skipped)
     fflush(stderr);
     pid_t pid = fork();
     if (pid < 0) {
-        fprintf(stderr, "convbench bench: fork: %s\n", strerror(errno));
+        cli_error(cmd, "fork: %s", strerror(errno));
         close(pfd[0]);
         close(pfd[1]);
         unlink(json);
@@ -228,7 +226,7 @@ int bench_run(const bench_opts *o, cJSON *runs, cJSON *skipped)
         close(pfd[0]);
         close(pfd[1]);
         execv(exe, args);
-        fprintf(stderr, "convbench bench: cannot run %s: %s\n", exe, strerror(errno));
+        cli_error(cmd, "cannot run %s: %s", exe, strerror(errno));
         _exit(127);
     }
     close(pfd[1]);
@@ -245,14 +243,14 @@ int bench_run(const bench_opts *o, cJSON *runs, cJSON *skipped)
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
     if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-        fprintf(stderr, "convbench bench: bench_conv failed (%s %d)\n",
+        cli_error(cmd, "bench_conv failed (%s %d)",
                 WIFEXITED(status) ? "exit status" : "signal",
                 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
         unlink(json);
         return -1;
     }
     int threads = o->threads > 0 ? o->threads : omp_get_max_threads();
-    int rc = convert(json, threads, runs, skipped);
+    int rc = convert(cmd, json, threads, runs, skipped);
     unlink(json);
     return rc;
 }
@@ -319,144 +317,4 @@ void bench_print_table(const cJSON *runs)
     }
     free(seen);
     free(cols);
-}
-
-/* ---- the command ------------------------------------------------------ */
-
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: convbench bench [--quick] [--set LIST] [--backends LIST] [--threads N]\n"
-            "                       [--repetitions N] [--min-time S] [--filter REGEX] [--bind]\n"
-            "                       [--interleave] [--out FILE] [--force] [--quiet]\n"
-            "Runs bench_conv (every backend x pass x layer of the sets) and writes one\n"
-            "results file (default results/bench-<UTC time>.json) with every repetition.\n"
-            "  --quick          the seed set, 3 repetitions of >= 0.05 s (CI)\n"
-            "  --set LIST       seed,resnet,vgg or all (default all; --quick: seed)\n"
-            "  --repetitions N  default 5 (--quick: 3); compare wants >= 9\n"
-            "  --min-time S     seconds per repetition (default 0.1)\n"
-            "  --bind           bind thread i to core i with hwloc\n"
-            "  --interleave     Google Benchmark's random interleaving of repetitions\n"
-            "  --force          replace an existing file under results/baseline/\n"
-            "  --machine NAME   this machine's label in results files (default\n"
-            "                   $CONVBENCH_MACHINE, else derived from the CPU)\n");
-}
-
-int cmd_bench(int argc, char **argv)
-{
-    static const struct option opts[] = {
-        { "quick", no_argument, 0, 'q' },       { "set", required_argument, 0, 's' },
-        { "backends", required_argument, 0, 'b' }, { "threads", required_argument, 0, 't' },
-        { "repetitions", required_argument, 0, 'r' }, { "min-time", required_argument, 0, 'm' },
-        { "filter", required_argument, 0, 'f' }, { "bind", no_argument, 0, 'B' },
-        { "interleave", no_argument, 0, 'I' },  { "out", required_argument, 0, 'o' },
-        { "force", no_argument, 0, 'F' },       { "quiet", no_argument, 0, 'Q' },
-        { "help", no_argument, 0, 'h' },        { 0, 0, 0, 0 },
-    };
-    bench_opts bo = { NULL, NULL, NULL, 0, 0, 0, 0, 0, 0 };
-    int quick = 0, force = 0;
-    const char *out = NULL;
-    char *end;
-    int o;
-    optind = 1;
-    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (o) {
-        case 'q': quick = 1; break;
-        case 's': bo.sets = optarg; break;
-        case 'b': bo.backends = optarg; break;
-        case 't':
-            bo.threads = (int)strtol(optarg, &end, 10);
-            if (*end || bo.threads < 1) {
-                fprintf(stderr, "convbench bench: --threads wants a positive integer\n");
-                return 2;
-            }
-            break;
-        case 'r':
-            bo.repetitions = (int)strtol(optarg, &end, 10);
-            if (*end || bo.repetitions < 1) {
-                fprintf(stderr, "convbench bench: --repetitions wants a positive integer\n");
-                return 2;
-            }
-            break;
-        case 'm':
-            bo.min_time = strtod(optarg, &end);
-            if (*end || !(bo.min_time > 0)) {
-                fprintf(stderr, "convbench bench: --min-time wants seconds > 0\n");
-                return 2;
-            }
-            break;
-        case 'f': bo.filter = optarg; break;
-        case 'B': bo.bind = 1; break;
-        case 'I': bo.interleave = 1; break;
-        case 'o': out = optarg; break;
-        case 'F': force = 1; break;
-        case 'Q': bo.quiet = 1; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "convbench bench: unexpected argument '%s'\n", argv[optind]);
-        return 2;
-    }
-    char err[256];
-    if (!bo.sets) bo.sets = quick ? "seed" : "all";
-    if (shapes_parse_sets(bo.sets, err, sizeof err) < 0) {
-        fprintf(stderr, "convbench bench: %s\n", err);
-        return 2;
-    }
-    if (!bo.repetitions) bo.repetitions = quick ? 3 : 5;
-    if (!bo.min_time) bo.min_time = quick ? 0.05 : 0.1;
-    for (const char *p = bo.backends; p && *p;) {
-        size_t len = strcspn(p, ",");
-        char name[64];
-        snprintf(name, sizeof name, "%.*s", (int)(len < 63 ? len : 63), p);
-        if (len && !conv_backend_find(name)) {
-            fprintf(stderr, "convbench bench: unknown backend '%s' (see convbench backends)\n", name);
-            return 2;
-        }
-        p += len + (p[len] == ',');
-    }
-    if (bo.threads) omp_set_num_threads(bo.threads);   /* so the context says so */
-
-    char path[PATH_MAX];
-    if (out) {
-        snprintf(path, sizeof path, "%s", out);
-    } else {
-        time_t now = time(NULL);
-        struct tm tm;
-        char stamp[32];
-        gmtime_r(&now, &tm);
-        strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
-        snprintf(path, sizeof path, "results/bench-%s.json", stamp);
-    }
-
-    cJSON *runs;
-    cJSON *doc = results_new("bench", argc, argv, &runs);
-    cJSON *skipped = cJSON_AddArrayToObject(doc, "skipped");
-    double t0 = omp_get_wtime();
-    int rc = bench_run(&bo, runs, skipped);
-    if (rc == 0) {
-        cJSON *suite = cJSON_AddObjectToObject(doc, "suite");
-        cJSON_AddStringToObject(suite, "sets", bo.sets);
-        cJSON_AddStringToObject(suite, "backends", bo.backends ? bo.backends : "all");
-        cJSON_AddNumberToObject(suite, "repetitions", bo.repetitions);
-        cJSON_AddNumberToObject(suite, "min_time_s", bo.min_time);
-        cJSON_AddBoolToObject(suite, "bind", bo.bind);
-        cJSON_AddBoolToObject(suite, "interleave", bo.interleave);
-        const cJSON *r0 = cJSON_GetArrayItem(runs, 0);
-        const cJSON *pk = r0 ? cJSON_GetObjectItemCaseSensitive(r0, "peak_gflops") : NULL;
-        if (cJSON_IsNumber(pk)) cJSON_AddNumberToObject(suite, "peak_gflops", pk->valuedouble);
-        else cJSON_AddNullToObject(suite, "peak_gflops");
-        cJSON_AddNumberToObject(suite, "wall_s", omp_get_wtime() - t0);
-        bench_print_table(runs);
-        int ns = cJSON_GetArraySize(skipped);
-        if (ns) printf("%d case(s) skipped (reasons in the file's \"skipped\")\n", ns);
-        rc = results_write(path, doc, force);
-        if (rc == 0)
-            printf("%d runs written to %s (%.0f s)\n", cJSON_GetArraySize(runs), path,
-                   omp_get_wtime() - t0);
-    }
-    cJSON_Delete(doc);
-    return rc ? 1 : 0;
 }

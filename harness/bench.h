@@ -16,6 +16,7 @@ typedef struct {
     int bind;               /* bind thread i to core i */
     int interleave;         /* --benchmark_enable_random_interleaving */
     int quiet;              /* 1: no output from bench_conv (errors show as its exit status) */
+    const char *cmd;        /* the command, for "convbench CMD: ..." errors; NULL: "bench" */
 } bench_opts;
 
 /* Runs the suite; appends one "conv" run per measured case to runs and one

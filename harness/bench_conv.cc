@@ -17,13 +17,15 @@
 #include <cstring>
 #include <string>
 #include <vector>
+#include "bench_case.h"
+#include "cli.h"
 #include "conv.h"
 extern "C" {
 #include "cpu.h"   // a C header without its own extern "C"
 }
 #include "results.h"
 #include "scale.h"
-#include "shapes.h"
+#include "shape_sets.h"
 
 namespace {
 
@@ -86,17 +88,6 @@ const char *take_option(int *argc, char **argv, const char *name, bool has_value
     return nullptr;
 }
 
-bool in_list(const char *list, const char *name)
-{
-    size_t n = strlen(name);
-    for (const char *p = list; *p;) {
-        size_t len = strcspn(p, ",");
-        if (len == n && !strncmp(p, name, n)) return true;
-        p += len + (p[len] == ',');
-    }
-    return false;
-}
-
 }  // namespace
 
 int main(int argc, char **argv)
@@ -110,16 +101,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_conv: %s\n", err);
         return 2;
     }
-    if (backend_list) {
-        for (const char *p = backend_list; *p;) {
-            size_t len = strcspn(p, ",");
-            std::string name(p, len);
-            if (len && !conv_backend_find(name.c_str())) {
-                fprintf(stderr, "bench_conv: unknown backend '%s'\n", name.c_str());
-                return 2;
-            }
-            p += len + (p[len] == ',');
-        }
+    char bad[64];
+    if (cli_unknown_backend(backend_list, nullptr, bad, sizeof bad)) {
+        fprintf(stderr, "bench_conv: unknown backend '%s'\n", bad);
+        return 2;
     }
     const int threads = omp_get_max_threads();
     std::string bound = "none";
@@ -155,7 +140,7 @@ int main(int argc, char **argv)
 
     std::vector<Case> cases;
     for (const conv_backend *const *b = conv_backends(); *b; b++) {
-        if (backend_list && !in_list(backend_list, (*b)->name)) continue;
+        if (backend_list && !cli_list_has(backend_list, (*b)->name)) continue;
         for (const bench_layer *l = shapes_all(); l->set; l++) {
             if (!shapes_in_sets(l, mask)) continue;
             for (int p = 0; p < 3; p++) cases.push_back({ *b, l, (conv_pass)p, peak });

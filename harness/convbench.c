@@ -3,8 +3,10 @@
    is taken here for every command, so no command parses it twice. */
 #include <stdio.h>
 #include <string.h>
+#include "cli.h"
 #include "commands.h"
 #include "results.h"
+#include "version.h"
 
 /* measures: the command writes results of this machine, so takes --machine */
 static const struct {
@@ -27,7 +29,8 @@ static const struct {
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: convbench COMMAND [OPTIONS]   (convbench COMMAND --help)\n\ncommands:\n");
+    fprintf(f, "usage: convbench COMMAND [OPTIONS]   (convbench COMMAND --help)\n"
+               "       convbench --version   the commit and flags this binary was built with\n\ncommands:\n");
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
         fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].what);
     fprintf(f, "\ntrain, eval, bench, scale, info: --machine NAME  this machine's label in results\n"
@@ -48,7 +51,7 @@ static int take_machine(int *argc, char **argv)
         }
         if (!strcmp(argv[i], "--machine")) {
             if (i + 1 >= *argc) {
-                fprintf(stderr, "convbench: --machine wants a NAME\n");
+                cli_usage_error(argv[1], "--machine wants a NAME");
                 return -1;
             }
             label = argv[++i];
@@ -59,14 +62,14 @@ static int take_machine(int *argc, char **argv)
             continue;
         }
         if (results_set_machine_label(label, err, sizeof err)) {
-            fprintf(stderr, "convbench: --machine: %s\n", err);
+            cli_error(argv[1], "--machine: %s", err);
             return -1;
         }
     }
     argv[n] = NULL;
     *argc = n;
     if (results_set_machine_label(NULL, err, sizeof err)) {
-        fprintf(stderr, "convbench: %s\n", err);
+        cli_error(argv[1], "%s", err);
         return -1;
     }
     return 0;
@@ -79,12 +82,16 @@ int main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
+    if (!strcmp(argv[1], "--version")) {
+        version_print(stdout);
+        return 0;
+    }
     for (size_t c = 0; c < sizeof cmds / sizeof *cmds; c++) {
         if (strcmp(argv[1], cmds[c].name)) continue;
         if (cmds[c].measures && take_machine(&argc, argv)) return 2;
         return cmds[c].run(argc - 1, argv + 1);
     }
-    fprintf(stderr, "convbench: unknown command '%s'\n", argv[1]);
+    cli_error(NULL, "unknown command '%s'", argv[1]);
     usage(stderr);
     return 2;
 }

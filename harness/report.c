@@ -32,6 +32,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "cli.h"
 #include "commands.h"
 #include "report.h"
 
@@ -352,7 +353,7 @@ int cmd_report(int argc, char **argv)
     const char *paths[256];
     int npaths = 0, o;
     optind = 1;
-    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((o = cli_getopt("report", argc, argv, "", opts)) != -1) {
         switch (o) {
         case 'o': out = optarg; break;
         case 'p': plots = optarg; break;
@@ -360,7 +361,7 @@ int cmd_report(int argc, char **argv)
             if (npaths < 256) paths[npaths++] = optarg;
             break;
         case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        default: return 2;
         }
     }
     for (int i = optind; i < argc && npaths < 256; i++) paths[npaths++] = argv[i];

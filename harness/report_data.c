@@ -12,7 +12,7 @@
 #include <string.h>
 #include "conv.h"
 #include "report.h"
-#include "shapes.h"
+#include "shape_sets.h"
 
 const char *fmt3(char *buf, size_t len, double v)
 {

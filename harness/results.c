@@ -65,6 +65,7 @@
 #include "peak.h"
 #include "results.h"
 #include "stats.h"
+#include "timed_run.h"
 
 #ifndef CONVBENCH_CFLAGS
 #define CONVBENCH_CFLAGS "unknown"
@@ -529,15 +530,7 @@ cJSON *results_conv_run(const char *name, const char *set, const char *layer,
     const int v[9] = { s->n, s->h, s->w, s->c, s->k, s->r, s->s, s->stride, s->pad };
     for (int i = 0; i < 9; i++) cJSON_AddNumberToObject(sh, shape_fields[i], v[i]);
     cJSON_AddNumberToObject(r, "threads", threads);
-    cJSON_AddNumberToObject(r, "repetitions", reps);
-    cJSON_AddNumberToObject(r, "iterations", (double)iterations);
-    cJSON *t = cJSON_AddArrayToObject(r, "times_s");
-    for (int i = 0; i < reps; i++) cJSON_AddItemToArray(t, cJSON_CreateNumber(times[i]));
-    double med, mn, mx;
-    results_stats(times, reps, &med, &mn, &mx);
-    cJSON_AddNumberToObject(r, "median_s", med);
-    cJSON_AddNumberToObject(r, "min_s", mn);
-    cJSON_AddNumberToObject(r, "max_s", mx);
+    double med = timed_run_add(r, times, reps, &iterations);
     double flops = conv_flops(s), gf = med > 0 ? flops / med * 1e-9 : 0;
     cJSON_AddNumberToObject(r, "flops", flops);
     cJSON_AddNumberToObject(r, "gflops", gf);

@@ -121,7 +121,7 @@ def load_idx(directory, prefix, limit=0, classes=10):
     return images.reshape(n, h, w), labels
 
 
-# ---- the seed's conv layers (harness/shapes.c, set "seed") -----------------
+# ---- the seed's conv layers (harness/shape_sets.c, set "seed") -----------------
 
 SEED_LAYERS = (("conv1", 28, 28, 1, 32), ("conv2", 13, 13, 32, 64), ("conv3", 5, 5, 64, 64))
 

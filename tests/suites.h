@@ -15,6 +15,7 @@ void test_train(void);
 void test_compare(void);
 void test_autotune(void);
 void test_reports(void);
+void test_command_line(void);
 
 static const test_suite test_suites[] = {
     { "refusals", test_refusals },
@@ -27,6 +28,7 @@ static const test_suite test_suites[] = {
     { "scale", test_scale },
     { "compare", test_compare },
     { "report", test_reports },
+    { "cli", test_command_line },
     { 0, 0 },
 };
 

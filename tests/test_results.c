@@ -20,7 +20,8 @@
 #include "../harness/bench.h"
 #include "../harness/peak.h"
 #include "../harness/results.h"
-#include "../harness/shapes.h"
+#include "../harness/shape_sets.h"
+#include "../harness/timed_run.h"
 #include "check.h"
 #include "suites.h"
 
@@ -614,7 +615,7 @@ static void bandwidth_runs(void)
    becomes one valid conv run with every repetition. */
 static void bench_pipeline(const char *dir)
 {
-    bench_opts o = { "seed", "naive", "^seed/conv3/b32/naive/forward", 1, 3, 0.01, 0, 0, 1 };
+    bench_opts o = { "seed", "naive", "^seed/conv3/b32/naive/forward", 1, 3, 0.01, 0, 0, 1, NULL };
     cJSON *runs;
     char *argv[] = { "tests" };
     cJSON *doc = results_new("bench", 1, argv, &runs);
@@ -641,6 +642,28 @@ static void bench_pipeline(const char *dir)
     cJSON_Delete(doc);
 }
 
+/* The timing fields, in the order and form files have always had them:
+   conv runs with iterations, scale's training blocks without. */
+static void timed_runs(void)
+{
+    const double t[3] = { 0.25, 0.5, 0.125 };
+    const long iterations = 7;
+    cJSON *conv = cJSON_CreateObject(), *train = cJSON_CreateObject();
+    double m1 = timed_run_add(conv, t, 3, &iterations), m2 = timed_run_add(train, t, 3, NULL);
+    char *a = cJSON_PrintUnformatted(conv), *b = cJSON_PrintUnformatted(train);
+    check("results/timed-run",
+          m1 == 0.25 && m2 == 0.25 && a && b &&
+              !strcmp(a, "{\"repetitions\":3,\"iterations\":7,\"times_s\":[0.25,0.5,0.125],"
+                         "\"median_s\":0.25,\"min_s\":0.125,\"max_s\":0.5}") &&
+              !strcmp(b, "{\"repetitions\":3,\"times_s\":[0.25,0.5,0.125],"
+                         "\"median_s\":0.25,\"min_s\":0.125,\"max_s\":0.5}"),
+          "conv %s, train %s", a, b);
+    free(a);
+    free(b);
+    cJSON_Delete(conv);
+    cJSON_Delete(train);
+}
+
 void test_results(void)
 {
     if (!check_selected("results")) return;
@@ -654,5 +677,6 @@ void test_results(void)
     fingerprints();
     machine_files(dir);
     bandwidth_runs();
+    timed_runs();
     bench_pipeline(dir);
 }

@@ -1,8 +1,9 @@
-/* The benchmark layer sets (seed, resnet, vgg), the names of benchmark
-   cases, and one case's buffers and plan: shared by build/bench_conv,
-   convbench bench and convbench scale so each shape is written once. */
-#ifndef CONVBENCH_SHAPES_H
-#define CONVBENCH_SHAPES_H
+/* The built-in benchmark layer sets (seed, resnet, vgg), the parsing of
+   set lists and shape strings, and the names of benchmark cases: shared by
+   build/bench_conv, convbench bench, scale, backends and the report so
+   each shape is written once. */
+#ifndef CONVBENCH_SHAPE_SETS_H
+#define CONVBENCH_SHAPE_SETS_H
 
 #include <stddef.h>
 #include "conv.h"
@@ -28,6 +29,10 @@ int shapes_parse_sets(const char *list, char *err, size_t errlen);
 /* 1 if layer l belongs to a set in the mask. */
 int shapes_in_sets(const bench_layer *l, int mask);
 
+/* A shape written "N,H,W,C,K,R,S,STRIDE,PAD" (nine integers, nothing
+   else) into *s; 0, or -1 (s unchanged) if text is not one. */
+int shapes_parse_shape(const char *text, conv_shape *s);
+
 /* "set/layer/bN/backend/pass", e.g. "seed/conv2/b32/im2col/forward". */
 void shapes_case_name(char *buf, size_t len, const bench_layer *l, const char *backend,
                       conv_pass pass);
@@ -35,16 +40,6 @@ void shapes_case_name(char *buf, size_t len, const bench_layer *l, const char *b
    success, -1 if the name is not one of ours. */
 int shapes_parse_case_name(const char *name, const bench_layer **l, char *backend,
                            size_t backend_len, conv_pass *pass);
-
-/* One benchmark case: inputs filled with uniform [-1,1) numbers from a
-   fixed seed, outputs allocated, plan made (with omp_get_max_threads()). */
-typedef struct bench_case bench_case;
-/* NULL if the backend refuses the shape (*why says why) or planning fails. */
-bench_case *bench_case_new(const conv_backend *b, const conv_shape *s, conv_pass pass,
-                           const char **why);
-void bench_case_run(bench_case *c);         /* one pass */
-const char *bench_case_impl(const bench_case *c);   /* NULL if the backend has none */
-void bench_case_free(bench_case *c);
 
 #ifdef __cplusplus
 }

@@ -1,7 +1,5 @@
 /* convbench train | eval | predict: the trainer on the command line, with
    Keras-like progress, per-epoch figures and an optional results file. */
-#include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
@@ -10,6 +8,7 @@
 #include <unistd.h>
 #include "autotune.h"
 #include "checkpoint.h"
+#include "cli.h"
 #include "commands.h"
 #include "plan_cache.h"
 #include "results.h"
@@ -26,19 +25,7 @@ typedef struct {
 } options;
 
 enum { O_MODEL = 256, O_BACKEND, O_THREADS, O_EPOCHS, O_BATCH, O_LR, O_SEED, O_LIMIT, O_DATA,
-       O_SAVE, O_LOAD, O_JSON, O_SHOW, O_PNG, O_PLAN_CACHE, O_PROFILE, O_REPLICAS, O_HELP };
-
-static long int_arg(const char *cmd, const char *opt, const char *v, long lo, long hi, int *bad)
-{
-    char *end;
-    errno = 0;
-    long x = strtol(v, &end, 10);
-    if (errno || end == v || *end || x < lo || x > hi) {
-        fprintf(stderr, "convbench %s: --%s wants an integer in %ld..%ld, got '%s'\n", cmd, opt, lo, hi, v);
-        *bad = 1;
-    }
-    return x;
-}
+       O_SAVE, O_LOAD, O_JSON, O_SHOW, O_PNG, O_PLAN_CACHE, O_PROFILE, O_REPLICAS };
 
 static const char *usage_text(const char *cmd)
 {
@@ -91,7 +78,7 @@ static int parse(const char *cmd, int argc, char **argv, options *o)
         { "load", required_argument, 0, O_LOAD }, { "json", required_argument, 0, O_JSON },
         { "show", required_argument, 0, O_SHOW }, { "png", required_argument, 0, O_PNG },
         { "plan-cache", required_argument, 0, O_PLAN_CACHE }, { "profile", no_argument, 0, O_PROFILE },
-        { "replicas", required_argument, 0, O_REPLICAS }, { "help", no_argument, 0, O_HELP },
+        { "replicas", required_argument, 0, O_REPLICAS }, { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
     /* which options each command takes */
@@ -101,45 +88,37 @@ static int parse(const char *cmd, int argc, char **argv, options *o)
     *o = (options){ .model = "models/seed_cnn.net", .backend = NULL, .data = DATA_DEFAULT_DIR,
                     .threads = 0, .epochs = 5, .batch = 32, .lr = 1e-3f, .seed = 1, .show = 10 };
     int c, bad = 0;
+    long v = 0;
+    double x = 0;
     optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == O_HELP) { fputs(usage_text(cmd), stdout); return 1; }
-        if (c == '?' || c == ':') {
-            fprintf(stderr, "convbench %s: unknown option or missing value: %s\n%s", cmd,
-                    argv[optind - 1], usage_text(cmd));
-            return 2;
-        }
+    while ((c = cli_getopt(cmd, argc, argv, "", opts)) != -1) {
+        if (c == 'h') { fputs(usage_text(cmd), stdout); return 1; }
+        if (c == '?') return 2;
         const char *name = opts[c - O_MODEL].name;
         char word[32];
         snprintf(word, sizeof word, " %s ", name);
         char list[160];
         snprintf(list, sizeof list, " %s ", allowed);
         if (!strstr(list, word)) {
-            fprintf(stderr, "convbench %s: --%s does not apply here\n%s", cmd, name, usage_text(cmd));
+            cli_usage_error(cmd, "--%s does not apply here", name);
             return 2;
         }
+        char opt[40];
+        snprintf(opt, sizeof opt, "--%s", name);
         switch (c) {
         case O_MODEL: o->model = optarg; break;
         case O_BACKEND: o->backend = optarg; break;
-        case O_THREADS: o->threads = (int)int_arg(cmd, name, optarg, 1, 4096, &bad); break;
-        case O_REPLICAS: o->replicas = (int)int_arg(cmd, name, optarg, 0, NET_MAX_REPLICAS, &bad); break;
-        case O_EPOCHS: o->epochs = (int)int_arg(cmd, name, optarg, 1, 100000, &bad); break;
-        case O_BATCH: o->batch = (int)int_arg(cmd, name, optarg, 1, 65536, &bad); break;
-        case O_LIMIT: o->limit = (int)int_arg(cmd, name, optarg, 1, 1 << 30, &bad); break;
-        case O_SHOW: o->show = (int)int_arg(cmd, name, optarg, 1, 100, &bad); break;
-        case O_SEED: o->seed = (unsigned long long)int_arg(cmd, name, optarg, 0, 0x7fffffffffffffffL, &bad); break;
-        case O_LR: {
-            char *end;
-            errno = 0;
-            double v = strtod(optarg, &end);
-            if (errno || end == optarg || *end || !(v > 0 && v < 10)) {
-                fprintf(stderr, "convbench %s: --lr wants a number in (0, 10), got '%s'\n", cmd, optarg);
-                bad = 1;
-            }
-            o->lr = (float)v;
+        case O_THREADS: bad |= cli_int(cmd, opt, optarg, 1, 4096, &v) != 0; o->threads = (int)v; break;
+        case O_REPLICAS: bad |= cli_int(cmd, opt, optarg, 0, NET_MAX_REPLICAS, &v) != 0; o->replicas = (int)v; break;
+        case O_EPOCHS: bad |= cli_int(cmd, opt, optarg, 1, 100000, &v) != 0; o->epochs = (int)v; break;
+        case O_BATCH: bad |= cli_int(cmd, opt, optarg, 1, 65536, &v) != 0; o->batch = (int)v; break;
+        case O_LIMIT: bad |= cli_int(cmd, opt, optarg, 1, 1 << 30, &v) != 0; o->limit = (int)v; break;
+        case O_SHOW: bad |= cli_int(cmd, opt, optarg, 1, 100, &v) != 0; o->show = (int)v; break;
+        case O_SEED: bad |= cli_int(cmd, opt, optarg, 0, 0x7fffffffffffffffL, &v) != 0; o->seed = (unsigned long long)v; break;
+        case O_LR:
+            bad |= cli_number(cmd, opt, optarg, 0, 10, CLI_OPEN_LO | CLI_OPEN_HI, &x) != 0;
+            o->lr = (float)x;
             break;
-        }
         case O_DATA: o->data = optarg; break;
         case O_SAVE: o->save = optarg; break;
         case O_LOAD: o->load = optarg; break;
@@ -149,15 +128,12 @@ static int parse(const char *cmd, int argc, char **argv, options *o)
         case O_PROFILE: o->profile = 1; break;
         }
     }
-    if (optind < argc) {
-        fprintf(stderr, "convbench %s: unexpected argument '%s'\n", cmd, argv[optind]);
-        return 2;
-    }
+    if (cli_no_arguments(cmd, argc, argv)) return 2;
     if (!bad && strcmp(cmd, "train") && !o->load) {
-        fprintf(stderr, "convbench %s: --load FILE is required\n", cmd);
+        cli_usage_error(cmd, "--load FILE is required");
         bad = 1;
     }
-    if (o->threads) omp_set_num_threads(o->threads);
+    if (!bad && o->threads) omp_set_num_threads(o->threads);
     return bad ? 2 : 0;
 }
 
@@ -176,7 +152,7 @@ static int choose_auto(const char *cmd, const options *o, net *nt, cJSON *runs, 
     autotune_config configs[AUTOTUNE_MAX_BACKENDS + 1];
     int count, nconfigs;
     if (autotune_net(nt, o->batch, 9, t, &count, configs, &nconfigs, err, sizeof err)) {
-        fprintf(stderr, "convbench %s: %s\n", cmd, err);
+        cli_error(cmd, "%s", err);
         return 2;
     }
     autotune_print(nt, t, count, stdout);
@@ -197,11 +173,11 @@ static int build_net(const char *cmd, const options *o, net *nt, uint64_t seed, 
     if (parsed) nt->replicas_max = o->replicas;     /* before auto: it decides the batch per layer */
     if (!parsed ||
         net_set_backends(nt, is_auto ? NULL : o->backend, DEFAULT_BACKEND, err, sizeof err))
-        fprintf(stderr, "convbench %s: %s\n", cmd, err);
+        cli_error(cmd, "%s", err);
     else if (is_auto && (rc = choose_auto(cmd, o, nt, runs, argc, argv)))
         ;
     else if ((rc = net_init(nt, o->batch, seed, err, sizeof err) ? 2 : 0))
-        fprintf(stderr, "convbench %s: %s\n", cmd, err);
+        cli_error(cmd, "%s", err);
     if (rc) net_free(nt);
     return rc;
 }
@@ -211,11 +187,11 @@ static int load_data(const char *cmd, const options *o, const net *nt, const cha
 {
     char err[1024];
     if (data_load(d, o->data, prefix, nt->classes, limit, err, sizeof err)) {
-        fprintf(stderr, "convbench %s: %s\n", cmd, err);
+        cli_error(cmd, "%s", err);
         return 2;
     }
     if (d->h != nt->in_h || d->w != nt->in_w || nt->in_c != 1) {
-        fprintf(stderr, "convbench %s: %s images are %dx%dx1 but %s wants %dx%dx%d\n", cmd, o->data,
+        cli_error(cmd, "%s images are %dx%dx1 but %s wants %dx%dx%d", o->data,
                 d->h, d->w, o->model, nt->in_h, nt->in_w, nt->in_c);
         data_free(d);
         return 2;
@@ -351,14 +327,14 @@ int cmd_train(int argc, char **argv)
         }
     }
     if (rc) {
-        fprintf(stderr, "convbench train: %s\n", err);
+        cli_error("train", "%s", err);
     } else {
         printf("Done: %d epochs in %.1fs (%.0f images/s), test accuracy %.4f, backend %s, %d threads\n",
                o.epochs, total, (double)tr.n * o.epochs / total, st.test_accuracy, backends,
                omp_get_max_threads());
         if (o.profile) print_profile(&nt, &t, total);
         if (o.save && checkpoint_save(&nt, o.save, err, sizeof err)) {
-            fprintf(stderr, "convbench train: %s\n", err);
+            cli_error("train", "%s", err);
             rc = 1;
         }
         if (doc && results_write(o.json, doc, 0)) rc = 1;
@@ -380,7 +356,7 @@ static int load_trained(const char *cmd, const options *o, net *nt, dataset *te,
     int rc = build_net(cmd, o, nt, 0, NULL, 0, NULL);
     if (rc) return rc;
     if (checkpoint_load(nt, o->load, err, sizeof err)) {
-        fprintf(stderr, "convbench %s: %s\n", cmd, err);
+        cli_error(cmd, "%s", err);
         net_free(nt);
         return 2;
     }
@@ -399,7 +375,7 @@ int cmd_eval(int argc, char **argv)
     double loss, acc;
     char err[512];
     rc = net_evaluate(&nt, &te, o.batch, &loss, &acc, NULL, err, sizeof err);
-    if (rc) fprintf(stderr, "convbench eval: %s\n", err);
+    if (rc) cli_error("eval", "%s", err);
     else printf("test images: %d  test_loss: %.6f  test_accuracy: %.6f\n", te.n, loss, acc);
     data_free(&te);
     net_free(&nt);
@@ -423,7 +399,7 @@ static int draw_png(const options *o, const dataset *te, const int *pred, int n)
     char script[] = "/tmp/convbench-predict-XXXXXX";
     int fd = mkstemp(script);
     FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-    if (!f) { fprintf(stderr, "convbench predict: cannot write a gnuplot script\n"); return 1; }
+    if (!f) { cli_error("predict", "cannot write a gnuplot script"); return 1; }
     int cols = n < 5 ? n : 5, rows = (n + cols - 1) / cols;
     fprintf(f, "set terminal pngcairo size %d,%d\nset output '%s'\n", 220 * cols, 240 * rows, o->png);
     fprintf(f, "set multiplot layout %d,%d\nunset key\nunset colorbox\nunset tics\n"
@@ -447,7 +423,7 @@ static int draw_png(const options *o, const dataset *te, const int *pred, int n)
     snprintf(cmd, sizeof cmd, "gnuplot '%s' 2>&1", script);
     int rc = system(cmd);
     unlink(script);
-    if (rc) { fprintf(stderr, "convbench predict: gnuplot failed (exit %d)\n", rc); return 1; }
+    if (rc) { cli_error("predict", "gnuplot failed (exit %d)", rc); return 1; }
     printf("wrote %s\n", o->png);
     return 0;
 }
@@ -466,7 +442,7 @@ int cmd_predict(int argc, char **argv)
     float *probs = malloc(sizeof(float) * (size_t)te.n * nt.classes);
     int *pred = malloc(sizeof(int) * (size_t)te.n);
     if (!probs || !pred || net_evaluate(&nt, &te, o.batch, &loss, &acc, probs, err, sizeof err)) {
-        fprintf(stderr, "convbench predict: %s\n", probs && pred ? err : "out of memory");
+        cli_error("predict", "%s", probs && pred ? err : "out of memory");
         rc = 1;
     }
     for (int i = 0; !rc && i < te.n; i++) {

@@ -10,13 +10,13 @@
    older readers); "versions" {onednn, openblas, hwloc, benchmark} is an
    extra top-level object. */
 #include <dnnl.h>
-#include <getopt.h>
 #include <hwloc.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "cli.h"
 #include "commands.h"
 #include "cpu.h"
 #include "peak.h"
@@ -29,6 +29,7 @@ char *openblas_get_corename(void);
 
 #define TRIAD_MIB 256   /* per array: 3 x 256 MiB, beyond the caches of most machines */
 #define REPS 5
+#define CMD "info"
 
 static cJSON *versions(void)
 {
@@ -117,25 +118,24 @@ static void add_bandwidth(cJSON *runs, const char *level, int threads, size_t by
     cJSON_AddItemToArray(runs, r);
 }
 
-static void usage(FILE *f, const char *out)
+static void usage(const char *out)
 {
-    fprintf(f,
-            "usage: convbench info [--machine NAME] [--out FILE] [--if-missing]\n"
-            "                      [--print-label] [--print-path] [--print-machine]\n"
-            "Prints the machine (CPU identity, hwloc topology, ISA), the build, library\n"
-            "versions, the measured fp32 FMA peak (AVX-512, AVX2, scalar) and the triad\n"
-            "bandwidth at each cache level and memory, on one core and on all cores, and\n"
-            "stores them in FILE (default %s).\n"
-            "Machine files are found by the CPU's fingerprint, named by its label; another\n"
-            "machine's file is never replaced.\n"
-            "  --machine NAME  the label (letters, digits, '-', '_', '.'); default\n"
-            "                  $CONVBENCH_MACHINE, else derived from the CPU\n"
-            "  --if-missing    if this machine's file exists, print its path and stop\n"
-            "  --print-label   print this machine's label and stop\n"
-            "  --print-path    print this machine's file (exit 1 if there is none) and stop\n"
-            "  --print-machine print the machine as results files record it (context.machine,\n"
-            "                  JSON) and stop: the one description other writers embed\n",
-            out);
+    printf("usage: convbench info [--machine NAME] [--out FILE] [--if-missing]\n"
+           "                      [--print-label] [--print-path] [--print-machine]\n"
+           "Prints the machine (CPU identity, hwloc topology, ISA), the build, library\n"
+           "versions, the measured fp32 FMA peak (AVX-512, AVX2, scalar) and the triad\n"
+           "bandwidth at each cache level and memory, on one core and on all cores, and\n"
+           "stores them in FILE (default %s).\n"
+           "Machine files are found by the CPU's fingerprint, named by its label; another\n"
+           "machine's file is never replaced.\n"
+           "  --machine NAME  the label (letters, digits, '-', '_', '.'); default\n"
+           "                  $CONVBENCH_MACHINE, else derived from the CPU\n"
+           "  --if-missing    if this machine's file exists, print its path and stop\n"
+           "  --print-label   print this machine's label and stop\n"
+           "  --print-path    print this machine's file (exit 1 if there is none) and stop\n"
+           "  --print-machine print the machine as results files record it (context.machine,\n"
+           "                  JSON) and stop: the one description other writers embed\n",
+           out);
 }
 
 int cmd_info(int argc, char **argv)
@@ -150,7 +150,7 @@ int cmd_info(int argc, char **argv)
     int if_missing = 0, print_label = 0, print_path = 0, print_machine = 0, o;
     char err[512];
     optind = 1;
-    while ((o = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+    while ((o = cli_getopt(CMD, argc, argv, "o:", opts)) != -1) {
         switch (o) {
         case 'o': out_opt = optarg; break;
         case 'i': if_missing = 1; break;
@@ -160,18 +160,15 @@ int cmd_info(int argc, char **argv)
         case 'h': {
             char def[512];
             results_machine_path(def, sizeof def);
-            usage(stdout, def);
+            usage(def);
             return 0;
         }
-        default: usage(stderr, "results/machine-<label>.json"); return 2;
+        default: return 2;
         }
     }
-    if (optind < argc) {
-        fprintf(stderr, "convbench info: unexpected argument '%s'\n", argv[optind]);
-        return 2;
-    }
+    if (cli_no_arguments(CMD, argc, argv)) return 2;
     if (results_set_machine_label(NULL, err, sizeof err)) {
-        fprintf(stderr, "convbench info: %s\n", err);
+        cli_error(CMD, "%s", err);
         return 2;
     }
 
@@ -211,8 +208,8 @@ int cmd_info(int argc, char **argv)
             if (strcmp(fa, fb)) {
                 char lb[RESULTS_LABEL_MAX + 1];
                 results_machine_label(tm, lb, sizeof lb);
-                fprintf(stderr, "convbench info: %s describes another machine (%s, fingerprint %s; "
-                                "this one is %s); not replacing it\n", out, lb, fa, fb);
+                cli_error(CMD, "%s describes another machine (%s, fingerprint %s; this one is %s); "
+                               "not replacing it", out, lb, fa, fb);
                 cJSON_Delete(there);
                 cJSON_Delete(doc);
                 return 2;

@@ -1,11 +1,13 @@
 /* convbench backends: the registered backends, the ISA in use and, for an
    optional shape, whether each backend supports it and what would run. */
-#include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
+#include "cli.h"
 #include "commands.h"
 #include "conv.h"
 #include "cpu.h"
+#include "shape_sets.h"
+
+#define CMD "backends"
 
 static const char *const pass_names[] = { "forward", "backward_data", "backward_weights" };
 
@@ -19,12 +21,10 @@ int cmd_backends(int argc, char **argv)
     conv_shape s = { 8, 56, 56, 64, 64, 3, 3, 1, 1 };
     int o;
     optind = 1;
-    while ((o = getopt_long(argc, argv, "s:h", opts, NULL)) != -1) {
+    while ((o = cli_getopt(CMD, argc, argv, "s:", opts)) != -1) {
         if (o == 's') {
-            char tail;
-            if (sscanf(optarg, "%d,%d,%d,%d,%d,%d,%d,%d,%d%c", &s.n, &s.h, &s.w, &s.c, &s.k,
-                       &s.r, &s.s, &s.stride, &s.pad, &tail) != 9) {
-                fprintf(stderr, "convbench backends: --shape wants N,H,W,C,K,R,S,STRIDE,PAD, got '%s'\n", optarg);
+            if (shapes_parse_shape(optarg, &s)) {
+                cli_error(CMD, "--shape wants N,H,W,C,K,R,S,STRIDE,PAD, got '%s'", optarg);
                 return 2;
             }
         } else if (o == 'h') {
@@ -36,6 +36,7 @@ int cmd_backends(int argc, char **argv)
             return 2;
         }
     }
+    if (cli_no_arguments(CMD, argc, argv)) return 2;
     printf("ISA: %s (CPU supports %s; CONVBENCH_ISA lowers it)\n",
            cpu_isa_name(cpu_isa_active()), cpu_isa_name(cpu_isa_supported()));
     printf("shape: n=%d h=%d w=%d c=%d k=%d %dx%d stride %d pad %d\n", s.n, s.h, s.w, s.c, s.k,

@@ -3,10 +3,12 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include "cli.h"
 #include "commands.h"
 #include "results.h"
 
 #define MAX_ROWS 32
+#define CMD "summary"
 
 typedef struct {
     char backend[64];
@@ -71,21 +73,29 @@ static void cell(double v, const char *fmt)
 
 int cmd_summary(int argc, char **argv)
 {
-    if (argc < 2 || !strcmp(argv[1], "--help")) {
+    static const struct option opts[] = { { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
+    int o;
+    optind = 1;
+    while ((o = cli_getopt(CMD, argc, argv, "", opts)) != -1) {
+        if (o != 'h') return 2;
         printf("usage: convbench summary FILE...\n"
                "One row per backend from results files of kind train, bench and scale:\n"
                "test accuracy, epoch seconds and images/s of training runs, the fastest\n"
                "seed-layer pass in GFLOP/s (bench), and training images/s at 1 thread and\n"
                "at all cores with the speedup (scale).\n");
-        return argc < 2 ? 2 : 0;
+        return 0;
+    }
+    if (optind >= argc) {
+        cli_usage_error(CMD, "no results file given");
+        return 2;
     }
     row rows[MAX_ROWS];
     int n = 0;
-    for (int i = 1; i < argc; i++) {
+    for (int i = optind; i < argc; i++) {
         char err[512];
         cJSON *doc = results_read(argv[i], err, sizeof err);
         if (!doc) {
-            fprintf(stderr, "convbench summary: %s\n", err);
+            cli_error(CMD, "%s", err);
             return 2;
         }
         take(doc, rows, &n);
