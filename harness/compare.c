@@ -37,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include "cli.h"
 #include "commands.h"
 #include "compare.h"
 #include "results.h"
@@ -192,7 +193,7 @@ static int load_file(side *s, const char *path, const char *norm, int *have_norm
     char err[PATH_MAX + 256];
     cJSON *doc = results_read(path, err, sizeof err);
     if (!doc) {
-        fprintf(stderr, "convbench compare: %s\n", err);
+        cli_error("compare", "%s", err);
         return -1;
     }
     const cJSON *ctx = cJSON_GetObjectItemCaseSensitive(doc, "context");
@@ -207,8 +208,8 @@ static int load_file(side *s, const char *path, const char *norm, int *have_norm
         snprintf(s->where, sizeof s->where, "commit %.10s, %s", jstr(ctx, "git_commit"),
                  jstr(ctx, "time_utc"));
     } else if (strcmp(id, s->fingerprint)) {
-        fprintf(stderr, "convbench compare: %s comes from another machine (%s) than the other "
-                        "files of %s (%s): one side is one machine\n",
+        cli_error("compare", "%s comes from another machine (%s) than the other "
+                        "files of %s (%s): one side is one machine",
                 path, jstr(m, "cpu_model"), s->path, s->machine);
         cJSON_Delete(doc);
         return -1;
@@ -217,7 +218,7 @@ static int load_file(side *s, const char *path, const char *norm, int *have_norm
     const char *base = strrchr(path, '/');
     if (!names || !(names[s->files] = strdup(base ? base + 1 : path))) {
         if (names) s->names = names;
-        fprintf(stderr, "convbench compare: out of memory\n");
+        cli_error("compare", "out of memory");
         cJSON_Delete(doc);
         return -1;
     }
@@ -249,7 +250,7 @@ static int load_file(side *s, const char *path, const char *norm, int *have_norm
             continue;                         /* per-epoch train runs, peaks, ... */
         }
         if ((n = times_of(r, t, MAX_REPS)) <= 0) {
-            fprintf(stderr, "convbench compare: %s: %s: times_s must hold positive times\n", path,
+            cli_error("compare", "%s: %s: times_s must hold positive times", path,
                     label);
             rc = -1;
             break;
@@ -279,7 +280,7 @@ static int load_file(side *s, const char *path, const char *norm, int *have_norm
         }
         row *w = row_for(s, key, label, jstr(r, "backend"));
         if (!w || row_add(w, t, n, scale, s->files - 1)) {
-            fprintf(stderr, "convbench compare: out of memory\n");
+            cli_error("compare", "out of memory");
             rc = -1;
             break;
         }
@@ -304,7 +305,7 @@ static int load_side(side *s, const char *path, const char *norm)
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
         DIR *d = opendir(path);
         if (!d) {
-            fprintf(stderr, "convbench compare: %s: cannot open the directory\n", path);
+            cli_error("compare", "%s: cannot open the directory", path);
             return -1;
         }
         char **names = NULL;
@@ -322,7 +323,7 @@ static int load_side(side *s, const char *path, const char *norm)
             if (rc == 0 && !(names[nn++] = strdup(e->d_name))) rc = -1;
         }
         closedir(d);
-        if (rc) fprintf(stderr, "convbench compare: out of memory\n");
+        if (rc) cli_error("compare", "out of memory");
         if (names) qsort(names, (size_t)nn, sizeof *names, cmp_name);
         for (int i = 0; i < nn; i++) {
             char file[PATH_MAX];
@@ -332,15 +333,15 @@ static int load_side(side *s, const char *path, const char *norm)
         }
         free(names);
         if (rc == 0 && !s->files) {
-            fprintf(stderr, "convbench compare: %s holds no results files\n", path);
+            cli_error("compare", "%s holds no results files", path);
             rc = -1;
         }
     } else {
         rc = load_file(s, path, norm, &have_norm);
     }
     if (rc == 0 && norm && s->n && !have_norm) {
-        fprintf(stderr, "convbench compare: %s has no conv runs of backend '%s' to normalize "
-                        "by\n", path, norm);
+        cli_error("compare", "%s has no conv runs of backend '%s' to normalize "
+                        "by", path, norm);
         rc = -1;
     }
     return rc;
@@ -500,24 +501,17 @@ int cmd_compare(int argc, char **argv)
     double threshold = 5, alpha = 0.05;
     const char *norm = NULL;
     int markdown = 0, paired = 0;
-    char *end;
     int o;
     optind = 1;
-    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((o = cli_getopt("compare", argc, argv, "", opts)) != -1) {
         switch (o) {
         case 't':
-            threshold = strtod(optarg, &end);
-            if (*end || !(threshold >= 0) || threshold > 1000) {
-                fprintf(stderr, "convbench compare: --threshold wants a percentage in [0, 1000]\n");
+            if (cli_number("compare", "--threshold", optarg, 0, 1000, 0, &threshold))
                 return COMPARE_EXIT_INPUT;
-            }
             break;
         case 'a':
-            alpha = strtod(optarg, &end);
-            if (*end || !(alpha > 0 && alpha < 1)) {
-                fprintf(stderr, "convbench compare: --alpha wants a number in (0, 1)\n");
+            if (cli_number("compare", "--alpha", optarg, 0, 1, CLI_OPEN_LO | CLI_OPEN_HI, &alpha))
                 return COMPARE_EXIT_INPUT;
-            }
             break;
         case 'n': norm = optarg; break;
         case 'p': paired = 1; break;
@@ -525,16 +519,16 @@ int cmd_compare(int argc, char **argv)
             if (!strcmp(optarg, "markdown") || !strcmp(optarg, "md")) markdown = 1;
             else if (!strcmp(optarg, "text")) markdown = 0;
             else {
-                fprintf(stderr, "convbench compare: --format is text or markdown\n");
+                cli_usage_error("compare", "--format is text or markdown, not '%s'", optarg);
                 return COMPARE_EXIT_INPUT;
             }
             break;
         case 'h': usage(stdout); return 0;
-        default: usage(stderr); return COMPARE_EXIT_INPUT;
+        default: return COMPARE_EXIT_INPUT;
         }
     }
     if (argc - optind != 2) {
-        usage(stderr);
+        cli_usage_error("compare", "wants two results files or directories, BASE and NEW");
         return COMPARE_EXIT_INPUT;
     }
     side base = { 0 }, cur = { 0 };
@@ -589,7 +583,7 @@ int cmd_compare(int argc, char **argv)
     int maxf = base.files > cur.files ? base.files : cur.files;
     double *pb = malloc(sizeof *pb * (size_t)(maxf + 1)), *pc = malloc(sizeof *pc * (size_t)(maxf + 1));
     if (!pb || !pc) {
-        fprintf(stderr, "convbench compare: out of memory\n");
+        cli_error("compare", "out of memory");
         free(pb);
         free(pc);
         free(order);
@@ -671,7 +665,7 @@ int cmd_compare(int argc, char **argv)
     side_free(&base);
     side_free(&cur);
     if (compared == 0) {
-        fprintf(stderr, "convbench compare: no runs in common: nothing was compared\n");
+        cli_error("compare", "no runs in common: nothing was compared");
         return COMPARE_EXIT_INPUT;
     }
     if (machines) return COMPARE_EXIT_MACHINES;
