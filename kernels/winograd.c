@@ -3,7 +3,7 @@
    (F(2x2,3x3)): Lavin & Gray's minimal filtering algorithm for 3x3
    filters, stride 1, padding 0..2, all three passes in the Winograd domain.
    One engine serves every tile size; a tile size is its three transform
-   matrices, kept as data (wino_tile below, the wincnn sets: F(2,3) points
+   matrices, kept as data (winograd_tf.h, the wincnn sets: F(2,3) points
    0, +-1; F(3,3) points 0, +-1, 2; F(4,3) points 0, +-1, +-2).
 
    Per tile, with m the output tile, r = 3 and alpha = m + r - 1 the input tile:
@@ -53,8 +53,12 @@
 
    Transforms run on blocks of VL = 16 channels (one zmm, two ymm, four xmm):
    Y = L X L^T with L the transform matrix and X a small matrix of channel
-   vectors; the same code is compiled for AVX-512 and AVX2+FMA (target
-   attributes) and portably, picked by cpu_isa_active() at plan time. */
+   vectors (winograd_tf_body.h). Each tile size, transform and whole or
+   edge tile is its own straight-line function, and the same code is
+   compiled for AVX-512 and AVX2+FMA (winograd_tf_avx512.c, _avx2.c, with
+   #pragma GCC target) and portably (winograd_tf_portable.c). The plan
+   takes its tile size's table for cpu_isa_active(); a transform call picks
+   the whole-tile function unless the tile crosses an edge. */
 #include <omp.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -64,13 +68,13 @@
 #include "gemm.h"
 #include "shape.h"
 #include "transpose.h"
+#include "winograd_tf.h"
 
-enum { VL = 16, ALPHA_MAX = 6, R = 3 };
 #define WINO_TILE_CAP ((size_t)64 << 20)   /* bytes of per-thread V, M in all */
 #define WINO_BLOCK_BYTES ((size_t)1 << 20) /* V + M of one block, about L2 */
 #define WINO_BLOCK_MIN 24                  /* tiles: a few GEMM row groups */
 
-/* ---- the tile sizes: transform matrices as data (row-major) ------------- */
+/* ---- the tile sizes: their transform matrices (winograd_tf.h) ----------- */
 
 typedef struct {
     const char *name;
@@ -79,66 +83,6 @@ typedef struct {
     const double *g;    /* alpha x r */
     const double *bt;   /* alpha x alpha */
 } wino_tile;
-
-static const double f23_at[2 * 4] = {
-    1, 1, 1, 0,
-    0, 1, -1, 1,
-};
-static const double f23_g[4 * 3] = {
-    1, 0, 0,
-    0.5, 0.5, 0.5,
-    0.5, -0.5, 0.5,
-    0, 0, 1,
-};
-static const double f23_bt[4 * 4] = {
-    1, 0, -1, 0,
-    0, 1, 1, 0,
-    0, -1, 1, 0,
-    0, -1, 0, 1,
-};
-static const double f43_at[4 * 6] = {
-    1, 1, 1, 1, 1, 0,
-    0, 1, -1, 2, -2, 0,
-    0, 1, 1, 4, 4, 0,
-    0, 1, -1, 8, -8, 1,
-};
-static const double f43_g[6 * 3] = {
-    1.0 / 4, 0, 0,
-    -1.0 / 6, -1.0 / 6, -1.0 / 6,
-    -1.0 / 6, 1.0 / 6, -1.0 / 6,
-    1.0 / 24, 1.0 / 12, 1.0 / 6,
-    1.0 / 24, -1.0 / 12, 1.0 / 6,
-    0, 0, 1,
-};
-static const double f43_bt[6 * 6] = {
-    4, 0, -5, 0, 1, 0,
-    0, -4, -4, 1, 1, 0,
-    0, 4, -4, -1, 1, 0,
-    0, -2, -1, 2, 1, 0,
-    0, 2, -1, -2, 1, 0,
-    0, 4, 0, -5, 0, 1,
-};
-
-/* points 0, +-1, 2 (and infinity): the 3x3 output of a 5x5 image in one tile */
-static const double f33_at[3 * 5] = {
-    1, 1, 1, 1, 0,
-    0, 1, -1, 2, 0,
-    0, 1, 1, 4, 1,
-};
-static const double f33_g[5 * 3] = {
-    1.0 / 2, 0, 0,
-    -1.0 / 2, -1.0 / 2, -1.0 / 2,
-    -1.0 / 6, 1.0 / 6, -1.0 / 6,
-    1.0 / 6, 1.0 / 3, 2.0 / 3,
-    0, 0, 1,
-};
-static const double f33_bt[5 * 5] = {
-    2, -1, -2, 1, 0,
-    0, -2, -1, 1, 0,
-    0, 2, -3, 1, 0,
-    0, -1, 0, 1, 0,
-    0, 2, -1, -2, 1,
-};
 
 static const wino_tile tile_f23 = { "F(2x2,3x3)", 2, 4, f23_at, f23_g, f23_bt };
 static const wino_tile tile_f33 = { "F(3x3,3x3)", 3, 5, f33_at, f33_g, f33_bt };
@@ -152,223 +96,6 @@ int winograd_matrices(int m, const double **at, const double **g, const double *
     if (!t) return 0;
     *at = t->at; *g = t->g; *bt = t->bt;
     return t->alpha;
-}
-
-/* ---- the 2-D transform on channel vectors ------------------------------- */
-
-/* Sixteen channels as one value: a zmm with AVX-512, two ymm with AVX2,
-   four xmm portably (GCC vector extension, lowered per target). */
-typedef float vf __attribute__((vector_size(VL * sizeof(float))));
-
-/* The five transforms of a tile size. With L the matrix (ro x ri) applied
-   on both sides: Y = L X L^T. */
-typedef enum {
-    TF_INPUT,    /* B^T d B:   alpha x alpha -> alpha x alpha */
-    TF_FILTER,   /* G g G^T:   r x r         -> alpha x alpha */
-    TF_OUTPUT,   /* A^T m A:   alpha x alpha -> m x m */
-    TF_OUTPUT_RELU, /* the same, clamped at 0 (a NaN stays NaN) */
-    TF_DY,       /* A dy A^T:  m x m         -> alpha x alpha */
-    TF_WGRAD,    /* G^T z G:   alpha x alpha -> r x r */
-    TF_INPUT_T,  /* B x B^T:   alpha x alpha -> alpha x alpha (the input's adjoint) */
-    TF_INPUT_T_ADD, /* the same, added into y */
-} tf_kind;
-
-/* An edge tile: the input points that exist (rows [i0, i1), columns
-   [j0, j1); the others are zero) and the output points stored (rows
-   [o0, o1), columns [p0, p1)). x and y then point at input point (i0, j0)
-   and output point (o0, p0), so nothing outside the tensors is addressed. */
-typedef struct {
-    int i0, i1, j0, j1;
-    int o0, o1, p0, p1;
-} tf_clip;
-
-typedef int32_t vi __attribute__((vector_size(VL * sizeof(int32_t))));
-
-/* out[o] = sum_i L(o, i) in[i] over VL-channel vectors, with L(o, i) =
-   L[o*ri + i], or L[i*ro + o] when lt. F(4x4,3x3)'s four data transforms
-   are written out with their common terms shared (Lavin & Gray's
-   factoring: 12 operations for B^T instead of 20 from the table, 10 for
-   A^T instead of 18). The transforms are a quarter of a pass but bound by
-   their L2 traffic more than by arithmetic: this gained conv2 1-1.5%. The
-   other matrices go through the table, their entries folded into the code.
-   The operation order differs from the table's by rounding only. */
-static inline __attribute__((always_inline))
-void lin(const double *L, int ro, int ri, int lt, const vf *in, vf *out)
-{
-    if (L == f43_bt && !lt) {          /* B^T d */
-        const vf p = in[4] - 4.0f * in[2], q = in[3] - 4.0f * in[1];
-        const vf s = in[4] - in[2], u = in[3] - in[1];
-        out[0] = 4.0f * in[0] - 5.0f * in[2] + in[4];
-        out[1] = p + q;
-        out[2] = p - q;
-        out[3] = s + 2.0f * u;
-        out[4] = s - 2.0f * u;
-        out[5] = 4.0f * in[1] - 5.0f * in[3] + in[5];
-        return;
-    }
-    if (L == f43_bt && lt) {           /* B x (the input transform's adjoint) */
-        const vf a = in[1] - in[2], b = in[3] - in[4];
-        const vf c = in[1] + in[2], d = in[3] + in[4];
-        out[0] = 4.0f * in[0];
-        out[1] = 4.0f * in[5] - 4.0f * a - 2.0f * b;
-        out[2] = -5.0f * in[0] - 4.0f * c - d;
-        out[3] = a + 2.0f * b - 5.0f * in[5];
-        out[4] = in[0] + c + d;
-        out[5] = in[5];
-        return;
-    }
-    if (L == f43_at && !lt) {          /* A^T m */
-        const vf a = in[1] + in[2], b = in[1] - in[2];
-        const vf c = in[3] + in[4], d = in[3] - in[4];
-        out[0] = in[0] + a + c;
-        out[1] = b + 2.0f * d;
-        out[2] = a + 4.0f * c;
-        out[3] = b + 8.0f * d + in[5];
-        return;
-    }
-    if (L == f43_at && lt) {           /* A dy */
-        const vf a = in[0] + in[2], b = in[1] + in[3];
-        const vf c = in[0] + 4.0f * in[2], e = in[1] + 4.0f * in[3];
-        out[0] = in[0];
-        out[1] = a + b;
-        out[2] = a - b;
-        out[3] = c + 2.0f * e;
-        out[4] = c - 2.0f * e;
-        out[5] = in[3];
-        return;
-    }
-    #pragma GCC unroll 8
-    for (int o = 0; o < ro; o++) {
-        vf acc = { 0 };
-        int first = 1;
-        #pragma GCC unroll 8
-        for (int i = 0; i < ri; i++) {
-            const float c = (float)(lt ? L[i * ro + o] : L[o * ri + i]);
-            if (c == 0.0f) continue;
-            acc = first ? c * in[i] : acc + c * in[i];
-            first = 0;
-        }
-        out[o] = acc;
-    }
-}
-
-/* Y = L X L^T (L^T X L when lt) on VL-channel vectors: X[i][j] at
-   x + i*xr + j*xc, Y[i][j] to y + i*yr + j*yc, plus bias when given,
-   clamped at 0 with relu, added into y with add; with clip, only its
-   points (see tf_clip). Inlined with L a constant table, the sizes
-   constant and clip NULL, the loops unroll, L's entries fold into the code
-   (see lin) and X, the intermediate L X and Y live in registers; with a
-   clip, the unrolled loads and stores each test their point against it,
-   which replaced copies through zero-padded staging. */
-static inline __attribute__((always_inline))
-void tf_apply(const double *L, int ro, int ri, int lt, const float *x, ptrdiff_t xr,
-              ptrdiff_t xc, float *y, ptrdiff_t yr, ptrdiff_t yc, const float *bias,
-              const tf_clip *clip, int relu, int add)
-{
-    vf in[ALPHA_MAX], t[ALPHA_MAX * ALPHA_MAX], col[ALPHA_MAX], row[ALPHA_MAX];
-    const int i0 = clip ? clip->i0 : 0, i1 = clip ? clip->i1 : ri;
-    const int j0 = clip ? clip->j0 : 0, j1 = clip ? clip->j1 : ri;
-    const int o0 = clip ? clip->o0 : 0, o1 = clip ? clip->o1 : ro;
-    const int p0 = clip ? clip->p0 : 0, p1 = clip ? clip->p1 : ro;
-    /* L X, a column of X at a time */
-    #pragma GCC unroll 8
-    for (int j = 0; j < ri; j++) {
-        #pragma GCC unroll 8
-        for (int i = 0; i < ri; i++) {
-            in[i] = (vf){ 0 };
-            if (i >= i0 && i < i1 && j >= j0 && j < j1)
-                memcpy(&in[i], x + (i - i0) * xr + (j - j0) * xc, sizeof(vf));
-        }
-        lin(L, ro, ri, lt, in, col);
-        #pragma GCC unroll 8
-        for (int o = 0; o < ro; o++) t[o * ri + j] = col[o];
-    }
-    vf b = { 0 };
-    if (bias) memcpy(&b, bias, sizeof b);
-    /* (L X) L^T, a row at a time */
-    #pragma GCC unroll 8
-    for (int o = 0; o < ro; o++) {
-        lin(L, ro, ri, lt, t + o * ri, row);
-        #pragma GCC unroll 8
-        for (int o2 = 0; o2 < ro; o2++) {
-            if (o < o0 || o >= o1 || o2 < p0 || o2 >= p1) continue;
-            vf acc = row[o2];
-            if (bias) acc += b;
-            float *yp = y + (o - o0) * yr + (o2 - p0) * yc;
-            if (relu) acc = (vf)((vi)acc & ~(acc < (vf){ 0 }));
-            if (add) {
-                vf old;
-                memcpy(&old, yp, sizeof old);
-                acc += old;
-            }
-            memcpy(yp, &acc, sizeof acc);
-        }
-    }
-}
-
-typedef void (*tf_fn)(int m, tf_kind kind, const float *x, ptrdiff_t xr, ptrdiff_t xc,
-                      float *y, ptrdiff_t yr, ptrdiff_t yc, const float *bias,
-                      const tf_clip *clip);
-
-/* One tile size's transforms. Inlined with T one of the constant tiles
-   above, each case is its own straight-line code. */
-static inline __attribute__((always_inline))
-void tf_tile(const wino_tile *T, tf_kind kind, const float *x, ptrdiff_t xr, ptrdiff_t xc,
-             float *y, ptrdiff_t yr, ptrdiff_t yc, const float *bias, const tf_clip *cl)
-{
-    const int a = T->alpha, m = T->m;
-    switch (kind) {
-    case TF_INPUT:       tf_apply(T->bt, a, a, 0, x, xr, xc, y, yr, yc, bias, cl, 0, 0); break;
-    case TF_FILTER:      tf_apply(T->g, a, R, 0, x, xr, xc, y, yr, yc, bias, cl, 0, 0); break;
-    case TF_OUTPUT:      tf_apply(T->at, m, a, 0, x, xr, xc, y, yr, yc, bias, cl, 0, 0); break;
-    case TF_OUTPUT_RELU: tf_apply(T->at, m, a, 0, x, xr, xc, y, yr, yc, bias, cl, 1, 0); break;
-    case TF_DY:          tf_apply(T->at, a, m, 1, x, xr, xc, y, yr, yc, bias, cl, 0, 0); break;
-    case TF_WGRAD:       tf_apply(T->g, R, a, 1, x, xr, xc, y, yr, yc, bias, cl, 0, 0); break;
-    case TF_INPUT_T:     tf_apply(T->bt, a, a, 1, x, xr, xc, y, yr, yc, bias, cl, 0, 0); break;
-    case TF_INPUT_T_ADD: tf_apply(T->bt, a, a, 1, x, xr, xc, y, yr, yc, bias, cl, 0, 1); break;
-    }
-}
-
-static inline __attribute__((always_inline))
-void tf_sized(int m, tf_kind kind, const float *x, ptrdiff_t xr, ptrdiff_t xc, float *y,
-              ptrdiff_t yr, ptrdiff_t yc, const float *bias, const tf_clip *cl)
-{
-    if (m == 4) tf_tile(&tile_f43, kind, x, xr, xc, y, yr, yc, bias, cl);
-    else if (m == 3) tf_tile(&tile_f33, kind, x, xr, xc, y, yr, yc, bias, cl);
-    else tf_tile(&tile_f23, kind, x, xr, xc, y, yr, yc, bias, cl);
-}
-
-/* A whole tile (clip NULL) with the clip tests folded away, or an edge
-   tile; the filter and weight-gradient transforms never have edges. */
-static inline __attribute__((always_inline))
-void tf_any(int m, tf_kind kind, const float *x, ptrdiff_t xr, ptrdiff_t xc, float *y,
-            ptrdiff_t yr, ptrdiff_t yc, const float *bias, const tf_clip *cl)
-{
-    if (cl && kind != TF_FILTER && kind != TF_WGRAD)
-        tf_sized(m, kind, x, xr, xc, y, yr, yc, bias, cl);
-    else
-        tf_sized(m, kind, x, xr, xc, y, yr, yc, bias, NULL);
-}
-
-__attribute__((target("avx512f")))
-static void tf_avx512(int m, tf_kind kind, const float *x, ptrdiff_t xr, ptrdiff_t xc, float *y,
-                      ptrdiff_t yr, ptrdiff_t yc, const float *bias, const tf_clip *cl)
-{
-    tf_any(m, kind, x, xr, xc, y, yr, yc, bias, cl);
-}
-
-__attribute__((target("avx2,fma")))
-static void tf_avx2(int m, tf_kind kind, const float *x, ptrdiff_t xr, ptrdiff_t xc, float *y,
-                    ptrdiff_t yr, ptrdiff_t yc, const float *bias, const tf_clip *cl)
-{
-    tf_any(m, kind, x, xr, xc, y, yr, yc, bias, cl);
-}
-
-static void tf_portable(int m, tf_kind kind, const float *x, ptrdiff_t xr, ptrdiff_t xc,
-                        float *y, ptrdiff_t yr, ptrdiff_t yc, const float *bias,
-                        const tf_clip *cl)
-{
-    tf_any(m, kind, x, xr, xc, y, yr, yc, bias, cl);
 }
 
 /* ---- plan ----------------------------------------------------------------- */
@@ -388,7 +115,7 @@ typedef struct {
 struct conv_plan {
     conv_shape s;
     int p, q, nt, m, alpha, a2;
-    tf_fn tf;
+    const wino_tfs *tf;  /* the tile size's transforms for the active ISA */
     wino_geom fwd, bwd;  /* backward_weights tiles as forward does */
     int adjoint;         /* backward_data as the forward's adjoint (fwd tiles) */
     size_t ck;           /* C * K */
@@ -490,7 +217,9 @@ static conv_plan *plan_for(const conv_shape *s, const wino_tile *t)
     pl->a2 = t->alpha * t->alpha;
 
     cpu_isa isa = cpu_isa_active();
-    pl->tf = isa == ISA_AVX512 ? tf_avx512 : isa == ISA_AVX2 ? tf_avx2 : tf_portable;
+    const wino_tfs *tfs = isa == ISA_AVX512 ? wino_tfs_avx512
+                        : isa == ISA_AVX2 ? wino_tfs_avx2 : wino_tfs_portable;
+    pl->tf = &tfs[t->m - 2];
 
     pl->fwd = geom_make(s->n, s->h, s->w, s->c, pl->p, pl->q, s->k, s->pad, t->m);
     pl->bwd = geom_make(s->n, pl->p, pl->q, s->k, s->h, s->w, s->c, R - 1 - s->pad, t->m);
@@ -601,6 +330,15 @@ static const char *wino_impl(const conv_plan *pl, conv_pass pass)
 
 /* ---- transforms between tensors and the Winograd domain ----------------- */
 
+/* One transform of VL channels (see tf_fn): an edge tile's function where
+   clip is given, else the whole tile's, with the clip tests compiled out. */
+static inline void tf_run(const conv_plan *pl, tf_kind kind, const float *x, ptrdiff_t xr,
+                          ptrdiff_t xc, float *y, ptrdiff_t yr, ptrdiff_t yc,
+                          const float *bias, const tf_clip *clip)
+{
+    (clip ? pl->tf->edge : pl->tf->whole)[kind](x, xr, xc, y, yr, yc, bias, clip);
+}
+
 /* Sizes (rows x rows in, out x out out) of a transform. */
 static int tf_in_size(const conv_plan *pl, tf_kind k)
 {
@@ -628,7 +366,7 @@ static void tf_staged(const conv_plan *pl, tf_kind kind, const float *x, ptrdiff
             for (int v = 0; v < nv; v++)
                 X[((i0 + i) * ri + j0 + j) * VL + v] = x[i * xr + j * xc + v * xl];
     if (bias) memcpy(b, bias, sizeof(float) * nv);
-    pl->tf(pl->m, kind, X, ri * VL, VL, Y, ro * VL, VL, bias ? b : NULL, NULL);
+    tf_run(pl, kind, X, ri * VL, VL, Y, ro * VL, VL, bias ? b : NULL, NULL);
     for (int i = 0; i < yrows; i++)
         for (int j = 0; j < ycols; j++)
             memcpy(y + i * yr + j * yc, Y + (i * ro + j) * VL, sizeof(float) * nv);
@@ -660,7 +398,7 @@ static void tile_in(const conv_plan *pl, tf_kind kind, const float *img, int h, 
     for (int c0 = 0; c0 < ch; c0 += VL) {
         const int nv = ch - c0 < VL ? ch - c0 : VL;
         if (nv == VL) {             /* an edge tile's points outside the image are zeros */
-            pl->tf(pl->m, kind, img + ((ptrdiff_t)(y0 + i0) * w + x0 + j0) * ch + c0, xr, ch,
+            tf_run(pl, kind, img + ((ptrdiff_t)(y0 + i0) * w + x0 + j0) * ch + c0, xr, ch,
                    d + c0, al * er, er, NULL, inside ? NULL : &clip);
         } else {                    /* a partial channel block */
             tf_staged(pl, kind, img + ((ptrdiff_t)(y0 + i0) * w + x0 + j0) * ch + c0, xr, ch,
@@ -707,7 +445,7 @@ static void output_rows(const conv_plan *pl, const wino_geom *g, const float *M,
             const int nv = co - k0 < VL ? co - k0 : VL;
             const float *b = bias ? bias + k0 : NULL;
             if (nv == VL)
-                pl->tf(m, kind, src + k0, al * er, er, img + k0, yr, co, b,
+                tf_run(pl, kind, src + k0, al * er, er, img + k0, yr, co, b,
                        rows == m && cols == m ? NULL : &clip);
             else
                 tf_staged(pl, kind, src + k0, al * er, er, 1, al, al, 0, 0, nv, img + k0, yr,
@@ -742,7 +480,7 @@ static void adjoint_rows(const conv_plan *pl, const float *X, size_t t0, int i0,
             const int nv = C - c0 < VL ? C - c0 : VL;
             const float *src = X + (size_t)i * C + c0;
             if (nv == VL) {
-                pl->tf(m, TF_INPUT_T_ADD, src, al * xs, xs, out + c0, xr, C, NULL,
+                tf_run(pl, TF_INPUT_T_ADD, src, al * xs, xs, out + c0, xr, C, NULL,
                        whole ? NULL : &clip);
                 continue;
             }
@@ -788,7 +526,7 @@ static void filter_transform(const conv_plan *pl, const float *w, u_layout lay)
             const float *x = src + (size_t)r * cols + c0;
             float *d = pl->u + (size_t)r * cols + c0;
             if (nv == VL)
-                pl->tf(pl->m, TF_FILTER, x, R * ts, ts, d, al * es, es, NULL, NULL);
+                tf_run(pl, TF_FILTER, x, R * ts, ts, d, al * es, es, NULL, NULL);
             else
                 tf_staged(pl, TF_FILTER, x, R * ts, ts, 1, R, R, 0, 0, nv, d, al * es, es, al,
                           al, NULL);
@@ -974,7 +712,7 @@ static void weights_epilogue(const conv_plan *pl, const tile_job *j)
             const int nv = K - k0 < VL ? K - k0 : VL;
             const size_t off = (size_t)c * K + k0;
             if (nv == VL)
-                pl->tf(pl->m, TF_WGRAD, pl->u + off, al * es, es, dw + off, R * cs, cs, NULL,
+                tf_run(pl, TF_WGRAD, pl->u + off, al * es, es, dw + off, R * cs, cs, NULL,
                        NULL);
             else
                 tf_staged(pl, TF_WGRAD, pl->u + off, al * es, es, 1, al, al, 0, 0, nv, dw + off,
