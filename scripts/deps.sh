@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs the Debian packages convbench needs that are missing; silent when
-# all are present. The list is the one in DESIGN.md "Dependencies".
+# all are present. The list is the README's (git and ccache serve make regress).
 set -e
 PKGS="gcc g++ make libbenchmark-dev libdnnl-dev libhwloc-dev hwloc gnuplot-nox
 libopenblas-openmp-dev libcjson-dev zlib1g-dev dataset-fashion-mnist git ccache"
