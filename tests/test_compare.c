@@ -413,6 +413,22 @@ static void test_paired(void)
           rc, out);
 }
 
+/* The gate's refusals, before it builds or measures anything. */
+static void test_gate_input(void)
+{
+    static char out[8192];
+    int rc = check_run("REF=no-such-commit-anywhere bash scripts/regress.sh", out, sizeof out);
+    check("compare/gate: an unknown REF is exit 2, named",
+          rc == 2 && strstr(out, "'no-such-commit-anywhere' is not a commit"), "exit %d:\n%s", rc,
+          out);
+    rc = check_run("REF=HEAD ROUNDS=abc bash scripts/regress.sh", out, sizeof out);
+    check("compare/gate: a bad ROUNDS is exit 2, named",
+          rc == 2 && strstr(out, "ROUNDS must be a whole number, not 'abc'"), "exit %d:\n%s", rc, out);
+    rc = check_run("REF=HEAD ROUNDS=0 bash scripts/regress.sh", out, sizeof out);
+    check("compare/gate: ROUNDS=0 is exit 2", rc == 2 && strstr(out, "ROUNDS must be at least 1"),
+          "exit %d:\n%s", rc, out);
+}
+
 /* A train run as the trainer and the peer scripts write it. */
 static cJSON *train_run(const char *backend, int threads, int epoch, double seconds, double acc)
 {
@@ -565,5 +581,6 @@ void test_compare(void)
     test_undecided();
     test_intervals();
     test_paired();
+    test_gate_input();
     test_report();
 }
