@@ -15,8 +15,10 @@
    and of the fastest repetitions both above 1 + threshold (on a loaded
    machine noise only ever adds time, so a real regression slows even the
    least-disturbed repetition). A case that is not slower is "same" only
-   when the confidence interval of its time ratio stays below
-   1 + threshold; otherwise the runs could not decide, and the case is
+   when the one-sided 1 - alpha upper confidence bound of its time ratio
+   (the upper end of the two-sided 1 - 2 alpha interval, printed) stays
+   below 1 + threshold: a slowdown of the threshold's size is ruled out.
+   Otherwise the runs could not decide, and the case is
    "inconclusive": too few repetitions for the test to reach alpha (3
    against 3 never can), or a spread wider than the threshold.
 
@@ -384,13 +386,14 @@ static void value_text(double v, int ratio, char *buf, size_t len)
     else snprintf(buf, len, "%.3f us", v * 1e6);
 }
 
-/* The verdict from the ratios, the p-value and the interval in r. */
-static compare_verdict_t decide(compare_result *r, double alpha, double threshold_pct)
+/* The verdict from the ratios, the p-value and the interval in r; min_p
+   is the smallest p-value samples of these sizes can reach. */
+static compare_verdict_t decide(compare_result *r, double min_p, double alpha, double threshold_pct)
 {
     double up = 1 + threshold_pct / 100;
     if (r->p < alpha && r->ratio > up && r->min_ratio > up) r->verdict = COMPARE_SLOWER;
     else if (r->p < alpha && r->ratio < 1 / up && r->min_ratio < 1 / up) r->verdict = COMPARE_FASTER;
-    else if (isfinite(r->ci_hi) && r->ci_hi <= up) r->verdict = COMPARE_SAME;
+    else if (min_p < alpha && isfinite(r->ci_hi) && r->ci_hi <= up) r->verdict = COMPARE_SAME;
     else r->verdict = COMPARE_INCONCLUSIVE;
     return r->verdict;
 }
@@ -412,13 +415,13 @@ compare_verdict_t compare_verdict(const double *base, int nb, const double *cur,
     if (lb) {
         for (int i = 0; i < nb; i++) lb[i] = log(base[i]);
         for (int i = 0; i < nc; i++) lb[nb + i] = log(cur[i]);
-        if (stats_shift_ci(lb, nb, lb + nb, nc, alpha, &est, &lo, &hi) == 0) {
+        if (stats_shift_ci(lb, nb, lb + nb, nc, 2 * alpha, &est, &lo, &hi) == 0) {
             r.ci_lo = exp(lo);
             r.ci_hi = exp(hi);
         }
         free(lb);
     }
-    decide(&r, alpha, threshold_pct);
+    decide(&r, stats_mwu_min_p(nb, nc), alpha, threshold_pct);
     if (out) *out = r;
     return r.verdict;
 }
@@ -438,13 +441,13 @@ compare_verdict_t compare_verdict_paired(const double *base, const double *cur, 
         stats_signed_rank(d, n, &t);
         r.p = t.p;
         double est, lo, hi;
-        if (stats_walsh_ci(d, n, alpha, &est, &lo, &hi) == 0) {
+        if (stats_walsh_ci(d, n, 2 * alpha, &est, &lo, &hi) == 0) {
             r.ci_lo = exp(lo);
             r.ci_hi = exp(hi);
         }
         r.ratio = exp(est);
         r.min_ratio = minc / minb;
-        decide(&r, alpha, threshold_pct);
+        decide(&r, ldexp(2.0, -n), alpha, threshold_pct);
     }
     free(d);
     if (out) *out = r;
@@ -465,8 +468,9 @@ static void usage(FILE *f)
             "  slower        p < alpha, and the ratio NEW/BASE of the medians and of the\n"
             "                fastest repetitions both above 1 + PCT/100\n"
             "  faster        p < alpha, and both below 1/(1 + PCT/100)\n"
-            "  inconclusive  neither, and the 1 - alpha confidence interval of the time\n"
-            "                ratio reaches above 1 + PCT/100, or cannot be formed (too few\n"
+            "  inconclusive  neither, and the one-sided 1 - alpha upper confidence bound\n"
+            "                of the time ratio (the upper end of the 1 - 2 alpha interval\n"
+            "                shown) is above 1 + PCT/100, or cannot be formed (too few\n"
             "                repetitions): the runs cannot rule out a slowdown of PCT\n"
             "  same          otherwise\n"
             "  --paired        BASE and NEW are directories whose files of the same name\n"
@@ -510,7 +514,7 @@ int cmd_compare(int argc, char **argv)
                 return COMPARE_EXIT_INPUT;
             break;
         case 'a':
-            if (cli_number("compare", "--alpha", optarg, 0, 1, CLI_OPEN_LO | CLI_OPEN_HI, &alpha))
+            if (cli_number("compare", "--alpha", optarg, 0, 0.5, CLI_OPEN_LO | CLI_OPEN_HI, &alpha))
                 return COMPARE_EXIT_INPUT;
             break;
         case 'n': norm = optarg; break;
@@ -547,7 +551,7 @@ int cmd_compare(int argc, char **argv)
     const char *hdr_fmt = markdown ? "| %s | %s | %s | %s | %s | %s | %s | %s |\n"
                                    : "%-46s %11s %11s %7s %7s %15s %8s  %s\n";
     char cil[32];
-    snprintf(cil, sizeof cil, "%g%% CI", 100 * (1 - alpha));
+    snprintf(cil, sizeof cil, "%g%% CI", 100 * (1 - 2 * alpha));
     if (markdown) {
         printf("### convbench compare\n\n");
         printf("- base: `%s` (%s; %d file%s, %s)\n- new: `%s` (%s; %d file%s, %s)\n", base.path,

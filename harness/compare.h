@@ -24,17 +24,19 @@ typedef struct {
     double ratio;       /* median(cur) / median(base) */
     double min_ratio;   /* min(cur) / min(base) */
     double p;           /* two-sided Mann-Whitney p-value */
-    double ci_lo, ci_hi; /* 1 - alpha confidence interval of the time ratio
-                            (Hodges-Lehmann on log times); NAN when the
-                            samples are too small to reach that level */
+    double ci_lo, ci_hi; /* 1 - 2 alpha confidence interval of the time
+                            ratio (Hodges-Lehmann on log times): ci_hi is
+                            the one-sided 1 - alpha upper bound; NAN when
+                            the samples are too small to reach that level */
 } compare_result;
 
 /* base[0..nb) and cur[0..nc): positive times (or normalized times) of one
-   key's repetitions.
+   key's repetitions; alpha < 0.5.
      slower        p < alpha, and both ratio and min_ratio above 1 + t;
      faster        p < alpha, and both below 1 / (1 + t);
-     inconclusive  neither, and the confidence interval is out of reach or
-                   its upper end is above 1 + t: a slowdown of the
+     inconclusive  neither, and the samples are too small for the test to
+                   reach alpha, or the upper confidence bound ci_hi is
+                   out of reach or above 1 + t: a slowdown of the
                    threshold's size cannot be ruled out;
      same          otherwise (t = threshold_pct / 100).
    Fills *r when it is not NULL. */

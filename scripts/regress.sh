@@ -7,9 +7,8 @@
 # interleaved repetitions, one thread) and blocks of the seed network's
 # training steps (every backend but naive) once with each build,
 # the order swapped every round so that a drift of the machine falls on
-# both. convbench compare --paired then judges each case on the ratio of
-# the two builds' fastest repetitions, round by round; its exit status is
-# the gate's: 0 no regression, 1 a case slower, 2 bad input or a reference
+# both. convbench compare then pools each side's rounds and judges every
+# case on all its repetitions; its exit status is the gate's: 0 no regression, 1 a case slower, 2 bad input or a reference
 # that does not build, 3 inconclusive (the runs could not decide), 4 two
 # machines. No number recorded anywhere else takes part.
 #
@@ -99,7 +98,7 @@ run_rounds() {
 }
 verdict() {
     # shellcheck disable=SC2086
-    "$BUILD/convbench" compare --paired --threshold "$THRESHOLD" ${COMPARE_ARGS:-} "$rounds/ref" \
+    "$BUILD/convbench" compare --threshold "$THRESHOLD" ${COMPARE_ARGS:-} "$rounds/ref" \
         "$rounds/new" > "$out/compare.txt" && rc=0 || rc=$?
 }
 run_rounds 1 "$ROUNDS"
@@ -107,7 +106,7 @@ verdict
 # Undecided cases usually come from a few disturbed rounds: more rounds
 # settle them. The verdict is taken once more, at the end, whatever it is.
 if [ "$rc" -eq 3 ] && [ "$EXTRA" -gt 0 ]; then
-    grep -E ' inconclusive$' "$out/compare.txt" | head -n 10 | sed 's/^/regress: undecided: /'
+    grep -m 10 -E ' inconclusive$' "$out/compare.txt" | sed 's/^/regress: undecided: /'
     echo "regress: inconclusive after $ROUNDS rounds; $EXTRA more"
     run_rounds $((ROUNDS + 1)) $((ROUNDS + EXTRA))
     verdict
