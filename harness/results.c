@@ -62,9 +62,9 @@
 #include <unistd.h>
 #include "error.h"
 #include "hash.h"
+#include "median.h"
 #include "peak.h"
 #include "results.h"
-#include "stats.h"
 
 #ifndef CONVBENCH_CFLAGS
 #define CONVBENCH_CFLAGS "unknown"
@@ -499,18 +499,7 @@ cJSON *results_new(const char *kind, int argc, char **argv, cJSON **runs)
 
 void results_stats(const double *v, int n, double *median, double *min, double *max)
 {
-    double *s = malloc(sizeof(double) * (size_t)(n > 0 ? n : 1));
-    if (!s || n < 1) {
-        *median = *min = *max = 0;
-        free(s);
-        return;
-    }
-    memcpy(s, v, sizeof(double) * (size_t)n);
-    qsort(s, (size_t)n, sizeof *s, stats_cmp_double);
-    *min = s[0];
-    *max = s[n - 1];
-    *median = n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
-    free(s);
+    stats_summary(v, n, median, min, max);
 }
 
 static const char *const shape_fields[] = { "n", "h", "w", "c", "k", "r", "s", "stride", "pad" };
@@ -536,7 +525,7 @@ cJSON *results_conv_run(const char *name, const char *set, const char *layer,
     cJSON *t = cJSON_AddArrayToObject(r, "times_s");
     for (int i = 0; i < reps; i++) cJSON_AddItemToArray(t, cJSON_CreateNumber(times[i]));
     double med, mn, mx;
-    results_stats(times, reps, &med, &mn, &mx);
+    stats_summary(times, reps, &med, &mn, &mx);
     cJSON_AddNumberToObject(r, "median_s", med);
     cJSON_AddNumberToObject(r, "min_s", mn);
     cJSON_AddNumberToObject(r, "max_s", mx);

@@ -55,7 +55,8 @@ int results_validate(const cJSON *doc, char *err, size_t errlen);
 const char *results_str(const cJSON *o, const char *key);
 double results_num(const cJSON *o, const char *key);
 
-/* Median, min and max of n values (n >= 1); v is left unchanged. */
+/* Median, min and max of n values (n >= 1); v is left unchanged. The same
+   as stats_summary() (common/median.h), under the name older callers use. */
 void results_stats(const double *v, int n, double *median, double *min, double *max);
 
 /* One conv run: every repetition's time (seconds per pass), its summary

@@ -11,13 +11,8 @@
 #include "autotune.h"
 #include "data.h"
 #include "layers.h"
+#include "median.h"
 #include "rng.h"
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 typedef struct {
     float *x, *w, *b, *y, *dy, *dx, *dw, *db;
@@ -78,9 +73,7 @@ static void time_candidates(const autotune_layer *t, conv_plan *const *plans, bu
         for (int p = 0; p < 3; p++) {
             if (p == CONV_BACKWARD_DATA && !need_dx) { sec[c][p] = NAN; continue; }
             if (!alive[c][p]) continue;
-            qsort(samples[c][p], (size_t)rounds, sizeof(double), cmp_double);
-            sec[c][p] = rounds % 2 ? samples[c][p][rounds / 2]
-                                   : 0.5 * (samples[c][p][rounds / 2 - 1] + samples[c][p][rounds / 2]);
+            sec[c][p] = median_of(samples[c][p], rounds);
         }
 }
 
@@ -180,8 +173,7 @@ static int step_check(net *nt, int batch, autotune_layer *t, int count, autotune
         step_cfg *g = &cfg[c];
         double rate = 0;
         if (g->ready) {
-            qsort(g->blocks, STEP_ROUNDS, sizeof *g->blocks, cmp_double);
-            rate = (double)STEP_BLOCK * batch / g->blocks[STEP_ROUNDS / 2];
+            rate = (double)STEP_BLOCK * batch / median_of(g->blocks, STEP_ROUNDS);
             trainer_free(&g->tr);
             net_free(&g->nt);
         }
