@@ -6,9 +6,9 @@
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
-#include <unistd.h>
 #include <string.h>
 #include "adam.h"
+#include "cpu.h"
 #include "error.h"
 #include "hash.h"
 #include "layers.h"
@@ -150,8 +150,7 @@ static void plan_prefix(net *nt)
     for (int i = 0; i + 1 < nt->prefix; i++)
         nt->part_local[i] = nt->layers[i + 1].kind == LAYER_MAXPOOL &&
                             (nt->layers[i].act == ACT_RELU || nt->layers[i].act == ACT_LINEAR);
-    long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
-    nt->l2_bytes = l2 >= 128 * 1024 && l2 <= 64L * 1024 * 1024 ? (size_t)l2 : (size_t)2 << 20;
+    nt->l2_bytes = cpu_l2_bytes();
     nt->prefix_bytes = 0;
     for (int i = 0; i < nt->prefix; i++) {
         const layer *l = &nt->layers[i];
