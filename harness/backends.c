@@ -7,8 +7,6 @@
 #include "conv.h"
 #include "cpu.h"
 
-static const char *const pass_names[] = { "forward", "backward_data", "backward_weights" };
-
 int cmd_backends(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -47,7 +45,7 @@ int cmd_backends(int argc, char **argv)
         if (!pl) { printf("%-16s plan failed\n", (*b)->name); continue; }
         printf("%-16s\n", (*b)->name);
         for (int p = 0; p < 3; p++)
-            printf("    %-17s %s\n", pass_names[p],
+            printf("    %-17s %s\n", conv_pass_name((conv_pass)p),
                    (*b)->impl ? (*b)->impl(pl, (conv_pass)p) : "-");
         (*b)->destroy(pl);
     }

@@ -79,17 +79,10 @@
 #define CONVBENCH_SANITIZE 0
 #endif
 
-static const char *const pass_names[] = { "forward", "backward_data", "backward_weights" };
-
-const char *results_pass_name(conv_pass p)
-{
-    return (unsigned)p < 3 ? pass_names[p] : "unknown";
-}
-
 int results_pass_parse(const char *name)
 {
     for (int i = 0; name && i < 3; i++)
-        if (!strcmp(name, pass_names[i])) return i;
+        if (!strcmp(name, conv_pass_name((conv_pass)i))) return i;
     return -1;
 }
 
@@ -515,7 +508,7 @@ cJSON *results_conv_run(const char *name, const char *set, const char *layer,
     if (set) cJSON_AddStringToObject(r, "set", set);
     if (layer) cJSON_AddStringToObject(r, "layer", layer);
     cJSON_AddStringToObject(r, "backend", backend);
-    cJSON_AddStringToObject(r, "pass", results_pass_name(pass));
+    cJSON_AddStringToObject(r, "pass", conv_pass_name(pass));
     cJSON *sh = cJSON_AddObjectToObject(r, "shape");
     const int v[9] = { s->n, s->h, s->w, s->c, s->k, s->r, s->s, s->stride, s->pad };
     for (int i = 0; i < 9; i++) cJSON_AddNumberToObject(sh, shape_fields[i], v[i]);

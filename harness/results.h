@@ -67,8 +67,8 @@ cJSON *results_conv_run(const char *name, const char *set, const char *layer,
                         int threads, const double *times, int reps, long iterations,
                         double peak_gflops, const char *impl);
 
-const char *results_pass_name(conv_pass p);   /* "forward", "backward_data", ... */
-int results_pass_parse(const char *name);     /* -1 if unknown */
+/* The pass conv_pass_name() names, or -1 if none. */
+int results_pass_parse(const char *name);
 
 /* ---- machine identity ----
    A machine is what its CPU is, never its host name: the "fingerprint" of

@@ -254,20 +254,19 @@ void autotune_print_configs(const autotune_config *c, int n, FILE *f)
 
 void autotune_print(const net *nt, const autotune_layer *t, int count, FILE *f)
 {
-    static const char *const pass[] = { "forward", "backward_data", "backward_weights" };
     fprintf(f, "auto: fastest backend per layer and pass (median ms; runner-up in brackets)\n");
     for (int i = 0; i < count; i++) {
         const conv_shape *s = &t[i].shape;
         fprintf(f, "  %-6s %dx%dx%dx%d -> %d %dx%d s%d p%d\n", nt->layers[t[i].layer].name, s->n, s->h,
                 s->w, s->c, s->k, s->r, s->s, s->stride, s->pad);
         for (int p = 0; p < 3; p++) {
-            if (t[i].best[p] < 0) { fprintf(f, "    %-17s not needed\n", pass[p]); continue; }
+            if (t[i].best[p] < 0) { fprintf(f, "    %-17s not needed\n", conv_pass_name((conv_pass)p)); continue; }
             int b = t[i].best[p], second = -1;
             for (int c = 0; c < t[i].ncand; c++)
                 if (c != b && isfinite(t[i].seconds[c][p]) &&
                     (second < 0 || t[i].seconds[c][p] < t[i].seconds[second][p]))
                     second = c;
-            fprintf(f, "    %-17s %-16s %8.3f", pass[p], t[i].cand[b]->name, 1e3 * t[i].seconds[b][p]);
+            fprintf(f, "    %-17s %-16s %8.3f", conv_pass_name((conv_pass)p), t[i].cand[b]->name, 1e3 * t[i].seconds[b][p]);
             if (second >= 0)
                 fprintf(f, "   [%s %.3f, %.2fx]", t[i].cand[second]->name, 1e3 * t[i].seconds[second][p],
                         t[i].seconds[second][p] / t[i].seconds[b][p]);
