@@ -21,7 +21,7 @@ B := $(B)/sanitize
 OPT := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 endif
 
-CPPFLAGS := -D_GNU_SOURCE -Ikernels -Imodels -Iharness -MMD -MP
+CPPFLAGS := -D_GNU_SOURCE -Icommon -Ikernels -Imodels -Iharness -MMD -MP
 # -std=c11 turns off FMA contraction (gnu11 has it on); the kernels want it.
 # -fno-math-errno: nothing reads errno after a math call, and with it set
 # sqrtf cannot vectorize (Adam)
@@ -31,6 +31,7 @@ OPENBLAS := -L/usr/lib/x86_64-linux-gnu/openblas-openmp -Wl,-rpath,/usr/lib/x86_
 LDLIBS   := -ldnnl $(OPENBLAS) -lhwloc -lcjson -lz -lm
 LDFLAGS  := -fopenmp $(filter -fsanitize=%,$(OPT))
 
+COMMON_SRC  := $(wildcard common/*.c)
 KERNEL_SRC  := $(wildcard kernels/*.c)
 MODEL_SRC   := $(wildcard models/*.c)
 HARNESS_SRC := $(filter-out harness/convbench.c,$(wildcard harness/*.c))
@@ -38,6 +39,7 @@ BENCH_SRC   := $(wildcard harness/*.cc)
 TEST_SRC    := $(wildcard tests/*.c)
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(patsubst %.cc,$(B)/obj/%.o,$(1)))
+COMMON_OBJ  := $(call obj,$(COMMON_SRC))
 KERNEL_OBJ  := $(call obj,$(KERNEL_SRC))
 MODEL_OBJ   := $(call obj,$(MODEL_SRC))
 HARNESS_OBJ := $(call obj,$(HARNESS_SRC))
@@ -49,6 +51,7 @@ $(B)/obj/harness/%.o: CPPFLAGS += -DCONVBENCH_CFLAGS='"$(CFLAGS)"' \
     -DCONVBENCH_SRCDIR='"$(CURDIR)"' -DCONVBENCH_PORTABLE=$(if $(PORTABLE:0=),1,0) \
     -DCONVBENCH_SANITIZE=$(if $(SANITIZE:0=),1,0)
 
+LIBCOMMON := $(B)/libcommon.a
 LIBK := $(B)/libkernels.a
 LIBM := $(B)/libmodels.a
 LIBH := $(B)/libharness.a
@@ -61,7 +64,7 @@ endif
 # keep the benchmark programs' objects: they are chain intermediates to make
 .SECONDARY: report regress baseline
 
-all: $(LIBK) $(B)/convbench $(B)/tests $(BENCH_BIN)
+all: $(LIBK) $(LIBCOMMON) $(B)/convbench $(B)/tests $(BENCH_BIN)
 
 deps:
 	@sh scripts/deps.sh
@@ -82,6 +85,8 @@ $(B)/obj/%.o: %.cc Makefile | deps
 
 # an archive with no members is still a valid (empty) archive
 archive = rm -f $@ && $(if $^,ar rcs $@ $^,printf '!<arch>\n' > $@)
+$(LIBCOMMON): $(COMMON_OBJ)
+	$(Q)$(archive)
 $(LIBK): $(KERNEL_OBJ)
 	$(Q)$(archive)
 $(LIBM): $(MODEL_OBJ) | deps
@@ -91,13 +96,13 @@ $(LIBH): $(HARNESS_OBJ) | deps
 	@mkdir -p $(B)
 	$(Q)$(archive)
 
-$(B)/convbench: $(B)/obj/harness/convbench.o $(LIBH) $(LIBM) $(LIBK)
+$(B)/convbench: $(B)/obj/harness/convbench.o $(LIBH) $(LIBM) $(LIBK) $(LIBCOMMON)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(B)/tests: $(TEST_OBJ) $(LIBH) $(LIBM) $(LIBK)
+$(B)/tests: $(TEST_OBJ) $(LIBH) $(LIBM) $(LIBK) $(LIBCOMMON)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(B)/%: $(B)/obj/harness/%.o $(LIBH) $(LIBM) $(LIBK)
+$(B)/%: $(B)/obj/harness/%.o $(LIBH) $(LIBM) $(LIBK) $(LIBCOMMON)
 	$(Q)$(CXX) $(LDFLAGS) $^ $(LDLIBS) -lbenchmark -lpthread -o $@
 
 # The commit a binary is built from, for `convbench --version`: only
@@ -116,7 +121,7 @@ $(B)/git-version: FORCE
 FORCE:
 
 # A separate program that knows only conv.h and the link line.
-link-check: $(LIBK)
+link-check: $(LIBK) $(LIBCOMMON)
 	$(Q)$(CC) -std=c11 -Ikernels tests/standalone/link_check.c \
 	    $$($(MAKE) -s --no-print-directory print-ldlibs PORTABLE=$(PORTABLE) SANITIZE=$(SANITIZE)) \
 	    -o $(B)/link_check && $(B)/link_check
@@ -179,7 +184,7 @@ baseline:
 	$(Q)set -e; head=$$(git rev-parse HEAD); \
 	if test -f $(BASELINE) && test "$(FORCE)" != 1; then \
 	    echo "$(BASELINE) already records $$(grep -v '^#' $(BASELINE) | head -n 1); FORCE=1 replaces it" >&2; exit 2; fi; \
-	git diff --quiet HEAD -- kernels models harness Makefile || \
+	git diff --quiet HEAD -- common kernels models harness Makefile || \
 	    echo "baseline: warning: the tree has uncommitted changes; the reference is the commit $$head without them" >&2; \
 	mkdir -p $(dir $(BASELINE)); \
 	{ echo "# The reference commit of make regress: the last accepted performance point."; \
@@ -187,7 +192,7 @@ baseline:
 	mv $(BASELINE).tmp $(BASELINE); echo "baseline: $(BASELINE) records $$head"
 
 print-ldlibs:
-	@echo -L$(abspath $(B)) -lkernels $(LDFLAGS) $(LDLIBS)
+	@echo -L$(abspath $(B)) -lkernels -lcommon $(LDFLAGS) $(LDLIBS)
 
 # PyTorch and Keras on the seed network, beside convbench in the report:
 # installs Debian's python3-torch and tensorflow-cpu (PyPI) in build/peers-venv,

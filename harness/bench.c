@@ -136,7 +136,7 @@ static int convert(const char *cmd, const char *json_path, int threads, cJSON *r
                 cJSON_AddStringToObject(s, "set", l->set);
                 cJSON_AddStringToObject(s, "layer", l->layer);
                 cJSON_AddStringToObject(s, "backend", backend);
-                cJSON_AddStringToObject(s, "pass", results_pass_name(pass));
+                cJSON_AddStringToObject(s, "pass", conv_pass_name(pass));
                 cJSON_AddStringToObject(s, "reason", why ? why : "no timing");
                 cJSON_AddItemToArray(skipped, s);
             }

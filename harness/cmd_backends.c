@@ -9,8 +9,6 @@
 
 #define CMD "backends"
 
-static const char *const pass_names[] = { "forward", "backward_data", "backward_weights" };
-
 int cmd_backends(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -48,7 +46,7 @@ int cmd_backends(int argc, char **argv)
         if (!pl) { printf("%-16s plan failed\n", (*b)->name); continue; }
         printf("%-16s\n", (*b)->name);
         for (int p = 0; p < 3; p++)
-            printf("    %-17s %s\n", pass_names[p],
+            printf("    %-17s %s\n", conv_pass_name((conv_pass)p),
                    (*b)->impl ? (*b)->impl(pl, (conv_pass)p) : "-");
         (*b)->destroy(pl);
     }

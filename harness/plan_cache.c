@@ -42,7 +42,7 @@ void plan_cache_runs(const net *nt, const autotune_layer *t, int count, cJSON *r
             cJSON *r = cJSON_CreateObject();
             cJSON_AddStringToObject(r, "type", "autotune");
             cJSON_AddStringToObject(r, "layer", nt->layers[t[i].layer].name);
-            cJSON_AddStringToObject(r, "pass", results_pass_name((conv_pass)p));
+            cJSON_AddStringToObject(r, "pass", conv_pass_name((conv_pass)p));
             cJSON *sh = cJSON_AddObjectToObject(r, "shape");
             const int v[] = { s->n, s->h, s->w, s->c, s->k, s->r, s->s, s->stride, s->pad };
             const char *k[] = { "n", "h", "w", "c", "k", "r", "s", "stride", "pad" };

@@ -69,11 +69,11 @@ void section_roofline(out_ctx *o, const report_machine *m, const rfile *f)
     roof_words(br, nbw, bwords, sizeof bwords);
     const char *be[64];
     int nb = backend_list(runs, be, 64);
-    static const char *const passes[] = { "forward", "backward_data", "backward_weights" };
     for (int p = 0; p < 3; p++) {
+        const char *pass = conv_pass_name((conv_pass)p);
         char dname[64], png[64], names[1024] = "";
-        snprintf(dname, sizeof dname, "roofline-%s.dat", passes[p]);
-        snprintf(png, sizeof png, "roofline-%s.png", passes[p]);
+        snprintf(dname, sizeof dname, "roofline-%s.dat", pass);
+        snprintf(png, sizeof png, "roofline-%s.png", pass);
         FILE *dat = data_file(o, dname);
         if (!dat) continue;
         int blocks = 0, points = 0, above_half = 0, above_mem = 0, under_cache = 0;
@@ -82,7 +82,7 @@ void section_roofline(out_ctx *o, const report_machine *m, const rfile *f)
             int any = 0;
             cJSON_ArrayForEach(r, runs) {
                 crow c;
-                if (crow_of(r, &c) || strcmp(c.backend, be[b]) || strcmp(c.pass, passes[p])) continue;
+                if (crow_of(r, &c) || strcmp(c.backend, be[b]) || strcmp(c.pass, pass)) continue;
                 if (!any++) {
                     if (blocks++) fprintf(dat, "\n\n");
                     fprintf(dat, "# %s\n", be[b]);
@@ -104,12 +104,12 @@ void section_roofline(out_ctx *o, const report_machine *m, const rfile *f)
         }
         fclose(dat);
         if (!points) continue;
-        fprintf(md, "#### %s\n\n", passes[p]);
+        fprintf(md, "#### %s\n\n", pass);
         char cap[96];
-        snprintf(cap, sizeof cap, "roofline, %s, %d threads", passes[p], threads);
+        snprintf(cap, sizeof cap, "roofline, %s, %d threads", pass, threads);
         draw(o, "roofline", png, cap,
              "data='%s'; top=%.6g; croofs='%s'; broofs='%s'; names='%s'; pass='%s'; threads=%d",
-             dname, top, cwords, bwords, names, passes[p], threads);
+             dname, top, cwords, bwords, names, pass, threads);
         fprintf(md, "- AI spans %s to %s FLOP/byte: %s.\n", fmt3(a, sizeof a, min_ai),
                 fmt3(b2, sizeof b2, max_ai),
                 min_ai >= peak / mem ? "every case lies right of the ridge (compute-bound by this model)"

@@ -87,7 +87,7 @@ void shapes_case_name(char *buf, size_t len, const bench_layer *l, const char *b
                       conv_pass pass)
 {
     snprintf(buf, len, "%s/%s/b%d/%s/%s", l->set, l->layer, l->shape.n, backend,
-             results_pass_name(pass));
+             conv_pass_name(pass));
 }
 
 int shapes_parse_case_name(const char *name, const bench_layer **l, char *backend,

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "median.h"
 #include "stats.h"
 
 typedef struct { double v; int from_a; } tagged;
@@ -108,12 +109,6 @@ int stats_mann_whitney(const double *a, int na, const double *b, int nb, stats_m
     return 0;
 }
 
-int stats_cmp_double(const void *x, const void *y)
-{
-    double a = *(const double *)x, b = *(const double *)y;
-    return (a > b) - (a < b);
-}
-
 /* The largest c with P(U <= c) <= alpha / 2 under the null, or -1 when no
    c qualifies (the level cannot be reached with these sample sizes). */
 static long lower_critical_u(int na, int nb, double alpha)
@@ -156,7 +151,7 @@ int stats_shift_ci(const double *a, int na, const double *b, int nb, double alph
     if (!d) return -1;
     for (int i = 0; i < na; i++)
         for (int j = 0; j < nb; j++) d[(size_t)i * nb + j] = b[j] - a[i];
-    qsort(d, m, sizeof *d, stats_cmp_double);
+    qsort(d, m, sizeof *d, cmp_double_asc);
     *est = m % 2 ? d[m / 2] : 0.5 * (d[m / 2 - 1] + d[m / 2]);
     long c = lower_critical_u(na, nb, alpha);
     if (c >= 0 && (size_t)c < m - 1 - (size_t)c) {
@@ -260,7 +255,7 @@ int stats_walsh_ci(const double *d, int n, double alpha, double *est, double *lo
     if (!w) return -1;
     for (int i = 0; i < n; i++)
         for (int j = i; j < n; j++) w[k++] = 0.5 * (d[i] + d[j]);
-    qsort(w, m, sizeof *w, stats_cmp_double);
+    qsort(w, m, sizeof *w, cmp_double_asc);
     *est = m % 2 ? w[m / 2] : 0.5 * (w[m / 2 - 1] + w[m / 2]);
     long c = lower_critical_w(n, alpha);
     if (c >= 0 && (size_t)c < m - 1 - (size_t)c) {

@@ -59,9 +59,6 @@ int stats_signed_rank(const double *d, int n, stats_mwu *r);
    that level. */
 int stats_walsh_ci(const double *d, int n, double alpha, double *est, double *lo, double *hi);
 
-/* qsort order of doubles, ascending. */
-int stats_cmp_double(const void *x, const void *y);
-
 /* Standard normal upper tail P(Z > z). */
 double stats_normal_sf(double z);
 

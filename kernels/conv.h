@@ -47,6 +47,10 @@ typedef struct {
 const conv_backend *const *conv_backends(void);   /* NULL-terminated */
 const conv_backend *conv_backend_find(const char *name); /* NULL if unknown */
 
+/* "forward", "backward_data", "backward_weights": the pass's name in
+   results files, tables and messages; "unknown" for any other value. */
+const char *conv_pass_name(conv_pass p);
+
 #ifdef __cplusplus
 }
 #endif

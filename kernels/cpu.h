@@ -1,9 +1,18 @@
-/* Run-time ISA dispatch and aligned buffers, shared by the SIMD-using
-   kernels (internal to kernels/). */
+/* Machine facts, public to every layer: which ISA runs (run-time
+   dispatch), the data cache sizes, and 64-byte aligned buffers. Code that
+   sizes or dispatches work by the machine asks here (the kernels' blocking
+   and ISA paths, the trainer's L2-sized parts, the harness's ISA fields)
+   rather than reading sysconf or CPU features itself; the harness's
+   description of the machine for results files (hwloc, /proc/cpuinfo) is
+   a record, not a decision. */
 #ifndef CONVBENCH_CPU_H
 #define CONVBENCH_CPU_H
 
 #include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 typedef enum { ISA_PORTABLE = 0, ISA_AVX2 = 1, ISA_AVX512 = 2 } cpu_isa;
 
@@ -28,5 +37,9 @@ size_t cpu_l2_bytes(void);
 /* 64-byte aligned, zero-initialised; NULL on failure or zero size.
    Free with free(). */
 void *cpu_alloc(size_t bytes);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

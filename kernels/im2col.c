@@ -11,7 +11,8 @@
      backward_weights  dW[RSC][K] = col^T . dY[M][K]   (dbias = column sums)
 
    Loop order: the M rows are cut into blocks sized so one block of col
-   (rows x RSC) stays in L2 (256 KiB per thread, and the whole team's
+   (rows x RSC) stays in L2 (half of L2 per thread, cpu_l2_bytes(): 256 KiB
+   on a 512 KiB-L2 core, 1 MiB on a 2 MiB one; and the whole team's
    blocks within CONVBENCH_IM2COL_BYTES, default 64 MiB). Each thread builds
    the col block of its rows and multiplies it at once, while it is hot:
    packing A again would be a second pass over the same data, so sgemm_block
@@ -50,7 +51,7 @@ typedef void (*block_gemm_fn)(gemm_trans ta, int m, int n, int k, const float *a
                               const float *b, int ldb, const gemm_epilogue *e, float *c,
                               int ldc);
 
-enum { BLOCK_BYTES = 256 << 10, ROW_UNIT = 12 };  /* ROW_UNIT: every ISA's MR divides it */
+enum { ROW_UNIT = 12 };  /* every ISA's MR divides it */
 
 struct conv_plan {
     conv_shape s;
@@ -117,14 +118,14 @@ static size_t cap_bytes(void)
 
 static size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
 
-/* Rows per block: one thread's col block within BLOCK_BYTES and the team's
+/* Rows per block: one thread's col block within half of L2 and the team's
    within the cap, a multiple of ROW_UNIT when that leaves at least one unit;
    then the block count rounded up to a multiple of the team size and the
    rows evened out over the blocks. */
 static void plan_blocks(conv_plan *pl)
 {
     size_t per_thread = cap_bytes() / (size_t)pl->nt;
-    if (per_thread > BLOCK_BYTES) per_thread = BLOCK_BYTES;
+    if (per_thread > cpu_l2_bytes() / 2) per_thread = cpu_l2_bytes() / 2;
     size_t rows = per_thread / (sizeof(float) * (size_t)pl->rsc);
     if (rows >= ROW_UNIT) rows = rows / ROW_UNIT * ROW_UNIT;
     if (rows < 1) rows = 1;

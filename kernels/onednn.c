@@ -53,8 +53,6 @@ enum { VAR_ANY, VAR_NHWC, VAR_PLAIN, NVAR };
 static const char *const var_name[NVAR] = { "any", "nhwc", "plain" };
 enum { MAX_ARGS = 4, MAX_STEPS = MAX_ARGS + 1 };
 
-static const char *const pass_name[3] = { "forward", "backward_data", "backward_weights" };
-
 /* The four tensors, their user layouts and how each pass uses them. */
 typedef enum { T_X, T_W, T_B, T_Y } tensor;
 typedef struct { int arg; tensor t; int out; } arg_spec;
@@ -452,7 +450,7 @@ static const char *why_not(const conv_shape *s, dnnl_alg_kind_t alg, char *buf, 
     pds_destroy(fwd, NVAR);
     if (ok) return NULL;
     snprintf(buf, len, "oneDNN %d.%d.%d has no %s convolution for %s on this shape (%s)",
-             v->major, v->minor, v->patch, alg_name(alg), pass_name[failed], dnnl_status2str(st));
+             v->major, v->minor, v->patch, alg_name(alg), conv_pass_name(failed), dnnl_status2str(st));
     return buf;
 }
 
@@ -557,7 +555,7 @@ static conv_plan *plan_alg(const conv_shape *s, dnnl_alg_kind_t alg)
             if (some(fwd)) st = choose_pass(pl, (conv_pass)p, alg, fwd, t); /* else st says why not */
             if (st != dnnl_success) {
                 fprintf(stderr, "onednn: %s convolution %s on %s: %s\n", alg_name(alg),
-                        pass_name[p], sname, dnnl_status2str(st));
+                        conv_pass_name((conv_pass)p), sname, dnnl_status2str(st));
                 ok = 0;
             }
         }
@@ -591,7 +589,7 @@ static void run(conv_plan *pl, conv_pass pass, void *const *ptr)
     if (st == dnnl_success) return;
     char sname[96];
     shape_str(&pl->s, sname, sizeof sname);
-    fprintf(stderr, "onednn: %s on %s failed: %s\n", pass_name[pass], sname, dnnl_status2str(st));
+    fprintf(stderr, "onednn: %s on %s failed: %s\n", conv_pass_name(pass), sname, dnnl_status2str(st));
     for (int i = 0; i < nspecs[pass]; i++)
         if (specs[pass][i].out) {
             float *o = ptr[i];

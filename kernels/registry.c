@@ -1,6 +1,6 @@
-/* The list of backends. Adding one: a file defining `const conv_backend
-   conv_NAME`, one extern line and one entry below. Order is the order of
-   every table. */
+/* The list of backends, and the passes' names. Adding a backend: a file
+   defining `const conv_backend conv_NAME`, one extern line and one entry
+   below. Order is the order of every table. */
 #include <stddef.h>
 #include <string.h>
 #include "conv.h"
@@ -29,4 +29,10 @@ const conv_backend *conv_backend_find(const char *name)
     for (const conv_backend *const *b = backends; *b; b++)
         if (strcmp((*b)->name, name) == 0) return *b;
     return NULL;
+}
+
+const char *conv_pass_name(conv_pass p)
+{
+    static const char *const names[] = { "forward", "backward_data", "backward_weights" };
+    return (unsigned)p < sizeof names / sizeof *names ? names[p] : "unknown";
 }

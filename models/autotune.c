@@ -11,13 +11,8 @@
 #include "autotune.h"
 #include "data.h"
 #include "layers.h"
+#include "median.h"
 #include "rng.h"
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 typedef struct {
     float *x, *w, *b, *y, *dy, *dx, *dw, *db;
@@ -78,9 +73,7 @@ static void time_candidates(const autotune_layer *t, conv_plan *const *plans, bu
         for (int p = 0; p < 3; p++) {
             if (p == CONV_BACKWARD_DATA && !need_dx) { sec[c][p] = NAN; continue; }
             if (!alive[c][p]) continue;
-            qsort(samples[c][p], (size_t)rounds, sizeof(double), cmp_double);
-            sec[c][p] = rounds % 2 ? samples[c][p][rounds / 2]
-                                   : 0.5 * (samples[c][p][rounds / 2 - 1] + samples[c][p][rounds / 2]);
+            sec[c][p] = median_of(samples[c][p], rounds);
         }
 }
 
@@ -180,8 +173,7 @@ static int step_check(net *nt, int batch, autotune_layer *t, int count, autotune
         step_cfg *g = &cfg[c];
         double rate = 0;
         if (g->ready) {
-            qsort(g->blocks, STEP_ROUNDS, sizeof *g->blocks, cmp_double);
-            rate = (double)STEP_BLOCK * batch / g->blocks[STEP_ROUNDS / 2];
+            rate = (double)STEP_BLOCK * batch / median_of(g->blocks, STEP_ROUNDS);
             trainer_free(&g->tr);
             net_free(&g->nt);
         }
@@ -262,20 +254,19 @@ void autotune_print_configs(const autotune_config *c, int n, FILE *f)
 
 void autotune_print(const net *nt, const autotune_layer *t, int count, FILE *f)
 {
-    static const char *const pass[] = { "forward", "backward_data", "backward_weights" };
     fprintf(f, "auto: fastest backend per layer and pass (median ms; runner-up in brackets)\n");
     for (int i = 0; i < count; i++) {
         const conv_shape *s = &t[i].shape;
         fprintf(f, "  %-6s %dx%dx%dx%d -> %d %dx%d s%d p%d\n", nt->layers[t[i].layer].name, s->n, s->h,
                 s->w, s->c, s->k, s->r, s->s, s->stride, s->pad);
         for (int p = 0; p < 3; p++) {
-            if (t[i].best[p] < 0) { fprintf(f, "    %-17s not needed\n", pass[p]); continue; }
+            if (t[i].best[p] < 0) { fprintf(f, "    %-17s not needed\n", conv_pass_name((conv_pass)p)); continue; }
             int b = t[i].best[p], second = -1;
             for (int c = 0; c < t[i].ncand; c++)
                 if (c != b && isfinite(t[i].seconds[c][p]) &&
                     (second < 0 || t[i].seconds[c][p] < t[i].seconds[second][p]))
                     second = c;
-            fprintf(f, "    %-17s %-16s %8.3f", pass[p], t[i].cand[b]->name, 1e3 * t[i].seconds[b][p]);
+            fprintf(f, "    %-17s %-16s %8.3f", conv_pass_name((conv_pass)p), t[i].cand[b]->name, 1e3 * t[i].seconds[b][p]);
             if (second >= 0)
                 fprintf(f, "   [%s %.3f, %.2fx]", t[i].cand[second]->name, 1e3 * t[i].seconds[second][p],
                         t[i].seconds[second][p] / t[i].seconds[b][p]);

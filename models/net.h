@@ -1,5 +1,7 @@
 /* A sequential network read from a spec file: shape inference, parameters,
-   forward and backward over a batch, every convolution through conv.h. */
+   forward and backward over a batch, every convolution through conv.h.
+   One header for both halves: the spec parser (spec.c: net_parse*,
+   net_layer_shape) and the executor (net.c: everything else). */
 #ifndef CONVBENCH_NET_H
 #define CONVBENCH_NET_H
 
@@ -70,10 +72,16 @@ typedef struct {
     double prof_reduce_s;              /* summing the replicas' weight gradients */
 } net;
 
+/* ---- spec.c ---- */
+
 /* Parses a spec file (format in README). Returns 0, or -1 with
    "FILE:LINE: problem" in err. The net holds no memory yet. */
 int net_parse(net *nt, const char *path, char *err, size_t errlen);
 int net_parse_string(net *nt, const char *text, const char *name, char *err, size_t errlen);
+/* e.g. "1x28x28x1 -> 32 3x3 s1 p0" for a conv layer at batch n */
+void net_layer_shape(const layer *l, int n, conv_shape *s);
+
+/* ---- net.c ---- */
 
 /* Chooses the backend of every conv layer: "NAME" for all, or
    "conv1=NAME,conv2=NAME,..." (unnamed layers keep the default).
@@ -96,8 +104,6 @@ void net_free(net *nt);
 
 size_t net_param_count(const net *nt);
 void net_summary(const net *nt, FILE *f);
-/* e.g. "1x28x28x1 -> 32 3x3 s1 p0" for a conv layer at batch n */
-void net_layer_shape(const layer *l, int n, conv_shape *s);
 
 /* Replicas a batch of n images is split over: one per OpenMP thread (at
    most replicas_max, at most n), each running the whole network on its

@@ -223,7 +223,7 @@ def train_run(backend, config, threads, args, images, epoch, loss, accuracy, tes
     return r
 
 
-# ---- machine and context (as harness/results.c writes them) ---------------
+# ---- machine and context (as harness/machine.c, results.c write them) -----
 
 
 def _read(path, default=""):

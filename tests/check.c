@@ -1,5 +1,5 @@
 /* The runner: options, counters and the closing line. Suites are listed in
-   main() below; each calls check() once per assertion it makes. */
+   suites.h; each calls check() once per assertion it makes. */
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>

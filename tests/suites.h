@@ -11,7 +11,12 @@ void test_refusals(void);
 void test_winograd(void);
 void test_results(void);
 void test_scale(void);
+void test_adam(void);
+void test_layers(void);
+void test_spec(void);
 void test_train(void);
+void test_checkpoint(void);
+void test_train_cli(void);
 void test_compare(void);
 void test_autotune(void);
 void test_reports(void);
@@ -22,7 +27,12 @@ static const test_suite test_suites[] = {
     { "gemm", test_gemm },
     { "conv", test_conv },
     { "winograd", test_winograd },
+    { "adam", test_adam },
+    { "layers", test_layers },
+    { "spec", test_spec },
     { "train", test_train },
+    { "checkpoint", test_checkpoint },
+    { "train-cli", test_train_cli },
     { "autotune", test_autotune },
     { "results", test_results },
     { "scale", test_scale },

@@ -49,7 +49,7 @@ static int write_file(const char *path, check_rng *g, const char *const *backend
         for (int p = 0; p < 2; p++) {
             char name[128];
             snprintf(name, sizeof name, "seed/conv2/b32/%s/%s", backends[i],
-                     results_pass_name((conv_pass)p));
+                     conv_pass_name((conv_pass)p));
             draw(g, median[i] * speed, 10, t);
             cJSON_AddItemToArray(runs, results_conv_run(name, "seed", "conv2", backends[i],
                                                         (conv_pass)p, &shape, 2, t, 10, 100, 0,

@@ -240,8 +240,7 @@ static void check_backend_shape(const conv_backend *be, const conv_shape *s, buf
     if (be->impl)
         for (int p = CONV_FORWARD; p <= CONV_BACKWARD_WEIGHTS; p++) {
             const char *im = be->impl(pl, (conv_pass)p);
-            static const char *const pass[] = { "forward", "backward_data", "backward_weights" };
-            snprintf(name, sizeof name, "%s/impl-%s", group, pass[p]);
+            snprintf(name, sizeof name, "%s/impl-%s", group, conv_pass_name((conv_pass)p));
             check(name, im && *im, "impl() gave no description");
         }
     be->destroy(pl);

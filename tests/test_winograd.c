@@ -11,12 +11,10 @@
 #include "../kernels/conv.h"
 #include "../kernels/cpu.h"
 #include "../kernels/shape.h"
+#include "../kernels/winograd.h"
 #include "check.h"
 #include "ref_conv.h"
 #include "suites.h"
-
-/* kernels/winograd.c: A^T (m x alpha), G (alpha x 3), B^T (alpha x alpha) */
-int winograd_matrices(int m, const double **at, const double **g, const double **bt);
 
 enum { AMAX = 6 };
 

@@ -2,6 +2,7 @@
    print-ldlibs`. Runs one forward pass of every backend that accepts a
    small shape and checks a known answer. */
 #include <stdio.h>
+#include <string.h>
 #include "conv.h"
 
 int main(void)
@@ -24,5 +25,9 @@ int main(void)
         n++;
     }
     if (!n) { printf("link-check: no backend ran\n"); return 1; }
+    if (strcmp(conv_pass_name(CONV_BACKWARD_WEIGHTS), "backward_weights")) {
+        printf("link-check: conv_pass_name: got %s\n", conv_pass_name(CONV_BACKWARD_WEIGHTS));
+        return 1;
+    }
     return bad;
 }

@@ -1,0 +1,147 @@
+/* The trainer's commands on bad input: bad or missing data, a bad spec,
+   bad options, a shape the backend cannot run (each an exit code and a
+   message naming the fault), and train --save then eval agreeing. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+#include "../kernels/conv.h"
+#include "check.h"
+#include "suites.h"
+
+static void put_be32(unsigned char *p, unsigned v)
+{
+    p[0] = (unsigned char)(v >> 24); p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8); p[3] = (unsigned char)v;
+}
+
+/* Writes an IDX set of n images to dir/PREFIX-*-idx?-ubyte(.gz). */
+static void write_idx(const char *dir, const char *prefix, int gz, unsigned img_magic, int n_img,
+                      int n_lab, int bad_label, long truncate_images)
+{
+    char path[1024];
+    unsigned char hdr[16];
+    size_t px = (size_t)n_img * 28 * 28;
+    unsigned char *pix = calloc(px + 1, 1), *lab = calloc((size_t)n_lab + 1, 1);
+    for (size_t i = 0; i < px; i++) pix[i] = (unsigned char)(i * 7);
+    for (int i = 0; i < n_lab; i++) lab[i] = (unsigned char)(i % 10);
+    if (bad_label) lab[n_lab - 1] = 12;
+    put_be32(hdr, img_magic); put_be32(hdr + 4, (unsigned)n_img);
+    put_be32(hdr + 8, 28); put_be32(hdr + 12, 28);
+    size_t img_bytes = truncate_images >= 0 ? (size_t)truncate_images : px;
+    for (int which = 0; which < 2; which++) {
+        snprintf(path, sizeof path, "%s/%s-%s-idx%d-ubyte%s", dir, prefix, which ? "labels" : "images",
+                 which ? 1 : 3, gz ? ".gz" : "");
+        gzFile f = gzopen(path, gz ? "wb" : "wbT");
+        if (!which) {
+            gzwrite(f, hdr, 16);
+            if (img_bytes) gzwrite(f, pix, (unsigned)img_bytes);
+        } else {
+            unsigned char lh[8];
+            put_be32(lh, 0x801); put_be32(lh + 4, (unsigned)n_lab);
+            gzwrite(f, lh, 8);
+            gzwrite(f, lab, (unsigned)n_lab);
+        }
+        gzclose(f);
+    }
+    free(pix);
+    free(lab);
+}
+
+static void cli_case(const char *name, const char *args, int want_rc, const char *want_text)
+{
+    char cmd[1200], out[8192];
+    snprintf(cmd, sizeof cmd, "convbench %s", args);
+    int rc = check_run(cmd, out, sizeof out);
+    char *nl = strrchr(out, '\n');
+    if (nl && !nl[1]) *nl = 0;
+    check(name, rc == want_rc && strstr(out, want_text) != NULL,
+          "exit %d (want %d), output lacks \"%s\": %.300s", rc, want_rc, want_text, out);
+}
+
+void test_train_cli(void)
+{
+    if (!check_selected("train-cli")) return;
+    const char *tmp = check_tmpdir();
+    static const struct {
+        const char *dir;
+        int gz, n_img, n_lab, bad_label;
+        unsigned magic;
+        long trunc;
+        const char *want;
+    } sets[] = {
+        { "good", 1, 40, 40, 0, 0x803, -1, "Done" },
+        { "good-raw", 0, 40, 40, 0, 0x803, -1, "Done" },
+        { "magic", 1, 40, 40, 0, 0x903, -1, "bad magic number" },
+        { "truncated", 1, 40, 40, 0, 0x803, 28 * 28 * 10 + 5, "truncated" },
+        { "count", 0, 40, 39, 0, 0x803, -1, "39 labels but" },
+        { "label", 1, 40, 40, 1, 0x803, -1, "out of range" },
+    };
+    char args[1024], name[96];
+    for (size_t i = 0; i < sizeof sets / sizeof *sets; i++) {
+        char dir[600];
+        snprintf(dir, sizeof dir, "%s/%s", tmp, sets[i].dir);
+        snprintf(args, sizeof args, "mkdir -p '%s'", dir);
+        if (system(args)) continue;
+        write_idx(dir, "train", sets[i].gz, sets[i].magic, sets[i].n_img, sets[i].n_lab,
+                  sets[i].bad_label, sets[i].trunc);
+        write_idx(dir, "t10k", sets[i].gz, 0x803, 20, 20, 0, -1);
+        snprintf(args, sizeof args, "train --data '%s' --epochs 1 --batch 8 --backend naive", dir);
+        snprintf(name, sizeof name, "train-cli/data-%s", sets[i].dir);
+        cli_case(name, args, strcmp(sets[i].dir, "good") && strcmp(sets[i].dir, "good-raw") ? 2 : 0,
+                 sets[i].want);
+    }
+    snprintf(args, sizeof args, "train --data '%s/none' --epochs 1", tmp);
+    cli_case("train-cli/data-missing", args, 2, "no such file");
+
+    /* a spec error through the CLI */
+    char bad[600];
+    snprintf(bad, sizeof bad, "%s/bad.net", tmp);
+    FILE *bf = fopen(bad, "w");
+    if (bf) {
+        fputs("input 28 28 1\nflatten\ndense 10 softmax\ndense 10 softmax\n", bf);
+        fclose(bf);
+    }
+    snprintf(args, sizeof args, "train --model '%s/bad.net' --epochs 1", tmp);
+    cli_case("train-cli/bad-spec", args, 2, "bad.net:3: softmax only on the last");
+    cli_case("train-cli/unknown-backend", "train --backend nosuch --epochs 1", 2, "unknown backend 'nosuch'");
+    cli_case("train-cli/unknown-layer", "train --backend conv9=naive --epochs 1", 2, "no conv layer named 'conv9'");
+    cli_case("train-cli/bad-epochs", "train --epochs 0", 2, "--epochs wants an integer");
+    cli_case("train-cli/bad-lr", "train --lr abc", 2, "--lr wants a number");
+    cli_case("train-cli/bad-threads", "train --threads -2", 2, "--threads wants an integer");
+    cli_case("train-cli/bad-replicas", "train --replicas 1000", 2, "--replicas wants an integer");
+    cli_case("train-cli/replicas-not-predict", "predict --replicas 2", 2, "--replicas does not apply");
+    cli_case("train-cli/unknown-option", "train --frobnicate", 2, "unknown option");
+    cli_case("train-cli/eval-needs-load", "eval", 2, "--load FILE is required");
+    cli_case("train-cli/help", "train --help", 0, "usage: convbench train");
+    cli_case("train-cli/unknown-command", "frobnicate", 2, "unknown command");
+    /* a shape the backend cannot run is named with its layer and reason */
+    char path[600];
+    snprintf(path, sizeof path, "%s/five.net", tmp);
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fputs("input 28 28 1\nconv2d 4 5x5 relu\nflatten\ndense 10 softmax\n", f);
+        fclose(f);
+        for (const conv_backend *const *b = conv_backends(); *b; b++) {
+            conv_shape s = { 32, 28, 28, 1, 4, 5, 5, 1, 0 };
+            if (!(*b)->unsupported(&s)) continue;
+            snprintf(args, sizeof args, "train --model '%s' --backend %s --epochs 1", path, (*b)->name);
+            snprintf(name, sizeof name, "train-cli/unsupported-%s", (*b)->name);
+            cli_case(name, args, 2, "conv1 (32x28x28x1 -> 4 5x5 stride 1 pad 0)");
+        }
+    }
+    /* save -> eval through the CLI reproduces the accuracy printed by train */
+    char wpath[600], out[8192];
+    snprintf(wpath, sizeof wpath, "%s/cli.bin", tmp);
+    snprintf(args, sizeof args, "convbench train --data '%s/good' --epochs 1 --backend naive --save '%s'", tmp, wpath);
+    int rc = check_run(args, out, sizeof out);
+    const char *acc = strstr(out, "test accuracy ");
+    char want[64] = "";
+    if (acc) snprintf(want, sizeof want, "%.6s", acc + 14);
+    snprintf(args, sizeof args, "convbench eval --data '%s/good' --load '%s' --backend naive", tmp, wpath);
+    char eout[4096];
+    int erc = check_run(args, eout, sizeof eout);
+    const char *eacc = strstr(eout, "test_accuracy: ");
+    check("train-cli/save-eval", rc == 0 && erc == 0 && acc && eacc && !strncmp(eacc + 15, want, 6),
+          "train said %s, eval said %.40s", want, eacc ? eacc + 15 : eout);
+}
