@@ -31,7 +31,8 @@ OPENBLAS := -L/usr/lib/x86_64-linux-gnu/openblas-openmp -Wl,-rpath,/usr/lib/x86_
 LDLIBS   := -ldnnl $(OPENBLAS) -lhwloc -lcjson -lz -lm
 LDFLAGS  := -fopenmp $(filter -fsanitize=%,$(OPT))
 
-KERNEL_SRC  := $(wildcard kernels/*.c)
+# a backend of several files keeps them in kernels/NAME/ (kernels/simd/)
+KERNEL_SRC  := $(wildcard kernels/*.c kernels/*/*.c)
 MODEL_SRC   := $(wildcard models/*.c)
 HARNESS_SRC := $(filter-out harness/convbench.c,$(wildcard harness/*.c))
 BENCH_SRC   := $(wildcard harness/*.cc)
