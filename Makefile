@@ -32,7 +32,8 @@ LDLIBS   := -ldnnl $(OPENBLAS) -lhwloc -lcjson -lz -lm
 LDFLAGS  := -fopenmp $(filter -fsanitize=%,$(OPT))
 
 COMMON_SRC  := $(wildcard common/*.c)
-KERNEL_SRC  := $(wildcard kernels/*.c)
+# a backend of several files keeps them in kernels/NAME/ (kernels/simd/)
+KERNEL_SRC  := $(wildcard kernels/*.c kernels/*/*.c)
 MODEL_SRC   := $(wildcard models/*.c)
 HARNESS_SRC := $(filter-out harness/convbench.c,$(wildcard harness/*.c))
 BENCH_SRC   := $(wildcard harness/*.cc)

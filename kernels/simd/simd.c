@@ -1,6 +1,14 @@
 /* simd: direct convolution, hand-vectorized with intrinsics; AVX-512F, AVX2+FMA
    or portable C, chosen at plan time by cpu_isa_active() (CONVBENCH_ISA lowers it).
 
+   Files: this one is the engine (plans, regions, tasks, the passes and
+   their threads), the same for every ISA. The micro-kernels live one file
+   per ISA, avx512.c, avx2.c and portable.c, each compiled for its ISA by
+   target attributes and exporting a table of its kernels (simd_kernels.h):
+   one function per J x V blocking, the dot-product kernel and the
+   filter-in-registers kernel where the ISA has them. The plan takes the
+   active ISA's table and calls every kernel through it.
+
    One register-blocked micro-kernel serves all three passes. It computes a
    J x (V vectors) block of an outer-product sum
        acc[j][v] += a(j, i) * b(i)[v]      over a reduction index i
@@ -65,7 +73,6 @@
    layers 25-45% in the blocked kernel (9-step reductions: loads, stores and
    per-block overhead weigh as much as the FMAs), 60-75% forward with the
    filter in registers. */
-#include <immintrin.h>
 #include <omp.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -74,452 +81,23 @@
 #include <string.h>
 #include "cpu.h"
 #include "shape.h"
+#include "simd_kernels.h"
 #include "transpose.h"
-
-/* one segment of the reduction: offsets of a and b at its first step, steps */
-typedef struct { ptrdiff_t a, b; int len; } seg;
-
-/* everything the micro-kernel needs besides its J x V block size */
-typedef struct {
-    const float *a0, *b0;       /* bases the segment offsets apply to */
-    const seg *seg;
-    int nseg;
-    ptrdiff_t bscale;           /* segment b offsets are in units of this; 0: b runs
-                                   on from b0 through all segments (no offsets) */
-    ptrdiff_t ainc, binc;       /* per-step advance of a and b */
-    const ptrdiff_t *aoff;      /* [J] a offset of row j */
-    float *d0;                  /* destination rows d0 + doff[j] */
-    const ptrdiff_t *doff;
-    const float *bias;          /* initial row shared by all j, or NULL */
-    int accumulate;             /* start from the destination's contents */
-    int relu;                   /* clamp the result at 0 (NaN passes) */
-    int tail;                   /* valid lanes of the last vector */
-    int prefetch_out;           /* fetch the destination rows for writing first */
-    const ptrdiff_t *astep, *bstep;     /* filter-in-registers kernel: a offset and b
-                                           row (in vectors of bscale) of each step */
-} ukr_args;
-
-typedef void ukr_fn(int j, int v, const ukr_args *g);
-
-/* Largest J for V vectors per ISA (index V - 1). */
-static const int jmax_avx512[4] = { 14, 12, 8, 7 };
-static const int jmax_avx2[2] = { 12, 6 };
-enum { JMAX = 14, JMAX_PORTABLE = 8 };
-
-/* ---- AVX-512F ---------------------------------------------------------- */
-
-/* acc[j] into rows dp[j], through the ReLU if relu; masked to the tail */
-__attribute__((target("avx512f"), always_inline))
-static inline void store512(const int J, const int V, __m512 acc[][4], float *const *dp,
-                            __mmask16 m, int relu)
-{
-    const __m512 zero = _mm512_setzero_ps();
-    #pragma GCC unroll 16
-    for (int j = 0; j < J; j++)
-        #pragma GCC unroll 4
-        for (int v = 0; v < V; v++)
-            _mm512_mask_storeu_ps(dp[j] + 16 * v, v == V - 1 ? m : 0xffff,
-                                  relu ? _mm512_max_ps(zero, acc[j][v]) : acc[j][v]);
-}
-
-__attribute__((target("avx512f"), always_inline))
-static inline void ukr512(const int J, const int V, const ukr_args *g)
-{
-    const __mmask16 m = (__mmask16)((1u << g->tail) - 1u);
-    __m512 acc[JMAX][4];
-    const float *ap[JMAX];
-    float *dp[JMAX];
-    #pragma GCC unroll 16
-    for (int j = 0; j < J; j++) dp[j] = g->d0 + g->doff[j];
-    if (g->prefetch_out && !g->accumulate)
-        #pragma GCC unroll 16
-        for (int j = 0; j < J; j++)
-            #pragma GCC unroll 4
-            for (int v = 0; v < V; v++) _mm_prefetch((const char *)(dp[j] + 16 * v), _MM_HINT_ET0);
-    __m512 init[4];
-    #pragma GCC unroll 4
-    for (int v = 0; v < V; v++)
-        init[v] = g->bias ? _mm512_maskz_loadu_ps(v == V - 1 ? m : 0xffff, g->bias + 16 * v)
-                          : _mm512_setzero_ps();
-    #pragma GCC unroll 16
-    for (int j = 0; j < J; j++)
-        #pragma GCC unroll 4
-        for (int v = 0; v < V; v++)
-            acc[j][v] = g->accumulate ? _mm512_maskz_loadu_ps(v == V - 1 ? m : 0xffff, dp[j] + 16 * v)
-                                      : init[v];
-    const ptrdiff_t ainc = g->ainc, binc = g->binc;
-    const float *b = g->b0;
-    for (int si = 0; si < g->nseg; si++) {
-        const float *a = g->a0 + g->seg[si].a;
-        if (g->bscale) b = g->b0 + g->seg[si].b * g->bscale;
-        const int len = g->seg[si].len;
-        #pragma GCC unroll 16
-        for (int j = 0; j < J; j++) ap[j] = a + g->aoff[j];
-        ptrdiff_t ia = 0;
-        /* four steps per trip: less loop overhead, and the loads of the
-           next steps issue beside the FMAs of this one (two steps: seed
-           conv2 forward +1-5% over one; four: conv2 backward_data +4% over
-           two, the rest within 2%, same process) */
-        #pragma GCC unroll 4
-        for (int i = 0; i < len; i++, ia += ainc, b += binc) {
-            __m512 bv[4];
-            #pragma GCC unroll 4
-            for (int v = 0; v < V; v++)
-                bv[v] = _mm512_maskz_loadu_ps(v == V - 1 ? m : 0xffff, b + 16 * v);
-            #pragma GCC unroll 16
-            for (int j = 0; j < J; j++) {
-                __m512 x = _mm512_set1_ps(ap[j][ia]);
-                #pragma GCC unroll 4
-                for (int v = 0; v < V; v++) acc[j][v] = _mm512_fmadd_ps(x, bv[v], acc[j][v]);
-            }
-        }
-    }
-    store512(J, V, acc, dp, m, g->relu);
-}
-
-/* Each (J, V) its own fully unrolled copy, so the accumulators live in registers. */
-__attribute__((target("avx512f")))
-static void ukr_avx512_v4(int j, const ukr_args *g)
-{
-    switch (j) {
-    case 1: ukr512(1, 4, g); break;  case 2: ukr512(2, 4, g); break;
-    case 3: ukr512(3, 4, g); break;  case 4: ukr512(4, 4, g); break;
-    case 5: ukr512(5, 4, g); break;  case 6: ukr512(6, 4, g); break;
-    default: ukr512(7, 4, g); break;
-    }
-}
-
-__attribute__((target("avx512f")))
-static void ukr_avx512_v3(int j, const ukr_args *g)
-{
-    switch (j) {
-    case 1: ukr512(1, 3, g); break;  case 2: ukr512(2, 3, g); break;
-    case 3: ukr512(3, 3, g); break;  case 4: ukr512(4, 3, g); break;
-    case 5: ukr512(5, 3, g); break;  case 6: ukr512(6, 3, g); break;
-    case 7: ukr512(7, 3, g); break;  default: ukr512(8, 3, g); break;
-    }
-}
-
-__attribute__((target("avx512f")))
-static void ukr_avx512_v2(int j, const ukr_args *g)
-{
-    switch (j) {
-    case 1: ukr512(1, 2, g); break;   case 2: ukr512(2, 2, g); break;
-    case 3: ukr512(3, 2, g); break;   case 4: ukr512(4, 2, g); break;
-    case 5: ukr512(5, 2, g); break;   case 6: ukr512(6, 2, g); break;
-    case 7: ukr512(7, 2, g); break;   case 8: ukr512(8, 2, g); break;
-    case 9: ukr512(9, 2, g); break;   case 10: ukr512(10, 2, g); break;
-    case 11: ukr512(11, 2, g); break; default: ukr512(12, 2, g); break;
-    }
-}
-
-__attribute__((target("avx512f")))
-static void ukr_avx512_v1(int j, const ukr_args *g)
-{
-    switch (j) {
-    case 1: ukr512(1, 1, g); break;   case 2: ukr512(2, 1, g); break;
-    case 3: ukr512(3, 1, g); break;   case 4: ukr512(4, 1, g); break;
-    case 5: ukr512(5, 1, g); break;   case 6: ukr512(6, 1, g); break;
-    case 7: ukr512(7, 1, g); break;   case 8: ukr512(8, 1, g); break;
-    case 9: ukr512(9, 1, g); break;   case 10: ukr512(10, 1, g); break;
-    case 11: ukr512(11, 1, g); break; case 12: ukr512(12, 1, g); break;
-    case 13: ukr512(13, 1, g); break; default: ukr512(14, 1, g); break;
-    }
-}
-
-static void ukr_avx512(int j, int v, const ukr_args *g)
-{
-    switch (v) {
-    case 4: ukr_avx512_v4(j, g); break;
-    case 3: ukr_avx512_v3(j, g); break;
-    case 2: ukr_avx512_v2(j, g); break;
-    default: ukr_avx512_v1(j, g); break;
-    }
-}
-
-/* ---- AVX2 + FMA -------------------------------------------------------- */
-
-__attribute__((target("avx2,fma"), always_inline))
-static inline void ukr256(const int J, const int V, const ukr_args *g)
-{
-    const __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32(g->tail),
-                                         _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-    const int full = g->tail == 8;      /* unmasked loads where the tail is whole */
-    __m256 acc[JMAX][2];
-    const float *ap[JMAX];
-    float *dp[JMAX];
-    #pragma GCC unroll 16
-    for (int j = 0; j < J; j++) dp[j] = g->d0 + g->doff[j];
-    #pragma GCC unroll 16
-    for (int j = 0; j < J; j++)
-        #pragma GCC unroll 2
-        for (int v = 0; v < V; v++) {
-            const float *src = g->accumulate ? dp[j] + 8 * v : g->bias ? g->bias + 8 * v : NULL;
-            acc[j][v] = !src ? _mm256_setzero_ps()
-                      : v == V - 1 ? _mm256_maskload_ps(src, m) : _mm256_loadu_ps(src);
-        }
-    const ptrdiff_t ainc = g->ainc, binc = g->binc;
-    const float *b = g->b0;
-    for (int si = 0; si < g->nseg; si++) {
-        const float *a = g->a0 + g->seg[si].a;
-        if (g->bscale) b = g->b0 + g->seg[si].b * g->bscale;
-        const int len = g->seg[si].len;
-        #pragma GCC unroll 16
-        for (int j = 0; j < J; j++) ap[j] = a + g->aoff[j];
-        ptrdiff_t ia = 0;
-        for (int i = 0; i < len; i++, ia += ainc, b += binc) {
-            __m256 bv[2];
-            #pragma GCC unroll 2
-            for (int v = 0; v < V; v++)
-                bv[v] = v < V - 1 || full ? _mm256_loadu_ps(b + 8 * v)
-                                          : _mm256_maskload_ps(b + 8 * v, m);
-            #pragma GCC unroll 16
-            for (int j = 0; j < J; j++) {
-                __m256 x = _mm256_broadcast_ss(ap[j] + ia);
-                #pragma GCC unroll 2
-                for (int v = 0; v < V; v++) acc[j][v] = _mm256_fmadd_ps(x, bv[v], acc[j][v]);
-            }
-        }
-    }
-    const __m256 zero = _mm256_setzero_ps();
-    #pragma GCC unroll 16
-    for (int j = 0; j < J; j++)
-        #pragma GCC unroll 2
-        for (int v = 0; v < V; v++) {
-            __m256 o = g->relu ? _mm256_max_ps(zero, acc[j][v]) : acc[j][v];
-            if (v < V - 1 || full) _mm256_storeu_ps(dp[j] + 8 * v, o);
-            else _mm256_maskstore_ps(dp[j] + 8 * v, m, o);
-        }
-}
-
-__attribute__((target("avx2,fma")))
-static void ukr_avx2_v2(int j, const ukr_args *g)
-{
-    switch (j) {
-    case 1: ukr256(1, 2, g); break;  case 2: ukr256(2, 2, g); break;
-    case 3: ukr256(3, 2, g); break;  case 4: ukr256(4, 2, g); break;
-    case 5: ukr256(5, 2, g); break;  default: ukr256(6, 2, g); break;
-    }
-}
-
-__attribute__((target("avx2,fma")))
-static void ukr_avx2_v1(int j, const ukr_args *g)
-{
-    switch (j) {
-    case 1: ukr256(1, 1, g); break;   case 2: ukr256(2, 1, g); break;
-    case 3: ukr256(3, 1, g); break;   case 4: ukr256(4, 1, g); break;
-    case 5: ukr256(5, 1, g); break;   case 6: ukr256(6, 1, g); break;
-    case 7: ukr256(7, 1, g); break;   case 8: ukr256(8, 1, g); break;
-    case 9: ukr256(9, 1, g); break;   case 10: ukr256(10, 1, g); break;
-    case 11: ukr256(11, 1, g); break; default: ukr256(12, 1, g); break;
-    }
-}
-
-static void ukr_avx2(int j, int v, const ukr_args *g)
-{
-    if (v == 2) ukr_avx2_v2(j, g);
-    else ukr_avx2_v1(j, g);
-}
-
-/* ---- portable C: one "vector" of 16 floats, J <= 8 ---------------------- */
-
-static void ukr_portable(int J, int V, const ukr_args *g)
-{
-    (void)V;
-    const int nl = g->tail;
-    float acc[JMAX_PORTABLE][16];
-    for (int j = 0; j < J; j++) {
-        const float *src = g->accumulate ? g->d0 + g->doff[j] : g->bias;
-        for (int l = 0; l < nl; l++) acc[j][l] = src ? src[l] : 0.0f;
-    }
-    const float *b = g->b0;
-    for (int si = 0; si < g->nseg; si++) {
-        const float *a = g->a0 + g->seg[si].a;
-        if (g->bscale) b = g->b0 + g->seg[si].b * g->bscale;
-        for (int i = 0; i < g->seg[si].len; i++, a += g->ainc, b += g->binc)
-            for (int j = 0; j < J; j++) {
-                const float x = a[g->aoff[j]];
-                for (int l = 0; l < nl; l++) acc[j][l] += x * b[l];
-            }
-    }
-    for (int j = 0; j < J; j++) {
-        if (g->relu)
-            for (int l = 0; l < nl; l++) acc[j][l] = acc[j][l] < 0.0f ? 0.0f : acc[j][l];
-        memcpy(g->d0 + g->doff[j], acc[j], sizeof(float) * nl);
-    }
-}
-
-/* ---- narrow outputs (a few channels): dot products over the reduction ---
-
-   With Co <= vlen/4 output channels, vectors over Co would be mostly empty
-   lanes (1/16 used at C = 1). Instead each of DOT_J pixels keeps one vector
-   accumulator over the reduction index (contiguous ci, merged taps) for one
-   output channel, reduced horizontally at the end: J + 1 loads per J FMAs,
-   every lane used. Blocks of fewer than DOT_J pixels repeat pixel 0 and
-   drop the extra results, so one unrolled copy per ISA suffices. */
-enum { DOT_J = 8 };
-
-/* a dot product's result through the bias and ReLU */
-static inline float dot_out(float sum, const ukr_args *g)
-{
-    float v = sum + (g->bias ? g->bias[0] : 0.0f);
-    return g->relu && v < 0.0f ? 0.0f : v;
-}
-
-__attribute__((target("avx512f")))
-static void dot_avx512(int nb, const ukr_args *g)
-{
-    __m512 acc[DOT_J];
-    ptrdiff_t off[DOT_J];
-    for (int j = 0; j < DOT_J; j++) {
-        acc[j] = _mm512_setzero_ps();
-        off[j] = g->aoff[j < nb ? j : 0];
-    }
-    for (int si = 0; si < g->nseg; si++) {
-        const float *a = g->a0 + g->seg[si].a, *b = g->b0 + g->seg[si].b * g->bscale;
-        const int len = g->seg[si].len;
-        for (int i = 0; i < len; i += 16) {
-            __mmask16 m = len - i >= 16 ? 0xffff : (__mmask16)((1u << (len - i)) - 1u);
-            __m512 bv = _mm512_maskz_loadu_ps(m, b + i);
-            #pragma GCC unroll 8
-            for (int j = 0; j < DOT_J; j++)
-                acc[j] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + off[j] + i), bv, acc[j]);
-        }
-    }
-    for (int j = 0; j < nb; j++)
-        g->d0[g->doff[j]] = dot_out(_mm512_reduce_add_ps(acc[j]), g);
-}
-
-__attribute__((target("avx2,fma")))
-static void dot_avx2(int nb, const ukr_args *g)
-{
-    static const int lanes[16] = { -1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0 };
-    __m256 acc[DOT_J];
-    ptrdiff_t off[DOT_J];
-    for (int j = 0; j < DOT_J; j++) {
-        acc[j] = _mm256_setzero_ps();
-        off[j] = g->aoff[j < nb ? j : 0];
-    }
-    for (int si = 0; si < g->nseg; si++) {
-        const float *a = g->a0 + g->seg[si].a, *b = g->b0 + g->seg[si].b * g->bscale;
-        const int len = g->seg[si].len, full = len / 8 * 8;
-        for (int i = 0; i < full; i += 8) {
-            __m256 bv = _mm256_loadu_ps(b + i);
-            #pragma GCC unroll 8
-            for (int j = 0; j < DOT_J; j++)
-                acc[j] = _mm256_fmadd_ps(_mm256_loadu_ps(a + off[j] + i), bv, acc[j]);
-        }
-        if (full < len) {
-            __m256i m = _mm256_loadu_si256((const __m256i *)(lanes + 8 - (len - full)));
-            __m256 bv = _mm256_maskload_ps(b + full, m);
-            for (int j = 0; j < DOT_J; j++)
-                acc[j] = _mm256_fmadd_ps(_mm256_maskload_ps(a + off[j] + full, m), bv, acc[j]);
-        }
-    }
-    for (int j = 0; j < nb; j++) {
-        __m128 v = _mm_add_ps(_mm256_castps256_ps128(acc[j]), _mm256_extractf128_ps(acc[j], 1));
-        v = _mm_add_ps(v, _mm_movehl_ps(v, v));
-        v = _mm_add_ss(v, _mm_movehdup_ps(v));
-        g->d0[g->doff[j]] = dot_out(_mm_cvtss_f32(v), g);
-    }
-}
-
-/* ---- short reductions: the filter held in registers ---------------------
-
-   A reduction of WREG_L = 9 steps (3x3 taps over one input channel) leaves
-   the blocked kernel as long in each block's setup, row pointers and stores
-   as in its FMAs (seed conv1: 35-45% of peak). Here the filter's 9 x V
-   vectors stay in registers through a whole task, which runs its pixels in
-   groups of J: per pixel 9 broadcasts and 9V FMAs, no filter loads.
-   Registers: 9V filter + J*V accumulators + 1 broadcast (V = 2, J = 6: 31;
-   V = 1, J = 12: 22). Groups under J pixels repeat pixel 0, whose extra
-   rows go to a spare buffer. */
-enum { WREG_L = 9, WREG_TASK = 48 };
-
-__attribute__((target("avx512f"), always_inline))
-static inline void wreg512(const int V, const int J, int np, const ukr_args *g)
-{
-    const __mmask16 m = (__mmask16)((1u << g->tail) - 1u);
-    __m512 w[WREG_L][2];
-    #pragma GCC unroll 9
-    for (int l = 0; l < WREG_L; l++)
-        #pragma GCC unroll 2
-        for (int v = 0; v < V; v++)     /* the filter is zero-padded to whole vectors */
-            w[l][v] = _mm512_loadu_ps(g->b0 + g->bstep[l] * g->bscale + 16 * v);
-    const __m512 zero = _mm512_setzero_ps();
-    /* the rows of a short group's repeated pixels land here: a store under
-       a condition let the compiler sink each row's FMAs into its branch,
-       one latency-bound chain at a time */
-    float spare[2 * 16] __attribute__((aligned(64)));
-    for (int p0 = 0; p0 < np; p0 += J) {
-        const int nb = np - p0 < J ? np - p0 : J;
-        const float *ap[JMAX];
-        float *dp[JMAX];
-        #pragma GCC unroll 12
-        for (int j = 0; j < J; j++) {
-            ap[j] = g->a0 + g->aoff[p0 + (j < nb ? j : 0)];
-            dp[j] = j < nb ? g->d0 + g->doff[p0 + j] : spare;
-        }
-        if (g->prefetch_out)
-            #pragma GCC unroll 12
-            for (int j = 0; j < J; j++)
-                #pragma GCC unroll 2
-                for (int v = 0; v < V; v++) _mm_prefetch((const char *)(dp[j] + 16 * v), _MM_HINT_ET0);
-        __m512 acc[JMAX][4];
-        #pragma GCC unroll 12
-        for (int j = 0; j < J; j++)
-            #pragma GCC unroll 2
-            for (int v = 0; v < V; v++)
-                acc[j][v] = g->bias ? _mm512_maskz_loadu_ps(v == V - 1 ? m : 0xffff, g->bias + 16 * v)
-                                    : zero;
-        #pragma GCC unroll 9
-        for (int l = 0; l < WREG_L; l++) {
-            const ptrdiff_t o = g->astep[l];
-            #pragma GCC unroll 12
-            for (int j = 0; j < J; j++) {
-                __m512 x = _mm512_set1_ps(ap[j][o]);
-                #pragma GCC unroll 2
-                for (int v = 0; v < V; v++) acc[j][v] = _mm512_fmadd_ps(x, w[l][v], acc[j][v]);
-            }
-        }
-        store512(J, V, acc, dp, m, g->relu);
-    }
-}
-
-__attribute__((target("avx512f")))
-static void wreg_avx512(int np, int v, const ukr_args *g)
-{
-    if (v == 2) wreg512(2, 6, np, g);
-    else wreg512(1, 12, np, g);
-}
 
 /* ---- the ISA a plan runs ----------------------------------------------- */
 
-typedef struct {
-    cpu_isa isa;
-    int vlen, vmax;             /* lanes per vector, vectors per channel block */
-    ukr_fn *ukr;
-    void (*dot)(int nb, const ukr_args *g);     /* NULL: none */
-    ukr_fn *wreg;               /* filter in registers, V <= 2; NULL: none */
-} isa_desc;
-
-static isa_desc isa_desc_for(cpu_isa isa)
+/* The kernels of an ISA, in avx512.c, avx2.c and portable.c. */
+static const simd_isa *simd_isa_for(cpu_isa isa)
 {
     switch (isa) {
-    case ISA_AVX512: return (isa_desc){ isa, 16, 4, ukr_avx512, dot_avx512, wreg_avx512 };
-    case ISA_AVX2: return (isa_desc){ isa, 8, 2, ukr_avx2, dot_avx2, NULL };
-    default: return (isa_desc){ ISA_PORTABLE, 16, 1, ukr_portable, NULL, NULL };
+    case ISA_AVX512: return &simd_isa_avx512;
+    case ISA_AVX2: return &simd_isa_avx2;
+    default: return &simd_isa_portable;
     }
 }
 
-static int isa_jmax(const isa_desc *d, int v)
-{
-    switch (d->isa) {
-    case ISA_AVX512: return jmax_avx512[v - 1];
-    case ISA_AVX2: return jmax_avx2[v - 1];
-    default: return JMAX_PORTABLE;
-    }
-}
+/* Rows of the largest block of v vectors. */
+static int isa_jmax(const simd_isa *d, int v) { return d->jmax[v - 1]; }
 
 /* A channel dimension of size n cut into blocks of `full` channels (vfull
    vectors of vlen); the last block is `last` wide (vlast vectors) with
@@ -683,7 +261,7 @@ static int region_steps(const engine *e, const run1d *rr, const run1d *rc)
 }
 
 /* Regions, segments and tasks; `padded` reads taps from the padded copy. */
-static int engine_build(engine *e, const isa_desc *d, int backward, const conv_shape *s,
+static int engine_build(engine *e, const simd_isa *d, int backward, const conv_shape *s,
                         int P, int Q, int padded)
 {
     if (!backward)
@@ -717,7 +295,7 @@ static int engine_build(engine *e, const isa_desc *d, int backward, const conv_s
     }
     /* regions of WREG_L steps run with the filter in registers, in tasks
        of WREG_TASK pixels (the filter loads once per task) */
-    const int wreg_ok = d->wreg && !e->dot && e->cb.nblk == 1 && e->cb.vlast <= 2;
+    const int wreg_ok = d->wreg[0] && !e->dot && e->cb.nblk == 1 && e->cb.vlast <= 2;
     e->nreg = e->rows.nrun * e->cols.nrun;
     e->reg = malloc(sizeof *e->reg * (size_t)e->nreg);
     size_t nseg = 0, ntask = 0, nwreg = 0;
@@ -800,7 +378,7 @@ static int engine_build(engine *e, const isa_desc *d, int backward, const conv_s
 /* Reads in place unless a padded copy is estimated over 10% cheaper: its
    taps over the zero border are wasted work, but it has fewer, fuller blocks
    where edge regions are most of the pixels (small batches of small images). */
-static int engine_make(engine *e, const isa_desc *d, int backward, const conv_shape *s,
+static int engine_make(engine *e, const simd_isa *d, int backward, const conv_shape *s,
                        int P, int Q)
 {
     engine alt;
@@ -824,7 +402,7 @@ static int engine_make(engine *e, const isa_desc *d, int backward, const conv_sh
 }
 
 /* Run task t: out = conv(in) + bias (max(0, .) with relu) for the task's pixels. */
-static void engine_task(const engine *e, const isa_desc *d, const task *t,
+static void engine_task(const engine *e, const simd_isa *d, const task *t,
                         const float *in, const float *wrep, const float *bias, int relu,
                         float *out)
 {
@@ -846,8 +424,8 @@ static void engine_task(const engine *e, const isa_desc *d, const task *t,
         else if (g->wreg >= 0) {
             args.astep = e->step + g->wreg;
             args.bstep = args.astep + WREG_L;
-            d->wreg(t->nb, chblk_vecs(&e->cb, kb), &args);
-        } else d->ukr(t->nb, chblk_vecs(&e->cb, kb), &args);
+            d->wreg[chblk_vecs(&e->cb, kb) - 1](t->nb, &args);
+        } else d->ukr[chblk_vecs(&e->cb, kb) - 1][t->nb - 1](&args);
     }
 }
 
@@ -895,7 +473,7 @@ static void repack(const engine *e, const float *w,
 
 /* A whole pass: pad the input if planned, repack the filter, run the tasks;
    one parallel region, so small layers pay one fork. */
-static void engine_run(const engine *e, const isa_desc *d,
+static void engine_run(const engine *e, const simd_isa *d,
                        const float *in, const float *w, ptrdiff_t ci_stride, ptrdiff_t co_stride,
                        const float *bias, int relu, float *out)
 {
@@ -941,7 +519,7 @@ static int engine_alloc_wrep(engine *e, int threads, size_t wsize)
 struct conv_plan {
     conv_shape s;
     int p, q, threads;
-    isa_desc d;
+    const simd_isa *d;          /* the kernels of the ISA chosen at plan time */
     engine fwd, bwd;
     /* backward_weights */
     chblk kb;
@@ -978,8 +556,8 @@ static conv_plan *simd_plan(const conv_shape *s)
     pl->p = conv_out_h(s);
     pl->q = conv_out_w(s);
     pl->threads = omp_get_max_threads();
-    pl->d = isa_desc_for(cpu_isa_active());
-    const isa_desc *d = &pl->d;
+    pl->d = simd_isa_for(cpu_isa_active());
+    const simd_isa *d = pl->d;
     if (engine_make(&pl->fwd, d, 0, s, pl->p, pl->q) ||
         engine_make(&pl->bwd, d, 1, s, pl->p, pl->q))
         goto fail;
@@ -1043,13 +621,13 @@ fail:
 static void simd_forward(conv_plan *pl, const float *x, const float *w,
                          const float *bias, float *y)
 {
-    engine_run(&pl->fwd, &pl->d, x, w, pl->s.k, 1, bias, 0, y);
+    engine_run(&pl->fwd, pl->d, x, w, pl->s.k, 1, bias, 0, y);
 }
 
 static void simd_forward_relu(conv_plan *pl, const float *x, const float *w,
                               const float *bias, float *y)
 {
-    engine_run(&pl->fwd, &pl->d, x, w, pl->s.k, 1, bias, 1, y);
+    engine_run(&pl->fwd, pl->d, x, w, pl->s.k, 1, bias, 1, y);
 }
 
 static void simd_backward_data(conv_plan *pl, const float *dy, const float *w, float *dx)
@@ -1057,7 +635,7 @@ static void simd_backward_data(conv_plan *pl, const float *dy, const float *w, f
     const conv_shape *s = &pl->s;
     /* the backward engine's ci is K and co is C: w[r][s][c][k] read with the
        roles swapped, so ci stride 1 and co stride K */
-    engine_run(&pl->bwd, &pl->d, dy, w, 1, s->k, NULL, 0, dx);
+    engine_run(&pl->bwd, pl->d, dy, w, 1, s->k, NULL, 0, dx);
 }
 
 /* sum[k] += g[i][k] over n rows of K, 16 channels at a time in a local
@@ -1093,7 +671,7 @@ static void bwdw_part(const conv_plan *pl, int lo, int hi, int j0, int j1, const
                       const float *dy, float *out, ptrdiff_t ld, float *sumb)
 {
     const conv_shape *s = &pl->s;
-    const isa_desc *d = &pl->d;
+    const simd_isa *d = pl->d;
     ptrdiff_t doff[JMAX];
     for (int j = 0; j < JMAX; j++) doff[j] = (ptrdiff_t)j * ld;
     if (sumb) memset(sumb, 0, sizeof(float) * s->k);
@@ -1118,7 +696,7 @@ static void bwdw_part(const conv_plan *pl, int lo, int hi, int j0, int j1, const
                 args.b0 = dy + k0 + pl->rowseg[r0].b;  /* rows of dy follow each other */
                 args.d0 = out + (size_t)jb * ld + k0;
                 args.tail = chblk_tail(&pl->kb, kb);
-                d->ukr(nj, chblk_vecs(&pl->kb, kb), &args);
+                d->ukr[chblk_vecs(&pl->kb, kb) - 1][nj - 1](&args);
             }
         }
         if (sumb) dbias_add(dy + (size_t)r0 * pl->q * s->k, (size_t)args.nseg * pl->q, s->k, sumb);

@@ -1,0 +1,118 @@
+/* The simd backend's AVX2+FMA kernels (ymm, 8 floats a vector): the
+   blocked micro-kernel in every J x V blocking up to 12x1 and 6x2 (12
+   accumulators of the 16 ymm) and the dot-product kernel for narrow
+   outputs, as the simd_isa table simd_isa_avx2 (no filter-in-registers
+   kernel: 9 x V filter vectors do not fit beside the accumulators).
+   Compiled for AVX2+FMA by target attributes, whatever the build's flags.
+   The blocking is described in simd.c. */
+#include <immintrin.h>
+#include <stddef.h>
+#include "simd_kernels.h"
+
+__attribute__((target("avx2,fma"), always_inline))
+static inline void ukr256(const int J, const int V, const ukr_args *g)
+{
+    const __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32(g->tail),
+                                         _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    const int full = g->tail == 8;      /* unmasked loads where the tail is whole */
+    __m256 acc[JMAX][2];
+    const float *ap[JMAX];
+    float *dp[JMAX];
+    #pragma GCC unroll 16
+    for (int j = 0; j < J; j++) dp[j] = g->d0 + g->doff[j];
+    #pragma GCC unroll 16
+    for (int j = 0; j < J; j++)
+        #pragma GCC unroll 2
+        for (int v = 0; v < V; v++) {
+            const float *src = g->accumulate ? dp[j] + 8 * v : g->bias ? g->bias + 8 * v : NULL;
+            acc[j][v] = !src ? _mm256_setzero_ps()
+                      : v == V - 1 ? _mm256_maskload_ps(src, m) : _mm256_loadu_ps(src);
+        }
+    const ptrdiff_t ainc = g->ainc, binc = g->binc;
+    const float *b = g->b0;
+    for (int si = 0; si < g->nseg; si++) {
+        const float *a = g->a0 + g->seg[si].a;
+        if (g->bscale) b = g->b0 + g->seg[si].b * g->bscale;
+        const int len = g->seg[si].len;
+        #pragma GCC unroll 16
+        for (int j = 0; j < J; j++) ap[j] = a + g->aoff[j];
+        ptrdiff_t ia = 0;
+        for (int i = 0; i < len; i++, ia += ainc, b += binc) {
+            __m256 bv[2];
+            #pragma GCC unroll 2
+            for (int v = 0; v < V; v++)
+                bv[v] = v < V - 1 || full ? _mm256_loadu_ps(b + 8 * v)
+                                          : _mm256_maskload_ps(b + 8 * v, m);
+            #pragma GCC unroll 16
+            for (int j = 0; j < J; j++) {
+                __m256 x = _mm256_broadcast_ss(ap[j] + ia);
+                #pragma GCC unroll 2
+                for (int v = 0; v < V; v++) acc[j][v] = _mm256_fmadd_ps(x, bv[v], acc[j][v]);
+            }
+        }
+    }
+    const __m256 zero = _mm256_setzero_ps();
+    #pragma GCC unroll 16
+    for (int j = 0; j < J; j++)
+        #pragma GCC unroll 2
+        for (int v = 0; v < V; v++) {
+            __m256 o = g->relu ? _mm256_max_ps(zero, acc[j][v]) : acc[j][v];
+            if (v < V - 1 || full) _mm256_storeu_ps(dp[j] + 8 * v, o);
+            else _mm256_maskstore_ps(dp[j] + 8 * v, m, o);
+        }
+}
+
+/* Each (J, V) its own fully unrolled copy, so the accumulators live in registers. */
+#define UKR256(J, V) \
+    __attribute__((target("avx2,fma"))) \
+    static void ukr256_##J##x##V(const ukr_args *g) { ukr256(J, V, g); }
+UKR256(1, 2) UKR256(2, 2) UKR256(3, 2) UKR256(4, 2) UKR256(5, 2) UKR256(6, 2)
+UKR256(1, 1) UKR256(2, 1) UKR256(3, 1) UKR256(4, 1) UKR256(5, 1) UKR256(6, 1) UKR256(7, 1)
+UKR256(8, 1) UKR256(9, 1) UKR256(10, 1) UKR256(11, 1) UKR256(12, 1)
+#undef UKR256
+
+__attribute__((target("avx2,fma")))
+static void dot_avx2(int nb, const ukr_args *g)
+{
+    static const int lanes[16] = { -1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0 };
+    __m256 acc[DOT_J];
+    ptrdiff_t off[DOT_J];
+    for (int j = 0; j < DOT_J; j++) {
+        acc[j] = _mm256_setzero_ps();
+        off[j] = g->aoff[j < nb ? j : 0];
+    }
+    for (int si = 0; si < g->nseg; si++) {
+        const float *a = g->a0 + g->seg[si].a, *b = g->b0 + g->seg[si].b * g->bscale;
+        const int len = g->seg[si].len, full = len / 8 * 8;
+        for (int i = 0; i < full; i += 8) {
+            __m256 bv = _mm256_loadu_ps(b + i);
+            #pragma GCC unroll 8
+            for (int j = 0; j < DOT_J; j++)
+                acc[j] = _mm256_fmadd_ps(_mm256_loadu_ps(a + off[j] + i), bv, acc[j]);
+        }
+        if (full < len) {
+            __m256i m = _mm256_loadu_si256((const __m256i *)(lanes + 8 - (len - full)));
+            __m256 bv = _mm256_maskload_ps(b + full, m);
+            for (int j = 0; j < DOT_J; j++)
+                acc[j] = _mm256_fmadd_ps(_mm256_maskload_ps(a + off[j] + full, m), bv, acc[j]);
+        }
+    }
+    for (int j = 0; j < nb; j++) {
+        __m128 v = _mm_add_ps(_mm256_castps256_ps128(acc[j]), _mm256_extractf128_ps(acc[j], 1));
+        v = _mm_add_ps(v, _mm_movehl_ps(v, v));
+        v = _mm_add_ss(v, _mm_movehdup_ps(v));
+        g->d0[g->doff[j]] = dot_out(_mm_cvtss_f32(v), g);
+    }
+}
+
+const simd_isa simd_isa_avx2 = {
+    .isa = ISA_AVX2, .vlen = 8, .vmax = 2,
+    .jmax = { 12, 6 },
+    .ukr = {
+        { ukr256_1x1, ukr256_2x1, ukr256_3x1, ukr256_4x1, ukr256_5x1, ukr256_6x1, ukr256_7x1,
+          ukr256_8x1, ukr256_9x1, ukr256_10x1, ukr256_11x1, ukr256_12x1 },
+        { ukr256_1x2, ukr256_2x2, ukr256_3x2, ukr256_4x2, ukr256_5x2, ukr256_6x2 },
+    },
+    .dot = dot_avx2,
+    .wreg = { NULL, NULL },
+};
