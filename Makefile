@@ -163,8 +163,8 @@ train: all
 # at batch 32 (every backend and pass, one thread: a two-thread team on a
 # busy two-core machine stalls whenever the scheduler parks one of its
 # threads) and of the seed network's training steps; convbench compare
-# pools each side's rounds and decides with a REGRESS_THRESHOLD percent
-# minimum effect; if that leaves cases
+# pools each side's rounds and decides on the fastest half of them with a
+# REGRESS_THRESHOLD percent minimum effect; if that leaves cases
 # undecided, REGRESS_EXTRA more rounds, and the verdict once more. Exit 0
 # pass, 1 slower, 2 bad input or failed build, 3 inconclusive, 4 machines
 # differ. `make baseline` records HEAD as the

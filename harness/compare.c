@@ -42,6 +42,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "compare.h"
+#include "median.h"
 #include "results.h"
 #include "stats.h"
 
@@ -361,6 +362,16 @@ static void side_free(side *s)
     free(s->names);
 }
 
+/* The fastest ceil(frac * n) of v[0..n), ascending, into out; returns how
+   many (at least 1). */
+static int fastest_of(const double *v, int n, double frac, double *out)
+{
+    memcpy(out, v, sizeof *out * (size_t)n);
+    qsort(out, (size_t)n, sizeof *out, cmp_double_asc);
+    int k = (int)ceil(frac * n - 1e-9);
+    return k < 1 ? 1 : k > n ? n : k;
+}
+
 /* The per-file values of b and c whose files have the same name, into
    pb[], pc[] (room for c->fn); returns how many. */
 static int pairs_of(const side *sb, const row *b, const side *sc, const row *c, double *pb,
@@ -458,7 +469,8 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: convbench compare [--threshold PCT] [--alpha A] [--normalize BACKEND]\n"
-            "                         [--paired] [--format text|markdown] BASE NEW\n"
+            "                         [--paired | --fastest F] [--format text|markdown]\n"
+            "                         BASE NEW\n"
             "BASE and NEW are results files, or directories whose results files are\n"
             "pooled (repetitions of the same case in several files add up). Matches conv\n"
             "runs by (backend, pass, shape, threads) and training runs with repetitions\n"
@@ -479,6 +491,10 @@ static void usage(FILE *f)
             "                  Wilcoxon signed-rank test and its interval: a slow spell that\n"
             "                  hits both files of a pair cancels, and one that hits only\n"
             "                  some repetitions of a file is dropped with them\n"
+            "  --fastest F     judge each case on the fastest fraction F (0 < F <= 1, default\n"
+            "                  1) of each side's repetitions: on a shared machine a busy\n"
+            "                  neighbour only ever adds time, and the slow part of a sample\n"
+            "                  says more about the neighbour than about the code\n"
             "  --normalize B   compare conv times as ratios to backend B's fastest time for\n"
             "                  the same pass, shape and threads in the same file\n"
             "  --format F      text (default) or markdown (for CI summaries)\n"
@@ -499,12 +515,14 @@ int cmd_compare(int argc, char **argv)
     static const struct option opts[] = {
         { "threshold", required_argument, 0, 't' }, { "alpha", required_argument, 0, 'a' },
         { "normalize", required_argument, 0, 'n' }, { "format", required_argument, 0, 'f' },
-        { "paired", no_argument, 0, 'p' },          { "help", no_argument, 0, 'h' },
+        { "paired", no_argument, 0, 'p' },          { "fastest", required_argument, 0, 'F' },
+        { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
     double threshold = 5, alpha = 0.05;
     const char *norm = NULL;
     int markdown = 0, paired = 0;
+    double fastest = 1;
     int o;
     optind = 1;
     while ((o = cli_getopt("compare", argc, argv, "", opts)) != -1) {
@@ -519,6 +537,10 @@ int cmd_compare(int argc, char **argv)
             break;
         case 'n': norm = optarg; break;
         case 'p': paired = 1; break;
+        case 'F':
+            if (cli_number("compare", "--fastest", optarg, 0, 1, CLI_OPEN_LO, &fastest))
+                return COMPARE_EXIT_INPUT;
+            break;
         case 'f':
             if (!strcmp(optarg, "markdown") || !strcmp(optarg, "md")) markdown = 1;
             else if (!strcmp(optarg, "text")) markdown = 0;
@@ -585,6 +607,8 @@ int cmd_compare(int argc, char **argv)
     }
     int count[4] = { 0 }, nref = 0, few = 0;   /* by verdict + 1 */
     int maxf = base.files > cur.files ? base.files : cur.files;
+    for (int i = 0; i < base.n; i++) maxf = base.rows[i].n > maxf ? base.rows[i].n : maxf;
+    for (int i = 0; i < cur.n; i++) maxf = cur.rows[i].n > maxf ? cur.rows[i].n : maxf;
     double *pb = malloc(sizeof *pb * (size_t)(maxf + 1)), *pc = malloc(sizeof *pc * (size_t)(maxf + 1));
     if (!pb || !pc) {
         cli_error("compare", "out of memory");
@@ -621,7 +645,8 @@ int cmd_compare(int argc, char **argv)
                 compare_verdict_paired(pb, pc, np, alpha, threshold, &r);
                 few |= np < 1 || ldexp(2.0, -np) >= alpha;
             } else {
-                compare_verdict(b->v, b->n, c->v, c->n, alpha, threshold, &r);
+                int kb = fastest_of(b->v, b->n, fastest, pb), kc = fastest_of(c->v, c->n, fastest, pc);
+                compare_verdict(pb, kb, pc, kc, alpha, threshold, &r);
                 few |= stats_mwu_min_p(b->n, c->n) >= alpha;
             }
             snprintf(rt, sizeof rt, "%.3f", r.ratio);

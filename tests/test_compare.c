@@ -413,6 +413,53 @@ static void test_paired(void)
           rc, out);
 }
 
+/* A neighbour that slows whole processes: a third of NEW's rounds run
+   1.6-2.4x slower. Judged on all repetitions the code cannot be told
+   apart from the neighbour; on the fastest half it can. */
+static void test_fastest(void)
+{
+    const char *dir = check_tmpdir();
+    char ra[512], rb[512], rs[512], path[600], cmd[2048];
+    static char out[65536];
+    snprintf(ra, sizeof ra, "%s/busy-ref", dir);
+    snprintf(rb, sizeof rb, "%s/busy-new", dir);
+    snprintf(rs, sizeof rs, "%s/busy-slow", dir);
+    mkdir(ra, 0777);
+    mkdir(rb, 0777);
+    mkdir(rs, 0777);
+    check_rng g = { 77 };
+    int bad = 0;
+    for (int i = 0; i < 8; i++) {
+        double busy = i % 3 == 1 ? 2 + 0.4 * check_uniform(&g) : 1;
+        const double med[] = { 8e-3, 1e-3 }, on_new[] = { 8e-3 * busy, 1e-3 * busy },
+                     slow[] = { 8e-3 * busy, 1.3e-3 * busy };
+        snprintf(path, sizeof path, "%s/round-%d.json", ra, i);
+        bad |= write_reps(path, &g, med, 1, 2e-3, 3, NULL);
+        snprintf(path, sizeof path, "%s/round-%d.json", rb, i);
+        bad |= write_reps(path, &g, on_new, 1, 2e-3 * busy, 3, NULL);
+        snprintf(path, sizeof path, "%s/round-%d.json", rs, i);
+        bad |= write_reps(path, &g, slow, 1, 2.6e-3 * busy, 3, NULL);
+    }
+    check("compare: synthetic busy rounds written", !bad, "results_write failed");
+    snprintf(cmd, sizeof cmd, "convbench compare --threshold 15 '%s' '%s'", ra, rb);
+    int rc = check_run(cmd, out, sizeof out);
+    check("compare: all repetitions, a neighbour on a third of the rounds leaves same code undecided",
+          rc == 3, "exit %d:\n%s", rc, out);
+    snprintf(cmd, sizeof cmd, "convbench compare --fastest 0.5 --threshold 15 '%s' '%s'", ra, rb);
+    rc = check_run(cmd, out, sizeof out);
+    check("compare: the fastest half passes the same code (exit 0)",
+          rc == 0 && strstr(out, "3 compared: 0 slower, 0 inconclusive, 3 same"), "exit %d:\n%s",
+          rc, out);
+    snprintf(cmd, sizeof cmd, "convbench compare --fastest 0.5 --threshold 15 '%s' '%s'", ra, rs);
+    rc = check_run(cmd, out, sizeof out);
+    check("compare: the fastest half still flags a 30% slowdown (exit 1)",
+          rc == 1 && strstr(out, "3 compared: 2 slower"), "exit %d:\n%s", rc, out);
+    snprintf(cmd, sizeof cmd, "convbench compare --fastest 0 '%s' '%s'", ra, rb);
+    rc = check_run(cmd, out, sizeof out);
+    check("compare: --fastest 0 is refused (exit 2)", rc == 2 && strstr(out, "--fastest wants"),
+          "exit %d:\n%s", rc, out);
+}
+
 /* The gate's refusals, before it builds or measures anything. */
 static void test_gate_input(void)
 {
@@ -581,6 +628,7 @@ void test_compare(void)
     test_undecided();
     test_intervals();
     test_paired();
+    test_fastest();
     test_gate_input();
     test_report();
 }
