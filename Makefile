@@ -9,6 +9,11 @@ ifeq ($(origin CC),default)
 CC := gcc
 endif
 
+# PORTABLE and SANITIZE are 1 or 0 (or unset); anything else is an error
+# rather than a build that records one thing and compiles another
+$(foreach v,PORTABLE SANITIZE,$(if $(filter-out 0 1,$($(v))),\
+    $(error $(v)=$($(v)): use $(v)=1 or leave it unset)))
+
 B := build
 ARCH := -march=native
 ifeq ($(PORTABLE),1)
@@ -49,8 +54,8 @@ BENCH_BIN   := $(patsubst harness/%.cc,$(B)/%,$(BENCH_SRC))
 
 # The build, as results files record it (harness objects only).
 $(B)/obj/harness/%.o: CPPFLAGS += -DCONVBENCH_CFLAGS='"$(CFLAGS)"' \
-    -DCONVBENCH_SRCDIR='"$(CURDIR)"' -DCONVBENCH_PORTABLE=$(if $(PORTABLE:0=),1,0) \
-    -DCONVBENCH_SANITIZE=$(if $(SANITIZE:0=),1,0)
+    -DCONVBENCH_SRCDIR='"$(CURDIR)"' -DCONVBENCH_PORTABLE=$(if $(filter 1,$(PORTABLE)),1,0) \
+    -DCONVBENCH_SANITIZE=$(if $(filter 1,$(SANITIZE)),1,0)
 
 LIBCOMMON := $(B)/libcommon.a
 LIBK := $(B)/libkernels.a
