@@ -1,7 +1,8 @@
 # convbench: one entry point. `make` builds, `make test` tests, `make run`
 # runs the main job. Options: PORTABLE=1 (no -march=native; run-time ISA
-# dispatch still picks AVX-512/AVX2), SANITIZE=1 (ASan + UBSan), ARGS=...
-# (passed to the program a target runs), V=1 (echo commands).
+# dispatch still picks AVX-512/AVX2), SANITIZE=1 (ASan + UBSan), WERROR=0
+# (warnings not fatal), ARGS=... (passed to the program a target runs),
+# V=1 (echo commands).
 
 CC       ?= gcc
 CXX      ?= g++
@@ -11,7 +12,7 @@ endif
 
 # PORTABLE and SANITIZE are 1 or 0 (or unset); anything else is an error
 # rather than a build that records one thing and compiles another
-$(foreach v,PORTABLE SANITIZE,$(if $(filter-out 0 1,$($(v))),\
+$(foreach v,PORTABLE SANITIZE WERROR,$(if $(filter-out 0 1,$($(v))),\
     $(error $(v)=$($(v)): use $(v)=1 or leave it unset)))
 
 B := build
@@ -30,8 +31,13 @@ CPPFLAGS := -D_GNU_SOURCE -Icommon -Ikernels -Imodels -Iharness -MMD -MP
 # -std=c11 turns off FMA contraction (gnu11 has it on); the kernels want it.
 # -fno-math-errno: nothing reads errno after a math call, and with it set
 # sqrtf cannot vectorize (Adam)
-CFLAGS   := -std=c11 -ffp-contract=fast -fno-math-errno $(OPT) $(ARCH) -fopenmp -Wall -Wextra -Wno-unused-parameter
-CXXFLAGS := -std=c++17 $(OPT) $(ARCH) -fopenmp -Wall -Wextra -Wno-unused-parameter
+# Warnings are errors (WERROR=0 lets a newer compiler's new warnings
+# through); -Wmissing-prototypes catches a file declaring another's
+# function itself instead of including its header.
+WERROR   ?= 1
+WARN     := -Wall -Wextra -Wno-unused-parameter -Wshadow $(if $(filter 1,$(WERROR)),-Werror)
+CFLAGS   := -std=c11 -ffp-contract=fast -fno-math-errno $(OPT) $(ARCH) -fopenmp $(WARN) -Wmissing-prototypes
+CXXFLAGS := -std=c++17 $(OPT) $(ARCH) -fopenmp $(WARN)
 OPENBLAS := -L/usr/lib/x86_64-linux-gnu/openblas-openmp -Wl,-rpath,/usr/lib/x86_64-linux-gnu/openblas-openmp -lopenblas
 LDLIBS   := -ldnnl $(OPENBLAS) -lhwloc -lcjson -lz -lm
 LDFLAGS  := -fopenmp $(filter -fsanitize=%,$(OPT))

@@ -68,6 +68,7 @@
 #include "gemm.h"
 #include "shape.h"
 #include "transpose.h"
+#include "winograd.h"
 #include "winograd_tf.h"
 
 #define WINO_TILE_CAP ((size_t)64 << 20)   /* bytes of per-thread V, M in all */

@@ -66,9 +66,9 @@ static void param_free(param *p)
     memset(p, 0, sizeof *p);
 }
 
-void net_set_pass_backend(net *nt, int layer, conv_pass pass, const conv_backend *b)
+void net_set_pass_backend(net *nt, int li, conv_pass pass, const conv_backend *b)
 {
-    nt->layers[layer].backend[pass] = b;
+    nt->layers[li].backend[pass] = b;
 }
 
 void net_backend_names(const net *nt, char *buf, size_t len)
@@ -402,10 +402,10 @@ static int prefix_parts(const net *nt, int n, int threads)
     return parts < n ? parts : n;
 }
 
-int net_layer_batch(const net *nt, int layer, int n)
+int net_layer_batch(const net *nt, int li, int n)
 {
     const int nrep = net_replicas(nt, n), per = (n + nrep - 1) / nrep;
-    const int parts = layer < nt->prefix ? prefix_parts(nt, per, replica_threads(nt, n)) : 1;
+    const int parts = li < nt->prefix ? prefix_parts(nt, per, replica_threads(nt, n)) : 1;
     return (per + parts - 1) / parts;
 }
 

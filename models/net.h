@@ -89,7 +89,7 @@ void net_layer_shape(const layer *l, int n, conv_shape *s);
 int net_set_backends(net *nt, const char *spec, const char *fallback, char *err, size_t errlen);
 
 /* Sets one pass of one conv layer (by index) to a backend. */
-void net_set_pass_backend(net *nt, int layer, conv_pass pass, const conv_backend *b);
+void net_set_pass_backend(net *nt, int li, conv_pass pass, const conv_backend *b);
 /* "naive", or "conv1=simd/onednn/winograd,..." (forward/backward_data/
    backward_weights) where passes differ. */
 void net_backend_names(const net *nt, char *buf, size_t len);
@@ -112,7 +112,7 @@ int net_replicas(const net *nt, int n);
 /* The batch layer `layer` runs at within a batch of n: the largest
    replica's slice, or the largest part of it for the leading layers run in
    parts (net.c). */
-int net_layer_batch(const net *nt, int layer, int n);
+int net_layer_batch(const net *nt, int li, int n);
 /* Forward over a batch of n <= max_batch images at act[0] (copied in by
    the caller); the logits are act[nlayers]. Returns 0, or -1 if a plan for
    a new batch size cannot be made (err says why). */
