@@ -203,6 +203,15 @@ baseline:
 	  echo "# Written by make baseline; commit this file."; echo "$$head"; } > $(BASELINE).tmp; \
 	mv $(BASELINE).tmp $(BASELINE); echo "baseline: $(BASELINE) records $$head"
 
+# The style of .clang-format: `make format` applies it to every tracked C
+# and C++ file, `make format-check` (CI) fails on any file it would change.
+FORMAT_FILES = $$(git ls-files '*.c' '*.h' '*.cc')
+.PHONY: format format-check
+format: | deps
+	$(Q)clang-format -i --style=file $(FORMAT_FILES)
+format-check: | deps
+	$(Q)clang-format --dry-run --Werror --style=file $(FORMAT_FILES)
+
 print-ldlibs:
 	@echo -L$(abspath $(B)) -lkernels -lcommon $(LDFLAGS) $(LDLIBS)
 

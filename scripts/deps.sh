@@ -3,7 +3,7 @@
 # all are present. The list is the README's (git and ccache serve make regress).
 set -e
 PKGS="gcc g++ make libbenchmark-dev libdnnl-dev libhwloc-dev hwloc gnuplot-nox
-libopenblas-openmp-dev libcjson-dev zlib1g-dev dataset-fashion-mnist git ccache"
+libopenblas-openmp-dev libcjson-dev zlib1g-dev dataset-fashion-mnist git ccache clang-format"
 if ! command -v dpkg-query >/dev/null 2>&1; then
     echo "make deps: not a Debian system; install by hand: $PKGS" | tr '\n' ' ' >&2
     echo >&2
