@@ -3,14 +3,16 @@
    accumulators of the 16 ymm) and the dot-product kernel for narrow
    outputs, as the simd_isa table simd_isa_avx2 (no filter-in-registers
    kernel: 9 x V filter vectors do not fit beside the accumulators).
-   Compiled for AVX2+FMA by target attributes, whatever the build's flags.
+   Compiled for AVX2+FMA by a target pragma, whatever the build's flags.
    The blocking is described in simd.c. */
 #include <immintrin.h>
 #include <stddef.h>
 #include "simd_kernels.h"
 
-__attribute__((target("avx2,fma"), always_inline))
-static inline void ukr256(const int J, const int V, const ukr_args *g)
+/* every function of this file */
+#pragma GCC target("avx2,fma")
+
+static inline __attribute__((always_inline)) void ukr256(const int J, const int V, const ukr_args *g)
 {
     const __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32(g->tail),
                                          _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
@@ -64,14 +66,14 @@ static inline void ukr256(const int J, const int V, const ukr_args *g)
 
 /* Each (J, V) its own fully unrolled copy, so the accumulators live in registers. */
 #define UKR256(J, V) \
-    __attribute__((target("avx2,fma"))) \
     static void ukr256_##J##x##V(const ukr_args *g) { ukr256(J, V, g); }
+// clang-format off
 UKR256(1, 2) UKR256(2, 2) UKR256(3, 2) UKR256(4, 2) UKR256(5, 2) UKR256(6, 2)
 UKR256(1, 1) UKR256(2, 1) UKR256(3, 1) UKR256(4, 1) UKR256(5, 1) UKR256(6, 1) UKR256(7, 1)
 UKR256(8, 1) UKR256(9, 1) UKR256(10, 1) UKR256(11, 1) UKR256(12, 1)
+// clang-format on
 #undef UKR256
 
-__attribute__((target("avx2,fma")))
 static void dot_avx2(int nb, const ukr_args *g)
 {
     static const int lanes[16] = { -1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0 };

@@ -3,16 +3,18 @@
    7x4 (24-28 accumulators of the 32 zmm), the dot-product kernel for
    narrow outputs and the filter-in-registers kernel for 9-step reductions
    (6x2 and 12x1), as the simd_isa table simd_isa_avx512. Compiled for
-   AVX-512F by target attributes, whatever the build's flags: the plan
+   AVX-512F by a target pragma, whatever the build's flags: the plan
    uses this table only where the CPU has AVX-512F (cpu_isa_active()).
    The blocking and its measurements are described in simd.c. */
 #include <immintrin.h>
 #include <stddef.h>
 #include "simd_kernels.h"
 
+/* every function of this file */
+#pragma GCC target("avx512f")
+
 /* acc[j] into rows dp[j], through the ReLU if relu; masked to the tail */
-__attribute__((target("avx512f"), always_inline))
-static inline void store512(const int J, const int V, __m512 acc[][4], float *const *dp,
+static inline __attribute__((always_inline)) void store512(const int J, const int V, __m512 acc[][4], float *const *dp,
                             __mmask16 m, int relu)
 {
     const __m512 zero = _mm512_setzero_ps();
@@ -24,8 +26,7 @@ static inline void store512(const int J, const int V, __m512 acc[][4], float *co
                                   relu ? _mm512_max_ps(zero, acc[j][v]) : acc[j][v]);
 }
 
-__attribute__((target("avx512f"), always_inline))
-static inline void ukr512(const int J, const int V, const ukr_args *g)
+static inline __attribute__((always_inline)) void ukr512(const int J, const int V, const ukr_args *g)
 {
     const __mmask16 m = (__mmask16)((1u << g->tail) - 1u);
     __m512 acc[JMAX][4];
@@ -81,8 +82,8 @@ static inline void ukr512(const int J, const int V, const ukr_args *g)
 
 /* Each (J, V) its own fully unrolled copy, so the accumulators live in registers. */
 #define UKR512(J, V) \
-    __attribute__((target("avx512f"))) \
     static void ukr512_##J##x##V(const ukr_args *g) { ukr512(J, V, g); }
+// clang-format off
 UKR512(1, 4) UKR512(2, 4) UKR512(3, 4) UKR512(4, 4) UKR512(5, 4) UKR512(6, 4) UKR512(7, 4)
 UKR512(1, 3) UKR512(2, 3) UKR512(3, 3) UKR512(4, 3) UKR512(5, 3) UKR512(6, 3) UKR512(7, 3)
 UKR512(8, 3)
@@ -91,9 +92,9 @@ UKR512(8, 2) UKR512(9, 2) UKR512(10, 2) UKR512(11, 2) UKR512(12, 2)
 UKR512(1, 1) UKR512(2, 1) UKR512(3, 1) UKR512(4, 1) UKR512(5, 1) UKR512(6, 1) UKR512(7, 1)
 UKR512(8, 1) UKR512(9, 1) UKR512(10, 1) UKR512(11, 1) UKR512(12, 1) UKR512(13, 1)
 UKR512(14, 1)
+// clang-format on
 #undef UKR512
 
-__attribute__((target("avx512f")))
 static void dot_avx512(int nb, const ukr_args *g)
 {
     __m512 acc[DOT_J];
@@ -117,8 +118,7 @@ static void dot_avx512(int nb, const ukr_args *g)
         g->d0[g->doff[j]] = dot_out(_mm512_reduce_add_ps(acc[j]), g);
 }
 
-__attribute__((target("avx512f"), always_inline))
-static inline void wreg512(const int V, const int J, int np, const ukr_args *g)
+static inline __attribute__((always_inline)) void wreg512(const int V, const int J, int np, const ukr_args *g)
 {
     const __mmask16 m = (__mmask16)((1u << g->tail) - 1u);
     __m512 w[WREG_L][2];
@@ -168,10 +168,8 @@ static inline void wreg512(const int V, const int J, int np, const ukr_args *g)
 }
 
 /* The filter-in-registers kernel for V = 1 and 2: 12 and 6 pixels a group. */
-__attribute__((target("avx512f")))
 static void wreg512_v1(int np, const ukr_args *g) { wreg512(1, 12, np, g); }
 
-__attribute__((target("avx512f")))
 static void wreg512_v2(int np, const ukr_args *g) { wreg512(2, 6, np, g); }
 
 const simd_isa simd_isa_avx512 = {
