@@ -17,6 +17,8 @@ void rng_shuffle(rng *g, int *a, int n)
 {
     for (int i = n - 1; i > 0; i--) {
         int j = (int)(rng_next(g) % (uint64_t)(i + 1));
-        int t = a[i]; a[i] = a[j]; a[j] = t;
+        int t = a[i];
+        a[i] = a[j];
+        a[j] = t;
     }
 }

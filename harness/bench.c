@@ -90,7 +90,8 @@ static int convert(const char *cmd, const char *json_path, int threads, cJSON *r
     double *times = malloc(sizeof(double) * ((size_t)n + 1));
     int i = 0;
     const cJSON *b;
-    cJSON_ArrayForEach(b, all) {
+    cJSON_ArrayForEach(b, all)
+    {
         int first = i++;
         const char *run_name = gstr(b, "run_name"), *type = gstr(b, "run_type");
         if (done[first] || !run_name || !type || strcmp(type, "iteration")) continue;
@@ -111,7 +112,8 @@ static int convert(const char *cmd, const char *json_path, int threads, cJSON *r
         const char *impl = NULL, *why = NULL;
         int j = 0;
         const cJSON *c;
-        cJSON_ArrayForEach(c, all) {
+        cJSON_ArrayForEach(c, all)
+        {
             int idx = j++;
             if (idx < first || done[idx]) continue;
             const char *rn = gstr(c, "run_name"), *rt = gstr(c, "run_type");
@@ -219,7 +221,7 @@ int bench_run(const bench_opts *o, cJSON *runs, cJSON *skipped)
             setenv("OMP_NUM_THREADS", t, 1);
         }
         dup2(pfd[1], STDOUT_FILENO);
-        if (o->quiet) {   /* Google Benchmark prints its context on stderr */
+        if (o->quiet) { /* Google Benchmark prints its context on stderr */
             int null = open("/dev/null", O_WRONLY);
             if (null >= 0) dup2(null, STDERR_FILENO);
         }
@@ -243,9 +245,8 @@ int bench_run(const bench_opts *o, cJSON *runs, cJSON *skipped)
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
     if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-        cli_error(cmd, "bench_conv failed (%s %d)",
-                WIFEXITED(status) ? "exit status" : "signal",
-                WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+        cli_error(cmd, "bench_conv failed (%s %d)", WIFEXITED(status) ? "exit status" : "signal",
+                  WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
         unlink(json);
         return -1;
     }
@@ -279,7 +280,8 @@ void bench_print_table(const cJSON *runs)
     const char **cols = calloc((size_t)n, sizeof *cols);
     int ncol = 0;
     const cJSON *r;
-    cJSON_ArrayForEach(r, runs) {
+    cJSON_ArrayForEach(r, runs)
+    {
         const char *b = rstr(r, "backend");
         int k = 0;
         while (k < ncol && strcmp(cols[k], b)) k++;
@@ -293,7 +295,8 @@ void bench_print_table(const cJSON *runs)
     printf("\n");
     char *seen = calloc((size_t)n, 1);
     int i = 0;
-    cJSON_ArrayForEach(r, runs) {
+    cJSON_ArrayForEach(r, runs)
+    {
         if (seen[i++]) continue;
         char key[160], other[160];
         row_key(r, key, sizeof key);
@@ -301,7 +304,8 @@ void bench_print_table(const cJSON *runs)
         for (int k = 0; k < ncol; k++) {
             const cJSON *x, *hit = NULL;
             int j = 0;
-            cJSON_ArrayForEach(x, runs) {
+            cJSON_ArrayForEach(x, runs)
+            {
                 int idx = j++;
                 if (seen[idx] && x != r) continue;
                 row_key(x, other, sizeof other);
@@ -310,8 +314,10 @@ void bench_print_table(const cJSON *runs)
                 hit = x;
                 break;
             }
-            if (hit) printf(" %15.1f", cJSON_GetObjectItemCaseSensitive(hit, "gflops")->valuedouble);
-            else printf(" %15s", "-");
+            if (hit)
+                printf(" %15.1f", cJSON_GetObjectItemCaseSensitive(hit, "gflops")->valuedouble);
+            else
+                printf(" %15s", "-");
         }
         printf("\n");
     }

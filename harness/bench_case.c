@@ -7,7 +7,7 @@ struct bench_case {
     const conv_backend *b;
     conv_plan *plan;
     conv_pass pass;
-    float *x, *w, *bias, *y;     /* y doubles as dy; x as dx; w as dw */
+    float *x, *w, *bias, *y; /* y doubles as dy; x as dx; w as dw */
     float *out_x, *out_w, *out_b;
 };
 
@@ -82,7 +82,12 @@ void bench_case_free(bench_case *c)
 {
     if (!c) return;
     if (c->plan) c->b->destroy(c->plan);
-    free(c->x); free(c->w); free(c->bias); free(c->y);
-    free(c->out_x); free(c->out_w); free(c->out_b);
+    free(c->x);
+    free(c->w);
+    free(c->bias);
+    free(c->y);
+    free(c->out_x);
+    free(c->out_w);
+    free(c->out_b);
     free(c);
 }

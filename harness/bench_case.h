@@ -15,8 +15,8 @@ typedef struct bench_case bench_case;
 /* NULL if the backend refuses the shape (*why says why) or planning fails. */
 bench_case *bench_case_new(const conv_backend *b, const conv_shape *s, conv_pass pass,
                            const char **why);
-void bench_case_run(bench_case *c);         /* one pass */
-const char *bench_case_impl(const bench_case *c);   /* NULL if the backend has none */
+void bench_case_run(bench_case *c);               /* one pass */
+const char *bench_case_impl(const bench_case *c); /* NULL if the backend has none */
 void bench_case_free(bench_case *c);
 
 #ifdef __cplusplus

@@ -11,23 +11,24 @@
 //   --backends=LIST             backends (default every registered one)
 //   --bind                      bind thread i to core i with hwloc
 #include <benchmark/benchmark.h>
-#include <omp.h>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <omp.h>
 #include <string>
 #include <vector>
 #include "bench_case.h"
 #include "cli.h"
 #include "conv.h"
 extern "C" {
-#include "cpu.h"   // a C header without its own extern "C"
+#include "cpu.h" // a C header without its own extern "C"
 }
 #include "results.h"
 #include "scale.h"
 #include "shape_sets.h"
 
-namespace {
+namespace
+{
 
 struct Case {
     const conv_backend *backend;
@@ -55,15 +56,15 @@ void run_case(benchmark::State &state, const Case *c)
             return;
         }
         current = c;
-        bench_case_run(current_bc);   // first touch of the workspace, untimed
+        bench_case_run(current_bc); // first touch of the workspace, untimed
     }
     for (auto _ : state) bench_case_run(current_bc);
     const double flops = conv_flops(&c->layer->shape);
     state.counters["GFLOP/s"] =
         benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
     if (c->peak_gflops > 0)
-        state.counters["pct_peak"] = benchmark::Counter(100.0 * flops * 1e-9 / c->peak_gflops,
-                                                        benchmark::Counter::kIsIterationInvariantRate);
+        state.counters["pct_peak"] = benchmark::Counter(
+            100.0 * flops * 1e-9 / c->peak_gflops, benchmark::Counter::kIsIterationInvariantRate);
     const char *impl = bench_case_impl(current_bc);
     if (impl) state.SetLabel(impl);
 }
@@ -77,10 +78,15 @@ const char *take_option(int *argc, char **argv, const char *name, bool has_value
         if (strncmp(a, name, len)) continue;
         const char *v = nullptr;
         int used = 1;
-        if (!has_value && a[len] == 0) v = a;
-        else if (has_value && a[len] == '=') v = a + len + 1;
-        else if (has_value && a[len] == 0 && i + 1 < *argc) { v = argv[i + 1]; used = 2; }
-        else continue;
+        if (!has_value && a[len] == 0)
+            v = a;
+        else if (has_value && a[len] == '=')
+            v = a + len + 1;
+        else if (has_value && a[len] == 0 && i + 1 < *argc) {
+            v = argv[i + 1];
+            used = 2;
+        } else
+            continue;
         for (int j = i; j + used <= *argc; j++) argv[j] = argv[j + used];
         *argc -= used;
         return v;
@@ -88,7 +94,7 @@ const char *take_option(int *argc, char **argv, const char *name, bool has_value
     return nullptr;
 }
 
-}  // namespace
+} // namespace
 
 int main(int argc, char **argv)
 {
@@ -122,7 +128,8 @@ int main(int argc, char **argv)
             bound += (i ? "," : " ") + std::to_string(core[i]);
         }
         if (!ok) {
-            fprintf(stderr, "bench_conv: --bind: threads are not one per core (%s)\n", bound.c_str());
+            fprintf(stderr, "bench_conv: --bind: threads are not one per core (%s)\n",
+                    bound.c_str());
             return 2;
         }
     }
@@ -134,8 +141,7 @@ int main(int argc, char **argv)
     benchmark::AddCustomContext("convbench_threads", std::to_string(threads));
     benchmark::AddCustomContext("convbench_isa", cpu_isa_name(isa));
     benchmark::AddCustomContext("convbench_peak_gflops", std::to_string(peak));
-    benchmark::AddCustomContext("convbench_peak_from",
-                                from_file ? machine : "measured at start");
+    benchmark::AddCustomContext("convbench_peak_from", from_file ? machine : "measured at start");
     benchmark::AddCustomContext("convbench_bind", bound);
 
     std::vector<Case> cases;
@@ -146,12 +152,14 @@ int main(int argc, char **argv)
             for (int p = 0; p < 3; p++) cases.push_back({ *b, l, (conv_pass)p, peak });
         }
     }
-    for (const Case &c : cases) {   // cases no longer grows: pointers stay valid
+    for (const Case &c : cases) { // cases no longer grows: pointers stay valid
         char name[256];
         shapes_case_name(name, sizeof name, c.layer, c.backend->name, c.pass);
         const char *why = c.backend->unsupported(&c.layer->shape);
         if (why) fprintf(stderr, "bench_conv: %s skipped: %s\n", name, why);
-        benchmark::RegisterBenchmark(name, run_case, &c)->UseRealTime()->Unit(benchmark::kMillisecond);
+        benchmark::RegisterBenchmark(name, run_case, &c)
+            ->UseRealTime()
+            ->Unit(benchmark::kMillisecond);
     }
 
     benchmark::Initialize(&argc, argv);

@@ -8,20 +8,21 @@
 //       --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
 #include <cblas.h>
-#include <omp.h>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <omp.h>
 #include <string>
 #include <vector>
 
 extern "C" {
-#include "cpu.h"   // a C header without extern "C" of its own
+#include "cpu.h" // a C header without extern "C" of its own
 }
 #include "gemm.h"
 #include "peak.h"
 
-namespace {
+namespace
+{
 
 struct gemm_case {
     std::string name;
@@ -38,13 +39,16 @@ void add_conv(std::vector<gemm_case> &v, const char *layer, int npq, int k_out, 
     v.push_back({ l + "/bwd_weights", GEMM_TRANS, GEMM_NOTRANS, rsc, k_out, npq });
 }
 
-double g_peak;   // measured GFLOP/s at g_threads threads
+double g_peak; // measured GFLOP/s at g_threads threads
 int g_threads;
 
 float *random_buffer(size_t n, unsigned seed)
 {
     float *p = static_cast<float *>(cpu_alloc(n * sizeof(float)));
-    if (!p) { std::fprintf(stderr, "bench_gemm: out of memory\n"); std::exit(2); }
+    if (!p) {
+        std::fprintf(stderr, "bench_gemm: out of memory\n");
+        std::exit(2);
+    }
     for (size_t i = 0; i < n; i++) {
         seed = seed * 1664525u + 1013904223u;
         p[i] = (float)(seed >> 8) / 16777216.0f - 0.5f;
@@ -61,23 +65,26 @@ void run(benchmark::State &state, const gemm_case &gc, bool blas)
     for (auto _ : state) {
         if (blas)
             cblas_sgemm(CblasRowMajor, gc.ta ? CblasTrans : CblasNoTrans,
-                        gc.tb ? CblasTrans : CblasNoTrans, m, n, k, 1.0f, a, lda, b, ldb,
-                        0.0f, c, ldc);
+                        gc.tb ? CblasTrans : CblasNoTrans, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c,
+                        ldc);
         else
             sgemm(gc.ta, gc.tb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
         benchmark::DoNotOptimize(c);
         benchmark::ClobberMemory();
     }
     const double flops = 2.0 * m * n * k;
-    state.counters["GFLOP/s"] = benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+    state.counters["GFLOP/s"] =
+        benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
     state.counters["%peak"] = benchmark::Counter(flops * 1e-9 / g_peak * 100,
                                                  benchmark::Counter::kIsIterationInvariantRate);
     state.counters["threads"] = g_threads;
     state.SetLabel(blas ? "openblas" : sgemm_impl());
-    free(a); free(b); free(c);
+    free(a);
+    free(b);
+    free(c);
 }
 
-}  // namespace
+} // namespace
 
 int main(int argc, char **argv)
 {
@@ -87,7 +94,10 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (std::strncmp(argv[i], "--threads=", 10) == 0) {
             g_threads = std::atoi(argv[i] + 10);
-            if (g_threads < 1) { std::fprintf(stderr, "bench_gemm: bad %s\n", argv[i]); return 2; }
+            if (g_threads < 1) {
+                std::fprintf(stderr, "bench_gemm: bad %s\n", argv[i]);
+                return 2;
+            }
         } else {
             argv[out++] = argv[i];
         }

@@ -52,12 +52,14 @@ int cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
     char shortname[3] = { '-', (char)optopt, 0 };
     const char *name = arg[0] == '-' && arg[1] == '-' ? arg : optopt ? shortname : arg;
     char longname[128];
-    if (name == arg && strchr(arg, '=')) {   /* --opt=value: name the option only */
+    if (name == arg && strchr(arg, '=')) { /* --opt=value: name the option only */
         snprintf(longname, sizeof longname, "%.*s", (int)(strchr(arg, '=') - arg), arg);
         name = longname;
     }
-    if (c == ':') cli_usage_error(cmd, "%s wants a value", name);
-    else cli_usage_error(cmd, "unknown option '%s'", name);
+    if (c == ':')
+        cli_usage_error(cmd, "%s wants a value", name);
+    else
+        cli_usage_error(cmd, "unknown option '%s'", name);
     return '?';
 }
 
@@ -92,8 +94,8 @@ int cli_positive(const char *cmd, const char *opt, const char *arg, int *out)
     return 0;
 }
 
-int cli_number(const char *cmd, const char *opt, const char *arg, double lo, double hi,
-               int open, double *out)
+int cli_number(const char *cmd, const char *opt, const char *arg, double lo, double hi, int open,
+               double *out)
 {
     char *end;
     errno = 0;

@@ -44,8 +44,8 @@ int cli_positive(const char *cmd, const char *opt, const char *arg, int *out);
 /* A number in [lo, hi], or (lo, hi) at the ends flagged in open (hi may
    be INFINITY). */
 enum { CLI_OPEN_LO = 1, CLI_OPEN_HI = 2 };
-int cli_number(const char *cmd, const char *opt, const char *arg, double lo, double hi,
-               int open, double *out);
+int cli_number(const char *cmd, const char *opt, const char *arg, double lo, double hi, int open,
+               double *out);
 
 /* Comma-separated lists. Copies the next non-empty item of the list at
    *cursor into item (truncated to len - 1 characters) and returns item,

@@ -35,15 +35,21 @@ int cmd_backends(int argc, char **argv)
         }
     }
     if (cli_no_arguments(CMD, argc, argv)) return 2;
-    printf("ISA: %s (CPU supports %s; CONVBENCH_ISA lowers it)\n",
-           cpu_isa_name(cpu_isa_active()), cpu_isa_name(cpu_isa_supported()));
-    printf("shape: n=%d h=%d w=%d c=%d k=%d %dx%d stride %d pad %d\n", s.n, s.h, s.w, s.c, s.k,
-           s.r, s.s, s.stride, s.pad);
+    printf("ISA: %s (CPU supports %s; CONVBENCH_ISA lowers it)\n", cpu_isa_name(cpu_isa_active()),
+           cpu_isa_name(cpu_isa_supported()));
+    printf("shape: n=%d h=%d w=%d c=%d k=%d %dx%d stride %d pad %d\n", s.n, s.h, s.w, s.c, s.k, s.r,
+           s.s, s.stride, s.pad);
     for (const conv_backend *const *b = conv_backends(); *b; b++) {
         const char *why = (*b)->unsupported(&s);
-        if (why) { printf("%-16s unsupported: %s\n", (*b)->name, why); continue; }
+        if (why) {
+            printf("%-16s unsupported: %s\n", (*b)->name, why);
+            continue;
+        }
         conv_plan *pl = (*b)->plan(&s);
-        if (!pl) { printf("%-16s plan failed\n", (*b)->name); continue; }
+        if (!pl) {
+            printf("%-16s plan failed\n", (*b)->name);
+            continue;
+        }
         printf("%-16s\n", (*b)->name);
         for (int p = 0; p < 3; p++)
             printf("    %-17s %s\n", conv_pass_name((conv_pass)p),

@@ -40,13 +40,20 @@ static void usage(void)
 int cmd_bench(int argc, char **argv)
 {
     static const struct option opts[] = {
-        { "quick", no_argument, 0, 'q' },       { "set", required_argument, 0, 's' },
-        { "backends", required_argument, 0, 'b' }, { "threads", required_argument, 0, 't' },
-        { "repetitions", required_argument, 0, 'r' }, { "min-time", required_argument, 0, 'm' },
-        { "filter", required_argument, 0, 'f' }, { "bind", no_argument, 0, 'B' },
-        { "interleave", no_argument, 0, 'I' },  { "out", required_argument, 0, 'o' },
-        { "force", no_argument, 0, 'F' },       { "quiet", no_argument, 0, 'Q' },
-        { "help", no_argument, 0, 'h' },        { 0, 0, 0, 0 },
+        { "quick", no_argument, 0, 'q' },
+        { "set", required_argument, 0, 's' },
+        { "backends", required_argument, 0, 'b' },
+        { "threads", required_argument, 0, 't' },
+        { "repetitions", required_argument, 0, 'r' },
+        { "min-time", required_argument, 0, 'm' },
+        { "filter", required_argument, 0, 'f' },
+        { "bind", no_argument, 0, 'B' },
+        { "interleave", no_argument, 0, 'I' },
+        { "out", required_argument, 0, 'o' },
+        { "force", no_argument, 0, 'F' },
+        { "quiet", no_argument, 0, 'Q' },
+        { "help", no_argument, 0, 'h' },
+        { 0, 0, 0, 0 },
     };
     bench_opts bo = { NULL, NULL, NULL, 0, 0, 0, 0, 0, 0, CMD };
     int quick = 0, force = 0;
@@ -58,8 +65,12 @@ int cmd_bench(int argc, char **argv)
         case 'q': quick = 1; break;
         case 's': bo.sets = optarg; break;
         case 'b': bo.backends = optarg; break;
-        case 't': if (cli_positive(CMD, "--threads", optarg, &bo.threads)) return 2; break;
-        case 'r': if (cli_positive(CMD, "--repetitions", optarg, &bo.repetitions)) return 2; break;
+        case 't':
+            if (cli_positive(CMD, "--threads", optarg, &bo.threads)) return 2;
+            break;
+        case 'r':
+            if (cli_positive(CMD, "--repetitions", optarg, &bo.repetitions)) return 2;
+            break;
         case 'm':
             if (cli_number(CMD, "--min-time", optarg, 0, INFINITY, CLI_OPEN_LO, &bo.min_time))
                 return 2;
@@ -88,7 +99,7 @@ int cmd_bench(int argc, char **argv)
         cli_error(CMD, "--backends: unknown backend '%s' (see convbench backends)", bad);
         return 2;
     }
-    if (bo.threads) omp_set_num_threads(bo.threads);   /* so the context says so */
+    if (bo.threads) omp_set_num_threads(bo.threads); /* so the context says so */
 
     char path[PATH_MAX];
     cli_out_path(out, "bench", path, sizeof path);
@@ -108,8 +119,10 @@ int cmd_bench(int argc, char **argv)
         cJSON_AddBoolToObject(suite, "interleave", bo.interleave);
         const cJSON *r0 = cJSON_GetArrayItem(runs, 0);
         const cJSON *pk = r0 ? cJSON_GetObjectItemCaseSensitive(r0, "peak_gflops") : NULL;
-        if (cJSON_IsNumber(pk)) cJSON_AddNumberToObject(suite, "peak_gflops", pk->valuedouble);
-        else cJSON_AddNullToObject(suite, "peak_gflops");
+        if (cJSON_IsNumber(pk))
+            cJSON_AddNumberToObject(suite, "peak_gflops", pk->valuedouble);
+        else
+            cJSON_AddNullToObject(suite, "peak_gflops");
         cJSON_AddNumberToObject(suite, "wall_s", omp_get_wtime() - t0);
         bench_print_table(runs);
         int ns = cJSON_GetArraySize(skipped);

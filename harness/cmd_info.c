@@ -27,9 +27,9 @@
 char *openblas_get_config(void);
 char *openblas_get_corename(void);
 
-#define TRIAD_MIB 256   /* per array: 3 x 256 MiB, beyond the caches of most machines */
-#define REPS 5
-#define CMD "info"
+#define TRIAD_MIB 256 /* per array: 3 x 256 MiB, beyond the caches of most machines */
+#define REPS      5
+#define CMD       "info"
 
 static cJSON *versions(void)
 {
@@ -38,9 +38,10 @@ static cJSON *versions(void)
     const dnnl_version_t *d = dnnl_version();
     snprintf(buf, sizeof buf, "%d.%d.%d (%s, cpu runtime %s)", d->major, d->minor, d->patch,
              d->hash ? d->hash : "no hash",
-             d->cpu_runtime == DNNL_RUNTIME_OMP ? "OpenMP"
+             d->cpu_runtime == DNNL_RUNTIME_OMP   ? "OpenMP"
              : d->cpu_runtime == DNNL_RUNTIME_SEQ ? "sequential"
-             : d->cpu_runtime == DNNL_RUNTIME_TBB ? "TBB" : "other");
+             : d->cpu_runtime == DNNL_RUNTIME_TBB ? "TBB"
+                                                  : "other");
     cJSON_AddStringToObject(v, "onednn", buf);
     const char *ob = openblas_get_config(), *core = openblas_get_corename();
     snprintf(buf, sizeof buf, "%s (kernels for %s)", ob ? ob : "unknown", core ? core : "?");
@@ -69,9 +70,12 @@ static const char *str(const cJSON *o, const char *k)
 
 static void print_size(double bytes)
 {
-    if (bytes >= 1 << 30) printf("%.1f GiB", bytes / (1 << 30));
-    else if (bytes >= 1 << 20) printf("%.1f MiB", bytes / (1 << 20));
-    else printf("%.0f KiB", bytes / 1024);
+    if (bytes >= 1 << 30)
+        printf("%.1f GiB", bytes / (1 << 30));
+    else if (bytes >= 1 << 20)
+        printf("%.1f MiB", bytes / (1 << 20));
+    else
+        printf("%.0f KiB", bytes / 1024);
 }
 
 /* 1 if doc (a machine file) was written by info: it has bandwidth runs,
@@ -79,7 +83,8 @@ static void print_size(double bytes)
 static int complete(const cJSON *doc)
 {
     const cJSON *r;
-    cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(doc, "runs")) {
+    cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(doc, "runs"))
+    {
         const char *t = results_str(r, "type");
         if (t && !strcmp(t, "bandwidth")) return 1;
     }
@@ -95,7 +100,8 @@ static size_t level_bytes(const cJSON *m, int level, int threads)
     const cJSON *c;
     double cores = results_num(m, "cores");
     if (!(cores >= 1)) cores = 1;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(m, "caches")) {
+    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(m, "caches"))
+    {
         const char *type = results_str(c, "type");
         if (results_num(c, "level") != level || !type || !strcmp(type, "instruction")) continue;
         double count = results_num(c, "count"), size = results_num(c, "size_bytes");
@@ -141,9 +147,12 @@ static void usage(const char *out)
 int cmd_info(int argc, char **argv)
 {
     static const struct option opts[] = {
-        { "out", required_argument, 0, 'o' },     { "if-missing", no_argument, 0, 'i' },
-        { "print-label", no_argument, 0, 'l' },   { "print-path", no_argument, 0, 'p' },
-        { "print-machine", no_argument, 0, 'm' }, { "help", no_argument, 0, 'h' },
+        { "out", required_argument, 0, 'o' },
+        { "if-missing", no_argument, 0, 'i' },
+        { "print-label", no_argument, 0, 'l' },
+        { "print-path", no_argument, 0, 'p' },
+        { "print-machine", no_argument, 0, 'm' },
+        { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
     const char *out_opt = NULL;
@@ -202,14 +211,17 @@ int cmd_info(int argc, char **argv)
         cJSON *there = access(out, F_OK) == 0 ? results_read(out, err, sizeof err) : NULL;
         if (there) {
             char fa[RESULTS_FINGERPRINT_LEN + 1], fb[RESULTS_FINGERPRINT_LEN + 1];
-            const cJSON *tm = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(there, "context"), "machine");
+            const cJSON *tm = cJSON_GetObjectItemCaseSensitive(
+                cJSON_GetObjectItemCaseSensitive(there, "context"), "machine");
             results_machine_fingerprint(tm, fa, sizeof fa);
             results_machine_fingerprint(m, fb, sizeof fb);
             if (strcmp(fa, fb)) {
                 char lb[RESULTS_LABEL_MAX + 1];
                 results_machine_label(tm, lb, sizeof lb);
-                cli_error(CMD, "%s describes another machine (%s, fingerprint %s; this one is %s); "
-                               "not replacing it", out, lb, fa, fb);
+                cli_error(CMD,
+                          "%s describes another machine (%s, fingerprint %s; this one is %s); "
+                          "not replacing it",
+                          out, lb, fa, fb);
                 cJSON_Delete(there);
                 cJSON_Delete(doc);
                 return 2;
@@ -222,20 +234,22 @@ int cmd_info(int argc, char **argv)
 
     printf("machine     %s: %s", str(m, "label"), str(m, "cpu_model"));
     if (results_str(m, "vendor"))
-        printf(" (%s family %.0f model %.0f stepping %.0f)", str(m, "vendor"), results_num(m, "family"),
-               results_num(m, "model"), results_num(m, "stepping"));
+        printf(" (%s family %.0f model %.0f stepping %.0f)", str(m, "vendor"),
+               results_num(m, "family"), results_num(m, "model"), results_num(m, "stepping"));
     printf("\n");
     printf("fingerprint %s (host name %s)\n", str(m, "fingerprint"), str(m, "hostname"));
     printf("topology    %.0f package(s), %.0f core(s), %.0f PU(s), %.0f NUMA node(s), ",
-           results_num(m, "packages"), results_num(m, "cores"), results_num(m, "pus"), results_num(m, "numa_nodes"));
+           results_num(m, "packages"), results_num(m, "cores"), results_num(m, "pus"),
+           results_num(m, "numa_nodes"));
     print_size(results_num(m, "memory_bytes"));
     printf(" memory\n");
     const cJSON *c;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(m, "caches")) {
+    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(m, "caches"))
+    {
         printf("cache       L%.0f %-11s ", results_num(c, "level"), str(c, "type"));
         print_size(results_num(c, "size_bytes"));
-        printf(" x %.0f, %.0f-byte lines, %.0f-way\n", results_num(c, "count"), results_num(c, "line_bytes"),
-               results_num(c, "associativity"));
+        printf(" x %.0f, %.0f-byte lines, %.0f-way\n", results_num(c, "count"),
+               results_num(c, "line_bytes"), results_num(c, "associativity"));
     }
     printf("ISA flags  ");
     cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(m, "isa_flags"))
@@ -263,8 +277,10 @@ int cmd_info(int argc, char **argv)
         for (int i = 0; i < tcount; i++) {
             double g = peak_fma_gflops((cpu_isa)isa, threads[i], REPS);
             /* cores scale ~linearly on this loop: much less means neighbours */
-            if (i == 0) one = g;
-            else if (g < 0.75 * one * threads[i]) busy = 1;
+            if (i == 0)
+                one = g;
+            else if (g < 0.75 * one * threads[i])
+                busy = 1;
             printf("  %2d thread%s %8.1f", threads[i], threads[i] > 1 ? "s" : " ", g);
             fflush(stdout);
             cJSON *r = cJSON_CreateObject();
@@ -283,7 +299,8 @@ int cmd_info(int argc, char **argv)
                cores);
     /* memory: past every cache (4x the largest, at least 3 x TRIAD_MIB) */
     size_t mem_bytes = (size_t)3 * TRIAD_MIB << 20;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(m, "caches")) {
+    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(m, "caches"))
+    {
         double all = results_num(c, "size_bytes") * results_num(c, "count");
         if (all * 4 > (double)mem_bytes) mem_bytes = (size_t)(all * 4);
     }
@@ -300,7 +317,7 @@ int cmd_info(int argc, char **argv)
             printf(" %8.1f", g);
             fflush(stdout);
             add_bandwidth(runs, levels[l], threads[i], bytes, g);
-            if (l == 3) {   /* the same figure as the older "triad" run */
+            if (l == 3) { /* the same figure as the older "triad" run */
                 cJSON *r = cJSON_CreateObject();
                 cJSON_AddStringToObject(r, "type", "triad");
                 cJSON_AddNumberToObject(r, "threads", threads[i]);

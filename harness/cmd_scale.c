@@ -17,10 +17,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "autotune.h"
 #include "bench.h"
 #include "cli.h"
 #include "commands.h"
-#include "autotune.h"
 #include "data.h"
 #include "net.h"
 #include "results.h"
@@ -40,8 +40,8 @@ typedef struct {
 
 /* Plans cfg at the current (bound) thread count and runs `warmup` untimed
    steps. 0, or -1 with cfg->err. */
-static int train_prepare(train_cfg *cfg, const char *model, const char *backend,
-                         const dataset *d, int batch, int warmup)
+static int train_prepare(train_cfg *cfg, const char *model, const char *backend, const dataset *d,
+                         int batch, int warmup)
 {
     char *err = cfg->err;
     const size_t len = sizeof cfg->err;
@@ -80,13 +80,15 @@ static const cJSON *find_run(const cJSON *runs, const char *type, const char *na
                              const char *backend, int threads)
 {
     const cJSON *r;
-    cJSON_ArrayForEach(r, runs) {
+    cJSON_ArrayForEach(r, runs)
+    {
         const cJSON *t = cJSON_GetObjectItemCaseSensitive(r, "type");
         const cJSON *n = cJSON_GetObjectItemCaseSensitive(r, "name");
         const cJSON *b = cJSON_GetObjectItemCaseSensitive(r, "backend");
         const cJSON *th = cJSON_GetObjectItemCaseSensitive(r, "threads");
         if (cJSON_IsString(t) && !strcmp(t->valuestring, type) && cJSON_IsNumber(th) &&
-            th->valueint == threads && (!name || (cJSON_IsString(n) && !strcmp(n->valuestring, name))) &&
+            th->valueint == threads &&
+            (!name || (cJSON_IsString(n) && !strcmp(n->valuestring, name))) &&
             (!backend || (cJSON_IsString(b) && !strcmp(b->valuestring, backend))))
             return r;
     }
@@ -97,7 +99,8 @@ static const cJSON *find_run(const cJSON *runs, const char *type, const char *na
 static void add_speedups(cJSON *runs)
 {
     cJSON *r;
-    cJSON_ArrayForEach(r, runs) {
+    cJSON_ArrayForEach(r, runs)
+    {
         const cJSON *type = cJSON_GetObjectItemCaseSensitive(r, "type");
         const cJSON *name = cJSON_GetObjectItemCaseSensitive(r, "name");
         const char *t = type->valuestring;
@@ -116,7 +119,6 @@ static void add_speedups(cJSON *runs)
     }
 }
 
-
 static void print_tables(const cJSON *runs, int maxt, int batch, int steps, int reps)
 {
     const cJSON *r;
@@ -125,7 +127,8 @@ static void print_tables(const cJSON *runs, int maxt, int batch, int steps, int 
     printf("%-18s", "backend");
     for (int t = 1; t <= maxt; t++) printf("  %5d thr", t);
     printf("  speedup@%d  efficiency\n", maxt);
-    cJSON_ArrayForEach(r, runs) {
+    cJSON_ArrayForEach(r, runs)
+    {
         const cJSON *type = cJSON_GetObjectItemCaseSensitive(r, "type");
         if (strcmp(type->valuestring, "train") || results_num(r, "threads") != 1) continue;
         const char *b = cJSON_GetObjectItemCaseSensitive(r, "backend")->valuestring;
@@ -133,8 +136,10 @@ static void print_tables(const cJSON *runs, int maxt, int batch, int steps, int 
         const cJSON *last = NULL;
         for (int t = 1; t <= maxt; t++) {
             const cJSON *x = find_run(runs, "train", NULL, b, t);
-            if (x) printf("  %9.0f", results_num(x, "images_per_s"));
-            else printf("  %9s", "-");
+            if (x)
+                printf("  %9.0f", results_num(x, "images_per_s"));
+            else
+                printf("  %9s", "-");
             if (x) last = x;
         }
         printf("  %9.2f  %10.2f\n", results_num(last, "speedup"), results_num(last, "efficiency"));
@@ -143,7 +148,8 @@ static void print_tables(const cJSON *runs, int maxt, int batch, int steps, int 
     printf("%-44s", "case");
     for (int t = 1; t <= maxt; t++) printf("  %5d thr", t);
     printf("  speedup@%d\n", maxt);
-    cJSON_ArrayForEach(r, runs) {
+    cJSON_ArrayForEach(r, runs)
+    {
         const cJSON *type = cJSON_GetObjectItemCaseSensitive(r, "type");
         if (strcmp(type->valuestring, "conv") || results_num(r, "threads") != 1) continue;
         const char *name = cJSON_GetObjectItemCaseSensitive(r, "name")->valuestring;
@@ -151,8 +157,10 @@ static void print_tables(const cJSON *runs, int maxt, int batch, int steps, int 
         const cJSON *last = NULL;
         for (int t = 1; t <= maxt; t++) {
             const cJSON *x = find_run(runs, "conv", name, NULL, t);
-            if (x) printf("  %9.1f", results_num(x, "gflops"));
-            else printf("  %9s", "-");
+            if (x)
+                printf("  %9.1f", results_num(x, "gflops"));
+            else
+                printf("  %9s", "-");
             if (x) last = x;
         }
         printf("  %9.2f\n", results_num(last, "speedup"));
@@ -182,12 +190,18 @@ static void usage(void)
 int cmd_scale(int argc, char **argv)
 {
     static const struct option opts[] = {
-        { "backends", required_argument, 0, 'b' }, { "max-threads", required_argument, 0, 't' },
-        { "repetitions", required_argument, 0, 'r' }, { "steps", required_argument, 0, 's' },
-        { "filter", required_argument, 0, 'f' }, { "model", required_argument, 0, 'm' },
-        { "data", required_argument, 0, 'd' },  { "no-train", no_argument, 0, 'T' },
-        { "no-conv", no_argument, 0, 'C' },     { "out", required_argument, 0, 'o' },
-        { "force", no_argument, 0, 'F' },       { "help", no_argument, 0, 'h' },
+        { "backends", required_argument, 0, 'b' },
+        { "max-threads", required_argument, 0, 't' },
+        { "repetitions", required_argument, 0, 'r' },
+        { "steps", required_argument, 0, 's' },
+        { "filter", required_argument, 0, 'f' },
+        { "model", required_argument, 0, 'm' },
+        { "data", required_argument, 0, 'd' },
+        { "no-train", no_argument, 0, 'T' },
+        { "no-conv", no_argument, 0, 'C' },
+        { "out", required_argument, 0, 'o' },
+        { "force", no_argument, 0, 'F' },
+        { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
     const char *backends = NULL, *filter = "^seed/[^/]*/b32/", *model = "models/seed_cnn.net",
@@ -199,9 +213,15 @@ int cmd_scale(int argc, char **argv)
     while ((o = cli_getopt(CMD, argc, argv, "", opts)) != -1) {
         switch (o) {
         case 'b': backends = optarg; break;
-        case 't': if (cli_positive(CMD, "--max-threads", optarg, &maxt)) return 2; break;
-        case 'r': if (cli_positive(CMD, "--repetitions", optarg, &reps)) return 2; break;
-        case 's': if (cli_positive(CMD, "--steps", optarg, &steps)) return 2; break;
+        case 't':
+            if (cli_positive(CMD, "--max-threads", optarg, &maxt)) return 2;
+            break;
+        case 'r':
+            if (cli_positive(CMD, "--repetitions", optarg, &reps)) return 2;
+            break;
+        case 's':
+            if (cli_positive(CMD, "--steps", optarg, &steps)) return 2;
+            break;
         case 'f': filter = optarg; break;
         case 'm': model = optarg; break;
         case 'd': data = optarg; break;

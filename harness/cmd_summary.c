@@ -8,14 +8,14 @@
 #include "results.h"
 
 #define MAX_ROWS 32
-#define CMD "summary"
+#define CMD      "summary"
 
 typedef struct {
     char backend[64];
-    double accuracy, epoch_s, train_ips;     /* the trained backend's last epoch */
-    double best_gflops, best_pct;            /* its fastest seed-layer pass (bench) */
+    double accuracy, epoch_s, train_ips; /* the trained backend's last epoch */
+    double best_gflops, best_pct;        /* its fastest seed-layer pass (bench) */
     char best_case[96];
-    double ips_1, ips_all, speedup;          /* training throughput (scale) */
+    double ips_1, ips_all, speedup; /* training throughput (scale) */
     int threads_all;
 } row;
 
@@ -36,16 +36,17 @@ static void take(const cJSON *doc, row *rows, int *n)
 {
     const char *kind = results_str(doc, "kind");
     const cJSON *r;
-    cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(doc, "runs")) {
+    cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(doc, "runs"))
+    {
         const char *type = results_str(r, "type"), *backend = results_str(r, "backend");
         if (!type || !backend || (strcmp(type, "train") && strcmp(type, "conv"))) continue;
         row *w = row_for(rows, n, backend);
         if (!w) continue;
         if (!strcmp(type, "train") && kind && !strcmp(kind, "train")) {
-            w->accuracy = results_num(r, "test_accuracy");     /* the last epoch wins */
+            w->accuracy = results_num(r, "test_accuracy"); /* the last epoch wins */
             w->epoch_s = results_num(r, "seconds");
             w->train_ips = results_num(r, "images_per_s");
-        } else if (!strcmp(type, "train")) {                  /* scale */
+        } else if (!strcmp(type, "train")) { /* scale */
             int t = (int)results_num(r, "threads");
             if (t == 1) w->ips_1 = results_num(r, "images_per_s");
             if (t >= w->threads_all) {
@@ -58,7 +59,8 @@ static void take(const cJSON *doc, row *rows, int *n)
             if (!(g <= w->best_gflops)) {
                 w->best_gflops = g;
                 w->best_pct = results_num(r, "pct_peak");
-                snprintf(w->best_case, sizeof w->best_case, "%s/%s", results_str(r, "layer") ? results_str(r, "layer") : "?",
+                snprintf(w->best_case, sizeof w->best_case, "%s/%s",
+                         results_str(r, "layer") ? results_str(r, "layer") : "?",
                          results_str(r, "pass") ? results_str(r, "pass") : "?");
             }
         }
@@ -67,8 +69,10 @@ static void take(const cJSON *doc, row *rows, int *n)
 
 static void cell(double v, const char *fmt)
 {
-    if (isnan(v)) printf(" %10s", "-");
-    else printf(fmt, v);
+    if (isnan(v))
+        printf(" %10s", "-");
+    else
+        printf(fmt, v);
 }
 
 int cmd_summary(int argc, char **argv)
@@ -103,8 +107,9 @@ int cmd_summary(int argc, char **argv)
     }
     int all = 0;
     for (int i = 0; i < n; i++) all = rows[i].threads_all > all ? rows[i].threads_all : all;
-    printf("\n%-16s %10s %10s %10s %10s %7s  %-24s %10s %10s %10s\n", "backend", "test acc", "epoch s",
-           "train im/s", "best GF/s", "% peak", "(seed layer/pass)", "im/s 1thr", "im/s all", "speedup");
+    printf("\n%-16s %10s %10s %10s %10s %7s  %-24s %10s %10s %10s\n", "backend", "test acc",
+           "epoch s", "train im/s", "best GF/s", "% peak", "(seed layer/pass)", "im/s 1thr",
+           "im/s all", "speedup");
     for (int i = 0; i < n; i++) {
         const row *r = &rows[i];
         printf("%-16s", r->backend);
@@ -112,8 +117,10 @@ int cmd_summary(int argc, char **argv)
         cell(r->epoch_s, " %10.1f");
         cell(r->train_ips, " %10.0f");
         cell(r->best_gflops, " %10.1f");
-        if (isnan(r->best_pct)) printf(" %7s", "-");
-        else printf(" %6.1f%%", r->best_pct);
+        if (isnan(r->best_pct))
+            printf(" %7s", "-");
+        else
+            printf(" %6.1f%%", r->best_pct);
         printf("  %-24s", r->best_case[0] ? r->best_case : "-");
         cell(r->ips_1, " %10.0f");
         cell(r->ips_all, " %10.0f");
@@ -121,6 +128,7 @@ int cmd_summary(int argc, char **argv)
         printf("\n");
     }
     printf("(training: seed network, batch 32; all = %d threads, one per core; GFLOP/s count\n"
-           " direct-convolution FLOPs, so Winograd's are effective GFLOP/s)\n", all);
+           " direct-convolution FLOPs, so Winograd's are effective GFLOP/s)\n",
+           all);
     return 0;
 }

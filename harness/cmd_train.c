@@ -24,8 +24,25 @@ typedef struct {
     unsigned long long seed;
 } options;
 
-enum { O_MODEL = 256, O_BACKEND, O_THREADS, O_EPOCHS, O_BATCH, O_LR, O_SEED, O_LIMIT, O_DATA,
-       O_SAVE, O_LOAD, O_JSON, O_SHOW, O_PNG, O_PLAN_CACHE, O_PROFILE, O_REPLICAS };
+enum {
+    O_MODEL = 256,
+    O_BACKEND,
+    O_THREADS,
+    O_EPOCHS,
+    O_BATCH,
+    O_LR,
+    O_SEED,
+    O_LIMIT,
+    O_DATA,
+    O_SAVE,
+    O_LOAD,
+    O_JSON,
+    O_SHOW,
+    O_PNG,
+    O_PLAN_CACHE,
+    O_PROFILE,
+    O_REPLICAS
+};
 
 static const char *usage_text(const char *cmd)
 {
@@ -35,7 +52,8 @@ static const char *usage_text(const char *cmd)
                "per epoch, training loss and accuracy, test accuracy, seconds and images/s.\n"
                "  --model FILE      network spec (default models/seed_cnn.net)\n"
                "  --backend B       conv backend for every layer, or conv1=B,conv2=B,...\n"
-               "                    (default " DEFAULT_BACKEND "; `convbench backends` lists them);\n"
+               "                    (default " DEFAULT_BACKEND
+               "; `convbench backends` lists them);\n"
                "                    `auto` times every backend per layer and pass and keeps\n"
                "                    the fastest\n"
                "  --plan-cache FILE with auto: reuse the choice saved in FILE when machine,\n"
@@ -70,29 +88,50 @@ static const char *usage_text(const char *cmd)
 static int parse(const char *cmd, int argc, char **argv, options *o)
 {
     static const struct option opts[] = {
-        { "model", required_argument, 0, O_MODEL }, { "backend", required_argument, 0, O_BACKEND },
-        { "threads", required_argument, 0, O_THREADS }, { "epochs", required_argument, 0, O_EPOCHS },
-        { "batch", required_argument, 0, O_BATCH }, { "lr", required_argument, 0, O_LR },
-        { "seed", required_argument, 0, O_SEED }, { "limit", required_argument, 0, O_LIMIT },
-        { "data", required_argument, 0, O_DATA }, { "save", required_argument, 0, O_SAVE },
-        { "load", required_argument, 0, O_LOAD }, { "json", required_argument, 0, O_JSON },
-        { "show", required_argument, 0, O_SHOW }, { "png", required_argument, 0, O_PNG },
-        { "plan-cache", required_argument, 0, O_PLAN_CACHE }, { "profile", no_argument, 0, O_PROFILE },
-        { "replicas", required_argument, 0, O_REPLICAS }, { "help", no_argument, 0, 'h' },
+        { "model", required_argument, 0, O_MODEL },
+        { "backend", required_argument, 0, O_BACKEND },
+        { "threads", required_argument, 0, O_THREADS },
+        { "epochs", required_argument, 0, O_EPOCHS },
+        { "batch", required_argument, 0, O_BATCH },
+        { "lr", required_argument, 0, O_LR },
+        { "seed", required_argument, 0, O_SEED },
+        { "limit", required_argument, 0, O_LIMIT },
+        { "data", required_argument, 0, O_DATA },
+        { "save", required_argument, 0, O_SAVE },
+        { "load", required_argument, 0, O_LOAD },
+        { "json", required_argument, 0, O_JSON },
+        { "show", required_argument, 0, O_SHOW },
+        { "png", required_argument, 0, O_PNG },
+        { "plan-cache", required_argument, 0, O_PLAN_CACHE },
+        { "profile", no_argument, 0, O_PROFILE },
+        { "replicas", required_argument, 0, O_REPLICAS },
+        { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
     /* which options each command takes */
-    const char *allowed = !strcmp(cmd, "train") ? "model backend threads replicas epochs batch lr seed limit data save json plan-cache profile"
-                        : !strcmp(cmd, "eval") ? "model backend threads replicas batch data load limit plan-cache"
-                        : "model backend threads data load show png";
-    *o = (options){ .model = "models/seed_cnn.net", .backend = NULL, .data = DATA_DEFAULT_DIR,
-                    .threads = 0, .epochs = 5, .batch = 32, .lr = 1e-3f, .seed = 1, .show = 10 };
+    const char *allowed = !strcmp(cmd, "train") ? "model backend threads replicas epochs batch lr "
+                                                  "seed limit data save json plan-cache profile"
+                          : !strcmp(cmd, "eval")
+                              ? "model backend threads replicas batch data load limit plan-cache"
+                              : "model backend threads data load show png";
+    *o = (options){ .model = "models/seed_cnn.net",
+                    .backend = NULL,
+                    .data = DATA_DEFAULT_DIR,
+                    .threads = 0,
+                    .epochs = 5,
+                    .batch = 32,
+                    .lr = 1e-3f,
+                    .seed = 1,
+                    .show = 10 };
     int c, bad = 0;
     long v = 0;
     double x = 0;
     optind = 1;
     while ((c = cli_getopt(cmd, argc, argv, "", opts)) != -1) {
-        if (c == 'h') { fputs(usage_text(cmd), stdout); return 1; }
+        if (c == 'h') {
+            fputs(usage_text(cmd), stdout);
+            return 1;
+        }
         if (c == '?') return 2;
         const char *name = opts[c - O_MODEL].name;
         char word[32];
@@ -108,13 +147,34 @@ static int parse(const char *cmd, int argc, char **argv, options *o)
         switch (c) {
         case O_MODEL: o->model = optarg; break;
         case O_BACKEND: o->backend = optarg; break;
-        case O_THREADS: bad |= cli_int(cmd, opt, optarg, 1, 4096, &v) != 0; o->threads = (int)v; break;
-        case O_REPLICAS: bad |= cli_int(cmd, opt, optarg, 0, NET_MAX_REPLICAS, &v) != 0; o->replicas = (int)v; break;
-        case O_EPOCHS: bad |= cli_int(cmd, opt, optarg, 1, 100000, &v) != 0; o->epochs = (int)v; break;
-        case O_BATCH: bad |= cli_int(cmd, opt, optarg, 1, 65536, &v) != 0; o->batch = (int)v; break;
-        case O_LIMIT: bad |= cli_int(cmd, opt, optarg, 1, 1 << 30, &v) != 0; o->limit = (int)v; break;
-        case O_SHOW: bad |= cli_int(cmd, opt, optarg, 1, 100, &v) != 0; o->show = (int)v; break;
-        case O_SEED: bad |= cli_int(cmd, opt, optarg, 0, 0x7fffffffffffffffL, &v) != 0; o->seed = (unsigned long long)v; break;
+        case O_THREADS:
+            bad |= cli_int(cmd, opt, optarg, 1, 4096, &v) != 0;
+            o->threads = (int)v;
+            break;
+        case O_REPLICAS:
+            bad |= cli_int(cmd, opt, optarg, 0, NET_MAX_REPLICAS, &v) != 0;
+            o->replicas = (int)v;
+            break;
+        case O_EPOCHS:
+            bad |= cli_int(cmd, opt, optarg, 1, 100000, &v) != 0;
+            o->epochs = (int)v;
+            break;
+        case O_BATCH:
+            bad |= cli_int(cmd, opt, optarg, 1, 65536, &v) != 0;
+            o->batch = (int)v;
+            break;
+        case O_LIMIT:
+            bad |= cli_int(cmd, opt, optarg, 1, 1 << 30, &v) != 0;
+            o->limit = (int)v;
+            break;
+        case O_SHOW:
+            bad |= cli_int(cmd, opt, optarg, 1, 100, &v) != 0;
+            o->show = (int)v;
+            break;
+        case O_SEED:
+            bad |= cli_int(cmd, opt, optarg, 0, 0x7fffffffffffffffL, &v) != 0;
+            o->seed = (unsigned long long)v;
+            break;
         case O_LR:
             bad |= cli_number(cmd, opt, optarg, 0, 10, CLI_OPEN_LO | CLI_OPEN_HI, &x) != 0;
             o->lr = (float)x;
@@ -140,7 +200,8 @@ static int parse(const char *cmd, int argc, char **argv, options *o)
 /* --backend auto: the cached choice when it applies, else a timed search
    (saved to the cache when one is named). The table goes to stdout and,
    when runs is given, into the results file. */
-static int choose_auto(const char *cmd, const options *o, net *nt, cJSON *runs, int argc, char **argv)
+static int choose_auto(const char *cmd, const options *o, net *nt, cJSON *runs, int argc,
+                       char **argv)
 {
     char err[512];
     if (o->plan_cache && !plan_cache_load(nt, o->plan_cache, o->batch, err, sizeof err)) {
@@ -163,14 +224,14 @@ static int choose_auto(const char *cmd, const options *o, net *nt, cJSON *runs, 
 }
 
 /* Parses the spec, chooses backends and allocates: the common start. */
-static int build_net(const char *cmd, const options *o, net *nt, uint64_t seed, cJSON *runs, int argc,
-                     char **argv)
+static int build_net(const char *cmd, const options *o, net *nt, uint64_t seed, cJSON *runs,
+                     int argc, char **argv)
 {
     char err[512];
     const int is_auto = o->backend && !strcmp(o->backend, "auto");
     int rc = 2;
     const int parsed = !net_parse(nt, o->model, err, sizeof err);
-    if (parsed) nt->replicas_max = o->replicas;     /* before auto: it decides the batch per layer */
+    if (parsed) nt->replicas_max = o->replicas; /* before auto: it decides the batch per layer */
     if (!parsed ||
         net_set_backends(nt, is_auto ? NULL : o->backend, DEFAULT_BACKEND, err, sizeof err))
         cli_error(cmd, "%s", err);
@@ -191,8 +252,8 @@ static int load_data(const char *cmd, const options *o, const net *nt, const cha
         return 2;
     }
     if (d->h != nt->in_h || d->w != nt->in_w || nt->in_c != 1) {
-        cli_error(cmd, "%s images are %dx%dx1 but %s wants %dx%dx%d", o->data,
-                d->h, d->w, o->model, nt->in_h, nt->in_w, nt->in_c);
+        cli_error(cmd, "%s images are %dx%dx1 but %s wants %dx%dx%d", o->data, d->h, d->w, o->model,
+                  nt->in_h, nt->in_w, nt->in_c);
         data_free(d);
         return 2;
     }
@@ -201,7 +262,10 @@ static int load_data(const char *cmd, const options *o, const net *nt, const cha
 
 /* ---- progress ---------------------------------------------------------- */
 
-typedef struct { int tty; double last; } progress;
+typedef struct {
+    int tty;
+    double last;
+} progress;
 
 static void show_progress(void *ctx, int step, int steps, double loss, double acc, double elapsed)
 {
@@ -213,10 +277,11 @@ static void show_progress(void *ctx, int step, int steps, double loss, double ac
         char bar[31];
         for (int i = 0; i < 30; i++) bar[i] = i < fill ? '=' : i == fill ? '>' : '.';
         bar[30] = 0;
-        printf("\r%*d/%d [%s] - %.0fs %.1fms/step - loss: %.4f - accuracy: %.4f", (int)snprintf(NULL, 0, "%d", steps),
-               step, steps, bar, elapsed, 1e3 * elapsed / step, loss, acc);
+        printf("\r%*d/%d [%s] - %.0fs %.1fms/step - loss: %.4f - accuracy: %.4f",
+               (int)snprintf(NULL, 0, "%d", steps), step, steps, bar, elapsed, 1e3 * elapsed / step,
+               loss, acc);
         fflush(stdout);
-    } else if (elapsed - p->last >= 10.0 || done) {   /* a line at least every 10 s */
+    } else if (elapsed - p->last >= 10.0 || done) { /* a line at least every 10 s */
         printf("%d/%d - %.0fs %.1fms/step - loss: %.4f - accuracy: %.4f\n", step, steps, elapsed,
                1e3 * elapsed / step, loss, acc);
         fflush(stdout);
@@ -238,23 +303,24 @@ static void print_profile(const net *nt, const trainer *t, double total)
         printf("; the batch split over %d replicas of one thread each, layers timed in replica 0",
                nt->nrep);
     printf(")\n");
-    printf("  %-10s %10s %14s %17s %8s   %s\n", "layer", "forward", "backward_data", "backward_weights",
-           "share", "backend (fwd/bwd_data/bwd_weights)");
+    printf("  %-10s %10s %14s %17s %8s   %s\n", "layer", "forward", "backward_data",
+           "backward_weights", "share", "backend (fwd/bwd_data/bwd_weights)");
     for (int i = 0; i < nt->nlayers; i++) {
         const layer *l = &nt->layers[i];
         double row = nt->prof_s[i][0] + nt->prof_s[i][1] + nt->prof_s[i][2];
         sum += row;
         char be[64] = "";
         if (l->kind == LAYER_CONV)
-            snprintf(be, sizeof be, "%s/%s/%s", l->backend[0]->name, l->need_dx ? l->backend[1]->name : "-",
-                     l->backend[2]->name);
-        printf("  %-10s %10.3f %14.3f %17.3f %7.1f%%   %s\n", l->name, 1e3 * nt->prof_s[i][0] / steps,
-               1e3 * nt->prof_s[i][1] / steps, 1e3 * nt->prof_s[i][2] / steps, 100 * row / total, be);
+            snprintf(be, sizeof be, "%s/%s/%s", l->backend[0]->name,
+                     l->need_dx ? l->backend[1]->name : "-", l->backend[2]->name);
+        printf("  %-10s %10.3f %14.3f %17.3f %7.1f%%   %s\n", l->name,
+               1e3 * nt->prof_s[i][0] / steps, 1e3 * nt->prof_s[i][1] / steps,
+               1e3 * nt->prof_s[i][2] / steps, 100 * row / total, be);
     }
     if (nt->nrep > 1) {
         sum += nt->prof_reduce_s;
-        printf("  %-10s %10.3f %14s %17s %7.1f%%   summing the replicas' weight gradients\n", "reduce",
-               1e3 * nt->prof_reduce_s / steps, "", "", 100 * nt->prof_reduce_s / total);
+        printf("  %-10s %10.3f %14s %17s %7.1f%%   summing the replicas' weight gradients\n",
+               "reduce", 1e3 * nt->prof_reduce_s / steps, "", "", 100 * nt->prof_reduce_s / total);
     }
     static const char *const other[] = { "gather", "loss", "adam" };
     for (int j = 0; j < 3; j++) {
@@ -262,7 +328,8 @@ static void print_profile(const net *nt, const trainer *t, double total)
         printf("  %-10s %10.3f %14s %17s %7.1f%%\n", other[j], 1e3 * t->prof_s[j] / steps, "", "",
                100 * t->prof_s[j] / total);
     }
-    printf("  %-10s %10.3f ms/step measured of %.3f ms/step wall (the rest: progress, bookkeeping%s)\n",
+    printf("  %-10s %10.3f ms/step measured of %.3f ms/step wall (the rest: progress, "
+           "bookkeeping%s)\n",
            "total", 1e3 * sum / steps, 1e3 * total / steps,
            nt->nrep > 1 ? ", replica 0 waiting for the others" : "");
 }
@@ -274,15 +341,28 @@ int cmd_train(int argc, char **argv)
     if (rc) return rc == 1 ? 0 : rc;
     net nt;
     cJSON *runs = NULL, *doc = o.json ? results_new("train", argc, argv, &runs) : NULL;
-    if ((rc = build_net("train", &o, &nt, o.seed, runs, argc, argv))) { cJSON_Delete(doc); return rc; }
+    if ((rc = build_net("train", &o, &nt, o.seed, runs, argc, argv))) {
+        cJSON_Delete(doc);
+        return rc;
+    }
     nt.profile = o.profile;
     dataset tr, te;
-    if (load_data("train", &o, &nt, "train", o.limit, &tr)) { net_free(&nt); cJSON_Delete(doc); return 2; }
-    if (load_data("train", &o, &nt, "t10k", 0, &te)) { data_free(&tr); net_free(&nt); cJSON_Delete(doc); return 2; }
+    if (load_data("train", &o, &nt, "train", o.limit, &tr)) {
+        net_free(&nt);
+        cJSON_Delete(doc);
+        return 2;
+    }
+    if (load_data("train", &o, &nt, "t10k", 0, &te)) {
+        data_free(&tr);
+        net_free(&nt);
+        cJSON_Delete(doc);
+        return 2;
+    }
     char err[512], backends[256];
     net_backend_names(&nt, backends, sizeof backends);
     net_summary(&nt, stdout);
-    printf("Training on %d images (%s), testing on %d; batch %d, %d threads (%d replicas), backend %s\n",
+    printf("Training on %d images (%s), testing on %d; batch %d, %d threads (%d replicas), backend "
+           "%s\n",
            tr.n, o.data, te.n, o.batch, omp_get_max_threads(), nt.nrep, backends);
     trainer t;
     rc = trainer_init(&t, &nt, o.batch, o.lr, o.seed, err, sizeof err) ? 1 : 0;
@@ -293,20 +373,23 @@ int cmd_train(int argc, char **argv)
         printf("Epoch %d/%d\n", e, o.epochs);
         pr.last = 0;
         if (trainer_epoch(&t, &tr, show_progress, &pr, &st, err, sizeof err) ||
-            net_evaluate(&nt, &te, o.batch, &st.test_loss, &st.test_accuracy, NULL, err, sizeof err)) {
+            net_evaluate(&nt, &te, o.batch, &st.test_loss, &st.test_accuracy, NULL, err,
+                         sizeof err)) {
             if (pr.tty) printf("\n");
             rc = 1;
             break;
         }
         total += st.seconds;
-        printf("%s%.1fs %.0f images/s - loss: %.4f - accuracy: %.4f - test_loss: %.4f - test_accuracy: %.4f\n",
+        printf("%s%.1fs %.0f images/s - loss: %.4f - accuracy: %.4f - test_loss: %.4f - "
+               "test_accuracy: %.4f\n",
                pr.tty ? "\n" : "", st.seconds, st.images_per_s, st.loss, st.accuracy, st.test_loss,
                st.test_accuracy);
         fflush(stdout);
         if (doc) {
             cJSON *r = cJSON_CreateObject();
             cJSON_AddStringToObject(r, "type", "train");
-            cJSON_AddStringToObject(r, "backend", o.backend && !strcmp(o.backend, "auto") ? "auto" : backends);
+            cJSON_AddStringToObject(r, "backend",
+                                    o.backend && !strcmp(o.backend, "auto") ? "auto" : backends);
             cJSON_AddStringToObject(r, "backends", backends);
             cJSON_AddStringToObject(r, "model", o.model);
             cJSON_AddNumberToObject(r, "threads", omp_get_max_threads());
@@ -329,7 +412,8 @@ int cmd_train(int argc, char **argv)
     if (rc) {
         cli_error("train", "%s", err);
     } else {
-        printf("Done: %d epochs in %.1fs (%.0f images/s), test accuracy %.4f, backend %s, %d threads\n",
+        printf("Done: %d epochs in %.1fs (%.0f images/s), test accuracy %.4f, backend %s, %d "
+               "threads\n",
                o.epochs, total, (double)tr.n * o.epochs / total, st.test_accuracy, backends,
                omp_get_max_threads());
         if (o.profile) print_profile(&nt, &t, total);
@@ -360,7 +444,10 @@ static int load_trained(const char *cmd, const options *o, net *nt, dataset *te,
         net_free(nt);
         return 2;
     }
-    if (load_data(cmd, o, nt, "t10k", limit, te)) { net_free(nt); return 2; }
+    if (load_data(cmd, o, nt, "t10k", limit, te)) {
+        net_free(nt);
+        return 2;
+    }
     return 0;
 }
 
@@ -375,15 +462,19 @@ int cmd_eval(int argc, char **argv)
     double loss, acc;
     char err[512];
     rc = net_evaluate(&nt, &te, o.batch, &loss, &acc, NULL, err, sizeof err);
-    if (rc) cli_error("eval", "%s", err);
-    else printf("test images: %d  test_loss: %.6f  test_accuracy: %.6f\n", te.n, loss, acc);
+    if (rc)
+        cli_error("eval", "%s", err);
+    else
+        printf("test images: %d  test_loss: %.6f  test_accuracy: %.6f\n", te.n, loss, acc);
     data_free(&te);
     net_free(&nt);
     return rc ? 1 : 0;
 }
 
-static const char *const fashion[] = { "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                                       "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot" };
+static const char *const fashion[] = {
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"
+};
 
 static const char *label_name(const char *data, int label, char *buf, size_t len)
 {
@@ -399,16 +490,23 @@ static int draw_png(const options *o, const dataset *te, const int *pred, int n)
     char script[] = "/tmp/convbench-predict-XXXXXX";
     int fd = mkstemp(script);
     FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-    if (!f) { cli_error("predict", "cannot write a gnuplot script"); return 1; }
+    if (!f) {
+        cli_error("predict", "cannot write a gnuplot script");
+        return 1;
+    }
     int cols = n < 5 ? n : 5, rows = (n + cols - 1) / cols;
-    fprintf(f, "set terminal pngcairo size %d,%d\nset output '%s'\n", 220 * cols, 240 * rows, o->png);
-    fprintf(f, "set multiplot layout %d,%d\nunset key\nunset colorbox\nunset tics\n"
-               "set palette gray negative\nset size ratio -1\nset yrange [] reverse\n", rows, cols);
+    fprintf(f, "set terminal pngcairo size %d,%d\nset output '%s'\n", 220 * cols, 240 * rows,
+            o->png);
+    fprintf(f,
+            "set multiplot layout %d,%d\nunset key\nunset colorbox\nunset tics\n"
+            "set palette gray negative\nset size ratio -1\nset yrange [] reverse\n",
+            rows, cols);
     for (int i = 0; i < n; i++) {
         char a[16], b[16];
         int truth = te->labels[i];
-        fprintf(f, "set title \"%s (%s)\" textcolor rgb '%s'\n", label_name(o->data, pred[i], a, sizeof a),
-                label_name(o->data, truth, b, sizeof b), pred[i] == truth ? "blue" : "red");
+        fprintf(f, "set title \"%s (%s)\" textcolor rgb '%s'\n",
+                label_name(o->data, pred[i], a, sizeof a), label_name(o->data, truth, b, sizeof b),
+                pred[i] == truth ? "blue" : "red");
         fprintf(f, "plot '-' matrix with image\n");
         for (int y = 0; y < te->h; y++) {
             for (int x = 0; x < te->w; x++)
@@ -423,7 +521,10 @@ static int draw_png(const options *o, const dataset *te, const int *pred, int n)
     snprintf(cmd, sizeof cmd, "gnuplot '%s' 2>&1", script);
     int rc = system(cmd);
     unlink(script);
-    if (rc) { cli_error("predict", "gnuplot failed (exit %d)", rc); return 1; }
+    if (rc) {
+        cli_error("predict", "gnuplot failed (exit %d)", rc);
+        return 1;
+    }
     printf("wrote %s\n", o->png);
     return 0;
 }
@@ -452,8 +553,9 @@ int cmd_predict(int argc, char **argv)
             if (p[k] > p[top]) top = k;
         pred[i] = top;
         char a[16], b[16];
-        printf("%3d  predicted %-12s %5.1f%%   true %-12s %s\n", i, label_name(o.data, top, a, sizeof a),
-               100.0 * p[top], label_name(o.data, te.labels[i], b, sizeof b), top == te.labels[i] ? "" : "  WRONG");
+        printf("%3d  predicted %-12s %5.1f%%   true %-12s %s\n", i,
+               label_name(o.data, top, a, sizeof a), 100.0 * p[top],
+               label_name(o.data, te.labels[i], b, sizeof b), top == te.labels[i] ? "" : "  WRONG");
     }
     if (!rc) printf("%d of %d correct\n", (int)lround(acc * te.n), te.n);
     if (!rc && o.png) rc = draw_png(&o, &te, pred, te.n);

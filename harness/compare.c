@@ -47,16 +47,16 @@
 #include "stats.h"
 
 typedef struct {
-    char key[192];          /* what matches: conv|backend|pass|shape|threads */
-    char label[160];        /* "seed/conv2/b32 forward simd 2t" */
+    char key[192];   /* what matches: conv|backend|pass|shape|threads */
+    char label[160]; /* "seed/conv2/b32 forward simd 2t" */
     char backend[64];
     int n, cap;
-    double *v;              /* times (per pass or per step; or ratios to the normalizer) */
+    double *v; /* times (per pass or per step; or ratios to the normalizer) */
     int fn, fcap;
-    double *fv;             /* per file: the fastest of its repetitions (--paired) */
-    int *fid;               /* per file: its index in the side's names */
-    int is_ref;             /* the normalizer's own run */
-    int unnormalized;       /* no normalizer run for its key in its file */
+    double *fv;       /* per file: the fastest of its repetitions (--paired) */
+    int *fid;         /* per file: its index in the side's names */
+    int is_ref;       /* the normalizer's own run */
+    int unnormalized; /* no normalizer run for its key in its file */
     int matched;
 } row;
 
@@ -65,10 +65,10 @@ typedef struct {
     row *rows;
     int n, cap;
     int files;
-    char **names;           /* the files' base names, in load order */
-    char machine[256];      /* the first file's machine, for the header */
+    char **names;      /* the files' base names, in load order */
+    char machine[256]; /* the first file's machine, for the header */
     char fingerprint[64];
-    char where[160];        /* commit, time (first and last file) */
+    char where[160]; /* commit, time (first and last file) */
 } side;
 
 /* An integer field, 0 where absent (results_num gives NAN then). */
@@ -127,7 +127,8 @@ static int times_of(const cJSON *r, double *v, int max)
 {
     int i = 0;
     const cJSON *x;
-    cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(r, "times_s")) {
+    cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(r, "times_s"))
+    {
         if (i == max || !cJSON_IsNumber(x) || !(x->valuedouble > 0)) return -1;
         v[i++] = x->valuedouble;
     }
@@ -211,9 +212,10 @@ static int load_file(side *s, const char *path, const char *norm, int *have_norm
         snprintf(s->where, sizeof s->where, "commit %.10s, %s", jstr(ctx, "git_commit"),
                  jstr(ctx, "time_utc"));
     } else if (strcmp(id, s->fingerprint)) {
-        cli_error("compare", "%s comes from another machine (%s) than the other "
-                        "files of %s (%s): one side is one machine",
-                path, jstr(m, "cpu_model"), s->path, s->machine);
+        cli_error("compare",
+                  "%s comes from another machine (%s) than the other "
+                  "files of %s (%s): one side is one machine",
+                  path, jstr(m, "cpu_model"), s->path, s->machine);
         cJSON_Delete(doc);
         return -1;
     }
@@ -231,7 +233,8 @@ static int load_file(side *s, const char *path, const char *norm, int *have_norm
     static double t[MAX_REPS], rt[MAX_REPS];
     const cJSON *runs = cJSON_GetObjectItemCaseSensitive(doc, "runs"), *r;
     int rc = 0;
-    cJSON_ArrayForEach(r, runs) {
+    cJSON_ArrayForEach(r, runs)
+    {
         const char *type = results_str(r, "type");
         char key[192], label[160];
         double scale = 1;
@@ -248,26 +251,27 @@ static int load_file(side *s, const char *path, const char *norm, int *have_norm
                      jint(r, "batch"), jint(r, "threads"));
             snprintf(label, sizeof label, "train %s b%d %s %dt", model, jint(r, "batch"),
                      jstr(r, "backend"), jint(r, "threads"));
-            scale = 1.0 / jint(r, "steps");   /* seconds per step */
+            scale = 1.0 / jint(r, "steps"); /* seconds per step */
         } else {
-            continue;                         /* per-epoch train runs, peaks, ... */
+            continue; /* per-epoch train runs, peaks, ... */
         }
         if ((n = times_of(r, t, MAX_REPS)) <= 0) {
-            cli_error("compare", "%s: %s: times_s must hold positive times", path,
-                    label);
+            cli_error("compare", "%s: %s: times_s must hold positive times", path, label);
             rc = -1;
             break;
         }
         int is_conv = key[0] == 'c', is_ref = 0, unnormalized = 0;
-        if (norm && !is_conv) continue;       /* nothing to normalize a step by */
+        if (norm && !is_conv) continue; /* nothing to normalize a step by */
         if (norm) {
             is_ref = !strcmp(jstr(r, "backend"), norm);
             char nk[192];
             conv_key(r, norm, nk, sizeof nk);
             const cJSON *x, *ref = NULL;
-            cJSON_ArrayForEach(x, runs) {
+            cJSON_ArrayForEach(x, runs)
+            {
                 char k[192];
-                if (ref || !results_str(x, "type") || strcmp(results_str(x, "type"), "conv")) continue;
+                if (ref || !results_str(x, "type") || strcmp(results_str(x, "type"), "conv"))
+                    continue;
                 conv_key(x, jstr(x, "backend"), k, sizeof k);
                 if (!strcmp(k, nk)) ref = x;
             }
@@ -320,8 +324,10 @@ static int load_side(side *s, const char *path, const char *norm)
             if (nn == cap) {
                 cap = cap ? 2 * cap : 32;
                 char **nnames = realloc(names, sizeof *names * (size_t)cap);
-                if (!nnames) rc = -1;
-                else names = nnames;
+                if (!nnames)
+                    rc = -1;
+                else
+                    names = nnames;
             }
             if (rc == 0 && !(names[nn++] = strdup(e->d_name))) rc = -1;
         }
@@ -343,8 +349,10 @@ static int load_side(side *s, const char *path, const char *norm)
         rc = load_file(s, path, norm, &have_norm);
     }
     if (rc == 0 && norm && s->n && !have_norm) {
-        cli_error("compare", "%s has no conv runs of backend '%s' to normalize "
-                        "by", path, norm);
+        cli_error("compare",
+                  "%s has no conv runs of backend '%s' to normalize "
+                  "by",
+                  path, norm);
         rc = -1;
     }
     return rc;
@@ -391,10 +399,14 @@ static int pairs_of(const side *sb, const row *b, const side *sc, const row *c, 
 /* "1.234 ms", or "0.512x" for ratios */
 static void value_text(double v, int ratio, char *buf, size_t len)
 {
-    if (ratio) snprintf(buf, len, "%.4fx", v);
-    else if (v >= 1) snprintf(buf, len, "%.3f s", v);
-    else if (v >= 1e-3) snprintf(buf, len, "%.3f ms", v * 1e3);
-    else snprintf(buf, len, "%.3f us", v * 1e6);
+    if (ratio)
+        snprintf(buf, len, "%.4fx", v);
+    else if (v >= 1)
+        snprintf(buf, len, "%.3f s", v);
+    else if (v >= 1e-3)
+        snprintf(buf, len, "%.3f ms", v * 1e3);
+    else
+        snprintf(buf, len, "%.3f us", v * 1e6);
 }
 
 /* The verdict from the ratios, the p-value and the interval in r; min_p
@@ -402,10 +414,14 @@ static void value_text(double v, int ratio, char *buf, size_t len)
 static compare_verdict_t decide(compare_result *r, double min_p, double alpha, double threshold_pct)
 {
     double up = 1 + threshold_pct / 100;
-    if (r->p < alpha && r->ratio > up && r->min_ratio > up) r->verdict = COMPARE_SLOWER;
-    else if (r->p < alpha && r->ratio < 1 / up && r->min_ratio < 1 / up) r->verdict = COMPARE_FASTER;
-    else if (min_p < alpha && isfinite(r->ci_hi) && r->ci_hi <= up) r->verdict = COMPARE_SAME;
-    else r->verdict = COMPARE_INCONCLUSIVE;
+    if (r->p < alpha && r->ratio > up && r->min_ratio > up)
+        r->verdict = COMPARE_SLOWER;
+    else if (r->p < alpha && r->ratio < 1 / up && r->min_ratio < 1 / up)
+        r->verdict = COMPARE_FASTER;
+    else if (min_p < alpha && isfinite(r->ci_hi) && r->ci_hi <= up)
+        r->verdict = COMPARE_SAME;
+    else
+        r->verdict = COMPARE_INCONCLUSIVE;
     return r->verdict;
 }
 
@@ -437,8 +453,8 @@ compare_verdict_t compare_verdict(const double *base, int nb, const double *cur,
     return r.verdict;
 }
 
-compare_verdict_t compare_verdict_paired(const double *base, const double *cur, int n,
-                                         double alpha, double threshold_pct, compare_result *out)
+compare_verdict_t compare_verdict_paired(const double *base, const double *cur, int n, double alpha,
+                                         double threshold_pct, compare_result *out)
 {
     compare_result r = { COMPARE_INCONCLUSIVE, NAN, NAN, 1, NAN, NAN };
     double *d = malloc(sizeof *d * (size_t)(n > 0 ? n : 1)), minb = INFINITY, minc = INFINITY;
@@ -467,55 +483,59 @@ compare_verdict_t compare_verdict_paired(const double *base, const double *cur, 
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: convbench compare [--threshold PCT] [--alpha A] [--normalize BACKEND]\n"
-            "                         [--paired | --fastest F] [--format text|markdown]\n"
-            "                         BASE NEW\n"
-            "BASE and NEW are results files, or directories whose results files are\n"
-            "pooled (repetitions of the same case in several files add up). Matches conv\n"
-            "runs by (backend, pass, shape, threads) and training runs with repetitions\n"
-            "(convbench scale) by (backend, model, batch, threads), and gives each a\n"
-            "verdict from its repetitions: a two-sided Mann-Whitney U test (alpha, default\n"
-            "0.05) plus a minimum effect PCT (default 5):\n"
-            "  slower        p < alpha, and the ratio NEW/BASE of the medians and of the\n"
-            "                fastest repetitions both above 1 + PCT/100\n"
-            "  faster        p < alpha, and both below 1/(1 + PCT/100)\n"
-            "  inconclusive  neither, and the one-sided 1 - alpha upper confidence bound\n"
-            "                of the time ratio (the upper end of the 1 - 2 alpha interval\n"
-            "                shown) is above 1 + PCT/100, or cannot be formed (too few\n"
-            "                repetitions): the runs cannot rule out a slowdown of PCT\n"
-            "  same          otherwise\n"
-            "  --paired        BASE and NEW are directories whose files of the same name\n"
-            "                  were measured side by side (make regress's rounds): each case\n"
-            "                  is judged on the ratios of each pair's fastest repetitions,\n"
-            "                  Wilcoxon signed-rank test and its interval: a slow spell that\n"
-            "                  hits both files of a pair cancels, and one that hits only\n"
-            "                  some repetitions of a file is dropped with them\n"
-            "  --fastest F     judge each case on the fastest fraction F (0 < F <= 1, default\n"
-            "                  1) of each side's repetitions: on a shared machine a busy\n"
-            "                  neighbour only ever adds time, and the slow part of a sample\n"
-            "                  says more about the neighbour than about the code\n"
-            "  --normalize B   compare conv times as ratios to backend B's fastest time for\n"
-            "                  the same pass, shape and threads in the same file\n"
-            "  --format F      text (default) or markdown (for CI summaries)\n"
-            "Exit status: 0 no case slower or inconclusive; 1 some case slower;\n"
-            "2 unreadable input, usage, or nothing in common; 3 none slower but some\n"
-            "inconclusive; 4 BASE and NEW come from different machines (a comparison of\n"
-            "machines, never a regression verdict: see convbench report).\n");
+    fprintf(f, "usage: convbench compare [--threshold PCT] [--alpha A] [--normalize BACKEND]\n"
+               "                         [--paired | --fastest F] [--format text|markdown]\n"
+               "                         BASE NEW\n"
+               "BASE and NEW are results files, or directories whose results files are\n"
+               "pooled (repetitions of the same case in several files add up). Matches conv\n"
+               "runs by (backend, pass, shape, threads) and training runs with repetitions\n"
+               "(convbench scale) by (backend, model, batch, threads), and gives each a\n"
+               "verdict from its repetitions: a two-sided Mann-Whitney U test (alpha, default\n"
+               "0.05) plus a minimum effect PCT (default 5):\n"
+               "  slower        p < alpha, and the ratio NEW/BASE of the medians and of the\n"
+               "                fastest repetitions both above 1 + PCT/100\n"
+               "  faster        p < alpha, and both below 1/(1 + PCT/100)\n"
+               "  inconclusive  neither, and the one-sided 1 - alpha upper confidence bound\n"
+               "                of the time ratio (the upper end of the 1 - 2 alpha interval\n"
+               "                shown) is above 1 + PCT/100, or cannot be formed (too few\n"
+               "                repetitions): the runs cannot rule out a slowdown of PCT\n"
+               "  same          otherwise\n"
+               "  --paired        BASE and NEW are directories whose files of the same name\n"
+               "                  were measured side by side (make regress's rounds): each case\n"
+               "                  is judged on the ratios of each pair's fastest repetitions,\n"
+               "                  Wilcoxon signed-rank test and its interval: a slow spell that\n"
+               "                  hits both files of a pair cancels, and one that hits only\n"
+               "                  some repetitions of a file is dropped with them\n"
+               "  --fastest F     judge each case on the fastest fraction F (0 < F <= 1, default\n"
+               "                  1) of each side's repetitions: on a shared machine a busy\n"
+               "                  neighbour only ever adds time, and the slow part of a sample\n"
+               "                  says more about the neighbour than about the code\n"
+               "  --normalize B   compare conv times as ratios to backend B's fastest time for\n"
+               "                  the same pass, shape and threads in the same file\n"
+               "  --format F      text (default) or markdown (for CI summaries)\n"
+               "Exit status: 0 no case slower or inconclusive; 1 some case slower;\n"
+               "2 unreadable input, usage, or nothing in common; 3 none slower but some\n"
+               "inconclusive; 4 BASE and NEW come from different machines (a comparison of\n"
+               "machines, never a regression verdict: see convbench report).\n");
 }
 
 static const char *verdict_name(compare_verdict_t v)
 {
-    return v == COMPARE_SLOWER ? "slower" : v == COMPARE_FASTER ? "faster"
-           : v == COMPARE_SAME ? "same" : "inconclusive";
+    return v == COMPARE_SLOWER   ? "slower"
+           : v == COMPARE_FASTER ? "faster"
+           : v == COMPARE_SAME   ? "same"
+                                 : "inconclusive";
 }
 
 int cmd_compare(int argc, char **argv)
 {
     static const struct option opts[] = {
-        { "threshold", required_argument, 0, 't' }, { "alpha", required_argument, 0, 'a' },
-        { "normalize", required_argument, 0, 'n' }, { "format", required_argument, 0, 'f' },
-        { "paired", no_argument, 0, 'p' },          { "fastest", required_argument, 0, 'F' },
+        { "threshold", required_argument, 0, 't' },
+        { "alpha", required_argument, 0, 'a' },
+        { "normalize", required_argument, 0, 'n' },
+        { "format", required_argument, 0, 'f' },
+        { "paired", no_argument, 0, 'p' },
+        { "fastest", required_argument, 0, 'F' },
         { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
@@ -542,8 +562,10 @@ int cmd_compare(int argc, char **argv)
                 return COMPARE_EXIT_INPUT;
             break;
         case 'f':
-            if (!strcmp(optarg, "markdown") || !strcmp(optarg, "md")) markdown = 1;
-            else if (!strcmp(optarg, "text")) markdown = 0;
+            if (!strcmp(optarg, "markdown") || !strcmp(optarg, "md"))
+                markdown = 1;
+            else if (!strcmp(optarg, "text"))
+                markdown = 0;
             else {
                 cli_usage_error("compare", "--format is text or markdown, not '%s'", optarg);
                 return COMPARE_EXIT_INPUT;
@@ -579,21 +601,27 @@ int cmd_compare(int argc, char **argv)
         printf("- base: `%s` (%s; %d file%s, %s)\n- new: `%s` (%s; %d file%s, %s)\n", base.path,
                base.machine, base.files, base.files > 1 ? "s" : "", base.where, cur.path,
                cur.machine, cur.files, cur.files > 1 ? "s" : "", cur.where);
-        printf("- %s, alpha %g; minimum effect %g%%", paired ? "paired by file name: Wilcoxon "
-               "signed-rank test on the log time ratios" : "two-sided Mann-Whitney U", alpha, threshold);
+        printf("- %s, alpha %g; minimum effect %g%%",
+               paired ? "paired by file name: Wilcoxon "
+                        "signed-rank test on the log time ratios"
+                      : "two-sided Mann-Whitney U",
+               alpha, threshold);
         if (norm) printf("; conv times relative to `%s` in the same file", norm);
         printf("\n\n");
     } else {
         printf("base: %s (%s; %d file%s, %s)\nnew:  %s (%s; %d file%s, %s)\n", base.path,
                base.machine, base.files, base.files > 1 ? "s" : "", base.where, cur.path,
                cur.machine, cur.files, cur.files > 1 ? "s" : "", cur.where);
-        printf("%s, alpha %g; minimum effect %g%%", paired ? "paired by file name: Wilcoxon "
-               "signed-rank test on the log time ratios" : "two-sided Mann-Whitney U", alpha, threshold);
+        printf("%s, alpha %g; minimum effect %g%%",
+               paired ? "paired by file name: Wilcoxon "
+                        "signed-rank test on the log time ratios"
+                      : "two-sided Mann-Whitney U",
+               alpha, threshold);
         if (norm) printf("; conv times relative to %s's fastest repetition in the same file", norm);
         printf("\n\n");
     }
-    printf(hdr_fmt, "case", norm ? "base (rel.)" : "base median", norm ? "new (rel.)" : "new median",
-           "ratio", "min", cil, "p", "verdict");
+    printf(hdr_fmt, "case", norm ? "base (rel.)" : "base median",
+           norm ? "new (rel.)" : "new median", "ratio", "min", cil, "p", "verdict");
     if (markdown) printf("|---|---:|---:|---:|---:|---:|---:|---|\n");
 
     /* rows in label order (files list runs in measurement order, which
@@ -605,11 +633,12 @@ int cmd_compare(int argc, char **argv)
             order[j] = order[j - 1];
         order[j] = i;
     }
-    int count[4] = { 0 }, nref = 0, few = 0;   /* by verdict + 1 */
+    int count[4] = { 0 }, nref = 0, few = 0; /* by verdict + 1 */
     int maxf = base.files > cur.files ? base.files : cur.files;
     for (int i = 0; i < base.n; i++) maxf = base.rows[i].n > maxf ? base.rows[i].n : maxf;
     for (int i = 0; i < cur.n; i++) maxf = cur.rows[i].n > maxf ? cur.rows[i].n : maxf;
-    double *pb = malloc(sizeof *pb * (size_t)(maxf + 1)), *pc = malloc(sizeof *pc * (size_t)(maxf + 1));
+    double *pb = malloc(sizeof *pb * (size_t)(maxf + 1)),
+           *pc = malloc(sizeof *pc * (size_t)(maxf + 1));
     if (!pb || !pc) {
         cli_error("compare", "out of memory");
         free(pb);
@@ -645,14 +674,17 @@ int cmd_compare(int argc, char **argv)
                 compare_verdict_paired(pb, pc, np, alpha, threshold, &r);
                 few |= np < 1 || ldexp(2.0, -np) >= alpha;
             } else {
-                int kb = fastest_of(b->v, b->n, fastest, pb), kc = fastest_of(c->v, c->n, fastest, pc);
+                int kb = fastest_of(b->v, b->n, fastest, pb),
+                    kc = fastest_of(c->v, c->n, fastest, pc);
                 compare_verdict(pb, kb, pc, kc, alpha, threshold, &r);
                 few |= stats_mwu_min_p(b->n, c->n) >= alpha;
             }
             snprintf(rt, sizeof rt, "%.3f", r.ratio);
             snprintf(mt, sizeof mt, "%.3f", r.min_ratio);
-            if (isfinite(r.ci_lo)) snprintf(ci, sizeof ci, "%.3f-%.3f", r.ci_lo, r.ci_hi);
-            else snprintf(ci, sizeof ci, "(too few)");
+            if (isfinite(r.ci_lo))
+                snprintf(ci, sizeof ci, "%.3f-%.3f", r.ci_lo, r.ci_hi);
+            else
+                snprintf(ci, sizeof ci, "(too few)");
             snprintf(pt, sizeof pt, "%.4f", r.p);
             count[r.verdict + 1]++;
             snprintf(vbuf, sizeof vbuf, markdown && r.verdict == COMPARE_SLOWER ? "**%s**" : "%s",
@@ -666,8 +698,8 @@ int cmd_compare(int argc, char **argv)
     free(pc);
     int nslow = count[COMPARE_SLOWER + 1], nincon = count[COMPARE_INCONCLUSIVE + 1];
     int compared = count[0] + count[1] + nslow + nincon;
-    printf("\n%d compared: %d slower, %d inconclusive, %d same, %d faster", compared, nslow,
-           nincon, count[COMPARE_SAME + 1], count[COMPARE_FASTER + 1]);
+    printf("\n%d compared: %d slower, %d inconclusive, %d same, %d faster", compared, nslow, nincon,
+           count[COMPARE_SAME + 1], count[COMPARE_FASTER + 1]);
     if (nref) printf(" (%d reference rows of %s)", nref, norm);
     printf("\n");
 
@@ -682,15 +714,19 @@ int cmd_compare(int argc, char **argv)
                that could not be normalized in one of them */
             if (w->matched || (pass < 2) == in_other) continue;
             if (!listed++) {
-                if (pass < 2) printf("\nin %s only (%s):\n", pass ? "NEW" : "BASE", s->path);
-                else printf("\nnot compared: no %s run for the same key in one of the files:\n", norm);
+                if (pass < 2)
+                    printf("\nin %s only (%s):\n", pass ? "NEW" : "BASE", s->path);
+                else
+                    printf("\nnot compared: no %s run for the same key in one of the files:\n",
+                           norm);
             }
             printf("%s%s\n", markdown ? "- " : "  ", w->label);
         }
     }
     if (few)
         printf("\nwarning: with so few repetitions no difference can reach p < %g: such cases "
-               "are inconclusive; use 9 or more repetitions\n", alpha);
+               "are inconclusive; use 9 or more repetitions\n",
+               alpha);
     side_free(&base);
     side_free(&cur);
     if (compared == 0) {
@@ -701,8 +737,8 @@ int cmd_compare(int argc, char **argv)
     if (nslow) return COMPARE_EXIT_SLOWER;
     if (nincon) {
         printf("inconclusive: %d case%s could not be decided (exit %d): more repetitions, a "
-               "quieter machine, or a larger --threshold\n", nincon, nincon > 1 ? "s" : "",
-               COMPARE_EXIT_INCONCLUSIVE);
+               "quieter machine, or a larger --threshold\n",
+               nincon, nincon > 1 ? "s" : "", COMPARE_EXIT_INCONCLUSIVE);
         return COMPARE_EXIT_INCONCLUSIVE;
     }
     return COMPARE_EXIT_OK;

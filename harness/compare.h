@@ -12,18 +12,18 @@ typedef enum {
 
 /* The exit status of convbench compare and of make regress. */
 enum {
-    COMPARE_EXIT_OK = 0,            /* every case same or faster */
-    COMPARE_EXIT_SLOWER = 1,        /* at least one case slower */
-    COMPARE_EXIT_INPUT = 2,         /* unreadable input, usage, nothing to compare */
-    COMPARE_EXIT_INCONCLUSIVE = 3,  /* none slower, but some case could not be decided */
-    COMPARE_EXIT_MACHINES = 4,      /* BASE and NEW come from different machines */
+    COMPARE_EXIT_OK = 0,           /* every case same or faster */
+    COMPARE_EXIT_SLOWER = 1,       /* at least one case slower */
+    COMPARE_EXIT_INPUT = 2,        /* unreadable input, usage, nothing to compare */
+    COMPARE_EXIT_INCONCLUSIVE = 3, /* none slower, but some case could not be decided */
+    COMPARE_EXIT_MACHINES = 4,     /* BASE and NEW come from different machines */
 };
 
 typedef struct {
     compare_verdict_t verdict;
-    double ratio;       /* median(cur) / median(base) */
-    double min_ratio;   /* min(cur) / min(base) */
-    double p;           /* two-sided Mann-Whitney p-value */
+    double ratio;        /* median(cur) / median(base) */
+    double min_ratio;    /* min(cur) / min(base) */
+    double p;            /* two-sided Mann-Whitney p-value */
     double ci_lo, ci_hi; /* 1 - 2 alpha confidence interval of the time
                             ratio (Hodges-Lehmann on log times): ci_hi is
                             the one-sided 1 - alpha upper bound; NAN when
@@ -49,7 +49,7 @@ compare_verdict_t compare_verdict(const double *base, int nb, const double *cur,
    interval of their centre, ratio its estimate; min_ratio is still
    min(cur)/min(base). A spell of the machine that slows both members of a
    pair cancels in their ratio. */
-compare_verdict_t compare_verdict_paired(const double *base, const double *cur, int n,
-                                         double alpha, double threshold_pct, compare_result *r);
+compare_verdict_t compare_verdict_paired(const double *base, const double *cur, int n, double alpha,
+                                         double threshold_pct, compare_result *r);
 
 #endif

@@ -20,9 +20,12 @@ static const struct {
     { "predict", cmd_predict, 0, "predict test images with saved weights (--png draws them)" },
     { "backends", cmd_backends, 0, "list the convolution backends and what they support" },
     { "bench", cmd_bench, 1, "run the conv benchmark suite and write a results file" },
-    { "scale", cmd_scale, 1, "speedup over 1..cores threads bound one per core (training and conv layers)" },
-    { "info", cmd_info, 1, "the machine, build, library versions, measured peak and bandwidth (stored in results/)" },
-    { "compare", cmd_compare, 0, "regression verdict between two results files (exit 1 if slower)" },
+    { "scale", cmd_scale, 1,
+      "speedup over 1..cores threads bound one per core (training and conv layers)" },
+    { "info", cmd_info, 1,
+      "the machine, build, library versions, measured peak and bandwidth (stored in results/)" },
+    { "compare", cmd_compare, 0,
+      "regression verdict between two results files (exit 1 if slower)" },
     { "report", cmd_report, 0, "regenerate REPORT.md and its plots from results files" },
     { "summary", cmd_summary, 0, "one table per backend from train, bench and scale results" },
 };
@@ -30,11 +33,14 @@ static const struct {
 static void usage(FILE *f)
 {
     fprintf(f, "usage: convbench COMMAND [OPTIONS]   (convbench COMMAND --help)\n"
-               "       convbench --version   the commit and flags this binary was built with\n\ncommands:\n");
+               "       convbench --version   the commit and flags this binary was built "
+               "with\n\ncommands:\n");
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
         fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].what);
-    fprintf(f, "\ntrain, eval, bench, scale, info: --machine NAME  this machine's label in results\n"
-               "  files (letters, digits, '-', '_', '.'; default $CONVBENCH_MACHINE, else from the CPU)\n");
+    fprintf(f,
+            "\ntrain, eval, bench, scale, info: --machine NAME  this machine's label in results\n"
+            "  files (letters, digits, '-', '_', '.'; default $CONVBENCH_MACHINE, else from the "
+            "CPU)\n");
 }
 
 /* Takes --machine NAME / --machine=NAME (before any "--") out of argv and
@@ -77,7 +83,10 @@ static int take_machine(int *argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) { usage(stderr); return 2; }
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(stdout);
         return 0;

@@ -24,9 +24,9 @@
 /* The ISA extensions that matter to fp32/bf16 convolution, in the order
    /proc/cpuinfo spells them. */
 static const char *const isa_interest[] = {
-    "sse4_2", "avx", "f16c", "fma", "avx2", "avx_vnni", "avx512f", "avx512cd", "avx512bw",
-    "avx512dq", "avx512vl", "avx512ifma", "avx512vbmi", "avx512_vnni", "avx512_bf16",
-    "avx512_fp16", "amx_tile", "amx_bf16", "amx_int8",
+    "sse4_2",      "avx",         "f16c",     "fma",      "avx2",       "avx_vnni",   "avx512f",
+    "avx512cd",    "avx512bw",    "avx512dq", "avx512vl", "avx512ifma", "avx512vbmi", "avx512_vnni",
+    "avx512_bf16", "avx512_fp16", "amx_tile", "amx_bf16", "amx_int8",
 };
 
 /* The "flags" line of /proc/cpuinfo's first processor, or "" . */
@@ -46,8 +46,10 @@ static void cpuinfo_flags(char *buf, size_t len)
     free(line);
     fclose(f);
     size_t n = strlen(buf);
-    if (n && buf[n - 1] == '\n') buf[n - 1] = ' ';
-    else if (n + 1 < len) strcat(buf, " ");
+    if (n && buf[n - 1] == '\n')
+        buf[n - 1] = ' ';
+    else if (n + 1 < len)
+        strcat(buf, " ");
 }
 
 static int has_flag(const char *flags, const char *name)
@@ -68,7 +70,7 @@ static void cpuinfo_ids(char *vendor, size_t vlen, int *family, int *model, int 
     char *line = NULL;
     size_t cap = 0;
     while (getline(&line, &cap, f) > 0) {
-        if (line[0] == '\n') break;                 /* end of the first processor */
+        if (line[0] == '\n') break; /* end of the first processor */
         char *colon = strchr(line, ':');
         if (!colon) continue;
         char *key_end = colon;
@@ -76,10 +78,14 @@ static void cpuinfo_ids(char *vendor, size_t vlen, int *family, int *model, int 
         *key_end = 0;
         char *val = colon + 1 + strspn(colon + 1, " \t");
         val[strcspn(val, "\n")] = 0;
-        if (!strcmp(line, "vendor_id")) snprintf(vendor, vlen, "%s", val);
-        else if (!strcmp(line, "cpu family")) *family = atoi(val);
-        else if (!strcmp(line, "model")) *model = atoi(val);
-        else if (!strcmp(line, "stepping")) *stepping = atoi(val);
+        if (!strcmp(line, "vendor_id"))
+            snprintf(vendor, vlen, "%s", val);
+        else if (!strcmp(line, "cpu family"))
+            *family = atoi(val);
+        else if (!strcmp(line, "model"))
+            *model = atoi(val);
+        else if (!strcmp(line, "stepping"))
+            *stepping = atoi(val);
     }
     free(line);
     fclose(f);
@@ -116,7 +122,7 @@ cJSON *results_machine(void)
         cJSON_AddNumberToObject(m, "memory_bytes", (double)hwloc_get_root_obj(t)->total_memory);
         static const hwloc_obj_type_t cache_types[] = {
             HWLOC_OBJ_L1CACHE, HWLOC_OBJ_L1ICACHE, HWLOC_OBJ_L2CACHE, HWLOC_OBJ_L2ICACHE,
-            HWLOC_OBJ_L3CACHE, HWLOC_OBJ_L4CACHE, HWLOC_OBJ_L5CACHE,
+            HWLOC_OBJ_L3CACHE, HWLOC_OBJ_L4CACHE,  HWLOC_OBJ_L5CACHE,
         };
         cJSON *caches = cJSON_AddArrayToObject(m, "caches");
         for (size_t i = 0; i < sizeof cache_types / sizeof *cache_types; i++) {
@@ -126,9 +132,10 @@ cJSON *results_machine(void)
             const struct hwloc_cache_attr_s *a = &o->attr->cache;
             cJSON *c = cJSON_CreateObject();
             cJSON_AddNumberToObject(c, "level", a->depth);
-            cJSON_AddStringToObject(c, "type", a->type == HWLOC_OBJ_CACHE_DATA ? "data"
+            cJSON_AddStringToObject(c, "type",
+                                    a->type == HWLOC_OBJ_CACHE_DATA          ? "data"
                                     : a->type == HWLOC_OBJ_CACHE_INSTRUCTION ? "instruction"
-                                    : "unified");
+                                                                             : "unified");
             cJSON_AddNumberToObject(c, "size_bytes", (double)a->size);
             cJSON_AddNumberToObject(c, "line_bytes", a->linesize);
             cJSON_AddNumberToObject(c, "associativity", a->associativity);
@@ -172,17 +179,19 @@ int results_label_check(const char *label, char *err, size_t errlen)
 {
     size_t n = label ? strlen(label) : 0;
     if (n == 0 || n > RESULTS_LABEL_MAX)
-        return error_set(err, errlen, "machine label '%s' must be 1 to %d characters", label ? label : "",
-                         RESULTS_LABEL_MAX);
+        return error_set(err, errlen, "machine label '%s' must be 1 to %d characters",
+                         label ? label : "", RESULTS_LABEL_MAX);
     /* it becomes part of a file name: no '/', no leading '.', no spaces */
     if (label[0] == '.')
         return error_set(err, errlen, "machine label '%s' must not start with '.'", label);
     for (size_t i = 0; i < n; i++) {
         char c = label[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-              c == '_' || c == '.'))
-            return error_set(err, errlen, "machine label '%s' has '%c': use letters, digits, '-', '_' "
-                             "and '.'", label, c);
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.'))
+            return error_set(err, errlen,
+                             "machine label '%s' has '%c': use letters, digits, '-', '_' "
+                             "and '.'",
+                             label, c);
     }
     return 0;
 }
@@ -231,23 +240,28 @@ void results_machine_default_label(const cJSON *m, char *buf, size_t len)
         if (noise_word(w)) continue;
         for (char *c = w; *c && o + 2 < sizeof out; c++) {
             int alnum = (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9');
-            if (alnum) out[o++] = *c;
-            else if (o && out[o - 1] != '-') out[o++] = '-';
+            if (alnum)
+                out[o++] = *c;
+            else if (o && out[o - 1] != '-')
+                out[o++] = '-';
         }
         if (o && out[o - 1] != '-' && o + 2 < sizeof out) out[o++] = '-';
     }
     while (o && out[o - 1] == '-') o--;
     out[o] = 0;
-    if (!o) {   /* no model name: the vendor, or just "cpu" */
+    if (!o) { /* no model name: the vendor, or just "cpu" */
         const char *v = results_str(m, "vendor");
         snprintf(out, sizeof out, "%s", v && *v ? v : "cpu");
         for (char *p = out; *p; p++) {
-            if (*p >= 'A' && *p <= 'Z') *p = (char)(*p - 'A' + 'a');
-            else if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9'))) *p = '-';
+            if (*p >= 'A' && *p <= 'Z')
+                *p = (char)(*p - 'A' + 'a');
+            else if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')))
+                *p = '-';
         }
     }
     char tail[64] = "";
-    double fam = results_num(m, "family"), mod = results_num(m, "model"), cores = results_num(m, "cores");
+    double fam = results_num(m, "family"), mod = results_num(m, "model"),
+           cores = results_num(m, "cores");
     size_t tl = 0;
     if (!isnan(fam) && !isnan(mod))
         tl += (size_t)snprintf(tail + tl, sizeof tail - tl, "-f%.0fm%.0f", fam, mod);
@@ -260,8 +274,10 @@ void results_machine_default_label(const cJSON *m, char *buf, size_t len)
 void results_machine_label(const cJSON *m, char *buf, size_t len)
 {
     const char *l = results_str(m, "label");
-    if (l && results_label_check(l, NULL, 0) == 0) snprintf(buf, len, "%s", l);
-    else results_machine_default_label(m, buf, len);
+    if (l && results_label_check(l, NULL, 0) == 0)
+        snprintf(buf, len, "%s", l);
+    else
+        results_machine_default_label(m, buf, len);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -310,8 +326,7 @@ void results_machine_fingerprint_compute(const cJSON *m, char *buf, size_t len)
         int n = 0, cap = cJSON_GetArraySize(flags);
         char **items = calloc((size_t)cap + 1, sizeof *items);
         const cJSON *f;
-        cJSON_ArrayForEach(f, flags)
-            if (items && cJSON_IsString(f)) items[n++] = f->valuestring;
+        cJSON_ArrayForEach(f, flags) if (items && cJSON_IsString(f)) items[n++] = f->valuestring;
         if (items) h = hash_sorted(h, "isa_flags=", items, n);
         free(items);
     }
@@ -319,13 +334,14 @@ void results_machine_fingerprint_compute(const cJSON *m, char *buf, size_t len)
     if (cJSON_IsArray(caches)) {
         int n = 0, cap = cJSON_GetArraySize(caches);
         char **items = calloc((size_t)cap + 1, sizeof *items);
-        char (*text)[96] = calloc((size_t)cap + 1, sizeof *text);
+        char(*text)[96] = calloc((size_t)cap + 1, sizeof *text);
         const cJSON *c;
-        cJSON_ArrayForEach(c, caches) {
+        cJSON_ArrayForEach(c, caches)
+        {
             if (!items || !text) break;
             const char *type = results_str(c, "type");
-            snprintf(text[n], sizeof text[n], "L%.0f %s %.0f", results_num(c, "level"), type ? type : "?",
-                     results_num(c, "size_bytes"));
+            snprintf(text[n], sizeof text[n], "L%.0f %s %.0f", results_num(c, "level"),
+                     type ? type : "?", results_num(c, "size_bytes"));
             items[n] = text[n];
             n++;
         }
@@ -339,8 +355,10 @@ void results_machine_fingerprint_compute(const cJSON *m, char *buf, size_t len)
 void results_machine_fingerprint(const cJSON *m, char *buf, size_t len)
 {
     const char *fp = results_str(m, "fingerprint");
-    if (fp && *fp) snprintf(buf, len, "%s", fp);
-    else results_machine_fingerprint_compute(m, buf, len);
+    if (fp && *fp)
+        snprintf(buf, len, "%s", fp);
+    else
+        results_machine_fingerprint_compute(m, buf, len);
 }
 
 /* ---- machine files and the peak --------------------------------------- */
@@ -359,7 +377,8 @@ static cJSON *read_if_same(const char *path, const char *fp)
     if (access(path, R_OK)) return NULL;
     cJSON *doc = results_read(path, err, sizeof err);
     if (!doc) return NULL;
-    const cJSON *m = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "context"), "machine");
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(doc, "context"), "machine");
     const char *kind = results_str(doc, "kind");
     results_machine_fingerprint(m, have, sizeof have);
     if (kind && !strcmp(kind, "machine") && !strcmp(have, fp)) return doc;
@@ -406,7 +425,8 @@ int results_machine_file(const char *dir, const cJSON *machine, char *path, size
     free(names);
     if (found) return 1;
     /* a new file: never over another machine's (nor an unreadable one) */
-    if (!exists(own)) snprintf(path, len, "%s", own);
+    if (!exists(own))
+        snprintf(path, len, "%s", own);
     else {
         snprintf(path, len, "%s/machine-%s-%.8s.json", dir, label, fp);
         if (exists(path)) snprintf(path, len, "%s/machine-%s-%s.json", dir, label, fp);
@@ -419,7 +439,8 @@ static double peak_in(const cJSON *doc, cpu_isa isa, int threads)
 {
     double g = 0;
     const cJSON *r;
-    cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(doc, "runs")) {
+    cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(doc, "runs"))
+    {
         const char *type = results_str(r, "type"), *ri = results_str(r, "isa");
         if (type && !strcmp(type, "peak") && ri && !strcmp(ri, cpu_isa_name(isa)) &&
             results_num(r, "threads") == threads && results_num(r, "gflops") > 0)
@@ -449,8 +470,9 @@ double results_peak_gflops_in(const char *dir, cpu_isa isa, int threads, int *fr
     if (g > 0 && stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) {
         if (!doc) {
             doc = results_new("machine", 0, NULL, NULL);
-            cJSON_AddStringToObject(doc, "note", "peak runs measured by a benchmark at start; "
-                                                 "convbench info measures everything");
+            cJSON_AddStringToObject(doc, "note",
+                                    "peak runs measured by a benchmark at start; "
+                                    "convbench info measures everything");
         }
         cJSON *r = cJSON_CreateObject();
         cJSON_AddStringToObject(r, "type", "peak");

@@ -5,8 +5,8 @@
 #ifndef CONVBENCH_MACHINE_H
 #define CONVBENCH_MACHINE_H
 
-#include <stddef.h>
 #include <cjson/cJSON.h>
+#include <stddef.h>
 #include "cpu.h"
 
 #ifdef __cplusplus
@@ -29,7 +29,7 @@ cJSON *results_machine(void);
    The "label" is for people and file names: CONVBENCH_MACHINE or
    --machine NAME, else derived from the CPU, e.g. "amd-epyc-f25m1-2c". */
 #define RESULTS_FINGERPRINT_LEN 16
-#define RESULTS_LABEL_MAX 64
+#define RESULTS_LABEL_MAX       64
 
 /* The machine's fingerprint: its stored "fingerprint" field when present,
    else computed from its fields. buf holds RESULTS_FINGERPRINT_LEN + 1. */

@@ -17,9 +17,9 @@
 #include "peak.h"
 
 #define CHAINS_AVX512 24
-#define CHAINS_AVX2 12
+#define CHAINS_AVX2   12
 #define CHAINS_SCALAR 12
-#define ITERS 20000000L   /* ~50 ms a repetition: longer than a scheduler tick */
+#define ITERS         20000000L /* ~50 ms a repetition: longer than a scheduler tick */
 
 static volatile float sink;
 
@@ -39,7 +39,7 @@ __attribute__((target("avx512f"))) static double fma_avx512(long iters)
     __m512 acc[CHAINS_AVX512], a = _mm512_set1_ps(sink + 0.999999f), b = _mm512_set1_ps(1e-7f);
     for (int i = 0; i < CHAINS_AVX512; i++) acc[i] = _mm512_set1_ps((float)i);
     for (long it = 0; it < iters; it++) {
-        #pragma GCC unroll 32
+#pragma GCC unroll 32
         for (int i = 0; i < CHAINS_AVX512; i++) acc[i] = _mm512_fmadd_ps(acc[i], a, b);
     }
     for (int i = 1; i < CHAINS_AVX512; i++) acc[0] = _mm512_add_ps(acc[0], acc[i]);
@@ -52,7 +52,7 @@ __attribute__((target("avx2,fma"))) static double fma_avx2(long iters)
     __m256 acc[CHAINS_AVX2], a = _mm256_set1_ps(sink + 0.999999f), b = _mm256_set1_ps(1e-7f);
     for (int i = 0; i < CHAINS_AVX2; i++) acc[i] = _mm256_set1_ps((float)i);
     for (long it = 0; it < iters; it++) {
-        #pragma GCC unroll 32
+#pragma GCC unroll 32
         for (int i = 0; i < CHAINS_AVX2; i++) acc[i] = _mm256_fmadd_ps(acc[i], a, b);
     }
     for (int i = 1; i < CHAINS_AVX2; i++) acc[0] = _mm256_add_ps(acc[0], acc[i]);
@@ -67,45 +67,50 @@ __attribute__((target("avx2,fma"))) static double fma_avx2(long iters)
    vectors (it did: the "scalar" peak came out twice the scalar FMA rate)
    nor keep them in memory. FMA where the CPU has it (AVX2 here means
    AVX2+FMA), else multiply and add. */
-#define SCALAR_LOOP(OP)                                                                      \
-    const float a = sink + 0.999999f, b = 1e-7f;                                             \
-    float c0 = 0, c1 = 1, c2 = 2, c3 = 3, c4 = 4, c5 = 5, c6 = 6, c7 = 7, c8 = 8, c9 = 9,    \
-          c10 = 10, c11 = 11;                                                                \
-    for (long it = 0; it < iters; it++) {                                                    \
-        c0 = OP(c0, a, b); c1 = OP(c1, a, b); c2 = OP(c2, a, b); c3 = OP(c3, a, b);          \
-        c4 = OP(c4, a, b); c5 = OP(c5, a, b); c6 = OP(c6, a, b); c7 = OP(c7, a, b);          \
-        c8 = OP(c8, a, b); c9 = OP(c9, a, b); c10 = OP(c10, a, b); c11 = OP(c11, a, b);      \
-        __asm__("" : "+x"(c0), "+x"(c1), "+x"(c2), "+x"(c3), "+x"(c4), "+x"(c5), "+x"(c6),   \
-                     "+x"(c7), "+x"(c8), "+x"(c9), "+x"(c10), "+x"(c11));                    \
-    }                                                                                        \
-    sink = c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11;                      \
+#define SCALAR_LOOP(OP)                                                                            \
+    const float a = sink + 0.999999f, b = 1e-7f;                                                   \
+    float c0 = 0, c1 = 1, c2 = 2, c3 = 3, c4 = 4, c5 = 5, c6 = 6, c7 = 7, c8 = 8, c9 = 9,          \
+          c10 = 10, c11 = 11;                                                                      \
+    for (long it = 0; it < iters; it++) {                                                          \
+        c0 = OP(c0, a, b);                                                                         \
+        c1 = OP(c1, a, b);                                                                         \
+        c2 = OP(c2, a, b);                                                                         \
+        c3 = OP(c3, a, b);                                                                         \
+        c4 = OP(c4, a, b);                                                                         \
+        c5 = OP(c5, a, b);                                                                         \
+        c6 = OP(c6, a, b);                                                                         \
+        c7 = OP(c7, a, b);                                                                         \
+        c8 = OP(c8, a, b);                                                                         \
+        c9 = OP(c9, a, b);                                                                         \
+        c10 = OP(c10, a, b);                                                                       \
+        c11 = OP(c11, a, b);                                                                       \
+        __asm__(""                                                                                 \
+                : "+x"(c0), "+x"(c1), "+x"(c2), "+x"(c3), "+x"(c4), "+x"(c5), "+x"(c6), "+x"(c7),  \
+                  "+x"(c8), "+x"(c9), "+x"(c10), "+x"(c11));                                       \
+    }                                                                                              \
+    sink = c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11;                            \
     return 2.0 * CHAINS_SCALAR * iters;
-#define FMA_OP(x, a, b) __builtin_fmaf(x, a, b)
+#define FMA_OP(x, a, b)    __builtin_fmaf(x, a, b)
 #define MULADD_OP(x, a, b) ((x) * (a) + (b))
 
-__attribute__((target("fma"))) static double fma_scalar(long iters)
-{
-    SCALAR_LOOP(FMA_OP)
-}
+__attribute__((target("fma"))) static double fma_scalar(long iters) { SCALAR_LOOP(FMA_OP) }
 
-static double muladd_scalar(long iters)
-{
-    SCALAR_LOOP(MULADD_OP)
-}
+static double muladd_scalar(long iters) { SCALAR_LOOP(MULADD_OP) }
 
 double peak_fma_gflops(cpu_isa isa, int threads, int reps)
 {
     if (isa > cpu_isa_supported() || threads < 1 || reps < 1) return 0;
-    double (*loop)(long) = isa == ISA_AVX512 ? fma_avx512
-                         : isa == ISA_AVX2 ? fma_avx2
-                         : cpu_isa_supported() >= ISA_AVX2 ? fma_scalar : muladd_scalar;
+    double (*loop)(long) = isa == ISA_AVX512                 ? fma_avx512
+                           : isa == ISA_AVX2                 ? fma_avx2
+                           : cpu_isa_supported() >= ISA_AVX2 ? fma_scalar
+                                                             : muladd_scalar;
     long iters = ITERS;
     double *rate = malloc(sizeof(double) * (size_t)reps);
     if (!rate) return 0;
-    loop(iters / 10);                                 /* warm up the clock */
+    loop(iters / 10); /* warm up the clock */
     for (int r = 0; r < reps; r++) {
         double flops = 0, t0 = omp_get_wtime();
-        #pragma omp parallel num_threads(threads) reduction(+ : flops)
+#pragma omp parallel num_threads(threads) reduction(+ : flops)
         flops += loop(iters);
         rate[r] = flops / (omp_get_wtime() - t0) * 1e-9;
     }
@@ -129,7 +134,7 @@ double peak_bandwidth_gbs(int threads, size_t bytes, int reps)
     if (!rate) return 0;
     int failed = 0;
     double t0 = 0;
-    #pragma omp parallel num_threads(threads)
+#pragma omp parallel num_threads(threads)
     {
         /* each thread's own arrays, first touched by it (its NUMA node,
            its cache), in one block with b and c 1 KiB and 2 KiB past a
@@ -140,27 +145,31 @@ double peak_bandwidth_gbs(int threads, size_t bytes, int reps)
         float *a = aligned_alloc(4096, (3 * n + 2 * gap + 16) * sizeof(float) / 4096 * 4096 + 4096);
         float *b = a ? a + n + gap : NULL, *c = a ? b + n + gap : NULL;
         if (a) {
-            for (size_t i = 0; i < n; i++) { a[i] = 0; b[i] = 1; c[i] = 2; }
+            for (size_t i = 0; i < n; i++) {
+                a[i] = 0;
+                b[i] = 1;
+                c[i] = 2;
+            }
         } else {
-            #pragma omp atomic write
+#pragma omp atomic write
             failed = 1;
         }
-        #pragma omp barrier
+#pragma omp barrier
         int bad;
-        #pragma omp atomic read
+#pragma omp atomic read
         bad = failed;
-        const int ok = !bad;   /* the same for every thread after the barrier */
+        const int ok = !bad; /* the same for every thread after the barrier */
         const float s = 3.0f;
-        for (int r = -1; ok && r < reps; r++) {    /* r = -1: warm-up */
-            #pragma omp barrier
-            #pragma omp single
+        for (int r = -1; ok && r < reps; r++) { /* r = -1: warm-up */
+#pragma omp barrier
+#pragma omp single
             t0 = omp_get_wtime();
             for (long p = 0; p < passes; p++) {
                 for (size_t i = 0; i < n; i++) a[i] = b[i] + s * c[i];
-                __asm__ volatile("" ::: "memory");   /* every pass is done */
+                __asm__ volatile("" ::: "memory"); /* every pass is done */
             }
-            #pragma omp barrier
-            #pragma omp single
+#pragma omp barrier
+#pragma omp single
             if (r >= 0)
                 rate[r] = 3.0 * sizeof(float) * (double)n * (double)passes * threads /
                           (omp_get_wtime() - t0) * 1e-9;

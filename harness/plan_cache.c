@@ -5,9 +5,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include "cpu.h"
 #include "error.h"
 #include "hash.h"
-#include "cpu.h"
 #include "plan_cache.h"
 #include "results.h"
 
@@ -53,8 +53,10 @@ void plan_cache_runs(const net *nt, const autotune_layer *t, int count, cJSON *r
             cJSON *cand = cJSON_AddObjectToObject(r, "candidates");
             for (int c = 0; c < t[i].ncand; c++) {
                 double sec = t[i].seconds[c][p];
-                if (sec == sec && sec < 1e300) cJSON_AddNumberToObject(cand, t[i].cand[c]->name, sec);
-                else cJSON_AddNullToObject(cand, t[i].cand[c]->name);   /* abandoned: too slow */
+                if (sec == sec && sec < 1e300)
+                    cJSON_AddNumberToObject(cand, t[i].cand[c]->name, sec);
+                else
+                    cJSON_AddNullToObject(cand, t[i].cand[c]->name); /* abandoned: too slow */
             }
             cJSON_AddItemToArray(runs, r);
         }
@@ -77,7 +79,8 @@ int plan_cache_load(net *nt, const char *path, int batch, char *why, size_t len)
     const cJSON *machine = cJSON_GetObjectItemCaseSensitive(ctx, "machine");
     cJSON *here = results_machine();
     const cJSON *threads = cJSON_GetObjectItemCaseSensitive(ctx, "threads");
-    char hash[32], build[32], fp_there[RESULTS_FINGERPRINT_LEN + 1], fp_here[RESULTS_FINGERPRINT_LEN + 1];
+    char hash[32], build[32], fp_there[RESULTS_FINGERPRINT_LEN + 1],
+        fp_here[RESULTS_FINGERPRINT_LEN + 1];
     hash_hex(nt, hash, sizeof hash);
     build_id(build, sizeof build);
     /* the machine by what its CPU is (a choice timed on another CPU, or on
@@ -87,24 +90,29 @@ int plan_cache_load(net *nt, const char *path, int batch, char *why, size_t len)
     if (strcmp(str(doc, "kind"), "plan-cache")) {
         error_set(why, len, "%s is not a plan cache", path);
     } else if (strcmp(fp_there, fp_here)) {
-        error_set(why, len, "%s was made on another machine (%s, %s)", path, str(machine, "cpu_model"),
-                  fp_there);
+        error_set(why, len, "%s was made on another machine (%s, %s)", path,
+                  str(machine, "cpu_model"), fp_there);
     } else if (strcmp(str(ctx, "isa"), cpu_isa_name(cpu_isa_active()))) {
         error_set(why, len, "%s was made for ISA %s", path, str(ctx, "isa"));
     } else if (!cJSON_IsNumber(threads) || threads->valueint != omp_get_max_threads()) {
-        error_set(why, len, "%s was made for %d threads", path, cJSON_IsNumber(threads) ? threads->valueint : 0);
+        error_set(why, len, "%s was made for %d threads", path,
+                  cJSON_IsNumber(threads) ? threads->valueint : 0);
     } else if (!build[0] || strcmp(str(ctx, "build_id"), build)) {
         error_set(why, len, "%s was made by another build of convbench", path);
     } else {
         int applied = 0, bad = 0;
         const cJSON *r;
-        cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(doc, "runs")) {
+        cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(doc, "runs"))
+        {
             if (strcmp(str(r, "type"), "autotune")) continue;
-            const cJSON *n = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r, "shape"), "n");
+            const cJSON *n =
+                cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r, "shape"), "n");
             const conv_backend *b = conv_backend_find(str(r, "backend"));
             int pass = results_pass_parse(str(r, "pass")), li = -1;
             for (int i = 0; i < nt->nlayers; i++)
-                if (nt->layers[i].kind == LAYER_CONV && !strcmp(nt->layers[i].name, str(r, "layer"))) li = i;
+                if (nt->layers[i].kind == LAYER_CONV &&
+                    !strcmp(nt->layers[i].name, str(r, "layer")))
+                    li = i;
             /* each layer timed at the batch it runs at (a replica's slice, or part of it) */
             if (strcmp(str(r, "spec_hash"), hash) || !cJSON_IsNumber(n) ||
                 (li >= 0 && n->valueint != net_layer_batch(nt, li, batch))) {
@@ -112,15 +120,17 @@ int plan_cache_load(net *nt, const char *path, int batch, char *why, size_t len)
                 break;
             }
             if (!b || pass < 0 || li < 0) {
-                bad = error_set(why, len, "%s names an unknown backend, pass or layer (%s %s %s)", path,
-                           str(r, "layer"), str(r, "pass"), str(r, "backend"));
+                bad = error_set(why, len, "%s names an unknown backend, pass or layer (%s %s %s)",
+                                path, str(r, "layer"), str(r, "pass"), str(r, "backend"));
                 break;
             }
             net_set_pass_backend(nt, li, (conv_pass)pass, b);
             applied++;
         }
-        if (!bad && !applied) error_set(why, len, "%s holds no choices", path);
-        else if (!bad) rc = 0;
+        if (!bad && !applied)
+            error_set(why, len, "%s holds no choices", path);
+        else if (!bad)
+            rc = 0;
     }
     cJSON_Delete(here);
     cJSON_Delete(doc);

@@ -174,7 +174,8 @@ static int load_path(const char *path, flist *all)
     if (S_ISDIR(st.st_mode)) {
         char sub[PATH_MAX];
         size_t len = strlen(path);
-        snprintf(sub, sizeof sub, "%.*s/peers", (int)(len > 1 && path[len - 1] == '/' ? len - 1 : len), path);
+        snprintf(sub, sizeof sub, "%.*s/peers",
+                 (int)(len > 1 && path[len - 1] == '/' ? len - 1 : len), path);
         load_dir(path, all);
         load_dir(sub, all);
         return 0;
@@ -193,7 +194,8 @@ static void bench_sets(const rfile *f, char *buf, size_t len)
     size_t u = 0;
     const cJSON *r;
     buf[0] = 0;
-    cJSON_ArrayForEach(r, runs_of(f)) {
+    cJSON_ArrayForEach(r, runs_of(f))
+    {
         const char *s = results_str(r, "set");
         if (!is_type(r, "conv") || !s) continue;
         size_t sl = strlen(s);
@@ -209,13 +211,16 @@ static void bench_sets(const rfile *f, char *buf, size_t len)
    sets), so a one-thread run does not hide the all-core one. */
 static void series_key(const rfile *f, char *buf, size_t len)
 {
-    if (!strcmp(f->kind, "train")) train_key(f, buf, len);
-    else if (!strcmp(f->kind, "peer")) peer_key(f, buf, len);
+    if (!strcmp(f->kind, "train"))
+        train_key(f, buf, len);
+    else if (!strcmp(f->kind, "peer"))
+        peer_key(f, buf, len);
     else if (!strcmp(f->kind, "bench")) {
         char sets[256];
         bench_sets(f, sets, sizeof sets);
         snprintf(buf, len, "%d threads, %s", file_threads(f), sets);
-    } else snprintf(buf, len, "-");
+    } else
+        snprintf(buf, len, "-");
 }
 
 static int shown_kind(const char *kind)
@@ -258,8 +263,10 @@ static int is_newest(const rfile *f, const flist *all, int self)
         int c = strcmp(g->time, f->time);
         if (c > 0 || (c == 0 && j < self)) {
             if (f->named)
-                fprintf(stderr, "convbench report: %s: a newer %s file of the same machine and "
-                                "series is shown instead, %s\n", f->path, f->kind, g->path);
+                fprintf(stderr,
+                        "convbench report: %s: a newer %s file of the same machine and "
+                        "series is shown instead, %s\n",
+                        f->path, f->kind, g->path);
             return 0;
         }
     }
@@ -308,7 +315,8 @@ static int cmp_peer(const void *a, const void *b)
                 *q = jobj(jobj((*(rfile *const *)b)->doc, "context"), "peer");
     int c = strcmp(str_or(results_str(p, "name"), ""), str_or(results_str(q, "name"), ""));
     if (c) return c;
-    const char *cp = str_or(results_str(p, "config"), ""), *cq = str_or(results_str(q, "config"), "");
+    const char *cp = str_or(results_str(p, "config"), ""),
+               *cq = str_or(results_str(q, "config"), "");
     int tp = !strcmp(cp, "tuned"), tq = !strcmp(cq, "tuned");
     return tp != tq ? tq - tp : strcmp(cp, cq);
 }
@@ -317,18 +325,17 @@ static int cmp_peer(const void *a, const void *b)
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: convbench report [--out FILE] [--plots DIR] [PATH...]\n"
-            "Writes REPORT.md (or FILE) from results files. Each PATH is a results file or a\n"
-            "directory (read with its peers/ subdirectory); default results/. Files are\n"
-            "grouped by the machine they were measured on (what its CPU is, not its host\n"
-            "name), and each machine gets its own section from its own files only, the\n"
-            "newest file of each series: the machine, GFLOP/s tables with %% of its own\n"
-            "measured peak, a roofline, training, peers and scaling. With two or more\n"
-            "machines a \"Machines compared\" section puts them side by side. Plots and\n"
-            "their data go to DIR/<machine>/ (default: the first directory given, or\n"
-            "results, /plots). --results DIR is the same as a directory PATH. Runs no\n"
-            "benchmark.\n");
+    fprintf(f, "usage: convbench report [--out FILE] [--plots DIR] [PATH...]\n"
+               "Writes REPORT.md (or FILE) from results files. Each PATH is a results file or a\n"
+               "directory (read with its peers/ subdirectory); default results/. Files are\n"
+               "grouped by the machine they were measured on (what its CPU is, not its host\n"
+               "name), and each machine gets its own section from its own files only, the\n"
+               "newest file of each series: the machine, GFLOP/s tables with %% of its own\n"
+               "measured peak, a roofline, training, peers and scaling. With two or more\n"
+               "machines a \"Machines compared\" section puts them side by side. Plots and\n"
+               "their data go to DIR/<machine>/ (default: the first directory given, or\n"
+               "results, /plots). --results DIR is the same as a directory PATH. Runs no\n"
+               "benchmark.\n");
 }
 
 static void free_all(flist *all, report_machine **ms, int nm)
@@ -345,8 +352,10 @@ static void free_all(flist *all, report_machine **ms, int nm)
 int cmd_report(int argc, char **argv)
 {
     static const struct option opts[] = {
-        { "out", required_argument, 0, 'o' }, { "plots", required_argument, 0, 'p' },
-        { "results", required_argument, 0, 'r' }, { "help", no_argument, 0, 'h' },
+        { "out", required_argument, 0, 'o' },
+        { "plots", required_argument, 0, 'p' },
+        { "results", required_argument, 0, 'r' },
+        { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
     const char *out = "REPORT.md", *plots = NULL;
@@ -403,20 +412,24 @@ int cmd_report(int argc, char **argv)
         rfile *f = all.f[i];
         report_machine *m = f->m;
         if (!m || !is_newest(f, &all, i)) continue;
-        if (!strcmp(f->kind, "machine")) m->machine = f;
+        if (!strcmp(f->kind, "machine"))
+            m->machine = f;
         else {
-            flist *to = !strcmp(f->kind, "bench") ? &m->bench : !strcmp(f->kind, "scale") ? &m->scale
-                      : !strcmp(f->kind, "train") ? &m->train : &m->peer;
+            flist *to = !strcmp(f->kind, "bench")   ? &m->bench
+                        : !strcmp(f->kind, "scale") ? &m->scale
+                        : !strcmp(f->kind, "train") ? &m->train
+                                                    : &m->peer;
             flist_add(to, f);
             shown++;
         }
         if (!m->src || f == m->machine) m->src = f;
     }
     if (!rc && !shown) {
-        fprintf(stderr, "convbench report: no bench, scale, train or peer results in %s. Produce "
-                        "them with `make run` (train, quick suite and scaling), or `convbench "
-                        "bench`, `convbench scale` and `convbench train --json FILE`; `convbench "
-                        "info` writes the machine file.\n",
+        fprintf(stderr,
+                "convbench report: no bench, scale, train or peer results in %s. Produce "
+                "them with `make run` (train, quick suite and scaling), or `convbench "
+                "bench`, `convbench scale` and `convbench train --json FILE`; `convbench "
+                "info` writes the machine file.\n",
                 npaths == 1 ? paths[0] : "the paths given");
         rc = 1;
     }
@@ -436,7 +449,8 @@ int cmd_report(int argc, char **argv)
     /* plots: DIR, else the first directory given /plots, else results/plots */
     char plotdir[PATH_MAX];
     snprintf(plotdir, sizeof plotdir, "results/plots");
-    if (plots) snprintf(plotdir, sizeof plotdir, "%s", plots);
+    if (plots)
+        snprintf(plotdir, sizeof plotdir, "%s", plots);
     else
         for (int i = 0; i < npaths; i++) {
             struct stat st;
@@ -460,8 +474,14 @@ int cmd_report(int argc, char **argv)
     if (access(scripts, R_OK)) snprintf(scripts, sizeof scripts, "scripts");
     if (realpath(scripts, resolved)) snprintf(scripts, sizeof scripts, "%s", resolved);
     if (!realpath(plotdir, plotabs)) snprintf(plotabs, sizeof plotabs, "%s", plotdir);
-    out_ctx oc = { fopen(tmp, "w"), plotabs, plotdir, scripts, "",
-                   system("command -v gnuplot >/dev/null 2>&1") == 0, 0, 0 };
+    out_ctx oc = { fopen(tmp, "w"),
+                   plotabs,
+                   plotdir,
+                   scripts,
+                   "",
+                   system("command -v gnuplot >/dev/null 2>&1") == 0,
+                   0,
+                   0 };
     /* links are relative to the report's directory when it is the current one */
     if (strchr(out, '/')) oc.link = plotabs;
     if (!oc.md) {
@@ -473,8 +493,10 @@ int cmd_report(int argc, char **argv)
     fprintf(md, "# convbench report\n\nGenerated by `convbench report` from results files "
                 "(regenerate with `make report`; do not edit by hand). ");
     if (nm > 1)
-        fprintf(md, "%d machines, each in its own section with figures from its own files only; "
-                    "\"Machines compared\" puts them side by side:\n\n", nm);
+        fprintf(md,
+                "%d machines, each in its own section with figures from its own files only; "
+                "\"Machines compared\" puts them side by side:\n\n",
+                nm);
     else
         fprintf(md, "One machine:\n\n");
     for (int i = 0; i < nm; i++)

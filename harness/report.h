@@ -17,10 +17,10 @@
 #ifndef CONVBENCH_REPORT_H
 #define CONVBENCH_REPORT_H
 
+#include <cjson/cJSON.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
-#include <cjson/cJSON.h>
 #include "results.h"
 
 typedef struct report_machine report_machine;
@@ -29,9 +29,9 @@ typedef struct report_machine report_machine;
 typedef struct {
     char path[PATH_MAX];
     cJSON *doc;
-    const char *kind, *time;    /* "" when absent */
-    int named;                  /* named on the command line, not found in a directory */
-    report_machine *m;          /* the machine it was measured on */
+    const char *kind, *time; /* "" when absent */
+    int named;               /* named on the command line, not found in a directory */
+    report_machine *m;       /* the machine it was measured on */
 } rfile;
 
 /* A growable list of files (owned elsewhere). */
@@ -43,21 +43,21 @@ typedef struct {
 /* One machine and the files shown for it: after selection, the newest of
    each series (see report.c). */
 struct report_machine {
-    char key[80];               /* machine_key(): what the CPU is */
-    char name[96];              /* label, unique in the report; its plot directory */
-    const rfile *src;           /* its machine file, else its first file */
-    const cJSON *mc;            /* src's context.machine */
-    const rfile *machine;       /* its machine file (peaks, bandwidths, versions), or NULL */
+    char key[80];         /* machine_key(): what the CPU is */
+    char name[96];        /* label, unique in the report; its plot directory */
+    const rfile *src;     /* its machine file, else its first file */
+    const cJSON *mc;      /* src's context.machine */
+    const rfile *machine; /* its machine file (peaks, bandwidths, versions), or NULL */
     flist bench, scale, train, peer;
 };
 
 typedef struct {
     FILE *md;
-    const char *plots;          /* plot directory (absolute) */
-    const char *link;           /* the same, as the report links it */
-    const char *scripts;        /* where the *.gp files are */
-    const char *sub;            /* the current machine's subdirectory of both */
-    int gnuplot;                /* gnuplot found */
+    const char *plots;   /* plot directory (absolute) */
+    const char *link;    /* the same, as the report links it */
+    const char *scripts; /* where the *.gp files are */
+    const char *sub;     /* the current machine's subdirectory of both */
+    int gnuplot;         /* gnuplot found */
     int drawn, failed;
 } out_ctx;
 
@@ -89,7 +89,7 @@ typedef struct {
     const char *set, *layer, *pass, *backend, *impl;
     const cJSON *shape;
     int n, threads;
-    double gflops, flops, ai;   /* ai: FLOPs / minimal fp32 bytes */
+    double gflops, flops, ai; /* ai: FLOPs / minimal fp32 bytes */
 } crow;
 
 /* Fills c from a run of type "conv"; -1 for any other run. */
@@ -122,9 +122,9 @@ void no_peak_reason(const report_machine *m, const char *isa, int threads, char 
 
 /* A roof of the roofline: a compute peak per ISA or a bandwidth per level. */
 typedef struct {
-    char name[32];              /* "avx512", "L1", "memory (triad)" */
-    double value;               /* GFLOP/s or GB/s */
-    int threads;                /* the thread count it was measured at */
+    char name[32]; /* "avx512", "L1", "memory (triad)" */
+    double value;  /* GFLOP/s or GB/s */
+    int threads;   /* the thread count it was measured at */
 } roof;
 /* Every compute peak of the machine file at threads (one per ISA, highest first). */
 int compute_roofs(const report_machine *m, int threads, roof *out, int max);
@@ -140,10 +140,10 @@ const char *peer_status(const rfile *f);
 /* One row of a training table: a train file (one backend at one thread
    count) or a peer configuration at one thread count. */
 typedef struct {
-    char name[160];             /* backend, or "peer (config)" */
+    char name[160]; /* backend, or "peer (config)" */
     const char *path;
     int threads, epochs, is_peer, is_auto;
-    double batch, acc, secs, ips;   /* final test accuracy, mean epoch s, images/s */
+    double batch, acc, secs, ips; /* final test accuracy, mean epoch s, images/s */
 } trow;
 /* Fills t from the train runs at threads (all if threads < 0); 0 if any. */
 int train_row(const cJSON *runs, int threads, trow *t);

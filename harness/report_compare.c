@@ -15,7 +15,7 @@
 #include <string.h>
 #include "report.h"
 
-#define MAXM 16     /* machines compared; more are listed but not tabulated */
+#define MAXM 16 /* machines compared; more are listed but not tabulated */
 
 static const char *best_isa(const report_machine *m)
 {
@@ -33,7 +33,8 @@ static double exact_bw(const report_machine *m, const char *type, const char *le
     double best = NAN;
     const cJSON *r;
     if (!m->machine) return NAN;
-    cJSON_ArrayForEach(r, runs_of(m->machine)) {
+    cJSON_ArrayForEach(r, runs_of(m->machine))
+    {
         const char *lv = results_str(r, "level");
         double g = results_num(r, "gbs");
         if (is_type(r, type) && results_num(r, "threads") == threads &&
@@ -56,7 +57,8 @@ static void machines_table(FILE *md, report_machine *const *ms, int n)
     fprintf(md, "\n|---|");
     for (int j = 0; j < n; j++) fprintf(md, "---:|");
     fprintf(md, "\n| CPU |");
-    for (int j = 0; j < n; j++) fprintf(md, " %s |", str_or(results_str(ms[j]->mc, "cpu_model"), "?"));
+    for (int j = 0; j < n; j++)
+        fprintf(md, " %s |", str_or(results_str(ms[j]->mc, "cpu_model"), "?"));
     fprintf(md, "\n| best ISA |");
     for (int j = 0; j < n; j++) fprintf(md, " %s |", best_isa(ms[j]));
     fprintf(md, "\n| cores / PUs |");
@@ -65,14 +67,16 @@ static void machines_table(FILE *md, report_machine *const *ms, int n)
     fprintf(md, "\n| machine file |");
     for (int j = 0; j < n; j++)
         fprintf(md, " %s%s%s |", ms[j]->machine ? "`" : "",
-                ms[j]->machine ? ms[j]->machine->path : "no machine file", ms[j]->machine ? "`" : "");
+                ms[j]->machine ? ms[j]->machine->path : "no machine file",
+                ms[j]->machine ? "`" : "");
     /* every (ISA, threads) peak any machine measured */
     peak_key pk[64];
     int np = 0, maxt = 0;
     for (int j = 0; j < n; j++) {
         const cJSON *r;
         if (!ms[j]->machine) continue;
-        cJSON_ArrayForEach(r, runs_of(ms[j]->machine)) {
+        cJSON_ArrayForEach(r, runs_of(ms[j]->machine))
+        {
             int t = (int)results_num(r, "threads");
             if (t > maxt && t <= 256) maxt = t;
             const char *isa = results_str(r, "isa");
@@ -104,13 +108,15 @@ static void machines_table(FILE *md, report_machine *const *ms, int n)
             double v[MAXM];
             int any = 0;
             for (int j = 0; j < n; j++) {
-                v[j] = levels[l] ? exact_bw(ms[j], "bandwidth", levels[l], t) : exact_bw(ms[j], "triad", NULL, t);
+                v[j] = levels[l] ? exact_bw(ms[j], "bandwidth", levels[l], t)
+                                 : exact_bw(ms[j], "triad", NULL, t);
                 any |= isfinite(v[j]);
             }
             if (!any) continue;
-            fprintf(md, "\n| %s bandwidth, %d thread%s (GB/s) |", levels[l] ? levels[l] : "triad", t,
-                    t > 1 ? "s" : "");
-            for (int j = 0; j < n; j++) fprintf(md, " %s |", isfinite(v[j]) ? fmt3(a, sizeof a, v[j]) : "–");
+            fprintf(md, "\n| %s bandwidth, %d thread%s (GB/s) |", levels[l] ? levels[l] : "triad",
+                    t, t > 1 ? "s" : "");
+            for (int j = 0; j < n; j++)
+                fprintf(md, " %s |", isfinite(v[j]) ? fmt3(a, sizeof a, v[j]) : "–");
         }
     fprintf(md, "\n\n");
 }
@@ -121,7 +127,8 @@ static int find_same(const report_machine *m, const crow *k, crow *out, const rf
 {
     for (int i = 0; i < m->bench.n; i++) {
         const cJSON *r;
-        cJSON_ArrayForEach(r, runs_of(m->bench.f[i])) {
+        cJSON_ArrayForEach(r, runs_of(m->bench.f[i]))
+        {
             crow c;
             if (!crow_of(r, &c) && crow_same_case(&c, k) && isfinite(c.gflops)) {
                 *out = c;
@@ -155,9 +162,12 @@ static int cmp_cref(const void *a, const void *b)
 static void pct_cell(FILE *md, const report_machine *m, const rfile *f, const crow *c)
 {
     double p = own_pct(m, f, c);
-    if (isfinite(p)) fprintf(md, " %.0f%% |", p);
-    else if (!m->machine) fprintf(md, " no machine file |");
-    else fprintf(md, " no %s peak |", file_isa(f));
+    if (isfinite(p))
+        fprintf(md, " %.0f%% |", p);
+    else if (!m->machine)
+        fprintf(md, " no machine file |");
+    else
+        fprintf(md, " no %s peak |", file_isa(f));
 }
 
 /* The cases of one thread count: per other machine, the geometric mean
@@ -220,10 +230,12 @@ static void conv_compare_threads(FILE *md, report_machine *const *ms, int n, con
         fprintf(rf, "\n");
     }
     fclose(rf);
-    fprintf(md, "### Convolution GFLOP/s, %d thread%s\n\nFrom each machine's bench file at %d "
-                "thread%s; GFLOP/s = direct-convolution FLOPs / median time (Winograd: effective); "
-                "%% peak = of that machine's own measured FMA peak at its run's ISA and %d "
-                "thread%s.\n\n", t, ts, t, ts, t, ts);
+    fprintf(md,
+            "### Convolution GFLOP/s, %d thread%s\n\nFrom each machine's bench file at %d "
+            "thread%s; GFLOP/s = direct-convolution FLOPs / median time (Winograd: effective); "
+            "%% peak = of that machine's own measured FMA peak at its run's ISA and %d "
+            "thread%s.\n\n",
+            t, ts, t, ts, t, ts);
     for (int j = 1; j < n; j++) {
         double all = 0;
         int alln = 0, hi = -1, lo = -1;
@@ -235,34 +247,42 @@ static void conv_compare_threads(FILE *md, report_machine *const *ms, int n, con
             if (lo < 0 || q < lsum[j][lo] / cnt[j][lo]) lo = bi;
         }
         if (!alln) continue;
-        fprintf(md, "Geometric mean of `%s` / `%s` GFLOP/s per backend over the cases both ran "
-                    "at %d thread%s, with the mean %% of each machine's own peak:\n\n"
-                    "| backend | cases | %s / %s | `%s` %% peak | `%s` %% peak |\n"
-                    "|---|---:|---:|---:|---:|\n",
+        fprintf(md,
+                "Geometric mean of `%s` / `%s` GFLOP/s per backend over the cases both ran "
+                "at %d thread%s, with the mean %% of each machine's own peak:\n\n"
+                "| backend | cases | %s / %s | `%s` %% peak | `%s` %% peak |\n"
+                "|---|---:|---:|---:|---:|\n",
                 ms[j]->name, ref->name, t, ts, ms[j]->name, ref->name, ref->name, ms[j]->name);
         for (int bi = 0; bi < nb; bi++) {
             if (!cnt[j][bi]) continue;
             fprintf(md, "| %s | %d | %s |", be[bi], cnt[j][bi],
                     fmt3(a, sizeof a, exp(lsum[j][bi] / cnt[j][bi])));
-            if (prn[j][bi]) fprintf(md, " %.0f%% |", pref[j][bi] / prn[j][bi]);
-            else fprintf(md, " %s |", ref->machine ? "–" : "no machine file");
-            if (pn[j][bi]) fprintf(md, " %.0f%% |\n", psum[j][bi] / pn[j][bi]);
-            else fprintf(md, " %s |\n", ms[j]->machine ? "–" : "no machine file");
+            if (prn[j][bi])
+                fprintf(md, " %.0f%% |", pref[j][bi] / prn[j][bi]);
+            else
+                fprintf(md, " %s |", ref->machine ? "–" : "no machine file");
+            if (pn[j][bi])
+                fprintf(md, " %.0f%% |\n", psum[j][bi] / pn[j][bi]);
+            else
+                fprintf(md, " %s |\n", ms[j]->machine ? "–" : "no machine file");
         }
         fprintf(md, "| **all** | %d | **%s** | | |\n\n", alln, fmt3(a, sizeof a, exp(all / alln)));
-        fprintf(md, "- at %d thread%s `%s` runs the cases both ran at %sx the GFLOP/s of `%s` "
-                    "(geometric mean over %d cases); highest ratio %s (%sx), lowest %s (%sx).\n",
+        fprintf(md,
+                "- at %d thread%s `%s` runs the cases both ran at %sx the GFLOP/s of `%s` "
+                "(geometric mean over %d cases); highest ratio %s (%sx), lowest %s (%sx).\n",
                 t, ts, ms[j]->name, fmt3(a, sizeof a, exp(all / alln)), ref->name, alln, be[hi],
                 fmt3(b, sizeof b, exp(lsum[j][hi] / cnt[j][hi])), be[lo],
                 fmt3(c, sizeof c, exp(lsum[j][lo] / cnt[j][lo])));
     }
     for (int j = 0; j < n; j++)
         if (over[j])
-            fprintf(md, "- `%s`: %d of %d direct-algorithm cases above 100%% of its machine "
-                        "file's peak: that peak looks low for this CPU, so its %% figures are "
-                        "overstated (the GFLOP/s and ratios are not affected).\n",
+            fprintf(md,
+                    "- `%s`: %d of %d direct-algorithm cases above 100%% of its machine "
+                    "file's peak: that peak looks low for this CPU, so its %% figures are "
+                    "overstated (the GFLOP/s and ratios are not affected).\n",
                     ms[j]->name, over[j], direct[j]);
-    fprintf(md, "\n#### Every case measured on both, %d thread%s\n\n| case | backend | pass |", t, ts);
+    fprintf(md, "\n#### Every case measured on both, %d thread%s\n\n| case | backend | pass |", t,
+            ts);
     for (int j = 0; j < n; j++) fprintf(md, " `%s` GFLOP/s | %% peak |", ms[j]->name);
     for (int j = 1; j < n; j++) fprintf(md, " %s / %s |", ms[j]->name, ref->name);
     fprintf(md, "\n|---|---|---|");
@@ -284,7 +304,8 @@ static void conv_compare(FILE *md, report_machine *const *ms, int n)
     int nc = 0;
     for (int i = 0; i < ref->bench.n; i++) {
         const cJSON *r;
-        cJSON_ArrayForEach(r, runs_of(ref->bench.f[i])) {
+        cJSON_ArrayForEach(r, runs_of(ref->bench.f[i]))
+        {
             crow c, d;
             const rfile *g;
             if (crow_of(r, &c) || !isfinite(c.gflops)) continue;
@@ -314,7 +335,7 @@ static void conv_compare(FILE *md, report_machine *const *ms, int n)
 
 typedef struct {
     char label[256];
-    int src, threads, is_auto;  /* src: 0 scale run, 1 training run, 2 peer */
+    int src, threads, is_auto; /* src: 0 scale run, 1 training run, 2 peer */
     double v[MAXM];
 } tcmp;
 
@@ -327,7 +348,8 @@ static void tcmp_put(tcmp_list *l, const char *label, int src, int threads, int 
                      double v, int n)
 {
     int k = 0;
-    while (k < l->n && !(l->r[k].src == src && l->r[k].threads == threads && !strcmp(l->r[k].label, label)))
+    while (k < l->n &&
+           !(l->r[k].src == src && l->r[k].threads == threads && !strcmp(l->r[k].label, label)))
         k++;
     if (k == l->n) {
         if (l->n == l->cap) {
@@ -360,8 +382,8 @@ static void train_compare(FILE *md, report_machine *const *ms, int n)
     for (int j = 0; j < n; j++) {
         const report_machine *m = ms[j];
         const cJSON *r;
-        if (m->scale.n)
-            cJSON_ArrayForEach(r, runs_of(m->scale.f[0])) {
+        if (m->scale.n) cJSON_ArrayForEach(r, runs_of(m->scale.f[0]))
+            {
                 const char *b = results_str(r, "backend");
                 double ips = results_num(r, "images_per_s");
                 if (!is_type(r, "train") || !b || !(ips > 0)) continue;
@@ -370,7 +392,8 @@ static void train_compare(FILE *md, report_machine *const *ms, int n)
         for (int i = 0; i < m->train.n; i++) {
             trow t = { 0 };
             if (train_row(runs_of(m->train.f[i]), -1, &t)) continue;
-            cJSON_ArrayForEach(r, runs_of(m->train.f[i])) if (is_type(r, "train")) {
+            cJSON_ArrayForEach(r, runs_of(m->train.f[i])) if (is_type(r, "train"))
+            {
                 snprintf(t.name, sizeof t.name, "%s", str_or(results_str(r, "backend"), "?"));
                 break;
             }
@@ -378,7 +401,8 @@ static void train_compare(FILE *md, report_machine *const *ms, int n)
         }
         for (int i = 0; i < m->peer.n; i++) {
             int seen[257] = { 0 };
-            cJSON_ArrayForEach(r, runs_of(m->peer.f[i])) {
+            cJSON_ArrayForEach(r, runs_of(m->peer.f[i]))
+            {
                 int th = (int)results_num(r, "threads");
                 trow t = { 0 };
                 if (!is_type(r, "train") || th < 0 || th > 256 || seen[th]++ ||
@@ -393,10 +417,12 @@ static void train_compare(FILE *md, report_machine *const *ms, int n)
     if (!l.n) return;
     qsort(l.r, (size_t)l.n, sizeof *l.r, cmp_tcmp);
     static const char *const src_name[] = { "scale run", "training run", "peer" };
-    fprintf(md, "### Training images/s\n\nThe seed network at batch 32 on each machine, per "
-                "thread count: scale runs (each backend's timed blocks interleaved in one run), training runs (`convbench train`: images per epoch / mean epoch time) and "
-                "the peers (PyTorch, Keras) in each configuration. A ratio only where both "
-                "machines ran the same thing at the same thread count.\n\n| run | source | threads |");
+    fprintf(md,
+            "### Training images/s\n\nThe seed network at batch 32 on each machine, per "
+            "thread count: scale runs (each backend's timed blocks interleaved in one run), "
+            "training runs (`convbench train`: images per epoch / mean epoch time) and "
+            "the peers (PyTorch, Keras) in each configuration. A ratio only where both "
+            "machines ran the same thing at the same thread count.\n\n| run | source | threads |");
     for (int j = 0; j < n; j++) fprintf(md, " `%s` |", ms[j]->name);
     for (int j = 1; j < n; j++) fprintf(md, " %s / %s |", ms[j]->name, ms[0]->name);
     fprintf(md, "\n|---|---|---:|");
@@ -405,9 +431,10 @@ static void train_compare(FILE *md, report_machine *const *ms, int n)
     char a[32], b[32], c[32];
     for (int i = 0; i < l.n; i++) {
         const tcmp *t = &l.r[i];
-        fprintf(md, "| %s%s%s | %s | %d |", t->is_auto ? "**" : "", t->label, t->is_auto ? "**" : "",
-                src_name[t->src], t->threads);
-        for (int j = 0; j < n; j++) fprintf(md, " %s |", isfinite(t->v[j]) ? fmt3(a, sizeof a, t->v[j]) : "–");
+        fprintf(md, "| %s%s%s | %s | %d |", t->is_auto ? "**" : "", t->label,
+                t->is_auto ? "**" : "", src_name[t->src], t->threads);
+        for (int j = 0; j < n; j++)
+            fprintf(md, " %s |", isfinite(t->v[j]) ? fmt3(a, sizeof a, t->v[j]) : "–");
         for (int j = 1; j < n; j++) {
             double q = t->v[j] / t->v[0];
             fprintf(md, " %s |", isfinite(q) ? fmt3(a, sizeof a, q) : "–");
@@ -420,10 +447,12 @@ static void train_compare(FILE *md, report_machine *const *ms, int n)
         if (!t->is_auto) continue;
         for (int j = 1; j < n; j++)
             if (isfinite(t->v[j]) && isfinite(t->v[0]))
-                fprintf(md, "- auto at %d thread%s (%s): `%s` trains %sx the images/s of `%s` (%s vs %s).\n",
+                fprintf(md,
+                        "- auto at %d thread%s (%s): `%s` trains %sx the images/s of `%s` (%s vs "
+                        "%s).\n",
                         t->threads, t->threads > 1 ? "s" : "", src_name[t->src], ms[j]->name,
-                        fmt3(a, sizeof a, t->v[j] / t->v[0]), ms[0]->name, fmt3(b, sizeof b, t->v[j]),
-                        fmt3(c, sizeof c, t->v[0]));
+                        fmt3(a, sizeof a, t->v[j] / t->v[0]), ms[0]->name,
+                        fmt3(b, sizeof b, t->v[j]), fmt3(c, sizeof c, t->v[0]));
     }
     fprintf(md, "\n");
     free(l.r);
@@ -435,11 +464,16 @@ void section_compare(out_ctx *o, report_machine *const *ms, int n)
     if (n > MAXM) n = MAXM;
     fprintf(md, "## Machines compared\n\n");
     for (int j = 0; j < n; j++)
-        fprintf(md, "%s`%s` (%s, %s)", j == 0 ? "" : j == n - 1 ? " and " : ", ", ms[j]->name,
-                str_or(results_str(ms[j]->mc, "cpu_model"), "?"), best_isa(ms[j]));
-    fprintf(md, ", side by side: each figure from its own machine's files, ratios = the other "
-                "machine / `%s`. Only cases with the same shape, pass, backend and thread count "
-                "are compared, and every table says the threads.\n\n", ms[0]->name);
+        fprintf(md, "%s`%s` (%s, %s)",
+                j == 0       ? ""
+                : j == n - 1 ? " and "
+                             : ", ",
+                ms[j]->name, str_or(results_str(ms[j]->mc, "cpu_model"), "?"), best_isa(ms[j]));
+    fprintf(md,
+            ", side by side: each figure from its own machine's files, ratios = the other "
+            "machine / `%s`. Only cases with the same shape, pass, backend and thread count "
+            "are compared, and every table says the threads.\n\n",
+            ms[0]->name);
     machines_table(md, ms, n);
     conv_compare(md, ms, n);
     train_compare(md, ms, n);

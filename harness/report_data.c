@@ -16,18 +16,25 @@
 
 const char *fmt3(char *buf, size_t len, double v)
 {
-    if (!isfinite(v)) snprintf(buf, len, "-");
-    else if (fabs(v) >= 100) snprintf(buf, len, "%.0f", v);
-    else if (fabs(v) >= 10) snprintf(buf, len, "%.1f", v);
-    else snprintf(buf, len, "%.2f", v);
+    if (!isfinite(v))
+        snprintf(buf, len, "-");
+    else if (fabs(v) >= 100)
+        snprintf(buf, len, "%.0f", v);
+    else if (fabs(v) >= 10)
+        snprintf(buf, len, "%.1f", v);
+    else
+        snprintf(buf, len, "%.2f", v);
     return buf;
 }
 
 void size_text(double b, char *buf, size_t len)
 {
-    if (b >= 1 << 30) snprintf(buf, len, "%.1f GiB", b / (1 << 30));
-    else if (b >= 1 << 20) snprintf(buf, len, "%.1f MiB", b / (1 << 20));
-    else snprintf(buf, len, "%.0f KiB", b / 1024);
+    if (b >= 1 << 30)
+        snprintf(buf, len, "%.1f GiB", b / (1 << 30));
+    else if (b >= 1 << 20)
+        snprintf(buf, len, "%.1f MiB", b / (1 << 20));
+    else
+        snprintf(buf, len, "%.0f KiB", b / 1024);
 }
 
 /* ---- conv runs ----------------------------------------------------------- */
@@ -70,8 +77,10 @@ int is_winograd(const char *b) { return strstr(b, "winograd") != NULL; }
 
 const char *short_pass(const char *p)
 {
-    return !strcmp(p, "forward") ? "fwd" : !strcmp(p, "backward_data") ? "bwd-data"
-         : !strcmp(p, "backward_weights") ? "bwd-weights" : p;
+    return !strcmp(p, "forward")            ? "fwd"
+           : !strcmp(p, "backward_data")    ? "bwd-data"
+           : !strcmp(p, "backward_weights") ? "bwd-weights"
+                                            : p;
 }
 
 /* Backends in registry order (unknown names after), ours first. */
@@ -89,14 +98,15 @@ int backend_list(const cJSON *runs, const char **out, int max)
     for (int ours = 1; ours >= 0; ours--) {
         int first = n;
         const cJSON *r;
-        cJSON_ArrayForEach(r, runs) {
+        cJSON_ArrayForEach(r, runs)
+        {
             crow c;
             if (crow_of(r, &c) || is_onednn(c.backend) == ours) continue;
             int k = 0;
             while (k < n && strcmp(out[k], c.backend)) k++;
             if (k == n && n < max) out[n++] = c.backend;
         }
-        for (int i = first + 1; i < n; i++)     /* insertion sort by rank, stable */
+        for (int i = first + 1; i < n; i++) /* insertion sort by rank, stable */
             for (int j = i; j > first && backend_rank(out[j]) < backend_rank(out[j - 1]); j--) {
                 const char *t = out[j];
                 out[j] = out[j - 1];
@@ -134,10 +144,12 @@ double machine_peak(const report_machine *m, const char *isa, int threads)
 {
     const cJSON *r;
     if (m && m->machine)
-        cJSON_ArrayForEach(r, runs_of(m->machine))
-            if (is_type(r, "peak") && results_num(r, "threads") == threads && results_str(r, "isa") &&
-                !strcmp(results_str(r, "isa"), isa))
-                return results_num(r, "gflops");
+        cJSON_ArrayForEach(r, runs_of(m->machine)) if (is_type(r, "peak") &&
+                                                       results_num(r, "threads") == threads &&
+                                                       results_str(r, "isa") &&
+                                                       !strcmp(results_str(r, "isa"),
+                                                               isa)) return results_num(r,
+                                                                                        "gflops");
     return NAN;
 }
 
@@ -149,9 +161,11 @@ double own_pct(const report_machine *m, const rfile *f, const crow *c)
 
 void no_peak_reason(const report_machine *m, const char *isa, int threads, char *buf, size_t len)
 {
-    if (!m->machine) snprintf(buf, len, "no machine file");
-    else snprintf(buf, len, "no %s peak at %d thread%s in the machine file", isa, threads,
-                  threads > 1 ? "s" : "");
+    if (!m->machine)
+        snprintf(buf, len, "no machine file");
+    else
+        snprintf(buf, len, "no %s peak at %d thread%s in the machine file", isa, threads,
+                 threads > 1 ? "s" : "");
 }
 
 int compute_roofs(const report_machine *m, int threads, roof *out, int max)
@@ -159,16 +173,19 @@ int compute_roofs(const report_machine *m, int threads, roof *out, int max)
     int n = 0;
     const cJSON *r;
     if (!m->machine) return 0;
-    cJSON_ArrayForEach(r, runs_of(m->machine)) {
+    cJSON_ArrayForEach(r, runs_of(m->machine))
+    {
         const char *isa = results_str(r, "isa");
         double g = results_num(r, "gflops");
-        if (!is_type(r, "peak") || !isa || results_num(r, "threads") != threads || !(g > 0)) continue;
+        if (!is_type(r, "peak") || !isa || results_num(r, "threads") != threads || !(g > 0))
+            continue;
         int k = 0;
         while (k < n && strcmp(out[k].name, isa)) k++;
-        if (k == n && n < max) snprintf(out[n].name, sizeof out[n].name, "%s", isa), out[n++].value = 0;
+        if (k == n && n < max)
+            snprintf(out[n].name, sizeof out[n].name, "%s", isa), out[n++].value = 0;
         if (k < n && g > out[k].value) out[k].value = g, out[k].threads = threads;
     }
-    for (int i = 1; i < n; i++)     /* highest first */
+    for (int i = 1; i < n; i++) /* highest first */
         for (int j = i; j > 0 && out[j].value > out[j - 1].value; j--) {
             roof t = out[j];
             out[j] = out[j - 1];
@@ -185,15 +202,18 @@ static double bandwidth_at(const rfile *mf, const char *type, const char *level,
     double best = NAN;
     int best_t = 0;
     const cJSON *r;
-    cJSON_ArrayForEach(r, runs_of(mf)) {
+    cJSON_ArrayForEach(r, runs_of(mf))
+    {
         const char *lv = results_str(r, "level");
         double g = results_num(r, "gbs");
         int t = (int)results_num(r, "threads");
         if (!is_type(r, type) || (level && (!lv || strcmp(lv, level))) || !(g > 0)) continue;
         int closer = !best_t || abs(t - threads) < abs(best_t - threads) ||
                      (abs(t - threads) == abs(best_t - threads) && t > best_t);
-        if (closer) best = g, best_t = t;
-        else if (t == best_t && g > best) best = g;
+        if (closer)
+            best = g, best_t = t;
+        else if (t == best_t && g > best)
+            best = g;
     }
     *at = best_t;
     return best;
@@ -208,7 +228,7 @@ int bandwidth_roofs(const report_machine *m, int threads, roof *out, int max)
         int at = 0;
         double g = bandwidth_at(m->machine, "bandwidth", levels[i], threads, &at);
         const char *name = levels[i];
-        if (!isfinite(g) && i == 3) {     /* older machine files: the triad is the memory roof */
+        if (!isfinite(g) && i == 3) { /* older machine files: the triad is the memory roof */
             g = bandwidth_at(m->machine, "triad", NULL, threads, &at);
             name = "memory (triad)";
         }
@@ -225,8 +245,10 @@ int bandwidth_roofs(const report_machine *m, int threads, roof *out, int max)
 void train_key(const rfile *f, char *buf, size_t len)
 {
     const cJSON *r;
-    cJSON_ArrayForEach(r, runs_of(f)) if (is_type(r, "train")) {
-        snprintf(buf, len, "%s@%g", str_or(results_str(r, "backend"), "?"), results_num(r, "threads"));
+    cJSON_ArrayForEach(r, runs_of(f)) if (is_type(r, "train"))
+    {
+        snprintf(buf, len, "%s@%g", str_or(results_str(r, "backend"), "?"),
+                 results_num(r, "threads"));
         return;
     }
     snprintf(buf, len, "?");
@@ -249,8 +271,10 @@ int train_row(const cJSON *runs, int threads, trow *t)
     const cJSON *r, *last = NULL;
     double sum = 0, rate = 0;
     int ne = 0;
-    cJSON_ArrayForEach(r, runs) {
-        if (!is_type(r, "train") || (threads >= 0 && results_num(r, "threads") != threads)) continue;
+    cJSON_ArrayForEach(r, runs)
+    {
+        if (!is_type(r, "train") || (threads >= 0 && results_num(r, "threads") != threads))
+            continue;
         sum += results_num(r, "seconds");
         rate += results_num(r, "images_per_s");
         ne++;

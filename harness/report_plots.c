@@ -30,8 +30,9 @@ void draw(out_ctx *o, const char *script, const char *png, const char *caption, 
     vsnprintf(vars, sizeof vars, fmt, ap);
     va_end(ap);
     /* machine names hold only [A-Za-z0-9._-] (report.c), so they quote safely */
-    snprintf(cmd, sizeof cmd, "cd '%s/%s' && gnuplot -e \"%s; machine='%s'; out='%s'\" '%s/%s.gp' 2>&1",
-             o->plots, o->sub, vars, o->sub, png, o->scripts, script);
+    snprintf(cmd, sizeof cmd,
+             "cd '%s/%s' && gnuplot -e \"%s; machine='%s'; out='%s'\" '%s/%s.gp' 2>&1", o->plots,
+             o->sub, vars, o->sub, png, o->scripts, script);
     FILE *p = popen(cmd, "r");
     char line[512];
     int said = 0;
@@ -40,7 +41,8 @@ void draw(out_ctx *o, const char *script, const char *png, const char *caption, 
     int rc = p ? pclose(p) : -1;
     if (rc) {
         o->failed++;
-        fprintf(stderr, "convbench report: gnuplot failed on %s.gp for %s/%s\n", script, o->sub, png);
+        fprintf(stderr, "convbench report: gnuplot failed on %s.gp for %s/%s\n", script, o->sub,
+                png);
         fprintf(o->md, "_(%s: gnuplot failed)_\n\n", caption);
         return;
     }

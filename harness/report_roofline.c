@@ -40,29 +40,34 @@ void section_roofline(out_ctx *o, const report_machine *m, const rfile *f)
     int nc = compute_roofs(m, threads, cr, 8), nbw = bandwidth_roofs(m, threads, br, 4);
     fprintf(md, "### Roofline, %d thread%s\n\n", threads, threads > 1 ? "s" : "");
     if (!nc || !nbw) {
-        fprintf(md, "%s: no measured peak or bandwidth at %d threads for this machine; run "
-                    "`convbench info` on it.\n\n", m->machine ? "The machine file has" : "No machine file",
-                threads);
+        fprintf(md,
+                "%s: no measured peak or bandwidth at %d threads for this machine; run "
+                "`convbench info` on it.\n\n",
+                m->machine ? "The machine file has" : "No machine file", threads);
         return;
     }
     double peak = machine_peak(m, isa, threads), mem = br[nbw - 1].value, top = cr[0].value;
     int mem_is_memory = strncmp(br[nbw - 1].name, "memory", 6) == 0;
     if (!isfinite(peak)) peak = top;
     char a[32], b2[32], c2[32];
-    fprintf(md, "Arithmetic intensity (AI) of a conv pass = its direct-convolution FLOPs / the "
-                "minimal bytes it must move: input + weights + output once each, fp32 "
-                "(4·(NHWC + RSCK + NPQK)); the three passes of a layer touch the same three "
-                "tensors and share one AI. Runs of `%s` (ISA %s). Roofs from this machine's "
-                "file at %d threads: compute", f->path, isa, threads);
+    fprintf(md,
+            "Arithmetic intensity (AI) of a conv pass = its direct-convolution FLOPs / the "
+            "minimal bytes it must move: input + weights + output once each, fp32 "
+            "(4·(NHWC + RSCK + NPQK)); the three passes of a layer touch the same three "
+            "tensors and share one AI. Runs of `%s` (ISA %s). Roofs from this machine's "
+            "file at %d threads: compute",
+            f->path, isa, threads);
     for (int i = 0; i < nc; i++)
         fprintf(md, "%s %s %s GFLOP/s", i ? "," : "", cr[i].name, fmt3(a, sizeof a, cr[i].value));
     fprintf(md, "; bandwidth");
     for (int i = 0; i < nbw; i++) {
         fprintf(md, "%s %s %s GB/s", i ? "," : "", br[i].name, fmt3(a, sizeof a, br[i].value));
-        if (br[i].threads != threads) fprintf(md, " (at %d thread%s)", br[i].threads, br[i].threads > 1 ? "s" : "");
+        if (br[i].threads != threads)
+            fprintf(md, " (at %d thread%s)", br[i].threads, br[i].threads > 1 ? "s" : "");
     }
-    fprintf(md, ". Ridge of the %s peak on the %s roof at AI %s FLOP/byte. Winograd points are "
-                "effective GFLOP/s and may pass the roof.\n\n",
+    fprintf(md,
+            ". Ridge of the %s peak on the %s roof at AI %s FLOP/byte. Winograd points are "
+            "effective GFLOP/s and may pass the roof.\n\n",
             isa, br[nbw - 1].name, fmt3(c2, sizeof c2, peak / mem));
     char cwords[512], bwords[512];
     roof_words(cr, nc, cwords, sizeof cwords);
@@ -80,7 +85,8 @@ void section_roofline(out_ctx *o, const report_machine *m, const rfile *f)
         double min_ai = INFINITY, max_ai = 0;
         for (int b = 0; b < nb; b++) {
             int any = 0;
-            cJSON_ArrayForEach(r, runs) {
+            cJSON_ArrayForEach(r, runs)
+            {
                 crow c;
                 if (crow_of(r, &c) || strcmp(c.backend, be[b]) || strcmp(c.pass, pass)) continue;
                 if (!any++) {
@@ -112,17 +118,23 @@ void section_roofline(out_ctx *o, const report_machine *m, const rfile *f)
              dname, top, cwords, bwords, names, pass, threads);
         fprintf(md, "- AI spans %s to %s FLOP/byte: %s.\n", fmt3(a, sizeof a, min_ai),
                 fmt3(b2, sizeof b2, max_ai),
-                min_ai >= peak / mem ? "every case lies right of the ridge (compute-bound by this model)"
-                : max_ai < peak / mem ? "every case lies left of the ridge (bandwidth-bound by this model)"
-                : "the cases straddle the ridge");
-        fprintf(md, "- %d of %d backend x layer cases reach at least half of their roof "
-                    "(min(%s peak, %s bandwidth x AI)).\n", above_half, points, isa, br[nbw - 1].name);
+                min_ai >= peak / mem
+                    ? "every case lies right of the ridge (compute-bound by this model)"
+                : max_ai < peak / mem
+                    ? "every case lies left of the ridge (bandwidth-bound by this model)"
+                    : "the cases straddle the ridge");
+        fprintf(md,
+                "- %d of %d backend x layer cases reach at least half of their roof "
+                "(min(%s peak, %s bandwidth x AI)).\n",
+                above_half, points, isa, br[nbw - 1].name);
         if (above_mem && mem_is_memory)
-            fprintf(md, "- direct-algorithm cases above the %s roof: %d (their data stays in cache; "
-                        "the model counts each tensor once from memory)%s.\n",
+            fprintf(md,
+                    "- direct-algorithm cases above the %s roof: %d (their data stays in cache; "
+                    "the model counts each tensor once from memory)%s.\n",
                     br[nbw - 1].name, above_mem,
-                    nbw < 2 ? "" : under_cache == above_mem ? ", all under the fastest cache roof"
-                                                            : ", some above even the fastest cache roof");
+                    nbw < 2                    ? ""
+                    : under_cache == above_mem ? ", all under the fastest cache roof"
+                                               : ", some above even the fastest cache roof");
         fprintf(md, "\n");
     }
 }

@@ -20,12 +20,11 @@ void section_machine(out_ctx *o, const report_machine *m)
     const cJSON *ctx = jobj(f->doc, "context"), *mc = m->mc, *b = jobj(ctx, "build");
     char buf[64];
     fprintf(md, "## Machine `%s`: %s, %s, %g cores\n\n", m->name,
-            str_or(results_str(mc, "cpu_model"), "?"), str_or(results_str(ctx, "isa_supported"), "?"),
-            results_num(mc, "cores"));
+            str_or(results_str(mc, "cpu_model"), "?"),
+            str_or(results_str(ctx, "isa_supported"), "?"), results_num(mc, "cores"));
     fprintf(md, "Every figure in this section was measured on this machine: its files are\n\n");
     const flist *lists[] = { &m->bench, &m->scale, &m->train, &m->peer };
-    if (m->machine)
-        fprintf(md, "- `%s`: machine, %s\n", m->machine->path, m->machine->time);
+    if (m->machine) fprintf(md, "- `%s`: machine, %s\n", m->machine->path, m->machine->time);
     for (int l = 0; l < 4; l++)
         for (int i = 0; i < lists[l]->n; i++) {
             const rfile *x = lists[l]->f[i];
@@ -36,15 +35,18 @@ void section_machine(out_ctx *o, const report_machine *m)
                     str_or(results_str(c, "command_line"), ""));
         }
     fprintf(md, "\n### The machine\n\n");
-    if (m->machine) fprintf(md, "From its machine file, `%s` (%s).\n\n", f->path, f->time);
-    else fprintf(md, "No machine file: from the context of `%s` (%s).\n\n", f->path, f->time);
+    if (m->machine)
+        fprintf(md, "From its machine file, `%s` (%s).\n\n", f->path, f->time);
+    else
+        fprintf(md, "No machine file: from the context of `%s` (%s).\n\n", f->path, f->time);
     fprintf(md, "| | |\n|---|---|\n| CPU | %s |\n", str_or(results_str(mc, "cpu_model"), "?"));
     const char *vendor = results_str(mc, "vendor");
     if (vendor)
         fprintf(md, "| vendor, family/model/stepping | %s, %g/%g/%g |\n", vendor,
                 results_num(mc, "family"), results_num(mc, "model"), results_num(mc, "stepping"));
     fprintf(md, "| identity | %s `%s` |\n",
-            results_str(mc, "fingerprint") ? "fingerprint" : "key of CPU model, cores, PUs, ISA flags and caches",
+            results_str(mc, "fingerprint") ? "fingerprint"
+                                           : "key of CPU model, cores, PUs, ISA flags and caches",
             m->key);
     fprintf(md, "| host name | %s (not used to tell machines apart) |\n",
             str_or(results_str(mc, "hostname"), "?"));
@@ -53,20 +55,23 @@ void section_machine(out_ctx *o, const report_machine *m)
             results_num(mc, "packages"), results_num(mc, "cores"), results_num(mc, "pus"),
             results_num(mc, "numa_nodes"), buf);
     const cJSON *c;
-    cJSON_ArrayForEach(c, jobj(mc, "caches")) {
+    cJSON_ArrayForEach(c, jobj(mc, "caches"))
+    {
         size_text(results_num(c, "size_bytes"), buf, sizeof buf);
         fprintf(md, "| L%g %s cache | %s x %g |\n", results_num(c, "level"),
                 str_or(results_str(c, "type"), ""), buf, results_num(c, "count"));
     }
     fprintf(md, "| ISA flags |");
-    cJSON_ArrayForEach(c, jobj(mc, "isa_flags")) if (cJSON_IsString(c)) fprintf(md, " %s", c->valuestring);
+    cJSON_ArrayForEach(c, jobj(mc, "isa_flags")) if (cJSON_IsString(c))
+        fprintf(md, " %s", c->valuestring);
     fprintf(md, " |\n| best ISA | %s |\n", str_or(results_str(ctx, "isa_supported"), "?"));
     fprintf(md, "| compiler | %s `%s` |\n", str_or(results_str(b, "compiler"), "?"),
             str_or(results_str(b, "cflags"), "?"));
     const cJSON *v = m->machine ? jobj(m->machine->doc, "versions") : NULL;
     if (v) {
         fprintf(md, "| libraries |");
-        cJSON_ArrayForEach(c, v) if (cJSON_IsString(c)) fprintf(md, " %s %s;", c->string, c->valuestring);
+        cJSON_ArrayForEach(c, v) if (cJSON_IsString(c))
+            fprintf(md, " %s %s;", c->string, c->valuestring);
         fprintf(md, " |\n");
     }
     fprintf(md, "\n");
@@ -78,7 +83,8 @@ void section_machine(out_ctx *o, const report_machine *m)
     fprintf(md, "Measured: fp32 FMA peak in GFLOP/s, bandwidth in GB/s.\n\n"
                 "| | threads | value |\n|---|---:|---:|\n");
     const cJSON *r;
-    cJSON_ArrayForEach(r, runs_of(m->machine)) {
+    cJSON_ArrayForEach(r, runs_of(m->machine))
+    {
         if (is_type(r, "peak"))
             fprintf(md, "| peak %s | %g | %s GFLOP/s |\n", str_or(results_str(r, "isa"), "?"),
                     results_num(r, "threads"), fmt3(buf, sizeof buf, results_num(r, "gflops")));
@@ -88,8 +94,9 @@ void section_machine(out_ctx *o, const report_machine *m)
         else if (is_type(r, "bandwidth")) {
             char sz[64];
             size_text(results_num(r, "bytes"), sz, sizeof sz);
-            fprintf(md, "| bandwidth %s (%s) | %g | %s GB/s |\n", str_or(results_str(r, "level"), "?"),
-                    sz, results_num(r, "threads"), fmt3(buf, sizeof buf, results_num(r, "gbs")));
+            fprintf(md, "| bandwidth %s (%s) | %g | %s GB/s |\n",
+                    str_or(results_str(r, "level"), "?"), sz, results_num(r, "threads"),
+                    fmt3(buf, sizeof buf, results_num(r, "gbs")));
         }
     }
     fprintf(md, "\n");
@@ -101,7 +108,8 @@ static const cJSON *find_case(const cJSON *runs, const char *set, const char *la
                               const char *pass, const char *backend)
 {
     const cJSON *r;
-    cJSON_ArrayForEach(r, runs) {
+    cJSON_ArrayForEach(r, runs)
+    {
         crow c;
         if (crow_of(r, &c)) continue;
         if (!strcmp(c.set, set) && !strcmp(c.layer, layer) && c.n == n && !strcmp(c.pass, pass) &&
@@ -119,7 +127,8 @@ static int set_rows(const cJSON *runs, const char *set, const cJSON **rows, int 
     const char *layers[256];
     int nl = 0;
     const cJSON *r;
-    cJSON_ArrayForEach(r, runs) {
+    cJSON_ArrayForEach(r, runs)
+    {
         crow c, d;
         if (crow_of(r, &c) || strcmp(c.set, set)) continue;
         int l = 0;
@@ -160,17 +169,22 @@ static void peak_note(FILE *md, const report_machine *m, const rfile *f, int thr
         fprintf(md, "%% of peak: not shown, %s (run `convbench info` on this machine).\n\n", why);
         return;
     }
-    fprintf(md, "In brackets, %% of this machine's measured %s FMA peak at %d thread%s, %s GFLOP/s "
-                "(its machine file).", isa, threads, threads > 1 ? "s" : "", fmt3(a, sizeof a, peak));
+    fprintf(md,
+            "In brackets, %% of this machine's measured %s FMA peak at %d thread%s, %s GFLOP/s "
+            "(its machine file).",
+            isa, threads, threads > 1 ? "s" : "", fmt3(a, sizeof a, peak));
     const cJSON *r;
     double stored = NAN;
-    cJSON_ArrayForEach(r, runs_of(f)) if (is_type(r, "conv")) {
+    cJSON_ArrayForEach(r, runs_of(f)) if (is_type(r, "conv"))
+    {
         stored = results_num(r, "peak_gflops");
         break;
     }
     if (isfinite(stored) && fabs(stored - peak) > 0.01 * peak)
-        fprintf(md, " The file's stored pct_peak was computed against %s GFLOP/s, not this "
-                    "machine's peak: recomputed here.", fmt3(b, sizeof b, stored));
+        fprintf(md,
+                " The file's stored pct_peak was computed against %s GFLOP/s, not this "
+                "machine's peak: recomputed here.",
+                fmt3(b, sizeof b, stored));
     fprintf(md, "\n\n");
 }
 
@@ -182,20 +196,26 @@ void section_bench(out_ctx *o, const report_machine *m, const rfile *f)
     int nb = backend_list(runs, be, 64), nours = 0;
     while (nours < nb && !is_onednn(be[nours])) nours++;
     const cJSON *first = NULL, *r;
-    cJSON_ArrayForEach(r, runs) if (is_type(r, "conv")) { first = r; break; }
+    cJSON_ArrayForEach(r, runs) if (is_type(r, "conv"))
+    {
+        first = r;
+        break;
+    }
     if (!first) return;
     const cJSON *ctx = jobj(f->doc, "context");
     int threads = (int)results_num(first, "threads");
     fprintf(md, "### Convolution throughput, %d thread%s\n\n", threads, threads > 1 ? "s" : "");
-    fprintf(md, "From `%s` (%s, commit %.10s, ISA %s). GFLOP/s = direct-convolution FLOPs "
-                "(2·N·K·C·R·S·P·Q) / median time of %g repetitions, so Winograd figures are "
-                "effective GFLOP/s. ",
+    fprintf(md,
+            "From `%s` (%s, commit %.10s, ISA %s). GFLOP/s = direct-convolution FLOPs "
+            "(2·N·K·C·R·S·P·Q) / median time of %g repetitions, so Winograd figures are "
+            "effective GFLOP/s. ",
             f->path, f->time, str_or(results_str(ctx, "git_commit"), "?"), file_isa(f),
             results_num(first, "repetitions"));
     peak_note(md, m, f, threads);
     const char *sets[16];
     int ns = 0;
-    cJSON_ArrayForEach(r, runs) {
+    cJSON_ArrayForEach(r, runs)
+    {
         crow c;
         if (crow_of(r, &c)) continue;
         int k = 0;
@@ -233,8 +253,10 @@ void section_bench(out_ctx *o, const report_machine *m, const rfile *f)
                 if (x && !crow_of(x, &d)) {
                     double pct = own_pct(m, f, &d);
                     fmt3(g, sizeof g, d.gflops);
-                    if (isfinite(pct)) fprintf(md, " %s (%.0f%%) |", g, pct);
-                    else fprintf(md, " %s |", g);
+                    if (isfinite(pct))
+                        fprintf(md, " %s (%.0f%%) |", g, pct);
+                    else
+                        fprintf(md, " %s |", g);
                     if (dat) fprintf(dat, " %.4g", d.gflops);
                     if (!is_winograd(d.backend)) direct++, over += pct > 100;
                 } else {
@@ -263,15 +285,19 @@ void section_bench(out_ctx *o, const report_machine *m, const rfile *f)
             for (int b = 0; b < nb; b++) {
                 const cJSON *x = find_case(runs, c.set, c.layer, c.n, c.pass, be[b]);
                 if (!x || crow_of(x, &d) || !isfinite(d.gflops)) continue;
-                if (is_onednn(d.backend) != is_onednn(best.backend) && d.gflops > ref.gflops) ref = d;
+                if (is_onednn(d.backend) != is_onednn(best.backend) && d.gflops > ref.gflops)
+                    ref = d;
             }
             char g1[32], g2[32], why[128];
             double pct = own_pct(m, f, &best);
             fprintf(md, "- fastest %s on %s/%s/b%d: **%s** at %s GFLOP/s", c.pass, c.set, c.layer,
                     c.n, best.backend, fmt3(g1, sizeof g1, best.gflops));
-            if (isfinite(pct)) fprintf(md, " (%.0f%% of peak)", pct);
-            else if (!m->machine) fprintf(md, " (no machine file)");
-            else no_peak_reason(m, file_isa(f), threads, why, sizeof why), fprintf(md, " (%s)", why);
+            if (isfinite(pct))
+                fprintf(md, " (%.0f%% of peak)", pct);
+            else if (!m->machine)
+                fprintf(md, " (no machine file)");
+            else
+                no_peak_reason(m, file_isa(f), threads, why, sizeof why), fprintf(md, " (%s)", why);
             if (ref.gflops > 0)
                 fprintf(md, ", %sx %s (%s)", fmt3(g2, sizeof g2, best.gflops / ref.gflops),
                         ref.backend, fmt3(g1, sizeof g1, ref.gflops));
@@ -290,24 +316,29 @@ void section_bench(out_ctx *o, const report_machine *m, const rfile *f)
         }
     }
     if (over)
-        fprintf(md, "- %d of %d direct-algorithm cases run above 100%% of the machine file's "
-                    "peak: that peak figure looks low for this CPU (measure it again with "
-                    "`convbench info`).\n\n", over, direct);
+        fprintf(md,
+                "- %d of %d direct-algorithm cases run above 100%% of the machine file's "
+                "peak: that peak figure looks low for this CPU (measure it again with "
+                "`convbench info`).\n\n",
+                over, direct);
     fprintf(md, "<details><summary>Implementation chosen per case (impl)</summary>\n\n"
                 "| case | backend | impl |\n|---|---|---|\n");
-    cJSON_ArrayForEach(r, runs) {
+    cJSON_ArrayForEach(r, runs)
+    {
         crow c;
         if (crow_of(r, &c) || !c.impl) continue;
-        fprintf(md, "| %s/%s/b%d %s | %s | `%s` |\n", c.set, c.layer, c.n, c.pass, c.backend, c.impl);
+        fprintf(md, "| %s/%s/b%d %s | %s | `%s` |\n", c.set, c.layer, c.n, c.pass, c.backend,
+                c.impl);
     }
     fprintf(md, "\n</details>\n\n");
     const cJSON *sk = jobj(f->doc, "skipped");
     if (cJSON_GetArraySize(sk) > 0) {
-        fprintf(md, "<details><summary>%d case(s) skipped, with the backend's reason</summary>\n\n"
-                    "| case | reason |\n|---|---|\n", cJSON_GetArraySize(sk));
-        cJSON_ArrayForEach(r, sk)
-            fprintf(md, "| %s | %s |\n", str_or(results_str(r, "name"), "?"),
-                    str_or(results_str(r, "reason"), "?"));
+        fprintf(md,
+                "<details><summary>%d case(s) skipped, with the backend's reason</summary>\n\n"
+                "| case | reason |\n|---|---|\n",
+                cJSON_GetArraySize(sk));
+        cJSON_ArrayForEach(r, sk) fprintf(md, "| %s | %s |\n", str_or(results_str(r, "name"), "?"),
+                                          str_or(results_str(r, "reason"), "?"));
         fprintf(md, "\n</details>\n\n");
     }
 }
@@ -335,21 +366,24 @@ static void peers_how(FILE *md, const flist *peer)
         if (results_str(b, "package")) fprintf(md, " (%s)", results_str(b, "package"));
         fprintf(md, ", `%s` (%s): ", f->path, f->time);
         if (strcmp(peer_status(f), "measured") && strcmp(peer_status(f), "partial")) {
-            fprintf(md, "%s: %s.\n", peer_status(f), str_or(results_str(p, "reason"), "no reason given"));
+            fprintf(md, "%s: %s.\n", peer_status(f),
+                    str_or(results_str(p, "reason"), "no reason given"));
             continue;
         }
         fprintf(md, "%s.", str_or(results_str(p, "description"), "no description"));
         const cJSON *w, *e, *c;
         int nw = 0;
-        cJSON_ArrayForEach(w, jobj(p, "workers")) {
+        cJSON_ArrayForEach(w, jobj(p, "workers"))
+        {
             fprintf(md, "%s %g thread%s on CPU%s", nw++ ? ";" : "", results_num(w, "threads"),
                     results_num(w, "threads") > 1 ? "s" : "",
                     cJSON_GetArraySize(jobj(w, "cpus")) > 1 ? "s" : "");
             int k = 0;
-            cJSON_ArrayForEach(c, jobj(w, "cpus")) fprintf(md, "%s%g", k++ ? "," : " ", c->valuedouble);
+            cJSON_ArrayForEach(c, jobj(w, "cpus"))
+                fprintf(md, "%s%g", k++ ? "," : " ", c->valuedouble);
             k = 0;
-            cJSON_ArrayForEach(e, jobj(w, "env"))
-                if (cJSON_IsString(e)) fprintf(md, "%s%s=%s", k++ ? ", " : ", env ", e->string, e->valuestring);
+            cJSON_ArrayForEach(e, jobj(w, "env")) if (cJSON_IsString(e))
+                fprintf(md, "%s%s=%s", k++ ? ", " : ", env ", e->string, e->valuestring);
             if (!k) fprintf(md, ", no environment added");
         }
         if (nw) fprintf(md, ".");
@@ -377,22 +411,27 @@ static void auto_choice(FILE *md, const flist *train)
     if (!f) return;
     char k[128], a[32], b[32], c[32];
     train_key(f, k, sizeof k);
-    fprintf(md, "#### The `auto` choice\n\nFrom `%s` (%s, %s): per layer and pass, the backend "
-                "`auto` timed fastest at plan time (median of its repetitions) and the runner-up "
-                "(a candidate without a time was abandoned as too slow).\n\n"
-                "| layer | pass | backend | median ms | runner-up | runner-up ms | runner-up / chosen |\n"
-                "|---|---|---|---:|---|---:|---:|\n", f->path, f->time, k);
+    fprintf(
+        md,
+        "#### The `auto` choice\n\nFrom `%s` (%s, %s): per layer and pass, the backend "
+        "`auto` timed fastest at plan time (median of its repetitions) and the runner-up "
+        "(a candidate without a time was abandoned as too slow).\n\n"
+        "| layer | pass | backend | median ms | runner-up | runner-up ms | runner-up / chosen |\n"
+        "|---|---|---|---:|---|---:|---:|\n",
+        f->path, f->time, k);
     const cJSON *r, *x;
     const char *names[64];
     int wins[64], nn = 0, total = 0;
-    cJSON_ArrayForEach(r, runs_of(f)) {
+    cJSON_ArrayForEach(r, runs_of(f))
+    {
         if (!is_type(r, "autotune")) continue;
         const char *chosen = str_or(results_str(r, "backend"), "?");
         double ms = 1e3 * results_num(r, "median_s"), best = INFINITY;
         const char *second = NULL;
-        cJSON_ArrayForEach(x, jobj(r, "candidates"))
-            if (cJSON_IsNumber(x) && strcmp(x->string, chosen) && x->valuedouble * 1e3 < best)
-                best = x->valuedouble * 1e3, second = x->string;
+        cJSON_ArrayForEach(
+            x, jobj(r, "candidates")) if (cJSON_IsNumber(x) && strcmp(x->string, chosen) &&
+                                          x->valuedouble * 1e3 < best) best = x->valuedouble * 1e3,
+                                                                       second = x->string;
         fprintf(md, "| %s | %s | %s | %s | %s | %s | %s |\n", str_or(results_str(r, "layer"), "?"),
                 str_or(results_str(r, "pass"), "?"), chosen, fmt3(a, sizeof a, ms),
                 str_or(second, "–"), fmt3(b, sizeof b, second ? best : NAN),
@@ -417,26 +456,30 @@ static void auto_vs_single(FILE *md, const trow *a, const trow *single, const fl
     double auto_ips = 0, best = 0;
     const char *best_name = NULL;
     const cJSON *r;
-    if (f)
-        cJSON_ArrayForEach(r, runs_of(f)) {
+    if (f) cJSON_ArrayForEach(r, runs_of(f))
+        {
             const char *b = results_str(r, "backend");
             double ips = results_num(r, "images_per_s");
             if (!is_type(r, "train") || !b || (int)results_num(r, "threads") != a->threads ||
                 !(ips > 0))
                 continue;
-            if (!strcmp(b, "auto")) auto_ips = ips;
-            else if (ips > best) best = ips, best_name = b;
+            if (!strcmp(b, "auto"))
+                auto_ips = ips;
+            else if (ips > best)
+                best = ips, best_name = b;
         }
     char x[32], y[32], z[32];
     const char *s = a->threads > 1 ? "s" : "";
     if (auto_ips > 0 && best_name)
-        fprintf(md, "- auto at %d thread%s trains %sx the images/s of the fastest single backend, "
-                    "%s (%s vs %s), in one run with their timed blocks interleaved (`%s`).\n",
+        fprintf(md,
+                "- auto at %d thread%s trains %sx the images/s of the fastest single backend, "
+                "%s (%s vs %s), in one run with their timed blocks interleaved (`%s`).\n",
                 a->threads, s, fmt3(x, sizeof x, auto_ips / best), best_name,
                 fmt3(y, sizeof y, auto_ips), fmt3(z, sizeof z, best), f->path);
     else if (single && single->ips > 0)
-        fprintf(md, "- auto at %d thread%s trains %sx the images/s of the fastest single backend, "
-                    "%s (%s vs %s), in separate runs (no scale file to compare them in one).\n",
+        fprintf(md,
+                "- auto at %d thread%s trains %sx the images/s of the fastest single backend, "
+                "%s (%s vs %s), in separate runs (no scale file to compare them in one).\n",
                 a->threads, s, fmt3(x, sizeof x, a->ips / single->ips), single->name,
                 fmt3(y, sizeof y, a->ips), fmt3(z, sizeof z, single->ips));
 }
@@ -472,8 +515,8 @@ static void train_plot(out_ctx *o, const flist *train)
         fprintf(da, "%d", e);
         for (int i = 0; i < train->n; i++) {
             const cJSON *r, *hit = NULL;
-            cJSON_ArrayForEach(r, runs_of(train->f[i]))
-                if (is_type(r, "train") && results_num(r, "epoch") == e) hit = r;
+            cJSON_ArrayForEach(r, runs_of(train->f[i])) if (is_type(r, "train") &&
+                                                            results_num(r, "epoch") == e) hit = r;
             fprintf(dl, " %.6g", hit ? results_num(hit, "loss") : NAN);
             fprintf(da, " %.6g", hit ? results_num(hit, "test_accuracy") : NAN);
         }
@@ -498,7 +541,8 @@ void section_train(out_ctx *o, const report_machine *m)
         trow *t = &rows[n];
         if (train_row(runs_of(train->f[i]), -1, t)) continue;
         const cJSON *r;
-        cJSON_ArrayForEach(r, runs_of(train->f[i])) if (is_type(r, "train")) {
+        cJSON_ArrayForEach(r, runs_of(train->f[i])) if (is_type(r, "train"))
+        {
             snprintf(t->name, sizeof t->name, "%s", str_or(results_str(r, "backend"), "?"));
             break;
         }
@@ -509,7 +553,8 @@ void section_train(out_ctx *o, const report_machine *m)
     for (int i = 0; i < peer->n; i++) {
         const cJSON *r;
         int seen[257] = { 0 };
-        cJSON_ArrayForEach(r, runs_of(peer->f[i])) {
+        cJSON_ArrayForEach(r, runs_of(peer->f[i]))
+        {
             int th = (int)results_num(r, "threads");
             if (!is_type(r, "train") || th < 0 || th > 256 || seen[th]++) continue;
             if (n == cap) {
@@ -536,12 +581,13 @@ void section_train(out_ctx *o, const report_machine *m)
                 "images/s | file |\n|---|---:|---:|---:|---:|---:|---:|---|\n");
     char a[32], b[32], c[32];
     for (int i = 0; i < n; i++)
-        fprintf(md, "| %s%s%s | %d | %g | %d | %.4f | %s | %s | `%s` |\n", rows[i].is_auto ? "**" : "",
-                rows[i].name, rows[i].is_auto ? "**" : "", rows[i].threads, rows[i].batch,
-                rows[i].epochs, rows[i].acc, fmt3(a, sizeof a, rows[i].secs),
-                fmt3(b, sizeof b, rows[i].ips), rows[i].path);
+        fprintf(md, "| %s%s%s | %d | %g | %d | %.4f | %s | %s | `%s` |\n",
+                rows[i].is_auto ? "**" : "", rows[i].name, rows[i].is_auto ? "**" : "",
+                rows[i].threads, rows[i].batch, rows[i].epochs, rows[i].acc,
+                fmt3(a, sizeof a, rows[i].secs), fmt3(b, sizeof b, rows[i].ips), rows[i].path);
     for (int i = 0; i < peer->n; i++)
-        if (strcmp(peer_status(peer->f[i]), "measured") && strcmp(peer_status(peer->f[i]), "partial")) {
+        if (strcmp(peer_status(peer->f[i]), "measured") &&
+            strcmp(peer_status(peer->f[i]), "partial")) {
             char k[256];
             peer_key(peer->f[i], k, sizeof k);
             fprintf(md, "| %s | – | – | – | %s: %s | – | – | `%s` |\n", k, peer_status(peer->f[i]),
@@ -562,16 +608,17 @@ void section_train(out_ctx *o, const report_machine *m)
                 lead = j;
             if (!rows[j].is_auto && (single < 0 || rows[j].ips > rows[single].ips)) single = j;
         }
-        if (lead != i) continue;       /* one sentence set per thread count */
+        if (lead != i) continue; /* one sentence set per thread count */
         const trow *l = &rows[lead];
         for (int j = 0; j < n; j++) {
             if (!rows[j].is_peer || rows[j].threads != l->threads || !(rows[j].ips > 0)) continue;
-            fprintf(md, "- %s at %d thread%s trains %sx the images/s of %s (%s vs %s); final "
-                        "test accuracy %.4f vs %.4f after %d vs %d epoch%s.\n",
+            fprintf(md,
+                    "- %s at %d thread%s trains %sx the images/s of %s (%s vs %s); final "
+                    "test accuracy %.4f vs %.4f after %d vs %d epoch%s.\n",
                     l->name, l->threads, l->threads > 1 ? "s" : "",
-                    fmt3(a, sizeof a, l->ips / rows[j].ips), rows[j].name, fmt3(b, sizeof b, l->ips),
-                    fmt3(c, sizeof c, rows[j].ips), l->acc, rows[j].acc, l->epochs, rows[j].epochs,
-                    rows[j].epochs > 1 ? "s" : "");
+                    fmt3(a, sizeof a, l->ips / rows[j].ips), rows[j].name,
+                    fmt3(b, sizeof b, l->ips), fmt3(c, sizeof c, rows[j].ips), l->acc, rows[j].acc,
+                    l->epochs, rows[j].epochs, rows[j].epochs > 1 ? "s" : "");
         }
         if (l->is_auto) auto_vs_single(md, l, single >= 0 ? &rows[single] : NULL, &m->scale);
     }
@@ -583,9 +630,10 @@ void section_train(out_ctx *o, const report_machine *m)
         if (rows[i].acc < lo) lo = rows[i].acc;
     }
     if (best_acc >= 0) {
-        fprintf(md, "- highest final test accuracy: %s at %d thread%s, %.4f after %d epoch%s; the "
-                    "spread across rows is %.4f.\n", rows[best_acc].name, rows[best_acc].threads,
-                rows[best_acc].threads > 1 ? "s" : "",
+        fprintf(md,
+                "- highest final test accuracy: %s at %d thread%s, %.4f after %d epoch%s; the "
+                "spread across rows is %.4f.\n",
+                rows[best_acc].name, rows[best_acc].threads, rows[best_acc].threads > 1 ? "s" : "",
                 rows[best_acc].acc, rows[best_acc].epochs, rows[best_acc].epochs > 1 ? "s" : "",
                 rows[best_acc].acc - lo);
         fprintf(md, "- highest throughput: %s at %d thread%s, %s images/s.\n", rows[best_ips].name,
@@ -607,7 +655,8 @@ static int fastest_case(const rfile *f, const crow *k, crow *best)
     const cJSON *r;
     int found = 0;
     if (!f) return 0;
-    cJSON_ArrayForEach(r, runs_of(f)) {
+    cJSON_ArrayForEach(r, runs_of(f))
+    {
         crow c;
         if (crow_of(r, &c) || strcmp(c.set, k->set) || strcmp(c.layer, k->layer) || c.n != k->n ||
             strcmp(c.pass, k->pass) || c.threads != k->threads || !isfinite(c.gflops))
@@ -620,7 +669,8 @@ static int fastest_case(const rfile *f, const crow *k, crow *best)
 static const cJSON *peer_case(const rfile *f, const crow *k)
 {
     const cJSON *r;
-    cJSON_ArrayForEach(r, runs_of(f)) {
+    cJSON_ArrayForEach(r, runs_of(f))
+    {
         crow c;
         if (!crow_of(r, &c) && !strcmp(c.set, k->set) && !strcmp(c.layer, k->layer) &&
             c.n == k->n && !strcmp(c.pass, k->pass) && c.threads == k->threads)
@@ -653,7 +703,8 @@ void section_peer_conv(out_ctx *o, const report_machine *m)
     int nk = 0;
     for (int i = 0; i < np; i++) {
         const cJSON *r;
-        cJSON_ArrayForEach(r, runs_of(pf[i])) {
+        cJSON_ArrayForEach(r, runs_of(pf[i]))
+        {
             crow c;
             if (crow_of(r, &c)) continue;
             int k = 0;
@@ -668,7 +719,7 @@ void section_peer_conv(out_ctx *o, const report_machine *m)
         free(pf);
         return;
     }
-    for (int i = 1; i < nk; i++)     /* threads, layer, batch, pass */
+    for (int i = 1; i < nk; i++) /* threads, layer, batch, pass */
         for (int j = i; j > 0 && case_order(&keys[j]) < case_order(&keys[j - 1]); j--) {
             crow t = keys[j];
             keys[j] = keys[j - 1];
@@ -676,11 +727,12 @@ void section_peer_conv(out_ctx *o, const report_machine *m)
         }
     FILE *md = o->md;
     const rfile *sf = m->scale.n ? m->scale.f[0] : NULL;
-    fprintf(md, "### Per-layer GFLOP/s against the peers\n\nThe peers' conv layers timed alone "
-                "per pass on this machine (median of repetitions), beside convbench's fastest "
-                "backend on the same case and thread count (from this machine's bench file at that "
-                "thread count, else its scale file%s%s%s). GFLOP/s = direct-convolution FLOPs / "
-                "median time.\n\n| case | threads | convbench fastest |",
+    fprintf(md,
+            "### Per-layer GFLOP/s against the peers\n\nThe peers' conv layers timed alone "
+            "per pass on this machine (median of repetitions), beside convbench's fastest "
+            "backend on the same case and thread count (from this machine's bench file at that "
+            "thread count, else its scale file%s%s%s). GFLOP/s = direct-convolution FLOPs / "
+            "median time.\n\n| case | threads | convbench fastest |",
             sf ? ", `" : "", sf ? sf->path : "", sf ? "`" : "");
     for (int i = 0; i < np; i++) {
         char k[256];
@@ -701,8 +753,10 @@ void section_peer_conv(out_ctx *o, const report_machine *m)
         if (!have) have = fastest_case(sf, &keys[k], &best);
         fprintf(md, "| %s/%s/b%d %s | %d |", keys[k].set, keys[k].layer, keys[k].n, keys[k].pass,
                 keys[k].threads);
-        if (have) fprintf(md, " %s (%s) |", fmt3(a, sizeof a, best.gflops), best.backend);
-        else fprintf(md, " – |");
+        if (have)
+            fprintf(md, " %s (%s) |", fmt3(a, sizeof a, best.gflops), best.backend);
+        else
+            fprintf(md, " – |");
         double top = -1;
         for (int i = 0; i < np; i++) {
             const cJSON *x = peer_case(pf[i], &keys[k]);
@@ -724,9 +778,11 @@ void section_peer_conv(out_ctx *o, const report_machine *m)
     fprintf(md, "\n");
     for (int t = 0; t <= 256; t++)
         if (cases[t])
-            fprintf(md, "- at %d thread%s: convbench's fastest backend is ahead of every peer in %d "
-                        "of %d cases; geometric mean %sx the best peer's GFLOP/s.\n",
-                    t, t > 1 ? "s" : "", ahead[t], cases[t], fmt3(a, sizeof a, exp(logsum[t] / cases[t])));
+            fprintf(md,
+                    "- at %d thread%s: convbench's fastest backend is ahead of every peer in %d "
+                    "of %d cases; geometric mean %sx the best peer's GFLOP/s.\n",
+                    t, t > 1 ? "s" : "", ahead[t], cases[t],
+                    fmt3(a, sizeof a, exp(logsum[t] / cases[t])));
     fprintf(md, "\n");
     free(pf);
 }
@@ -739,17 +795,20 @@ void section_scale(out_ctx *o, const report_machine *m, const rfile *f)
     FILE *md = o->md;
     const cJSON *runs = runs_of(f), *r;
     int maxt = 0;
-    cJSON_ArrayForEach(r, runs) {
+    cJSON_ArrayForEach(r, runs)
+    {
         int t = (int)results_num(r, "threads");
         if (t > maxt && t <= 256) maxt = t;
     }
     if (!maxt) return;
-    fprintf(md, "### Scaling across cores\n\nFrom `%s` (%s): thread i bound to core i; speedup = "
-                "median time at 1 thread / median time at t; efficiency = speedup / t.\n\n",
+    fprintf(md,
+            "### Scaling across cores\n\nFrom `%s` (%s): thread i bound to core i; speedup = "
+            "median time at 1 thread / median time at t; efficiency = speedup / t.\n\n",
             f->path, f->time);
     const char *be[64];
     int nb = 0;
-    cJSON_ArrayForEach(r, runs) {
+    cJSON_ArrayForEach(r, runs)
+    {
         const char *b = results_str(r, "backend");
         if (!b || !(is_type(r, "train") || is_type(r, "conv"))) continue;
         int k = 0;
@@ -761,7 +820,11 @@ void section_scale(out_ctx *o, const report_machine *m, const rfile *f)
     double best_s = -1, worst_s = 1e30;
     const char *best_b = NULL, *worst_b = NULL;
     char a[32], b2[32];
-    cJSON_ArrayForEach(r, runs) if (is_type(r, "train")) { have_train = 1; break; }
+    cJSON_ArrayForEach(r, runs) if (is_type(r, "train"))
+    {
+        have_train = 1;
+        break;
+    }
     if (have_train) {
         fprintf(md, "#### Training throughput (images/s)\n\n| backend |");
         for (int t = 1; t <= maxt; t++) fprintf(md, " %d thr |", t);
@@ -771,15 +834,17 @@ void section_scale(out_ctx *o, const report_machine *m, const rfile *f)
         for (int b = 0; b < nb; b++) {
             const cJSON *at[257] = { 0 };
             int any = 0;
-            cJSON_ArrayForEach(r, runs)
-                if (is_type(r, "train") && !strcmp(str_or(results_str(r, "backend"), ""), be[b])) {
-                    int t = (int)results_num(r, "threads");
-                    if (t >= 1 && t <= maxt) at[t] = r, any = 1;
-                }
+            cJSON_ArrayForEach(r, runs) if (is_type(r, "train") &&
+                                            !strcmp(str_or(results_str(r, "backend"), ""), be[b]))
+            {
+                int t = (int)results_num(r, "threads");
+                if (t >= 1 && t <= maxt) at[t] = r, any = 1;
+            }
             if (!any) continue;
             fprintf(md, "| %s |", be[b]);
             for (int t = 1; t <= maxt; t++)
-                fprintf(md, " %s |", at[t] ? fmt3(a, sizeof a, results_num(at[t], "images_per_s")) : "–");
+                fprintf(md, " %s |",
+                        at[t] ? fmt3(a, sizeof a, results_num(at[t], "images_per_s")) : "–");
             double s = at[maxt] ? results_num(at[maxt], "speedup") : NAN;
             fprintf(md, " %s | %s |\n", fmt3(a, sizeof a, s),
                     fmt3(b2, sizeof b2, at[maxt] ? results_num(at[maxt], "efficiency") : NAN));
@@ -788,7 +853,8 @@ void section_scale(out_ctx *o, const report_machine *m, const rfile *f)
         }
         fprintf(md, "\n");
         if (best_b)
-            fprintf(md, "- training speedup at %d threads: best %s %sx, lowest %s %sx (ideal %d).\n\n",
+            fprintf(md,
+                    "- training speedup at %d threads: best %s %sx, lowest %s %sx (ideal %d).\n\n",
                     maxt, best_b, fmt3(a, sizeof a, best_s), worst_b, fmt3(b2, sizeof b2, worst_s),
                     maxt);
     }
@@ -804,8 +870,10 @@ void section_scale(out_ctx *o, const report_machine *m, const rfile *f)
     int ncase = 0;
     double cbest = -1, cworst = 1e30;
     const char *cbest_n = NULL, *cworst_n = NULL;
-    cJSON_ArrayForEach(r, runs) {
-        if (!is_type(r, "conv") || results_num(r, "threads") != 1 || !results_str(r, "name")) continue;
+    cJSON_ArrayForEach(r, runs)
+    {
+        if (!is_type(r, "conv") || results_num(r, "threads") != 1 || !results_str(r, "name"))
+            continue;
         const char *name = results_str(r, "name");
         int b = 0;
         while (b < nb && strcmp(be[b], str_or(results_str(r, "backend"), ""))) b++;
@@ -813,10 +881,9 @@ void section_scale(out_ctx *o, const report_machine *m, const rfile *f)
         const cJSON *x, *last = NULL;
         for (int t = 1; t <= maxt; t++) {
             const cJSON *hit = NULL;
-            cJSON_ArrayForEach(x, runs)
-                if (is_type(x, "conv") && results_num(x, "threads") == t && results_str(x, "name") &&
-                    !strcmp(results_str(x, "name"), name))
-                    hit = x;
+            cJSON_ArrayForEach(x, runs) if (is_type(x, "conv") && results_num(x, "threads") == t &&
+                                            results_str(x, "name") &&
+                                            !strcmp(results_str(x, "name"), name)) hit = x;
             fprintf(md, " %s |", hit ? fmt3(a, sizeof a, results_num(hit, "gflops")) : "–");
             if (hit) {
                 last = hit;
@@ -835,7 +902,8 @@ void section_scale(out_ctx *o, const report_machine *m, const rfile *f)
     fprintf(md, "\n");
     if (cbest_n)
         fprintf(md, "- conv speedup at %d threads over %d cases: best %s %sx, lowest %s %sx.\n",
-                maxt, ncase, cbest_n, fmt3(a, sizeof a, cbest), cworst_n, fmt3(b2, sizeof b2, cworst));
+                maxt, ncase, cbest_n, fmt3(a, sizeof a, cbest), cworst_n,
+                fmt3(b2, sizeof b2, cworst));
     for (int b = 0; b < nb; b++)
         if (count[b][maxt])
             fprintf(md, "- %s: geometric-mean conv speedup at %d threads %sx over %d cases.\n",
@@ -848,8 +916,8 @@ void section_scale(out_ctx *o, const report_machine *m, const rfile *f)
         fprintf(dc, "threads");
         for (int b = 0; b < nb; b++) {
             int any = 0;
-            cJSON_ArrayForEach(r, runs)
-                any |= is_type(r, "train") && !strcmp(str_or(results_str(r, "backend"), ""), be[b]);
+            cJSON_ArrayForEach(r, runs) any |=
+                is_type(r, "train") && !strcmp(str_or(results_str(r, "backend"), ""), be[b]);
             if (any) fprintf(dt, " %s", be[b]), tcols++;
             if (count[b][1]) fprintf(dc, " %s", be[b]), ccols++;
         }
@@ -861,11 +929,13 @@ void section_scale(out_ctx *o, const report_machine *m, const rfile *f)
             for (int b = 0; b < nb; b++) {
                 const cJSON *hit = NULL;
                 int any = 0;
-                cJSON_ArrayForEach(r, runs)
-                    if (is_type(r, "train") && !strcmp(str_or(results_str(r, "backend"), ""), be[b])) {
-                        any = 1;
-                        if (results_num(r, "threads") == t) hit = r;
-                    }
+                cJSON_ArrayForEach(r,
+                                   runs) if (is_type(r, "train") &&
+                                             !strcmp(str_or(results_str(r, "backend"), ""), be[b]))
+                {
+                    any = 1;
+                    if (results_num(r, "threads") == t) hit = r;
+                }
                 if (any) fprintf(dt, " %.5g", hit ? results_num(hit, "speedup") : NAN);
                 if (count[b][1])
                     fprintf(dc, " %.5g", count[b][t] ? exp(logsum[b][t] / count[b][t]) : NAN);
@@ -878,9 +948,11 @@ void section_scale(out_ctx *o, const report_machine *m, const rfile *f)
     if (dc) fclose(dc);
     if (tcols)
         draw(o, "speedup", "speedup-train.png", "training speedup vs cores",
-             "data='speedup-train.dat'; ncols=%d; maxt=%d; what='training throughput'", tcols + 1, maxt);
+             "data='speedup-train.dat'; ncols=%d; maxt=%d; what='training throughput'", tcols + 1,
+             maxt);
     if (ccols)
         draw(o, "speedup", "speedup-conv.png", "conv speedup vs cores",
-             "data='speedup-conv.dat'; ncols=%d; maxt=%d; what='conv GFLOP/s, geometric mean over layers and passes'",
+             "data='speedup-conv.dat'; ncols=%d; maxt=%d; what='conv GFLOP/s, geometric mean over "
+             "layers and passes'",
              ccols + 1, maxt);
 }

@@ -48,9 +48,9 @@
                  type "train": backend, threads, ... (the trainer's fields)
                  other types must have at least "type". */
 #include <errno.h>
-#include <math.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,7 +116,8 @@ cJSON *results_context(int argc, char **argv)
                             sizeof out) == 0) {
         cJSON_AddStringToObject(ctx, "git_commit", out);
         int dirty = command_line_output("git -C '" CONVBENCH_SRCDIR "' status --porcelain "
-                                        "--untracked-files=no 2>/dev/null", out, sizeof out) == 0;
+                                        "--untracked-files=no 2>/dev/null",
+                                        out, sizeof out) == 0;
         cJSON_AddBoolToObject(ctx, "git_dirty", dirty);
     } else {
         cJSON_AddStringToObject(ctx, "git_commit", "unknown");
@@ -168,10 +169,9 @@ void results_stats(const double *v, int n, double *median, double *min, double *
 
 static const char *const shape_fields[] = { "n", "h", "w", "c", "k", "r", "s", "stride", "pad" };
 
-cJSON *results_conv_run(const char *name, const char *set, const char *layer,
-                        const char *backend, conv_pass pass, const conv_shape *s,
-                        int threads, const double *times, int reps, long iterations,
-                        double peak_gflops, const char *impl)
+cJSON *results_conv_run(const char *name, const char *set, const char *layer, const char *backend,
+                        conv_pass pass, const conv_shape *s, int threads, const double *times,
+                        int reps, long iterations, double peak_gflops, const char *impl)
 {
     cJSON *r = cJSON_CreateObject();
     cJSON_AddStringToObject(r, "type", "conv");
@@ -195,8 +195,10 @@ cJSON *results_conv_run(const char *name, const char *set, const char *layer,
         cJSON_AddNullToObject(r, "peak_gflops");
         cJSON_AddNullToObject(r, "pct_peak");
     }
-    if (impl) cJSON_AddStringToObject(r, "impl", impl);
-    else cJSON_AddNullToObject(r, "impl");
+    if (impl)
+        cJSON_AddStringToObject(r, "impl", impl);
+    else
+        cJSON_AddNullToObject(r, "impl");
     return r;
 }
 
@@ -236,8 +238,8 @@ int results_write(const char *path, const cJSON *doc, int force)
     const char *slash = strrchr(path, '/');
     int dirlen = !slash ? 1 : slash == path ? 1 : (int)(slash - path);
     if (snprintf(dir, sizeof dir, "%.*s", dirlen, slash ? path : ".") >= (int)sizeof dir ||
-        snprintf(tmp, sizeof tmp, "%s/.%s.tmp.XXXXXX", dir, slash ? slash + 1 : path)
-            >= (int)sizeof tmp) {
+        snprintf(tmp, sizeof tmp, "%s/.%s.tmp.XXXXXX", dir, slash ? slash + 1 : path) >=
+            (int)sizeof tmp) {
         fprintf(stderr, "results: path too long: %s\n", path);
         return -1;
     }
@@ -248,8 +250,10 @@ int results_write(const char *path, const cJSON *doc, int force)
     int protect = !force && is_baseline_dir(dir);
     struct stat st;
     if (protect && stat(path, &st) == 0) {
-        fprintf(stderr, "results: %s is a baseline and exists; not overwriting it "
-                        "(use --force to replace it)\n", path);
+        fprintf(stderr,
+                "results: %s is a baseline and exists; not overwriting it "
+                "(use --force to replace it)\n",
+                path);
         return -1;
     }
     char *text = cJSON_Print(doc);
@@ -259,7 +263,8 @@ int results_write(const char *path, const cJSON *doc, int force)
     }
     int fd = mkstemp(tmp);
     if (fd < 0) {
-        fprintf(stderr, "results: cannot create a temporary file in %s: %s\n", dir, strerror(errno));
+        fprintf(stderr, "results: cannot create a temporary file in %s: %s\n", dir,
+                strerror(errno));
         free(text);
         return -1;
     }
@@ -267,12 +272,14 @@ int results_write(const char *path, const cJSON *doc, int force)
     umask(mask);
     size_t len = strlen(text), done = 0;
     int err = fchmod(fd, 0666 & ~mask) ? errno : 0;
-    text[len++] = '\n';                     /* replaces the terminator: written by length */
+    text[len++] = '\n'; /* replaces the terminator: written by length */
     while (!err && done < len) {
         ssize_t w = write(fd, text + done, len - done);
         if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) err = w < 0 ? errno : EIO;
-        else done += (size_t)w;
+        if (w <= 0)
+            err = w < 0 ? errno : EIO;
+        else
+            done += (size_t)w;
     }
     if (!err && fsync(fd)) err = errno;
     if (close(fd) && !err) err = errno;
@@ -285,13 +292,15 @@ int results_write(const char *path, const cJSON *doc, int force)
     if (err || protect) unlink(tmp);
     if (err) {
         if (protect && err == EEXIST)
-            fprintf(stderr, "results: %s is a baseline and exists; not overwriting it "
-                            "(use --force to replace it)\n", path);
+            fprintf(stderr,
+                    "results: %s is a baseline and exists; not overwriting it "
+                    "(use --force to replace it)\n",
+                    path);
         else
             fprintf(stderr, "results: cannot write %s: %s\n", path, strerror(err));
         return -1;
     }
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY);   /* make the rename durable */
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY); /* make the rename durable */
     if (dfd >= 0) {
         fsync(dfd);
         close(dfd);
@@ -308,8 +317,10 @@ static int ends_open(const char *text, size_t len)
     for (size_t i = 0; i < len; i++) {
         char c = text[i];
         if (in_str) {
-            if (c == '\\') i++;
-            else if (c == '"') in_str = 0;
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_str = 0;
         } else if (c == '"') {
             in_str = 1;
         } else if (c == '{' || c == '[') {
@@ -331,14 +342,22 @@ static int require(const cJSON *o, const char *where, const char *const *spec, c
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
         const char *want = NULL;
         switch (**spec) {
-        case 'n': if (!cJSON_IsNumber(v)) want = "a number"; break;
-        case 's': if (!cJSON_IsString(v)) want = "a string"; break;
-        case 'o': if (!cJSON_IsObject(v)) want = "an object"; break;
-        case 'a': if (!cJSON_IsArray(v)) want = "an array"; break;
+        case 'n':
+            if (!cJSON_IsNumber(v)) want = "a number";
+            break;
+        case 's':
+            if (!cJSON_IsString(v)) want = "a string";
+            break;
+        case 'o':
+            if (!cJSON_IsObject(v)) want = "an object";
+            break;
+        case 'a':
+            if (!cJSON_IsArray(v)) want = "an array";
+            break;
         }
         if (want)
             return error_set(err, errlen, "%s: field \"%s\" %s, expected %s", where, k,
-                        v ? "has the wrong type" : "is missing", want);
+                             v ? "has the wrong type" : "is missing", want);
     }
     return 0;
 }
@@ -346,8 +365,8 @@ static int require(const cJSON *o, const char *where, const char *const *spec, c
 static int validate_conv(const cJSON *r, const char *where, char *err, size_t errlen)
 {
     static const char *const need[] = {
-        "s:backend", "s:pass", "o:shape", "n:threads", "n:repetitions", "a:times_s",
-        "n:median_s", "n:min_s", "n:max_s", "n:gflops", NULL,
+        "s:backend", "s:pass",  "o:shape",  "n:threads", "n:repetitions", "a:times_s", "n:median_s",
+        "n:min_s",   "n:max_s", "n:gflops", NULL,
     };
     if (require(r, where, need, err, errlen)) return -1;
     const char *pass = cJSON_GetObjectItemCaseSensitive(r, "pass")->valuestring;
@@ -357,19 +376,17 @@ static int validate_conv(const cJSON *r, const char *where, char *err, size_t er
     for (int i = 0; i < 9; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(sh, shape_fields[i]);
         if (!cJSON_IsNumber(v) || v->valuedouble < (i == 8 ? 0 : 1))
-            return error_set(err, errlen, "%s: shape field \"%s\" is missing or out of range", where,
-                        shape_fields[i]);
+            return error_set(err, errlen, "%s: shape field \"%s\" is missing or out of range",
+                             where, shape_fields[i]);
     }
     int reps = cJSON_GetObjectItemCaseSensitive(r, "repetitions")->valueint;
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(r, "times_s");
     if (reps < 1 || cJSON_GetArraySize(t) != reps)
         return error_set(err, errlen, "%s: times_s has %d entries but repetitions is %d", where,
-                    cJSON_GetArraySize(t), reps);
+                         cJSON_GetArraySize(t), reps);
     const cJSON *x;
-    cJSON_ArrayForEach(x, t)
-        if (!cJSON_IsNumber(x) || !(x->valuedouble > 0))
-            return error_set(err, errlen, "%s: times_s holds a value that is not a positive number",
-                        where);
+    cJSON_ArrayForEach(x, t) if (!cJSON_IsNumber(x) || !(x->valuedouble > 0)) return error_set(
+        err, errlen, "%s: times_s holds a value that is not a positive number", where);
     if (cJSON_GetObjectItemCaseSensitive(r, "threads")->valueint < 1)
         return error_set(err, errlen, "%s: threads < 1", where);
     const cJSON *pct = cJSON_GetObjectItemCaseSensitive(r, "pct_peak");
@@ -388,14 +405,14 @@ int results_validate(const cJSON *doc, char *err, size_t errlen)
     if (!cJSON_IsString(schema))
         return error_set(err, errlen, "field \"schema\" is missing: not a convbench results file");
     if (strcmp(schema->valuestring, RESULTS_SCHEMA))
-        return error_set(err, errlen, "schema \"%s\" is not the supported \"%s\"", schema->valuestring,
-                    RESULTS_SCHEMA);
+        return error_set(err, errlen, "schema \"%s\" is not the supported \"%s\"",
+                         schema->valuestring, RESULTS_SCHEMA);
     static const char *const top[] = { "s:kind", "o:context", "a:runs", NULL };
     if (require(doc, "file", top, err, errlen)) return -1;
     const cJSON *ctx = cJSON_GetObjectItemCaseSensitive(doc, "context");
     static const char *const cneed[] = {
-        "o:machine", "o:build", "s:git_commit", "s:time_utc", "s:command_line", "n:threads",
-        "s:isa", NULL,
+        "o:machine",      "o:build",   "s:git_commit", "s:time_utc",
+        "s:command_line", "n:threads", "s:isa",        NULL,
     };
     if (require(ctx, "context", cneed, err, errlen)) return -1;
     static const char *const mneed[] = { "s:hostname", "s:cpu_model", "n:cores", "n:pus", NULL };
@@ -416,7 +433,8 @@ int results_validate(const cJSON *doc, char *err, size_t errlen)
                          cJSON_IsString(lbv) ? why : "label must be a string");
     int i = 0;
     const cJSON *r;
-    cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(doc, "runs")) {
+    cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(doc, "runs"))
+    {
         char where[64];
         snprintf(where, sizeof where, "runs[%d]", i++);
         if (!cJSON_IsObject(r)) return error_set(err, errlen, "%s is not an object", where);
@@ -436,7 +454,8 @@ int results_validate(const cJSON *doc, char *err, size_t errlen)
             if (require(r, where, need, err, errlen)) return -1;
             const char *lv = cJSON_GetObjectItemCaseSensitive(r, "level")->valuestring;
             if (strcmp(lv, "L1") && strcmp(lv, "L2") && strcmp(lv, "L3") && strcmp(lv, "memory"))
-                return error_set(err, errlen, "%s: level \"%s\" is not L1, L2, L3 or memory", where, lv);
+                return error_set(err, errlen, "%s: level \"%s\" is not L1, L2, L3 or memory", where,
+                                 lv);
             if (results_num(r, "threads") < 1 || !(results_num(r, "bytes") > 0) ||
                 !(results_num(r, "gbs") >= 0))
                 return error_set(err, errlen, "%s: threads, bytes or gbs out of range", where);
@@ -462,7 +481,11 @@ cJSON *results_read(const char *path, char *err, size_t errlen)
         len += fread(buf + len, 1, cap - len - 1, f);
         if (len < cap - 1) break;
         char *nb = realloc(buf, cap * 2);
-        if (!nb) { free(buf); buf = NULL; break; }
+        if (!nb) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
         buf = nb;
         cap *= 2;
     }
@@ -484,13 +507,19 @@ cJSON *results_read(const char *path, char *err, size_t errlen)
     cJSON *doc = cJSON_ParseWithLengthOpts(buf, len + 1, &end, 1);
     if (!doc) {
         if (ends_open(buf, len)) {
-            error_set(err, errlen, "%s: truncated JSON: the file ends (after %zu bytes) inside an "
-                              "open object, array or string", path, len);
+            error_set(err, errlen,
+                      "%s: truncated JSON: the file ends (after %zu bytes) inside an "
+                      "open object, array or string",
+                      path, len);
         } else {
             size_t at = end && end >= buf && end <= buf + len ? (size_t)(end - buf) : 0;
             int line = 1, col = 1;
             for (size_t i = 0; i < at; i++) {
-                if (buf[i] == '\n') { line++; col = 1; } else col++;
+                if (buf[i] == '\n') {
+                    line++;
+                    col = 1;
+                } else
+                    col++;
             }
             error_set(err, errlen, "%s: malformed JSON at line %d, column %d", path, line, col);
         }

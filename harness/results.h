@@ -14,8 +14,8 @@
 #ifndef CONVBENCH_RESULTS_H
 #define CONVBENCH_RESULTS_H
 
-#include <stddef.h>
 #include <cjson/cJSON.h>
+#include <stddef.h>
 #include "conv.h"
 #include "cpu.h"
 #include "machine.h"
@@ -59,10 +59,9 @@ void results_stats(const double *v, int n, double *median, double *min, double *
 /* One conv run: every repetition's time (seconds per pass), its summary
    and rates. peak_gflops <= 0 leaves pct_peak null. name, set, layer and
    impl may be NULL. */
-cJSON *results_conv_run(const char *name, const char *set, const char *layer,
-                        const char *backend, conv_pass pass, const conv_shape *s,
-                        int threads, const double *times, int reps, long iterations,
-                        double peak_gflops, const char *impl);
+cJSON *results_conv_run(const char *name, const char *set, const char *layer, const char *backend,
+                        conv_pass pass, const conv_shape *s, int threads, const double *times,
+                        int reps, long iterations, double peak_gflops, const char *impl);
 
 /* The pass conv_pass_name() names, or -1 if none. */
 int results_pass_parse(const char *name);

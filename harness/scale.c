@@ -12,12 +12,14 @@ static hwloc_topology_t topo;
 /* The process-wide topology, loaded once. */
 static hwloc_topology_t topology(void)
 {
-    #pragma omp critical(scale_topology)
+#pragma omp critical(scale_topology)
     if (!topo) {
         hwloc_topology_t t;
         if (hwloc_topology_init(&t) == 0) {
-            if (hwloc_topology_load(t) == 0) topo = t;
-            else hwloc_topology_destroy(t);
+            if (hwloc_topology_load(t) == 0)
+                topo = t;
+            else
+                hwloc_topology_destroy(t);
         }
     }
     return topo;
@@ -49,10 +51,10 @@ int scale_bind_from(int threads, int first, char *err, size_t errlen)
     }
     omp_set_num_threads(threads);
     int failed = 0;
-    #pragma omp parallel num_threads(threads) reduction(+ : failed)
+#pragma omp parallel num_threads(threads) reduction(+ : failed)
     {
-        hwloc_obj_t core = hwloc_get_obj_by_type(t, HWLOC_OBJ_CORE,
-                                                 (unsigned)((first + omp_get_thread_num()) % cores));
+        hwloc_obj_t core = hwloc_get_obj_by_type(
+            t, HWLOC_OBJ_CORE, (unsigned)((first + omp_get_thread_num()) % cores));
         failed += !core || hwloc_set_cpubind(t, core->cpuset, HWLOC_CPUBIND_THREAD) != 0;
     }
     if (failed) {
@@ -68,7 +70,7 @@ int scale_unbind(void)
     if (!t) return -1;
     hwloc_const_cpuset_t all = hwloc_topology_get_allowed_cpuset(t);
     int failed = 0;
-    #pragma omp parallel reduction(+ : failed)
+#pragma omp parallel reduction(+ : failed)
     failed += hwloc_set_cpubind(t, all, HWLOC_CPUBIND_THREAD) != 0;
     return failed ? -1 : 0;
 }
@@ -78,7 +80,7 @@ int scale_team_cores(int threads, int *core)
     hwloc_topology_t t = topology();
     if (!t) return -1;
     int bad = 0;
-    #pragma omp parallel num_threads(threads) reduction(+ : bad)
+#pragma omp parallel num_threads(threads) reduction(+ : bad)
     {
         int cpu = sched_getcpu();
         hwloc_obj_t pu = cpu >= 0 ? hwloc_get_pu_obj_by_os_index(t, (unsigned)cpu) : NULL;

@@ -13,8 +13,8 @@ extern "C" {
 #endif
 
 typedef struct {
-    const char *set;     /* "seed", "resnet", "vgg" */
-    const char *layer;   /* "conv2", "res3x3_28", ... */
+    const char *set;   /* "seed", "resnet", "vgg" */
+    const char *layer; /* "conv2", "res3x3_28", ... */
     conv_shape shape;
 } bench_layer;
 

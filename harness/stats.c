@@ -8,7 +8,10 @@
 #include "median.h"
 #include "stats.h"
 
-typedef struct { double v; int from_a; } tagged;
+typedef struct {
+    double v;
+    int from_a;
+} tagged;
 
 static int cmp_tagged(const void *x, const void *y)
 {
@@ -16,10 +19,7 @@ static int cmp_tagged(const void *x, const void *y)
     return (a > b) - (a < b);
 }
 
-double stats_normal_sf(double z)
-{
-    return 0.5 * erfc(z / sqrt(2.0));
-}
+double stats_normal_sf(double z) { return 0.5 * erfc(z / sqrt(2.0)); }
 
 double stats_mwu_min_p(int na, int nb)
 {
@@ -102,7 +102,7 @@ int stats_mann_whitney(const double *a, int na, const double *b, int nb, stats_m
         return 0;
     }
     double var = na * (double)nb / 12.0 * ((n + 1) - tie_sum / ((double)n * (n - 1)));
-    if (!(var > 0)) return 0;               /* every value tied: no evidence */
+    if (!(var > 0)) return 0; /* every value tied: no evidence */
     double d = fabs(r->u - mean) - 0.5;
     r->z = d > 0 ? d / sqrt(var) : 0;
     r->p = fmin(1.0, 2 * stats_normal_sf(r->z));
@@ -131,18 +131,20 @@ static long lower_critical_u(int na, int nb, double alpha)
         return c;
     }
     /* normal approximation: U ~ N(na nb / 2, na nb (n + 1) / 12) */
-    double z = 0, lo = 0, hi = 40;   /* z with P(Z > z) = alpha / 2, by bisection */
+    double z = 0, lo = 0, hi = 40; /* z with P(Z > z) = alpha / 2, by bisection */
     for (int i = 0; i < 200; i++) {
         z = 0.5 * (lo + hi);
-        if (stats_normal_sf(z) > alpha / 2) lo = z;
-        else hi = z;
+        if (stats_normal_sf(z) > alpha / 2)
+            lo = z;
+        else
+            hi = z;
     }
     double c = floor(0.5 * cells - 0.5 - z * sqrt(cells * (n + 1) / 12.0));
     return c >= 0 ? (long)c : -1;
 }
 
-int stats_shift_ci(const double *a, int na, const double *b, int nb, double alpha,
-                   double *est, double *lo, double *hi)
+int stats_shift_ci(const double *a, int na, const double *b, int nb, double alpha, double *est,
+                   double *lo, double *hi)
 {
     *est = *lo = *hi = NAN;
     if (na < 1 || nb < 1) return -1;
@@ -194,8 +196,10 @@ static long lower_critical_w(int n, double alpha)
     double z = 0, lo = 0, hi = 40;
     for (int i = 0; i < 200; i++) {
         z = 0.5 * (lo + hi);
-        if (stats_normal_sf(z) > alpha / 2) lo = z;
-        else hi = z;
+        if (stats_normal_sf(z) > alpha / 2)
+            lo = z;
+        else
+            hi = z;
     }
     double m = n * (n + 1) / 4.0, sd = sqrt(n * (n + 1) * (2.0 * n + 1) / 24.0);
     double crit = floor(m - 0.5 - z * sd);
@@ -210,7 +214,7 @@ int stats_signed_rank(const double *d, int n, stats_mwu *r)
     tagged *a = malloc(sizeof *a * (size_t)n);
     if (!a) return -1;
     int m = 0;
-    for (int i = 0; i < n; i++)   /* zero differences carry no sign: dropped */
+    for (int i = 0; i < n; i++) /* zero differences carry no sign: dropped */
         if (d[i] != 0) a[m++] = (tagged){ fabs(d[i]), d[i] > 0 };
     qsort(a, (size_t)m, sizeof *a, cmp_tagged);
     double wplus = 0, tie_sum = 0;

@@ -19,10 +19,10 @@
 #define STATS_EXACT_MAX 50
 
 typedef struct {
-    double u;       /* U of sample a: number of pairs (x in a, y in b) with x > y, ties 1/2 */
-    double z;       /* standardized |U - na nb / 2| (continuity corrected); 0 if exact */
-    double p;       /* two-sided p-value, in (0, 1] */
-    int exact;      /* 1 if p is from the exact distribution */
+    double u;  /* U of sample a: number of pairs (x in a, y in b) with x > y, ties 1/2 */
+    double z;  /* standardized |U - na nb / 2| (continuity corrected); 0 if exact */
+    double p;  /* two-sided p-value, in (0, 1] */
+    int exact; /* 1 if p is from the exact distribution */
 } stats_mwu;
 
 /* The test on a[0..na) and b[0..nb) (na, nb >= 1; values finite).
@@ -42,8 +42,8 @@ double stats_mwu_min_p(int na, int nb);
    times the shift is the log of the time ratio. Returns 0, or -1 with
    *lo = *hi = NAN when the level cannot be reached with samples this
    small (or out of memory); *est is set whenever na, nb >= 1. */
-int stats_shift_ci(const double *a, int na, const double *b, int nb, double alpha,
-                   double *est, double *lo, double *hi);
+int stats_shift_ci(const double *a, int na, const double *b, int nb, double alpha, double *est,
+                   double *lo, double *hi);
 
 /* Paired samples: the Wilcoxon signed-rank test on differences d[0..n)
    (zeros dropped; exact for untied n <= STATS_EXACT_MAX, else the normal

@@ -39,7 +39,7 @@ static cpu_isa isa_from_env(void)
     return (cpu_isa)want < best ? (cpu_isa)want : best;
 }
 
-static atomic_int active = -1;     /* -1: not read yet */
+static atomic_int active = -1; /* -1: not read yet */
 
 cpu_isa cpu_isa_active(void)
 {

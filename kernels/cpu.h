@@ -25,7 +25,7 @@ typedef enum { ISA_PORTABLE = 0, ISA_AVX2 = 1, ISA_AVX512 = 2 } cpu_isa;
 cpu_isa cpu_isa_active(void);
 void cpu_isa_reload(void);
 cpu_isa cpu_isa_supported(void);
-const char *cpu_isa_name(cpu_isa isa);   /* "avx512", "avx2", "portable" */
+const char *cpu_isa_name(cpu_isa isa); /* "avx512", "avx2", "portable" */
 /* Parses an ISA name; returns -1 if unknown. */
 int cpu_isa_parse(const char *name);
 

@@ -64,12 +64,12 @@
    split too). PC is never split: it would need a reduction.
    Packing buffers are kept per calling thread between calls and grown on
    demand; if they cannot be allocated a plain loop computes the result. */
+#include <immintrin.h>
 #include <math.h>
 #include <omp.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <immintrin.h>
 #include "cpu.h"
 #include "gemm.h"
 
@@ -81,8 +81,8 @@ enum { MAX_MR = 12, MAX_NR = 32 };
    B(p,j) = b[p*ldb + j] (packed panels: ldb = NR). The epilogue starts the
    accumulators at the bias, adds beta * C (beta == 0: C is not read) and
    clamps at 0, all in registers. */
-typedef void (*ukernel_fn)(int kc, const float *a, size_t rs, size_t cs, const float *b,
-                           size_t ldb, float *c, size_t ldc, const gemm_epilogue *e);
+typedef void (*ukernel_fn)(int kc, const float *a, size_t rs, size_t cs, const float *b, size_t ldb,
+                           float *c, size_t ldc, const gemm_epilogue *e);
 
 typedef struct {
     const char *name;
@@ -92,15 +92,16 @@ typedef struct {
 
 /* ---- micro-kernels ---------------------------------------------------- */
 
-__attribute__((target("avx512f")))
-static void ukernel_avx512(int kc, const float *a, size_t rs, size_t cs, const float *b,
-                           size_t ldb, float *c, size_t ldc, const gemm_epilogue *e)
+__attribute__((target("avx512f"))) static void ukernel_avx512(int kc, const float *a, size_t rs,
+                                                              size_t cs, const float *b, size_t ldb,
+                                                              float *c, size_t ldc,
+                                                              const gemm_epilogue *e)
 {
-    enum { MR = 12 };   /* 24 accumulators; 14 (28) measured slower */
+    enum { MR = 12 }; /* 24 accumulators; 14 (28) measured slower */
     const __m512 init0 = e->bias ? _mm512_loadu_ps(e->bias) : _mm512_setzero_ps();
     const __m512 init1 = e->bias ? _mm512_loadu_ps(e->bias + 16) : _mm512_setzero_ps();
     __m512 acc[MR][2];
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int i = 0; i < MR; i++) {
         acc[i][0] = init0;
         acc[i][1] = init1;
@@ -112,12 +113,12 @@ static void ukernel_avx512(int kc, const float *a, size_t rs, size_t cs, const f
     /* three row groups off three bases keep every address one base plus a
        scaled index, whatever rs is */
     const float *a4 = a + 4 * rs, *a8 = a + 8 * rs;
+#pragma GCC unroll 2
     /* two steps per trip (im2col conv2 backward_weights +7%, forward +2%,
        Winograd's short GEMMs 0-1%, same process) */
-    #pragma GCC unroll 2
     for (int p = 0; p < kc; p++) {
         __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
-        #pragma GCC unroll 4
+#pragma GCC unroll 4
         for (int i = 0; i < 4; i++) {
             __m512 x0 = _mm512_set1_ps(a[i * rs]), x4 = _mm512_set1_ps(a4[i * rs]);
             __m512 x8 = _mm512_set1_ps(a8[i * rs]);
@@ -134,7 +135,7 @@ static void ukernel_avx512(int kc, const float *a, size_t rs, size_t cs, const f
         b += ldb;
     }
     const __m512 bv = _mm512_set1_ps(e->beta), zero = _mm512_setzero_ps();
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int i = 0; i < MR; i++) {
         float *ci = c + i * ldc;
         __m512 v0 = acc[i][0], v1 = acc[i][1];
@@ -143,7 +144,7 @@ static void ukernel_avx512(int kc, const float *a, size_t rs, size_t cs, const f
             v1 = _mm512_fmadd_ps(bv, _mm512_loadu_ps(ci + 16), v1);
         }
         if (e->relu) {
-            v0 = _mm512_max_ps(zero, v0);   /* NaN passes through */
+            v0 = _mm512_max_ps(zero, v0); /* NaN passes through */
             v1 = _mm512_max_ps(zero, v1);
         }
         _mm512_storeu_ps(ci, v0);
@@ -151,15 +152,16 @@ static void ukernel_avx512(int kc, const float *a, size_t rs, size_t cs, const f
     }
 }
 
-__attribute__((target("avx2,fma")))
-static void ukernel_avx2(int kc, const float *a, size_t rs, size_t cs, const float *b,
-                         size_t ldb, float *c, size_t ldc, const gemm_epilogue *e)
+__attribute__((target("avx2,fma"))) static void ukernel_avx2(int kc, const float *a, size_t rs,
+                                                             size_t cs, const float *b, size_t ldb,
+                                                             float *c, size_t ldc,
+                                                             const gemm_epilogue *e)
 {
     enum { MR = 6 };
     const __m256 init0 = e->bias ? _mm256_loadu_ps(e->bias) : _mm256_setzero_ps();
     const __m256 init1 = e->bias ? _mm256_loadu_ps(e->bias + 8) : _mm256_setzero_ps();
     __m256 acc[MR][2];
-    #pragma GCC unroll 6
+#pragma GCC unroll 6
     for (int i = 0; i < MR; i++) {
         acc[i][0] = init0;
         acc[i][1] = init1;
@@ -169,7 +171,7 @@ static void ukernel_avx2(int kc, const float *a, size_t rs, size_t cs, const flo
     const float *a3 = a + 3 * rs;
     for (int p = 0; p < kc; p++) {
         __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
-        #pragma GCC unroll 3
+#pragma GCC unroll 3
         for (int i = 0; i < 3; i++) {
             __m256 x0 = _mm256_broadcast_ss(a + i * rs), x3 = _mm256_broadcast_ss(a3 + i * rs);
             acc[i][0] = _mm256_fmadd_ps(x0, b0, acc[i][0]);
@@ -182,7 +184,7 @@ static void ukernel_avx2(int kc, const float *a, size_t rs, size_t cs, const flo
         b += ldb;
     }
     const __m256 bv = _mm256_set1_ps(e->beta), zero = _mm256_setzero_ps();
-    #pragma GCC unroll 6
+#pragma GCC unroll 6
     for (int i = 0; i < MR; i++) {
         float *ci = c + i * ldc;
         __m256 v0 = acc[i][0], v1 = acc[i][1];
@@ -191,7 +193,7 @@ static void ukernel_avx2(int kc, const float *a, size_t rs, size_t cs, const flo
             v1 = _mm256_fmadd_ps(bv, _mm256_loadu_ps(ci + 8), v1);
         }
         if (e->relu) {
-            v0 = _mm256_max_ps(zero, v0);   /* NaN passes through */
+            v0 = _mm256_max_ps(zero, v0); /* NaN passes through */
             v1 = _mm256_max_ps(zero, v1);
         }
         _mm256_storeu_ps(ci, v0);
@@ -227,7 +229,9 @@ static int ceil_div(int a, int b) { return (a + b - 1) / b; }
 
 /* ---- block sizes -------------------------------------------------------- */
 
-typedef struct { int kc, mc, nc; } blocking;
+typedef struct {
+    int kc, mc, nc;
+} blocking;
 
 static blocking blocking_for(const ukernel *uk)
 {
@@ -247,8 +251,8 @@ static blocking blocking_for(const ukernel *uk)
 /* One full MR-row panel of a row-major A: dst[p][i] = alpha * a[i][p]. With
    mr a constant (inlined per micro-kernel shape) the row loop unrolls into
    straight loads and stores. */
-static inline __attribute__((always_inline))
-void pack_a_rows(const float *a, int lda, int kc, float alpha, int mr, float *dst)
+static inline __attribute__((always_inline)) void pack_a_rows(const float *a, int lda, int kc,
+                                                              float alpha, int mr, float *dst)
 {
     const float *row[MAX_MR];
     for (int i = 0; i < mr; i++) row[i] = a + (size_t)i * lda;
@@ -258,16 +262,25 @@ void pack_a_rows(const float *a, int lda, int kc, float alpha, int mr, float *ds
 
 /* alpha * op(A)[i0:+mc][p0:+kc] into MR-tall panels: panel t holds
    rows t*MR.., as dst[t][p][0:MR], rows past mc zero. */
-static void pack_a(gemm_trans ta, const float *a, int lda, int i0, int mc, int p0,
-                   int kc, float alpha, int mr, float *dst)
+static void pack_a(gemm_trans ta, const float *a, int lda, int i0, int mc, int p0, int kc,
+                   float alpha, int mr, float *dst)
 {
     for (int t = 0; t < mc; t += mr, dst += (size_t)mr * kc) {
         int rows = mc - t < mr ? mc - t : mr;
         if (ta == GEMM_NOTRANS) {
             const float *src = a + (size_t)(i0 + t) * lda + p0;
-            if (rows == mr && mr == 12) { pack_a_rows(src, lda, kc, alpha, 12, dst); continue; }
-            if (rows == mr && mr == 6) { pack_a_rows(src, lda, kc, alpha, 6, dst); continue; }
-            if (rows == mr && mr == 4) { pack_a_rows(src, lda, kc, alpha, 4, dst); continue; }
+            if (rows == mr && mr == 12) {
+                pack_a_rows(src, lda, kc, alpha, 12, dst);
+                continue;
+            }
+            if (rows == mr && mr == 6) {
+                pack_a_rows(src, lda, kc, alpha, 6, dst);
+                continue;
+            }
+            if (rows == mr && mr == 4) {
+                pack_a_rows(src, lda, kc, alpha, 4, dst);
+                continue;
+            }
             for (int i = 0; i < rows; i++)
                 for (int p = 0; p < kc; p++)
                     dst[(size_t)p * mr + i] = alpha * src[(size_t)i * lda + p];
@@ -286,8 +299,8 @@ static void pack_a(gemm_trans ta, const float *a, int lda, int i0, int mc, int p
 }
 
 /* op(B)[p0:+kc][j0 + t*NR:+NR] as panel dst[p][0:NR], columns past n zero. */
-static void pack_b_panel(gemm_trans tb, const float *b, int ldb, int p0, int kc,
-                         int j0, int cols, int nr, float *dst)
+static void pack_b_panel(gemm_trans tb, const float *b, int ldb, int p0, int kc, int j0, int cols,
+                         int nr, float *dst)
 {
     if (tb == GEMM_NOTRANS) {
         for (int p = 0; p < kc; p++) {
@@ -310,9 +323,9 @@ static void pack_b_panel(gemm_trans tb, const float *b, int ldb, int p0, int kc,
 /* ---- workspace: per calling thread, kept between calls ------------------ */
 
 typedef struct {
-    float *b;            /* KC x NC packed B, shared by the team */
+    float *b; /* KC x NC packed B, shared by the team */
     size_t b_cap;
-    float **a;           /* one MC x KC packed A per team thread */
+    float **a; /* one MC x KC packed A per team thread */
     size_t a_cap;
     int a_count;
 } workspace;
@@ -352,8 +365,8 @@ static inline float op_at(gemm_trans t, const float *x, int ld, int r, int c)
 
 /* Used only when the packing buffers cannot be allocated. */
 static void sgemm_plain(gemm_trans ta, gemm_trans tb, int m, int n, int k, float alpha,
-                        const float *a, int lda, const float *b, int ldb, float beta,
-                        float *c, int ldc)
+                        const float *a, int lda, const float *b, int ldb, float beta, float *c,
+                        int ldc)
 {
     for (int i = 0; i < m; i++)
         for (int j = 0; j < n; j++) {
@@ -433,7 +446,7 @@ typedef struct {
     float beta;
     float *c;
     int ldc;
-    int nb_i, groups;       /* IC blocks; MR row groups */
+    int nb_i, groups; /* IC blocks; MR row groups */
     float *bpack, **apack;
 } packed_gemm;
 
@@ -464,7 +477,7 @@ static void packed_run(const packed_gemm *g, int tid, int nth)
                              g->bpack + (size_t)t * NR * kc);
             }
             if (nth > 1) {
-                #pragma omp barrier
+#pragma omp barrier
             }
             int packed_ic = -1;
             const int items = nb_i * nb_j;
@@ -491,19 +504,21 @@ static void packed_run(const packed_gemm *g, int tid, int nth)
                 }
             }
             if (nth > 1) {
-                #pragma omp barrier
+#pragma omp barrier
             }
         }
     }
 }
 
-void sgemm(gemm_trans ta, gemm_trans tb, int m, int n, int k, float alpha,
-           const float *a, int lda, const float *b, int ldb, float beta,
-           float *c, int ldc)
+void sgemm(gemm_trans ta, gemm_trans tb, int m, int n, int k, float alpha, const float *a, int lda,
+           const float *b, int ldb, float beta, float *c, int ldc)
 {
     if (m <= 0 || n <= 0) return;
     const gemm_epilogue beta_only = { beta, NULL, 0 };
-    if (k <= 0 || alpha == 0.0f) { epilogue_only(m, n, &beta_only, c, (size_t)ldc); return; }
+    if (k <= 0 || alpha == 0.0f) {
+        epilogue_only(m, n, &beta_only, c, (size_t)ldc);
+        return;
+    }
 
     const ukernel *uk = &ukernels[cpu_isa_active()];
     const int MR = uk->mr, NR = uk->nr;
@@ -532,19 +547,19 @@ void sgemm(gemm_trans ta, gemm_trans tb, int m, int n, int k, float alpha,
     int nb_i = ceil_div(m, bl.mc);
     nb_i = ceil_div(nb_i, nt) * nt;
     if (nb_i > groups) nb_i = groups;
-    const int mc = ceil_div(groups, nb_i) * MR;     /* rows of the largest block */
+    const int mc = ceil_div(groups, nb_i) * MR; /* rows of the largest block */
 
     if (!ws_reserve((size_t)kc_max * nc_max, (size_t)mc * kc_max, nt)) {
         sgemm_plain(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         return;
     }
-    const packed_gemm g = { uk, bl, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
-                            nb_i, groups, ws.b, ws.a };
-    if (nt == 1) {      /* even an inactive parallel region costs about a microsecond */
+    const packed_gemm g = { uk, bl,  ta,   tb, m,   n,    k,      alpha, a,   lda,
+                            b,  ldb, beta, c,  ldc, nb_i, groups, ws.b,  ws.a };
+    if (nt == 1) { /* even an inactive parallel region costs about a microsecond */
         packed_run(&g, 0, 1);
         return;
     }
-    #pragma omp parallel num_threads(nt)
+#pragma omp parallel num_threads(nt)
     packed_run(&g, omp_get_thread_num(), omp_get_num_threads());
 }
 
@@ -560,18 +575,22 @@ enum { BLOCK_KC = 512 };
 static _Thread_local float edge_a[MAX_MR * BLOCK_KC] __attribute__((aligned(64)));
 static _Thread_local float edge_b[BLOCK_KC * MAX_NR] __attribute__((aligned(64)));
 
-void sgemm_block(int m, int n, int k, const float *a, size_t a_rs, size_t a_cs,
-                 const float *b, size_t ldb, const gemm_epilogue *e, float *c, size_t ldc)
+void sgemm_block(int m, int n, int k, const float *a, size_t a_rs, size_t a_cs, const float *b,
+                 size_t ldb, const gemm_epilogue *e, float *c, size_t ldc)
 {
     if (m <= 0 || n <= 0) return;
-    if (k <= 0) { epilogue_only(m, n, e, c, ldc); return; }
+    if (k <= 0) {
+        epilogue_only(m, n, e, c, ldc);
+        return;
+    }
     const ukernel *uk = &ukernels[cpu_isa_active()];
     const int MR = uk->mr, NR = uk->nr;
     const int kc_max = ceil_div(k, ceil_div(k, BLOCK_KC));
     const int m_full = m / MR * MR, n_full = n / NR * NR;
     const int groups = ceil_div(m, MR), panels = ceil_div(n, NR);
     float bias_tail[MAX_NR] = { 0 };
-    if (e->bias && n > n_full) memcpy(bias_tail, e->bias + n_full, sizeof(float) * (size_t)(n - n_full));
+    if (e->bias && n > n_full)
+        memcpy(bias_tail, e->bias + n_full, sizeof(float) * (size_t)(n - n_full));
     /* A's k-slice small enough for L1 (and B wide): panels outer, so each
        B panel is read once and A is re-read from L1; otherwise row groups
        outer, their A rows in L1 while B comes from L2 */
@@ -607,11 +626,11 @@ void sgemm_block(int m, int n, int k, const float *a, size_t a_rs, size_t a_cs,
                 gemm_epilogue te = epi;
                 if (te.bias) te.bias = cols < NR ? bias_tail : te.bias + j0;
                 if (cols < NR)
-                    tile(uk, kc, ap, rs, cs, edge_b, (size_t)NR, c + (size_t)i0 * ldc + j0,
-                         ldc, rows, cols, skip, &te);
-                else
-                    tile(uk, kc, ap, rs, cs, bk + j0, ldb, c + (size_t)i0 * ldc + j0, ldc,
+                    tile(uk, kc, ap, rs, cs, edge_b, (size_t)NR, c + (size_t)i0 * ldc + j0, ldc,
                          rows, cols, skip, &te);
+                else
+                    tile(uk, kc, ap, rs, cs, bk + j0, ldb, c + (size_t)i0 * ldc + j0, ldc, rows,
+                         cols, skip, &te);
             }
     }
 }
@@ -626,11 +645,11 @@ void sgemm_shared(gemm_trans ta, int m, int n, int k, const float *a, int lda, c
     const int groups = ceil_div(m, uk->mr), panels = ceil_div(n, uk->nr);
     /* split whichever of row groups and panels shares out more evenly */
     const int by_rows = ceil_div(groups, nt) * panels <= ceil_div(panels, nt) * groups;
-    if (nt == 1) {      /* even an inactive parallel region costs about a microsecond */
+    if (nt == 1) { /* even an inactive parallel region costs about a microsecond */
         sgemm_block(m, n, k, a, rs, cs, b, (size_t)ldb, e, c, (size_t)ldc);
         return;
     }
-    #pragma omp parallel num_threads(nt)
+#pragma omp parallel num_threads(nt)
     {
         const int t = omp_get_thread_num(), nth = omp_get_num_threads();
         const int units = by_rows ? groups : panels, unit = by_rows ? uk->mr : uk->nr;

@@ -16,15 +16,14 @@ typedef enum { GEMM_NOTRANS = 0, GEMM_TRANS = 1 } gemm_trans;
    beta == 0 overwrites C without reading it (NaNs in C do not propagate).
    Threads: OpenMP over the macro-kernel loops with omp_get_max_threads();
    called from inside a parallel region it runs on the calling thread. */
-void sgemm(gemm_trans ta, gemm_trans tb, int m, int n, int k, float alpha,
-           const float *a, int lda, const float *b, int ldb, float beta,
-           float *c, int ldc);
+void sgemm(gemm_trans ta, gemm_trans tb, int m, int n, int k, float alpha, const float *a, int lda,
+           const float *b, int ldb, float beta, float *c, int ldc);
 
 /* What follows the product in sgemm_block: C = relu(A.B + bias + beta*C). */
 typedef struct {
-    float beta;            /* 0: C is not read (NaNs in C do not propagate) */
-    const float *bias;     /* n floats added to every row, or NULL */
-    int relu;              /* clamp at 0 last (a NaN stays NaN) */
+    float beta;        /* 0: C is not read (NaNs in C do not propagate) */
+    const float *bias; /* n floats added to every row, or NULL */
+    int relu;          /* clamp at 0 last (a NaN stays NaN) */
 } gemm_epilogue;
 
 /* C[m][n] = epilogue(A . B) on the calling thread, without packing either
@@ -34,8 +33,8 @@ typedef struct {
    A(i,p) = a[i*a_rs + p*a_cs] (row-major: a_rs = lda, a_cs = 1; transposed:
    a_rs = 1, a_cs = lda), B(p,j) = b[p*ldb + j]. The bias and ReLU cost
    nothing: they are applied to the tile in registers. */
-void sgemm_block(int m, int n, int k, const float *a, size_t a_rs, size_t a_cs,
-                 const float *b, size_t ldb, const gemm_epilogue *e, float *c, size_t ldc);
+void sgemm_block(int m, int n, int k, const float *a, size_t a_rs, size_t a_cs, const float *b,
+                 size_t ldb, const gemm_epilogue *e, float *c, size_t ldc);
 
 /* sgemm_block shared out over the team (omp_get_max_threads(), fewer for
    small products; the calling thread alone inside a parallel region), by

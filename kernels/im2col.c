@@ -48,24 +48,23 @@
 /* C[m][n] = epilogue(op(A) . B) on the calling thread: A row-major (lda) or,
    with ta, A^T stored k x m; B row-major k x n. */
 typedef void (*block_gemm_fn)(gemm_trans ta, int m, int n, int k, const float *a, int lda,
-                              const float *b, int ldb, const gemm_epilogue *e, float *c,
-                              int ldc);
+                              const float *b, int ldb, const gemm_epilogue *e, float *c, int ldc);
 
-enum { ROW_UNIT = 12 };  /* every ISA's MR divides it */
+enum { ROW_UNIT = 12 }; /* every ISA's MR divides it */
 
 struct conv_plan {
     conv_shape s;
     int p, q, rsc, nt;
-    int direct;              /* 1x1, stride 1, pad 0: GEMM straight on x */
-    size_t m;                /* GEMM rows, N*P*Q */
-    size_t rows;             /* GEMM rows per block */
-    size_t nblk;             /* blocks, a multiple of nt where the rows allow */
-    float *col;              /* nt blocks of rows x RSC (NULL when direct) */
-    float *wt;               /* W^T, K x RSC, rebuilt every backward_data */
-    float *dwp;              /* nt - 1 partial dW, RSC x K each */
-    float *partial;          /* nt x K partial bias sums */
+    int direct;     /* 1x1, stride 1, pad 0: GEMM straight on x */
+    size_t m;       /* GEMM rows, N*P*Q */
+    size_t rows;    /* GEMM rows per block */
+    size_t nblk;    /* blocks, a multiple of nt where the rows allow */
+    float *col;     /* nt blocks of rows x RSC (NULL when direct) */
+    float *wt;      /* W^T, K x RSC, rebuilt every backward_data */
+    float *dwp;     /* nt - 1 partial dW, RSC x K each */
+    float *partial; /* nt x K partial bias sums */
     block_gemm_fn gemm;
-    size_t sub;              /* forward: rows per L1 piece of a block (0: whole) */
+    size_t sub; /* forward: rows per L1 piece of a block (0: whole) */
     char impl[3][96];
 };
 
@@ -90,8 +89,8 @@ static void blas_block_gemm(gemm_trans ta, int m, int n, int k, const float *a, 
             }
         beta = 1.0f;
     }
-    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a,
-                lda, b, ldb, beta, c, ldc);
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a, lda,
+                b, ldb, beta, c, ldc);
     if (e->relu)
         for (int i = 0; i < m; i++)
             for (int j = 0; j < n; j++) {
@@ -214,15 +213,15 @@ static void im2col_destroy(conv_plan *pl)
 /* count windows of sc floats, src advancing by step, d by ld. Inlined with
    sc constant for the common small windows (3x3 over 1 or 3 channels),
    where a general copy loop costs more than the copy. */
-static inline __attribute__((always_inline))
-void copy_windows(float *d, size_t ld, const float *src, size_t step, int count, int sc)
+static inline __attribute__((always_inline)) void copy_windows(float *d, size_t ld,
+                                                               const float *src, size_t step,
+                                                               int count, int sc)
 {
     for (int k = 0; k < count; k++, d += ld, src += step)
         for (int j = 0; j < sc; j++) d[j] = src[j];
 }
 
-static void copy_windows_any(float *d, size_t ld, const float *src, size_t step, int count,
-                             int sc)
+static void copy_windows_any(float *d, size_t ld, const float *src, size_t step, int count, int sc)
 {
     switch (sc) {
     case 3: copy_windows(d, ld, src, step, count, 3); break;
@@ -251,8 +250,7 @@ static void window_row(const conv_shape *s, const float *x, size_t n, int h, int
 
 /* col[i][0:RSC] for GEMM rows m0 .. m0+rows-1, on the calling thread,
    stepping (n,p,q) along them one piece of an output row at a time. */
-static void im2col_rows(const conv_plan *pl, const float *x, size_t m0, size_t rows,
-                        float *col)
+static void im2col_rows(const conv_plan *pl, const float *x, size_t m0, size_t rows, float *col)
 {
     const conv_shape s = pl->s;
     const int SC = s.s * s.c, P = pl->p, Q = pl->q;
@@ -290,7 +288,10 @@ static void im2col_rows(const conv_plan *pl, const float *x, size_t m0, size_t r
         q = qe;
         if (q == Q) {
             q = 0;
-            if (++p == P) { p = 0; n++; }
+            if (++p == P) {
+                p = 0;
+                n++;
+            }
         }
     }
 }
@@ -298,20 +299,19 @@ static void im2col_rows(const conv_plan *pl, const float *x, size_t m0, size_t r
 /* dx += the contributions of dcol rows m0 .. m0+rows-1, gathered per input
    pixel of the images those rows belong to; a worksharing loop, so the
    team shares the image rows (ends in a barrier). */
-static void col2im_rows(const conv_plan *pl, const float *col, size_t m0, size_t rows,
-                        float *dx)
+static void col2im_rows(const conv_plan *pl, const float *col, size_t m0, size_t rows, float *dx)
 {
     const conv_shape s = pl->s;
     const size_t PQ = (size_t)pl->p * pl->q, ld = (size_t)pl->rsc;
     const size_t n0 = m0 / PQ, n1 = (m0 + rows - 1) / PQ + 1;
-    #pragma omp for schedule(static)
+#pragma omp for schedule(static)
     for (size_t nh = n0 * s.h; nh < n1 * s.h; nh++) {
         size_t n = nh / s.h;
         int h = (int)(nh % s.h);
         for (int wi = 0; wi < s.w; wi++) {
             float *d = dx + ((n * s.h + h) * s.w + wi) * s.c;
             for (int r = 0; r < s.r; r++) {
-                int ph = h + s.pad - r;                /* = p * stride */
+                int ph = h + s.pad - r; /* = p * stride */
                 if (ph < 0 || ph % s.stride || ph / s.stride >= pl->p) continue;
                 int p = ph / s.stride;
                 for (int t = 0; t < s.s; t++) {
@@ -350,15 +350,15 @@ static const float *block_cols(const conv_plan *pl, const float *x, size_t b, fl
     return col;
 }
 
-static void forward(conv_plan *pl, const float *x, const float *w, const float *bias,
-                    float *y, int relu)
+static void forward(conv_plan *pl, const float *x, const float *w, const float *bias, float *y,
+                    int relu)
 {
     const int K = pl->s.k, RSC = pl->rsc;
     const gemm_epilogue e = { 0.0f, bias, relu };
-    #pragma omp parallel num_threads(pl->nt)
+#pragma omp parallel num_threads(pl->nt)
     {
         float *col = thread_col(pl, omp_get_thread_num());
-        #pragma omp for schedule(static)
+#pragma omp for schedule(static)
         for (size_t b = 0; b < pl->nblk; b++) {
             size_t m0, rows;
             if (pl->sub) {
@@ -366,8 +366,7 @@ static void forward(conv_plan *pl, const float *x, const float *w, const float *
                 for (size_t i = 0; i < rows; i += pl->sub) {
                     size_t n = rows - i < pl->sub ? rows - i : pl->sub;
                     im2col_rows(pl, x, m0 + i, n, col);
-                    pl->gemm(GEMM_NOTRANS, (int)n, K, RSC, col, RSC, w, K, &e,
-                             y + (m0 + i) * K, K);
+                    pl->gemm(GEMM_NOTRANS, (int)n, K, RSC, col, RSC, w, K, &e, y + (m0 + i) * K, K);
                 }
                 continue;
             }
@@ -383,8 +382,8 @@ static void im2col_forward(conv_plan *pl, const float *x, const float *w, const 
     forward(pl, x, w, bias, y, 0);
 }
 
-static void im2col_forward_relu(conv_plan *pl, const float *x, const float *w,
-                                const float *bias, float *y)
+static void im2col_forward_relu(conv_plan *pl, const float *x, const float *w, const float *bias,
+                                float *y)
 {
     forward(pl, x, w, bias, y, 1);
 }
@@ -394,14 +393,14 @@ static void im2col_backward_data(conv_plan *pl, const float *dy, const float *w,
     const int K = pl->s.k, RSC = pl->rsc;
     const size_t nx = (size_t)pl->s.n * pl->s.h * pl->s.w * pl->s.c;
     const gemm_epilogue e = { 0.0f, NULL, 0 };
-    #pragma omp parallel num_threads(pl->nt)
+#pragma omp parallel num_threads(pl->nt)
     {
         const int t = omp_get_thread_num(), nth = omp_get_num_threads();
-        #pragma omp for schedule(static) collapse(2)
+#pragma omp for schedule(static) collapse(2)
         for (int c = 0; c < RSC; c++)
             for (int k = 0; k < K; k++) pl->wt[(size_t)k * RSC + c] = w[(size_t)c * K + k];
         if (pl->direct) {
-            #pragma omp for schedule(static)
+#pragma omp for schedule(static)
             for (size_t b = 0; b < pl->nblk; b++) {
                 size_t m0, rows;
                 block_range(pl, b, &m0, &rows);
@@ -409,7 +408,7 @@ static void im2col_backward_data(conv_plan *pl, const float *dy, const float *w,
                          dx + m0 * RSC, RSC);
             }
         } else {
-            #pragma omp for schedule(static)
+#pragma omp for schedule(static)
             for (size_t i = 0; i < nx; i++) dx[i] = 0.0f;
             /* rounds of one block per thread; the blocks of a round are
                consecutive, so their dcol rows are one array */
@@ -423,30 +422,30 @@ static void im2col_backward_data(conv_plan *pl, const float *dy, const float *w,
                 size_t last = r0 + nth < pl->nblk ? r0 + nth : pl->nblk;
                 m0 = r0 * pl->rows;
                 rows = (last * pl->rows < pl->m ? last * pl->rows : pl->m) - m0;
-                #pragma omp barrier
-                col2im_rows(pl, pl->col, m0, rows, dx);   /* ends in a barrier */
+#pragma omp barrier
+                col2im_rows(pl, pl->col, m0, rows, dx); /* ends in a barrier */
             }
         }
     }
 }
 
-static void im2col_backward_weights(conv_plan *pl, const float *x, const float *dy,
-                                    float *dw, float *dbias)
+static void im2col_backward_weights(conv_plan *pl, const float *x, const float *dy, float *dw,
+                                    float *dbias)
 {
     const int K = pl->s.k, RSC = pl->rsc;
     const size_t rk = (size_t)RSC * K;
     int used = 1;
-    #pragma omp parallel num_threads(pl->nt)
+#pragma omp parallel num_threads(pl->nt)
     {
         const int t = omp_get_thread_num(), nth = omp_get_num_threads();
-        #pragma omp single
+#pragma omp single
         used = nth;
         float *col = thread_col(pl, t);
         float *dwt = t == 0 ? dw : pl->dwp + (size_t)(t - 1) * rk;
         float *bsum = pl->partial + (size_t)t * K;
         for (int k = 0; k < K; k++) bsum[k] = 0.0f;
         int first = 1;
-        #pragma omp for schedule(static) nowait
+#pragma omp for schedule(static) nowait
         for (size_t b = 0; b < pl->nblk; b++) {
             size_t m0, rows;
             const float *a = block_cols(pl, x, b, col, &m0, &rows);
@@ -459,9 +458,9 @@ static void im2col_backward_weights(conv_plan *pl, const float *x, const float *
         }
         if (first)
             for (size_t i = 0; i < rk; i++) dwt[i] = 0.0f;
-        #pragma omp barrier
+#pragma omp barrier
+#pragma omp for schedule(static)
         /* partial sums added in thread order: deterministic for a team size */
-        #pragma omp for schedule(static)
         for (size_t i = 0; i < rk; i++)
             for (int u = 1; u < nth; u++) dw[i] += pl->dwp[(size_t)(u - 1) * rk + i];
     }
@@ -473,10 +472,7 @@ static void im2col_backward_weights(conv_plan *pl, const float *x, const float *
         }
 }
 
-static const char *im2col_impl(const conv_plan *pl, conv_pass pass)
-{
-    return pl->impl[pass];
-}
+static const char *im2col_impl(const conv_plan *pl, conv_pass pass) { return pl->impl[pass]; }
 
 const conv_backend conv_im2col = {
     .name = "im2col",

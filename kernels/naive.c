@@ -34,12 +34,12 @@ static conv_plan *naive_plan(const conv_shape *s)
 
 static void naive_destroy(conv_plan *pl) { free(pl); }
 
-static void naive_forward(conv_plan *pl, const float *x, const float *w,
-                          const float *bias, float *y)
+static void naive_forward(conv_plan *pl, const float *x, const float *w, const float *bias,
+                          float *y)
 {
     const conv_shape s = pl->s;
     const int P = pl->p, Q = pl->q;
-    #pragma omp parallel for collapse(2) schedule(static)
+#pragma omp parallel for collapse(2) schedule(static)
     for (int n = 0; n < s.n; n++)
         for (int p = 0; p < P; p++)
             for (int q = 0; q < Q; q++) {
@@ -54,8 +54,7 @@ static void naive_forward(conv_plan *pl, const float *x, const float *w,
                         const float *xi = x + (((size_t)n * s.h + h) * s.w + wi) * s.c;
                         const float *wr = w + ((size_t)r * s.s + t) * s.c * s.k;
                         for (int c = 0; c < s.c; c++)
-                            for (int k = 0; k < s.k; k++)
-                                yo[k] += xi[c] * wr[(size_t)c * s.k + k];
+                            for (int k = 0; k < s.k; k++) yo[k] += xi[c] * wr[(size_t)c * s.k + k];
                     }
                 }
             }
@@ -65,14 +64,14 @@ static void naive_backward_data(conv_plan *pl, const float *dy, const float *w, 
 {
     const conv_shape s = pl->s;
     const int P = pl->p, Q = pl->q;
-    #pragma omp parallel for collapse(2) schedule(static)
+#pragma omp parallel for collapse(2) schedule(static)
     for (int n = 0; n < s.n; n++)
         for (int h = 0; h < s.h; h++)
             for (int wi = 0; wi < s.w; wi++) {
                 float *xo = dx + (((size_t)n * s.h + h) * s.w + wi) * s.c;
                 memset(xo, 0, sizeof(float) * s.c);
                 for (int r = 0; r < s.r; r++) {
-                    int ph = h + s.pad - r;          /* = p*stride */
+                    int ph = h + s.pad - r; /* = p*stride */
                     if (ph < 0 || ph % s.stride) continue;
                     int p = ph / s.stride;
                     if (p >= P) continue;
@@ -93,12 +92,12 @@ static void naive_backward_data(conv_plan *pl, const float *dy, const float *w, 
             }
 }
 
-static void naive_backward_weights(conv_plan *pl, const float *x, const float *dy,
-                                   float *dw, float *dbias)
+static void naive_backward_weights(conv_plan *pl, const float *x, const float *dy, float *dw,
+                                   float *dbias)
 {
     const conv_shape s = pl->s;
     const int P = pl->p, Q = pl->q;
-    #pragma omp parallel for collapse(3) schedule(static)
+#pragma omp parallel for collapse(3) schedule(static)
     for (int r = 0; r < s.r; r++)
         for (int t = 0; t < s.s; t++)
             for (int c = 0; c < s.c; c++) {
@@ -118,7 +117,7 @@ static void naive_backward_weights(conv_plan *pl, const float *x, const float *d
                     }
             }
     if (dbias) {
-        #pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static)
         for (int k = 0; k < s.k; k++) {
             float acc = 0.0f;
             for (size_t i = 0; i < (size_t)s.n * P * Q; i++) acc += dy[i * s.k + k];
@@ -129,7 +128,8 @@ static void naive_backward_weights(conv_plan *pl, const float *x, const float *d
 
 static const char *naive_impl(const conv_plan *pl, conv_pass pass)
 {
-    (void)pl; (void)pass;
+    (void)pl;
+    (void)pass;
     return "direct loops, scalar";
 }
 

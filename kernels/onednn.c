@@ -38,14 +38,14 @@
    honoured: oneDNN picks its own ISA (its ONEDNN_MAX_CPU_ISA variable caps
    it). One engine and one CPU stream (in-order, stateless on CPU) serve every
    plan; they are created once, thread-safely, and kept for the process. */
+#include <dnnl.h>
+#include <dnnl_debug.h>
+#include <math.h>
+#include <omp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <math.h>
-#include <omp.h>
-#include <dnnl.h>
-#include <dnnl_debug.h>
 #include "cpu.h"
 #include "shape.h"
 
@@ -55,14 +55,21 @@ enum { MAX_ARGS = 4, MAX_STEPS = MAX_ARGS + 1 };
 
 /* The four tensors, their user layouts and how each pass uses them. */
 typedef enum { T_X, T_W, T_B, T_Y } tensor;
-typedef struct { int arg; tensor t; int out; } arg_spec;
+typedef struct {
+    int arg;
+    tensor t;
+    int out;
+} arg_spec;
 static const arg_spec specs[3][MAX_ARGS] = {
-    { { DNNL_ARG_SRC, T_X, 0 }, { DNNL_ARG_WEIGHTS, T_W, 0 },
-      { DNNL_ARG_BIAS, T_B, 0 }, { DNNL_ARG_DST, T_Y, 1 } },
-    { { DNNL_ARG_DIFF_DST, T_Y, 0 }, { DNNL_ARG_WEIGHTS, T_W, 0 },
-      { DNNL_ARG_DIFF_SRC, T_X, 1 } },
-    { { DNNL_ARG_SRC, T_X, 0 }, { DNNL_ARG_DIFF_DST, T_Y, 0 },
-      { DNNL_ARG_DIFF_WEIGHTS, T_W, 1 }, { DNNL_ARG_DIFF_BIAS, T_B, 1 } },
+    { { DNNL_ARG_SRC, T_X, 0 },
+      { DNNL_ARG_WEIGHTS, T_W, 0 },
+      { DNNL_ARG_BIAS, T_B, 0 },
+      { DNNL_ARG_DST, T_Y, 1 } },
+    { { DNNL_ARG_DIFF_DST, T_Y, 0 }, { DNNL_ARG_WEIGHTS, T_W, 0 }, { DNNL_ARG_DIFF_SRC, T_X, 1 } },
+    { { DNNL_ARG_SRC, T_X, 0 },
+      { DNNL_ARG_DIFF_DST, T_Y, 0 },
+      { DNNL_ARG_DIFF_WEIGHTS, T_W, 1 },
+      { DNNL_ARG_DIFF_BIAS, T_B, 1 } },
 };
 static const int nspecs[3] = { 4, 3, 4 };
 static const char tensor_name[] = { 'x', 'w', 'b', 'y' };
@@ -79,7 +86,10 @@ static void engine_init(void)
     engine_status = dnnl_engine_create(&engine, dnnl_cpu, 0);
     if (engine_status != dnnl_success) return;
     engine_status = dnnl_stream_create(&stream, engine, dnnl_stream_default_flags);
-    if (engine_status != dnnl_success) { dnnl_engine_destroy(engine); engine = NULL; }
+    if (engine_status != dnnl_success) {
+        dnnl_engine_destroy(engine);
+        engine = NULL;
+    }
 }
 
 static dnnl_status_t engine_get(void)
@@ -95,10 +105,16 @@ static dnnl_status_t md_make(dnnl_memory_desc_t *md, const conv_shape *s, tensor
 {
     const dnnl_dim_t p = conv_out_h(s), q = conv_out_w(s);
     switch (t) {
-    case T_X: return dnnl_memory_desc_init_by_tag(md, 4, (dnnl_dims_t){ s->n, s->c, s->h, s->w }, dnnl_f32, tag);
-    case T_W: return dnnl_memory_desc_init_by_tag(md, 4, (dnnl_dims_t){ s->k, s->c, s->r, s->s }, dnnl_f32, tag);
+    case T_X:
+        return dnnl_memory_desc_init_by_tag(md, 4, (dnnl_dims_t){ s->n, s->c, s->h, s->w },
+                                            dnnl_f32, tag);
+    case T_W:
+        return dnnl_memory_desc_init_by_tag(md, 4, (dnnl_dims_t){ s->k, s->c, s->r, s->s },
+                                            dnnl_f32, tag);
     case T_B: return dnnl_memory_desc_init_by_tag(md, 1, (dnnl_dims_t){ s->k }, dnnl_f32, dnnl_a);
-    default:  return dnnl_memory_desc_init_by_tag(md, 4, (dnnl_dims_t){ s->n, s->k, p, q }, dnnl_f32, tag);
+    default:
+        return dnnl_memory_desc_init_by_tag(md, 4, (dnnl_dims_t){ s->n, s->k, p, q }, dnnl_f32,
+                                            tag);
     }
 }
 
@@ -114,7 +130,7 @@ static size_t tensor_elems(const conv_shape *s, tensor t)
     case T_X: return conv_x_elems(s);
     case T_W: return conv_w_elems(s);
     case T_B: return (size_t)s->k;
-    default:  return conv_y_elems(s);
+    default: return conv_y_elems(s);
     }
 }
 
@@ -142,9 +158,9 @@ static dnnl_status_t attr_make(dnnl_primitive_attr_t *attr) { return attr_make_r
 /* The primitive descriptor of one pass in one layout variant; backward
    passes need the forward descriptor of the same variant as a hint. relu:
    the forward with a ReLU post-op. */
-static dnnl_status_t pd_make_relu(dnnl_primitive_desc_t *pd, const conv_shape *s,
-                                  conv_pass pass, dnnl_alg_kind_t alg, int var,
-                                  const_dnnl_primitive_desc_t hint, int relu)
+static dnnl_status_t pd_make_relu(dnnl_primitive_desc_t *pd, const conv_shape *s, conv_pass pass,
+                                  dnnl_alg_kind_t alg, int var, const_dnnl_primitive_desc_t hint,
+                                  int relu)
 {
     dnnl_format_tag_t act = var == VAR_ANY ? dnnl_format_tag_any : dnnl_nhwc;
     dnnl_format_tag_t wei = var == VAR_PLAIN ? dnnl_hwio : dnnl_format_tag_any;
@@ -166,7 +182,8 @@ static dnnl_status_t pd_make_relu(dnnl_primitive_desc_t *pd, const conv_shape *s
         st = dnnl_convolution_backward_data_desc_init(&d, alg, &x, &w, &y, strides, pad, pad);
         break;
     default:
-        st = dnnl_convolution_backward_weights_desc_init(&d, alg, &x, &w, &b, &y, strides, pad, pad);
+        st =
+            dnnl_convolution_backward_weights_desc_init(&d, alg, &x, &w, &b, &y, strides, pad, pad);
         break;
     }
     if (st != dnnl_success) return st;
@@ -191,7 +208,10 @@ static dnnl_status_t fwd_pds(dnnl_primitive_desc_t fwd[NVAR], const conv_shape *
     dnnl_status_t last = dnnl_success;
     for (int v = 0; v < NVAR; v++) {
         dnnl_status_t st = pd_make(&fwd[v], s, CONV_FORWARD, alg, v, NULL);
-        if (st != dnnl_success) { fwd[v] = NULL; last = st; }
+        if (st != dnnl_success) {
+            fwd[v] = NULL;
+            last = st;
+        }
     }
     return last;
 }
@@ -228,9 +248,11 @@ static void layout_name(const dnnl_memory_desc_t *md, char *buf, size_t len)
     const dnnl_blocking_desc_t *bd = &md->format_desc.blocking;
     int order[DNNL_MAX_NDIMS], nd = md->ndims;
     for (int i = 0; i < nd; i++) order[i] = i;
-    for (int i = 1; i < nd; i++)      /* stable insertion sort, largest stride first */
+    for (int i = 1; i < nd; i++) /* stable insertion sort, largest stride first */
         for (int j = i; j > 0 && bd->strides[order[j]] > bd->strides[order[j - 1]]; j--) {
-            int t = order[j]; order[j] = order[j - 1]; order[j - 1] = t;
+            int t = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = t;
         }
     size_t used = 0;
     for (int i = 0; i < nd && used + 1 < len; i++) {
@@ -248,7 +270,7 @@ static void layout_name(const dnnl_memory_desc_t *md, char *buf, size_t len)
 
 typedef struct {
     dnnl_primitive_t prim;
-    dnnl_memory_t scratch;               /* NULL if the primitive needs none */
+    dnnl_memory_t scratch; /* NULL if the primitive needs none */
     dnnl_exec_arg_t args[MAX_ARGS + 1];
     int nargs;
 } step;
@@ -256,8 +278,8 @@ typedef struct {
 typedef struct {
     step st[MAX_STEPS];
     int nst;
-    dnnl_memory_t user[MAX_ARGS];        /* views of the caller's buffers */
-    dnnl_memory_t own[MAX_ARGS];         /* oneDNN's layout, NULL if the same */
+    dnnl_memory_t user[MAX_ARGS]; /* views of the caller's buffers */
+    dnnl_memory_t own[MAX_ARGS];  /* oneDNN's layout, NULL if the same */
     char impl[256];
 } pass_exec;
 
@@ -285,7 +307,8 @@ static dnnl_status_t step_add(pass_exec *e, const_dnnl_primitive_desc_t pd, step
     e->nst++;
     const dnnl_memory_desc_t *smd = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
     if (smd && dnnl_memory_desc_get_size(smd) > 0) {
-        if ((st = dnnl_memory_create(&s->scratch, smd, engine, DNNL_MEMORY_ALLOCATE)) != dnnl_success)
+        if ((st = dnnl_memory_create(&s->scratch, smd, engine, DNNL_MEMORY_ALLOCATE)) !=
+            dnnl_success)
             return st;
         s->args[s->nargs++] = (dnnl_exec_arg_t){ DNNL_ARG_SCRATCHPAD, s->scratch };
     }
@@ -330,10 +353,12 @@ static dnnl_status_t exec_build(pass_exec *e, const conv_shape *s, conv_pass pas
         if ((st = md_user(&umd, s, sp[i].t)) != dnnl_success ||
             (st = dnnl_memory_create(&e->user[i], &umd, engine, DNNL_MEMORY_NONE)) != dnnl_success)
             return st;
-        const dnnl_memory_desc_t *pmd = dnnl_primitive_desc_query_md(pd, dnnl_query_exec_arg_md, sp[i].arg);
+        const dnnl_memory_desc_t *pmd =
+            dnnl_primitive_desc_query_md(pd, dnnl_query_exec_arg_md, sp[i].arg);
         if (!pmd || pmd->ndims == 0) return dnnl_invalid_arguments;
         if (dnnl_memory_desc_equal(pmd, &umd)) continue;
-        if ((st = dnnl_memory_create(&e->own[i], pmd, engine, DNNL_MEMORY_ALLOCATE)) != dnnl_success)
+        if ((st = dnnl_memory_create(&e->own[i], pmd, engine, DNNL_MEMORY_ALLOCATE)) !=
+            dnnl_success)
             return st;
         char lay[48];
         layout_name(pmd, lay, sizeof lay);
@@ -345,7 +370,8 @@ static dnnl_status_t exec_build(pass_exec *e, const conv_shape *s, conv_pass pas
     step *conv;
     if ((st = step_add(e, pd, &conv)) != dnnl_success) return st;
     for (int i = 0; i < nspecs[pass]; i++)
-        conv->args[conv->nargs++] = (dnnl_exec_arg_t){ sp[i].arg, e->own[i] ? e->own[i] : e->user[i] };
+        conv->args[conv->nargs++] =
+            (dnnl_exec_arg_t){ sp[i].arg, e->own[i] ? e->own[i] : e->user[i] };
     for (int i = 0; i < nspecs[pass]; i++)
         if (sp[i].out && e->own[i] && (st = reorder_add(e, e->own[i], e->user[i])) != dnnl_success)
             return st;
@@ -360,7 +386,8 @@ static dnnl_status_t exec_run(pass_exec *e, int nptr, void *const *ptr)
     for (int i = 0; i < nptr; i++)
         if ((st = dnnl_memory_set_data_handle(e->user[i], ptr[i])) != dnnl_success) return st;
     for (int i = 0; i < e->nst; i++)
-        if ((st = dnnl_primitive_execute(e->st[i].prim, stream, e->st[i].nargs, e->st[i].args)) != dnnl_success)
+        if ((st = dnnl_primitive_execute(e->st[i].prim, stream, e->st[i].nargs, e->st[i].args)) !=
+            dnnl_success)
             return st;
     return dnnl_stream_wait(stream);
 }
@@ -403,16 +430,16 @@ static int pd_same(const_dnnl_primitive_desc_t a, const_dnnl_primitive_desc_t b,
 struct conv_plan {
     conv_shape s;
     pass_exec pass[3];
-    int var[3];              /* the layout variant each pass kept */
-    pass_exec fwd_relu;      /* forward's variant with a ReLU post-op; nst 0: none */
-    float *zero_bias;        /* forward with bias == NULL */
-    float *dbias_scratch;    /* backward_weights with dbias == NULL */
+    int var[3];           /* the layout variant each pass kept */
+    pass_exec fwd_relu;   /* forward's variant with a ReLU post-op; nst 0: none */
+    float *zero_bias;     /* forward with bias == NULL */
+    float *dbias_scratch; /* backward_weights with dbias == NULL */
 };
 
 static void shape_str(const conv_shape *s, char *buf, size_t len)
 {
-    snprintf(buf, len, "n%d %dx%dx%d->%d %dx%d stride %d pad %d", s->n, s->h, s->w, s->c,
-             s->k, s->r, s->s, s->stride, s->pad);
+    snprintf(buf, len, "n%d %dx%dx%d->%d %dx%d stride %d pad %d", s->n, s->h, s->w, s->c, s->k,
+             s->r, s->s, s->stride, s->pad);
 }
 
 static const char *alg_name(dnnl_alg_kind_t alg)
@@ -443,14 +470,17 @@ static const char *why_not(const conv_shape *s, dnnl_alg_kind_t alg, char *buf, 
             dnnl_primitive_desc_t pd;
             if (!fwd[var]) continue;
             st = pd_make(&pd, s, (conv_pass)p, alg, var, fwd[var]);
-            if (st == dnnl_success) { ok = 1; dnnl_primitive_desc_destroy(pd); }
+            if (st == dnnl_success) {
+                ok = 1;
+                dnnl_primitive_desc_destroy(pd);
+            }
         }
         if (!ok) failed = (conv_pass)p;
     }
     pds_destroy(fwd, NVAR);
     if (ok) return NULL;
-    snprintf(buf, len, "oneDNN %d.%d.%d has no %s convolution for %s on this shape (%s)",
-             v->major, v->minor, v->patch, alg_name(alg), conv_pass_name(failed), dnnl_status2str(st));
+    snprintf(buf, len, "oneDNN %d.%d.%d has no %s convolution for %s on this shape (%s)", v->major,
+             v->minor, v->patch, alg_name(alg), conv_pass_name(failed), dnnl_status2str(st));
     return buf;
 }
 
@@ -498,7 +528,7 @@ static dnnl_status_t choose_pass(conv_plan *pl, conv_pass pass, dnnl_alg_kind_t 
             pd[var] = NULL;
         }
     }
-    for (int var = 1; var < NVAR; var++)     /* one candidate per distinct primitive */
+    for (int var = 1; var < NVAR; var++) /* one candidate per distinct primitive */
         for (int prev = 0; pd[var] && prev < var; prev++)
             if (pd[prev] && pd_same(pd[prev], pd[var], pass)) {
                 dnnl_primitive_desc_destroy(pd[var]);
@@ -523,8 +553,10 @@ static dnnl_status_t choose_pass(conv_plan *pl, conv_pass pass, dnnl_alg_kind_t 
             if (best[var] < best[keep]) keep = var;
     }
     for (int var = 0; var < NVAR; var++)
-        if (var == keep) pl->pass[pass] = cand[var];
-        else exec_destroy(&cand[var]);
+        if (var == keep)
+            pl->pass[pass] = cand[var];
+        else
+            exec_destroy(&cand[var]);
     pl->var[pass] = keep;
     pds_destroy(pd, NVAR);
     return pl->pass[pass].nst ? dnnl_success : st;
@@ -552,7 +584,8 @@ static conv_plan *plan_alg(const conv_shape *s, dnnl_alg_kind_t alg)
     if (ok) {
         st = fwd_pds(fwd, s, alg);
         for (int p = CONV_FORWARD; ok && p <= CONV_BACKWARD_WEIGHTS; p++) {
-            if (some(fwd)) st = choose_pass(pl, (conv_pass)p, alg, fwd, t); /* else st says why not */
+            if (some(fwd))
+                st = choose_pass(pl, (conv_pass)p, alg, fwd, t); /* else st says why not */
             if (st != dnnl_success) {
                 fprintf(stderr, "onednn: %s convolution %s on %s: %s\n", alg_name(alg),
                         conv_pass_name((conv_pass)p), sname, dnnl_status2str(st));
@@ -563,15 +596,18 @@ static conv_plan *plan_alg(const conv_shape *s, dnnl_alg_kind_t alg)
     /* the kept forward again with a ReLU post-op; without it forward_relu
        runs the forward and then a ReLU pass */
     dnnl_primitive_desc_t rpd;
-    if (ok && pd_make_relu(&rpd, s, CONV_FORWARD, alg, pl->var[CONV_FORWARD], NULL, 1) ==
-                  dnnl_success) {
+    if (ok &&
+        pd_make_relu(&rpd, s, CONV_FORWARD, alg, pl->var[CONV_FORWARD], NULL, 1) == dnnl_success) {
         if (exec_build(&pl->fwd_relu, s, CONV_FORWARD, rpd, pl->var[CONV_FORWARD]) != dnnl_success)
             exec_destroy(&pl->fwd_relu);
         dnnl_primitive_desc_destroy(rpd);
     }
     pds_destroy(fwd, NVAR);
     for (int i = 0; i < 4; i++) free(t[i]);
-    if (!ok) { onednn_destroy(pl); return NULL; }
+    if (!ok) {
+        onednn_destroy(pl);
+        return NULL;
+    }
     return pl;
 }
 
@@ -589,7 +625,8 @@ static void run(conv_plan *pl, conv_pass pass, void *const *ptr)
     if (st == dnnl_success) return;
     char sname[96];
     shape_str(&pl->s, sname, sizeof sname);
-    fprintf(stderr, "onednn: %s on %s failed: %s\n", conv_pass_name(pass), sname, dnnl_status2str(st));
+    fprintf(stderr, "onednn: %s on %s failed: %s\n", conv_pass_name(pass), sname,
+            dnnl_status2str(st));
     for (int i = 0; i < nspecs[pass]; i++)
         if (specs[pass][i].out) {
             float *o = ptr[i];
@@ -604,16 +641,16 @@ static void onednn_forward(conv_plan *pl, const float *x, const float *w, const 
     run(pl, CONV_FORWARD, ptr);
 }
 
-static void onednn_forward_relu(conv_plan *pl, const float *x, const float *w,
-                                const float *bias, float *y)
+static void onednn_forward_relu(conv_plan *pl, const float *x, const float *w, const float *bias,
+                                float *y)
 {
     void *ptr[] = { (void *)x, (void *)w, (void *)(bias ? bias : pl->zero_bias), y };
-    dnnl_status_t st = pl->fwd_relu.nst ? exec_run(&pl->fwd_relu, nspecs[CONV_FORWARD], ptr)
-                                        : dnnl_unimplemented;
+    dnnl_status_t st =
+        pl->fwd_relu.nst ? exec_run(&pl->fwd_relu, nspecs[CONV_FORWARD], ptr) : dnnl_unimplemented;
     if (st == dnnl_success) return;
     run(pl, CONV_FORWARD, ptr);
     const size_t ny = tensor_elems(&pl->s, T_Y);
-    #pragma omp parallel for simd schedule(static) if (ny > 32768)
+#pragma omp parallel for simd schedule(static) if (ny > 32768)
     for (size_t i = 0; i < ny; i++) y[i] = y[i] < 0.0f ? 0.0f : y[i];
 }
 
@@ -630,10 +667,7 @@ static void onednn_backward_weights(conv_plan *pl, const float *x, const float *
     run(pl, CONV_BACKWARD_WEIGHTS, ptr);
 }
 
-static const char *onednn_impl(const conv_plan *pl, conv_pass pass)
-{
-    return pl->pass[pass].impl;
-}
+static const char *onednn_impl(const conv_plan *pl, conv_pass pass) { return pl->pass[pass].impl; }
 
 const conv_backend conv_onednn = {
     .name = "onednn",

@@ -12,13 +12,8 @@ extern const conv_backend conv_winograd, conv_winograd2;
 extern const conv_backend conv_simd;
 
 static const conv_backend *const backends[] = {
-    &conv_naive,
-    &conv_im2col, &conv_im2col_blas,
-    &conv_onednn,
-    &conv_onednn_winograd,
-    &conv_winograd, &conv_winograd2,
-    &conv_simd,
-    NULL,
+    &conv_naive,    &conv_im2col,    &conv_im2col_blas, &conv_onednn, &conv_onednn_winograd,
+    &conv_winograd, &conv_winograd2, &conv_simd,        NULL,
 };
 
 const conv_backend *const *conv_backends(void) { return backends; }

@@ -42,8 +42,7 @@ const char *conv_shape_invalid(const conv_shape *s)
         return "tensor size overflows size_t";
     /* backends index rows of im2col-like matrices with size_t but form
        per-image offsets in int-sized pieces; keep each image addressable */
-    if ((size_t)s->h * s->w * s->c > (size_t)INT_MAX ||
-        p * q * (size_t)s->k > (size_t)INT_MAX ||
+    if ((size_t)s->h * s->w * s->c > (size_t)INT_MAX || p * q * (size_t)s->k > (size_t)INT_MAX ||
         (size_t)s->r * s->s * s->c > (size_t)INT_MAX)
         return "one image or filter exceeds 2^31 elements";
     return NULL;

@@ -11,8 +11,8 @@
 const char *conv_shape_invalid(const conv_shape *s);
 
 /* Element counts of the four tensors of a (valid) shape. */
-size_t conv_x_elems(const conv_shape *s);   /* n*h*w*c */
-size_t conv_y_elems(const conv_shape *s);   /* n*p*q*k */
-size_t conv_w_elems(const conv_shape *s);   /* r*s*c*k */
+size_t conv_x_elems(const conv_shape *s); /* n*h*w*c */
+size_t conv_y_elems(const conv_shape *s); /* n*p*q*k */
+size_t conv_w_elems(const conv_shape *s); /* r*s*c*k */
 
 #endif

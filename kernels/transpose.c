@@ -10,8 +10,8 @@
 /* d[j][i] = s[i][j] for a 16 x 16 block (rows ls and ld floats apart), in
    registers: two rounds of in-lane unpacks and shuffles, then two of
    128-bit lane shuffles (a hardware gather is far slower here). */
-__attribute__((target("avx512f")))
-static void transpose16(const float *s, ptrdiff_t ls, float *d, ptrdiff_t ld)
+__attribute__((target("avx512f"))) static void transpose16(const float *s, ptrdiff_t ls, float *d,
+                                                           ptrdiff_t ld)
 {
     __m512 r[16], t[16];
     for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(s + i * ls);
@@ -40,7 +40,8 @@ static void transpose16(const float *s, ptrdiff_t ls, float *d, ptrdiff_t ld)
 
 void transpose_floats(const float *s, ptrdiff_t ls, int rows, int cols, float *d, ptrdiff_t ld)
 {
-    const int tr = cpu_isa_active() == ISA_AVX512 ? rows / 16 * 16 : 0, tc = tr ? cols / 16 * 16 : 0;
+    const int tr = cpu_isa_active() == ISA_AVX512 ? rows / 16 * 16 : 0,
+              tc = tr ? cols / 16 * 16 : 0;
     for (int i = 0; i < tr; i += 16)
         for (int j = 0; j < tc; j += 16) transpose16(s + i * ls + j, ls, d + j * ld + i, ld);
     for (int j = 0; j < cols; j++)

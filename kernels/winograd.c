@@ -71,18 +71,18 @@
 #include "winograd.h"
 #include "winograd_tf.h"
 
-#define WINO_TILE_CAP ((size_t)64 << 20)   /* bytes of per-thread V, M in all */
-#define WINO_BLOCK_BYTES ((size_t)1 << 20) /* V + M of one block, about L2 */
-#define WINO_BLOCK_MIN 24                  /* tiles: a few GEMM row groups */
+#define WINO_TILE_CAP    ((size_t)64 << 20) /* bytes of per-thread V, M in all */
+#define WINO_BLOCK_BYTES ((size_t)1 << 20)  /* V + M of one block, about L2 */
+#define WINO_BLOCK_MIN   24                 /* tiles: a few GEMM row groups */
 
 /* ---- the tile sizes: their transform matrices (winograd_tf.h) ----------- */
 
 typedef struct {
     const char *name;
     int m, alpha;
-    const double *at;   /* m x alpha */
-    const double *g;    /* alpha x r */
-    const double *bt;   /* alpha x alpha */
+    const double *at; /* m x alpha */
+    const double *g;  /* alpha x r */
+    const double *bt; /* alpha x alpha */
 } wino_tile;
 
 static const wino_tile tile_f23 = { "F(2x2,3x3)", 2, 4, f23_at, f23_g, f23_bt };
@@ -95,7 +95,9 @@ int winograd_matrices(int m, const double **at, const double **g, const double *
 {
     const wino_tile *t = m == 2 ? &tile_f23 : m == 3 ? &tile_f33 : m == 4 ? &tile_f43 : NULL;
     if (!t) return 0;
-    *at = t->at; *g = t->g; *bt = t->bt;
+    *at = t->at;
+    *g = t->g;
+    *bt = t->bt;
     return t->alpha;
 }
 
@@ -104,36 +106,36 @@ int winograd_matrices(int m, const double **at, const double **g, const double *
 /* One direct convolution solved by tiles: forward, or backward_data seen as
    the forward convolution of dy. */
 typedef struct {
-    int hi, wi, ci;      /* input image and channels */
-    int ho, wo, co;      /* output image and channels */
+    int hi, wi, ci; /* input image and channels */
+    int ho, wo, co; /* output image and channels */
     int pad;
-    int th, tw;          /* tiles down, across */
-    size_t ntiles;       /* n * th * tw */
-    int tb;              /* tiles per block */
-    int team;            /* the whole team shares each block (few tiles) */
+    int th, tw;    /* tiles down, across */
+    size_t ntiles; /* n * th * tw */
+    int tb;        /* tiles per block */
+    int team;      /* the whole team shares each block (few tiles) */
 } wino_geom;
 
 struct conv_plan {
     conv_shape s;
     int p, q, nt, m, alpha, a2;
-    const wino_tfs *tf;  /* the tile size's transforms for the active ISA */
-    wino_geom fwd, bwd;  /* backward_weights tiles as forward does */
-    int adjoint;         /* backward_data as the forward's adjoint (fwd tiles) */
-    size_t ck;           /* C * K */
-    size_t es;           /* floats between the alpha^2 matrices of U and each Z,
+    const wino_tfs *tf; /* the tile size's transforms for the active ISA */
+    wino_geom fwd, bwd; /* backward_weights tiles as forward does */
+    int adjoint;        /* backward_data as the forward's adjoint (fwd tiles) */
+    size_t ck;          /* C * K */
+    size_t es;          /* floats between the alpha^2 matrices of U and each Z,
                             and between the taps of wt: C*K plus a line (ESKEW),
                             so a transform's loads and stores do not share one
                             L1 set (C*K is a multiple of 4 KiB; conv3's
                             passes ran 11-18% faster at batch 16) */
-    size_t tbuf;         /* floats per thread in v and in mbuf */
-    float *u;            /* alpha^2 x C x K (K x C for backward_data): the
+    size_t tbuf;        /* floats per thread in v and in mbuf */
+    float *u;           /* alpha^2 x C x K (K x C for backward_data): the
                             transformed filter; Z of thread 0 */
-    float *z;            /* (nt - 1) x alpha^2 x C x K: Z of the other threads */
-    float *v, *mbuf;     /* nt x tbuf each: transformed tiles, GEMM results */
-    float *wt;           /* R x R x K x C (taps es apart): the filter with c contiguous */
-    int e_sum;           /* the position where A dy A^T is the tile's plain sum */
-    float *dsum;         /* nt x K: each thread's share of dbias */
-    char impl[2][160];   /* forward and backward_weights; backward_data */
+    float *z;           /* (nt - 1) x alpha^2 x C x K: Z of the other threads */
+    float *v, *mbuf;    /* nt x tbuf each: transformed tiles, GEMM results */
+    float *wt;          /* R x R x K x C (taps es apart): the filter with c contiguous */
+    int e_sum;          /* the position where A dy A^T is the tile's plain sum */
+    float *dsum;        /* nt x K: each thread's share of dbias */
+    char impl[2][160];  /* forward and backward_weights; backward_data */
 };
 
 static const char *unsupported_for(const conv_shape *s, const char *what)
@@ -141,8 +143,9 @@ static const char *unsupported_for(const conv_shape *s, const char *what)
     const char *why = conv_shape_invalid(s);
     if (why) return why;
     if (s->r != 3 || s->s != 3) return what;
-    if (s->stride != 1) return "Winograd F(m,3x3) needs stride 1 (a strided output "
-                               "skips the overlapping tiles it is built on)";
+    if (s->stride != 1)
+        return "Winograd F(m,3x3) needs stride 1 (a strided output "
+               "skips the overlapping tiles it is built on)";
     return NULL;
 }
 
@@ -219,7 +222,8 @@ static conv_plan *plan_for(const conv_shape *s, const wino_tile *t)
 
     cpu_isa isa = cpu_isa_active();
     const wino_tfs *tfs = isa == ISA_AVX512 ? wino_tfs_avx512
-                        : isa == ISA_AVX2 ? wino_tfs_avx2 : wino_tfs_portable;
+                          : isa == ISA_AVX2 ? wino_tfs_avx2
+                                            : wino_tfs_portable;
     pl->tf = &tfs[t->m - 2];
 
     pl->fwd = geom_make(s->n, s->h, s->w, s->c, pl->p, pl->q, s->k, s->pad, t->m);
@@ -233,7 +237,7 @@ static conv_plan *plan_for(const conv_shape *s, const wino_tile *t)
        are then as long as the tile buffers' cap allows, with V and M
        streaming instead. */
     const size_t cmax = (size_t)(s->c > s->k ? s->c : s->k);
-    const size_t per_tile = (size_t)pl->a2 * cmax * 2 * sizeof(float);     /* V + M */
+    const size_t per_tile = (size_t)pl->a2 * cmax * 2 * sizeof(float); /* V + M */
     const double u_bytes = (double)pl->a2 * s->c * s->k * sizeof(float);
     size_t tb = u_bytes > WINO_BLOCK_BYTES ? SIZE_MAX : WINO_BLOCK_BYTES / per_tile;
     if (tb < WINO_BLOCK_MIN) tb = WINO_BLOCK_MIN;
@@ -265,9 +269,9 @@ static conv_plan *plan_for(const conv_shape *s, const wino_tile *t)
        valid convolution: dx is 2 pixels larger than dy each way, which
        costs F(4x4,3x3) a whole extra row and column of tiles at 13x13). */
     const size_t per_img = (size_t)pl->fwd.th * pl->fwd.tw;
-    pl->adjoint = pl->fwd.ntiles < pl->bwd.ntiles &&
-                  (pl->fwd.team || per_img <= (size_t)pl->fwd.tb);
-    if (pl->adjoint && !pl->fwd.team && pl->nt > 1) {   /* whole images per block */
+    pl->adjoint =
+        pl->fwd.ntiles < pl->bwd.ntiles && (pl->fwd.team || per_img <= (size_t)pl->fwd.tb);
+    if (pl->adjoint && !pl->fwd.team && pl->nt > 1) { /* whole images per block */
         size_t ipb = (size_t)pl->fwd.tb / per_img;
         size_t nb = ceil_div(ceil_div((size_t)s->n, ipb), (size_t)pl->nt) * pl->nt;
         pl->fwd.tb = (int)(ceil_div((size_t)s->n, nb) * per_img);
@@ -311,9 +315,13 @@ static const wino_tile *tile_for(const conv_shape *s)
     const wino_tile *cands[] = { &tile_f43, &tile_f33 };
     for (int i = 0; i < 2; i++) {
         const size_t m = (size_t)cands[i]->m;
-        const size_t cost = ceil_div((size_t)conv_out_h(s), m) * ceil_div((size_t)conv_out_w(s), m) *
+        const size_t cost = ceil_div((size_t)conv_out_h(s), m) *
+                            ceil_div((size_t)conv_out_w(s), m) *
                             (size_t)(cands[i]->alpha * cands[i]->alpha);
-        if (cost < best_cost) { best = cands[i]; best_cost = cost; }
+        if (cost < best_cost) {
+            best = cands[i];
+            best_cost = cost;
+        }
     }
     return best;
 }
@@ -334,8 +342,8 @@ static const char *wino_impl(const conv_plan *pl, conv_pass pass)
 /* One transform of VL channels (see tf_fn): an edge tile's function where
    clip is given, else the whole tile's, with the clip tests compiled out. */
 static inline void tf_run(const conv_plan *pl, tf_kind kind, const float *x, ptrdiff_t xr,
-                          ptrdiff_t xc, float *y, ptrdiff_t yr, ptrdiff_t yc,
-                          const float *bias, const tf_clip *clip)
+                          ptrdiff_t xc, float *y, ptrdiff_t yr, ptrdiff_t yc, const float *bias,
+                          const tf_clip *clip)
 {
     (clip ? pl->tf->edge : pl->tf->whole)[kind](x, xr, xc, y, yr, yc, bias, clip);
 }
@@ -355,10 +363,9 @@ static int tf_out_size(const conv_plan *pl, tf_kind k)
    i < rows, j < cols; the other points are zero. Lanes [0, nv) of output
    point (i, j) go to y + i*yr + j*yc for i < yrows, j < ycols. Bias (nv
    values) may be NULL. */
-static void tf_staged(const conv_plan *pl, tf_kind kind, const float *x, ptrdiff_t xr,
-                      ptrdiff_t xc, ptrdiff_t xl, int rows, int cols, int i0, int j0, int nv,
-                      float *y, ptrdiff_t yr, ptrdiff_t yc, int yrows, int ycols,
-                      const float *bias)
+static void tf_staged(const conv_plan *pl, tf_kind kind, const float *x, ptrdiff_t xr, ptrdiff_t xc,
+                      ptrdiff_t xl, int rows, int cols, int i0, int j0, int nv, float *y,
+                      ptrdiff_t yr, ptrdiff_t yc, int yrows, int ycols, const float *bias)
 {
     const int ri = tf_in_size(pl, kind), ro = tf_out_size(pl, kind);
     float X[ALPHA_MAX * ALPHA_MAX * VL] = { 0 }, Y[ALPHA_MAX * ALPHA_MAX * VL], b[VL] = { 0 };
@@ -398,12 +405,12 @@ static void tile_in(const conv_plan *pl, tf_kind kind, const float *img, int h, 
     float *d = dst + (size_t)row * ch;
     for (int c0 = 0; c0 < ch; c0 += VL) {
         const int nv = ch - c0 < VL ? ch - c0 : VL;
-        if (nv == VL) {             /* an edge tile's points outside the image are zeros */
-            tf_run(pl, kind, img + ((ptrdiff_t)(y0 + i0) * w + x0 + j0) * ch + c0, xr, ch,
-                   d + c0, al * er, er, NULL, inside ? NULL : &clip);
-        } else {                    /* a partial channel block */
-            tf_staged(pl, kind, img + ((ptrdiff_t)(y0 + i0) * w + x0 + j0) * ch + c0, xr, ch,
-                      1, i1 - i0, j1 - j0, i0, j0, nv, d + c0, al * er, er, al, al, NULL);
+        if (nv == VL) { /* an edge tile's points outside the image are zeros */
+            tf_run(pl, kind, img + ((ptrdiff_t)(y0 + i0) * w + x0 + j0) * ch + c0, xr, ch, d + c0,
+                   al * er, er, NULL, inside ? NULL : &clip);
+        } else { /* a partial channel block */
+            tf_staged(pl, kind, img + ((ptrdiff_t)(y0 + i0) * w + x0 + j0) * ch + c0, xr, ch, 1,
+                      i1 - i0, j1 - j0, i0, j0, nv, d + c0, al * er, er, al, al, NULL);
         }
     }
 }
@@ -417,9 +424,9 @@ static void input_rows(const conv_plan *pl, const wino_geom *g, tf_kind kind, co
     for (int i = i0; i < i1; i++) {
         int n, ty, tx;
         tile_pos(g, t0 + i, &n, &ty, &tx);
-        if (kind == TF_DY)      /* an output tile of dy: geometry g's output image */
-            tile_in(pl, TF_DY, in + (size_t)n * g->ho * g->wo * ch, g->ho, g->wo, ch,
-                    ty * pl->m, tx * pl->m, dst, mat_stride(g, ch), i);
+        if (kind == TF_DY) /* an output tile of dy: geometry g's output image */
+            tile_in(pl, TF_DY, in + (size_t)n * g->ho * g->wo * ch, g->ho, g->wo, ch, ty * pl->m,
+                    tx * pl->m, dst, mat_stride(g, ch), i);
         else
             tile_in(pl, TF_INPUT, in + (size_t)n * g->hi * g->wi * ch, g->hi, g->wi, ch,
                     ty * pl->m - g->pad, tx * pl->m - g->pad, dst, mat_stride(g, ch), i);
@@ -428,8 +435,8 @@ static void input_rows(const conv_plan *pl, const wino_geom *g, tf_kind kind, co
 
 /* Output transforms A^T M A (+ bias) of rows [i0, i1) of a block into
    out, clipped; with relu, each tile is clamped at 0 while it is in L1. */
-static void output_rows(const conv_plan *pl, const wino_geom *g, const float *M, size_t t0,
-                        int i0, int i1, const float *bias, int relu, float *out)
+static void output_rows(const conv_plan *pl, const wino_geom *g, const float *M, size_t t0, int i0,
+                        int i1, const float *bias, int relu, float *out)
 {
     const int m = pl->m, al = pl->alpha, co = g->co;
     const ptrdiff_t er = (ptrdiff_t)mat_stride(g, co), yr = (ptrdiff_t)g->wo * co;
@@ -440,7 +447,8 @@ static void output_rows(const conv_plan *pl, const wino_geom *g, const float *M,
         const int rows = g->ho - ty * m < m ? g->ho - ty * m : m;
         const int cols = g->wo - tx * m < m ? g->wo - tx * m : m;
         const tf_clip clip = { 0, al, 0, al, 0, rows, 0, cols };
-        float *img = out + ((size_t)n * g->ho * g->wo + (size_t)ty * m * g->wo + (size_t)tx * m) * co;
+        float *img =
+            out + ((size_t)n * g->ho * g->wo + (size_t)ty * m * g->wo + (size_t)tx * m) * co;
         const float *src = M + (size_t)i * co;
         for (int k0 = 0; k0 < co; k0 += VL) {
             const int nv = co - k0 < VL ? co - k0 : VL;
@@ -449,15 +457,14 @@ static void output_rows(const conv_plan *pl, const wino_geom *g, const float *M,
                 tf_run(pl, kind, src + k0, al * er, er, img + k0, yr, co, b,
                        rows == m && cols == m ? NULL : &clip);
             else
-                tf_staged(pl, kind, src + k0, al * er, er, 1, al, al, 0, 0, nv, img + k0, yr,
-                          co, rows, cols, b);
+                tf_staged(pl, kind, src + k0, al * er, er, 1, al, al, 0, 0, nv, img + k0, yr, co,
+                          rows, cols, b);
         }
     }
 }
 
 /* B X B^T of rows [i0, i1) of a block, added into dx (the adjoint's store). */
-static void adjoint_rows(const conv_plan *pl, const float *X, size_t t0, int i0, int i1,
-                         float *dx)
+static void adjoint_rows(const conv_plan *pl, const float *X, size_t t0, int i0, int i1, float *dx)
 {
     const conv_shape *s = &pl->s;
     const wino_geom *g = &pl->fwd;
@@ -486,8 +493,8 @@ static void adjoint_rows(const conv_plan *pl, const float *X, size_t t0, int i0,
                 continue;
             }
             float Y[ALPHA_MAX * ALPHA_MAX * VL];
-            tf_staged(pl, TF_INPUT_T, src, al * xs, xs, 1, al, al, 0, 0, nv, Y, al * VL, VL, al,
-                      al, NULL);
+            tf_staged(pl, TF_INPUT_T, src, al * xs, xs, 1, al, al, 0, 0, nv, Y, al * VL, VL, al, al,
+                      NULL);
             for (int y = r0; y < r1; y++)
                 for (int x = c0l; x < c1l; x++)
                     for (int l = 0; l < nv; l++)
@@ -513,14 +520,14 @@ static void filter_transform(const conv_plan *pl, const float *w, u_layout lay)
     /* the K x C layouts transform vectors along c: from a copy of w with
        c contiguous, wt[tap][k][c] (tap rotated for U_KC_ROTATED) */
     const float *src = lay == U_CK ? w : pl->wt;
-    const ptrdiff_t ts = lay == U_CK ? ck : es;     /* between taps */
+    const ptrdiff_t ts = lay == U_CK ? ck : es; /* between taps */
     if (lay != U_CK) {
-        #pragma omp for schedule(static)
+#pragma omp for schedule(static)
         for (int tap = 0; tap < R * R; tap++)
             transpose_floats(w + (lay == U_KC_ROTATED ? R * R - 1 - tap : tap) * ck, K, C, K,
                              pl->wt + (size_t)tap * es, C);
     }
-    #pragma omp for schedule(static)
+#pragma omp for schedule(static)
     for (int r = 0; r < rows; r++)
         for (int c0 = 0; c0 < cols; c0 += VL) {
             const int nv = cols - c0 < VL ? cols - c0 : VL;
@@ -529,8 +536,8 @@ static void filter_transform(const conv_plan *pl, const float *w, u_layout lay)
             if (nv == VL)
                 tf_run(pl, TF_FILTER, x, R * ts, ts, d, al * es, es, NULL, NULL);
             else
-                tf_staged(pl, TF_FILTER, x, R * ts, ts, 1, R, R, 0, 0, nv, d, al * es, es, al,
-                          al, NULL);
+                tf_staged(pl, TF_FILTER, x, R * ts, ts, 1, R, R, 0, 0, nv, d, al * es, es, al, al,
+                          NULL);
         }
 }
 
@@ -548,9 +555,9 @@ typedef struct {
     const float *in, *dy, *bias;
     int relu;
     float *out;
-    const float *w;         /* the filter, transformed first into U ... */
-    u_layout lay;           /* ... in this layout (not for PASS_WEIGHTS) */
-    float *dw, *dbias;      /* PASS_WEIGHTS: dw = G^T Z G at the end; dbias */
+    const float *w;    /* the filter, transformed first into U ... */
+    u_layout lay;      /* ... in this layout (not for PASS_WEIGHTS) */
+    float *dw, *dbias; /* PASS_WEIGHTS: dw = G^T Z G at the end; dbias */
 } tile_job;
 
 static void weights_epilogue(const conv_plan *pl, const tile_job *j);
@@ -559,8 +566,8 @@ static void weights_epilogue(const conv_plan *pl, const tile_job *j);
    dsum, their share of dbias added in: row i of W[e_sum] is the sum of
    tile i's dy (zero beyond the output, so the tiles count each dy once),
    read while the block is in cache instead of a pass over all of dy. */
-static void job_load(const conv_plan *pl, const tile_job *j, size_t t0, int i0, int i1,
-                     float *A, float *B, float *dsum)
+static void job_load(const conv_plan *pl, const tile_job *j, size_t t0, int i0, int i1, float *A,
+                     float *B, float *dsum)
 {
     const wino_geom *g = j->g;
     const int K = pl->s.k;
@@ -585,15 +592,15 @@ static void job_product(const conv_plan *pl, const tile_job *j, int nb, int e, c
     const wino_geom *g = j->g;
     const int C = pl->s.c, K = pl->s.k;
     switch (j->pass) {
-    case PASS_FORWARD:      /* M[e] (tiles x co) = V[e] (tiles x ci) . U[e] (ci x co) */
+    case PASS_FORWARD: /* M[e] (tiles x co) = V[e] (tiles x ci) . U[e] (ci x co) */
         sgemm(GEMM_NOTRANS, GEMM_NOTRANS, nb, g->co, g->ci, 1.0f, A + e * mat_stride(g, g->ci),
               g->ci, pl->u + e * pl->es, g->co, 0.0f, B + e * mat_stride(g, g->co), g->co);
         break;
-    case PASS_ADJOINT:      /* X[e] (tiles x C) = W[e] (tiles x K) . U[e] (K x C) */
+    case PASS_ADJOINT: /* X[e] (tiles x C) = W[e] (tiles x K) . U[e] (K x C) */
         sgemm(GEMM_NOTRANS, GEMM_NOTRANS, nb, C, K, 1.0f, A + e * mat_stride(g, K), K,
               pl->u + e * pl->es, C, 0.0f, B + e * mat_stride(g, C), C);
         break;
-    case PASS_WEIGHTS:      /* Z[e] (C x K) += V[e]^T (C x tiles) . W[e] (tiles x K) */
+    case PASS_WEIGHTS: /* Z[e] (C x K) += V[e]^T (C x tiles) . W[e] (tiles x K) */
         sgemm(GEMM_TRANS, GEMM_NOTRANS, C, K, nb, 1.0f, A + e * mat_stride(g, C), C,
               B + e * mat_stride(g, K), K, first ? 0.0f : 1.0f, Z + e * pl->es, K);
         break;
@@ -621,8 +628,8 @@ static int block_tiles(const wino_geom *g, size_t b)
 
 /* Team mode's share of a block's stores: rows split evenly, or for the
    adjoint by whole images (tiles of one image overlap in dx). */
-static void store_share(const conv_plan *pl, const tile_job *j, size_t t0, int nb, int tid,
-                        int nth, int *i0, int *i1)
+static void store_share(const conv_plan *pl, const tile_job *j, size_t t0, int nb, int tid, int nth,
+                        int *i0, int *i1)
 {
     if (j->pass != PASS_ADJOINT) {
         *i0 = share_lo(nb, tid, nth);
@@ -642,7 +649,7 @@ static void run_tiles(conv_plan *pl, const tile_job *j)
     const wino_geom *g = j->g;
     const size_t nblocks = ceil_div(g->ntiles, (size_t)g->tb);
     const size_t zsize = (size_t)pl->a2 * pl->es;
-    #pragma omp parallel num_threads(pl->nt)
+#pragma omp parallel num_threads(pl->nt)
     {
         const int tid = omp_get_thread_num(), nth = omp_get_num_threads();
         float *dsum = j->pass == PASS_WEIGHTS && j->dbias ? pl->dsum + (size_t)tid * pl->s.k : NULL;
@@ -654,22 +661,22 @@ static void run_tiles(conv_plan *pl, const tile_job *j)
                 const int nb = block_tiles(g, b);
                 job_load(pl, j, t0, share_lo(nb, tid, nth), share_lo(nb, tid + 1, nth), pl->v,
                          pl->mbuf, dsum);
-                #pragma omp barrier
-                #pragma omp for schedule(static)
+#pragma omp barrier
+#pragma omp for schedule(static)
                 for (int e = 0; e < pl->a2; e++)
                     job_product(pl, j, nb, e, pl->v, pl->mbuf, pl->u, b == 0);
                 if (j->pass != PASS_WEIGHTS) {
                     int i0, i1;
                     store_share(pl, j, t0, nb, tid, nth, &i0, &i1);
                     job_store(pl, j, t0, i0, i1, pl->mbuf);
-                    #pragma omp barrier
+#pragma omp barrier
                 }
             }
         } else {
             float *A = pl->v + (size_t)tid * pl->tbuf, *B = pl->mbuf + (size_t)tid * pl->tbuf;
             float *Z = tid == 0 ? pl->u : pl->z + (size_t)(tid - 1) * zsize;
             int first = 1;
-            #pragma omp for schedule(static)
+#pragma omp for schedule(static)
             for (size_t b = 0; b < nblocks; b++) {
                 const size_t t0 = b * g->tb;
                 const int nb = block_tiles(g, b);
@@ -680,9 +687,9 @@ static void run_tiles(conv_plan *pl, const tile_job *j)
             }
             if (j->pass == PASS_WEIGHTS) {
                 if (first) memset(Z, 0, sizeof(float) * zsize);
-                #pragma omp barrier
-                if (nth > 1) {      /* Z of thread 0 += the others' */
-                    #pragma omp for schedule(static)
+#pragma omp barrier
+                if (nth > 1) { /* Z of thread 0 += the others' */
+#pragma omp for schedule(static)
                     for (size_t row = 0; row < (size_t)pl->a2 * pl->s.c; row++)
                         for (int t = 1; t < nth; t++) {
                             const size_t off = row / pl->s.c * pl->es + row % pl->s.c * pl->s.k;
@@ -693,7 +700,7 @@ static void run_tiles(conv_plan *pl, const tile_job *j)
                 }
             }
         }
-        if (j->pass == PASS_WEIGHTS) weights_epilogue(pl, j);   /* Z complete: after a barrier */
+        if (j->pass == PASS_WEIGHTS) weights_epilogue(pl, j); /* Z complete: after a barrier */
     }
 }
 
@@ -707,21 +714,20 @@ static void weights_epilogue(const conv_plan *pl, const tile_job *j)
     float *dw = j->dw, *dbias = j->dbias;
     /* dw = G^T Z G */
     const ptrdiff_t cs = (ptrdiff_t)ck, es = (ptrdiff_t)pl->es;
-    #pragma omp for schedule(static)
+#pragma omp for schedule(static)
     for (int c = 0; c < C; c++)
         for (int k0 = 0; k0 < K; k0 += VL) {
             const int nv = K - k0 < VL ? K - k0 : VL;
             const size_t off = (size_t)c * K + k0;
             if (nv == VL)
-                tf_run(pl, TF_WGRAD, pl->u + off, al * es, es, dw + off, R * cs, cs, NULL,
-                       NULL);
+                tf_run(pl, TF_WGRAD, pl->u + off, al * es, es, dw + off, R * cs, cs, NULL, NULL);
             else
                 tf_staged(pl, TF_WGRAD, pl->u + off, al * es, es, 1, al, al, 0, 0, nv, dw + off,
                           R * cs, cs, R, R, NULL);
         }
-    if (dbias) {            /* the threads' shares, in thread order */
+    if (dbias) { /* the threads' shares, in thread order */
         const int nth = omp_get_num_threads();
-        #pragma omp for schedule(static)
+#pragma omp for schedule(static)
         for (int k = 0; k < K; k++) {
             float sum = 0.0f;
             for (int t = 0; t < nth; t++) sum += pl->dsum[(size_t)t * K + k];
@@ -730,8 +736,7 @@ static void weights_epilogue(const conv_plan *pl, const tile_job *j)
     }
 }
 
-static void wino_forward(conv_plan *pl, const float *x, const float *w, const float *bias,
-                         float *y)
+static void wino_forward(conv_plan *pl, const float *x, const float *w, const float *bias, float *y)
 {
     const tile_job j = { PASS_FORWARD, &pl->fwd, x, NULL, bias, 0, y, w, U_CK, NULL, NULL };
     run_tiles(pl, &j);
@@ -747,8 +752,16 @@ static void wino_forward_relu(conv_plan *pl, const float *x, const float *w, con
 static void wino_backward_data(conv_plan *pl, const float *dy, const float *w, float *dx)
 {
     const tile_job j = { pl->adjoint ? PASS_ADJOINT : PASS_FORWARD,
-                         pl->adjoint ? &pl->fwd : &pl->bwd, dy, NULL, NULL, 0, dx,
-                         w, pl->adjoint ? U_KC : U_KC_ROTATED, NULL, NULL };
+                         pl->adjoint ? &pl->fwd : &pl->bwd,
+                         dy,
+                         NULL,
+                         NULL,
+                         0,
+                         dx,
+                         w,
+                         pl->adjoint ? U_KC : U_KC_ROTATED,
+                         NULL,
+                         NULL };
     run_tiles(pl, &j);
 }
 
@@ -756,7 +769,7 @@ static void wino_backward_weights(conv_plan *pl, const float *x, const float *dy
                                   float *dbias)
 {
     const tile_job j = { PASS_WEIGHTS, &pl->fwd, x, dy, NULL, 0, NULL, NULL, U_CK, dw, dbias };
-    run_tiles(pl, &j);      /* Z (in u) = the sum over tiles, then dw and dbias */
+    run_tiles(pl, &j); /* Z (in u) = the sum over tiles, then dw and dbias */
 }
 
 const conv_backend conv_winograd = {

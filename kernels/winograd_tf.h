@@ -21,63 +21,36 @@ enum { VL = 16, ALPHA_MAX = 6, R = 3 };
    alpha. Static: the transforms read them as constants. */
 
 static const double f23_at[2 * 4] = {
-    1, 1, 1, 0,
-    0, 1, -1, 1,
+    1, 1, 1, 0, 0, 1, -1, 1,
 };
 static const double f23_g[4 * 3] = {
-    1, 0, 0,
-    0.5, 0.5, 0.5,
-    0.5, -0.5, 0.5,
-    0, 0, 1,
+    1, 0, 0, 0.5, 0.5, 0.5, 0.5, -0.5, 0.5, 0, 0, 1,
 };
 static const double f23_bt[4 * 4] = {
-    1, 0, -1, 0,
-    0, 1, 1, 0,
-    0, -1, 1, 0,
-    0, -1, 0, 1,
+    1, 0, -1, 0, 0, 1, 1, 0, 0, -1, 1, 0, 0, -1, 0, 1,
 };
 static const double f43_at[4 * 6] = {
-    1, 1, 1, 1, 1, 0,
-    0, 1, -1, 2, -2, 0,
-    0, 1, 1, 4, 4, 0,
-    0, 1, -1, 8, -8, 1,
+    1, 1, 1, 1, 1, 0, 0, 1, -1, 2, -2, 0, 0, 1, 1, 4, 4, 0, 0, 1, -1, 8, -8, 1,
 };
 static const double f43_g[6 * 3] = {
-    1.0 / 4, 0, 0,
-    -1.0 / 6, -1.0 / 6, -1.0 / 6,
-    -1.0 / 6, 1.0 / 6, -1.0 / 6,
-    1.0 / 24, 1.0 / 12, 1.0 / 6,
-    1.0 / 24, -1.0 / 12, 1.0 / 6,
-    0, 0, 1,
+    1.0 / 4,  0,        0,       -1.0 / 6, -1.0 / 6,  -1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6,
+    1.0 / 24, 1.0 / 12, 1.0 / 6, 1.0 / 24, -1.0 / 12, 1.0 / 6,  0,        0,       1,
 };
 static const double f43_bt[6 * 6] = {
-    4, 0, -5, 0, 1, 0,
-    0, -4, -4, 1, 1, 0,
-    0, 4, -4, -1, 1, 0,
-    0, -2, -1, 2, 1, 0,
-    0, 2, -1, -2, 1, 0,
-    0, 4, 0, -5, 0, 1,
+    4, 0,  -5, 0, 1, 0, 0, -4, -4, 1,  1, 0, 0, 4, -4, -1, 1, 0,
+    0, -2, -1, 2, 1, 0, 0, 2,  -1, -2, 1, 0, 0, 4, 0,  -5, 0, 1,
 };
 
 /* points 0, +-1, 2 (and infinity): the 3x3 output of a 5x5 image in one tile */
 static const double f33_at[3 * 5] = {
-    1, 1, 1, 1, 0,
-    0, 1, -1, 2, 0,
-    0, 1, 1, 4, 1,
+    1, 1, 1, 1, 0, 0, 1, -1, 2, 0, 0, 1, 1, 4, 1,
 };
 static const double f33_g[5 * 3] = {
-    1.0 / 2, 0, 0,
-    -1.0 / 2, -1.0 / 2, -1.0 / 2,
-    -1.0 / 6, 1.0 / 6, -1.0 / 6,
-    1.0 / 6, 1.0 / 3, 2.0 / 3,
-    0, 0, 1,
+    1.0 / 2,  0,       0,       -1.0 / 2, -1.0 / 2, -1.0 / 2, -1.0 / 6, 1.0 / 6,
+    -1.0 / 6, 1.0 / 6, 1.0 / 3, 2.0 / 3,  0,        0,        1,
 };
 static const double f33_bt[5 * 5] = {
-    2, -1, -2, 1, 0,
-    0, -2, -1, 1, 0,
-    0, 2, -3, 1, 0,
-    0, -1, 0, 1, 0,
-    0, 2, -1, -2, 1,
+    2, -1, -2, 1, 0, 0, -2, -1, 1, 0, 0, 2, -3, 1, 0, 0, -1, 0, 1, 0, 0, 2, -1, -2, 1,
 };
 
 /* ---- the transforms ----------------------------------------------------- */
@@ -85,13 +58,13 @@ static const double f33_bt[5 * 5] = {
 /* The transforms of a tile size. With L the matrix (ro x ri) applied on
    both sides: Y = L X L^T. */
 typedef enum {
-    TF_INPUT,    /* B^T d B:   alpha x alpha -> alpha x alpha */
-    TF_FILTER,   /* G g G^T:   r x r         -> alpha x alpha */
-    TF_OUTPUT,   /* A^T m A:   alpha x alpha -> m x m */
+    TF_INPUT,       /* B^T d B:   alpha x alpha -> alpha x alpha */
+    TF_FILTER,      /* G g G^T:   r x r         -> alpha x alpha */
+    TF_OUTPUT,      /* A^T m A:   alpha x alpha -> m x m */
     TF_OUTPUT_RELU, /* the same, clamped at 0 (a NaN stays NaN) */
-    TF_DY,       /* A dy A^T:  m x m         -> alpha x alpha */
-    TF_WGRAD,    /* G^T z G:   alpha x alpha -> r x r */
-    TF_INPUT_T,  /* B x B^T:   alpha x alpha -> alpha x alpha (the input's adjoint) */
+    TF_DY,          /* A dy A^T:  m x m         -> alpha x alpha */
+    TF_WGRAD,       /* G^T z G:   alpha x alpha -> r x r */
+    TF_INPUT_T,     /* B x B^T:   alpha x alpha -> alpha x alpha (the input's adjoint) */
     TF_INPUT_T_ADD, /* the same, added into y */
     TF_KINDS
 } tf_kind;

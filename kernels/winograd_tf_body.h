@@ -37,10 +37,10 @@ typedef int32_t vi __attribute__((vector_size(VW * sizeof(int32_t))));
    their L2 traffic more than by arithmetic: this gained conv2 1-1.5%. The
    other matrices go through the table, their entries folded into the code.
    The operation order differs from the table's by rounding only. */
-static inline __attribute__((always_inline))
-void lin(const double *L, int ro, int ri, int lt, const vf *in, vf *out)
+static inline __attribute__((always_inline)) void lin(const double *L, int ro, int ri, int lt,
+                                                      const vf *in, vf *out)
 {
-    if (L == f43_bt && !lt) {          /* B^T d */
+    if (L == f43_bt && !lt) { /* B^T d */
         const vf p = in[4] - 4.0f * in[2], q = in[3] - 4.0f * in[1];
         const vf s = in[4] - in[2], u = in[3] - in[1];
         out[0] = 4.0f * in[0] - 5.0f * in[2] + in[4];
@@ -51,7 +51,7 @@ void lin(const double *L, int ro, int ri, int lt, const vf *in, vf *out)
         out[5] = 4.0f * in[1] - 5.0f * in[3] + in[5];
         return;
     }
-    if (L == f43_bt && lt) {           /* B x (the input transform's adjoint) */
+    if (L == f43_bt && lt) { /* B x (the input transform's adjoint) */
         const vf a = in[1] - in[2], b = in[3] - in[4];
         const vf c = in[1] + in[2], d = in[3] + in[4];
         out[0] = 4.0f * in[0];
@@ -62,7 +62,7 @@ void lin(const double *L, int ro, int ri, int lt, const vf *in, vf *out)
         out[5] = in[5];
         return;
     }
-    if (L == f43_at && !lt) {          /* A^T m */
+    if (L == f43_at && !lt) { /* A^T m */
         const vf a = in[1] + in[2], b = in[1] - in[2];
         const vf c = in[3] + in[4], d = in[3] - in[4];
         out[0] = in[0] + a + c;
@@ -71,7 +71,7 @@ void lin(const double *L, int ro, int ri, int lt, const vf *in, vf *out)
         out[3] = b + 8.0f * d + in[5];
         return;
     }
-    if (L == f43_at && lt) {           /* A dy */
+    if (L == f43_at && lt) { /* A dy */
         const vf a = in[0] + in[2], b = in[1] + in[3];
         const vf c = in[0] + 4.0f * in[2], e = in[1] + 4.0f * in[3];
         out[0] = in[0];
@@ -82,11 +82,11 @@ void lin(const double *L, int ro, int ri, int lt, const vf *in, vf *out)
         out[5] = in[3];
         return;
     }
-    #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int o = 0; o < ro; o++) {
         vf acc = { 0 };
         int first = 1;
-        #pragma GCC unroll 8
+#pragma GCC unroll 8
         for (int i = 0; i < ri; i++) {
             const float c = (float)(lt ? L[i * ro + o] : L[o * ri + i]);
             if (c == 0.0f) continue;
@@ -101,36 +101,35 @@ void lin(const double *L, int ro, int ri, int lt, const vf *in, vf *out)
    with relu, added into y with add; with clip, only its points (see
    tf_clip): the unrolled loads and stores each test their point against
    it, which replaced copies through zero-padded staging. */
-static inline __attribute__((always_inline))
-void tf_apply_vw(const double *L, int ro, int ri, int lt, const float *x, ptrdiff_t xr,
-                 ptrdiff_t xc, float *y, ptrdiff_t yr, ptrdiff_t yc, const float *bias,
-                 const tf_clip *clip, int relu, int add)
+static inline __attribute__((always_inline)) void tf_apply_vw(
+    const double *L, int ro, int ri, int lt, const float *x, ptrdiff_t xr, ptrdiff_t xc, float *y,
+    ptrdiff_t yr, ptrdiff_t yc, const float *bias, const tf_clip *clip, int relu, int add)
 {
     vf in[ALPHA_MAX], t[ALPHA_MAX * ALPHA_MAX], col[ALPHA_MAX], row[ALPHA_MAX];
     const int i0 = clip ? clip->i0 : 0, i1 = clip ? clip->i1 : ri;
     const int j0 = clip ? clip->j0 : 0, j1 = clip ? clip->j1 : ri;
     const int o0 = clip ? clip->o0 : 0, o1 = clip ? clip->o1 : ro;
     const int p0 = clip ? clip->p0 : 0, p1 = clip ? clip->p1 : ro;
+#pragma GCC unroll 8
     /* L X, a column of X at a time */
-    #pragma GCC unroll 8
     for (int j = 0; j < ri; j++) {
-        #pragma GCC unroll 8
+#pragma GCC unroll 8
         for (int i = 0; i < ri; i++) {
             in[i] = (vf){ 0 };
             if (i >= i0 && i < i1 && j >= j0 && j < j1)
                 memcpy(&in[i], x + (i - i0) * xr + (j - j0) * xc, sizeof(vf));
         }
         lin(L, ro, ri, lt, in, col);
-        #pragma GCC unroll 8
+#pragma GCC unroll 8
         for (int o = 0; o < ro; o++) t[o * ri + j] = col[o];
     }
     vf b = { 0 };
     if (bias) memcpy(&b, bias, sizeof b);
+#pragma GCC unroll 8
     /* (L X) L^T, a row at a time */
-    #pragma GCC unroll 8
     for (int o = 0; o < ro; o++) {
         lin(L, ro, ri, lt, t + o * ri, row);
-        #pragma GCC unroll 8
+#pragma GCC unroll 8
         for (int o2 = 0; o2 < ro; o2++) {
             if (o < o0 || o >= o1 || o2 < p0 || o2 >= p1) continue;
             vf acc = row[o2];
@@ -148,55 +147,55 @@ void tf_apply_vw(const double *L, int ro, int ri, int lt, const float *x, ptrdif
 }
 
 /* The same on VL channels, VW at a time */
-static inline __attribute__((always_inline))
-void tf_apply(const double *L, int ro, int ri, int lt, const float *x, ptrdiff_t xr,
-              ptrdiff_t xc, float *y, ptrdiff_t yr, ptrdiff_t yc, const float *bias,
-              const tf_clip *clip, int relu, int add)
+static inline __attribute__((always_inline)) void tf_apply(const double *L, int ro, int ri, int lt,
+                                                           const float *x, ptrdiff_t xr,
+                                                           ptrdiff_t xc, float *y, ptrdiff_t yr,
+                                                           ptrdiff_t yc, const float *bias,
+                                                           const tf_clip *clip, int relu, int add)
 {
     for (int h = 0; h < VL; h += VW)
-        tf_apply_vw(L, ro, ri, lt, x + h, xr, xc, y + h, yr, yc, bias ? bias + h : NULL, clip,
-                    relu, add);
+        tf_apply_vw(L, ro, ri, lt, x + h, xr, xc, y + h, yr, yc, bias ? bias + h : NULL, clip, relu,
+                    add);
 }
 
 /* A whole-tile function and an edge function NAME_edge applying matrix L
    (ro x ri; lt: transposed) with relu and add as given. */
-#define TF_WHOLE(name, L, ro, ri, lt, relu, add)                                        \
-    static void name(const float *x, ptrdiff_t xr, ptrdiff_t xc, float *y, ptrdiff_t yr, \
-                     ptrdiff_t yc, const float *bias, const tf_clip *clip)             \
-    {                                                                                   \
-        tf_apply(L, ro, ri, lt, x, xr, xc, y, yr, yc, bias, NULL, relu, add);          \
+#define TF_WHOLE(name, L, ro, ri, lt, relu, add)                                                   \
+    static void name(const float *x, ptrdiff_t xr, ptrdiff_t xc, float *y, ptrdiff_t yr,           \
+                     ptrdiff_t yc, const float *bias, const tf_clip *clip)                         \
+    {                                                                                              \
+        tf_apply(L, ro, ri, lt, x, xr, xc, y, yr, yc, bias, NULL, relu, add);                      \
     }
-#define TF_BOTH(name, L, ro, ri, lt, relu, add)                                          \
-    TF_WHOLE(name, L, ro, ri, lt, relu, add)                                             \
-    static void name##_edge(const float *x, ptrdiff_t xr, ptrdiff_t xc, float *y,        \
-                            ptrdiff_t yr, ptrdiff_t yc, const float *bias,              \
-                            const tf_clip *clip)                                        \
-    {                                                                                   \
-        tf_apply(L, ro, ri, lt, x, xr, xc, y, yr, yc, bias, clip, relu, add);           \
+#define TF_BOTH(name, L, ro, ri, lt, relu, add)                                                    \
+    TF_WHOLE(name, L, ro, ri, lt, relu, add)                                                       \
+    static void name##_edge(const float *x, ptrdiff_t xr, ptrdiff_t xc, float *y, ptrdiff_t yr,    \
+                            ptrdiff_t yc, const float *bias, const tf_clip *clip)                  \
+    {                                                                                              \
+        tf_apply(L, ro, ri, lt, x, xr, xc, y, yr, yc, bias, clip, relu, add);                      \
     }
 
 /* A tile size's functions, prefixed P, from its matrices at (m x a), g
    (a x R), bt (a x a): the tf_kind list of winograd_tf.h. */
-#define TF_TILE(P, m, a, at, g, bt)                            \
-    TF_BOTH(P##_input, bt, a, a, 0, 0, 0)                      \
-    TF_WHOLE(P##_filter, g, a, R, 0, 0, 0)                     \
-    TF_BOTH(P##_output, at, m, a, 0, 0, 0)                     \
-    TF_BOTH(P##_output_relu, at, m, a, 0, 1, 0)                \
-    TF_BOTH(P##_dy, at, a, m, 1, 0, 0)                         \
-    TF_WHOLE(P##_wgrad, g, R, a, 1, 0, 0)                      \
-    TF_BOTH(P##_input_t, bt, a, a, 1, 0, 0)                    \
+#define TF_TILE(P, m, a, at, g, bt)                                                                \
+    TF_BOTH(P##_input, bt, a, a, 0, 0, 0)                                                          \
+    TF_WHOLE(P##_filter, g, a, R, 0, 0, 0)                                                         \
+    TF_BOTH(P##_output, at, m, a, 0, 0, 0)                                                         \
+    TF_BOTH(P##_output_relu, at, m, a, 0, 1, 0)                                                    \
+    TF_BOTH(P##_dy, at, a, m, 1, 0, 0)                                                             \
+    TF_WHOLE(P##_wgrad, g, R, a, 1, 0, 0)                                                          \
+    TF_BOTH(P##_input_t, bt, a, a, 1, 0, 0)                                                        \
     TF_BOTH(P##_input_t_add, bt, a, a, 1, 0, 1)
 
 TF_TILE(f23, 2, 4, f23_at, f23_g, f23_bt)
 TF_TILE(f33, 3, 5, f33_at, f33_g, f33_bt)
 TF_TILE(f43, 4, 6, f43_at, f43_g, f43_bt)
 
-#define TF_TABLE(P)                                                                      \
-    {                                                                                    \
-        { P##_input, P##_filter, P##_output, P##_output_relu, P##_dy, P##_wgrad,         \
-          P##_input_t, P##_input_t_add },                                                \
-        { P##_input_edge, P##_filter, P##_output_edge, P##_output_relu_edge, P##_dy_edge, \
-          P##_wgrad, P##_input_t_edge, P##_input_t_add_edge },                           \
+#define TF_TABLE(P)                                                                                \
+    {                                                                                              \
+        { P##_input, P##_filter, P##_output,  P##_output_relu,                                     \
+          P##_dy,    P##_wgrad,  P##_input_t, P##_input_t_add },                                   \
+            { P##_input_edge, P##_filter, P##_output_edge,  P##_output_relu_edge,                  \
+              P##_dy_edge,    P##_wgrad,  P##_input_t_edge, P##_input_t_add_edge },                \
     }
 
 const wino_tfs WINO_TFS[3] = { TF_TABLE(f23), TF_TABLE(f33), TF_TABLE(f43) };

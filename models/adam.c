@@ -17,12 +17,12 @@ void adam_begin_step(adam *a)
                       (1.0 - pow(a->beta1, (double)a->t)));
 }
 
-enum { CHUNK = ADAM_CHUNK, AHEAD = 256, LINE = 16 };    /* floats */
+enum { CHUNK = ADAM_CHUNK, AHEAD = 256, LINE = 16 }; /* floats */
 
 void adam_update(const adam *a, float *w, const float *g, float *m, float *v, size_t n)
 {
     const float lr_t = a->lr_t, b1 = a->beta1, b2 = a->beta2, eps = a->eps;
-    #pragma omp for schedule(static) nowait
+#pragma omp for schedule(static) nowait
     for (size_t i0 = 0; i0 < n; i0 += CHUNK) {
         const size_t i1 = n - i0 < CHUNK ? n : i0 + CHUNK;
         for (size_t k = i0 + AHEAD; k < i1 + AHEAD && k < n; k += LINE) {
@@ -30,7 +30,7 @@ void adam_update(const adam *a, float *w, const float *g, float *m, float *v, si
             __builtin_prefetch(m + k, 1);
             __builtin_prefetch(v + k, 1);
         }
-        #pragma omp simd
+#pragma omp simd
         for (size_t i = i0; i < i1; i++) {
             m[i] = b1 * m[i] + (1.0f - b1) * g[i];
             v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];

@@ -5,9 +5,9 @@
 #include <stddef.h>
 
 typedef struct {
-    float lr, beta1, beta2, eps;     /* Keras defaults: 1e-3, 0.9, 0.999, 1e-7 */
-    long t;                          /* steps taken */
-    float lr_t;                      /* this step's bias-corrected rate */
+    float lr, beta1, beta2, eps; /* Keras defaults: 1e-3, 0.9, 0.999, 1e-7 */
+    long t;                      /* steps taken */
+    float lr_t;                  /* this step's bias-corrected rate */
 } adam;
 
 adam adam_default(void);

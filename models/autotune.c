@@ -7,9 +7,9 @@
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
-#include "error.h"
 #include "autotune.h"
 #include "data.h"
+#include "error.h"
 #include "layers.h"
 #include "median.h"
 #include "rng.h"
@@ -17,7 +17,7 @@
 typedef struct {
     float *x, *w, *b, *y, *dy, *dx, *dw, *db;
     size_t ny;
-    int relu;                   /* the layer's ReLU: fused where the backend can */
+    int relu; /* the layer's ReLU: fused where the backend can */
 } bufs;
 
 /* A pass as the trainer runs it. */
@@ -28,8 +28,10 @@ static void run_pass(const conv_backend *be, conv_plan *pl, conv_pass p, bufs *B
     else if (p == CONV_FORWARD) {
         be->forward(pl, B->x, B->w, B->b, B->y);
         if (B->relu) relu_forward(B->y, B->ny);
-    } else if (p == CONV_BACKWARD_DATA) be->backward_data(pl, B->dy, B->w, B->dx);
-    else be->backward_weights(pl, B->x, B->dy, B->dw, B->db);
+    } else if (p == CONV_BACKWARD_DATA)
+        be->backward_data(pl, B->dy, B->w, B->dx);
+    else
+        be->backward_weights(pl, B->x, B->dy, B->dw, B->db);
 }
 
 enum { MAX_ROUNDS = 15 };
@@ -47,7 +49,7 @@ static void time_candidates(const autotune_layer *t, conv_plan *const *plans, bu
     for (int c = 0; c < t->ncand; c++)
         for (int p = 0; p < 3; p++) {
             alive[c][p] = p != CONV_BACKWARD_DATA || need_dx;
-            if (alive[c][p]) run_pass(t->cand[c], plans[c], (conv_pass)p, B);   /* warm-up */
+            if (alive[c][p]) run_pass(t->cand[c], plans[c], (conv_pass)p, B); /* warm-up */
         }
     for (int r = 0; r < rounds; r++) {
         for (int c = 0; c < t->ncand; c++)
@@ -71,7 +73,10 @@ static void time_candidates(const autotune_layer *t, conv_plan *const *plans, bu
     }
     for (int c = 0; c < t->ncand; c++)
         for (int p = 0; p < 3; p++) {
-            if (p == CONV_BACKWARD_DATA && !need_dx) { sec[c][p] = NAN; continue; }
+            if (p == CONV_BACKWARD_DATA && !need_dx) {
+                sec[c][p] = NAN;
+                continue;
+            }
             if (!alive[c][p]) continue;
             sec[c][p] = median_of(samples[c][p], rounds);
         }
@@ -110,10 +115,10 @@ static int cand_index(const autotune_layer *t, const conv_backend *b)
    turn, so a slow spell of a shared machine hits all of them alike. A
    configuration whose first block takes over twice the round's best is
    dropped. Images/s from the median block. */
-#define STEP_BLOCK 8
+#define STEP_BLOCK  8
 #define STEP_ROUNDS 5
 typedef struct {
-    const conv_backend *uniform;       /* NULL: the per-pass choice */
+    const conv_backend *uniform; /* NULL: the per-pass choice */
     net nt;
     trainer tr;
     int ready;
@@ -136,13 +141,14 @@ static int step_check(net *nt, int batch, autotune_layer *t, int count, autotune
     }
     char why[256];
     double none;
-    for (int c = 0; c < n; c++) {       /* nt is parsed, not initialised: a copy is a net */
+    for (int c = 0; c < n; c++) { /* nt is parsed, not initialised: a copy is a net */
         step_cfg *g = &cfg[c];
         g->nt = *nt;
         apply(&g->nt, t, count, g->uniform);
         g->ready = !net_init(&g->nt, batch, 1, why, sizeof why);
-        if (g->ready && (trainer_init(&g->tr, &g->nt, batch, 1e-3f, 1, why, sizeof why) ||
-                         trainer_time_blocks(&g->tr, &d, 2, 0, 0, INFINITY, &none, why, sizeof why))) {
+        if (g->ready &&
+            (trainer_init(&g->tr, &g->nt, batch, 1e-3f, 1, why, sizeof why) ||
+             trainer_time_blocks(&g->tr, &d, 2, 0, 0, INFINITY, &none, why, sizeof why))) {
             trainer_free(&g->tr);
             g->ready = 0;
         }
@@ -152,8 +158,8 @@ static int step_check(net *nt, int batch, autotune_layer *t, int count, autotune
         double fastest = INFINITY;
         for (int c = 0; c < n; c++) {
             step_cfg *g = &cfg[c];
-            if (g->ready && trainer_time_blocks(&g->tr, &d, 0, STEP_BLOCK, 1, INFINITY, &g->blocks[r],
-                                                why, sizeof why)) {
+            if (g->ready && trainer_time_blocks(&g->tr, &d, 0, STEP_BLOCK, 1, INFINITY,
+                                                &g->blocks[r], why, sizeof why)) {
                 trainer_free(&g->tr);
                 net_free(&g->nt);
                 g->ready = 0;
@@ -182,11 +188,14 @@ static int step_check(net *nt, int batch, autotune_layer *t, int count, autotune
                      g->uniform ? g->uniform->name : "per-pass choice");
             configs[c].images_per_s = rate;
         }
-        if (rate > best_rate) { best_rate = rate; best = g->uniform; }
+        if (rate > best_rate) {
+            best_rate = rate;
+            best = g->uniform;
+        }
     }
     data_free(&d);
     if (nconfigs) *nconfigs = n;
-    if (best)                             /* one backend for everything won */
+    if (best) /* one backend for everything won */
         for (int i = 0; i < count; i++)
             for (int p = 0; p < 3; p++)
                 if (t[i].best[p] >= 0) t[i].best[p] = cand_index(&t[i], best);
@@ -206,12 +215,12 @@ int autotune_net(net *nt, int batch, int reps, autotune_layer *out, int *count,
         autotune_layer *t = &out[(*count)++];
         memset(t, 0, sizeof *t);
         t->layer = li;
-        net_layer_shape(l, net_layer_batch(nt, li, batch), &t->shape);   /* as it will run */
+        net_layer_shape(l, net_layer_batch(nt, li, batch), &t->shape); /* as it will run */
         const conv_shape *s = &t->shape;
         size_t nx = (size_t)s->n * s->h * s->w * s->c, nw = (size_t)s->r * s->s * s->c * s->k,
                ny = (size_t)s->n * conv_out_h(s) * conv_out_w(s) * s->k;
         bufs B = { fill(&g, nx), fill(&g, nw), fill(&g, s->k), fill(&g, ny), fill(&g, ny),
-                   fill(&g, nx), fill(&g, nw), fill(&g, s->k), ny, l->act == ACT_RELU };
+                   fill(&g, nx), fill(&g, nw), fill(&g, s->k), ny,           l->act == ACT_RELU };
         int ok = B.x && B.w && B.b && B.y && B.dy && B.dx && B.dw && B.db;
         for (int p = 0; p < 3; p++) t->best[p] = -1;
         const int need_dx = li > 0;
@@ -230,15 +239,23 @@ int autotune_net(net *nt, int batch, int reps, autotune_layer *out, int *count,
         omp_set_num_threads(threads);
         for (int c = 0; c < t->ncand; c++) {
             for (int p = 0; p < 3; p++)
-                if (ok && t->seconds[c][p] < (t->best[p] < 0 ? INFINITY : t->seconds[t->best[p]][p]))
+                if (ok &&
+                    t->seconds[c][p] < (t->best[p] < 0 ? INFINITY : t->seconds[t->best[p]][p]))
                     t->best[p] = c;
             t->cand[c]->destroy(plans[c]);
         }
-        free(B.x); free(B.w); free(B.b); free(B.y); free(B.dy); free(B.dx); free(B.dw); free(B.db);
+        free(B.x);
+        free(B.w);
+        free(B.b);
+        free(B.y);
+        free(B.dy);
+        free(B.dx);
+        free(B.dw);
+        free(B.db);
         if (!ok) return error_set(err, len, "out of memory timing %s", l->name);
         if (t->best[CONV_FORWARD] < 0 || t->best[CONV_BACKWARD_WEIGHTS] < 0)
-            return error_set(err, len, "%s: no backend can run %dx%dx%dx%d -> %d %dx%d", l->name, s->n, s->h,
-                        s->w, s->c, s->k, s->r, s->s);
+            return error_set(err, len, "%s: no backend can run %dx%dx%dx%d -> %d %dx%d", l->name,
+                             s->n, s->h, s->w, s->c, s->k, s->r, s->s);
     }
     return step_check(nt, batch, out, *count, configs, nconfigs, err, len);
 }
@@ -247,8 +264,10 @@ void autotune_print_configs(const autotune_config *c, int n, FILE *f)
 {
     fprintf(f, "auto: whole training steps (images/s):");
     for (int i = 0; i < n; i++)
-        if (c[i].images_per_s > 0) fprintf(f, "  %s %.0f", c[i].name, c[i].images_per_s);
-        else fprintf(f, "  %s -", c[i].name);
+        if (c[i].images_per_s > 0)
+            fprintf(f, "  %s %.0f", c[i].name, c[i].images_per_s);
+        else
+            fprintf(f, "  %s -", c[i].name);
     fprintf(f, "\n");
 }
 
@@ -257,18 +276,23 @@ void autotune_print(const net *nt, const autotune_layer *t, int count, FILE *f)
     fprintf(f, "auto: fastest backend per layer and pass (median ms; runner-up in brackets)\n");
     for (int i = 0; i < count; i++) {
         const conv_shape *s = &t[i].shape;
-        fprintf(f, "  %-6s %dx%dx%dx%d -> %d %dx%d s%d p%d\n", nt->layers[t[i].layer].name, s->n, s->h,
-                s->w, s->c, s->k, s->r, s->s, s->stride, s->pad);
+        fprintf(f, "  %-6s %dx%dx%dx%d -> %d %dx%d s%d p%d\n", nt->layers[t[i].layer].name, s->n,
+                s->h, s->w, s->c, s->k, s->r, s->s, s->stride, s->pad);
         for (int p = 0; p < 3; p++) {
-            if (t[i].best[p] < 0) { fprintf(f, "    %-17s not needed\n", conv_pass_name((conv_pass)p)); continue; }
+            if (t[i].best[p] < 0) {
+                fprintf(f, "    %-17s not needed\n", conv_pass_name((conv_pass)p));
+                continue;
+            }
             int b = t[i].best[p], second = -1;
             for (int c = 0; c < t[i].ncand; c++)
                 if (c != b && isfinite(t[i].seconds[c][p]) &&
                     (second < 0 || t[i].seconds[c][p] < t[i].seconds[second][p]))
                     second = c;
-            fprintf(f, "    %-17s %-16s %8.3f", conv_pass_name((conv_pass)p), t[i].cand[b]->name, 1e3 * t[i].seconds[b][p]);
+            fprintf(f, "    %-17s %-16s %8.3f", conv_pass_name((conv_pass)p), t[i].cand[b]->name,
+                    1e3 * t[i].seconds[b][p]);
             if (second >= 0)
-                fprintf(f, "   [%s %.3f, %.2fx]", t[i].cand[second]->name, 1e3 * t[i].seconds[second][p],
+                fprintf(f, "   [%s %.3f, %.2fx]", t[i].cand[second]->name,
+                        1e3 * t[i].seconds[second][p],
                         t[i].seconds[second][p] / t[i].seconds[b][p]);
             fprintf(f, "\n");
         }

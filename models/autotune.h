@@ -11,18 +11,18 @@
 #define AUTOTUNE_MAX_BACKENDS 16
 
 typedef struct {
-    int layer;                        /* index in the net */
+    int layer; /* index in the net */
     conv_shape shape;
     int ncand;
     const conv_backend *cand[AUTOTUNE_MAX_BACKENDS];
-    double seconds[AUTOTUNE_MAX_BACKENDS][3];  /* median per pass; NAN not run, INFINITY abandoned */
-    int best[3];                      /* index into cand per pass; -1 where the pass never runs */
+    double seconds[AUTOTUNE_MAX_BACKENDS][3]; /* median per pass; NAN not run, INFINITY abandoned */
+    int best[3]; /* index into cand per pass; -1 where the pass never runs */
 } autotune_layer;
 
 /* Whole training steps of one configuration, as timed by the step check. */
 typedef struct {
-    char name[24];                    /* "per-pass choice" or a backend name */
-    double images_per_s;              /* 0 if abandoned or unable to run */
+    char name[24];       /* "per-pass choice" or a backend name */
+    double images_per_s; /* 0 if abandoned or unable to run */
 } autotune_config;
 
 /* Times every backend on every conv layer of a parsed (not yet

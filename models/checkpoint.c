@@ -10,14 +10,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "error.h"
 #include "checkpoint.h"
+#include "error.h"
 #include "hash.h"
 
-#define MAGIC "CBWEIGHT"
+#define MAGIC   "CBWEIGHT"
 #define VERSION 1u
 
-typedef struct { uint32_t layer, role; uint64_t n; } tensor_hdr;
+typedef struct {
+    uint32_t layer, role;
+    uint64_t n;
+} tensor_hdr;
 
 /* The tensors of nt in file order; returns their count. */
 static int tensors(const net *nt, tensor_hdr *hdr, const param **ps)
@@ -35,7 +38,11 @@ static int tensors(const net *nt, tensor_hdr *hdr, const param **ps)
     return n;
 }
 
-typedef struct { FILE *f; uint64_t sum; int ok; } writer;
+typedef struct {
+    FILE *f;
+    uint64_t sum;
+    int ok;
+} writer;
 
 static void put(writer *w, const void *p, size_t n)
 {
@@ -98,7 +105,8 @@ int checkpoint_load(net *nt, const char *path, char *err, size_t len)
     memcpy(&n, buf + 12, 4);
     memcpy(&hash, buf + 16, 8);
     if (version != VERSION) {
-        error_set(err, len, "%s: format version %u, this build reads version %u", path, version, VERSION);
+        error_set(err, len, "%s: format version %u, this build reads version %u", path, version,
+                  VERSION);
         goto out;
     }
     memcpy(&sum, buf + size - 8, 8);
@@ -107,9 +115,10 @@ int checkpoint_load(net *nt, const char *path, char *err, size_t len)
         goto out;
     }
     if (hash != nt->spec_hash || n != count) {
-        error_set(err, len, "%s: weights of a different network (spec hash %016llx, %u tensors; "
-             "this network: %016llx, %u tensors)", path, (unsigned long long)hash, n,
-             (unsigned long long)nt->spec_hash, count);
+        error_set(err, len,
+                  "%s: weights of a different network (spec hash %016llx, %u tensors; "
+                  "this network: %016llx, %u tensors)",
+                  path, (unsigned long long)hash, n, (unsigned long long)nt->spec_hash, count);
         goto out;
     }
     size_t need = head + sizeof(tensor_hdr) * count + 8;
@@ -123,9 +132,11 @@ int checkpoint_load(net *nt, const char *path, char *err, size_t len)
         tensor_hdr got;
         memcpy(&got, p, sizeof got);
         if (got.layer != want[i].layer || got.role != want[i].role || got.n != want[i].n) {
-            error_set(err, len, "%s: tensor %u is layer %u %s of %llu elements, expected layer %u %s of %llu",
-                 path, i, got.layer, got.role ? "bias" : "weight", (unsigned long long)got.n,
-                 want[i].layer, want[i].role ? "bias" : "weight", (unsigned long long)want[i].n);
+            error_set(err, len,
+                      "%s: tensor %u is layer %u %s of %llu elements, expected layer %u %s of %llu",
+                      path, i, got.layer, got.role ? "bias" : "weight", (unsigned long long)got.n,
+                      want[i].layer, want[i].role ? "bias" : "weight",
+                      (unsigned long long)want[i].n);
             goto out;
         }
     }

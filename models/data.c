@@ -6,26 +6,35 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
-#include "error.h"
 #include "data.h"
+#include "error.h"
 
 /* Finds DIR/NAME or DIR/NAME.gz. */
 static int find_file(const char *dir, const char *name, char *path, size_t len)
 {
     FILE *f;
     snprintf(path, len, "%s/%s", dir, name);
-    if ((f = fopen(path, "rb"))) { fclose(f); return 0; }
+    if ((f = fopen(path, "rb"))) {
+        fclose(f);
+        return 0;
+    }
     snprintf(path, len, "%s/%s.gz", dir, name);
-    if ((f = fopen(path, "rb"))) { fclose(f); return 0; }
+    if ((f = fopen(path, "rb"))) {
+        fclose(f);
+        return 0;
+    }
     return -1;
 }
 
 /* Opens an IDX file, checks its magic and reads its dims. */
-static gzFile idx_open(const char *path, unsigned magic, int ndims, unsigned *dims,
-                       char *err, size_t len)
+static gzFile idx_open(const char *path, unsigned magic, int ndims, unsigned *dims, char *err,
+                       size_t len)
 {
     gzFile f = gzopen(path, "rb");
-    if (!f) { error_set(err, len, "%s: cannot open: %s", path, strerror(errno)); return NULL; }
+    if (!f) {
+        error_set(err, len, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
     unsigned char hdr[16];
     int want = 4 * (1 + ndims);
     int got = gzread(f, hdr, (unsigned)want);
@@ -37,7 +46,7 @@ static gzFile idx_open(const char *path, unsigned magic, int ndims, unsigned *di
     unsigned m = (unsigned)hdr[0] << 24 | (unsigned)hdr[1] << 16 | hdr[2] << 8 | hdr[3];
     if (m != magic) {
         error_set(err, len, "%s: bad magic number 0x%08x (want 0x%08x: not an IDX %s file)", path,
-             m, magic, ndims == 3 ? "image" : "label");
+                  m, magic, ndims == 3 ? "image" : "label");
         gzclose(f);
         return NULL;
     }
@@ -57,23 +66,25 @@ static int read_all(gzFile f, void *buf, size_t bytes, const char *path, char *e
         if (got <= 0) {
             int zerr;
             const char *msg = gzerror(f, &zerr);
-            return error_set(err, len, "%s: truncated: %zu of %zu data bytes%s%s", path, done, bytes,
-                        zerr ? ": " : "", zerr ? msg : "");
+            return error_set(err, len, "%s: truncated: %zu of %zu data bytes%s%s", path, done,
+                             bytes, zerr ? ": " : "", zerr ? msg : "");
         }
         done += (size_t)got;
     }
     return 0;
 }
 
-int data_load(dataset *d, const char *dir, const char *prefix, int classes, int limit,
-              char *err, size_t errlen)
+int data_load(dataset *d, const char *dir, const char *prefix, int classes, int limit, char *err,
+              size_t errlen)
 {
     memset(d, 0, sizeof *d);
     char ipath[1024], lpath[1024], name[64];
     snprintf(name, sizeof name, "%s-images-idx3-ubyte", prefix);
     if (find_file(dir, name, ipath, sizeof ipath))
-        return error_set(err, errlen, "%s/%s[.gz]: no such file (is the data set installed? "
-                    "--data DIR names another)", dir, name);
+        return error_set(err, errlen,
+                         "%s/%s[.gz]: no such file (is the data set installed? "
+                         "--data DIR names another)",
+                         dir, name);
     snprintf(name, sizeof name, "%s-labels-idx1-ubyte", prefix);
     if (find_file(dir, name, lpath, sizeof lpath))
         return error_set(err, errlen, "%s/%s[.gz]: no such file", dir, name);
@@ -82,32 +93,42 @@ int data_load(dataset *d, const char *dir, const char *prefix, int classes, int 
     gzFile fi = idx_open(ipath, 0x803, 3, idims, err, errlen);
     if (!fi) return -1;
     gzFile fl = idx_open(lpath, 0x801, 1, ldims, err, errlen);
-    if (!fl) { gzclose(fi); return -1; }
+    if (!fl) {
+        gzclose(fi);
+        return -1;
+    }
     int rc = -1;
     unsigned char *raw = NULL;
     if (idims[0] == 0 || idims[1] == 0 || idims[2] == 0 || idims[1] > 4096 || idims[2] > 4096 ||
         idims[0] > (1u << 28)) {
-        error_set(err, errlen, "%s: implausible dimensions %ux%ux%u", ipath, idims[0], idims[1], idims[2]);
+        error_set(err, errlen, "%s: implausible dimensions %ux%ux%u", ipath, idims[0], idims[1],
+                  idims[2]);
         goto out;
     }
     if (ldims[0] != idims[0]) {
-        error_set(err, errlen, "%s holds %u labels but %s holds %u images", lpath, ldims[0], ipath, idims[0]);
+        error_set(err, errlen, "%s holds %u labels but %s holds %u images", lpath, ldims[0], ipath,
+                  idims[0]);
         goto out;
     }
     size_t n = idims[0], px = (size_t)idims[1] * idims[2];
     if (limit > 0 && (size_t)limit < n) n = (size_t)limit;
-    d->n = (int)n; d->h = (int)idims[1]; d->w = (int)idims[2];
+    d->n = (int)n;
+    d->h = (int)idims[1];
+    d->w = (int)idims[2];
     raw = malloc(n * px);
     d->images = malloc(n * px * sizeof(float));
     d->labels = malloc(n);
-    if (!raw || !d->images || !d->labels) { error_set(err, errlen, "out of memory reading %s", ipath); goto out; }
+    if (!raw || !d->images || !d->labels) {
+        error_set(err, errlen, "out of memory reading %s", ipath);
+        goto out;
+    }
     if (read_all(fi, raw, n * px, ipath, err, errlen)) goto out;
     if (read_all(fl, d->labels, n, lpath, err, errlen)) goto out;
     for (size_t i = 0; i < n * px; i++) d->images[i] = raw[i] * (1.0f / 255.0f);
     for (size_t i = 0; i < n; i++)
         if (d->labels[i] >= classes) {
             error_set(err, errlen, "%s: label %d of item %zu is out of range 0..%d", lpath,
-                 d->labels[i], i, classes - 1);
+                      d->labels[i], i, classes - 1);
             goto out;
         }
     rc = 0;
@@ -135,7 +156,9 @@ int data_random(dataset *d, int n, int h, int w, int classes, uint64_t seed)
         data_free(d);
         return -1;
     }
-    d->n = n; d->h = h; d->w = w;
+    d->n = n;
+    d->h = h;
+    d->w = w;
     for (size_t i = 0; i < (size_t)n * h * w; i++) {
         seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
         d->images[i] = (float)(seed >> 40) / 16777216.0f;

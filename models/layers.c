@@ -10,13 +10,13 @@
 
 void relu_forward(float *y, size_t n)
 {
-    #pragma omp parallel for simd schedule(static) if (n > PARALLEL_MIN)
+#pragma omp parallel for simd schedule(static) if (n > PARALLEL_MIN)
     for (size_t i = 0; i < n; i++) y[i] = y[i] > 0.0f ? y[i] : 0.0f;
 }
 
 void relu_backward(const float *y, float *dy, size_t n)
 {
-    #pragma omp parallel for simd schedule(static) if (n > PARALLEL_MIN)
+#pragma omp parallel for simd schedule(static) if (n > PARALLEL_MIN)
     for (size_t i = 0; i < n; i++) dy[i] = y[i] > 0.0f ? dy[i] : 0.0f;
 }
 
@@ -40,7 +40,7 @@ static void pool_window_vec(const float *xb, int w, int c, int p, int i, int j, 
         for (int v = u == 0; v < p; v++) {
             pool_vf xv;
             memcpy(&xv, xb + ((size_t)(i * p + u) * w + j * p + v) * c + c0, sizeof xv);
-            const pool_vi win = xv > best;      /* all ones where x wins (never for NaN) */
+            const pool_vi win = xv > best; /* all ones where x wins (never for NaN) */
             best = (pool_vf)(((pool_vi)xv & win) | ((pool_vi)best & ~win));
             pos = (((pool_vi){ 0 } + u * p + v) & win) | (pos & ~win);
         }
@@ -61,7 +61,10 @@ static void pool_window(const float *xb, int w, int c, int p, int i, int j, int 
         for (int u = 0; u < p; u++)
             for (int v = u == 0; v < p; v++) {
                 const float xv = xb[((size_t)(i * p + u) * w + j * p + v) * c + c0 + l];
-                if (xv > best) { best = xv; pos = u * p + v; }
+                if (xv > best) {
+                    best = xv;
+                    pos = u * p + v;
+                }
             }
         yo[c0 + l] = best;
         po[c0 + l] = relu_mask && !(best > 0.0f) ? POOL_MASKED : pos;
@@ -72,7 +75,7 @@ void maxpool_forward(const float *x, int n, int h, int w, int c, int p, int relu
                      int32_t *pos)
 {
     const int oh = h / p, ow = w / p;
-    #pragma omp parallel for collapse(2) schedule(static) if ((size_t)n * h * w * c > PARALLEL_MIN)
+#pragma omp parallel for collapse(2) schedule(static) if ((size_t)n * h * w * c > PARALLEL_MIN)
     for (int b = 0; b < n; b++)
         for (int i = 0; i < oh; i++)
             for (int j = 0; j < ow; j++) {
@@ -94,9 +97,10 @@ void maxpool_forward(const float *x, int n, int h, int w, int c, int p, int relu
    time (GCC vector types; channels beyond the last whole vector one by
    one), and the p rows are written side by side: one row at a time ran
    at a third of the store bandwidth. */
-static inline __attribute__((always_inline))
-void unpool_window_row(const float *restrict dy, const int32_t *restrict pos, int w, int c, int p,
-                       int ow, float *restrict dxr)
+static inline __attribute__((always_inline)) void unpool_window_row(const float *restrict dy,
+                                                                    const int32_t *restrict pos,
+                                                                    int w, int c, int p, int ow,
+                                                                    float *restrict dxr)
 {
     const int cv = c / POOL_VL * POOL_VL;
     const size_t row = (size_t)w * c;
@@ -114,12 +118,12 @@ void unpool_window_row(const float *restrict dy, const int32_t *restrict pos, in
                     memcpy(d0 + u * row + (size_t)v * c + ch, &d, sizeof d);
                 }
         }
-        for (int ch = cv; ch < c; ch++)     /* rare: c % 16 channels */
+        for (int ch = cv; ch < c; ch++) /* rare: c % 16 channels */
             for (int u = 0; u < p; u++)
                 for (int v = 0; v < p; v++)
                     d0[u * row + (size_t)v * c + ch] = pos[o + ch] == u * p + v ? dy[o + ch] : 0.0f;
     }
-    if (w > ow * p)                 /* columns no window covers (floor) */
+    if (w > ow * p) /* columns no window covers (floor) */
         for (int u = 0; u < p; u++)
             memset(dxr + u * row + (size_t)ow * p * c, 0, sizeof(float) * (w - ow * p) * c);
 }
@@ -128,9 +132,9 @@ void unpool_window_row(const float *restrict dy, const int32_t *restrict pos, in
    two rows of dx through their own pointers (the general loop's
    bookkeeping spilled to the stack: 35 against 25 us for the seed's pool1
    at 8 images, one thread) */
-static inline __attribute__((always_inline))
-void unpool_pairs(const float *restrict dy, const int32_t *restrict pos, int w, int c, int ow,
-                  float *restrict dxr)
+static inline __attribute__((always_inline)) void unpool_pairs(const float *restrict dy,
+                                                               const int32_t *restrict pos, int w,
+                                                               int c, int ow, float *restrict dxr)
 {
     float *r0 = dxr, *r1 = dxr + (size_t)w * c;
     for (int j = 0; j < ow; j++, dy += c, pos += c, r0 += 2 * c, r1 += 2 * c)
@@ -139,14 +143,16 @@ void unpool_pairs(const float *restrict dy, const int32_t *restrict pos, int w, 
             pool_vi a;
             memcpy(&g, dy + ch, sizeof g);
             memcpy(&a, pos + ch, sizeof a);
-            const pool_vf d00 = (pool_vf)((pool_vi)g & (a == 0)), d01 = (pool_vf)((pool_vi)g & (a == 1));
-            const pool_vf d10 = (pool_vf)((pool_vi)g & (a == 2)), d11 = (pool_vf)((pool_vi)g & (a == 3));
+            const pool_vf d00 = (pool_vf)((pool_vi)g & (a == 0)),
+                          d01 = (pool_vf)((pool_vi)g & (a == 1));
+            const pool_vf d10 = (pool_vf)((pool_vi)g & (a == 2)),
+                          d11 = (pool_vf)((pool_vi)g & (a == 3));
             memcpy(r0 + ch, &d00, sizeof d00);
             memcpy(r0 + c + ch, &d01, sizeof d01);
             memcpy(r1 + ch, &d10, sizeof d10);
             memcpy(r1 + c + ch, &d11, sizeof d11);
         }
-    if (w > ow * 2) {               /* the column no window covers (floor) */
+    if (w > ow * 2) { /* the column no window covers (floor) */
         memset(r0, 0, sizeof(float) * c);
         memset(r1, 0, sizeof(float) * c);
     }
@@ -155,15 +161,17 @@ void unpool_pairs(const float *restrict dy, const int32_t *restrict pos, int w, 
 /* One image. Compiled on its own with restrict pointers (inlined into the
    parallel loop it ran 15% slower). */
 __attribute__((noinline)) static void unpool_image(const float *restrict dy,
-                                                   const int32_t *restrict pos, int h, int w,
-                                                   int c, int p, float *restrict dx)
+                                                   const int32_t *restrict pos, int h, int w, int c,
+                                                   int p, float *restrict dx)
 {
     const int oh = h / p, ow = w / p;
     for (int i = 0; i < oh; i++) {
         const size_t o0 = (size_t)i * ow * c;
         float *dxr = dx + (size_t)i * p * w * c;
-        if (p == 2 && c % POOL_VL == 0) unpool_pairs(dy + o0, pos + o0, w, c, ow, dxr);
-        else unpool_window_row(dy + o0, pos + o0, w, c, p, ow, dxr);
+        if (p == 2 && c % POOL_VL == 0)
+            unpool_pairs(dy + o0, pos + o0, w, c, ow, dxr);
+        else
+            unpool_window_row(dy + o0, pos + o0, w, c, p, ow, dxr);
     }
     /* rows no window covers (floor) */
     memset(dx + (size_t)oh * p * w * c, 0, sizeof(float) * (h - oh * p) * w * c);
@@ -173,14 +181,14 @@ void maxpool_backward(const float *dy, const int32_t *pos, int n, int h, int w, 
                       float *dx)
 {
     const size_t out = (size_t)(h / p) * (w / p) * c, img = (size_t)h * w * c;
-    #pragma omp parallel for schedule(static) if ((size_t)n * h * w * c > PARALLEL_MIN)
+#pragma omp parallel for schedule(static) if ((size_t)n * h * w * c > PARALLEL_MIN)
     for (int b = 0; b < n; b++) unpool_image(dy + b * out, pos + b * out, h, w, c, p, dx + b * img);
 }
 
-void dense_forward(const float *x, const float *w, const float *b, int n, int in, int out,
-                   int relu, float *y)
+void dense_forward(const float *x, const float *w, const float *b, int n, int in, int out, int relu,
+                   float *y)
 {
-    const gemm_epilogue e = { 0.0f, b, relu };      /* applied in registers */
+    const gemm_epilogue e = { 0.0f, b, relu }; /* applied in registers */
     sgemm_shared(GEMM_NOTRANS, n, out, in, x, in, w, out, &e, y, out);
 }
 
@@ -229,7 +237,7 @@ double softmax_xent(const float *z, const uint8_t *labels, int n, int classes, f
         int top = 0;
         for (int k = 1; k < classes; k++)
             if (zi[k] > zi[top]) top = k;
-        double sum = 0.0;                    /* shifted by the max: no overflow */
+        double sum = 0.0; /* shifted by the max: no overflow */
         for (int k = 0; k < classes; k++) sum += exp((double)zi[k] - zi[top]);
         for (int k = 0; k < classes; k++) pi[k] = (float)(exp((double)zi[k] - zi[top]) / sum);
         loss += log(sum) - ((double)zi[labels[i]] - zi[top]);

@@ -27,8 +27,8 @@ void maxpool_backward(const float *dy, const int32_t *pos, int n, int h, int w, 
 
 /* y[n][out] = x[n][in] . w[in][out] + b[out] (Keras' kernel layout), then
    max(0, y) if relu */
-void dense_forward(const float *x, const float *w, const float *b, int n, int in, int out,
-                   int relu, float *y);
+void dense_forward(const float *x, const float *w, const float *b, int n, int in, int out, int relu,
+                   float *y);
 /* dw = x^T dy, db = sum over the batch of dy */
 void dense_backward_weights(const float *x, const float *dy, int n, int in, int out, float *dw,
                             float *db);

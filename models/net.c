@@ -18,7 +18,8 @@ int net_set_backends(net *nt, const char *spec, const char *fallback, char *err,
 {
     const char *all = spec && *spec && !strchr(spec, '=') ? spec : fallback;
     const conv_backend *def = conv_backend_find(all);
-    if (!def) return error_set(err, len, "unknown backend '%s' (convbench backends lists them)", all);
+    if (!def)
+        return error_set(err, len, "unknown backend '%s' (convbench backends lists them)", all);
     for (int i = 0; i < nt->nlayers; i++)
         for (int p = 0; p < 3; p++) nt->layers[i].backend[p] = def;
     if (all == spec || !spec || !*spec) return 0;
@@ -27,10 +28,17 @@ int net_set_backends(net *nt, const char *spec, const char *fallback, char *err,
     if (!copy) return error_set(err, len, "out of memory");
     for (char *item = strtok_r(copy, ",", &save); item && !rc; item = strtok_r(NULL, ",", &save)) {
         char *eq = strchr(item, '=');
-        if (!eq) { rc = error_set(err, len, "backend list item '%s' is not LAYER=NAME", item); break; }
+        if (!eq) {
+            rc = error_set(err, len, "backend list item '%s' is not LAYER=NAME", item);
+            break;
+        }
         *eq = 0;
         const conv_backend *b = conv_backend_find(eq + 1);
-        if (!b) { rc = error_set(err, len, "unknown backend '%s' for %s (convbench backends lists them)", eq + 1, item); break; }
+        if (!b) {
+            rc = error_set(err, len, "unknown backend '%s' for %s (convbench backends lists them)",
+                           eq + 1, item);
+            break;
+        }
         int found = 0;
         for (int i = 0; i < nt->nlayers; i++)
             if (nt->layers[i].kind == LAYER_CONV && !strcmp(nt->layers[i].name, item)) {
@@ -56,13 +64,19 @@ static float *falloc(size_t n)
 static int param_alloc(param *p, size_t n)
 {
     p->n = n;
-    p->w = falloc(n); p->g = falloc(n); p->m = falloc(n); p->v = falloc(n);
+    p->w = falloc(n);
+    p->g = falloc(n);
+    p->m = falloc(n);
+    p->v = falloc(n);
     return p->w && p->g && p->m && p->v ? 0 : -1;
 }
 
 static void param_free(param *p)
 {
-    free(p->w); free(p->g); free(p->m); free(p->v);
+    free(p->w);
+    free(p->g);
+    free(p->m);
+    free(p->v);
     memset(p, 0, sizeof *p);
 }
 
@@ -82,13 +96,17 @@ void net_backend_names(const net *nt, char *buf, size_t len)
         for (int p = 0; p < 3; p++) same &= l->backend[p] == first;
     }
     buf[0] = 0;
-    if (same) { snprintf(buf, len, "%s", first ? first->name : "none"); return; }
+    if (same) {
+        snprintf(buf, len, "%s", first ? first->name : "none");
+        return;
+    }
     for (int i = 0; i < nt->nlayers; i++) {
         const layer *l = &nt->layers[i];
         if (l->kind != LAYER_CONV) continue;
         size_t used = strlen(buf);
         if (l->backend[0] == l->backend[1] && l->backend[0] == l->backend[2])
-            snprintf(buf + used, len - used, "%s%s=%s", used ? "," : "", l->name, l->backend[0]->name);
+            snprintf(buf + used, len - used, "%s%s=%s", used ? "," : "", l->name,
+                     l->backend[0]->name);
         else
             snprintf(buf + used, len - used, "%s%s=%s/%s/%s", used ? "," : "", l->name,
                      l->backend[0]->name, l->backend[1]->name, l->backend[2]->name);
@@ -127,8 +145,11 @@ static int layer_plan(net *nt, replica *r, int i, int n, char *err, size_t len)
     for (int p = 0; p < 3; p++) {
         const char *why = l->backend[p]->unsupported(&s);
         if (why)
-            return error_set(err, len, "%s (%dx%dx%dx%d -> %d %dx%d stride %d pad %d): backend %s cannot run it: %s",
-                        l->name, s.n, s.h, s.w, s.c, s.k, s.r, s.s, s.stride, s.pad, l->backend[p]->name, why);
+            return error_set(
+                err, len,
+                "%s (%dx%dx%dx%d -> %d %dx%d stride %d pad %d): backend %s cannot run it: %s",
+                l->name, s.n, s.h, s.w, s.c, s.k, s.r, s.s, s.stride, s.pad, l->backend[p]->name,
+                why);
     }
     int slot = 0;
     while (slot < NET_MAX_PLANS - 1 && plan[0][slot]) slot++;
@@ -139,7 +160,8 @@ static int layer_plan(net *nt, replica *r, int i, int n, char *err, size_t len)
             if (l->backend[q] == l->backend[p]) plan[p][slot] = plan[q][slot];
         if (!plan[p][slot] && !(plan[p][slot] = l->backend[p]->plan(&s))) {
             destroy_slot(l, plan, slot);
-            return error_set(err, len, "%s: backend %s failed to plan batch %d", l->name, l->backend[p]->name, n);
+            return error_set(err, len, "%s: backend %s failed to plan batch %d", l->name,
+                             l->backend[p]->name, n);
         }
     }
     return slot;
@@ -172,15 +194,15 @@ typedef void team_step(net *nt, int n);
 static int for_replicas(net *nt, int n, replica_job *job, team_step *then, char *err, size_t len)
 {
     if (nt->nrep == 1) return job(nt, 0, 0, n) ? error_set(err, len, "%s", nt->rep[0].err) : 0;
-    #pragma omp parallel num_threads(nt->nrep)
+#pragma omp parallel num_threads(nt->nrep)
     {
         const int r = omp_get_thread_num();
         int lo, hi;
-        omp_set_num_threads(1);       /* this thread's ICV: its kernels run alone */
+        omp_set_num_threads(1); /* this thread's ICV: its kernels run alone */
         slice(n, nt->nrep, r, &lo, &hi);
         nt->rep[r].rc = hi > lo ? job(nt, r, lo, hi) : 0;
         if (then) {
-            #pragma omp barrier
+#pragma omp barrier
             then(nt, n);
         }
     }
@@ -194,9 +216,11 @@ static int plan_job(net *nt, int r, int lo, int hi)
     replica *rp = &nt->rep[r];
     for (int i = 0; i < nt->nlayers; i++)
         if (nt->layers[i].kind == LAYER_CONV &&
-            layer_plan(nt, rp, i, net_layer_batch(nt, i, nt->max_batch), rp->err, sizeof rp->err) < 0)
+            layer_plan(nt, rp, i, net_layer_batch(nt, i, nt->max_batch), rp->err, sizeof rp->err) <
+                0)
             return -1;
-    (void)lo; (void)hi;
+    (void)lo;
+    (void)hi;
     return 0;
 }
 
@@ -211,7 +235,7 @@ int net_init(net *nt, int max_batch, uint64_t seed, char *err, size_t len)
         layer *l = &nt->layers[i];
         size_t out = (size_t)l->oh * l->ow * l->oc, fan_in = 0, fan_out = 0;
         l->need_dx = i > 0;
-        if (l->kind == LAYER_FLATTEN) {          /* NHWC flattens in place */
+        if (l->kind == LAYER_FLATTEN) { /* NHWC flattens in place */
             nt->act[i + 1] = nt->act[i];
             continue;
         }
@@ -219,7 +243,8 @@ int net_init(net *nt, int max_batch, uint64_t seed, char *err, size_t len)
             (i > 0 && !(nt->grad[i] = falloc((size_t)l->ih * l->iw * l->ic * max_batch))))
             return error_set(err, len, "out of memory");
         if (l->kind == LAYER_MAXPOOL) {
-            if (!(l->pos = malloc(sizeof(int32_t) * out * max_batch))) return error_set(err, len, "out of memory");
+            if (!(l->pos = malloc(sizeof(int32_t) * out * max_batch)))
+                return error_set(err, len, "out of memory");
             continue;
         }
         if (l->kind == LAYER_CONV) {
@@ -239,13 +264,14 @@ int net_init(net *nt, int max_batch, uint64_t seed, char *err, size_t len)
         if (nt->layers[i].kind == LAYER_FLATTEN) nt->grad[i] = nt->grad[i + 1];
     size_t last = (size_t)nt->classes * max_batch;
     if (!(nt->grad[nt->nlayers] = falloc(last))) return error_set(err, len, "out of memory");
-    for (int i = 0; i < nt->nlayers; i++) {      /* set here, before the replicas plan */
+    for (int i = 0; i < nt->nlayers; i++) { /* set here, before the replicas plan */
         layer *l = &nt->layers[i];
         if (l->kind == LAYER_CONV && !l->need_dx)
-            l->backend[CONV_BACKWARD_DATA] = l->backend[CONV_FORWARD];     /* never runs */
+            l->backend[CONV_BACKWARD_DATA] = l->backend[CONV_FORWARD]; /* never runs */
     }
     nt->nrep = net_replicas(nt, max_batch);
-    if (!(nt->rep = calloc((size_t)nt->nrep, sizeof *nt->rep))) return error_set(err, len, "out of memory");
+    if (!(nt->rep = calloc((size_t)nt->nrep, sizeof *nt->rep)))
+        return error_set(err, len, "out of memory");
     const size_t slice_max = ((size_t)max_batch + nt->nrep - 1) / nt->nrep;
     size_t dense_ws = 0;
     for (int i = 0; i < nt->nlayers; i++) {
@@ -271,7 +297,8 @@ void net_free(net *nt)
 {
     for (int r = 0; nt->rep && r < nt->nrep; r++)
         for (int i = 0; i < nt->nlayers; i++) {
-            for (int j = 0; j < NET_MAX_PLANS; j++) destroy_slot(&nt->layers[i], nt->rep[r].plan[i], j);
+            for (int j = 0; j < NET_MAX_PLANS; j++)
+                destroy_slot(&nt->layers[i], nt->rep[r].plan[i], j);
             free(nt->rep[r].grad[i]);
             free(nt->rep[r].gpart[i]);
         }
@@ -301,8 +328,10 @@ size_t net_param_count(const net *nt)
     size_t n = 0;
     for (int i = 0; i < nt->nlayers; i++) {
         const layer *l = &nt->layers[i];
-        if (l->kind == LAYER_CONV) n += (size_t)l->kh * l->kw * l->ic * l->oc + l->oc;
-        else if (l->kind == LAYER_DENSE) n += (size_t)l->ih * l->iw * l->ic * l->oc + l->oc;
+        if (l->kind == LAYER_CONV)
+            n += (size_t)l->kh * l->kw * l->ic * l->oc + l->oc;
+        else if (l->kind == LAYER_DENSE)
+            n += (size_t)l->ih * l->iw * l->ic * l->oc + l->oc;
     }
     return n;
 }
@@ -311,7 +340,8 @@ void net_summary(const net *nt, FILE *f)
 {
     static const char *const kinds[] = { "Conv2D", "MaxPooling2D", "Flatten", "Dense" };
     fprintf(f, "%-22s %-20s %10s   %s\n", "Layer (type)", "Output Shape", "Param #", "backend");
-    fprintf(f, "%.*s\n", 72, "==========================================================================");
+    fprintf(f, "%.*s\n", 72,
+            "==========================================================================");
     for (int i = 0; i < nt->nlayers; i++) {
         const layer *l = &nt->layers[i];
         char name[40], shape[40];
@@ -320,16 +350,20 @@ void net_summary(const net *nt, FILE *f)
             snprintf(shape, sizeof shape, "(None, %d)", l->oc);
         else
             snprintf(shape, sizeof shape, "(None, %d, %d, %d)", l->oh, l->ow, l->oc);
-        size_t params = l->kind == LAYER_CONV ? (size_t)l->kh * l->kw * l->ic * l->oc + l->oc
-                      : l->kind == LAYER_DENSE ? (size_t)l->ih * l->iw * l->ic * l->oc + l->oc : 0;
+        size_t params = l->kind == LAYER_CONV    ? (size_t)l->kh * l->kw * l->ic * l->oc + l->oc
+                        : l->kind == LAYER_DENSE ? (size_t)l->ih * l->iw * l->ic * l->oc + l->oc
+                                                 : 0;
         char be[64] = "";
-        if (l->kind == LAYER_CONV && l->backend[0] == l->backend[1] && l->backend[0] == l->backend[2])
+        if (l->kind == LAYER_CONV && l->backend[0] == l->backend[1] &&
+            l->backend[0] == l->backend[2])
             snprintf(be, sizeof be, "%s", l->backend[0]->name);
         else if (l->kind == LAYER_CONV)
-            snprintf(be, sizeof be, "%s/%s/%s", l->backend[0]->name, l->backend[1]->name, l->backend[2]->name);
+            snprintf(be, sizeof be, "%s/%s/%s", l->backend[0]->name, l->backend[1]->name,
+                     l->backend[2]->name);
         fprintf(f, "%-22s %-20s %10zu   %s\n", name, shape, params, be);
     }
-    fprintf(f, "%.*s\n", 72, "==========================================================================");
+    fprintf(f, "%.*s\n", 72,
+            "==========================================================================");
     fprintf(f, "Total params: %zu\n", net_param_count(nt));
 }
 
@@ -361,7 +395,7 @@ static int forward_layer(net *nt, int r, int i, int n, size_t i0, size_t base)
         const conv_backend *be = l->backend[CONV_FORWARD];
         if (l->act == ACT_RELU && be->forward_relu) {
             be->forward_relu(rp->plan[i][CONV_FORWARD][slot], x, l->weight.w, l->bias.w, y);
-            return 0;                           /* ReLU done in the epilogue */
+            return 0; /* ReLU done in the epilogue */
         }
         be->forward(rp->plan[i][CONV_FORWARD][slot], x, l->weight.w, l->bias.w, y);
         break;
@@ -370,11 +404,10 @@ static int forward_layer(net *nt, int r, int i, int n, size_t i0, size_t base)
         maxpool_forward(x, n, l->ih, l->iw, l->ic, l->pool, pool_folds_relu(nt, i), y,
                         l->pos + i0 * per);
         break;
-    case LAYER_FLATTEN:
-        break;
+    case LAYER_FLATTEN: break;
     case LAYER_DENSE:
         dense_forward(x, l->weight.w, l->bias.w, n, (int)in, l->oc, l->act == ACT_RELU, y);
-        return 0;                               /* ReLU done in the epilogue */
+        return 0; /* ReLU done in the epilogue */
     }
     if (l->act == ACT_RELU) relu_forward(y, out);
     return 0;
@@ -436,7 +469,8 @@ static int forward_job(net *nt, int r, int lo, int hi)
 
 int net_forward(net *nt, int n, char *err, size_t len)
 {
-    if (n < 1 || n > nt->max_batch) return error_set(err, len, "batch %d outside 1..%d", n, nt->max_batch);
+    if (n < 1 || n > nt->max_batch)
+        return error_set(err, len, "batch %d outside 1..%d", n, nt->max_batch);
     return for_replicas(nt, n, forward_job, NULL, err, len);
 }
 
@@ -462,17 +496,19 @@ static void backward_layer(net *nt, int r, int i, int n, size_t i0, size_t base,
     switch (l->kind) {
     case LAYER_CONV: {
         int slot = 0;
-        while (rp->plan_batch[i][slot] != n || !rp->plan[i][0][slot]) slot++;   /* made by forward */
-        float *dw = accumulate ? rp->gpart[i] : gw, *db = accumulate ? rp->gpart[i] + l->weight.n : gb;
-        l->backend[CONV_BACKWARD_WEIGHTS]->backward_weights(rp->plan[i][CONV_BACKWARD_WEIGHTS][slot], x,
-                                                            dy, dw, db);
+        while (rp->plan_batch[i][slot] != n || !rp->plan[i][0][slot]) slot++; /* made by forward */
+        float *dw = accumulate ? rp->gpart[i] : gw,
+              *db = accumulate ? rp->gpart[i] + l->weight.n : gb;
+        l->backend[CONV_BACKWARD_WEIGHTS]->backward_weights(
+            rp->plan[i][CONV_BACKWARD_WEIGHTS][slot], x, dy, dw, db);
         if (accumulate) {
             for (size_t j = 0; j < l->weight.n; j++) gw[j] += dw[j];
             for (size_t j = 0; j < l->bias.n; j++) gb[j] += db[j];
         }
         if (nt->profile) t1 = omp_get_wtime();
-        if (dx) l->backend[CONV_BACKWARD_DATA]->backward_data(rp->plan[i][CONV_BACKWARD_DATA][slot], dy,
-                                                              l->weight.w, dx);
+        if (dx)
+            l->backend[CONV_BACKWARD_DATA]->backward_data(rp->plan[i][CONV_BACKWARD_DATA][slot], dy,
+                                                          l->weight.w, dx);
         break;
     }
     case LAYER_MAXPOOL:
@@ -481,8 +517,7 @@ static void backward_layer(net *nt, int r, int i, int n, size_t i0, size_t base,
             maxpool_backward(dy, l->pos + i0 * per, n, l->ih, l->iw, l->ic, l->pool, dx);
         }
         break;
-    case LAYER_FLATTEN:
-        break;
+    case LAYER_FLATTEN: break;
     case LAYER_DENSE:
         dense_backward_weights(x, dy, n, (int)in, l->oc, gw, gb);
         if (nt->profile) t1 = omp_get_wtime();
@@ -491,7 +526,8 @@ static void backward_layer(net *nt, int r, int i, int n, size_t i0, size_t base,
     }
     if (nt->profile && r == 0) {
         /* time after the weight gradient is data gradient; none when dx is not needed */
-        double t2 = dx || l->kind == LAYER_MAXPOOL || l->kind == LAYER_FLATTEN ? omp_get_wtime() : t1;
+        double t2 =
+            dx || l->kind == LAYER_MAXPOOL || l->kind == LAYER_FLATTEN ? omp_get_wtime() : t1;
         nt->prof_s[i][CONV_BACKWARD_WEIGHTS] += t1 - t0;
         nt->prof_s[i][CONV_BACKWARD_DATA] += t2 - t1;
     }
@@ -529,10 +565,12 @@ static void reduce_gradients(net *nt, int n)
         int lo, hi;
         slice(n, nt->nrep, r, &lo, &hi);
         if (hi == lo) continue;
-        if (first < 0) first = r;
-        else use[nuse++] = r;
+        if (first < 0)
+            first = r;
+        else
+            use[nuse++] = r;
     }
-    if (first == 0 && !nuse) return;          /* replica 0 alone wrote param.g */
+    if (first == 0 && !nuse) return; /* replica 0 alone wrote param.g */
     for (int i = 0; i < nt->nlayers; i++) {
         layer *l = &nt->layers[i];
         param *ps[2] = { &l->weight, &l->bias };
@@ -542,7 +580,7 @@ static void reduce_gradients(net *nt, int n)
             const float *src0 = first ? nt->rep[first].grad[i] + off : g;
             const float *src1 = nuse ? nt->rep[use[0]].grad[i] + off : NULL;
             const long len = (long)ps[k]->n;
-            #pragma omp for schedule(static) nowait
+#pragma omp for schedule(static) nowait
             for (long j0 = 0; j0 < len; j0 += ADAM_CHUNK) {
                 const long j1 = len - j0 < ADAM_CHUNK ? len : j0 + ADAM_CHUNK;
                 /* replica by replica over the chunk (in L1): the same sum
@@ -550,13 +588,13 @@ static void reduce_gradients(net *nt, int n)
                    plain vector loop (the element-wise loop over replicas
                    re-read the replicas' pointers and ran 3x slower) */
                 if (src1) {
-                    #pragma omp simd
+#pragma omp simd
                     for (long j = j0; j < j1; j++) g[j] = src0[j] + src1[j];
-                } else          /* one replica had images, not replica 0 */
+                } else /* one replica had images, not replica 0 */
                     memcpy(g + j0, src0 + j0, sizeof(float) * (size_t)(j1 - j0));
                 for (int u = 1; u < nuse; u++) {
                     const float *src = nt->rep[use[u]].grad[i] + off;
-                    #pragma omp simd
+#pragma omp simd
                     for (long j = j0; j < j1; j++) g[j] += src[j];
                 }
             }

@@ -10,45 +10,46 @@
 #include <stdio.h>
 #include "conv.h"
 
-#define NET_MAX_LAYERS 32
-#define NET_MAX_REPLICAS 256  /* threads a batch is split over, at most */
-#define NET_MAX_PLANS 6      /* batch sizes planned per conv layer: full, remainder, eval,
+#define NET_MAX_LAYERS   32
+#define NET_MAX_REPLICAS 256 /* threads a batch is split over, at most */
+#define NET_MAX_PLANS                                                                              \
+    6 /* batch sizes planned per conv layer: full, remainder, eval,
                                 and their parts for the leading layers */
 
 typedef enum { LAYER_CONV, LAYER_MAXPOOL, LAYER_FLATTEN, LAYER_DENSE } layer_kind;
 typedef enum { ACT_LINEAR, ACT_RELU, ACT_SOFTMAX } activation;
 
 typedef struct {
-    float *w, *g, *m, *v;    /* value, gradient, Adam moments */
+    float *w, *g, *m, *v; /* value, gradient, Adam moments */
     size_t n;
 } param;
 
 typedef struct {
     layer_kind kind;
     activation act;
-    char name[16];            /* conv1, pool1, flatten1, dense1, ... */
-    int line;                 /* in the spec file */
-    int ih, iw, ic;           /* per-image input */
-    int oh, ow, oc;           /* per-image output */
-    int kh, kw, stride, pad;  /* conv */
-    int pool;                 /* maxpool */
-    param weight, bias;       /* conv (HWIO) and dense ([in][out]) */
-    const conv_backend *backend[3];            /* per conv_pass; may differ (auto) */
-    int need_dx;              /* 0 for a first layer: its input needs no gradient */
-    int32_t *pos;             /* maxpool: each output's winner in its window */
+    char name[16];                  /* conv1, pool1, flatten1, dense1, ... */
+    int line;                       /* in the spec file */
+    int ih, iw, ic;                 /* per-image input */
+    int oh, ow, oc;                 /* per-image output */
+    int kh, kw, stride, pad;        /* conv */
+    int pool;                       /* maxpool */
+    param weight, bias;             /* conv (HWIO) and dense ([in][out]) */
+    const conv_backend *backend[3]; /* per conv_pass; may differ (auto) */
+    int need_dx;                    /* 0 for a first layer: its input needs no gradient */
+    int32_t *pos;                   /* maxpool: each output's winner in its window */
 } layer;
 
 /* One thread's slice of every batch, when the batch is split over the
    threads (net.c): its own plans (a plan's workspace serves one caller at
    a time) and, for all but replica 0, its own weight gradients. */
 typedef struct {
-    conv_plan *plan[NET_MAX_LAYERS][3][NET_MAX_PLANS];  /* shared where two passes share a backend */
+    conv_plan *plan[NET_MAX_LAYERS][3][NET_MAX_PLANS]; /* shared where two passes share a backend */
     int plan_batch[NET_MAX_LAYERS][NET_MAX_PLANS];
-    float *grad[NET_MAX_LAYERS];       /* weight then bias gradients (replica 0: param.g) */
-    float *gpart[NET_MAX_LAYERS];      /* a leading conv layer: one part's gradients */
-    float *dense_ws;                   /* dense_backward_data's, for the largest layer */
-    int rc;                            /* what its last forward returned, */
-    char err[256];                     /* and why */
+    float *grad[NET_MAX_LAYERS];  /* weight then bias gradients (replica 0: param.g) */
+    float *gpart[NET_MAX_LAYERS]; /* a leading conv layer: one part's gradients */
+    float *dense_ws;              /* dense_backward_data's, for the largest layer */
+    int rc;                       /* what its last forward returned, */
+    char err[256];                /* and why */
 } replica;
 
 typedef struct {
@@ -56,20 +57,20 @@ typedef struct {
     layer layers[NET_MAX_LAYERS];
     int in_h, in_w, in_c, classes;
     int max_batch;
-    float *act[NET_MAX_LAYERS + 1];    /* act[0] input batch, act[i+1] output of layer i */
-    float *grad[NET_MAX_LAYERS + 1];   /* dL/d act[i] */
-    uint64_t spec_hash;                /* of the layer structure, for checkpoints */
-    int prefix;                        /* leading layers run in parts of the batch (net.c) */
-    size_t prefix_bytes, l2_bytes;     /* their largest activation per image; L2 per core */
-    int part_local[NET_MAX_LAYERS];    /* act[i + 1], grad[i + 1] hold one part (net.c) */
-    int replicas_max;                  /* set before net_init: at most this many replicas
+    float *act[NET_MAX_LAYERS + 1];  /* act[0] input batch, act[i+1] output of layer i */
+    float *grad[NET_MAX_LAYERS + 1]; /* dL/d act[i] */
+    uint64_t spec_hash;              /* of the layer structure, for checkpoints */
+    int prefix;                      /* leading layers run in parts of the batch (net.c) */
+    size_t prefix_bytes, l2_bytes;   /* their largest activation per image; L2 per core */
+    int part_local[NET_MAX_LAYERS];  /* act[i + 1], grad[i + 1] hold one part (net.c) */
+    int replicas_max;                /* set before net_init: at most this many replicas
                                           (0: one per OpenMP thread) */
-    int nrep;                          /* replicas (net_init) */
+    int nrep;                        /* replicas (net_init) */
     replica *rep;
-    int profile;                       /* time every layer and pass into prof_s */
-    double prof_s[NET_MAX_LAYERS][3];  /* seconds per layer: forward, backward_data, backward_weights
+    int profile;                      /* time every layer and pass into prof_s */
+    double prof_s[NET_MAX_LAYERS][3]; /* seconds per layer: forward, backward_data, backward_weights
                                           (replica 0's, where the batch is split) */
-    double prof_reduce_s;              /* summing the replicas' weight gradients */
+    double prof_reduce_s;             /* summing the replicas' weight gradients */
 } net;
 
 /* ---- spec.c ---- */

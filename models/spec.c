@@ -26,7 +26,10 @@ static int parse_activation(const char *s, activation *a)
 {
     static const char *const names[] = { "linear", "relu", "softmax" };
     for (int i = 0; i < 3; i++)
-        if (!strcmp(s, names[i])) { *a = (activation)i; return 0; }
+        if (!strcmp(s, names[i])) {
+            *a = (activation)i;
+            return 0;
+        }
     return -1;
 }
 
@@ -46,24 +49,37 @@ static int parse_layer(net *nt, char **tok, int ntok, int line, const char *file
     l->line = line;
     if (nt->nlayers) {
         const layer *p = &nt->layers[nt->nlayers - 1];
-        l->ih = p->oh; l->iw = p->ow; l->ic = p->oc;
+        l->ih = p->oh;
+        l->iw = p->ow;
+        l->ic = p->oc;
     } else {
-        l->ih = nt->in_h; l->iw = nt->in_w; l->ic = nt->in_c;
+        l->ih = nt->in_h;
+        l->iw = nt->in_w;
+        l->ic = nt->in_c;
     }
     const int flat = l->ih == 1 && l->iw == 1 && nt->nlayers &&
                      (nt->layers[nt->nlayers - 1].kind == LAYER_FLATTEN ||
                       nt->layers[nt->nlayers - 1].kind == LAYER_DENSE);
     const char *kind = tok[0];
     if (!strcmp(kind, "conv2d")) {
-        if (ntok < 3) return error_set(err, len, "%s:%d: conv2d wants FILTERS RxS [stride=N] [pad=N] [relu|linear]", file, line);
+        if (ntok < 3)
+            return error_set(err, len,
+                             "%s:%d: conv2d wants FILTERS RxS [stride=N] [pad=N] [relu|linear]",
+                             file, line);
         if (flat) return error_set(err, len, "%s:%d: conv2d after flatten/dense", file, line);
         long k = parse_int(tok[1], 1 << 16);
         int r, s;
         char tail;
         if (k < 0) return error_set(err, len, "%s:%d: bad filter count '%s'", file, line, tok[1]);
         if (sscanf(tok[2], "%dx%d%c", &r, &s, &tail) != 2 || r <= 0 || s <= 0 || r > 64 || s > 64)
-            return error_set(err, len, "%s:%d: bad filter size '%s' (want RxS, e.g. 3x3)", file, line, tok[2]);
-        l->kind = LAYER_CONV; l->oc = (int)k; l->kh = r; l->kw = s; l->stride = 1; l->pad = 0;
+            return error_set(err, len, "%s:%d: bad filter size '%s' (want RxS, e.g. 3x3)", file,
+                             line, tok[2]);
+        l->kind = LAYER_CONV;
+        l->oc = (int)k;
+        l->kh = r;
+        l->kw = s;
+        l->stride = 1;
+        l->pad = 0;
         l->act = ACT_LINEAR;
         for (int i = 3; i < ntok; i++) {
             long v;
@@ -72,46 +88,67 @@ static int parse_layer(net *nt, char **tok, int ntok, int line, const char *file
                     return error_set(err, len, "%s:%d: bad stride '%s'", file, line, tok[i] + 7);
                 l->stride = (int)v;
             } else if (!strncmp(tok[i], "pad=", 4)) {
-                if (!strcmp(tok[i] + 4, "0")) v = 0;
+                if (!strcmp(tok[i] + 4, "0"))
+                    v = 0;
                 else if ((v = parse_int(tok[i] + 4, 64)) < 0)
                     return error_set(err, len, "%s:%d: bad padding '%s'", file, line, tok[i] + 4);
                 l->pad = (int)v;
             } else if (parse_activation(tok[i], &l->act) || l->act == ACT_SOFTMAX) {
-                return error_set(err, len, "%s:%d: conv2d: unknown option '%s'", file, line, tok[i]);
+                return error_set(err, len, "%s:%d: conv2d: unknown option '%s'", file, line,
+                                 tok[i]);
             }
         }
         if (l->pad >= l->kh || l->pad >= l->kw)
-            return error_set(err, len, "%s:%d: conv2d: padding %d must be smaller than the %dx%d filter", file, line, l->pad, l->kh, l->kw);
+            return error_set(err, len,
+                             "%s:%d: conv2d: padding %d must be smaller than the %dx%d filter",
+                             file, line, l->pad, l->kh, l->kw);
         if (l->ih + 2 * l->pad < l->kh || l->iw + 2 * l->pad < l->kw)
-            return error_set(err, len, "%s:%d: conv2d: %dx%d filter larger than the padded %dx%d input", file, line, l->kh, l->kw, l->ih, l->iw);
+            return error_set(err, len,
+                             "%s:%d: conv2d: %dx%d filter larger than the padded %dx%d input", file,
+                             line, l->kh, l->kw, l->ih, l->iw);
         conv_shape cs;
         net_layer_shape(l, 1, &cs);
-        l->oh = conv_out_h(&cs); l->ow = conv_out_w(&cs);
+        l->oh = conv_out_h(&cs);
+        l->ow = conv_out_w(&cs);
     } else if (!strcmp(kind, "maxpool")) {
         long p;
         if (ntok != 2 || (p = parse_int(tok[1], 64)) < 0)
-            return error_set(err, len, "%s:%d: maxpool wants one size, e.g. 'maxpool 2'", file, line);
+            return error_set(err, len, "%s:%d: maxpool wants one size, e.g. 'maxpool 2'", file,
+                             line);
         if (flat) return error_set(err, len, "%s:%d: maxpool after flatten/dense", file, line);
         if (p > l->ih || p > l->iw)
-            return error_set(err, len, "%s:%d: maxpool %ld on a %dx%d input", file, line, p, l->ih, l->iw);
-        l->kind = LAYER_MAXPOOL; l->pool = (int)p;
-        l->oh = l->ih / l->pool; l->ow = l->iw / l->pool; l->oc = l->ic;
+            return error_set(err, len, "%s:%d: maxpool %ld on a %dx%d input", file, line, p, l->ih,
+                             l->iw);
+        l->kind = LAYER_MAXPOOL;
+        l->pool = (int)p;
+        l->oh = l->ih / l->pool;
+        l->ow = l->iw / l->pool;
+        l->oc = l->ic;
 
     } else if (!strcmp(kind, "flatten")) {
         if (ntok != 1) return error_set(err, len, "%s:%d: flatten takes no arguments", file, line);
-        l->kind = LAYER_FLATTEN; l->oh = l->ow = 1; l->oc = l->ih * l->iw * l->ic;
+        l->kind = LAYER_FLATTEN;
+        l->oh = l->ow = 1;
+        l->oc = l->ih * l->iw * l->ic;
 
     } else if (!strcmp(kind, "dense")) {
         long u;
         if (ntok < 2 || ntok > 3 || (u = parse_int(tok[1], 1 << 20)) < 0)
-            return error_set(err, len, "%s:%d: dense wants UNITS [relu|linear|softmax]", file, line);
-        if (!flat) return error_set(err, len, "%s:%d: dense needs a flat input: put 'flatten' before it", file, line);
-        l->kind = LAYER_DENSE; l->oh = l->ow = 1; l->oc = (int)u; l->act = ACT_LINEAR;
+            return error_set(err, len, "%s:%d: dense wants UNITS [relu|linear|softmax]", file,
+                             line);
+        if (!flat)
+            return error_set(err, len, "%s:%d: dense needs a flat input: put 'flatten' before it",
+                             file, line);
+        l->kind = LAYER_DENSE;
+        l->oh = l->ow = 1;
+        l->oc = (int)u;
+        l->act = ACT_LINEAR;
         if (ntok == 3 && parse_activation(tok[2], &l->act))
             return error_set(err, len, "%s:%d: dense: unknown activation '%s'", file, line, tok[2]);
 
     } else {
-        return error_set(err, len, "%s:%d: unknown layer '%s' (conv2d, maxpool, flatten, dense)", file, line, kind);
+        return error_set(err, len, "%s:%d: unknown layer '%s' (conv2d, maxpool, flatten, dense)",
+                         file, line, kind);
     }
     /* Keras-like names, numbered per kind: conv1, pool1, flatten1, dense1 */
     static const char *const prefix[] = { "conv", "pool", "flatten", "dense" };
@@ -133,7 +170,10 @@ static void plan_prefix(net *nt)
     for (int i = 0; i < nt->nlayers; i++) {
         const layer_kind k = nt->layers[i].kind;
         if (k != LAYER_CONV && k != LAYER_MAXPOOL) break;
-        if (k == LAYER_MAXPOOL) { nt->prefix = i + 1; break; }
+        if (k == LAYER_MAXPOOL) {
+            nt->prefix = i + 1;
+            break;
+        }
     }
     /* A prefix layer's output read only by the max-pool after it (which
        keeps its winners' positions and folds this layer's ReLU into its backward, so
@@ -170,19 +210,29 @@ int net_parse_string(net *nt, const char *text, const char *file, char *err, siz
         char *tok[16];
         int ntok = 0;
         for (char *t = strtok_r(ln, " \t\r", &save); t; t = strtok_r(NULL, " \t\r", &save)) {
-            if (ntok == 16) { rc = error_set(err, len, "%s:%d: too many words", file, line); break; }
+            if (ntok == 16) {
+                rc = error_set(err, len, "%s:%d: too many words", file, line);
+                break;
+            }
             tok[ntok++] = t;
         }
         if (rc || !ntok) continue;
         if (!strcmp(tok[0], "input")) {
             long v[3];
-            if (have_input) { rc = error_set(err, len, "%s:%d: a second input line", file, line); break; }
-            if (ntok != 4 || (v[0] = parse_int(tok[1], 1 << 14)) < 0 ||
-                (v[1] = parse_int(tok[2], 1 << 14)) < 0 || (v[2] = parse_int(tok[3], 1 << 12)) < 0) {
-                rc = error_set(err, len, "%s:%d: input wants H W C, e.g. 'input 28 28 1'", file, line);
+            if (have_input) {
+                rc = error_set(err, len, "%s:%d: a second input line", file, line);
                 break;
             }
-            nt->in_h = (int)v[0]; nt->in_w = (int)v[1]; nt->in_c = (int)v[2];
+            if (ntok != 4 || (v[0] = parse_int(tok[1], 1 << 14)) < 0 ||
+                (v[1] = parse_int(tok[2], 1 << 14)) < 0 ||
+                (v[2] = parse_int(tok[3], 1 << 12)) < 0) {
+                rc = error_set(err, len, "%s:%d: input wants H W C, e.g. 'input 28 28 1'", file,
+                               line);
+                break;
+            }
+            nt->in_h = (int)v[0];
+            nt->in_w = (int)v[1];
+            nt->in_c = (int)v[2];
             have_input = 1;
             int dims[] = { nt->in_h, nt->in_w, nt->in_c };
             nt->spec_hash = fnv1a(nt->spec_hash, dims, sizeof dims);
@@ -202,8 +252,10 @@ int net_parse_string(net *nt, const char *text, const char *file, char *err, siz
     }
     const layer *last = &nt->layers[nt->nlayers - 1];
     if (last->kind != LAYER_DENSE || last->act != ACT_SOFTMAX || last->oc < 2)
-        return error_set(err, len, "%s:%d: the last layer must be 'dense CLASSES softmax' with CLASSES >= 2 "
-                    "(the loss is sparse categorical cross-entropy)", file, last->line);
+        return error_set(err, len,
+                         "%s:%d: the last layer must be 'dense CLASSES softmax' with CLASSES >= 2 "
+                         "(the loss is sparse categorical cross-entropy)",
+                         file, last->line);
     nt->classes = last->oc;
     plan_prefix(nt);
     return 0;
@@ -217,7 +269,8 @@ int net_parse(net *nt, const char *path, char *err, size_t len)
     size_t size = 0;
     if (fseek(f, 0, SEEK_END) == 0) {
         long end = ftell(f);
-        if (end >= 0 && end < (1 << 20) && fseek(f, 0, SEEK_SET) == 0 && (text = malloc((size_t)end + 1)))
+        if (end >= 0 && end < (1 << 20) && fseek(f, 0, SEEK_SET) == 0 &&
+            (text = malloc((size_t)end + 1)))
             size = fread(text, 1, (size_t)end, f);
         if (text) text[size] = 0;
     }

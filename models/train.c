@@ -17,10 +17,10 @@ int trainer_init(trainer *t, net *nt, int batch, float lr, uint64_t seed, char *
     if (batch < 1 || batch > nt->max_batch)
         return error_set(err, len, "batch %d outside 1..%d", batch, nt->max_batch);
 #if defined(__x86_64__) || defined(__i386__)
+#pragma omp parallel
     /* Adam's second moments decay into denormals as training converges, and
        every operation on one costs ~100 cycles on x86: flush them to zero
        (FTZ, DAZ) on every thread of the team, as TensorFlow does. */
-    #pragma omp parallel
     _mm_setcsr(_mm_getcsr() | 0x8040);
 #endif
     t->nt = nt;
@@ -47,7 +47,7 @@ void trainer_free(trainer *t)
 static void gather(net *nt, const dataset *d, const int *idx, int n, uint8_t *labels)
 {
     const size_t px = (size_t)d->h * d->w;
-    #pragma omp parallel for schedule(static) num_threads(nt->nrep) if (nt->nrep > 1)
+#pragma omp parallel for schedule(static) num_threads(nt->nrep) if (nt->nrep > 1)
     for (int i = 0; i < n; i++) {
         memcpy(nt->act[0] + i * px, d->images + (size_t)idx[i] * px, sizeof(float) * px);
         if (labels) labels[i] = d->labels[idx[i]];
@@ -68,12 +68,13 @@ int trainer_step(trainer *t, const dataset *d, const int *idx, int n, double *lo
     double t3 = omp_get_wtime();
     *loss = sum / n;
     if (!isfinite(*loss))
-        return error_set(err, len, "the loss is %s at step %ld: the run diverged (try a lower --lr)",
-                    isnan(*loss) ? "NaN" : "infinite", t->opt.t + 1);
+        return error_set(err, len,
+                         "the loss is %s at step %ld: the run diverged (try a lower --lr)",
+                         isnan(*loss) ? "NaN" : "infinite", t->opt.t + 1);
     net_backward(nt, n);
     double t4 = omp_get_wtime();
     adam_begin_step(&t->opt);
-    #pragma omp parallel        /* one region for every tensor */
+#pragma omp parallel /* one region for every tensor */
     for (int i = 0; i < nt->nlayers; i++) {
         layer *l = &nt->layers[i];
         param *ps[] = { &l->weight, &l->bias };
@@ -96,7 +97,7 @@ int trainer_time_blocks(trainer *t, const dataset *d, int warmup, int steps, int
     if (!idx) return error_set(err, len, "out of memory");
     int rc = 0;
     long step = 0;
-    for (int r = -1; !rc && r < reps; r++) {    /* r = -1: warm-up */
+    for (int r = -1; !rc && r < reps; r++) { /* r = -1: warm-up */
         double t0 = omp_get_wtime();
         for (int s = 0; !rc && s < (r < 0 ? warmup : steps); s++, step++) {
             for (int i = 0; i < t->batch; i++) idx[i] = (int)((step * t->batch + i) % d->n);
@@ -116,7 +117,8 @@ int trainer_epoch(trainer *t, const dataset *d, train_progress cb, void *ctx, ep
 {
     if (t->order_n != d->n) {
         free(t->order);
-        if (!(t->order = malloc(sizeof(int) * (size_t)d->n))) return error_set(err, len, "out of memory");
+        if (!(t->order = malloc(sizeof(int) * (size_t)d->n)))
+            return error_set(err, len, "out of memory");
         t->order_n = d->n;
         for (int i = 0; i < d->n; i++) t->order[i] = i;
     }
@@ -142,11 +144,11 @@ int trainer_epoch(trainer *t, const dataset *d, train_progress cb, void *ctx, ep
     return 0;
 }
 
-int net_evaluate(net *nt, const dataset *d, int batch, double *loss, double *accuracy,
-                 float *probs, char *err, size_t len)
+int net_evaluate(net *nt, const dataset *d, int batch, double *loss, double *accuracy, float *probs,
+                 char *err, size_t len)
 {
     if (batch > nt->max_batch) batch = nt->max_batch;
-    const int profile = nt->profile;     /* the profile covers training steps only */
+    const int profile = nt->profile; /* the profile covers training steps only */
     nt->profile = 0;
     int *idx = malloc(sizeof(int) * (size_t)batch);
     uint8_t *labels = malloc((size_t)batch);
@@ -164,7 +166,9 @@ int net_evaluate(net *nt, const dataset *d, int batch, double *loss, double *acc
         right += correct;
         if (probs) memcpy(probs + (size_t)s * nt->classes, p, sizeof(float) * n * nt->classes);
     }
-    free(idx); free(labels); free(p);
+    free(idx);
+    free(labels);
+    free(p);
     nt->profile = profile;
     if (rc) return rc;
     *loss = sum / d->n;

@@ -12,20 +12,20 @@
 typedef struct {
     net *nt;
     adam opt;
-    rng shuffle;              /* its own stream, so data order is independent of init */
+    rng shuffle; /* its own stream, so data order is independent of init */
     int batch;
-    int *order;               /* the epoch's permutation of the training set */
+    int *order; /* the epoch's permutation of the training set */
     int order_n;
-    uint8_t *labels;          /* the current batch's labels */
-    float *probs;             /* softmax of the last forward pass */
-    long steps;               /* taken, for per-step averages */
-    double prof_s[3];         /* with nt->profile: seconds in gather, loss, Adam */
+    uint8_t *labels;  /* the current batch's labels */
+    float *probs;     /* softmax of the last forward pass */
+    long steps;       /* taken, for per-step averages */
+    double prof_s[3]; /* with nt->profile: seconds in gather, loss, Adam */
 } trainer;
 
 typedef struct {
-    double loss, accuracy;            /* training, over the epoch */
-    double test_loss, test_accuracy;  /* after the epoch */
-    double seconds, images_per_s;     /* wall time of the training part */
+    double loss, accuracy;           /* training, over the epoch */
+    double test_loss, test_accuracy; /* after the epoch */
+    double seconds, images_per_s;    /* wall time of the training part */
 } epoch_stats;
 
 /* Called after every step: step (1-based), steps per epoch, running loss
@@ -57,7 +57,7 @@ int trainer_epoch(trainer *t, const dataset *d, train_progress cb, void *ctx, ep
 
 /* Mean loss and accuracy of the network on d, in batches of `batch`.
    probs, if not NULL, receives d->n x classes probabilities. */
-int net_evaluate(net *nt, const dataset *d, int batch, double *loss, double *accuracy,
-                 float *probs, char *err, size_t len);
+int net_evaluate(net *nt, const dataset *d, int batch, double *loss, double *accuracy, float *probs,
+                 char *err, size_t len);
 
 #endif

@@ -25,7 +25,10 @@ int check_verbose(void) { return verbose; }
 int check(const char *name, int ok, const char *fmt, ...)
 {
     if (filter && !strstr(name, filter)) return ok;
-    if (ok) passed++; else failed++;
+    if (ok)
+        passed++;
+    else
+        failed++;
     if (!ok || verbose) {
         printf("%s %s", ok ? "ok  " : "FAIL", name);
         if (fmt && *fmt) {
@@ -71,7 +74,10 @@ const char *check_tmpdir(void)
 {
     if (!tmpdir[0]) {
         strcpy(tmpdir, "/tmp/convbench-test-XXXXXX");
-        if (!mkdtemp(tmpdir)) { perror("mkdtemp"); exit(2); }
+        if (!mkdtemp(tmpdir)) {
+            perror("mkdtemp");
+            exit(2);
+        }
         atexit(remove_tmpdir);
     }
     return tmpdir;
@@ -132,7 +138,10 @@ int main(int argc, char **argv)
         default: usage(stderr); return 2;
         }
     }
-    if (optind < argc) { usage(stderr); return 2; }
+    if (optind < argc) {
+        usage(stderr);
+        return 2;
+    }
     /* machine files (a peak a benchmark measures and stores) go to a
        directory of the run's own, never into the source tree's results/ */
     if (!getenv("CONVBENCH_RESULTS_DIR")) {
@@ -144,8 +153,8 @@ int main(int argc, char **argv)
         int p0 = passed, f0 = failed, s0 = skipped;
         s->run();
         if (passed + failed + skipped > p0 + f0 + s0)
-            printf("%-12s %d passed, %d failed, %d skipped\n", s->name,
-                   passed - p0, failed - f0, skipped - s0);
+            printf("%-12s %d passed, %d failed, %d skipped\n", s->name, passed - p0, failed - f0,
+                   skipped - s0);
         fflush(stdout);
     }
     printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
@@ -155,14 +164,16 @@ int main(int argc, char **argv)
 void check_force_isa(const char *isa)
 {
     static int saved;
-    static char *initial;       /* the run's own CONVBENCH_ISA, or NULL */
+    static char *initial; /* the run's own CONVBENCH_ISA, or NULL */
     if (!saved) {
         const char *env = getenv("CONVBENCH_ISA");
         initial = env ? strdup(env) : NULL;
         saved = 1;
     }
     const char *want = isa ? isa : initial;
-    if (want) setenv("CONVBENCH_ISA", want, 1);
-    else unsetenv("CONVBENCH_ISA");
+    if (want)
+        setenv("CONVBENCH_ISA", want, 1);
+    else
+        unsetenv("CONVBENCH_ISA");
     cpu_isa_reload();
 }

@@ -6,13 +6,14 @@
 /* 1 if a test of this name is selected by the command line filter. */
 int check_selected(const char *name);
 /* Records one result; prints failures (and everything under -v). Returns ok. */
-int check(const char *name, int ok, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+int check(const char *name, int ok, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void check_skip(const char *name, const char *reason);
 int check_verbose(void);
 
 /* Test-wide helpers: a deterministic generator and uniform [-1,1) fills. */
-typedef struct { unsigned long long s; } check_rng;
+typedef struct {
+    unsigned long long s;
+} check_rng;
 float check_uniform(check_rng *g);
 void check_fill(check_rng *g, float *a, unsigned long long n);
 /* A fresh temporary directory for file tests (removed at exit). */

@@ -7,8 +7,8 @@
 
 typedef enum { FWD, BWD_DATA, BWD_WEIGHTS } which;
 
-static void taps(const conv_shape *s, which pass, const float *x, const float *w,
-                 const float *dy, double *out)
+static void taps(const conv_shape *s, which pass, const float *x, const float *w, const float *dy,
+                 double *out)
 {
     const int P = conv_out_h(s), Q = conv_out_w(s);
     for (int n = 0; n < s->n; n++)
@@ -35,8 +35,7 @@ static void taps(const conv_shape *s, which pass, const float *x, const float *w
                     }
 }
 
-void ref_forward(const conv_shape *s, const float *x, const float *w,
-                 const float *bias, double *y)
+void ref_forward(const conv_shape *s, const float *x, const float *w, const float *bias, double *y)
 {
     const long m = (long)s->n * conv_out_h(s) * conv_out_w(s);
     for (long i = 0; i < m; i++)
@@ -50,8 +49,8 @@ void ref_backward_data(const conv_shape *s, const float *dy, const float *w, dou
     taps(s, BWD_DATA, NULL, w, dy, dx);
 }
 
-void ref_backward_weights(const conv_shape *s, const float *x, const float *dy,
-                          double *dw, double *dbias)
+void ref_backward_weights(const conv_shape *s, const float *x, const float *dy, double *dw,
+                          double *dbias)
 {
     memset(dw, 0, sizeof(double) * s->r * s->s * s->c * s->k);
     taps(s, BWD_WEIGHTS, x, NULL, dy, dw);
@@ -68,14 +67,18 @@ void ref_backward_weights(const conv_shape *s, const float *x, const float *dy,
    divides by 24 in G). */
 double ref_error_bound(const char *backend)
 {
-    static const struct { const char *name; double bound; } winograd[] = {
-        { "winograd", 1e-4 }, { "winograd2", 2e-5 }, { "onednn-winograd", 1e-4 },
+    static const struct {
+        const char *name;
+        double bound;
+    } winograd[] = {
+        { "winograd", 1e-4 },
+        { "winograd2", 2e-5 },
+        { "onednn-winograd", 1e-4 },
     };
     for (size_t i = 0; i < sizeof winograd / sizeof *winograd; i++)
         if (strcmp(backend, winograd[i].name) == 0) return winograd[i].bound;
     return 1e-5;
 }
-
 
 double ref_rel_err(const float *a, const double *ref, size_t n)
 {

@@ -7,11 +7,10 @@
 #include "../kernels/conv.h"
 
 /* Each overwrites its output, which is in double. bias/dbias may be NULL. */
-void ref_forward(const conv_shape *s, const float *x, const float *w,
-                 const float *bias, double *y);
+void ref_forward(const conv_shape *s, const float *x, const float *w, const float *bias, double *y);
 void ref_backward_data(const conv_shape *s, const float *dy, const float *w, double *dx);
-void ref_backward_weights(const conv_shape *s, const float *x, const float *dy,
-                          double *dw, double *dbias);
+void ref_backward_weights(const conv_shape *s, const float *x, const float *dy, double *dw,
+                          double *dbias);
 
 /* max|a - ref| / max(1, max|ref|): the error every bound refers to;
    infinite if a holds a NaN or Inf. */

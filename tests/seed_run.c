@@ -18,7 +18,8 @@ run_result seed_short_run(const char *backend, int images, int threads, net *kee
         data_load(&te, DATA_DEFAULT_DIR, "t10k", 10, 1000, res.err, sizeof res.err) ||
         trainer_init(&t, &nt, 32, 1e-3f, 1, res.err, sizeof res.err) ||
         trainer_epoch(&t, &tr, NULL, NULL, &st, res.err, sizeof res.err) ||
-        net_evaluate(&nt, &te, 32, &st.test_loss, &st.test_accuracy, NULL, res.err, sizeof res.err)) {
+        net_evaluate(&nt, &te, 32, &st.test_loss, &st.test_accuracy, NULL, res.err,
+                     sizeof res.err)) {
         res.ok = 0;
     } else {
         res.ok = 1;
@@ -29,7 +30,9 @@ run_result seed_short_run(const char *backend, int images, int threads, net *kee
     trainer_free(&t);
     data_free(&tr);
     data_free(&te);
-    if (keep && res.ok) *keep = nt;
-    else net_free(&nt);
+    if (keep && res.ok)
+        *keep = nt;
+    else
+        net_free(&nt);
     return res;
 }

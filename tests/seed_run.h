@@ -5,7 +5,11 @@
 
 #include "../models/net.h"
 
-typedef struct { double loss, test_acc; int ok; char err[512]; } run_result;
+typedef struct {
+    double loss, test_acc;
+    int ok;
+    char err[512];
+} run_result;
 
 /* Trains the seed network (models/seed_cnn.net, batch 32, seed 1) on
    `images` training images for one epoch at `threads` threads with

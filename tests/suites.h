@@ -3,7 +3,10 @@
 #ifndef CONVBENCH_SUITES_H
 #define CONVBENCH_SUITES_H
 
-typedef struct { const char *name; void (*run)(void); } test_suite;
+typedef struct {
+    const char *name;
+    void (*run)(void);
+} test_suite;
 
 void test_conv(void);
 void test_gemm(void);

@@ -29,14 +29,15 @@ void test_adam(void)
             adam a = adam_default();
             for (int step = 0; step < 5; step++) {
                 check_fill(&r, g, n);
-                for (size_t i = 0; i < n; i += 3) g[i] = 0.0f;     /* some gradients are 0 */
+                for (size_t i = 0; i < n; i += 3) g[i] = 0.0f; /* some gradients are 0 */
                 if (step == 0)
                     for (size_t i = 1; i < n; i += 3) g[i] = 0.0f; /* and some stay 0 */
                 adam_begin_step(&a);
-                #pragma omp parallel num_threads(team)
+#pragma omp parallel num_threads(team)
                 adam_update(&a, w, g, m, v, n);
                 const double b1 = a.beta1, b2 = a.beta2;
-                const double lr_t = a.lr * sqrt(1 - pow(b2, (double)a.t)) / (1 - pow(b1, (double)a.t));
+                const double lr_t =
+                    a.lr * sqrt(1 - pow(b2, (double)a.t)) / (1 - pow(b1, (double)a.t));
                 for (size_t i = 0; i < n; i++) {
                     rm[i] = b1 * rm[i] + (1 - b1) * g[i];
                     rv[i] = b2 * rv[i] + (1 - b2) * (double)g[i] * g[i];
@@ -47,11 +48,17 @@ void test_adam(void)
                 /* each of the 5 steps rounds w once: in ulps of w (a step
                    moves w by up to lr, so a wrong update is ~1e4 ulps off) */
                 const double e = fabs(w[i] - rw[i]) / (FLT_EPSILON * (fabs(rw[i]) + a.lr));
-                const double em = fabs(m[i] - rm[i]);   /* gradients are within [-1, 1) */
+                const double em = fabs(m[i] - rm[i]); /* gradients are within [-1, 1) */
                 if (e > worst) worst = e;
                 if (!(e <= 5) || !(em < 1e-6) || !(v[i] >= 0.0f)) bad++;
             }
-            free(w); free(g); free(m); free(v); free(rw); free(rm); free(rv);
+            free(w);
+            free(g);
+            free(m);
+            free(v);
+            free(rw);
+            free(rm);
+            free(rv);
         }
     check("adam", bad == 0, "%d elements off the double reference (worst weight error %.2g ulps)",
           bad, worst);

@@ -24,7 +24,10 @@ void test_checkpoint(void)
     int ok = !checkpoint_save(&nt, path, err, sizeof err) &&
              !data_load(&te, DATA_DEFAULT_DIR, "t10k", 10, 1000, err, sizeof err) &&
              !net_evaluate(&nt, &te, 32, &l0, &a0, NULL, err, sizeof err);
-    if (!check("checkpoint/save", ok, "%s", err)) { net_free(&nt); return; }
+    if (!check("checkpoint/save", ok, "%s", err)) {
+        net_free(&nt);
+        return;
+    }
     ok = !net_parse(&other, "models/seed_cnn.net", err, sizeof err) &&
          !net_set_backends(&other, NULL, "naive", err, sizeof err) &&
          !net_init(&other, 32, 12345, err, sizeof err) &&
@@ -39,18 +42,28 @@ void test_checkpoint(void)
     net small;
     ok = !net_parse_string(&small, "input 28 28 1\nconv2d 8 3x3 relu\nflatten\ndense 10 softmax\n",
                            "small.net", err, sizeof err) &&
-         !net_set_backends(&small, NULL, "naive", err, sizeof err) && !net_init(&small, 2, 1, err, sizeof err);
+         !net_set_backends(&small, NULL, "naive", err, sizeof err) &&
+         !net_init(&small, 2, 1, err, sizeof err);
     check("checkpoint/other-network",
-          ok && checkpoint_load(&small, path, err, sizeof err) && strstr(err, "different network"), "%s", err);
+          ok && checkpoint_load(&small, path, err, sizeof err) && strstr(err, "different network"),
+          "%s", err);
     net_free(&small);
     FILE *f = fopen(path, "r+b");
-    if (f) { fseek(f, 1000, SEEK_SET); fputc(0x5a, f); fclose(f); }
-    check("checkpoint/corrupt", checkpoint_load(&nt, path, err, sizeof err) && strstr(err, "checksum"), "%s", err);
+    if (f) {
+        fseek(f, 1000, SEEK_SET);
+        fputc(0x5a, f);
+        fclose(f);
+    }
+    check("checkpoint/corrupt",
+          checkpoint_load(&nt, path, err, sizeof err) && strstr(err, "checksum"), "%s", err);
     snprintf(bad, sizeof bad, "truncate -s 5000 '%s'", path);
-    check("checkpoint/truncated", system(bad) == 0 && checkpoint_load(&nt, path, err, sizeof err) &&
-          strstr(err, "checksum"), "%s", err);
+    check("checkpoint/truncated",
+          system(bad) == 0 && checkpoint_load(&nt, path, err, sizeof err) &&
+              strstr(err, "checksum"),
+          "%s", err);
     snprintf(bad, sizeof bad, "echo 'hello' > '%s'", path);
-    check("checkpoint/not-weights", system(bad) == 0 && checkpoint_load(&nt, path, err, sizeof err) &&
-          strstr(err, "magic"), "%s", err);
+    check("checkpoint/not-weights",
+          system(bad) == 0 && checkpoint_load(&nt, path, err, sizeof err) && strstr(err, "magic"),
+          "%s", err);
     net_free(&nt);
 }

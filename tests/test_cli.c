@@ -18,9 +18,10 @@ static void test_lists(void)
     check("cli/list/next", n == 2 && !strcmp(all, "naive|im2col-|"), "%d items: %s", n, all);
     const char *none = NULL;
     check("cli/list/null", !cli_list_next(&none, item, sizeof item), "an item from NULL");
-    check("cli/list/has", cli_list_has("a,bb,c", "bb") && !cli_list_has("a,bbb,c", "bb") &&
-                              !cli_list_has("abb", "bb") && !cli_list_has(NULL, "a") &&
-                              cli_list_has("x,auto", "auto"),
+    check("cli/list/has",
+          cli_list_has("a,bb,c", "bb") && !cli_list_has("a,bbb,c", "bb") &&
+              !cli_list_has("abb", "bb") && !cli_list_has(NULL, "a") &&
+              cli_list_has("x,auto", "auto"),
           "membership is by whole items");
     char bad[64] = "";
     check("cli/list/backends",
@@ -33,17 +34,18 @@ static void test_lists(void)
     long v = 0;
     int p = 0;
     double x = 0;
-    check("cli/values/good", !cli_int("t", "--n", "-3", -5, 5, &v) && v == -3 &&
-                                 !cli_positive("t", "--n", "7", &p) && p == 7 &&
-                                 !cli_number("t", "--x", "0.5", 0, 1, CLI_OPEN_LO, &x) && x == 0.5,
+    check("cli/values/good",
+          !cli_int("t", "--n", "-3", -5, 5, &v) && v == -3 && !cli_positive("t", "--n", "7", &p) &&
+              p == 7 && !cli_number("t", "--x", "0.5", 0, 1, CLI_OPEN_LO, &x) && x == 0.5,
           "v %ld p %d x %g", v, p, x);
     char path[128], given[128];
     int y, mo, d, h, mi, sec, end = 0;
     cli_out_path(NULL, "bench", path, sizeof path);
     cli_out_path("mine.json", "bench", given, sizeof given);
-    check("cli/out-path", sscanf(path, "results/bench-%4d%2d%2dT%2d%2d%2dZ.json%n", &y, &mo, &d, &h,
-                                 &mi, &sec, &end) == 6 && end == (int)strlen(path) &&
-                              !strcmp(given, "mine.json"),
+    check("cli/out-path",
+          sscanf(path, "results/bench-%4d%2d%2dT%2d%2d%2dZ.json%n", &y, &mo, &d, &h, &mi, &sec,
+                 &end) == 6 &&
+              end == (int)strlen(path) && !strcmp(given, "mine.json"),
           "default %s, given %s", path, given);
 }
 
@@ -52,8 +54,10 @@ static void cli_expect(const char *name, const char *args, int want_rc, const ch
     char cmd[512], out[8192];
     snprintf(cmd, sizeof cmd, "convbench %s", args);
     int rc = check_run(cmd, out, sizeof out);
-    check(name, rc == want_rc && strstr(out, want), "convbench %s: exit %d (want %d), output lacks "
-          "\"%s\": %.300s", args, rc, want_rc, want, out);
+    check(name, rc == want_rc && strstr(out, want),
+          "convbench %s: exit %d (want %d), output lacks "
+          "\"%s\": %.300s",
+          args, rc, want_rc, want, out);
 }
 
 void test_command_line(void)
@@ -61,8 +65,8 @@ void test_command_line(void)
     if (!check_selected("cli")) return;
     test_lists();
     /* -h and --help: the command's usage on stdout, exit 0, in every command */
-    static const char *const cmds[] = { "train", "eval", "predict", "backends", "bench", "scale",
-                                        "info", "summary", "report" };
+    static const char *const cmds[] = { "train", "eval", "predict", "backends", "bench",
+                                        "scale", "info", "summary", "report" };
     char name[96], args[96], want[96];
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
         for (int longform = 0; longform < 2; longform++) {
@@ -79,10 +83,12 @@ void test_command_line(void)
     cli_expect("cli/error/unknown-option", "info --frobnicate", 2,
                "convbench info: unknown option '--frobnicate'");
     cli_expect("cli/error/missing-value", "bench --out", 2, "convbench bench: --out wants a value");
-    cli_expect("cli/error/argument", "bench stray", 2, "convbench bench: unexpected argument 'stray'");
+    cli_expect("cli/error/argument", "bench stray", 2,
+               "convbench bench: unexpected argument 'stray'");
     cli_expect("cli/error/backend", "scale --backends naive,nosuch", 2,
                "convbench scale: --backends: unknown backend 'nosuch'");
-    cli_expect("cli/error/set", "bench --set seed,nope", 2, "convbench bench: --set: unknown set 'nope'");
+    cli_expect("cli/error/set", "bench --set seed,nope", 2,
+               "convbench bench: --set: unknown set 'nope'");
     cli_expect("cli/error/no-files", "summary", 2, "convbench summary: no results file given");
     cli_expect("cli/version", "--version", 0, "\ncommit    ");
     cli_expect("cli/version/flags", "--version", 0, "\ncflags    -std=c11");

@@ -51,9 +51,9 @@ static int write_file(const char *path, check_rng *g, const char *const *backend
             snprintf(name, sizeof name, "seed/conv2/b32/%s/%s", backends[i],
                      conv_pass_name((conv_pass)p));
             draw(g, median[i] * speed, 10, t);
-            cJSON_AddItemToArray(runs, results_conv_run(name, "seed", "conv2", backends[i],
-                                                        (conv_pass)p, &shape, 2, t, 10, 100, 0,
-                                                        NULL));
+            cJSON_AddItemToArray(runs,
+                                 results_conv_run(name, "seed", "conv2", backends[i], (conv_pass)p,
+                                                  &shape, 2, t, 10, 100, 0, NULL));
         }
     int rc = results_write(path, doc, 0);
     cJSON_Delete(doc);
@@ -65,13 +65,12 @@ static void test_mwu_values(void)
     const double a[] = { 1, 2, 3, 4, 5 }, b[] = { 6, 7, 8, 9, 10 };
     stats_mwu r;
     stats_mann_whitney(a, 3, b, 3, &r);
-    check("compare: exact p, 3 vs 3 separated = 2/20", r.exact && fabs(r.p - 0.1) < 1e-12 && r.u == 0,
-          "p %g u %g exact %d", r.p, r.u, r.exact);
+    check("compare: exact p, 3 vs 3 separated = 2/20",
+          r.exact && fabs(r.p - 0.1) < 1e-12 && r.u == 0, "p %g u %g exact %d", r.p, r.u, r.exact);
     stats_mann_whitney(a, 5, b, 5, &r);
-    check("compare: exact p, 5 vs 5 separated = 2/252", fabs(r.p - 2.0 / 252) < 1e-12,
-          "p %g", r.p);
-    check("compare: smallest p of 3 vs 3 is 0.1", fabs(stats_mwu_min_p(3, 3) - 0.1) < 1e-12,
-          "%g", stats_mwu_min_p(3, 3));
+    check("compare: exact p, 5 vs 5 separated = 2/252", fabs(r.p - 2.0 / 252) < 1e-12, "p %g", r.p);
+    check("compare: smallest p of 3 vs 3 is 0.1", fabs(stats_mwu_min_p(3, 3) - 0.1) < 1e-12, "%g",
+          stats_mwu_min_p(3, 3));
     /* interleaved samples: U = na nb / 2 and p = 1 */
     const double c[] = { 1, 4, 5, 8 }, d[] = { 2, 3, 6, 7 };
     stats_mann_whitney(c, 4, d, 4, &r);
@@ -79,7 +78,8 @@ static void test_mwu_values(void)
     /* 1 vs 2: U counts pairs (x > y): a={3} b={1,2} -> U=2 */
     const double e[] = { 3 }, f[] = { 1, 2 };
     stats_mann_whitney(e, 1, f, 2, &r);
-    check("compare: U counts pairs", r.u == 2 && fabs(r.p - 2.0 / 3) < 1e-12, "u %g p %g", r.u, r.p);
+    check("compare: U counts pairs", r.u == 2 && fabs(r.p - 2.0 / 3) < 1e-12, "u %g p %g", r.u,
+          r.p);
     /* ties: normal approximation with tie correction, symmetric in a, b.
        a = {1,1,2}, b = {2,3,3}: ranks 1.5 1.5 3.5 | 3.5 5.5 5.5, U = 0.5,
        sigma^2 = 9/12 (7 - 18/30) = 4.8, z = (4.5 - 0.5 - 0.5)/sqrt(4.8) */
@@ -114,8 +114,8 @@ static void test_rates(void)
     /* the test alone holds its size (exact test: a little under alpha) */
     check("compare: p < 0.05 in about 5% of same-distribution pairs",
           significant >= 2 && significant < pairs * 0.075, "%d of %d", significant, pairs);
-    check("compare: false-alarm rate under 5% (400 same-distribution pairs)",
-          alarms < pairs * 0.05, "%d of %d flagged slower", alarms, pairs);
+    check("compare: false-alarm rate under 5% (400 same-distribution pairs)", alarms < pairs * 0.05,
+          "%d of %d flagged slower", alarms, pairs);
     for (int i = 0; i < 100; i++) {
         draw(&g, 1e-3, 10, a);
         draw(&g, 1.2e-3, 10, b);
@@ -140,7 +140,7 @@ static void test_cli(void)
     snprintf(bad, sizeof bad, "%s/cmp-bad.json", dir);
     snprintf(cut, sizeof cut, "%s/cmp-cut.json", dir);
     check_rng g = { 99 };
-    const double slow_med[] = { 8e-3, 1.2e-3 };   /* simd 20% slower, naive unchanged */
+    const double slow_med[] = { 8e-3, 1.2e-3 }; /* simd 20% slower, naive unchanged */
     if (write_file(base, &g, two, med, 1) || write_file(slow, &g, two, slow_med, 1) ||
         write_file(same, &g, two, med, 1) || write_file(moved, &g, other, med_other, 1) ||
         write_file(uniform, &g, two, med, 1.3)) {
@@ -165,16 +165,15 @@ static void test_cli(void)
        minimum effect can be ruled out, a 5% one not always */
     snprintf(cmd, sizeof cmd, "convbench compare --threshold 10 '%s' '%s'", base, same);
     rc = check_run(cmd, out, sizeof out);
-    check("compare: CLI, same distribution: exit 0", rc == 0 && strstr(out, "0 slower, 0 inconclusive"),
-          "exit %d:\n%s", rc, out);
+    check("compare: CLI, same distribution: exit 0",
+          rc == 0 && strstr(out, "0 slower, 0 inconclusive"), "exit %d:\n%s", rc, out);
 
     snprintf(cmd, sizeof cmd, "convbench compare --threshold 10 '%s' '%s'", base, moved);
     rc = check_run(cmd, out, sizeof out);
     const char *bo = strstr(out, "in BASE only"), *no = strstr(out, "in NEW only");
     check("compare: unmatched keys listed",
           rc == 0 && bo && no && strstr(bo, "seed/conv2/b32 forward naive 2t") &&
-              strstr(no, "seed/conv2/b32 backward_data winograd 2t") &&
-              strstr(out, "2 compared"),
+              strstr(no, "seed/conv2/b32 backward_data winograd 2t") && strstr(out, "2 compared"),
           "exit %d:\n%s", rc, out);
 
     /* a machine 30% slower across the board */
@@ -191,8 +190,8 @@ static void test_cli(void)
           "exit %d:\n%s", rc, out);
     snprintf(cmd, sizeof cmd, "convbench compare --normalize naive '%s' '%s'", base, slow);
     rc = check_run(cmd, out, sizeof out);
-    check("compare: --normalize still flags a real slowdown", rc == 1 && strstr(out, "2 compared: 2 slower"),
-          "exit %d:\n%s", rc, out);
+    check("compare: --normalize still flags a real slowdown",
+          rc == 1 && strstr(out, "2 compared: 2 slower"), "exit %d:\n%s", rc, out);
     snprintf(cmd, sizeof cmd, "convbench compare --normalize onednn '%s' '%s'", base, slow);
     rc = check_run(cmd, out, sizeof out);
     check("compare: --normalize by an absent backend is exit 2",
@@ -250,8 +249,9 @@ static int write_reps(const char *path, check_rng *g, const double *median, doub
         char name[128];
         snprintf(name, sizeof name, "seed/conv2/b32/%s/forward", backends[i]);
         draw(g, median[i] * speed, reps, t);
-        cJSON_AddItemToArray(runs, results_conv_run(name, "seed", "conv2", backends[i], CONV_FORWARD,
-                                                    &shape, 1, t, reps, 100, 0, NULL));
+        cJSON_AddItemToArray(runs,
+                             results_conv_run(name, "seed", "conv2", backends[i], CONV_FORWARD,
+                                              &shape, 1, t, reps, 100, 0, NULL));
     }
     cJSON *r = cJSON_CreateObject();
     cJSON_AddStringToObject(r, "type", "train");
@@ -362,8 +362,8 @@ static void test_intervals(void)
     check("compare: signed-rank drops zeros and counts positive ranks (W+ 9 of 15)",
           !r.exact && r.u == 9 && r.p > 0.5, "W+ %g p %g exact %d", r.u, r.p, r.exact);
     rc = stats_walsh_ci(up, 5, 0.05, &est, &lo, &hi);
-    check("compare: 5 pairs cannot reach a 95% interval (P(W+ = 0) = 1/32)",
-          rc == -1 && est == 3, "rc %d est %g", rc, est);
+    check("compare: 5 pairs cannot reach a 95% interval (P(W+ = 0) = 1/32)", rc == -1 && est == 3,
+          "rc %d est %g", rc, est);
     const double six[] = { 1, 2, 3, 4, 5, 6 };
     rc = stats_walsh_ci(six, 6, 0.05, &est, &lo, &hi);
     check("compare: 6 pairs: the interval spans the Walsh averages' extremes",
@@ -388,7 +388,8 @@ static void test_paired(void)
     int bad = 0;
     for (int i = 0; i < 10; i++) {
         double spell = 1 + 0.75 * (check_uniform(&g) + 1);
-        const double med[] = { 8e-3 * spell, 1e-3 * spell }, slow[] = { 8e-3 * spell, 1.3e-3 * spell };
+        const double med[] = { 8e-3 * spell, 1e-3 * spell },
+                     slow[] = { 8e-3 * spell, 1.3e-3 * spell };
         snprintf(path, sizeof path, "%s/round-%02d.json", ra, i);
         bad |= write_reps(path, &g, med, 1, 2e-3 * spell, 3, NULL);
         snprintf(path, sizeof path, "%s/round-%02d.json", rb, i);
@@ -443,8 +444,9 @@ static void test_fastest(void)
     check("compare: synthetic busy rounds written", !bad, "results_write failed");
     snprintf(cmd, sizeof cmd, "convbench compare --threshold 15 '%s' '%s'", ra, rb);
     int rc = check_run(cmd, out, sizeof out);
-    check("compare: all repetitions, a neighbour on a third of the rounds leaves same code undecided",
-          rc == 3, "exit %d:\n%s", rc, out);
+    check(
+        "compare: all repetitions, a neighbour on a third of the rounds leaves same code undecided",
+        rc == 3, "exit %d:\n%s", rc, out);
     snprintf(cmd, sizeof cmd, "convbench compare --fastest 0.5 --threshold 15 '%s' '%s'", ra, rb);
     rc = check_run(cmd, out, sizeof out);
     check("compare: the fastest half passes the same code (exit 0)",
@@ -470,7 +472,8 @@ static void test_gate_input(void)
           out);
     rc = check_run("REF=HEAD ROUNDS=abc bash scripts/regress.sh", out, sizeof out);
     check("compare/gate: a bad ROUNDS is exit 2, named",
-          rc == 2 && strstr(out, "ROUNDS must be a whole number, not 'abc'"), "exit %d:\n%s", rc, out);
+          rc == 2 && strstr(out, "ROUNDS must be a whole number, not 'abc'"), "exit %d:\n%s", rc,
+          out);
     rc = check_run("REF=HEAD ROUNDS=0 bash scripts/regress.sh", out, sizeof out);
     check("compare/gate: ROUNDS=0 is exit 2", rc == 2 && strstr(out, "ROUNDS must be at least 1"),
           "exit %d:\n%s", rc, out);
@@ -602,7 +605,9 @@ static void test_report(void)
               strstr(out, "| keras (tuned) | – | – | – | not measured: cannot import Keras |"),
           "exit %d:\n%s", rc, out);
     check("compare/report: auto against the peer, computed",
-          strstr(out, "auto at 2 threads trains 5.00x the images/s of pytorch (tuned) (5000 vs 1000)") != NULL,
+          strstr(out,
+                 "auto at 2 threads trains 5.00x the images/s of pytorch (tuned) (5000 vs 1000)") !=
+              NULL,
           "%s", out);
     check("compare/report: the auto choice table",
           strstr(out, "| conv2 | forward | simd | 2.00 | naive | 6.00 | 3.00 |") &&

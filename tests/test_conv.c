@@ -15,57 +15,57 @@
 
 /* n, h, w, c, k, r, s, stride, pad */
 static const conv_shape sweep[] = {
-    { 1, 5, 5, 1, 1, 3, 3, 1, 0 },      /* batch 1, C = 1, K = 1 */
+    { 1, 5, 5, 1, 1, 3, 3, 1, 0 }, /* batch 1, C = 1, K = 1 */
     { 1, 5, 5, 1, 1, 3, 3, 1, 1 },
-    { 2, 7, 7, 3, 8, 3, 3, 1, 1 },      /* C = 3 */
-    { 1, 28, 28, 1, 32, 3, 3, 1, 0 },   /* seed conv1 */
-    { 2, 13, 13, 32, 64, 3, 3, 1, 0 },  /* seed conv2 */
-    { 2, 5, 5, 64, 64, 3, 3, 1, 0 },    /* seed conv3 */
-    { 3, 9, 11, 3, 17, 3, 3, 1, 1 },    /* odd, non-square, K = 17 */
-    { 2, 8, 8, 16, 16, 1, 1, 1, 0 },    /* 1x1 */
-    { 2, 7, 9, 5, 7, 1, 1, 2, 0 },      /* 1x1 stride 2 */
-    { 2, 11, 11, 3, 5, 5, 5, 1, 2 },    /* 5x5 */
+    { 2, 7, 7, 3, 8, 3, 3, 1, 1 },     /* C = 3 */
+    { 1, 28, 28, 1, 32, 3, 3, 1, 0 },  /* seed conv1 */
+    { 2, 13, 13, 32, 64, 3, 3, 1, 0 }, /* seed conv2 */
+    { 2, 5, 5, 64, 64, 3, 3, 1, 0 },   /* seed conv3 */
+    { 3, 9, 11, 3, 17, 3, 3, 1, 1 },   /* odd, non-square, K = 17 */
+    { 2, 8, 8, 16, 16, 1, 1, 1, 0 },   /* 1x1 */
+    { 2, 7, 9, 5, 7, 1, 1, 2, 0 },     /* 1x1 stride 2 */
+    { 2, 11, 11, 3, 5, 5, 5, 1, 2 },   /* 5x5 */
     { 1, 9, 9, 4, 6, 5, 5, 2, 0 },
-    { 1, 13, 13, 3, 16, 7, 7, 2, 3 },   /* 7x7 stride 2 pad 3: a ResNet stem */
-    { 1, 7, 7, 2, 3, 7, 7, 1, 0 },      /* 7x7, output 1x1 */
-    { 1, 3, 3, 5, 9, 3, 3, 1, 0 },      /* output 1x1 */
-    { 2, 4, 4, 8, 24, 3, 3, 2, 1 },     /* stride 2 */
-    { 1, 6, 6, 16, 33, 3, 3, 1, 1 },    /* K = 33 */
-    { 2, 10, 10, 1, 31, 3, 3, 1, 1 },   /* C = 1, K = 31 */
-    { 2, 15, 15, 3, 12, 3, 3, 2, 0 },   /* odd, stride 2 */
-    { 1, 1, 1, 4, 5, 1, 1, 1, 0 },      /* 1x1 image */
-    { 1, 1, 1, 3, 4, 3, 3, 1, 1 },      /* 1x1 image, pad 1 */
+    { 1, 13, 13, 3, 16, 7, 7, 2, 3 }, /* 7x7 stride 2 pad 3: a ResNet stem */
+    { 1, 7, 7, 2, 3, 7, 7, 1, 0 },    /* 7x7, output 1x1 */
+    { 1, 3, 3, 5, 9, 3, 3, 1, 0 },    /* output 1x1 */
+    { 2, 4, 4, 8, 24, 3, 3, 2, 1 },   /* stride 2 */
+    { 1, 6, 6, 16, 33, 3, 3, 1, 1 },  /* K = 33 */
+    { 2, 10, 10, 1, 31, 3, 3, 1, 1 }, /* C = 1, K = 31 */
+    { 2, 15, 15, 3, 12, 3, 3, 2, 0 }, /* odd, stride 2 */
+    { 1, 1, 1, 4, 5, 1, 1, 1, 0 },    /* 1x1 image */
+    { 1, 1, 1, 3, 4, 3, 3, 1, 1 },    /* 1x1 image, pad 1 */
     { 2, 2, 2, 7, 9, 3, 3, 1, 1 },
-    { 1, 12, 12, 16, 16, 3, 3, 1, 2 },  /* pad 2 */
+    { 1, 12, 12, 16, 16, 3, 3, 1, 2 }, /* pad 2 */
     { 1, 14, 14, 32, 32, 3, 3, 1, 1 },
-    { 2, 17, 17, 3, 20, 3, 3, 1, 1 },   /* 17: not a multiple of any tile */
+    { 2, 17, 17, 3, 20, 3, 3, 1, 1 }, /* 17: not a multiple of any tile */
     { 1, 19, 13, 8, 8, 3, 3, 1, 0 },
     { 4, 6, 6, 3, 10, 3, 3, 1, 1 },
-    { 1, 8, 8, 1, 1, 5, 5, 1, 4 },      /* pad 4, output larger than input */
-    { 1, 9, 9, 2, 4, 3, 5, 1, 1 },      /* 3x5 filter */
-    { 1, 10, 7, 3, 6, 1, 3, 1, 0 },     /* 1x3 filter */
+    { 1, 8, 8, 1, 1, 5, 5, 1, 4 },  /* pad 4, output larger than input */
+    { 1, 9, 9, 2, 4, 3, 5, 1, 1 },  /* 3x5 filter */
+    { 1, 10, 7, 3, 6, 1, 3, 1, 0 }, /* 1x3 filter */
     { 1, 16, 16, 24, 48, 1, 1, 1, 0 },
     { 1, 8, 8, 64, 17, 3, 3, 1, 1 },
-    { 1, 21, 21, 3, 7, 7, 7, 3, 3 },    /* stride 3, pad 3 */
-    { 2, 5, 5, 9, 1, 3, 3, 1, 1 },      /* K = 1 */
+    { 1, 21, 21, 3, 7, 7, 7, 3, 3 }, /* stride 3, pad 3 */
+    { 2, 5, 5, 9, 1, 3, 3, 1, 1 },   /* K = 1 */
     { 1, 7, 7, 7, 7, 3, 3, 1, 2 },
     { 1, 3, 3, 1, 1, 1, 1, 1, 0 },
     { 1, 11, 11, 8, 40, 3, 3, 2, 1 },
-    { 1, 6, 6, 3, 3, 2, 2, 2, 0 },      /* 2x2 */
+    { 1, 6, 6, 3, 3, 2, 2, 2, 0 }, /* 2x2 */
     { 1, 6, 6, 3, 3, 2, 2, 1, 1 },
     { 3, 14, 14, 32, 64, 3, 3, 1, 1 },
     { 1, 31, 31, 3, 16, 3, 3, 1, 1 },
-    { 1, 9, 9, 130, 20, 3, 3, 1, 1 },   /* C = 130 */
-    { 1, 5, 5, 20, 130, 3, 3, 1, 1 },   /* K = 130 */
+    { 1, 9, 9, 130, 20, 3, 3, 1, 1 }, /* C = 130 */
+    { 1, 5, 5, 20, 130, 3, 3, 1, 1 }, /* K = 130 */
     { 1, 4, 4, 3, 5, 3, 3, 3, 1 },
     { 2, 7, 7, 16, 16, 5, 5, 2, 2 },
     { 1, 56, 56, 16, 16, 3, 3, 1, 1 },
     { 1, 29, 29, 3, 8, 7, 7, 2, 3 },
-    { 1, 2, 9, 3, 4, 1, 3, 1, 0 },      /* h = 2 */
-    { 1, 3, 3, 2, 3, 3, 3, 2, 0 },      /* stride 2, output 1x1 */
-    { 1, 8, 8, 3, 16, 3, 3, 1, 0 },     /* exact 6x6 output: whole tiles */
-    { 3, 9, 7, 3, 5, 3, 3, 1, 0 },      /* pad 0, 3 images, C = 3: winograd's adjoint with tails */
-    { 6, 26, 26, 2, 3, 3, 3, 1, 0 },    /* 216 tiles: winograd's per-thread blocks of whole images */
+    { 1, 2, 9, 3, 4, 1, 3, 1, 0 },   /* h = 2 */
+    { 1, 3, 3, 2, 3, 3, 3, 2, 0 },   /* stride 2, output 1x1 */
+    { 1, 8, 8, 3, 16, 3, 3, 1, 0 },  /* exact 6x6 output: whole tiles */
+    { 3, 9, 7, 3, 5, 3, 3, 1, 0 },   /* pad 0, 3 images, C = 3: winograd's adjoint with tails */
+    { 6, 26, 26, 2, 3, 3, 3, 1, 0 }, /* 216 tiles: winograd's per-thread blocks of whole images */
 };
 
 static double dot(const float *a, const float *b, size_t n)
@@ -96,22 +96,22 @@ static void fill_nan(float *a, size_t n)
 
 static void shape_name(const conv_shape *s, char *buf, size_t len)
 {
-    snprintf(buf, len, "%dx%dx%dx%d->%d %dx%d s%d p%d", s->n, s->h, s->w, s->c, s->k,
-             s->r, s->s, s->stride, s->pad);
+    snprintf(buf, len, "%dx%dx%dx%d->%d %dx%d s%d p%d", s->n, s->h, s->w, s->c, s->k, s->r, s->s,
+             s->stride, s->pad);
 }
 
 typedef struct {
     size_t nx, ny, nw;
-    float *x, *w, *bias, *dy, *x0, *w0, *dy0;      /* inputs and their copies */
-    float *wu;                                     /* w's copy at wu + 1: not 64-aligned */
-    float *y, *y2, *dx, *dw, *dw2, *dbias;         /* backend outputs */
-    double *ry, *ry0, *rdx, *rdw, *rdb;            /* reference outputs */
+    float *x, *w, *bias, *dy, *x0, *w0, *dy0; /* inputs and their copies */
+    float *wu;                                /* w's copy at wu + 1: not 64-aligned */
+    float *y, *y2, *dx, *dw, *dw2, *dbias;    /* backend outputs */
+    double *ry, *ry0, *rdx, *rdw, *rdb;       /* reference outputs */
 } buffers;
 
 static void buffers_free(buffers *b)
 {
-    float *f[] = { b->x, b->w, b->bias, b->dy, b->x0, b->w0, b->dy0,
-                   b->y, b->y2, b->dx, b->dw, b->dw2, b->dbias, b->wu };
+    float *f[] = { b->x, b->w,  b->bias, b->dy, b->x0,  b->w0,    b->dy0,
+                   b->y, b->y2, b->dx,   b->dw, b->dw2, b->dbias, b->wu };
     double *d[] = { b->ry, b->ry0, b->rdx, b->rdw, b->rdb };
     for (size_t i = 0; i < sizeof f / sizeof *f; i++) free(f[i]);
     for (size_t i = 0; i < sizeof d / sizeof *d; i++) free(d[i]);
@@ -124,10 +124,10 @@ static void buffers_make(buffers *b, const conv_shape *s, unsigned seed)
     b->nx = (size_t)s->n * s->h * s->w * s->c;
     b->ny = (size_t)s->n * conv_out_h(s) * conv_out_w(s) * s->k;
     b->nw = (size_t)s->r * s->s * s->c * s->k;
-    size_t nf[] = { b->nx, b->nw, s->k, b->ny, b->nx, b->nw, b->ny,
-                    b->ny, b->ny, b->nx, b->nw, b->nw, s->k, b->nw + 1 };
-    float **f[] = { &b->x, &b->w, &b->bias, &b->dy, &b->x0, &b->w0, &b->dy0,
-                    &b->y, &b->y2, &b->dx, &b->dw, &b->dw2, &b->dbias, &b->wu };
+    size_t nf[] = { b->nx, b->nw, s->k,  b->ny, b->nx, b->nw, b->ny,
+                    b->ny, b->ny, b->nx, b->nw, b->nw, s->k,  b->nw + 1 };
+    float **f[] = { &b->x, &b->w,  &b->bias, &b->dy, &b->x0,  &b->w0,    &b->dy0,
+                    &b->y, &b->y2, &b->dx,   &b->dw, &b->dw2, &b->dbias, &b->wu };
     /* 64-byte aligned, as the trainer's buffers are, so every run takes the
        same paths; the forward is also checked on a misaligned w (wu + 1) */
     for (size_t i = 0; i < sizeof f / sizeof *f; i++)
@@ -138,7 +138,10 @@ static void buffers_make(buffers *b, const conv_shape *s, unsigned seed)
     size_t nd[] = { b->ny, b->ny, b->nx, b->nw, s->k };
     double **d[] = { &b->ry, &b->ry0, &b->rdx, &b->rdw, &b->rdb };
     for (size_t i = 0; i < sizeof d / sizeof *d; i++)
-        if (!(*d[i] = malloc(sizeof(double) * nd[i]))) { perror("malloc"); exit(2); }
+        if (!(*d[i] = malloc(sizeof(double) * nd[i]))) {
+            perror("malloc");
+            exit(2);
+        }
     check_fill(&g, b->x, b->nx);
     check_fill(&g, b->w, b->nw);
     check_fill(&g, b->bias, s->k);
@@ -169,31 +172,31 @@ static void check_backend_shape(const conv_backend *be, const conv_shape *s, buf
     check(name, e <= bound, "error %.3g > %.3g", e, bound);
 
     memcpy(b->wu + 1, b->w, sizeof(float) * b->nw);
-    fill_nan(b->y2, b->ny);                   /* weights 4 bytes past a cache line */
+    fill_nan(b->y2, b->ny); /* weights 4 bytes past a cache line */
     be->forward(pl, b->x, b->wu + 1, b->bias, b->y2);
     e = ref_rel_err(b->y2, b->ry, b->ny);
     snprintf(name, sizeof name, "%s/forward-unaligned-w", group);
     check(name, e <= bound, "error %.3g > %.3g", e, bound);
 
-    fill_nan(b->y2, b->ny);                   /* plan reuse, and bias NULL */
+    fill_nan(b->y2, b->ny); /* plan reuse, and bias NULL */
     be->forward(pl, b->x, b->w, NULL, b->y2);
     e = ref_rel_err(b->y2, b->ry0, b->ny);
     snprintf(name, sizeof name, "%s/forward-nobias", group);
     check(name, e <= bound, "error %.3g > %.3g", e, bound);
 
-    if (be->forward_relu) {                   /* fused bias + ReLU epilogue */
+    if (be->forward_relu) { /* fused bias + ReLU epilogue */
         fill_nan(b->y2, b->ny);
         be->forward_relu(pl, b->x, b->w, b->bias, b->y2);
         for (size_t i = 0; i < b->ny; i++) b->ry0[i] = fmax(b->ry[i], 0.0);
         e = ref_rel_err(b->y2, b->ry0, b->ny);
         snprintf(name, sizeof name, "%s/forward_relu", group);
         check(name, e <= bound, "error %.3g > %.3g", e, bound);
-        int negatives = 1;                    /* exactly zero where the result is negative */
+        int negatives = 1; /* exactly zero where the result is negative */
         for (size_t i = 0; i < b->ny; i++) negatives &= !(b->ry[i] < -bound) || b->y2[i] == 0.0f;
         snprintf(name, sizeof name, "%s/forward_relu-zeros", group);
         check(name, negatives, "a negative output was not clamped to 0");
         ref_forward(s, b->x, b->w, NULL, b->ry0);
-        be->forward(pl, b->x, b->w, NULL, b->y2);    /* y2 feeds the adjoint check below */
+        be->forward(pl, b->x, b->w, NULL, b->y2); /* y2 feeds the adjoint check below */
     }
 
     fill_nan(b->dx, b->nx);
@@ -230,9 +233,11 @@ static void check_backend_shape(const conv_backend *be, const conv_shape *s, buf
     check(name, fabs(ydy - dww) <= bound * norm, "<dy,y> = %.9g, <dw,w> = %.9g", ydy, dww);
 
     snprintf(name, sizeof name, "%s/inputs-unchanged", group);
-    check(name, !memcmp(b->x, b->x0, sizeof(float) * b->nx) &&
-                !memcmp(b->w, b->w0, sizeof(float) * b->nw) &&
-                !memcmp(b->dy, b->dy0, sizeof(float) * b->ny), "a pass wrote to an input");
+    check(name,
+          !memcmp(b->x, b->x0, sizeof(float) * b->nx) &&
+              !memcmp(b->w, b->w0, sizeof(float) * b->nw) &&
+              !memcmp(b->dy, b->dy0, sizeof(float) * b->ny),
+          "a pass wrote to an input");
     memcpy(b->x, b->x0, sizeof(float) * b->nx);
     memcpy(b->w, b->w0, sizeof(float) * b->nw);
     memcpy(b->dy, b->dy0, sizeof(float) * b->ny);
@@ -275,15 +280,15 @@ void test_conv(void)
             char group[192], best_key[512] = "", key[512];
             for (int isa = top; isa >= ISA_PORTABLE; isa--) {
                 check_force_isa(cpu_isa_name((cpu_isa)isa));
-                snprintf(group, sizeof group, "conv/%s/%s/%s", be->name,
-                         cpu_isa_name((cpu_isa)isa), sname);
+                snprintf(group, sizeof group, "conv/%s/%s/%s", be->name, cpu_isa_name((cpu_isa)isa),
+                         sname);
                 if (!check_selected(group)) continue;
                 const char *why = be->unsupported(s);
                 if (why) {
                     if (isa == (int)top) check_skip(group, why);
                     continue;
                 }
-                if (isa != (int)top) {      /* same code at this ISA: already tested */
+                if (isa != (int)top) { /* same code at this ISA: already tested */
                     impl_key(be, s, key, sizeof key);
                     if (!strcmp(key, best_key)) continue;
                 } else {
@@ -300,7 +305,10 @@ void test_conv(void)
 /* Malformed shapes: every backend must say why and refuse to plan. */
 void test_refusals(void)
 {
-    static const struct { conv_shape s; const char *what; } bad[] = {
+    static const struct {
+        conv_shape s;
+        const char *what;
+    } bad[] = {
         { { 0, 5, 5, 1, 1, 3, 3, 1, 0 }, "n = 0" },
         { { -1, 5, 5, 1, 1, 3, 3, 1, 0 }, "n < 0" },
         { { 1, 0, 5, 1, 1, 3, 3, 1, 0 }, "h = 0" },
@@ -326,8 +334,9 @@ void test_refusals(void)
     for (const conv_backend *const *bp = conv_backends(); *bp; bp++) {
         const conv_backend *be = *bp;
         snprintf(name, sizeof name, "refusals/%s/complete", be->name);
-        check(name, be->name && be->unsupported && be->plan && be->forward &&
-                    be->backward_data && be->backward_weights && be->destroy,
+        check(name,
+              be->name && be->unsupported && be->plan && be->forward && be->backward_data &&
+                  be->backward_weights && be->destroy,
               "a required member of conv_backend is NULL");
         snprintf(name, sizeof name, "refusals/%s/findable", be->name);
         check(name, conv_backend_find(be->name) == be, "conv_backend_find(\"%s\")", be->name);
@@ -340,6 +349,7 @@ void test_refusals(void)
             if (pl) be->destroy(pl);
         }
     }
-    check("refusals/unknown-backend", conv_backend_find("no-such-backend") == NULL &&
-                                          conv_backend_find(NULL) == NULL, "found a backend");
+    check("refusals/unknown-backend",
+          conv_backend_find("no-such-backend") == NULL && conv_backend_find(NULL) == NULL,
+          "found a backend");
 }

@@ -14,11 +14,11 @@
 #include "check.h"
 #include "suites.h"
 
-#define GUARD 7.25f     /* value of the unused padding of C */
+#define GUARD 7.25f /* value of the unused padding of C */
 
 /* op(A) op(B) in double, m x n. */
-static void ref_product(gemm_trans ta, gemm_trans tb, int m, int n, int k, const float *a,
-                        int lda, const float *b, int ldb, double *prod)
+static void ref_product(gemm_trans ta, gemm_trans tb, int m, int n, int k, const float *a, int lda,
+                        const float *b, int ldb, double *prod)
 {
     for (int i = 0; i < m; i++)
         for (int j = 0; j < n; j++) {
@@ -39,8 +39,10 @@ static void fill_c(check_rng *g, float *c0, int m, int n, int ldc, float beta)
     check_fill(g, c0, (size_t)m * ldc);
     for (int i = 0; i < m; i++)
         for (int j = 0; j < ldc; j++)
-            if (j >= n) c0[(size_t)i * ldc + j] = GUARD;
-            else if (beta == 0.0f) c0[(size_t)i * ldc + j] = NAN;
+            if (j >= n)
+                c0[(size_t)i * ldc + j] = GUARD;
+            else if (beta == 0.0f)
+                c0[(size_t)i * ldc + j] = NAN;
 }
 
 /* max|c - ref| / max(1, max|ref|) over the m x n part, ref = the epilogue
@@ -81,7 +83,10 @@ static void run_case(const char *isa, int m, int n, int k, check_rng *g)
             float *a = malloc(sizeof(float) * na), *b = malloc(sizeof(float) * nb);
             float *c0 = malloc(sizeof(float) * nc), *c = malloc(sizeof(float) * nc);
             double *prod = malloc(sizeof(double) * (size_t)m * n);
-            if (!a || !b || !c0 || !c || !prod) { perror("malloc"); exit(2); }
+            if (!a || !b || !c0 || !c || !prod) {
+                perror("malloc");
+                exit(2);
+            }
             check_fill(g, a, na);
             check_fill(g, b, nb);
             ref_product(ta, tb, m, n, k, a, lda, b, ldb, prod);
@@ -99,7 +104,11 @@ static void run_case(const char *isa, int m, int n, int k, check_rng *g)
                     check(name, e <= 1e-5 && pad_ok, "error %.3g%s (%s)", e,
                           pad_ok ? "" : ", wrote outside C", sgemm_impl());
                 }
-            free(a); free(b); free(c0); free(c); free(prod);
+            free(a);
+            free(b);
+            free(c0);
+            free(c);
+            free(prod);
         }
 }
 
@@ -117,22 +126,24 @@ static void run_block_case(const char *isa, int m, int n, int k, check_rng *g)
         float *c0 = malloc(sizeof(float) * nc), *c = malloc(sizeof(float) * nc);
         float *bias = malloc(sizeof(float) * (size_t)n);
         double *prod = malloc(sizeof(double) * (size_t)m * n);
-        if (!a || !b || !c0 || !c || !bias || !prod) { perror("malloc"); exit(2); }
+        if (!a || !b || !c0 || !c || !bias || !prod) {
+            perror("malloc");
+            exit(2);
+        }
         check_fill(g, a, na);
         check_fill(g, b, nb);
         check_fill(g, bias, (size_t)n);
         ref_product(ta, GEMM_NOTRANS, m, n, k, a, lda, b, ldb, prod);
         for (int variant = 0; variant < 16; variant++) {
-            gemm_epilogue e = { variant & 1 ? 0.5f : 0.0f, variant & 2 ? bias : NULL,
-                                variant & 4 };
-            const int shared = variant & 8;     /* sgemm_shared: the team splits it */
+            gemm_epilogue e = { variant & 1 ? 0.5f : 0.0f, variant & 2 ? bias : NULL, variant & 4 };
+            const int shared = variant & 8; /* sgemm_shared: the team splits it */
             fill_c(g, c0, m, n, ldc, e.beta);
             memcpy(c, c0, sizeof(float) * nc);
             if (shared)
                 sgemm_shared(ta, m, n, k, a, lda, b, ldb, &e, c, ldc);
             else
-                sgemm_block(m, n, k, a, ta ? 1 : (size_t)lda, ta ? (size_t)lda : 1, b,
-                            (size_t)ldb, &e, c, (size_t)ldc);
+                sgemm_block(m, n, k, a, ta ? 1 : (size_t)lda, ta ? (size_t)lda : 1, b, (size_t)ldb,
+                            &e, c, (size_t)ldc);
             int pad_ok;
             double err = gemm_err(m, n, 1.0f, prod, &e, c0, c, ldc, &pad_ok);
             snprintf(name, sizeof name, "gemm/%s/%s/%dx%dx%d/%c/beta%g%s%s", isa,
@@ -141,7 +152,12 @@ static void run_block_case(const char *isa, int m, int n, int k, check_rng *g)
             check(name, err <= 1e-5 && pad_ok, "error %.3g%s", err,
                   pad_ok ? "" : ", wrote outside C");
         }
-        free(a); free(b); free(c0); free(c); free(bias); free(prod);
+        free(a);
+        free(b);
+        free(c0);
+        free(c);
+        free(bias);
+        free(prod);
     }
 }
 
@@ -157,8 +173,8 @@ static double max_rel(const float *a, const float *ref, size_t n)
 }
 
 /* out[0..3] = y, dx, dw, dbias of one backend on one shape */
-static int run_passes(const conv_backend *be, const conv_shape *s, const float *x,
-                      const float *w, const float *bias, const float *dy, float *out[4])
+static int run_passes(const conv_backend *be, const conv_shape *s, const float *x, const float *w,
+                      const float *bias, const float *dy, float *out[4])
 {
     conv_plan *pl = be->plan(s);
     if (!pl) return 0;
@@ -172,7 +188,9 @@ static int run_passes(const conv_backend *be, const conv_shape *s, const float *
 static void test_im2col_chunks(void)
 {
     static const conv_shape shapes[] = {
-        { 3, 9, 11, 3, 5, 3, 3, 2, 1 }, { 2, 7, 7, 4, 9, 3, 3, 1, 1 }, { 2, 5, 6, 3, 4, 1, 1, 2, 0 },
+        { 3, 9, 11, 3, 5, 3, 3, 2, 1 },
+        { 2, 7, 7, 4, 9, 3, 3, 1, 1 },
+        { 2, 5, 6, 3, 4, 1, 1, 2, 0 },
     };
     static const char *const names[] = { "im2col", "im2col-blas" };
     const conv_backend *naive = conv_backend_find("naive");
@@ -181,17 +199,23 @@ static void test_im2col_chunks(void)
     for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) {
         const conv_shape *s = &shapes[i];
         size_t n[4] = { (size_t)s->n * conv_out_h(s) * conv_out_w(s) * s->k,
-                        (size_t)s->n * s->h * s->w * s->c,
-                        (size_t)s->r * s->s * s->c * s->k, (size_t)s->k };
+                        (size_t)s->n * s->h * s->w * s->c, (size_t)s->r * s->s * s->c * s->k,
+                        (size_t)s->k };
         float *x = malloc(sizeof(float) * n[1]), *w = malloc(sizeof(float) * n[2]);
         float *bias = malloc(sizeof(float) * n[3]), *dy = malloc(sizeof(float) * n[0]);
         float *ref[4], *got[4];
         for (int j = 0; j < 4; j++) {
             ref[j] = malloc(sizeof(float) * n[j]);
             got[j] = malloc(sizeof(float) * n[j]);
-            if (!ref[j] || !got[j]) { perror("malloc"); exit(2); }
+            if (!ref[j] || !got[j]) {
+                perror("malloc");
+                exit(2);
+            }
         }
-        if (!x || !w || !bias || !dy) { perror("malloc"); exit(2); }
+        if (!x || !w || !bias || !dy) {
+            perror("malloc");
+            exit(2);
+        }
         check_fill(&g, x, n[1]);
         check_fill(&g, w, n[2]);
         check_fill(&g, bias, n[3]);
@@ -204,7 +228,10 @@ static void test_im2col_chunks(void)
         for (int b = 0; b < 2; b++) {
             const conv_backend *be = conv_backend_find(names[b]);
             snprintf(name, sizeof name, "gemm/im2col-chunks/%s/%zu", names[b], i);
-            if (!be) { check_skip(name, "backend not registered"); continue; }
+            if (!be) {
+                check_skip(name, "backend not registered");
+                continue;
+            }
             for (int j = 0; j < 4; j++)
                 for (size_t e = 0; e < n[j]; e++) got[j][e] = NAN;
             if (!run_passes(be, s, x, w, bias, dy, got)) {
@@ -216,8 +243,14 @@ static void test_im2col_chunks(void)
             check(name, e <= 1e-5, "error %.3g against naive", e);
         }
         unsetenv("CONVBENCH_IM2COL_BYTES");
-        free(x); free(w); free(bias); free(dy);
-        for (int j = 0; j < 4; j++) { free(ref[j]); free(got[j]); }
+        free(x);
+        free(w);
+        free(bias);
+        free(dy);
+        for (int j = 0; j < 4; j++) {
+            free(ref[j]);
+            free(got[j]);
+        }
     }
 }
 
@@ -225,10 +258,10 @@ void test_gemm(void)
 {
     /* m, n, k: micro-tile and cache-block edges, tall-skinny conv shapes */
     static const int sizes[][3] = {
-        { 1, 1, 1 }, { 7, 7, 7 }, { 17, 17, 17 }, { 63, 63, 63 }, { 129, 129, 129 },
-        { 257, 257, 257 }, { 1, 257, 7 }, { 257, 1, 17 }, { 7, 129, 63 }, { 63, 17, 257 },
-        { 129, 7, 1 }, { 17, 63, 129 }, { 13, 33, 600 }, { 700, 35, 9 }, { 25, 70, 288 },
-        { 577, 64, 31 }, { 96, 4100, 3 }, { 12, 32, 1 },
+        { 1, 1, 1 },       { 7, 7, 7 },     { 17, 17, 17 },  { 63, 63, 63 }, { 129, 129, 129 },
+        { 257, 257, 257 }, { 1, 257, 7 },   { 257, 1, 17 },  { 7, 129, 63 }, { 63, 17, 257 },
+        { 129, 7, 1 },     { 17, 63, 129 }, { 13, 33, 600 }, { 700, 35, 9 }, { 25, 70, 288 },
+        { 577, 64, 31 },   { 96, 4100, 3 }, { 12, 32, 1 },
     };
     check_rng g = { 12345 };
     for (int isa = cpu_isa_supported(); isa >= ISA_PORTABLE; isa--) {
@@ -240,8 +273,8 @@ void test_gemm(void)
         for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++)
             run_case(iname, sizes[i][0], sizes[i][1], sizes[i][2], &g);
         static const int block_sizes[][3] = {
-            { 1, 1, 1 }, { 12, 32, 5 }, { 13, 33, 600 }, { 25, 70, 288 }, { 30, 64, 257 },
-            { 7, 100, 0 }, { 24, 70, 600 }, { 12, 100, 1000 },
+            { 1, 1, 1 },     { 12, 32, 5 }, { 13, 33, 600 }, { 25, 70, 288 },
+            { 30, 64, 257 }, { 7, 100, 0 }, { 24, 70, 600 }, { 12, 100, 1000 },
         };
         for (size_t i = 0; i < sizeof block_sizes / sizeof *block_sizes; i++)
             run_block_case(iname, block_sizes[i][0], block_sizes[i][1], block_sizes[i][2], &g);

@@ -42,7 +42,10 @@ static double fd_error(scalar_fn f, void *ctx, float *v, const float *grad, size
         double down = f(ctx);
         v[i] = keep;
         double right = (up - f0) / h, left = (f0 - down) / h, fd = (up - down) / (2.0 * h);
-        if (fabs(right - left) > 0.02 * fmax(1e-2, fmax(fabs(right), fabs(left)))) { kinks++; continue; }
+        if (fabs(right - left) > 0.02 * fmax(1e-2, fmax(fabs(right), fabs(left)))) {
+            kinks++;
+            continue;
+        }
         double e = fabs(fd - grad[i]) / fmax(1e-2, fmax(fabs(fd), fabs(grad[i])));
         worst = fmax(worst, e);
     }
@@ -88,7 +91,10 @@ static double xent_f(void *v)
 static float *randn(check_rng *g, size_t n)
 {
     float *a = malloc(sizeof(float) * n);
-    if (!a) { perror("malloc"); exit(2); }
+    if (!a) {
+        perror("malloc");
+        exit(2);
+    }
     check_fill(g, a, n);
     return a;
 }
@@ -109,7 +115,10 @@ static void maxpool_case(int n, int h, int w, int c)
     float *x = malloc(sizeof(float) * nin), *y = malloc(sizeof(float) * nin);
     float *dy = malloc(sizeof(float) * nin), *dx = malloc(sizeof(float) * nin);
     int32_t *pos = malloc(sizeof(int32_t) * nin), *want_pos = malloc(sizeof(int32_t) * nin);
-    if (!x || !y || !dy || !dx || !pos || !want_pos) { perror("malloc"); exit(2); }
+    if (!x || !y || !dy || !dx || !pos || !want_pos) {
+        perror("malloc");
+        exit(2);
+    }
     for (size_t i = 0; i < nin; i++) x[i] = floorf(check_uniform(&g) * 2.0f);
     x[5] = NAN;
     check_fill(&g, dy, nin);
@@ -126,14 +135,19 @@ static void maxpool_case(int n, int h, int w, int c)
                             int best = 0;
                             for (int u = 0; u < p; u++)
                                 for (int v = 0; v < p; v++) {
-                                    const float *at = xb + ((size_t)(i * p + u) * w + j * p + v) * c + ch;
-                                    if (*at > xb[((size_t)(i * p + best / p) * w + j * p + best % p) * c + ch])
+                                    const float *at =
+                                        xb + ((size_t)(i * p + u) * w + j * p + v) * c + ch;
+                                    if (*at >
+                                        xb[((size_t)(i * p + best / p) * w + j * p + best % p) * c +
+                                           ch])
                                         best = u * p + v;
                                 }
                             const size_t o = (((size_t)b * oh + i) * ow + j) * c + ch;
-                            const float want = xb[((size_t)(i * p + best / p) * w + j * p + best % p) * c + ch];
+                            const float want =
+                                xb[((size_t)(i * p + best / p) * w + j * p + best % p) * c + ch];
                             want_pos[o] = relu && !(want > 0.0f) ? POOL_MASKED : best;
-                            ok &= pos[o] == want_pos[o] && (y[o] == want || (isnan(y[o]) && isnan(want)));
+                            ok &= pos[o] == want_pos[o] &&
+                                  (y[o] == want || (isnan(y[o]) && isnan(want)));
                         }
             char name[64];
             snprintf(name, sizeof name, "layers/maxpool/reference-%dx%dx%d-p%d%s", h, w, c, p,
@@ -155,7 +169,12 @@ static void maxpool_case(int n, int h, int w, int c)
                      relu ? "-relu" : "");
             check(name, bok, "dx differs from the plain loop");
         }
-    free(x); free(y); free(dy); free(dx); free(pos); free(want_pos);
+    free(x);
+    free(y);
+    free(dy);
+    free(dx);
+    free(pos);
+    free(want_pos);
 }
 
 static void test_maxpool_reference(void)
@@ -174,10 +193,15 @@ static void test_layer_gradients(void)
     layer_ctx t = { .n = 3, .h = 7, .w = 6, .c = 5, .p = 2 };
     size_t nin = (size_t)t.n * t.h * t.w * t.c, nout = (size_t)t.n * 3 * 3 * t.c;
     float *xs = randn(&g, nin), *ys = randn(&g, nin), *rs = randn(&g, nin);
-    t.x = xs; t.y = ys; t.r = randn(&g, nout);
+    t.x = xs;
+    t.y = ys;
+    t.r = randn(&g, nout);
     t.pos = malloc(sizeof(int32_t) * nout);
     int32_t *pos2 = malloc(sizeof(int32_t) * nout);
-    if (!t.pos || !pos2) { perror("malloc"); exit(2); }
+    if (!t.pos || !pos2) {
+        perror("malloc");
+        exit(2);
+    }
     float *dx = randn(&g, nin);
     maxpool_forward(t.x, t.n, t.h, t.w, t.c, t.p, 0, t.y, t.pos);
     maxpool_backward(t.r, t.pos, t.n, t.h, t.w, t.c, t.p, dx);
@@ -191,10 +215,14 @@ static void test_layer_gradients(void)
     maxpool_forward(xr, t.n, t.h, t.w, t.c, t.p, 0, pooled, pos2);
     maxpool_backward(t.r, pos2, t.n, t.h, t.w, t.c, t.p, dx);
     relu_backward(xr, dx, nin);
-    check("layers/maxpool-relu-fused", !memcmp(fused, dx, sizeof(float) * nin), "fused backward differs");
+    check("layers/maxpool-relu-fused", !memcmp(fused, dx, sizeof(float) * nin),
+          "fused backward differs");
     maxpool_forward(t.x, t.n, t.h, t.w, t.c, t.p, 0, t.y, t.pos);
     maxpool_backward(t.r, t.pos, t.n, t.h, t.w, t.c, t.p, dx);
-    free(xr); free(pooled); free(fused); free(pos2);
+    free(xr);
+    free(pooled);
+    free(fused);
+    free(pos2);
     /* a floor-pooled edge row/column gets no gradient */
     int edge_zero = 1;
     for (int b = 0; b < t.n; b++)
@@ -204,7 +232,7 @@ static void test_layer_gradients(void)
     check("layers/gradient/maxpool-floor", edge_zero, "row 7 of 7 received gradient");
 
     t.in = (int)nin;
-    for (size_t i = 0; i < nin; i++)       /* keep away from the kink at 0 */
+    for (size_t i = 0; i < nin; i++) /* keep away from the kink at 0 */
         if (fabsf(t.x[i]) < 0.05f) t.x[i] = 0.5f;
     free(t.r);
     t.r = rs;
@@ -214,10 +242,17 @@ static void test_layer_gradients(void)
     e = fd_error(relu_f, &t, t.x, dx, nin, 1e-3f, 400);
     check("layers/gradient/relu", e < 1e-2, "relative error %.3g", e);
 
-    t.n = 4; t.in = 13; t.out = 7;
+    t.n = 4;
+    t.in = 13;
+    t.out = 7;
     float *x = randn(&g, 4 * 13), *wt = randn(&g, 13 * 7), *b = randn(&g, 7), *r = randn(&g, 4 * 7);
-    float *y = randn(&g, 4 * 7), *gx = randn(&g, 4 * 13), *gw = randn(&g, 13 * 7), *gb = randn(&g, 7);
-    t.x = x; t.wt = wt; t.b = b; t.r = r; t.y = y;
+    float *y = randn(&g, 4 * 7), *gx = randn(&g, 4 * 13), *gw = randn(&g, 13 * 7),
+          *gb = randn(&g, 7);
+    t.x = x;
+    t.wt = wt;
+    t.b = b;
+    t.r = r;
+    t.y = y;
     dense_backward_weights(x, r, 4, 13, 7, gw, gb);
     float ws[4 * (13 + 7)];
     dense_backward_data(wt, r, 4, 13, 7, gx, ws);
@@ -237,16 +272,34 @@ static void test_layer_gradients(void)
     e = fd_error(xent_f, &s, z, dz, 28, 1e-2f, 28);
     check("layers/gradient/softmax-xent", e < 1e-2, "relative error %.3g", e);
     /* stable for huge logits */
-    z[0] = 1e30f; z[1] = -1e30f;
+    z[0] = 1e30f;
+    z[1] = -1e30f;
     loss = softmax_xent(z, labels, 4, 7, y, dz, &correct);
     check("layers/softmax-stable", isfinite(loss), "loss %g with logits of 1e30", loss);
-    free(x); free(wt); free(b); free(r); free(y); free(gx); free(gw); free(gb); free(z); free(dz);
-    free(t.pos); free(dx); free(xs); free(ys); free(rs);
+    free(x);
+    free(wt);
+    free(b);
+    free(r);
+    free(y);
+    free(gx);
+    free(gw);
+    free(gb);
+    free(z);
+    free(dz);
+    free(t.pos);
+    free(dx);
+    free(xs);
+    free(ys);
+    free(rs);
 }
 
 /* The whole network: conv (with relu, bias, first-layer skip of
    backward_data), pool, flatten, dense and loss, checked end to end. */
-typedef struct { net *nt; const uint8_t *labels; int n; } net_ctx;
+typedef struct {
+    net *nt;
+    const uint8_t *labels;
+    int n;
+} net_ctx;
 
 static double net_loss_f(void *v)
 {
@@ -255,7 +308,8 @@ static double net_loss_f(void *v)
     float probs[4 * 5];
     int correct;
     if (net_forward(c->nt, c->n, err, sizeof err)) return NAN;
-    return softmax_xent(c->nt->act[c->nt->nlayers], c->labels, c->n, 5, probs, NULL, &correct) / c->n;
+    return softmax_xent(c->nt->act[c->nt->nlayers], c->labels, c->n, 5, probs, NULL, &correct) /
+           c->n;
 }
 
 /* The whole network's gradients by finite differences: with the batch in
@@ -266,8 +320,9 @@ static double net_loss_f(void *v)
 static void test_net_gradients(void)
 {
     if (!check_selected("layers/gradient/net")) return;
-    static const char *spec = "input 9 8 2\nconv2d 4 3x3 pad=1 relu\nmaxpool 2\n"
-                              "conv2d 3 2x2 stride=2 relu\nflatten\ndense 6 relu\ndense 5 softmax\n";
+    static const char *spec =
+        "input 9 8 2\nconv2d 4 3x3 pad=1 relu\nmaxpool 2\n"
+        "conv2d 3 2x2 stride=2 relu\nflatten\ndense 6 relu\ndense 5 softmax\n";
     static const uint8_t labels[3] = { 1, 4, 0 };
     float *whole = NULL;
     size_t nwhole = 0;
@@ -280,14 +335,15 @@ static void test_net_gradients(void)
                  !net_set_backends(&nt, NULL, "naive", err, sizeof err);
         nt.replicas_max = parts == 2 ? 2 : 1;
         ok = ok && !net_init(&nt, 3, 7, err, sizeof err);
-        if (ok && !check("layers/gradient/net-replicas", nt.nrep == nt.replicas_max, "%d replicas", nt.nrep))
+        if (ok && !check("layers/gradient/net-replicas", nt.nrep == nt.replicas_max, "%d replicas",
+                         nt.nrep))
             ok = 0;
         if (!check("layers/gradient/net-build", ok, "%s", err)) {
             net_free(&nt);
             omp_set_num_threads(threads);
             return;
         }
-        if (parts) nt.l2_bytes = 1;     /* no activation fits: one image per part */
+        if (parts) nt.l2_bytes = 1; /* no activation fits: one image per part */
         check_rng g = { 5 };
         check_fill(&g, nt.act[0], 3 * 9 * 8 * 2);
         float probs[3 * 5];
@@ -305,7 +361,10 @@ static void test_net_gradients(void)
                 if (!ps[j]->n) continue;
                 if (!parts) {
                     float *grown = realloc(whole, sizeof(float) * (nwhole + ps[j]->n));
-                    if (!grown) { perror("realloc"); exit(2); }
+                    if (!grown) {
+                        perror("realloc");
+                        exit(2);
+                    }
                     whole = grown;
                     memcpy(whole + nwhole, ps[j]->g, sizeof(float) * ps[j]->n);
                     nwhole += ps[j]->n;
@@ -317,16 +376,19 @@ static void test_net_gradients(void)
                 at += ps[j]->n;
                 char name[96];
                 snprintf(name, sizeof name, "layers/gradient/net%s-%s-%s",
-                         parts == 2 ? "-replicas" : parts ? "-parts" : "",
+                         parts == 2 ? "-replicas"
+                         : parts    ? "-parts"
+                                    : "",
                          l->name, j ? "bias" : "weight");
                 double e = fd_error(net_loss_f, &c, ps[j]->w, ps[j]->g, ps[j]->n, 2e-3f, 24);
                 check(name, e < 2e-2, "relative error %.3g", e);
             }
         }
         if (parts)
-            check(parts == 2 ? "layers/gradient/net-replicas-agree" : "layers/gradient/net-parts-agree",
-                  at == nwhole && diff <= 1e-5 * scale, "gradients differ by %.3g (largest %.3g)", diff,
-                  scale);
+            check(parts == 2 ? "layers/gradient/net-replicas-agree"
+                             : "layers/gradient/net-parts-agree",
+                  at == nwhole && diff <= 1e-5 * scale, "gradients differ by %.3g (largest %.3g)",
+                  diff, scale);
         net_free(&nt);
     }
     omp_set_num_threads(threads);
@@ -340,7 +402,8 @@ static void test_net_gradients(void)
 static void test_net_replicas_short_batch(void)
 {
     if (!check_selected("layers/replicas-short-batch")) return;
-    static const char *spec = "input 6 6 1\nconv2d 3 3x3 relu\nmaxpool 2\nflatten\ndense 4 softmax\n";
+    static const char *spec =
+        "input 6 6 1\nconv2d 3 3x3 relu\nmaxpool 2\nflatten\ndense 4 softmax\n";
     static const uint8_t labels[3] = { 2, 0, 3 };
     const int threads = omp_get_max_threads();
     omp_set_num_threads(2);
@@ -352,13 +415,14 @@ static void test_net_replicas_short_batch(void)
              !net_set_backends(&nt[k], NULL, "naive", err, sizeof err);
         nt[k].replicas_max = k + 1;
         ok = ok && !net_init(&nt[k], 3, 3, err, sizeof err);
-        for (int n = 3; ok && n >= 1; n -= 2) {     /* a full batch, then one image */
+        for (int n = 3; ok && n >= 1; n -= 2) { /* a full batch, then one image */
             check_rng g = { 9 };
             check_fill(&g, nt[k].act[0], (size_t)n * 36);
             float probs[3 * 4];
             int correct;
             ok = !net_forward(&nt[k], n, err, sizeof err);
-            softmax_xent(nt[k].act[nt[k].nlayers], labels, n, 4, probs, nt[k].grad[nt[k].nlayers], &correct);
+            softmax_xent(nt[k].act[nt[k].nlayers], labels, n, 4, probs, nt[k].grad[nt[k].nlayers],
+                         &correct);
             if (ok) net_backward(&nt[k], n);
         }
     }

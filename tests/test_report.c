@@ -21,8 +21,8 @@
 static const conv_shape conv2 = { 32, 13, 13, 32, 64, 3, 3, 1, 0 };
 
 /* A context.machine: host "vm" for every machine, as on the real ones. */
-static cJSON *machine_obj(const char *cpu, int l2_kib, const char *const *flags,
-                          const char *label, const char *fingerprint)
+static cJSON *machine_obj(const char *cpu, int l2_kib, const char *const *flags, const char *label,
+                          const char *fingerprint)
 {
     cJSON *m = cJSON_CreateObject();
     cJSON_AddStringToObject(m, "hostname", "vm");
@@ -126,8 +126,11 @@ static void add_train(cJSON *runs, const char *backend, double seconds)
    geometric mean 0.29; auto 1.60. */
 static int write_two_machines(const char *adir, const char *bdir)
 {
-    static const char *const fa[] = { "avx2", "fma", "avx512f", NULL }, *const fb[] = { "avx2", "fma", NULL };
-    cJSON *ma = machine_obj("Test Chip", 2048, fa, NULL, NULL), *mb = machine_obj("Test Chip", 512, fb, NULL, NULL);
+    static const char *const fa[] = { "avx2", "fma", "avx512f", NULL }, *const fb[] = { "avx2",
+                                                                                        "fma",
+                                                                                        NULL };
+    cJSON *ma = machine_obj("Test Chip", 2048, fa, NULL, NULL),
+          *mb = machine_obj("Test Chip", 512, fb, NULL, NULL);
     cJSON *runs, *doc;
     int rc = 0;
 
@@ -212,8 +215,10 @@ static void test_two_machines(void)
         check("report: synthetic files of two machines written", 0, "results_write failed");
         return;
     }
-    snprintf(cmd, sizeof cmd, "convbench report --out '%s/R2.md' --plots '%s/plots2' '%s' '%s' "
-                              "&& cat '%s/R2.md'", dir, dir, adir, bdir, dir);
+    snprintf(cmd, sizeof cmd,
+             "convbench report --out '%s/R2.md' --plots '%s/plots2' '%s' '%s' "
+             "&& cat '%s/R2.md'",
+             dir, dir, adir, bdir, dir);
     int rc = check_run(cmd, out, sizeof out);
     check("report: two machines with one host name get two sections and a comparison",
           rc == 0 && count(out, "\n## Machine `test-chip-2c-") == 2 &&
@@ -238,8 +243,8 @@ static void test_two_machines(void)
     check("report: the comparison's ratios are computed from the files",
           strstr(sc, "| seed/conv2/b32 | simd | fwd | 143 | 71% | 35.7 | 59% | 0.25 |") &&
               strstr(sc, "| seed/conv2/b32 | onednn | fwd | 71.4 | 36% | 23.8 | 40% | 0.33 |") &&
-              strstr(sc, "| **all** | 2 | **0.29** |") && strstr(sc, "### Convolution GFLOP/s, 2 threads") &&
-              !strstr(sc, "naive") &&
+              strstr(sc, "| **all** | 2 | **0.29** |") &&
+              strstr(sc, "### Convolution GFLOP/s, 2 threads") && !strstr(sc, "naive") &&
               strstr(sc, "| **auto** | training run | 2 | 5000 | 8000 | 1.60 |") &&
               strstr(sc, "| pytorch (tuned) | peer | 2 | – | 1000 | – |"),
           "%s", sc);
@@ -250,11 +255,14 @@ static void test_two_machines(void)
     check("report: plots in one directory per machine", rc == 0 && atoi(out) == 2, "%s", out);
 
     /* one machine's bench file alone: no machine file, so no % */
-    snprintf(cmd, sizeof cmd, "convbench report --out '%s/R3.md' --plots '%s/plots3' "
-                              "'%s/bench-new.json' && cat '%s/R3.md'", dir, dir, bdir, dir);
+    snprintf(cmd, sizeof cmd,
+             "convbench report --out '%s/R3.md' --plots '%s/plots3' "
+             "'%s/bench-new.json' && cat '%s/R3.md'",
+             dir, dir, bdir, dir);
     rc = check_run(cmd, out, sizeof out);
     check("report: without its machine file, \"no machine file\" instead of a %",
-          rc == 0 && strstr(out, "no machine file") && strstr(out, "| 35.7 |") && !strstr(out, "%)"),
+          rc == 0 && strstr(out, "no machine file") && strstr(out, "| 35.7 |") &&
+              !strstr(out, "%)"),
           "exit %d:\n%s", rc, out);
 
     snprintf(cmd, sizeof cmd, "convbench report --out '%s/R4.md' '%s/absent'", dir, dir);

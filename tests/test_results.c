@@ -99,23 +99,25 @@ static double num(const cJSON *o, const char *k)
 static void round_trip(const char *dir)
 {
     char path[512], err[512];
-    snprintf(path, sizeof path, "%s/rt/sub/a.json", dir);   /* parents created */
+    snprintf(path, sizeof path, "%s/rt/sub/a.json", dir); /* parents created */
     cJSON *doc = sample_doc(2);
     int rc = results_write(path, doc, 0);
     check("results/roundtrip/write", rc == 0, "results_write returned %d", rc);
     cJSON *back = results_read(path, err, sizeof err);
     check("results/roundtrip/read", back != NULL, "%s", back ? "" : err);
     if (back) {
-        check("results/roundtrip/equal", cJSON_Compare(doc, back, 1), "document changed in the file");
+        check("results/roundtrip/equal", cJSON_Compare(doc, back, 1),
+              "document changed in the file");
         const cJSON *r = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(back, "runs"), 0);
         const cJSON *t = cJSON_GetObjectItemCaseSensitive(r, "times_s");
         check("results/roundtrip/fields",
-              cJSON_GetArraySize(t) == 3 && num(r, "median_s") == 1.5e-3 && num(r, "min_s") == 1e-3 &&
-                  num(r, "max_s") == 2e-3 && num(r, "repetitions") == 3,
+              cJSON_GetArraySize(t) == 3 && num(r, "median_s") == 1.5e-3 &&
+                  num(r, "min_s") == 1e-3 && num(r, "max_s") == 2e-3 && num(r, "repetitions") == 3,
               "times/median/min/max not kept");
         double gf = conv_flops(&shape) / 1.5e-3 * 1e-9;
         check("results/roundtrip/rates",
-              fabs(num(r, "gflops") - gf) < 1e-9 * gf && fabs(num(r, "pct_peak") - 100 * gf / 400) < 1e-6,
+              fabs(num(r, "gflops") - gf) < 1e-9 * gf &&
+                  fabs(num(r, "pct_peak") - 100 * gf / 400) < 1e-6,
               "gflops %g (want %g), pct_peak %g", num(r, "gflops"), gf, num(r, "pct_peak"));
         const cJSON *ctx = cJSON_GetObjectItemCaseSensitive(back, "context");
         const char *when = cJSON_GetObjectItemCaseSensitive(ctx, "time_utc")->valuestring;
@@ -123,7 +125,8 @@ static void round_trip(const char *dir)
               "time_utc '%s' is not ISO-8601 UTC", when);
         check("results/context/command_line",
               !strcmp(cJSON_GetObjectItemCaseSensitive(ctx, "command_line")->valuestring,
-                      "tests --sample"), "command line not recorded");
+                      "tests --sample"),
+              "command line not recorded");
     }
     check("results/roundtrip/no_temp", temp_files(path) == 0, "temporary file left behind");
     cJSON_Delete(back);
@@ -165,7 +168,8 @@ static void failed_writes(const char *dir)
     check("results/failed_write/short_write",
           WIFEXITED(status) && WEXITSTATUS(status) == 0 && now && !strcmp(now, "old contents\n"),
           "write past the size limit %s; target now '%.20s'",
-          WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "failed" : "did not fail", now ? now : "");
+          WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "failed" : "did not fail",
+          now ? now : "");
     free(now);
     check("results/failed_write/short_write_no_temp", temp_files(sub) == 0,
           "%d temporary files left", temp_files(sub));
@@ -207,7 +211,8 @@ static void baseline(const char *dir)
     char err[512];
     cJSON *back = results_read(path, err, sizeof err);
     check("results/baseline/force",
-          rc == 0 && back && cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(back, "runs")) == 3,
+          rc == 0 && back &&
+              cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(back, "runs")) == 3,
           "--force did not replace the baseline");
     char sub[512];
     snprintf(sub, sizeof sub, "%s/results/baseline", dir);
@@ -232,7 +237,8 @@ static void expect_error(const char *dir, const char *name, const char *text, co
     if (text) spit(path, text);
     cJSON *doc = results_read(path, err, sizeof err);
     snprintf(test, sizeof test, "results/bad_file/%s", name);
-    check(test, !doc && strstr(err, want) && strstr(err, path), "error '%s' (wanted '%s')", err, want);
+    check(test, !doc && strstr(err, want) && strstr(err, path), "error '%s' (wanted '%s')", err,
+          want);
     if (check_verbose()) printf("     %s\n", err);
     cJSON_Delete(doc);
 }
@@ -284,8 +290,9 @@ static void case_names(void)
         }
     check("results/case_names", bad == 0 && n > 0, "%d of %d names did not parse back", bad, n);
     char err[128];
-    check("results/sets", shapes_parse_sets("seed,vgg", err, sizeof err) == 5 &&
-                              shapes_parse_sets("seed,nope", err, sizeof err) < 0,
+    check("results/sets",
+          shapes_parse_sets("seed,vgg", err, sizeof err) == 5 &&
+              shapes_parse_sets("seed,nope", err, sizeof err) < 0,
           "set lists misparsed");
 }
 
@@ -314,11 +321,11 @@ static void machine_matches_system(void)
     cJSON *m = results_machine();
     int cores, pus;
     proc_counts(&cores, &pus);
-    if (cores == 0) cores = pus;   /* no "core id" lines (some VMs): one PU per core */
+    if (cores == 0) cores = pus; /* no "core id" lines (some VMs): one PU per core */
     check("results/info/cores", num(m, "cores") == cores, "hwloc %g cores, /proc/cpuinfo %d",
           num(m, "cores"), cores);
-    check("results/info/pus", num(m, "pus") == pus, "hwloc %g PUs, /proc/cpuinfo %d",
-          num(m, "pus"), pus);
+    check("results/info/pus", num(m, "pus") == pus, "hwloc %g PUs, /proc/cpuinfo %d", num(m, "pus"),
+          pus);
     int compared = 0;
     for (int i = 0; i < 16; i++) {
         char p[256], type[32] = "", size[32] = "";
@@ -329,23 +336,32 @@ static void machine_matches_system(void)
         if (fscanf(f, "%d", &level) != 1) level = 0;
         fclose(f);
         snprintf(p, sizeof p, "/sys/devices/system/cpu/cpu0/cache/index%d/type", i);
-        if ((f = fopen(p, "r"))) { if (fscanf(f, "%31s", type) != 1) type[0] = 0; fclose(f); }
+        if ((f = fopen(p, "r"))) {
+            if (fscanf(f, "%31s", type) != 1) type[0] = 0;
+            fclose(f);
+        }
         snprintf(p, sizeof p, "/sys/devices/system/cpu/cpu0/cache/index%d/size", i);
-        if ((f = fopen(p, "r"))) { if (fscanf(f, "%31s", size) != 1) size[0] = 0; fclose(f); }
+        if ((f = fopen(p, "r"))) {
+            if (fscanf(f, "%31s", size) != 1) size[0] = 0;
+            fclose(f);
+        }
         char *end;
         double bytes = strtod(size, &end);
         bytes *= *end == 'K' ? 1024 : *end == 'M' ? 1048576 : 1;
-        const char *want = !strcmp(type, "Data") ? "data" : !strcmp(type, "Instruction") ? "instruction"
-                                                                                         : "unified";
+        const char *want = !strcmp(type, "Data")          ? "data"
+                           : !strcmp(type, "Instruction") ? "instruction"
+                                                          : "unified";
         const cJSON *c, *hit = NULL;
-        cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(m, "caches"))
-            if (num(c, "level") == level &&
-                !strcmp(cJSON_GetObjectItemCaseSensitive(c, "type")->valuestring, want))
-                hit = c;
+        cJSON_ArrayForEach(
+            c,
+            cJSON_GetObjectItemCaseSensitive(
+                m, "caches")) if (num(c, "level") == level &&
+                                  !strcmp(cJSON_GetObjectItemCaseSensitive(c, "type")->valuestring,
+                                          want)) hit = c;
         char name[64];
         snprintf(name, sizeof name, "results/info/cache_L%d_%s", level, want);
-        check(name, hit && num(hit, "size_bytes") == bytes, "sysfs %s (%.0f bytes), hwloc %.0f", size,
-              bytes, hit ? num(hit, "size_bytes") : -1);
+        check(name, hit && num(hit, "size_bytes") == bytes, "sysfs %s (%.0f bytes), hwloc %.0f",
+              size, bytes, hit ? num(hit, "size_bytes") : -1);
         compared++;
     }
     if (!compared) check_skip("results/info/caches", "no cache information in sysfs");
@@ -407,39 +423,45 @@ static void fingerprints(void)
     cJSON_AddStringToObject(model, "fingerprint", a);
     check("results/machine/fingerprint-stored", same_fp(amd, model), "stored field not used");
     results_machine_fingerprint_compute(model, b, sizeof b);
-    check("results/machine/fingerprint-compute", strcmp(a, b) != 0, "compute read the stored field");
+    check("results/machine/fingerprint-compute", strcmp(a, b) != 0,
+          "compute read the stored field");
 
     /* an older file (no vendor, family, model, stepping): its own
        fingerprint, the same every time, not this CPU's */
-    cJSON *old = cJSON_Parse("{\"hostname\": \"vm\", \"cpu_model\": \"Intel(R) Xeon(R) Processor\", "
-                             "\"packages\": 1, \"cores\": 2, \"pus\": 2, \"memory_bytes\": 8147644416, "
-                             "\"caches\": [], \"isa_flags\": [\"avx2\", \"avx512f\"]}");
+    cJSON *old =
+        cJSON_Parse("{\"hostname\": \"vm\", \"cpu_model\": \"Intel(R) Xeon(R) Processor\", "
+                    "\"packages\": 1, \"cores\": 2, \"pus\": 2, \"memory_bytes\": 8147644416, "
+                    "\"caches\": [], \"isa_flags\": [\"avx2\", \"avx512f\"]}");
     cJSON *old2 = cJSON_Duplicate(old, 1);
     cJSON *live = results_machine();
-    check("results/machine/fingerprint-old-file", same_fp(old, old2) && !same_fp(old, live) &&
-          !same_fp(old, amd), "an older file's fingerprint is unstable or matches another machine");
+    check("results/machine/fingerprint-old-file",
+          same_fp(old, old2) && !same_fp(old, live) && !same_fp(old, amd),
+          "an older file's fingerprint is unstable or matches another machine");
     char fp[32], computed[32];
     results_machine_fingerprint(live, fp, sizeof fp);
     results_machine_fingerprint_compute(live, computed, sizeof computed);
-    check("results/machine/fingerprint-live", results_str(live, "fingerprint") && !strcmp(fp, computed) &&
-          results_str(live, "label"), "results_machine stores fingerprint %s (computed %s) and a label",
-          fp, computed);
+    check("results/machine/fingerprint-live",
+          results_str(live, "fingerprint") && !strcmp(fp, computed) && results_str(live, "label"),
+          "results_machine stores fingerprint %s (computed %s) and a label", fp, computed);
 
     char l[80];
     results_machine_default_label(amd, l, sizeof l);
     check("results/machine/label-amd", !strcmp(l, "amd-epyc-f25m1-2c"), "got '%s'", l);
-    cJSON *intel = machine_of("GenuineIntel", "Intel(R) Xeon(R) Platinum 8480+ CPU @ 2.00GHz", 6, 143, 2,
-                              avx2, 8e9);
+    cJSON *intel = machine_of("GenuineIntel", "Intel(R) Xeon(R) Platinum 8480+ CPU @ 2.00GHz", 6,
+                              143, 2, avx2, 8e9);
     results_machine_default_label(intel, l, sizeof l);
-    check("results/machine/label-intel", !strcmp(l, "intel-xeon-platinum-8480-f6m143-2c"), "got '%s'", l);
-    cJSON *epyc = machine_of("AuthenticAMD", "AMD EPYC 7763 64-Core Processor", 25, 1, 2, avx2, 8e9);
+    check("results/machine/label-intel", !strcmp(l, "intel-xeon-platinum-8480-f6m143-2c"),
+          "got '%s'", l);
+    cJSON *epyc =
+        machine_of("AuthenticAMD", "AMD EPYC 7763 64-Core Processor", 25, 1, 2, avx2, 8e9);
     results_machine_default_label(epyc, l, sizeof l);
     check("results/machine/label-core-count", !strcmp(l, "amd-epyc-7763-f25m1-2c"), "got '%s'", l);
     results_machine_default_label(old, l, sizeof l);
     check("results/machine/label-old-file", !strcmp(l, "intel-xeon-2c"), "got '%s'", l);
     const char *host = results_str(live, "hostname");
     results_machine_default_label(live, l, sizeof l);
-    check("results/machine/label-not-hostname", host && strcmp(l, host) && results_label_check(l, NULL, 0) == 0,
+    check("results/machine/label-not-hostname",
+          host && strcmp(l, host) && results_label_check(l, NULL, 0) == 0,
           "derived label '%s' (host name %s)", l, host ? host : "?");
 
     static const char *const good[] = { "amd-epyc-f25m1-2c", "box_1.lab", "A", NULL };
@@ -463,10 +485,13 @@ static void fingerprints(void)
           "label '%s' with CONVBENCH_MACHINE=lab-box.7", l);
     char err[256];
     setenv("CONVBENCH_MACHINE", "no/slash", 1);
-    check("results/machine/label-env-bad", results_set_machine_label(NULL, err, sizeof err) != 0 &&
-          strstr(err, "CONVBENCH_MACHINE"), "a bad CONVBENCH_MACHINE accepted (%s)", err);
-    if (keep) setenv("CONVBENCH_MACHINE", keep, 1);
-    else unsetenv("CONVBENCH_MACHINE");
+    check("results/machine/label-env-bad",
+          results_set_machine_label(NULL, err, sizeof err) != 0 && strstr(err, "CONVBENCH_MACHINE"),
+          "a bad CONVBENCH_MACHINE accepted (%s)", err);
+    if (keep)
+        setenv("CONVBENCH_MACHINE", keep, 1);
+    else
+        unsetenv("CONVBENCH_MACHINE");
     free(keep);
     cJSON *objs[] = { amd, again, model, flags, cores, step, old, old2, live, intel, epyc, named };
     for (size_t i = 0; i < sizeof objs / sizeof *objs; i++) cJSON_Delete(objs[i]);
@@ -533,10 +558,11 @@ static void machine_files(const char *tmp)
     check("results/machine/other-kept", before && after && !strcmp(before, after),
           "the other machine's file was changed");
     found = results_machine_file(dir, live, path, sizeof path);
-    check("results/machine/peak-stored", found && !strcmp(path, other), "found %d at %s", found, path);
+    check("results/machine/peak-stored", found && !strcmp(path, other), "found %d at %s", found,
+          path);
     double g2 = results_peak_gflops_in(dir, ISA_PORTABLE, 1, &from_file);
-    check("results/machine/peak-from-own-file", from_file && g2 == g, "%.3f then %.3f (from file %d)", g,
-          g2, from_file);
+    check("results/machine/peak-from-own-file", from_file && g2 == g,
+          "%.3f then %.3f (from file %d)", g, g2, from_file);
 
     /* info: finds this machine's (complete) file, never writes over the other */
     cJSON *mine = machine_doc(live, g, 1);
@@ -544,34 +570,42 @@ static void machine_files(const char *tmp)
     snprintf(cmd, sizeof cmd, "CONVBENCH_RESULTS_DIR='%s' convbench info --if-missing", dir);
     int rc = check_run(cmd, out, sizeof out);
     out[strcspn(out, "\n")] = 0;
-    check("results/machine/info-if-missing", rc == 0 && !strcmp(out, other), "exit %d, printed '%s'", rc, out);
+    check("results/machine/info-if-missing", rc == 0 && !strcmp(out, other),
+          "exit %d, printed '%s'", rc, out);
     snprintf(cmd, sizeof cmd, "CONVBENCH_RESULTS_DIR='%s' convbench info --print-path", dir);
     rc = check_run(cmd, out, sizeof out);
     out[strcspn(out, "\n")] = 0;
-    check("results/machine/info-print-path", rc == 0 && !strcmp(out, other), "exit %d, printed '%s'", rc, out);
+    check("results/machine/info-print-path", rc == 0 && !strcmp(out, other),
+          "exit %d, printed '%s'", rc, out);
     snprintf(cmd, sizeof cmd, "convbench info --out '%s'", own);
     rc = check_run(cmd, out, sizeof out);
     free(after);
     after = slurp(own);
-    check("results/machine/info-out-other", rc == 2 && strstr(out, "another machine") && after &&
-          !strcmp(before, after), "exit %d: %s", rc, out);
+    check("results/machine/info-out-other",
+          rc == 2 && strstr(out, "another machine") && after && !strcmp(before, after),
+          "exit %d: %s", rc, out);
     snprintf(cmd, sizeof cmd, "convbench info --machine 'bad/name' --print-label");
     rc = check_run(cmd, out, sizeof out);
-    check("results/machine/cli-label-bad", rc == 2 && strstr(out, "bad/name"), "exit %d: %s", rc, out);
+    check("results/machine/cli-label-bad", rc == 2 && strstr(out, "bad/name"), "exit %d: %s", rc,
+          out);
     snprintf(cmd, sizeof cmd, "CONVBENCH_MACHINE='a b' convbench bench --quick");
     rc = check_run(cmd, out, sizeof out);
-    check("results/machine/cli-env-bad", rc == 2 && strstr(out, "CONVBENCH_MACHINE"), "exit %d: %s", rc, out);
+    check("results/machine/cli-env-bad", rc == 2 && strstr(out, "CONVBENCH_MACHINE"), "exit %d: %s",
+          rc, out);
     snprintf(cmd, sizeof cmd, "convbench info --machine=lab-box.7 --print-label");
     rc = check_run(cmd, out, sizeof out);
-    check("results/machine/cli-label", rc == 0 && !strcmp(out, "lab-box.7\n"), "exit %d: %s", rc, out);
+    check("results/machine/cli-label", rc == 0 && !strcmp(out, "lab-box.7\n"), "exit %d: %s", rc,
+          out);
     snprintf(cmd, sizeof cmd, "CONVBENCH_MACHINE=env-box convbench info --print-label");
     rc = check_run(cmd, out, sizeof out);
     check("results/machine/cli-env", rc == 0 && !strcmp(out, "env-box\n"), "exit %d: %s", rc, out);
     /* under a label the user chose, the file is still found by fingerprint */
-    snprintf(cmd, sizeof cmd, "CONVBENCH_RESULTS_DIR='%s' convbench info --machine renamed --if-missing", dir);
+    snprintf(cmd, sizeof cmd,
+             "CONVBENCH_RESULTS_DIR='%s' convbench info --machine renamed --if-missing", dir);
     rc = check_run(cmd, out, sizeof out);
     out[strcspn(out, "\n")] = 0;
-    check("results/machine/info-relabelled", rc == 0 && !strcmp(out, other), "exit %d, printed '%s'", rc, out);
+    check("results/machine/info-relabelled", rc == 0 && !strcmp(out, other),
+          "exit %d, printed '%s'", rc, out);
 
     free(before);
     free(after);
@@ -586,14 +620,20 @@ static void bandwidth_runs(void)
 {
     char err[256];
     static const char *const runs[][2] = {
-        { "{\"type\": \"bandwidth\", \"level\": \"L2\", \"threads\": 2, \"bytes\": 524288, \"gbs\": 150}", "" },
-        { "{\"type\": \"bandwidth\", \"level\": \"L4\", \"threads\": 1, \"bytes\": 1, \"gbs\": 1}", "level" },
+        { "{\"type\": \"bandwidth\", \"level\": \"L2\", \"threads\": 2, \"bytes\": 524288, "
+          "\"gbs\": 150}",
+          "" },
+        { "{\"type\": \"bandwidth\", \"level\": \"L4\", \"threads\": 1, \"bytes\": 1, \"gbs\": 1}",
+          "level" },
         { "{\"type\": \"bandwidth\", \"level\": \"L1\", \"threads\": 1, \"gbs\": 1}", "bytes" },
-        { "{\"type\": \"bandwidth\", \"level\": \"memory\", \"threads\": 0, \"bytes\": 9, \"gbs\": 1}", "range" },
+        { "{\"type\": \"bandwidth\", \"level\": \"memory\", \"threads\": 0, \"bytes\": 9, \"gbs\": "
+          "1}",
+          "range" },
     };
     for (size_t i = 0; i < sizeof runs / sizeof *runs; i++) {
         cJSON *doc = sample_doc(0);
-        cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(doc, "runs"), cJSON_Parse(runs[i][0]));
+        cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(doc, "runs"),
+                             cJSON_Parse(runs[i][0]));
         int rc = results_validate(doc, err, sizeof err);
         char name[64];
         snprintf(name, sizeof name, "results/validate/bandwidth-%zu", i);
@@ -602,10 +642,12 @@ static void bandwidth_runs(void)
         cJSON_Delete(doc);
     }
     cJSON *doc = sample_doc(0);
-    cJSON *m = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "context"), "machine");
+    cJSON *m = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "context"),
+                                                "machine");
     cJSON_ReplaceItemInObjectCaseSensitive(m, "fingerprint", cJSON_CreateString("not-hex"));
-    check("results/validate/fingerprint-form", results_validate(doc, err, sizeof err) != 0 &&
-          strstr(err, "fingerprint"), "a malformed fingerprint accepted");
+    check("results/validate/fingerprint-form",
+          results_validate(doc, err, sizeof err) != 0 && strstr(err, "fingerprint"),
+          "a malformed fingerprint accepted");
     cJSON_Delete(doc);
     double l1 = peak_bandwidth_gbs(1, 16384, 3);
     check("results/bandwidth/l1", l1 > 1 && l1 < 10000, "L1 triad %.1f GB/s", l1);
@@ -630,7 +672,8 @@ static void bench_pipeline(const char *dir)
     snprintf(path, sizeof path, "%s/bench.json", dir);
     results_write(path, doc, 0);
     cJSON *back = results_read(path, err, sizeof err);
-    const cJSON *r = back ? cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(back, "runs"), 0) : NULL;
+    const cJSON *r =
+        back ? cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(back, "runs"), 0) : NULL;
     check("results/bench_run",
           back && cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(back, "runs")) == 1 && r &&
               num(r, "repetitions") == 3 && num(r, "threads") == 1 &&

@@ -35,7 +35,8 @@ void test_scale(void)
              scale_team_cores(2, where) == 0 && where[0] == cores - 1 && where[1] == 0;
     check("scale/bind_from", ok, "threads not on cores last, 0 (%s)", err);
     snprintf(name, sizeof name, "scale/too_many");
-    check(name, scale_bind_compact(cores + 1, err, sizeof err) != 0, "binding more threads than cores");
+    check(name, scale_bind_compact(cores + 1, err, sizeof err) != 0,
+          "binding more threads than cores");
     omp_set_num_threads(cores);
     check("scale/unbind", scale_unbind() == 0, "could not restore the affinity");
     omp_set_num_threads(saved);

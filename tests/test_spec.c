@@ -10,16 +10,21 @@ void test_spec(void)
     if (!check_selected("spec")) return;
     const char *tmp = check_tmpdir();
     char name[96];
-    static const struct { const char *text, *want; } specs[] = {
-        { "input 28 28 1\nconv2d 8 3x3 relu\nflatten\ndense 10 relu\n", "bad.net:4: the last layer" },
+    static const struct {
+        const char *text, *want;
+    } specs[] = {
+        { "input 28 28 1\nconv2d 8 3x3 relu\nflatten\ndense 10 relu\n",
+          "bad.net:4: the last layer" },
         { "input 28 28 1\nconv2d 8 3q3 relu\n", "bad.net:2: bad filter size" },
         { "input 28 28 1\n\n# comment\npool 2\n", "bad.net:4: unknown layer 'pool'" },
         { "conv2d 8 3x3\n", "bad.net:1: the first line must be 'input H W C'" },
-        { "input 28 28 1\nconv2d 8 3x3\ndense 10 softmax\n", "bad.net:3: dense needs a flat input" },
+        { "input 28 28 1\nconv2d 8 3x3\ndense 10 softmax\n",
+          "bad.net:3: dense needs a flat input" },
         { "input 4 4 1\nconv2d 8 7x7\n", "bad.net:2: conv2d: 7x7 filter larger" },
         { "input 28 28 1\nconv2d 8 3x3 pad=3\n", "bad.net:2: conv2d: padding 3" },
         { "input 28 28 1\nmaxpool 0\n", "bad.net:2: maxpool wants" },
-        { "input 28 28 1\nflatten\ndense 10 softmax\ndense 10 softmax\n", "bad.net:3: softmax only on the last" },
+        { "input 28 28 1\nflatten\ndense 10 softmax\ndense 10 softmax\n",
+          "bad.net:3: softmax only on the last" },
     };
     for (size_t i = 0; i < sizeof specs / sizeof *specs; i++) {
         char path[600], err[512];
@@ -31,6 +36,7 @@ void test_spec(void)
         net nt;
         int rc = net_parse(&nt, path, err, sizeof err);
         snprintf(name, sizeof name, "spec/bad-%zu", i);
-        check(name, rc && strstr(err, specs[i].want), "got \"%s\", want \"%s\"", rc ? err : "(accepted)", specs[i].want);
+        check(name, rc && strstr(err, specs[i].want), "got \"%s\", want \"%s\"",
+              rc ? err : "(accepted)", specs[i].want);
     }
 }

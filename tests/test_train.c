@@ -13,7 +13,7 @@
 
 /* 2,000 images, one epoch: the seed network reaches this test accuracy
    with any correct backend (about 0.70 in practice). */
-#define ACCURACY_FLOOR 0.60
+#define ACCURACY_FLOOR   0.60
 /* Exact backends differ from naive only by fp32 rounding order: over the
    first 10 steps (320 images) the epoch losses agree to ~1e-8. Longer runs
    are no test: one ReLU or max-pool decision flipped by a rounding
@@ -22,7 +22,7 @@
    implementation a plan picked). A wrong gradient moves it by ~1e-3 within
    a few steps. */
 #define AGREEMENT_IMAGES 320
-#define LOSS_AGREEMENT 1e-5
+#define LOSS_AGREEMENT   1e-5
 
 static void test_short_runs(void)
 {
@@ -30,18 +30,25 @@ static void test_short_runs(void)
     run_result ref = seed_short_run("naive", 2000, 2, NULL);
     run_result ref_agree = seed_short_run("naive", AGREEMENT_IMAGES, 2, NULL);
     check("train/short/naive", ref.ok && ref.test_acc >= ACCURACY_FLOOR,
-          "%s test accuracy %.4f (floor %.2f)", ref.ok ? "" : ref.err, ref.test_acc, ACCURACY_FLOOR);
+          "%s test accuracy %.4f (floor %.2f)", ref.ok ? "" : ref.err, ref.test_acc,
+          ACCURACY_FLOOR);
     for (const conv_backend *const *b = conv_backends(); *b; b++) {
         if (!strcmp((*b)->name, "naive")) continue;
         char name[96];
         snprintf(name, sizeof name, "train/short/%s", (*b)->name);
         if (!check_selected(name)) continue;
         run_result r = seed_short_run((*b)->name, 2000, 2, NULL);
-        if (!r.ok && strstr(r.err, "cannot run it")) { check_skip(name, r.err); continue; }
+        if (!r.ok && strstr(r.err, "cannot run it")) {
+            check_skip(name, r.err);
+            continue;
+        }
         check(name, r.ok && r.test_acc >= ACCURACY_FLOOR, "%s test accuracy %.4f (floor %.2f)",
               r.ok ? "" : r.err, r.test_acc, ACCURACY_FLOOR);
         snprintf(name, sizeof name, "train/agree/%s", (*b)->name);
-        if (ref_error_bound((*b)->name) > 1e-5) { check_skip(name, "not an exact algorithm"); continue; }
+        if (ref_error_bound((*b)->name) > 1e-5) {
+            check_skip(name, "not an exact algorithm");
+            continue;
+        }
         run_result a = seed_short_run((*b)->name, AGREEMENT_IMAGES, 2, NULL);
         check(name, a.ok && ref_agree.ok && fabs(a.loss - ref_agree.loss) <= LOSS_AGREEMENT,
               "epoch loss %.9f vs naive %.9f over %d images", a.loss, ref_agree.loss,
@@ -67,7 +74,8 @@ static void test_divergence(void)
     int idx[4] = { 0, 1, 2, 3 }, correct;
     double loss;
     if (net_parse(&nt, "models/seed_cnn.net", err, sizeof err) ||
-        net_set_backends(&nt, NULL, "naive", err, sizeof err) || net_init(&nt, 4, 1, err, sizeof err) ||
+        net_set_backends(&nt, NULL, "naive", err, sizeof err) ||
+        net_init(&nt, 4, 1, err, sizeof err) ||
         data_load(&tr, DATA_DEFAULT_DIR, "train", 10, 4, err, sizeof err) ||
         trainer_init(&t, &nt, 4, 1e-3f, 1, err, sizeof err)) {
         check("train/nan-loss", 0, "%s", err);

@@ -11,8 +11,10 @@
 
 static void put_be32(unsigned char *p, unsigned v)
 {
-    p[0] = (unsigned char)(v >> 24); p[1] = (unsigned char)(v >> 16);
-    p[2] = (unsigned char)(v >> 8); p[3] = (unsigned char)v;
+    p[0] = (unsigned char)(v >> 24);
+    p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8);
+    p[3] = (unsigned char)v;
 }
 
 /* Writes an IDX set of n images to dir/PREFIX-*-idx?-ubyte(.gz). */
@@ -26,19 +28,22 @@ static void write_idx(const char *dir, const char *prefix, int gz, unsigned img_
     for (size_t i = 0; i < px; i++) pix[i] = (unsigned char)(i * 7);
     for (int i = 0; i < n_lab; i++) lab[i] = (unsigned char)(i % 10);
     if (bad_label) lab[n_lab - 1] = 12;
-    put_be32(hdr, img_magic); put_be32(hdr + 4, (unsigned)n_img);
-    put_be32(hdr + 8, 28); put_be32(hdr + 12, 28);
+    put_be32(hdr, img_magic);
+    put_be32(hdr + 4, (unsigned)n_img);
+    put_be32(hdr + 8, 28);
+    put_be32(hdr + 12, 28);
     size_t img_bytes = truncate_images >= 0 ? (size_t)truncate_images : px;
     for (int which = 0; which < 2; which++) {
-        snprintf(path, sizeof path, "%s/%s-%s-idx%d-ubyte%s", dir, prefix, which ? "labels" : "images",
-                 which ? 1 : 3, gz ? ".gz" : "");
+        snprintf(path, sizeof path, "%s/%s-%s-idx%d-ubyte%s", dir, prefix,
+                 which ? "labels" : "images", which ? 1 : 3, gz ? ".gz" : "");
         gzFile f = gzopen(path, gz ? "wb" : "wbT");
         if (!which) {
             gzwrite(f, hdr, 16);
             if (img_bytes) gzwrite(f, pix, (unsigned)img_bytes);
         } else {
             unsigned char lh[8];
-            put_be32(lh, 0x801); put_be32(lh + 4, (unsigned)n_lab);
+            put_be32(lh, 0x801);
+            put_be32(lh + 4, (unsigned)n_lab);
             gzwrite(f, lh, 8);
             gzwrite(f, lab, (unsigned)n_lab);
         }
@@ -104,13 +109,16 @@ void test_train_cli(void)
     }
     snprintf(args, sizeof args, "train --model '%s/bad.net' --epochs 1", tmp);
     cli_case("train-cli/bad-spec", args, 2, "bad.net:3: softmax only on the last");
-    cli_case("train-cli/unknown-backend", "train --backend nosuch --epochs 1", 2, "unknown backend 'nosuch'");
-    cli_case("train-cli/unknown-layer", "train --backend conv9=naive --epochs 1", 2, "no conv layer named 'conv9'");
+    cli_case("train-cli/unknown-backend", "train --backend nosuch --epochs 1", 2,
+             "unknown backend 'nosuch'");
+    cli_case("train-cli/unknown-layer", "train --backend conv9=naive --epochs 1", 2,
+             "no conv layer named 'conv9'");
     cli_case("train-cli/bad-epochs", "train --epochs 0", 2, "--epochs wants an integer");
     cli_case("train-cli/bad-lr", "train --lr abc", 2, "--lr wants a number");
     cli_case("train-cli/bad-threads", "train --threads -2", 2, "--threads wants an integer");
     cli_case("train-cli/bad-replicas", "train --replicas 1000", 2, "--replicas wants an integer");
-    cli_case("train-cli/replicas-not-predict", "predict --replicas 2", 2, "--replicas does not apply");
+    cli_case("train-cli/replicas-not-predict", "predict --replicas 2", 2,
+             "--replicas does not apply");
     cli_case("train-cli/unknown-option", "train --frobnicate", 2, "unknown option");
     cli_case("train-cli/eval-needs-load", "eval", 2, "--load FILE is required");
     cli_case("train-cli/help", "train --help", 0, "usage: convbench train");
@@ -125,7 +133,8 @@ void test_train_cli(void)
         for (const conv_backend *const *b = conv_backends(); *b; b++) {
             conv_shape s = { 32, 28, 28, 1, 4, 5, 5, 1, 0 };
             if (!(*b)->unsupported(&s)) continue;
-            snprintf(args, sizeof args, "train --model '%s' --backend %s --epochs 1", path, (*b)->name);
+            snprintf(args, sizeof args, "train --model '%s' --backend %s --epochs 1", path,
+                     (*b)->name);
             snprintf(name, sizeof name, "train-cli/unsupported-%s", (*b)->name);
             cli_case(name, args, 2, "conv1 (32x28x28x1 -> 4 5x5 stride 1 pad 0)");
         }
@@ -133,12 +142,14 @@ void test_train_cli(void)
     /* save -> eval through the CLI reproduces the accuracy printed by train */
     char wpath[600], out[8192];
     snprintf(wpath, sizeof wpath, "%s/cli.bin", tmp);
-    snprintf(args, sizeof args, "convbench train --data '%s/good' --epochs 1 --backend naive --save '%s'", tmp, wpath);
+    snprintf(args, sizeof args,
+             "convbench train --data '%s/good' --epochs 1 --backend naive --save '%s'", tmp, wpath);
     int rc = check_run(args, out, sizeof out);
     const char *acc = strstr(out, "test accuracy ");
     char want[64] = "";
     if (acc) snprintf(want, sizeof want, "%.6s", acc + 14);
-    snprintf(args, sizeof args, "convbench eval --data '%s/good' --load '%s' --backend naive", tmp, wpath);
+    snprintf(args, sizeof args, "convbench eval --data '%s/good' --load '%s' --backend naive", tmp,
+             wpath);
     char eout[4096];
     int erc = check_run(args, eout, sizeof eout);
     const char *eacc = strstr(eout, "test_accuracy: ");

@@ -31,12 +31,13 @@ static void sandwich(const double *L, int ro, int ri, int lt, const double *x, d
     for (int o = 0; o < ro; o++)
         for (int o2 = 0; o2 < ro; o2++) {
             double s = 0;
-            for (int j = 0; j < ri; j++) s += t[o * ri + j] * (lt ? L[j * ro + o2] : L[o2 * ri + j]);
+            for (int j = 0; j < ri; j++)
+                s += t[o * ri + j] * (lt ? L[j * ro + o2] : L[o2 * ri + j]);
             out[o * ro + o2] = s;
         }
 }
 
-static double small_int(check_rng *g) { return floor(check_uniform(g) * 4.0); }   /* -4..3 */
+static double small_int(check_rng *g) { return floor(check_uniform(g) * 4.0); } /* -4..3 */
 
 static void check_tile_algebra(int m)
 {
@@ -53,10 +54,10 @@ static void check_tile_algebra(int m)
         for (int i = 0; i < 9; i++) g[i] = small_int(&rng);
         for (int i = 0; i < m * m; i++) dy[i] = small_int(&rng);
         double u[AMAX * AMAX], v[AMAX * AMAX], w[AMAX * AMAX], y[AMAX * AMAX], dw[9];
-        sandwich(gm, al, 3, 0, g, u);         /* G g G^T */
-        sandwich(bt, al, al, 0, d, v);        /* B^T d B */
+        sandwich(gm, al, 3, 0, g, u);  /* G g G^T */
+        sandwich(bt, al, al, 0, d, v); /* B^T d B */
         for (int i = 0; i < al * al; i++) u[i] *= v[i];
-        sandwich(at, m, al, 0, u, y);         /* A^T [.] A */
+        sandwich(at, m, al, 0, u, y); /* A^T [.] A */
         for (int i = 0; i < m; i++)
             for (int j = 0; j < m; j++) {
                 double ref = 0;
@@ -83,7 +84,6 @@ static void check_tile_algebra(int m)
     check(name, wgt_err < 1e-9, "max |dw - direct| = %.3g", wgt_err);
 }
 
-
 /* Small-integer data: every product and sum is exact in float for F(2,3)
    (its transforms hold 0, +-1, +-1/2), so the passes must match the double
    reference exactly; F(4,3) divides by 6 and is held to its sweep bound. */
@@ -107,7 +107,7 @@ static void check_integer_passes(const char *backend, double bound)
         exit(2);
     }
     check_rng g = { 4242u };
-    for (size_t i = 0; i < nx; i++) x[i] = (float)floor(check_uniform(&g) * 2.0);   /* -2..1 */
+    for (size_t i = 0; i < nx; i++) x[i] = (float)floor(check_uniform(&g) * 2.0); /* -2..1 */
     for (size_t i = 0; i < nw; i++) w[i] = (float)floor(check_uniform(&g) * 2.0);
     for (size_t i = 0; i < ny; i++) dy[i] = (float)floor(check_uniform(&g) * 2.0);
     for (int i = 0; i < s.k; i++) bias[i] = (float)floor(check_uniform(&g) * 8.0);
@@ -121,7 +121,10 @@ static void check_integer_passes(const char *backend, double bound)
         be->backward_data(pl, dy, w, dx);
         be->backward_weights(pl, x, dy, dw, db);
         be->destroy(pl);
-        const struct { const char *pass; double e; } r[] = {
+        const struct {
+            const char *pass;
+            double e;
+        } r[] = {
             { "forward", ref_rel_err(y, ry, ny) },
             { "backward_data", ref_rel_err(dx, rdx, nx) },
             { "backward_weights", ref_rel_err(dw, rdw, nw) },
@@ -132,15 +135,28 @@ static void check_integer_passes(const char *backend, double bound)
             check(name, r[i].e <= bound, "error %.3g > %.3g", r[i].e, bound);
         }
     }
-    free(x); free(w); free(dy); free(bias); free(y); free(dx); free(dw); free(db);
-    free(ry); free(rdx); free(rdw); free(rdb);
+    free(x);
+    free(w);
+    free(dy);
+    free(bias);
+    free(y);
+    free(dx);
+    free(dw);
+    free(db);
+    free(ry);
+    free(rdx);
+    free(rdw);
+    free(rdb);
 }
 
 static void check_refusals(const char *backend)
 {
     const conv_backend *be = conv_backend_find(backend);
     if (!be) return;
-    static const struct { conv_shape s; const char *what, *says; } cases[] = {
+    static const struct {
+        conv_shape s;
+        const char *what, *says;
+    } cases[] = {
         { { 1, 9, 9, 4, 4, 5, 5, 1, 2 }, "5x5", "3x3" },
         { { 1, 9, 9, 4, 4, 1, 1, 1, 0 }, "1x1", "3x3" },
         { { 1, 9, 9, 4, 4, 3, 5, 1, 1 }, "3x5", "3x3" },

@@ -12,23 +12,25 @@
 /* every function of this file */
 #pragma GCC target("avx2,fma")
 
-static inline __attribute__((always_inline)) void ukr256(const int J, const int V, const ukr_args *g)
+static inline __attribute__((always_inline)) void ukr256(const int J, const int V,
+                                                         const ukr_args *g)
 {
-    const __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32(g->tail),
-                                         _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-    const int full = g->tail == 8;      /* unmasked loads where the tail is whole */
+    const __m256i m =
+        _mm256_cmpgt_epi32(_mm256_set1_epi32(g->tail), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    const int full = g->tail == 8; /* unmasked loads where the tail is whole */
     __m256 acc[JMAX][2];
     const float *ap[JMAX];
     float *dp[JMAX];
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int j = 0; j < J; j++) dp[j] = g->d0 + g->doff[j];
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int j = 0; j < J; j++)
-        #pragma GCC unroll 2
+#pragma GCC unroll 2
         for (int v = 0; v < V; v++) {
             const float *src = g->accumulate ? dp[j] + 8 * v : g->bias ? g->bias + 8 * v : NULL;
-            acc[j][v] = !src ? _mm256_setzero_ps()
-                      : v == V - 1 ? _mm256_maskload_ps(src, m) : _mm256_loadu_ps(src);
+            acc[j][v] = !src         ? _mm256_setzero_ps()
+                        : v == V - 1 ? _mm256_maskload_ps(src, m)
+                                     : _mm256_loadu_ps(src);
         }
     const ptrdiff_t ainc = g->ainc, binc = g->binc;
     const float *b = g->b0;
@@ -36,36 +38,38 @@ static inline __attribute__((always_inline)) void ukr256(const int J, const int 
         const float *a = g->a0 + g->seg[si].a;
         if (g->bscale) b = g->b0 + g->seg[si].b * g->bscale;
         const int len = g->seg[si].len;
-        #pragma GCC unroll 16
+#pragma GCC unroll 16
         for (int j = 0; j < J; j++) ap[j] = a + g->aoff[j];
         ptrdiff_t ia = 0;
         for (int i = 0; i < len; i++, ia += ainc, b += binc) {
             __m256 bv[2];
-            #pragma GCC unroll 2
+#pragma GCC unroll 2
             for (int v = 0; v < V; v++)
                 bv[v] = v < V - 1 || full ? _mm256_loadu_ps(b + 8 * v)
                                           : _mm256_maskload_ps(b + 8 * v, m);
-            #pragma GCC unroll 16
+#pragma GCC unroll 16
             for (int j = 0; j < J; j++) {
                 __m256 x = _mm256_broadcast_ss(ap[j] + ia);
-                #pragma GCC unroll 2
+#pragma GCC unroll 2
                 for (int v = 0; v < V; v++) acc[j][v] = _mm256_fmadd_ps(x, bv[v], acc[j][v]);
             }
         }
     }
     const __m256 zero = _mm256_setzero_ps();
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int j = 0; j < J; j++)
-        #pragma GCC unroll 2
+#pragma GCC unroll 2
         for (int v = 0; v < V; v++) {
             __m256 o = g->relu ? _mm256_max_ps(zero, acc[j][v]) : acc[j][v];
-            if (v < V - 1 || full) _mm256_storeu_ps(dp[j] + 8 * v, o);
-            else _mm256_maskstore_ps(dp[j] + 8 * v, m, o);
+            if (v < V - 1 || full)
+                _mm256_storeu_ps(dp[j] + 8 * v, o);
+            else
+                _mm256_maskstore_ps(dp[j] + 8 * v, m, o);
         }
 }
 
 /* Each (J, V) its own fully unrolled copy, so the accumulators live in registers. */
-#define UKR256(J, V) \
+#define UKR256(J, V)                                                                               \
     static void ukr256_##J##x##V(const ukr_args *g) { ukr256(J, V, g); }
 // clang-format off
 UKR256(1, 2) UKR256(2, 2) UKR256(3, 2) UKR256(4, 2) UKR256(5, 2) UKR256(6, 2)
@@ -74,7 +78,7 @@ UKR256(8, 1) UKR256(9, 1) UKR256(10, 1) UKR256(11, 1) UKR256(12, 1)
 // clang-format on
 #undef UKR256
 
-static void dot_avx2(int nb, const ukr_args *g)
+            static void dot_avx2(int nb, const ukr_args *g)
 {
     static const int lanes[16] = { -1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0 };
     __m256 acc[DOT_J];
@@ -88,7 +92,7 @@ static void dot_avx2(int nb, const ukr_args *g)
         const int len = g->seg[si].len, full = len / 8 * 8;
         for (int i = 0; i < full; i += 8) {
             __m256 bv = _mm256_loadu_ps(b + i);
-            #pragma GCC unroll 8
+#pragma GCC unroll 8
             for (int j = 0; j < DOT_J; j++)
                 acc[j] = _mm256_fmadd_ps(_mm256_loadu_ps(a + off[j] + i), bv, acc[j]);
         }

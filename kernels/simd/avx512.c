@@ -14,65 +14,68 @@
 #pragma GCC target("avx512f")
 
 /* acc[j] into rows dp[j], through the ReLU if relu; masked to the tail */
-static inline __attribute__((always_inline)) void store512(const int J, const int V, __m512 acc[][4], float *const *dp,
-                            __mmask16 m, int relu)
+static inline __attribute__((always_inline)) void store512(const int J, const int V,
+                                                           __m512 acc[][4], float *const *dp,
+                                                           __mmask16 m, int relu)
 {
     const __m512 zero = _mm512_setzero_ps();
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int j = 0; j < J; j++)
-        #pragma GCC unroll 4
+#pragma GCC unroll 4
         for (int v = 0; v < V; v++)
             _mm512_mask_storeu_ps(dp[j] + 16 * v, v == V - 1 ? m : 0xffff,
                                   relu ? _mm512_max_ps(zero, acc[j][v]) : acc[j][v]);
 }
 
-static inline __attribute__((always_inline)) void ukr512(const int J, const int V, const ukr_args *g)
+static inline __attribute__((always_inline)) void ukr512(const int J, const int V,
+                                                         const ukr_args *g)
 {
     const __mmask16 m = (__mmask16)((1u << g->tail) - 1u);
     __m512 acc[JMAX][4];
     const float *ap[JMAX];
     float *dp[JMAX];
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int j = 0; j < J; j++) dp[j] = g->d0 + g->doff[j];
     if (g->prefetch_out && !g->accumulate)
-        #pragma GCC unroll 16
+#pragma GCC unroll 16
         for (int j = 0; j < J; j++)
-            #pragma GCC unroll 4
+#pragma GCC unroll 4
             for (int v = 0; v < V; v++) _mm_prefetch((const char *)(dp[j] + 16 * v), _MM_HINT_ET0);
     __m512 init[4];
-    #pragma GCC unroll 4
+#pragma GCC unroll 4
     for (int v = 0; v < V; v++)
         init[v] = g->bias ? _mm512_maskz_loadu_ps(v == V - 1 ? m : 0xffff, g->bias + 16 * v)
                           : _mm512_setzero_ps();
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int j = 0; j < J; j++)
-        #pragma GCC unroll 4
+#pragma GCC unroll 4
         for (int v = 0; v < V; v++)
-            acc[j][v] = g->accumulate ? _mm512_maskz_loadu_ps(v == V - 1 ? m : 0xffff, dp[j] + 16 * v)
-                                      : init[v];
+            acc[j][v] = g->accumulate
+                            ? _mm512_maskz_loadu_ps(v == V - 1 ? m : 0xffff, dp[j] + 16 * v)
+                            : init[v];
     const ptrdiff_t ainc = g->ainc, binc = g->binc;
     const float *b = g->b0;
     for (int si = 0; si < g->nseg; si++) {
         const float *a = g->a0 + g->seg[si].a;
         if (g->bscale) b = g->b0 + g->seg[si].b * g->bscale;
         const int len = g->seg[si].len;
-        #pragma GCC unroll 16
+#pragma GCC unroll 16
         for (int j = 0; j < J; j++) ap[j] = a + g->aoff[j];
         ptrdiff_t ia = 0;
+#pragma GCC unroll 4
         /* four steps per trip: less loop overhead, and the loads of the
            next steps issue beside the FMAs of this one (two steps: seed
            conv2 forward +1-5% over one; four: conv2 backward_data +4% over
            two, the rest within 2%, same process) */
-        #pragma GCC unroll 4
         for (int i = 0; i < len; i++, ia += ainc, b += binc) {
             __m512 bv[4];
-            #pragma GCC unroll 4
+#pragma GCC unroll 4
             for (int v = 0; v < V; v++)
                 bv[v] = _mm512_maskz_loadu_ps(v == V - 1 ? m : 0xffff, b + 16 * v);
-            #pragma GCC unroll 16
+#pragma GCC unroll 16
             for (int j = 0; j < J; j++) {
                 __m512 x = _mm512_set1_ps(ap[j][ia]);
-                #pragma GCC unroll 4
+#pragma GCC unroll 4
                 for (int v = 0; v < V; v++) acc[j][v] = _mm512_fmadd_ps(x, bv[v], acc[j][v]);
             }
         }
@@ -81,7 +84,7 @@ static inline __attribute__((always_inline)) void ukr512(const int J, const int 
 }
 
 /* Each (J, V) its own fully unrolled copy, so the accumulators live in registers. */
-#define UKR512(J, V) \
+#define UKR512(J, V)                                                                               \
     static void ukr512_##J##x##V(const ukr_args *g) { ukr512(J, V, g); }
 // clang-format off
 UKR512(1, 4) UKR512(2, 4) UKR512(3, 4) UKR512(4, 4) UKR512(5, 4) UKR512(6, 4) UKR512(7, 4)
@@ -95,7 +98,7 @@ UKR512(14, 1)
 // clang-format on
 #undef UKR512
 
-static void dot_avx512(int nb, const ukr_args *g)
+                            static void dot_avx512(int nb, const ukr_args *g)
 {
     __m512 acc[DOT_J];
     ptrdiff_t off[DOT_J];
@@ -109,23 +112,23 @@ static void dot_avx512(int nb, const ukr_args *g)
         for (int i = 0; i < len; i += 16) {
             __mmask16 m = len - i >= 16 ? 0xffff : (__mmask16)((1u << (len - i)) - 1u);
             __m512 bv = _mm512_maskz_loadu_ps(m, b + i);
-            #pragma GCC unroll 8
+#pragma GCC unroll 8
             for (int j = 0; j < DOT_J; j++)
                 acc[j] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + off[j] + i), bv, acc[j]);
         }
     }
-    for (int j = 0; j < nb; j++)
-        g->d0[g->doff[j]] = dot_out(_mm512_reduce_add_ps(acc[j]), g);
+    for (int j = 0; j < nb; j++) g->d0[g->doff[j]] = dot_out(_mm512_reduce_add_ps(acc[j]), g);
 }
 
-static inline __attribute__((always_inline)) void wreg512(const int V, const int J, int np, const ukr_args *g)
+static inline __attribute__((always_inline)) void wreg512(const int V, const int J, int np,
+                                                          const ukr_args *g)
 {
     const __mmask16 m = (__mmask16)((1u << g->tail) - 1u);
     __m512 w[WREG_L][2];
-    #pragma GCC unroll 9
+#pragma GCC unroll 9
     for (int l = 0; l < WREG_L; l++)
-        #pragma GCC unroll 2
-        for (int v = 0; v < V; v++)     /* the filter is zero-padded to whole vectors */
+#pragma GCC unroll 2
+        for (int v = 0; v < V; v++) /* the filter is zero-padded to whole vectors */
             w[l][v] = _mm512_loadu_ps(g->b0 + g->bstep[l] * g->bscale + 16 * v);
     const __m512 zero = _mm512_setzero_ps();
     /* the rows of a short group's repeated pixels land here: a store under
@@ -136,30 +139,32 @@ static inline __attribute__((always_inline)) void wreg512(const int V, const int
         const int nb = np - p0 < J ? np - p0 : J;
         const float *ap[JMAX];
         float *dp[JMAX];
-        #pragma GCC unroll 12
+#pragma GCC unroll 12
         for (int j = 0; j < J; j++) {
             ap[j] = g->a0 + g->aoff[p0 + (j < nb ? j : 0)];
             dp[j] = j < nb ? g->d0 + g->doff[p0 + j] : spare;
         }
         if (g->prefetch_out)
-            #pragma GCC unroll 12
+#pragma GCC unroll 12
             for (int j = 0; j < J; j++)
-                #pragma GCC unroll 2
-                for (int v = 0; v < V; v++) _mm_prefetch((const char *)(dp[j] + 16 * v), _MM_HINT_ET0);
+#pragma GCC unroll 2
+                for (int v = 0; v < V; v++)
+                    _mm_prefetch((const char *)(dp[j] + 16 * v), _MM_HINT_ET0);
         __m512 acc[JMAX][4];
-        #pragma GCC unroll 12
+#pragma GCC unroll 12
         for (int j = 0; j < J; j++)
-            #pragma GCC unroll 2
+#pragma GCC unroll 2
             for (int v = 0; v < V; v++)
-                acc[j][v] = g->bias ? _mm512_maskz_loadu_ps(v == V - 1 ? m : 0xffff, g->bias + 16 * v)
-                                    : zero;
-        #pragma GCC unroll 9
+                acc[j][v] = g->bias
+                                ? _mm512_maskz_loadu_ps(v == V - 1 ? m : 0xffff, g->bias + 16 * v)
+                                : zero;
+#pragma GCC unroll 9
         for (int l = 0; l < WREG_L; l++) {
             const ptrdiff_t o = g->astep[l];
-            #pragma GCC unroll 12
+#pragma GCC unroll 12
             for (int j = 0; j < J; j++) {
                 __m512 x = _mm512_set1_ps(ap[j][o]);
-                #pragma GCC unroll 2
+#pragma GCC unroll 2
                 for (int v = 0; v < V; v++) acc[j][v] = _mm512_fmadd_ps(x, w[l][v], acc[j][v]);
             }
         }

@@ -13,8 +13,7 @@ enum { JMAX_PORTABLE = 8 };
    the J-wrappers below from specializing it (a copy per J measured 8-14%
    faster on most seed layers but 14% slower on conv1 backward_data: a
    tuning question of its own). */
-__attribute__((noipa))
-static void ukr_portable(int J, int V, const ukr_args *g)
+__attribute__((noipa)) static void ukr_portable(int J, int V, const ukr_args *g)
 {
     (void)V;
     const int nl = g->tail;
@@ -41,7 +40,8 @@ static void ukr_portable(int J, int V, const ukr_args *g)
 }
 
 /* The table's entry for each J. */
-#define UKRP(J) static void ukr_portable_##J(const ukr_args *g) { ukr_portable(J, 1, g); }
+#define UKRP(J)                                                                                    \
+    static void ukr_portable_##J(const ukr_args *g) { ukr_portable(J, 1, g); }
 UKRP(1) UKRP(2) UKRP(3) UKRP(4) UKRP(5) UKRP(6) UKRP(7) UKRP(8)
 #undef UKRP
 

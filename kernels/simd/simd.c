@@ -102,7 +102,9 @@ static int isa_jmax(const simd_isa *d, int v) { return d->jmax[v - 1]; }
 /* A channel dimension of size n cut into blocks of `full` channels (vfull
    vectors of vlen); the last block is `last` wide (vlast vectors) with
    `tail` valid lanes in its last vector. All divisions done here, once. */
-typedef struct { int n, full, nblk, vlen, vfull, last, vlast, tail; } chblk;
+typedef struct {
+    int n, full, nblk, vlen, vfull, last, vlast, tail;
+} chblk;
 
 static chblk chblk_make(int n, int vlen, int vmax)
 {
@@ -122,8 +124,12 @@ static int chblk_tail(const chblk *c, int b) { return b == c->nblk - 1 ? c->tail
 /* A run of 1-D output coordinates o0, o0+ostep, ... (n of them) that all see
    taps tap[t0 .. t0+ntap) (filter index f, input coordinate i at o0); the
    input coordinate advances by istep per output step. */
-typedef struct { int o0, n, t0, ntap; } run1d;
-typedef struct { int f, i; } tap1d;
+typedef struct {
+    int o0, n, t0, ntap;
+} run1d;
+typedef struct {
+    int f, i;
+} tap1d;
 
 typedef struct {
     int ostep, istep;
@@ -137,7 +143,10 @@ typedef struct {
    forward conv): i = (o + pad - f) / st where exact. */
 static int tap_coord(int backward, int o, int f, int st, int pad, int *i)
 {
-    if (!backward) { *i = o * st - pad + f; return 1; }
+    if (!backward) {
+        *i = o * st - pad + f;
+        return 1;
+    }
     int num = o + pad - f;
     if (num % st) return 0;
     *i = num / st;
@@ -172,7 +181,11 @@ static void axis_reach(int backward, int O, int I, int F, int st, int pad, int *
         }
 }
 
-static void axis_free(axis *a) { free(a->run); free(a->tap); }
+static void axis_free(axis *a)
+{
+    free(a->run);
+    free(a->tap);
+}
 
 /* Group outputs [0, O) into runs, taps reading inputs in [lo, hi). */
 static int axis_make(axis *a, int backward, int O, int F, int st, int pad, int lo, int hi)
@@ -183,7 +196,10 @@ static int axis_make(axis *a, int backward, int O, int F, int st, int pad, int l
     a->run = malloc(sizeof *a->run * (size_t)O);
     a->tap = malloc(sizeof *a->tap * (size_t)O * (size_t)F + 1);
     tap1d *cur = malloc(sizeof *cur * (size_t)F);
-    if (!a->run || !a->tap || !cur) { free(cur); return -1; }
+    if (!a->run || !a->tap || !cur) {
+        free(cur);
+        return -1;
+    }
     int ntap_total = 0;
     for (int cls = 0; cls < a->ostep && cls < O; cls++) {
         run1d *r = NULL;
@@ -194,7 +210,10 @@ static int axis_make(axis *a, int backward, int O, int F, int st, int pad, int l
                 const tap1d *p = &a->tap[r->t0 + t];
                 same = p->f == cur[t].f && p->i + r->n * a->istep == cur[t].i;
             }
-            if (same) { r->n++; continue; }
+            if (same) {
+                r->n++;
+                continue;
+            }
             r = &a->run[a->nrun++];
             *r = (run1d){ o, 1, ntap_total, n };
             memcpy(a->tap + ntap_total, cur, sizeof *cur * (size_t)n);
@@ -207,9 +226,14 @@ static int axis_make(axis *a, int backward, int O, int F, int st, int pad, int l
 
 /* wreg >= 0: the region's WREG_L steps run on the filter-in-registers
    kernel, their a offsets and b rows at step[wreg ..] */
-typedef struct { int rrun, crun, seg0, nseg, wreg; } region;
+typedef struct {
+    int rrun, crun, seg0, nseg, wreg;
+} region;
 /* nb pixels of a region; their offsets start at aoff/doff[first] */
-typedef struct { int region, nb; size_t first; } task;
+typedef struct {
+    int region, nb;
+    size_t first;
+} task;
 
 /* One forward-shaped problem per image: in (hi x wi x ci) -> out (ho x wo x co)
    with an R x S filter repacked as [co block][R][S][ci][width]. The input is
@@ -218,26 +242,26 @@ typedef struct { int region, nb; size_t first; } task;
 typedef struct {
     int backward;
     int n, hi, wi, ci, ho, wo, co, r, s;
-    int top, left, hp, wp;      /* padded copy: borders and size; hp = 0: in place */
-    float *pad;                 /* [n][hp][wp][ci], borders zero */
+    int top, left, hp, wp; /* padded copy: borders and size; hp = 0: in place */
+    float *pad;            /* [n][hp][wp][ci], borders zero */
     axis rows, cols;
     region *reg;
     int nreg;
     seg *seg;
     task *task;
     int ntask;
-    ptrdiff_t *aoff, *doff;     /* per pixel of every task: input and output offsets */
-    ptrdiff_t *step;            /* step tables of the filter-in-registers regions */
-    int nwreg;                  /* how many regions those are */
-    int prefetch_out;           /* reductions too short to hide the output's misses */
-    double cost;                /* sum over tasks of taps x pixels, counting
+    ptrdiff_t *aoff, *doff; /* per pixel of every task: input and output offsets */
+    ptrdiff_t *step;        /* step tables of the filter-in-registers regions */
+    int nwreg;              /* how many regions those are */
+    int prefetch_out;       /* reductions too short to hide the output's misses */
+    double cost;            /* sum over tasks of taps x pixels, counting
                                    blocks under j/2 pixels (latency-bound) as j/2 */
-    int j;                      /* pixels per block */
-    int dot;                    /* narrow output: dot kernel, one channel per block */
+    int j;                  /* pixels per block */
+    int dot;                /* narrow output: dot kernel, one channel per block */
     chblk cb;
-    int threads;                /* team size of a pass */
-    size_t wsize;               /* floats of one repacked filter */
-    float *wrep;                /* [threads][wsize]: each thread's repacked filter */
+    int threads;  /* team size of a pass */
+    size_t wsize; /* floats of one repacked filter */
+    float *wrep;  /* [threads][wsize]: each thread's repacked filter */
 } engine;
 
 static void engine_free(engine *e)
@@ -261,8 +285,8 @@ static int region_steps(const engine *e, const run1d *rr, const run1d *rc)
 }
 
 /* Regions, segments and tasks; `padded` reads taps from the padded copy. */
-static int engine_build(engine *e, const simd_isa *d, int backward, const conv_shape *s,
-                        int P, int Q, int padded)
+static int engine_build(engine *e, const simd_isa *d, int backward, const conv_shape *s, int P,
+                        int Q, int padded)
 {
     if (!backward)
         *e = (engine){ .hi = s->h, .wi = s->w, .ci = s->c, .ho = P, .wo = Q, .co = s->k };
@@ -330,11 +354,12 @@ static int engine_build(engine *e, const simd_isa *d, int backward, const conv_s
                 for (int u = 0; u < rc->ntap;) {
                     /* column taps adjacent in both filter and input: one segment */
                     int g = 1;
-                    while (u + g < rc->ntap && tc[u + g].f == tc[u].f + g && tc[u + g].i == tc[u].i + g)
+                    while (u + g < rc->ntap && tc[u + g].f == tc[u].f + g &&
+                           tc[u + g].i == tc[u].i + g)
                         g++;
-                    e->seg[nseg++] = (seg){ (tr[t].i * rowlen + tc[u].i) * e->ci,
-                                            ((ptrdiff_t)tr[t].f * e->s + tc[u].f) * e->ci,
-                                            g * e->ci };
+                    e->seg[nseg++] =
+                        (seg){ (tr[t].i * rowlen + tc[u].i) * e->ci,
+                               ((ptrdiff_t)tr[t].f * e->s + tc[u].f) * e->ci, g * e->ci };
                     u += g;
                 }
             e->reg[id] = (region){ a, b, seg0, (int)nseg - seg0, -1 };
@@ -345,8 +370,8 @@ static int engine_build(engine *e, const simd_isa *d, int backward, const conv_s
                 e->nwreg++;
                 for (int g = seg0, l = 0; g < (int)nseg; g++)
                     for (int i = 0; i < e->seg[g].len; i++, l++) {
-                        as[l] = e->seg[g].a + i;        /* the engine's a advances by 1 */
-                        bs[l] = e->seg[g].b + i;        /* in rows of the filter's width */
+                        as[l] = e->seg[g].a + i; /* the engine's a advances by 1 */
+                        bs[l] = e->seg[g].b + i; /* in rows of the filter's width */
                     }
             }
             const int jr = e->reg[id].wreg >= 0 ? WREG_TASK : e->j;
@@ -366,10 +391,12 @@ static int engine_build(engine *e, const simd_isa *d, int backward, const conv_s
                 for (int pa = 0; pa < rr->n; pa++)
                     for (int pb = 0; pb < rc->n; pb++, at++) {
                         e->aoff[at] = img * in_img + ((ptrdiff_t)pa * e->rows.istep * rowlen +
-                                                      (ptrdiff_t)pb * e->cols.istep) * e->ci;
-                        e->doff[at] = img * out_img +
-                                      ((ptrdiff_t)(rr->o0 + pa * e->rows.ostep) * e->wo +
-                                       rc->o0 + pb * e->cols.ostep) * e->co;
+                                                      (ptrdiff_t)pb * e->cols.istep) *
+                                                         e->ci;
+                        e->doff[at] =
+                            img * out_img + ((ptrdiff_t)(rr->o0 + pa * e->rows.ostep) * e->wo +
+                                             rc->o0 + pb * e->cols.ostep) *
+                                                e->co;
                     }
         }
     return 0;
@@ -378,8 +405,8 @@ static int engine_build(engine *e, const simd_isa *d, int backward, const conv_s
 /* Reads in place unless a padded copy is estimated over 10% cheaper: its
    taps over the zero border are wasted work, but it has fewer, fuller blocks
    where edge regions are most of the pixels (small batches of small images). */
-static int engine_make(engine *e, const simd_isa *d, int backward, const conv_shape *s,
-                       int P, int Q)
+static int engine_make(engine *e, const simd_isa *d, int backward, const conv_shape *s, int P,
+                       int Q)
 {
     engine alt;
     memset(&alt, 0, sizeof alt);
@@ -402,14 +429,18 @@ static int engine_make(engine *e, const simd_isa *d, int backward, const conv_sh
 }
 
 /* Run task t: out = conv(in) + bias (max(0, .) with relu) for the task's pixels. */
-static void engine_task(const engine *e, const simd_isa *d, const task *t,
-                        const float *in, const float *wrep, const float *bias, int relu,
-                        float *out)
+static void engine_task(const engine *e, const simd_isa *d, const task *t, const float *in,
+                        const float *wrep, const float *bias, int relu, float *out)
 {
     const region *g = &e->reg[t->region];
     ukr_args args = {
-        .a0 = in, .seg = e->seg + g->seg0, .nseg = g->nseg,
-        .ainc = 1, .aoff = e->aoff + t->first, .doff = e->doff + t->first, .relu = relu,
+        .a0 = in,
+        .seg = e->seg + g->seg0,
+        .nseg = g->nseg,
+        .ainc = 1,
+        .aoff = e->aoff + t->first,
+        .doff = e->doff + t->first,
+        .relu = relu,
         .prefetch_out = e->prefetch_out,
     };
     const size_t wblk = (size_t)e->r * e->s * e->ci * e->cb.full;
@@ -420,23 +451,25 @@ static void engine_task(const engine *e, const simd_isa *d, const task *t,
         args.d0 = out + (ptrdiff_t)kb * e->cb.full;
         args.bias = bias ? bias + (ptrdiff_t)kb * e->cb.full : NULL;
         args.tail = chblk_tail(&e->cb, kb);
-        if (e->dot) d->dot(t->nb, &args);
+        if (e->dot)
+            d->dot(t->nb, &args);
         else if (g->wreg >= 0) {
             args.astep = e->step + g->wreg;
             args.bstep = args.astep + WREG_L;
             d->wreg[chblk_vecs(&e->cb, kb) - 1](t->nb, &args);
-        } else d->ukr[chblk_vecs(&e->cb, kb) - 1][t->nb - 1](&args);
+        } else
+            d->ukr[chblk_vecs(&e->cb, kb) - 1][t->nb - 1](&args);
     }
 }
 
 /* Copy images in[n][h][w][c] into the interior of out[n][hp][wp][c] at
    (top, left); the borders are never written, so they stay zero. Called
    inside a parallel region. */
-static void pad_copy(const float *in, int n, int h, int w, int c,
-                     float *out, int hp, int wp, int top, int left)
+static void pad_copy(const float *in, int n, int h, int w, int c, float *out, int hp, int wp,
+                     int top, int left)
 {
     const size_t rowlen = sizeof(float) * w * c;
-    #pragma omp for collapse(2) schedule(static)
+#pragma omp for collapse(2) schedule(static)
     for (int i = 0; i < n; i++)
         for (int y = 0; y < h; y++)
             memcpy(out + (((size_t)i * hp + y + top) * wp + left) * c,
@@ -447,8 +480,8 @@ static void pad_copy(const float *in, int n, int h, int w, int c,
    forward, ci for backward data, which reads w C/K-swapped) ->
    [co block][r][s][ci][width], zero-padded; backward data takes the filter
    rotated by 180 degrees. */
-static void repack(const engine *e, const float *w,
-                   ptrdiff_t ci_stride, ptrdiff_t co_stride, float *out)
+static void repack(const engine *e, const float *w, ptrdiff_t ci_stride, ptrdiff_t co_stride,
+                   float *out)
 {
     const int rs = e->r * e->s, ci = e->ci;
     const size_t wblk = (size_t)rs * ci * e->cb.full;
@@ -463,7 +496,7 @@ static void repack(const engine *e, const float *w,
                     for (int k = 0; k < nk; k++) o[k] = src[c * ci_stride + k0 + k];
                     for (int k = nk; k < width; k++) o[k] = 0.0f;
                 }
-            else {      /* ci_stride is 1: a transpose, then the zero padding */
+            else { /* ci_stride is 1: a transpose, then the zero padding */
                 transpose_floats(src + (ptrdiff_t)k0 * co_stride, co_stride, nk, ci, o, width);
                 for (int c = 0; c < ci; c++, o += width)
                     for (int k = nk; k < width; k++) o[k] = 0.0f;
@@ -473,9 +506,9 @@ static void repack(const engine *e, const float *w,
 
 /* A whole pass: pad the input if planned, repack the filter, run the tasks;
    one parallel region, so small layers pay one fork. */
-static void engine_run(const engine *e, const simd_isa *d,
-                       const float *in, const float *w, ptrdiff_t ci_stride, ptrdiff_t co_stride,
-                       const float *bias, int relu, float *out)
+static void engine_run(const engine *e, const simd_isa *d, const float *in, const float *w,
+                       ptrdiff_t ci_stride, ptrdiff_t co_stride, const float *bias, int relu,
+                       float *out)
 {
     const float *src = e->pad ? e->pad : in;
     /* one block of exactly the filter's width: the repacked filter would be
@@ -485,7 +518,7 @@ static void engine_run(const engine *e, const simd_isa *d,
        aligned copy, which costs 0.5%) */
     const int as_is = !e->backward && co_stride == 1 && e->cb.nblk == 1 &&
                       chblk_width(&e->cb, 0) == e->co && (uintptr_t)w % 64 == 0;
-    #pragma omp parallel num_threads(e->threads)
+#pragma omp parallel num_threads(e->threads)
     {
         if (e->pad) pad_copy(in, e->n, e->hi, e->wi, e->ci, e->pad, e->hp, e->wp, e->top, e->left);
         /* each thread repacks its own copy of the filter: no barrier before
@@ -499,9 +532,8 @@ static void engine_run(const engine *e, const simd_isa *d,
             repack(e, w, ci_stride, co_stride, mine);
             wk = mine;
         }
-        #pragma omp for schedule(static)
-        for (int t = 0; t < e->ntask; t++)
-            engine_task(e, d, &e->task[t], src, wk, bias, relu, out);
+#pragma omp for schedule(static)
+        for (int t = 0; t < e->ntask; t++) engine_task(e, d, &e->task[t], src, wk, bias, relu, out);
     }
 }
 
@@ -519,19 +551,19 @@ static int engine_alloc_wrep(engine *e, int threads, size_t wsize)
 struct conv_plan {
     conv_shape s;
     int p, q, threads;
-    const simd_isa *d;          /* the kernels of the ISA chosen at plan time */
+    const simd_isa *d; /* the kernels of the ISA chosen at plan time */
     engine fwd, bwd;
     /* backward_weights */
     chblk kb;
-    int jw;                     /* dW rows per block */
-    int hp, wp;                 /* padded input */
-    float *xpad;                /* zero-padded x (pad > 0), borders stay zero */
-    ptrdiff_t *roff;            /* [R*S*C] offset of dW row (r,s,c) from a pixel */
-    seg *rowseg;                /* [N*P] output row (n,p): x and dy offsets */
-    int chunk;                  /* output rows per accumulation chunk */
-    int split_rows;             /* threads split dW's rows, not the output rows */
-    int kp;                     /* padded K of a partial dW row */
-    float *part, *partb;        /* pixel split: [threads][R*S*C][kp], [threads][kp] */
+    int jw;              /* dW rows per block */
+    int hp, wp;          /* padded input */
+    float *xpad;         /* zero-padded x (pad > 0), borders stay zero */
+    ptrdiff_t *roff;     /* [R*S*C] offset of dW row (r,s,c) from a pixel */
+    seg *rowseg;         /* [N*P] output row (n,p): x and dy offsets */
+    int chunk;           /* output rows per accumulation chunk */
+    int split_rows;      /* threads split dW's rows, not the output rows */
+    int kp;              /* padded K of a partial dW row */
+    float *part, *partb; /* pixel split: [threads][R*S*C][kp], [threads][kp] */
     char impl[3][64];
 };
 
@@ -542,8 +574,11 @@ static void simd_destroy(conv_plan *pl)
     if (!pl) return;
     engine_free(&pl->fwd);
     engine_free(&pl->bwd);
-    free(pl->xpad); free(pl->roff);
-    free(pl->rowseg); free(pl->part); free(pl->partb);
+    free(pl->xpad);
+    free(pl->roff);
+    free(pl->rowseg);
+    free(pl->part);
+    free(pl->partb);
     free(pl);
 }
 
@@ -564,7 +599,7 @@ static conv_plan *simd_plan(const conv_shape *s)
     const size_t rsc = (size_t)s->r * s->s * s->c;
     if (engine_alloc_wrep(&pl->fwd, pl->threads, rsc * pl->fwd.cb.full * pl->fwd.cb.nblk) ||
         engine_alloc_wrep(&pl->bwd, pl->threads,
-                     (size_t)s->r * s->s * s->k * pl->bwd.cb.full * pl->bwd.cb.nblk))
+                          (size_t)s->r * s->s * s->k * pl->bwd.cb.full * pl->bwd.cb.nblk))
         goto fail;
 
     pl->kb = chblk_make(s->k, d->vlen, d->vmax);
@@ -572,8 +607,7 @@ static conv_plan *simd_plan(const conv_shape *s)
     pl->jw = isa_jmax(d, chblk_vecs(&pl->kb, 0));
     pl->hp = s->h + 2 * s->pad;
     pl->wp = s->w + 2 * s->pad;
-    if (s->pad && !(pl->xpad = cpu_alloc(sizeof(float) * s->n * pl->hp * pl->wp * s->c)))
-        goto fail;
+    if (s->pad && !(pl->xpad = cpu_alloc(sizeof(float) * s->n * pl->hp * pl->wp * s->c))) goto fail;
     pl->roff = malloc(sizeof *pl->roff * rsc);
     pl->rowseg = malloc(sizeof *pl->rowseg * (size_t)s->n * pl->p);
     /* threads split dW's rows where dW has at least as many rows as dy:
@@ -581,7 +615,7 @@ static conv_plan *simd_plan(const conv_shape *s)
        against 3872) 8% slower, conv1 three times slower */
     pl->split_rows = pl->threads > 1 && rsc >= (size_t)s->n * pl->p * pl->q;
     if (!pl->roff || !pl->rowseg) goto fail;
-    if (pl->threads > 1 && !pl->split_rows) {   /* the partial sums of the pixel split */
+    if (pl->threads > 1 && !pl->split_rows) { /* the partial sums of the pixel split */
         pl->part = cpu_alloc(sizeof(float) * pl->threads * rsc * pl->kp);
         pl->partb = cpu_alloc(sizeof(float) * pl->threads * pl->kp);
         if (!pl->part || !pl->partb) goto fail;
@@ -589,12 +623,13 @@ static conv_plan *simd_plan(const conv_shape *s)
     for (int r = 0; r < s->r; r++)
         for (int t = 0; t < s->s; t++)
             for (int c = 0; c < s->c; c++)
-                pl->roff[((size_t)r * s->s + t) * s->c + c] = ((ptrdiff_t)r * pl->wp + t) * s->c + c;
+                pl->roff[((size_t)r * s->s + t) * s->c + c] =
+                    ((ptrdiff_t)r * pl->wp + t) * s->c + c;
     for (int n = 0; n < s->n; n++)
         for (int p = 0; p < pl->p; p++)
-            pl->rowseg[(size_t)n * pl->p + p] = (seg){
-                (((ptrdiff_t)n * pl->hp + (ptrdiff_t)p * s->stride) * pl->wp) * s->c,
-                (((ptrdiff_t)n * pl->p + p) * pl->q) * s->k, pl->q };
+            pl->rowseg[(size_t)n * pl->p + p] =
+                (seg){ (((ptrdiff_t)n * pl->hp + (ptrdiff_t)p * s->stride) * pl->wp) * s->c,
+                       (((ptrdiff_t)n * pl->p + p) * pl->q) * s->k, pl->q };
     /* ~8K dy floats (32 KB) per chunk, read once per dW block: larger
        chunks load and store each block's accumulators less often, smaller
        ones keep dy and x in L1 (seed conv2 at 8K +4% over 4K, with its x
@@ -607,25 +642,25 @@ static conv_plan *simd_plan(const conv_shape *s)
     snprintf(pl->impl[0], sizeof pl->impl[0], "%s %dx%d %s%s%s", isa, pl->fwd.j,
              chblk_width(&pl->fwd.cb, 0), pl->fwd.dot ? "dot" : "direct",
              pl->fwd.nwreg ? ", filter in registers" : "", pl->fwd.pad ? ", padded input" : "");
-    snprintf(pl->impl[1], sizeof pl->impl[1], "%s %dx%d %s, C/K-swapped filter%s%s", isa,
-             pl->bwd.j, chblk_width(&pl->bwd.cb, 0), pl->bwd.dot ? "dot" : "direct",
+    snprintf(pl->impl[1], sizeof pl->impl[1], "%s %dx%d %s, C/K-swapped filter%s%s", isa, pl->bwd.j,
+             chblk_width(&pl->bwd.cb, 0), pl->bwd.dot ? "dot" : "direct",
              pl->bwd.nwreg ? " in registers" : "", pl->bwd.pad ? ", padded dy" : "");
     snprintf(pl->impl[2], sizeof pl->impl[2], "%s %dx%d direct, %s", isa, pl->jw,
-             chblk_width(&pl->kb, 0), pl->split_rows ? "dW rows per thread" : "per-thread partial dW");
+             chblk_width(&pl->kb, 0),
+             pl->split_rows ? "dW rows per thread" : "per-thread partial dW");
     return pl;
 fail:
     simd_destroy(pl);
     return NULL;
 }
 
-static void simd_forward(conv_plan *pl, const float *x, const float *w,
-                         const float *bias, float *y)
+static void simd_forward(conv_plan *pl, const float *x, const float *w, const float *bias, float *y)
 {
     engine_run(&pl->fwd, pl->d, x, w, pl->s.k, 1, bias, 0, y);
 }
 
-static void simd_forward_relu(conv_plan *pl, const float *x, const float *w,
-                              const float *bias, float *y)
+static void simd_forward_relu(conv_plan *pl, const float *x, const float *w, const float *bias,
+                              float *y)
 {
     engine_run(&pl->fwd, pl->d, x, w, pl->s.k, 1, bias, 1, y);
 }
@@ -652,7 +687,8 @@ static void dbias_add(const float *g, size_t n, int K, float *sum)
         size_t i = 0;
         for (; i + 4 <= n; i += 4) {
             const float *r = g + i * K + k0;
-            for (int l = 0; l < 16; l++) acc[l] += (r[l] + r[K + l]) + (r[2 * K + l] + r[3 * K + l]);
+            for (int l = 0; l < 16; l++)
+                acc[l] += (r[l] + r[K + l]) + (r[2 * K + l] + r[3 * K + l]);
         }
         for (; i < n; i++)
             for (int l = 0; l < 16; l++) acc[l] += g[i * K + k0 + l];
@@ -681,8 +717,11 @@ static void bwdw_part(const conv_plan *pl, int lo, int hi, int j0, int j1, const
     }
     const int m = j1 - j0, nb = (m + pl->jw - 1) / pl->jw;
     ukr_args args = {
-        .a0 = xs, .bscale = 0, .ainc = (ptrdiff_t)s->stride * s->c,
-        .binc = s->k, .doff = doff,
+        .a0 = xs,
+        .bscale = 0,
+        .ainc = (ptrdiff_t)s->stride * s->c,
+        .binc = s->k,
+        .doff = doff,
     };
     for (int r0 = lo; r0 < hi; r0 += pl->chunk) {
         args.seg = pl->rowseg + r0;
@@ -693,7 +732,7 @@ static void bwdw_part(const conv_plan *pl, int lo, int hi, int j0, int j1, const
             args.aoff = pl->roff + jb;
             for (int kb = 0; kb < pl->kb.nblk; kb++) {
                 int k0 = kb * pl->kb.full;
-                args.b0 = dy + k0 + pl->rowseg[r0].b;  /* rows of dy follow each other */
+                args.b0 = dy + k0 + pl->rowseg[r0].b; /* rows of dy follow each other */
                 args.d0 = out + (size_t)jb * ld + k0;
                 args.tail = chblk_tail(&pl->kb, kb);
                 d->ukr[chblk_vecs(&pl->kb, kb) - 1][nj - 1](&args);
@@ -703,8 +742,8 @@ static void bwdw_part(const conv_plan *pl, int lo, int hi, int j0, int j1, const
     }
 }
 
-static void simd_backward_weights(conv_plan *pl, const float *x, const float *dy,
-                                  float *dw, float *dbias)
+static void simd_backward_weights(conv_plan *pl, const float *x, const float *dy, float *dw,
+                                  float *dbias)
 {
     const conv_shape *s = &pl->s;
     const int T = pl->threads, rows = s->n * pl->p, rsc = s->r * s->s * s->c, kp = pl->kp;
@@ -714,7 +753,7 @@ static void simd_backward_weights(conv_plan *pl, const float *x, const float *dy
         bwdw_part(pl, 0, rows, 0, rsc, xs, dy, dw, s->k, dbias);
         return;
     }
-    #pragma omp parallel num_threads(T)
+#pragma omp parallel num_threads(T)
     {
         if (s->pad) pad_copy(x, s->n, s->h, s->w, s->c, pl->xpad, pl->hp, pl->wp, s->pad, s->pad);
         const int me = omp_get_thread_num(), team = omp_get_num_threads();
@@ -724,8 +763,8 @@ static void simd_backward_weights(conv_plan *pl, const float *x, const float *dy
             const int nb = (rsc + pl->jw - 1) / pl->jw;
             for (int t = me; t < T; t += team)
                 bwdw_part(pl, 0, rows, pl->jw * (int)((long long)nb * t / T),
-                          t == T - 1 ? rsc : pl->jw * (int)((long long)nb * (t + 1) / T),
-                          xs, dy, dw, s->k, NULL);
+                          t == T - 1 ? rsc : pl->jw * (int)((long long)nb * (t + 1) / T), xs, dy,
+                          dw, s->k, NULL);
             if (dbias && me == team - 1) {
                 memset(dbias, 0, sizeof(float) * s->k);
                 dbias_add(dy, (size_t)rows * pl->q, s->k, dbias);
@@ -736,8 +775,8 @@ static void simd_backward_weights(conv_plan *pl, const float *x, const float *dy
                 bwdw_part(pl, (int)((long long)rows * t / T), (int)((long long)rows * (t + 1) / T),
                           0, rsc, xs, dy, pl->part + (size_t)t * rsc * kp, kp,
                           dbias ? pl->partb + (size_t)t * kp : NULL);
-            #pragma omp barrier
-            #pragma omp for schedule(static)
+#pragma omp barrier
+#pragma omp for schedule(static)
             for (int row = 0; row < rsc; row++) {
                 float *o = dw + (size_t)row * s->k;
                 const float *p = pl->part + (size_t)row * kp;

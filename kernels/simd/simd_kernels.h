@@ -11,25 +11,28 @@
 #include "cpu.h"
 
 /* one segment of the reduction: offsets of a and b at its first step, steps */
-typedef struct { ptrdiff_t a, b; int len; } seg;
+typedef struct {
+    ptrdiff_t a, b;
+    int len;
+} seg;
 
 /* everything the micro-kernel needs besides its J x V block size */
 typedef struct {
-    const float *a0, *b0;       /* bases the segment offsets apply to */
+    const float *a0, *b0; /* bases the segment offsets apply to */
     const seg *seg;
     int nseg;
-    ptrdiff_t bscale;           /* segment b offsets are in units of this; 0: b runs
+    ptrdiff_t bscale;      /* segment b offsets are in units of this; 0: b runs
                                    on from b0 through all segments (no offsets) */
-    ptrdiff_t ainc, binc;       /* per-step advance of a and b */
-    const ptrdiff_t *aoff;      /* [J] a offset of row j */
-    float *d0;                  /* destination rows d0 + doff[j] */
+    ptrdiff_t ainc, binc;  /* per-step advance of a and b */
+    const ptrdiff_t *aoff; /* [J] a offset of row j */
+    float *d0;             /* destination rows d0 + doff[j] */
     const ptrdiff_t *doff;
-    const float *bias;          /* initial row shared by all j, or NULL */
-    int accumulate;             /* start from the destination's contents */
-    int relu;                   /* clamp the result at 0 (NaN passes) */
-    int tail;                   /* valid lanes of the last vector */
-    int prefetch_out;           /* fetch the destination rows for writing first */
-    const ptrdiff_t *astep, *bstep;     /* filter-in-registers kernel: a offset and b
+    const float *bias;              /* initial row shared by all j, or NULL */
+    int accumulate;                 /* start from the destination's contents */
+    int relu;                       /* clamp the result at 0 (NaN passes) */
+    int tail;                       /* valid lanes of the last vector */
+    int prefetch_out;               /* fetch the destination rows for writing first */
+    const ptrdiff_t *astep, *bstep; /* filter-in-registers kernel: a offset and b
                                            row (in vectors of bscale) of each step */
 } ukr_args;
 
@@ -78,11 +81,11 @@ typedef void simd_wreg_fn(int np, const ukr_args *g);
 
 typedef struct {
     cpu_isa isa;
-    int vlen, vmax;             /* lanes per vector, vectors per channel block */
-    int jmax[VMAX];             /* [V - 1]: rows of the largest block of V vectors */
-    simd_ukr_fn *ukr[VMAX][JMAX];       /* [V - 1][J - 1], J <= jmax[V - 1] */
-    simd_dot_fn *dot;           /* NULL: none */
-    simd_wreg_fn *wreg[2];      /* [V - 1], V <= 2; NULL: none */
+    int vlen, vmax;               /* lanes per vector, vectors per channel block */
+    int jmax[VMAX];               /* [V - 1]: rows of the largest block of V vectors */
+    simd_ukr_fn *ukr[VMAX][JMAX]; /* [V - 1][J - 1], J <= jmax[V - 1] */
+    simd_dot_fn *dot;             /* NULL: none */
+    simd_wreg_fn *wreg[2];        /* [V - 1], V <= 2; NULL: none */
 } simd_isa;
 
 extern const simd_isa simd_isa_avx512, simd_isa_avx2, simd_isa_portable;
