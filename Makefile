@@ -28,6 +28,9 @@ OPT := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-f
 endif
 
 CPPFLAGS := -D_GNU_SOURCE -Icommon -Ikernels -Imodels -Iharness -MMD -MP
+# -falign-functions=64: every function starts a cache line, so a change in
+# one file does not move another file's hot loops within their lines (the
+# gate saw naive's forward 1.31x slower when only simd.c had changed).
 # -std=c11 turns off FMA contraction (gnu11 has it on); the kernels want it.
 # -fno-math-errno: nothing reads errno after a math call, and with it set
 # sqrtf cannot vectorize (Adam)
@@ -36,7 +39,7 @@ CPPFLAGS := -D_GNU_SOURCE -Icommon -Ikernels -Imodels -Iharness -MMD -MP
 # function itself instead of including its header.
 WERROR   ?= 1
 WARN     := -Wall -Wextra -Wno-unused-parameter -Wshadow $(if $(filter 1,$(WERROR)),-Werror)
-CFLAGS   := -std=c11 -ffp-contract=fast -fno-math-errno $(OPT) $(ARCH) -fopenmp $(WARN) -Wmissing-prototypes
+CFLAGS   := -falign-functions=64 -std=c11 -ffp-contract=fast -fno-math-errno $(OPT) $(ARCH) -fopenmp $(WARN) -Wmissing-prototypes
 CXXFLAGS := -std=c++17 $(OPT) $(ARCH) -fopenmp $(WARN)
 OPENBLAS := -L/usr/lib/x86_64-linux-gnu/openblas-openmp -Wl,-rpath,/usr/lib/x86_64-linux-gnu/openblas-openmp -lopenblas
 LDLIBS   := -ldnnl $(OPENBLAS) -lhwloc -lcjson -lz -lm
