@@ -220,7 +220,7 @@ print-ldlibs:
 
 # PyTorch and Keras on the seed network, beside convbench in the report:
 # installs Debian's python3-torch and tensorflow-cpu (PyPI) in build/peers-venv,
-# then writes results/peers/{pytorch,keras}[-as-installed].json (minutes).
+# then writes results/peers/{pytorch,keras}[-as-installed]-<label>.json (minutes).
 # Optional: what cannot be installed is reported and left "not measured".
 # ARGS go to both peers (e.g. ARGS='--epochs 1 --limit 5000').
 .PHONY: peers

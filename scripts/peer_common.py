@@ -22,8 +22,10 @@ with --worker) pinned to that many cores, one PU per core:
                 (large tensors stay in the heap instead of being unmapped and
                 faulted in again every step), plus the peer's own settings.
 
-One results file per configuration: results/peers/<peer>.json (tuned) and
-results/peers/<peer>-as-installed.json; schema "convbench-results/1", kind
+One results file per configuration and machine:
+results/peers/<peer>-<label>.json (tuned) and
+results/peers/<peer>-as-installed-<label>.json, <label> the machine's;
+schema "convbench-results/1", kind
 "peer", context.peer says how it was run. If the framework cannot be
 imported the file is still written, with no runs and
 context.peer.status "not measured" and the reason.
@@ -499,7 +501,10 @@ def parse_args(peer, argv):
 
 
 def out_path(peer, config, out):
-    return os.path.join(out, peer.name + ("" if config == "tuned" else "-" + config) + ".json")
+    """results/peers/<peer>[-<config>]-<machine label>.json: one file per
+    machine, so that measuring on a second machine keeps the first's."""
+    return os.path.join(out, "%s%s-%s.json" % (peer.name, "" if config == "tuned" else "-" + config,
+                                               machine()["label"]))
 
 
 def _worker_env(peer, config, threads):

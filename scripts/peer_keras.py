@@ -5,8 +5,8 @@ Trains the seed CNN exactly as the Keras article that started convbench
 writes it (Sequential, Conv2D/MaxPooling2D/Dense with default initializers,
 Adam defaults, sparse categorical cross-entropy, model.fit with shuffle), on
 the IDX files read by scripts/peer_common.py, and times the seed's conv
-layers per pass; writes results/peers/keras.json (tuned) and
-results/peers/keras-as-installed.json. TensorFlow comes from PyPI's
+layers per pass; writes results/peers/keras-<label>.json (tuned) and
+results/peers/keras-as-installed-<label>.json (<label>: the machine's). TensorFlow comes from PyPI's
 tensorflow-cpu in build/peers-venv (`make peers`); run under another python
 the script re-runs itself with the venv's. `--help` lists the options.
 

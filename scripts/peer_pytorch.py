@@ -3,8 +3,8 @@
 
 Trains the seed CNN in PyTorch (Debian's CPU-only python3-torch, under
 /usr/bin/python3) with the Keras defaults the C trainer uses, and times the
-seed's conv layers per pass; writes results/peers/pytorch.json (tuned) and
-results/peers/pytorch-as-installed.json. scripts/peer_common.py has the data
+seed's conv layers per pass; writes results/peers/pytorch-<label>.json (tuned) and
+results/peers/pytorch-as-installed-<label>.json (<label>: the machine's). scripts/peer_common.py has the data
 reader, timing, results schema and driver; `--help` lists the options.
 
 Model: NCHW, as PyTorch users write it; the tuned configuration converts the
