@@ -596,27 +596,25 @@ int cmd_compare(int argc, char **argv)
                                    : "%-46s %11s %11s %7s %7s %15s %8s  %s\n";
     char cil[32];
     snprintf(cil, sizeof cil, "%g%% CI", 100 * (1 - 2 * alpha));
+    const char *test = paired
+                           ? "paired by file name: Wilcoxon signed-rank test on the log time ratios"
+                       : fastest < 1 ? "two-sided Mann-Whitney U on the fastest part"
+                                     : "two-sided Mann-Whitney U";
+    if (markdown) printf("### convbench compare\n\n");
+    for (int i = 0; i < 2; i++) {
+        const side *sd = i ? &cur : &base;
+        printf(markdown ? "- %s: `%s` (%s; %d file%s, %s)\n" : "%-5s %s (%s; %d file%s, %s)\n",
+               markdown ? (i ? "new" : "base") : (i ? "new:" : "base:"), sd->path, sd->machine,
+               sd->files, sd->files > 1 ? "s" : "", sd->where);
+    }
     if (markdown) {
-        printf("### convbench compare\n\n");
-        printf("- base: `%s` (%s; %d file%s, %s)\n- new: `%s` (%s; %d file%s, %s)\n", base.path,
-               base.machine, base.files, base.files > 1 ? "s" : "", base.where, cur.path,
-               cur.machine, cur.files, cur.files > 1 ? "s" : "", cur.where);
-        printf("- %s, alpha %g; minimum effect %g%%",
-               paired ? "paired by file name: Wilcoxon "
-                        "signed-rank test on the log time ratios"
-                      : "two-sided Mann-Whitney U",
-               alpha, threshold);
+        printf("- %s, alpha %g; minimum effect %g%%", test, alpha, threshold);
+        if (fastest < 1) printf("; the fastest %g of each side's repetitions", fastest);
         if (norm) printf("; conv times relative to `%s` in the same file", norm);
         printf("\n\n");
     } else {
-        printf("base: %s (%s; %d file%s, %s)\nnew:  %s (%s; %d file%s, %s)\n", base.path,
-               base.machine, base.files, base.files > 1 ? "s" : "", base.where, cur.path,
-               cur.machine, cur.files, cur.files > 1 ? "s" : "", cur.where);
-        printf("%s, alpha %g; minimum effect %g%%",
-               paired ? "paired by file name: Wilcoxon "
-                        "signed-rank test on the log time ratios"
-                      : "two-sided Mann-Whitney U",
-               alpha, threshold);
+        printf("%s, alpha %g; minimum effect %g%%", test, alpha, threshold);
+        if (fastest < 1) printf("; the fastest %g of each side's repetitions", fastest);
         if (norm) printf("; conv times relative to %s's fastest repetition in the same file", norm);
         printf("\n\n");
     }

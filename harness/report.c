@@ -35,10 +35,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "report.h"
-
-#ifndef CONVBENCH_SRCDIR
-#define CONVBENCH_SRCDIR "."
-#endif
+#include "version.h"
 
 /* ---- machine identity ---------------------------------------------------- */
 
@@ -470,7 +467,7 @@ int cmd_report(int argc, char **argv)
     }
     char tmp[PATH_MAX], scripts[PATH_MAX], plotabs[PATH_MAX], resolved[PATH_MAX];
     snprintf(tmp, sizeof tmp, "%s.tmp", out);
-    snprintf(scripts, sizeof scripts, "%s/scripts", CONVBENCH_SRCDIR);
+    snprintf(scripts, sizeof scripts, "%s/scripts", version_srcdir());
     if (access(scripts, R_OK)) snprintf(scripts, sizeof scripts, "scripts");
     if (realpath(scripts, resolved)) snprintf(scripts, sizeof scripts, "%s", resolved);
     if (!realpath(plotdir, plotabs)) snprintf(plotabs, sizeof plotabs, "%s", plotdir);

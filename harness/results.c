@@ -62,19 +62,7 @@
 #include "median.h"
 #include "results.h"
 #include "timed_run.h"
-
-#ifndef CONVBENCH_CFLAGS
-#define CONVBENCH_CFLAGS "unknown"
-#endif
-#ifndef CONVBENCH_SRCDIR
-#define CONVBENCH_SRCDIR "."
-#endif
-#ifndef CONVBENCH_PORTABLE
-#define CONVBENCH_PORTABLE 0
-#endif
-#ifndef CONVBENCH_SANITIZE
-#define CONVBENCH_SANITIZE 0
-#endif
+#include "version.h"
 
 int results_pass_parse(const char *name)
 {
@@ -107,17 +95,18 @@ cJSON *results_context(int argc, char **argv)
 
     cJSON *build = cJSON_AddObjectToObject(ctx, "build");
     cJSON_AddStringToObject(build, "compiler", "gcc " __VERSION__);
-    cJSON_AddStringToObject(build, "cflags", CONVBENCH_CFLAGS);
-    cJSON_AddBoolToObject(build, "portable", CONVBENCH_PORTABLE);
-    cJSON_AddBoolToObject(build, "sanitize", CONVBENCH_SANITIZE);
+    cJSON_AddStringToObject(build, "cflags", version_cflags());
+    cJSON_AddBoolToObject(build, "portable", version_portable());
+    cJSON_AddBoolToObject(build, "sanitize", version_sanitize());
 
-    char out[256];
-    if (command_line_output("git -C '" CONVBENCH_SRCDIR "' rev-parse HEAD 2>/dev/null", out,
-                            sizeof out) == 0) {
+    char out[256], cmd_git[PATH_MAX + 96];
+    snprintf(cmd_git, sizeof cmd_git, "git -C '%s' rev-parse HEAD 2>/dev/null", version_srcdir());
+    if (command_line_output(cmd_git, out, sizeof out) == 0) {
         cJSON_AddStringToObject(ctx, "git_commit", out);
-        int dirty = command_line_output("git -C '" CONVBENCH_SRCDIR "' status --porcelain "
-                                        "--untracked-files=no 2>/dev/null",
-                                        out, sizeof out) == 0;
+        snprintf(cmd_git, sizeof cmd_git,
+                 "git -C '%s' status --porcelain --untracked-files=no 2>/dev/null",
+                 version_srcdir());
+        int dirty = command_line_output(cmd_git, out, sizeof out) == 0;
         cJSON_AddBoolToObject(ctx, "git_dirty", dirty);
     } else {
         cJSON_AddStringToObject(ctx, "git_commit", "unknown");

@@ -109,38 +109,56 @@ int stats_mann_whitney(const double *a, int na, const double *b, int nb, stats_m
     return 0;
 }
 
-/* The largest c with P(U <= c) <= alpha / 2 under the null, or -1 when no
-   c qualifies (the level cannot be reached with these sample sizes). */
-static long lower_critical_u(int na, int nb, double alpha)
+/* z with P(Z > z) = p, by bisection. */
+static double normal_isf(double p)
 {
-    int n = na + nb;
-    double cells = (double)na * nb;
-    if (n <= STATS_EXACT_MAX) {
-        double *row = rank_sum_counts(n, na);
-        if (!row) return -1;
-        double total = 0, below = 0;
-        int maxs = n * (n + 1) / 2, base = na * (na + 1) / 2;
-        for (int s = 0; s <= maxs; s++) total += row[s];
-        long c = -1;
-        for (int s = base; s <= maxs; s++) {
-            below += row[s];
-            if (below / total > alpha / 2) break;
-            c = s - base;
-        }
-        free(row);
-        return c;
-    }
-    /* normal approximation: U ~ N(na nb / 2, na nb (n + 1) / 12) */
-    double z = 0, lo = 0, hi = 40; /* z with P(Z > z) = alpha / 2, by bisection */
+    double z = 0, lo = 0, hi = 40;
     for (int i = 0; i < 200; i++) {
         z = 0.5 * (lo + hi);
-        if (stats_normal_sf(z) > alpha / 2)
+        if (stats_normal_sf(z) > p)
             lo = z;
         else
             hi = z;
     }
-    double c = floor(0.5 * cells - 0.5 - z * sqrt(cells * (n + 1) / 12.0));
+    return z;
+}
+
+/* The largest c >= 0 with (counts[from] + ... + counts[from + c]) / total
+   <= alpha / 2 for a statistic whose null counts are counts[from..to], or
+   -1 when no c qualifies (the level cannot be reached). */
+static long lower_tail_exact(const double *counts, int from, int to, double alpha)
+{
+    double total = 0, below = 0;
+    for (int s = from; s <= to; s++) total += counts[s];
+    long c = -1;
+    for (int s = from; s <= to; s++) {
+        below += counts[s];
+        if (below / total > alpha / 2) break;
+        c = s - from;
+    }
+    return c;
+}
+
+/* The same from the normal approximation N(mean, sd^2), continuity
+   corrected. */
+static long lower_tail_normal(double mean, double sd, double alpha)
+{
+    double c = floor(mean - 0.5 - normal_isf(alpha / 2) * sd);
     return c >= 0 ? (long)c : -1;
+}
+
+/* The largest c with P(U <= c) <= alpha / 2 under the null, or -1. */
+static long lower_critical_u(int na, int nb, double alpha)
+{
+    int n = na + nb;
+    double cells = (double)na * nb;
+    if (n > STATS_EXACT_MAX)
+        return lower_tail_normal(0.5 * cells, sqrt(cells * (n + 1) / 12.0), alpha);
+    double *row = rank_sum_counts(n, na);
+    if (!row) return -1;
+    long c = lower_tail_exact(row, na * (na + 1) / 2, n * (n + 1) / 2, alpha);
+    free(row);
+    return c;
 }
 
 int stats_shift_ci(const double *a, int na, const double *b, int nb, double alpha, double *est,
@@ -180,30 +198,14 @@ static double *signed_rank_counts(int n)
 /* The largest c with P(W+ <= c) <= alpha / 2, or -1. */
 static long lower_critical_w(int n, double alpha)
 {
-    if (n <= STATS_EXACT_MAX) {
-        double *c = signed_rank_counts(n);
-        if (!c) return -1;
-        double total = ldexp(1.0, n), below = 0;
-        long crit = -1;
-        for (int s = 0; s <= n * (n + 1) / 2; s++) {
-            below += c[s];
-            if (below / total > alpha / 2) break;
-            crit = s;
-        }
-        free(c);
-        return crit;
-    }
-    double z = 0, lo = 0, hi = 40;
-    for (int i = 0; i < 200; i++) {
-        z = 0.5 * (lo + hi);
-        if (stats_normal_sf(z) > alpha / 2)
-            lo = z;
-        else
-            hi = z;
-    }
-    double m = n * (n + 1) / 4.0, sd = sqrt(n * (n + 1) * (2.0 * n + 1) / 24.0);
-    double crit = floor(m - 0.5 - z * sd);
-    return crit >= 0 ? (long)crit : -1;
+    if (n > STATS_EXACT_MAX)
+        return lower_tail_normal(n * (n + 1) / 4.0, sqrt(n * (n + 1) * (2.0 * n + 1) / 24.0),
+                                 alpha);
+    double *c = signed_rank_counts(n);
+    if (!c) return -1;
+    long crit = lower_tail_exact(c, 0, n * (n + 1) / 2, alpha);
+    free(c);
+    return crit;
 }
 
 int stats_signed_rank(const double *d, int n, stats_mwu *r)

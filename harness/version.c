@@ -18,9 +18,16 @@
 #ifndef CONVBENCH_SANITIZE
 #define CONVBENCH_SANITIZE 0
 #endif
+#ifndef CONVBENCH_SRCDIR
+#define CONVBENCH_SRCDIR "."
+#endif
 
 const char *version_describe(void) { return CONVBENCH_GIT_DESCRIBE; }
 const char *version_commit(void) { return CONVBENCH_GIT_COMMIT; }
+const char *version_cflags(void) { return CONVBENCH_CFLAGS; }
+int version_portable(void) { return CONVBENCH_PORTABLE; }
+int version_sanitize(void) { return CONVBENCH_SANITIZE; }
+const char *version_srcdir(void) { return CONVBENCH_SRCDIR; }
 
 void version_print(FILE *f)
 {

@@ -91,6 +91,6 @@ void test_command_line(void)
                "convbench bench: --set: unknown set 'nope'");
     cli_expect("cli/error/no-files", "summary", 2, "convbench summary: no results file given");
     cli_expect("cli/version", "--version", 0, "\ncommit    ");
-    cli_expect("cli/version/flags", "--version", 0, "\ncflags    -std=c11");
+    cli_expect("cli/version/flags", "--version", 0, " -std=c11 -ffp-contract=fast");
     cli_expect("cli/error/hint", "report --frobnicate", 2, "Try 'convbench report --help'");
 }

@@ -364,10 +364,52 @@ static void test_intervals(void)
     rc = stats_walsh_ci(up, 5, 0.05, &est, &lo, &hi);
     check("compare: 5 pairs cannot reach a 95% interval (P(W+ = 0) = 1/32)", rc == -1 && est == 3,
           "rc %d est %g", rc, est);
+    /* past STATS_EXACT_MAX the critical values come from the normal
+       approximation: the intervals still hold the true centre */
+    double big_a[30], big_b[30], big_d[60];
+    for (int i = 0; i < 30; i++) big_a[i] = i, big_b[i] = i + 100;
+    for (int i = 0; i < 60; i++) big_d[i] = i + 1;
+    rc = stats_shift_ci(big_a, 30, big_b, 30, 0.05, &est, &lo, &hi);
+    check("compare: 30 vs 30 shift interval (normal approximation) holds 100",
+          rc == 0 && est == 100 && lo < 100 && hi > 100 && lo > 90 && hi < 110,
+          "rc %d est %g [%g, %g]", rc, est, lo, hi);
+    rc = stats_walsh_ci(big_d, 60, 0.05, &est, &lo, &hi);
+    check("compare: 60 pairs' Walsh interval (normal approximation) holds 30.5",
+          rc == 0 && est == 30.5 && lo < 30.5 && hi > 30.5 && lo > 20 && hi < 41,
+          "rc %d est %g [%g, %g]", rc, est, lo, hi);
     const double six[] = { 1, 2, 3, 4, 5, 6 };
     rc = stats_walsh_ci(six, 6, 0.05, &est, &lo, &hi);
     check("compare: 6 pairs: the interval spans the Walsh averages' extremes",
           rc == 0 && lo == 1 && hi == 6 && est == 3.5, "rc %d est %g [%g, %g]", rc, est, lo, hi);
+}
+
+/* n rounds in three directories of the test directory, NAME-ref, -new and
+   -slow (paths into ra, rb, rs): in round i every time of ref is scaled by
+   fr[i], of new and slow by fn[i], and slow's simd pass and step are 30%
+   slower besides. Returns 0 if all were written. */
+static int write_rounds(const char *name, int n, const double *fr, const double *fn, check_rng *g,
+                        char *ra, char *rb, char *rs)
+{
+    const char *dir = check_tmpdir();
+    char path[600];
+    snprintf(ra, 512, "%s/%s-ref", dir, name);
+    snprintf(rb, 512, "%s/%s-new", dir, name);
+    snprintf(rs, 512, "%s/%s-slow", dir, name);
+    mkdir(ra, 0777);
+    mkdir(rb, 0777);
+    mkdir(rs, 0777);
+    int bad = 0;
+    for (int i = 0; i < n; i++) {
+        const double ref[] = { 8e-3 * fr[i], 1e-3 * fr[i] }, cur[] = { 8e-3 * fn[i], 1e-3 * fn[i] },
+                     slow[] = { 8e-3 * fn[i], 1.3e-3 * fn[i] };
+        snprintf(path, sizeof path, "%s/round-%02d.json", ra, i);
+        bad |= write_reps(path, g, ref, 1, 2e-3 * fr[i], 3, NULL);
+        snprintf(path, sizeof path, "%s/round-%02d.json", rb, i);
+        bad |= write_reps(path, g, cur, 1, 2e-3 * fn[i], 3, NULL);
+        snprintf(path, sizeof path, "%s/round-%02d.json", rs, i);
+        bad |= write_reps(path, g, slow, 1, 2.6e-3 * fn[i], 3, NULL);
+    }
+    return bad;
 }
 
 /* Paired rounds: each round slowed as a whole by a random spell (up to
@@ -375,29 +417,13 @@ static void test_intervals(void)
    its own. Unpaired, the spells make the verdict wide; paired, they cancel. */
 static void test_paired(void)
 {
-    const char *dir = check_tmpdir();
-    char ra[512], rb[512], rs[512], path[600], cmd[2048];
+    char ra[512], rb[512], rs[512], cmd[2048];
     static char out[65536];
-    snprintf(ra, sizeof ra, "%s/pair-ref", dir);
-    snprintf(rb, sizeof rb, "%s/pair-new", dir);
-    snprintf(rs, sizeof rs, "%s/pair-slow", dir);
-    mkdir(ra, 0777);
-    mkdir(rb, 0777);
-    mkdir(rs, 0777);
     check_rng g = { 2024 };
-    int bad = 0;
-    for (int i = 0; i < 10; i++) {
-        double spell = 1 + 0.75 * (check_uniform(&g) + 1);
-        const double med[] = { 8e-3 * spell, 1e-3 * spell },
-                     slow[] = { 8e-3 * spell, 1.3e-3 * spell };
-        snprintf(path, sizeof path, "%s/round-%02d.json", ra, i);
-        bad |= write_reps(path, &g, med, 1, 2e-3 * spell, 3, NULL);
-        snprintf(path, sizeof path, "%s/round-%02d.json", rb, i);
-        bad |= write_reps(path, &g, med, 1, 2e-3 * spell, 3, NULL);
-        snprintf(path, sizeof path, "%s/round-%02d.json", rs, i);
-        bad |= write_reps(path, &g, slow, 1, 2.6e-3 * spell, 3, NULL);
-    }
-    check("compare: synthetic paired rounds written", !bad, "results_write failed");
+    double spell[10];
+    for (int i = 0; i < 10; i++) spell[i] = 1 + 0.75 * (check_uniform(&g) + 1);
+    check("compare: synthetic paired rounds written",
+          !write_rounds("pair", 10, spell, spell, &g, ra, rb, rs), "results_write failed");
     snprintf(cmd, sizeof cmd, "convbench compare --threshold 10 '%s' '%s'", ra, rb);
     int rc = check_run(cmd, out, sizeof out);
     check("compare: unpaired, round-wide spells leave same code undecided (exit 3)", rc == 3,
@@ -419,29 +445,16 @@ static void test_paired(void)
    apart from the neighbour; on the fastest half it can. */
 static void test_fastest(void)
 {
-    const char *dir = check_tmpdir();
-    char ra[512], rb[512], rs[512], path[600], cmd[2048];
+    char ra[512], rb[512], rs[512], cmd[2048];
     static char out[65536];
-    snprintf(ra, sizeof ra, "%s/busy-ref", dir);
-    snprintf(rb, sizeof rb, "%s/busy-new", dir);
-    snprintf(rs, sizeof rs, "%s/busy-slow", dir);
-    mkdir(ra, 0777);
-    mkdir(rb, 0777);
-    mkdir(rs, 0777);
     check_rng g = { 77 };
-    int bad = 0;
+    double quiet[8], busy[8];
     for (int i = 0; i < 8; i++) {
-        double busy = i % 3 == 1 ? 2 + 0.4 * check_uniform(&g) : 1;
-        const double med[] = { 8e-3, 1e-3 }, on_new[] = { 8e-3 * busy, 1e-3 * busy },
-                     slow[] = { 8e-3 * busy, 1.3e-3 * busy };
-        snprintf(path, sizeof path, "%s/round-%d.json", ra, i);
-        bad |= write_reps(path, &g, med, 1, 2e-3, 3, NULL);
-        snprintf(path, sizeof path, "%s/round-%d.json", rb, i);
-        bad |= write_reps(path, &g, on_new, 1, 2e-3 * busy, 3, NULL);
-        snprintf(path, sizeof path, "%s/round-%d.json", rs, i);
-        bad |= write_reps(path, &g, slow, 1, 2.6e-3 * busy, 3, NULL);
+        quiet[i] = 1;
+        busy[i] = i % 3 == 1 ? 2 + 0.4 * check_uniform(&g) : 1;
     }
-    check("compare: synthetic busy rounds written", !bad, "results_write failed");
+    check("compare: synthetic busy rounds written",
+          !write_rounds("busy", 8, quiet, busy, &g, ra, rb, rs), "results_write failed");
     snprintf(cmd, sizeof cmd, "convbench compare --threshold 15 '%s' '%s'", ra, rb);
     int rc = check_run(cmd, out, sizeof out);
     check(
