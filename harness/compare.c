@@ -27,7 +27,8 @@
    cancelling a uniformly faster or slower spell of the machine. B's own
    rows are shown as the reference and get no verdict.
 
-   Files from different machines (machine fingerprints) are compared as
+   Files from different machines (results_machine_same: their
+   fingerprints, or for older files the fields both record) are compared as
    machines, not builds: compare says so before anything else and exits
    COMPARE_EXIT_MACHINES whatever the figures, so that it never passes or
    fails CI. Exit status: compare.h. */
@@ -67,8 +68,8 @@ typedef struct {
     int files;
     char **names;      /* the files' base names, in load order */
     char machine[256]; /* the first file's machine, for the header */
-    char fingerprint[64];
-    char where[160]; /* commit, time (first and last file) */
+    cJSON *mc;         /* the first file's context.machine */
+    char where[160];   /* commit, time (first and last file) */
 } side;
 
 /* An integer field, 0 where absent (results_num gives NAN then). */
@@ -202,16 +203,14 @@ static int load_file(side *s, const char *path, const char *norm, int *have_norm
     }
     const cJSON *ctx = cJSON_GetObjectItemCaseSensitive(doc, "context");
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(ctx, "machine");
-    char id[sizeof s->fingerprint];
-    results_machine_fingerprint(m, id, sizeof id);
     if (!s->files) {
         char label[RESULTS_LABEL_MAX + 1];
         results_machine_label(m, label, sizeof label);
         snprintf(s->machine, sizeof s->machine, "%s: %s", label, jstr(m, "cpu_model"));
-        snprintf(s->fingerprint, sizeof s->fingerprint, "%s", id);
+        s->mc = cJSON_Duplicate(m, 1);
         snprintf(s->where, sizeof s->where, "commit %.10s, %s", jstr(ctx, "git_commit"),
                  jstr(ctx, "time_utc"));
-    } else if (strcmp(id, s->fingerprint)) {
+    } else if (!results_machine_same(m, s->mc)) {
         cli_error("compare",
                   "%s comes from another machine (%s) than the other "
                   "files of %s (%s): one side is one machine",
@@ -368,6 +367,7 @@ static void side_free(side *s)
     free(s->rows);
     for (int i = 0; i < s->files; i++) free(s->names[i]);
     free(s->names);
+    cJSON_Delete(s->mc);
 }
 
 /* The fastest ceil(frac * n) of v[0..n), ascending, into out; returns how
@@ -585,7 +585,7 @@ int cmd_compare(int argc, char **argv)
         side_free(&cur);
         return COMPARE_EXIT_INPUT;
     }
-    int machines = strcmp(base.fingerprint, cur.fingerprint) != 0;
+    int machines = !results_machine_same(base.mc, cur.mc);
     if (machines)
         printf("%sBASE and NEW come from different machines (%s; %s): this compares machines, "
                "not builds, and gives no regression verdict (exit %d)%s\n\n",

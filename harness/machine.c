@@ -498,3 +498,35 @@ void results_machine_path(char *buf, size_t len)
     results_machine_file(results_dir(), m, buf, len);
     cJSON_Delete(m);
 }
+
+int results_machine_same(const cJSON *a, const cJSON *b)
+{
+    const char *fa = results_str(a, "fingerprint"), *fb = results_str(b, "fingerprint");
+    if (fa && fb) return !strcmp(fa, fb);
+    /* copies holding only the fields both have (the identity's own two aside) */
+    cJSON *ca = cJSON_Duplicate(a, 1), *cb = cJSON_Duplicate(b, 1);
+    int same = 0;
+    if (ca && cb) {
+        static const char *const own[] = { "fingerprint", "label" };
+        for (int i = 0; i < 2; i++) {
+            cJSON_DeleteItemFromObjectCaseSensitive(ca, own[i]);
+            cJSON_DeleteItemFromObjectCaseSensitive(cb, own[i]);
+        }
+        for (int pass = 0; pass < 2; pass++) {
+            cJSON *x = pass ? cb : ca, *y = pass ? ca : cb, *it = x->child;
+            while (it) {
+                cJSON *next = it->next;
+                if (!cJSON_GetObjectItemCaseSensitive(y, it->string))
+                    cJSON_DeleteItemFromObjectCaseSensitive(x, it->string);
+                it = next;
+            }
+        }
+        char ka[RESULTS_FINGERPRINT_LEN + 1], kb[RESULTS_FINGERPRINT_LEN + 1];
+        results_machine_fingerprint_compute(ca, ka, sizeof ka);
+        results_machine_fingerprint_compute(cb, kb, sizeof kb);
+        same = !strcmp(ka, kb);
+    }
+    cJSON_Delete(ca);
+    cJSON_Delete(cb);
+    return same;
+}

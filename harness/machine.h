@@ -34,6 +34,11 @@ cJSON *results_machine(void);
 /* The machine's fingerprint: its stored "fingerprint" field when present,
    else computed from its fields. buf holds RESULTS_FINGERPRINT_LEN + 1. */
 void results_machine_fingerprint(const cJSON *machine, char *buf, size_t len);
+/* 1 if two machine objects describe the same machine: their stored
+   fingerprints when both have one; else the fingerprints computed from
+   the fields both record (a file written before a field existed is then
+   still matched to a newer file of the same CPU). */
+int results_machine_same(const cJSON *a, const cJSON *b);
 /* Always computed from the fields (what results_machine stores). */
 void results_machine_fingerprint_compute(const cJSON *machine, char *buf, size_t len);
 /* The machine's label: its stored "label" field when present and valid,

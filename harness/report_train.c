@@ -453,4 +453,3 @@ void section_peer_conv(out_ctx *o, const report_machine *m)
     fprintf(md, "\n");
     free(pf);
 }
-

@@ -437,6 +437,21 @@ static void fingerprints(void)
     check("results/machine/fingerprint-old-file",
           same_fp(old, old2) && !same_fp(old, live) && !same_fp(old, amd),
           "an older file's fingerprint is unstable or matches another machine");
+    /* the same CPU described before and after vendor/family/fingerprint
+       existed (a reference commit of the gate writes the older form) */
+    cJSON *newer = cJSON_Duplicate(old, 1);
+    cJSON_AddStringToObject(newer, "vendor", "GenuineIntel");
+    cJSON_AddNumberToObject(newer, "family", 6);
+    cJSON_AddStringToObject(newer, "label", "intel-xeon-2c");
+    char nfp[32];
+    results_machine_fingerprint_compute(newer, nfp, sizeof nfp);
+    cJSON_AddStringToObject(newer, "fingerprint", nfp);
+    check("results/machine/same-across-formats",
+          results_machine_same(old, newer) && results_machine_same(newer, old) &&
+              !results_machine_same(old, amd) && !results_machine_same(newer, amd) &&
+              results_machine_same(amd, again),
+          "an older and a newer description of one CPU told apart, or two CPUs matched");
+    cJSON_Delete(newer);
     char fp[32], computed[32];
     results_machine_fingerprint(live, fp, sizeof fp);
     results_machine_fingerprint_compute(live, computed, sizeof computed);
