@@ -146,7 +146,7 @@ static void load_dir(const char *dir, flist *all)
         n++;
     }
     closedir(d);
-    qsort(names, n, sizeof *names, cmp_name);
+    if (n) qsort(names, n, sizeof *names, cmp_name);
     for (size_t i = 0; i < n; i++) {
         char path[PATH_MAX];
         struct stat st;
@@ -438,7 +438,7 @@ int cmd_report(int argc, char **argv)
         report_machine *m = ms[i];
         m->mc = jobj(jobj(m->src->doc, "context"), "machine");
         machine_name(m->mc, m->name, sizeof m->name);
-        qsort(m->bench.f, (size_t)m->bench.n, sizeof *m->bench.f, cmp_bench);
+        if (m->bench.n) qsort(m->bench.f, (size_t)m->bench.n, sizeof *m->bench.f, cmp_bench);
         if (m->peer.n) qsort(m->peer.f, (size_t)m->peer.n, sizeof *m->peer.f, cmp_peer);
     }
     unique_names(ms, nm);

@@ -321,7 +321,7 @@ static void conv_compare(FILE *md, report_machine *const *ms, int n)
         free(cases);
         return;
     }
-    qsort(cases, (size_t)nc, sizeof *cases, cmp_cref);
+    if (nc) qsort(cases, (size_t)nc, sizeof *cases, cmp_cref);
     for (int lo = 0; lo < nc;) {
         int hi = lo;
         while (hi < nc && cases[hi].c.threads == cases[lo].c.threads) hi++;
@@ -415,7 +415,7 @@ static void train_compare(FILE *md, report_machine *const *ms, int n)
         }
     }
     if (!l.n) return;
-    qsort(l.r, (size_t)l.n, sizeof *l.r, cmp_tcmp);
+    if (l.n) qsort(l.r, (size_t)l.n, sizeof *l.r, cmp_tcmp);
     static const char *const src_name[] = { "scale run", "training run", "peer" };
     fprintf(md,
             "### Training images/s\n\nThe seed network at batch 32 on each machine, per "

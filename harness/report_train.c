@@ -238,7 +238,7 @@ void section_train(out_ctx *o, const report_machine *m)
             n++;
         }
     }
-    qsort(rows, (size_t)n, sizeof *rows, cmp_trow);
+    if (n) qsort(rows, (size_t)n, sizeof *rows, cmp_trow);
     fprintf(md, "### Training\n\nThe seed network per backend and thread count on this machine: "
                 "convbench's backends (`auto` picks one per layer and pass) and the PyTorch/Keras "
                 "peers, each peer in its tuned and its as-installed configuration. Epoch s is the "
