@@ -654,8 +654,6 @@ int cmd_compare(int argc, char **argv)
         double med_b, med_c, x;
         results_stats(b->v, b->n, &med_b, &x, &x);
         results_stats(c->v, c->n, &med_c, &x, &x);
-        value_text(med_b, norm != NULL, bt, sizeof bt);
-        value_text(med_c, norm != NULL, ct, sizeof ct);
         const char *verdict;
         char vbuf[32];
         if (c->is_ref) {
@@ -675,7 +673,10 @@ int cmd_compare(int argc, char **argv)
                 int kb = fastest_of(b->v, b->n, fastest, pb),
                     kc = fastest_of(c->v, c->n, fastest, pc);
                 compare_verdict(pb, kb, pc, kc, alpha, threshold, &r);
-                few |= stats_mwu_min_p(b->n, c->n) >= alpha;
+                /* what was judged: the medians of the repetitions kept */
+                results_stats(pb, kb, &med_b, &x, &x);
+                results_stats(pc, kc, &med_c, &x, &x);
+                few |= stats_mwu_min_p(kb, kc) >= alpha;
             }
             snprintf(rt, sizeof rt, "%.3f", r.ratio);
             snprintf(mt, sizeof mt, "%.3f", r.min_ratio);
@@ -689,6 +690,8 @@ int cmd_compare(int argc, char **argv)
                      verdict_name(r.verdict));
             verdict = vbuf;
         }
+        value_text(med_b, norm != NULL, bt, sizeof bt);
+        value_text(med_c, norm != NULL, ct, sizeof ct);
         printf(hdr_fmt, c->label, bt, ct, rt, mt, ci, pt, verdict);
     }
     free(order);
