@@ -118,9 +118,16 @@ int backend_list(const cJSON *runs, const char **out, int max)
 
 int layer_rank(const crow *c, const char *const *layers, int nl)
 {
-    int i = 0;
-    for (const bench_layer *l = shapes_all(); l->set; l++, i++)
-        if (!strcmp(l->set, c->set) && !strcmp(l->layer, c->layer)) return i;
+    /* the built-in sets' order; without their files, the order seen */
+    static shape_list builtin;
+    static int loaded;
+    if (!loaded) {
+        char err[512];
+        loaded = 1;
+        if (shapes_load_sets("all", &builtin, err, sizeof err)) shape_list_free(&builtin);
+    }
+    for (int i = 0; i < builtin.n; i++)
+        if (!strcmp(builtin.v[i].set, c->set) && !strcmp(builtin.v[i].layer, c->layer)) return i;
     int k = 0;
     while (k < nl && strcmp(layers[k], c->layer)) k++;
     return 1000 + k;
