@@ -380,7 +380,14 @@ int cmd_scale(int argc, char **argv)
         }
         printf("scale: %d thr  conv layers (bench_conv --bind, filter %s)\n", t, filter);
         fflush(stdout);
-        bench_opts bo = { "all", backends, filter, t, reps, 0.05, 1, 0, 0, CMD };
+        bench_opts bo = { .shapes = { .sets = "all" },
+                          .backends = backends,
+                          .filter = filter,
+                          .threads = t,
+                          .repetitions = reps,
+                          .min_time = 0.05,
+                          .bind = 1,
+                          .cmd = CMD };
         if (bench_run(&bo, runs, t == 1 ? skipped : NULL)) rc = 1;
     }
     free(times);

@@ -217,9 +217,79 @@ static int is_baseline_dir(const char *dir)
     return n >= strlen(tail) && !strcmp(real + n - strlen(tail), tail);
 }
 
+int results_check_path(const char *path, int force, char *err, size_t len)
+{
+    if (!path || !*path) return error_set(err, len, "no file name given");
+    struct stat st;
+    if (stat(path, &st) == 0) {
+        if (S_ISDIR(st.st_mode)) return error_set(err, len, "%s is a directory", path);
+        if (access(path, W_OK)) return error_set(err, len, "%s is not writable", path);
+    }
+    /* the nearest existing directory above: results_write creates the rest */
+    char dir[PATH_MAX];
+    if (snprintf(dir, sizeof dir, "%s", path) >= (int)sizeof dir)
+        return error_set(err, len, "path too long: %s", path);
+    for (;;) {
+        char *slash = strrchr(dir, '/');
+        if (!slash) {
+            snprintf(dir, sizeof dir, ".");
+        } else if (slash == dir) {
+            dir[1] = 0;
+        } else {
+            *slash = 0;
+        }
+        if (stat(dir, &st) == 0) break;
+        if (errno != ENOENT || !slash || !strcmp(dir, "/"))
+            return error_set(err, len, "cannot use %s: %s", dir, strerror(errno));
+    }
+    if (!S_ISDIR(st.st_mode)) return error_set(err, len, "%s: %s is not a directory", path, dir);
+    if (access(dir, W_OK | X_OK))
+        return error_set(err, len, "cannot write in %s: %s", dir, strerror(errno));
+    /* access() says yes to root everywhere: where the directory is the
+       file's own, a probe file says whether one can really be made */
+    const char *slash = strrchr(path, '/');
+    if (!slash || (size_t)(slash - path) == strlen(dir) || (slash == path && !strcmp(dir, "/"))) {
+        char probe[PATH_MAX];
+        snprintf(probe, sizeof probe, "%s/.convbench-probe-XXXXXX", dir);
+        int fd = mkstemp(probe);
+        if (fd < 0) return error_set(err, len, "cannot write in %s: %s", dir, strerror(errno));
+        close(fd);
+        unlink(probe);
+    }
+    if (!force && is_baseline_dir(dir) && access(path, F_OK) == 0)
+        return error_set(err, len, "%s is a baseline and exists; not overwriting it (use --force)",
+                         path);
+    return 0;
+}
+
 int results_write(const char *path, const cJSON *doc, int force)
 {
-    if (!path || !*path || !doc) {
+    if (!doc) {
+        fprintf(stderr, "results: nothing to write\n");
+        return -1;
+    }
+    char *json = cJSON_Print(doc);
+    if (!json) {
+        fprintf(stderr, "results: out of memory printing %s\n", path ? path : "?");
+        return -1;
+    }
+    size_t n = strlen(json);
+    char *text = realloc(json, n + 2);
+    if (!text) {
+        free(json);
+        fprintf(stderr, "results: out of memory printing %s\n", path ? path : "?");
+        return -1;
+    }
+    text[n] = '\n';
+    text[n + 1] = 0;
+    const int rc = results_write_text(path, text, force);
+    free(text);
+    return rc;
+}
+
+int results_write_text(const char *path, const char *text, int force)
+{
+    if (!path || !*path || !text) {
         fprintf(stderr, "results: no file name given\n");
         return -1;
     }
@@ -245,23 +315,16 @@ int results_write(const char *path, const cJSON *doc, int force)
                 path);
         return -1;
     }
-    char *text = cJSON_Print(doc);
-    if (!text) {
-        fprintf(stderr, "results: out of memory printing %s\n", path);
-        return -1;
-    }
     int fd = mkstemp(tmp);
     if (fd < 0) {
         fprintf(stderr, "results: cannot create a temporary file in %s: %s\n", dir,
                 strerror(errno));
-        free(text);
         return -1;
     }
     mode_t mask = umask(0);
     umask(mask);
     size_t len = strlen(text), done = 0;
     int err = fchmod(fd, 0666 & ~mask) ? errno : 0;
-    text[len++] = '\n'; /* replaces the terminator: written by length */
     while (!err && done < len) {
         ssize_t w = write(fd, text + done, len - done);
         if (w < 0 && errno == EINTR) continue;
@@ -272,7 +335,6 @@ int results_write(const char *path, const cJSON *doc, int force)
     }
     if (!err && fsync(fd)) err = errno;
     if (close(fd) && !err) err = errno;
-    free(text);
     if (!err) {
         /* A baseline goes in with link(), which fails if the name appeared
            meanwhile; anything else replaces the target atomically. */
