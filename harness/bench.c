@@ -432,10 +432,17 @@ void bench_print_table(const cJSON *runs)
         while (k < ncol && strcmp(cols[k], b)) k++;
         if (k == ncol) cols[ncol++] = b;
     }
+    int kw = 34; /* the widest "set/layer/bN pass" (users' names can be long) */
+    char key[160], other[160];
+    cJSON_ArrayForEach(r, runs)
+    {
+        row_key(r, key, sizeof key);
+        if ((int)strlen(key) > kw) kw = (int)strlen(key);
+    }
     const cJSON *first = cJSON_GetArrayItem(runs, 0);
     printf("\nGFLOP/s (direct-convolution FLOPs / median time), %d threads; '-' = not run\n",
            cJSON_GetObjectItemCaseSensitive(first, "threads")->valueint);
-    printf("%-34s", "layer pass");
+    printf("%-*s", kw, "layer pass");
     for (int k = 0; k < ncol; k++) printf(" %15.15s", cols[k]);
     printf("\n");
     char *seen = calloc((size_t)n, 1);
@@ -443,9 +450,8 @@ void bench_print_table(const cJSON *runs)
     cJSON_ArrayForEach(r, runs)
     {
         if (seen[i++]) continue;
-        char key[160], other[160];
         row_key(r, key, sizeof key);
-        printf("%-34s", key);
+        printf("%-*s", kw, key);
         for (int k = 0; k < ncol; k++) {
             const cJSON *x, *hit = NULL;
             int j = 0;

@@ -260,10 +260,13 @@ int cmd_scale(int argc, char **argv)
     const int ntrain = nb + with_auto;
     if (!nb) conv = 0;
 
-    char path[PATH_MAX];
+    char path[PATH_MAX], err[1024];
     cli_out_path(out, "scale", path, sizeof path);
+    if (results_check_path(path, force, err, sizeof err)) {
+        cli_error(CMD, "--out: %s", err);
+        return 2;
+    }
 
-    char err[1024];
     dataset d = { 0 };
     const char *data_used = data;
     if (train) {

@@ -41,7 +41,8 @@ enum {
     O_PNG,
     O_PLAN_CACHE,
     O_PROFILE,
-    O_REPLICAS
+    O_REPLICAS,
+    O_OUT
 };
 
 static const char *usage_text(const char *cmd)
@@ -72,7 +73,8 @@ static const char *usage_text(const char *cmd)
                "  --limit N         train on the first N images only\n"
                "  --data DIR        IDX files (default " DATA_DEFAULT_DIR ")\n"
                "  --save FILE       write the trained weights\n"
-               "  --json FILE       write the per-epoch figures as a results file\n";
+               "  --out FILE        write the per-epoch figures as a results file\n"
+               "                    (--json FILE: the same)\n";
     if (!strcmp(cmd, "eval"))
         return "usage: convbench eval --load FILE [--model FILE] [--backend B] [--threads N]\n"
                "                      [--replicas N] [--batch N] [--data DIR] [--limit N]\n"
@@ -105,12 +107,13 @@ static int parse(const char *cmd, int argc, char **argv, options *o)
         { "plan-cache", required_argument, 0, O_PLAN_CACHE },
         { "profile", no_argument, 0, O_PROFILE },
         { "replicas", required_argument, 0, O_REPLICAS },
+        { "out", required_argument, 0, O_OUT },
         { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
     /* which options each command takes */
     const char *allowed = !strcmp(cmd, "train") ? "model backend threads replicas epochs batch lr "
-                                                  "seed limit data save json plan-cache profile"
+                                                  "seed limit data save json out plan-cache profile"
                           : !strcmp(cmd, "eval")
                               ? "model backend threads replicas batch data load limit plan-cache"
                               : "model backend threads data load show png";
@@ -182,7 +185,8 @@ static int parse(const char *cmd, int argc, char **argv, options *o)
         case O_DATA: o->data = optarg; break;
         case O_SAVE: o->save = optarg; break;
         case O_LOAD: o->load = optarg; break;
-        case O_JSON: o->json = optarg; break;
+        case O_JSON: /* the older name of --out */
+        case O_OUT: o->json = optarg; break;
         case O_PNG: o->png = optarg; break;
         case O_PLAN_CACHE: o->plan_cache = optarg; break;
         case O_PROFILE: o->profile = 1; break;
@@ -191,6 +195,16 @@ static int parse(const char *cmd, int argc, char **argv, options *o)
     if (cli_no_arguments(cmd, argc, argv)) return 2;
     if (!bad && strcmp(cmd, "train") && !o->load) {
         cli_usage_error(cmd, "--load FILE is required");
+        bad = 1;
+    }
+    /* where results and weights go, checked before minutes of training */
+    char err[512];
+    if (!bad && o->json && results_check_path(o->json, 0, err, sizeof err)) {
+        cli_error(cmd, "--out: %s", err);
+        bad = 1;
+    }
+    if (!bad && o->save && results_check_path(o->save, 1, err, sizeof err)) {
+        cli_error(cmd, "--save: %s", err);
         bad = 1;
     }
     if (!bad && o->threads) omp_set_num_threads(o->threads);

@@ -97,6 +97,7 @@ int main(int argc, char **argv)
     }
     for (size_t c = 0; c < sizeof cmds / sizeof *cmds; c++) {
         if (strcmp(argv[1], cmds[c].name)) continue;
+        cli_set_command(cmds[c].name);
         if (cmds[c].measures && take_machine(&argc, argv)) return 2;
         return cmds[c].run(argc - 1, argv + 1);
     }

@@ -9,9 +9,9 @@
 
 typedef struct {
     FILE *f;
-    int tty;         /* f is a terminal: a live line */
-    int live;        /* a live line is on screen (progress_clear removes it) */
-    const char *cmd; /* "bench", "scale", "auto" */
+    int tty;          /* f is a terminal: a live line */
+    int live;         /* a live line is on screen (progress_clear removes it) */
+    const char *cmd;  /* "bench", "scale", "auto" */
     const char *unit; /* "cases", "layers", ... */
     int total;
     double start, last; /* seconds (omp_get_wtime) */

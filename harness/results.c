@@ -58,6 +58,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "cli.h"
 #include "error.h"
 #include "median.h"
 #include "results.h"
@@ -265,19 +266,19 @@ int results_check_path(const char *path, int force, char *err, size_t len)
 int results_write(const char *path, const cJSON *doc, int force)
 {
     if (!doc) {
-        fprintf(stderr, "results: nothing to write\n");
+        cli_error(cli_command(), "nothing to write");
         return -1;
     }
     char *json = cJSON_Print(doc);
     if (!json) {
-        fprintf(stderr, "results: out of memory printing %s\n", path ? path : "?");
+        cli_error(cli_command(), "out of memory printing %s", path ? path : "?");
         return -1;
     }
     size_t n = strlen(json);
     char *text = realloc(json, n + 2);
     if (!text) {
         free(json);
-        fprintf(stderr, "results: out of memory printing %s\n", path ? path : "?");
+        cli_error(cli_command(), "out of memory printing %s", path ? path : "?");
         return -1;
     }
     text[n] = '\n';
@@ -290,7 +291,7 @@ int results_write(const char *path, const cJSON *doc, int force)
 int results_write_text(const char *path, const char *text, int force)
 {
     if (!path || !*path || !text) {
-        fprintf(stderr, "results: no file name given\n");
+        cli_error(cli_command(), "no file name given");
         return -1;
     }
     char dir[PATH_MAX], tmp[PATH_MAX];
@@ -299,26 +300,25 @@ int results_write_text(const char *path, const char *text, int force)
     if (snprintf(dir, sizeof dir, "%.*s", dirlen, slash ? path : ".") >= (int)sizeof dir ||
         snprintf(tmp, sizeof tmp, "%s/.%s.tmp.XXXXXX", dir, slash ? slash + 1 : path) >=
             (int)sizeof tmp) {
-        fprintf(stderr, "results: path too long: %s\n", path);
+        cli_error(cli_command(), "path too long: %s", path);
         return -1;
     }
     if (make_parents(path)) {
-        fprintf(stderr, "results: cannot create directory %s: %s\n", dir, strerror(errno));
+        cli_error(cli_command(), "cannot create directory %s: %s", dir, strerror(errno));
         return -1;
     }
     int protect = !force && is_baseline_dir(dir);
     struct stat st;
     if (protect && stat(path, &st) == 0) {
-        fprintf(stderr,
-                "results: %s is a baseline and exists; not overwriting it "
-                "(use --force to replace it)\n",
-                path);
+        cli_error(cli_command(),
+                  "%s is a baseline and exists; not overwriting it "
+                  "(use --force to replace it)",
+                  path);
         return -1;
     }
     int fd = mkstemp(tmp);
     if (fd < 0) {
-        fprintf(stderr, "results: cannot create a temporary file in %s: %s\n", dir,
-                strerror(errno));
+        cli_error(cli_command(), "cannot create a temporary file in %s: %s", dir, strerror(errno));
         return -1;
     }
     mode_t mask = umask(0);
@@ -343,12 +343,12 @@ int results_write_text(const char *path, const char *text, int force)
     if (err || protect) unlink(tmp);
     if (err) {
         if (protect && err == EEXIST)
-            fprintf(stderr,
-                    "results: %s is a baseline and exists; not overwriting it "
-                    "(use --force to replace it)\n",
-                    path);
+            cli_error(cli_command(),
+                      "%s is a baseline and exists; not overwriting it "
+                      "(use --force to replace it)",
+                      path);
         else
-            fprintf(stderr, "results: cannot write %s: %s\n", path, strerror(err));
+            cli_error(cli_command(), "cannot write %s: %s", path, strerror(err));
         return -1;
     }
     int dfd = open(dir, O_RDONLY | O_DIRECTORY); /* make the rename durable */

@@ -17,7 +17,8 @@ static int copy_name(char *buf, size_t len, const char *name, size_t n)
     if (n == 0 || n >= len) return -1;
     for (size_t i = 0; i < n; i++) {
         const char c = name[i];
-        buf[i] = isalnum((unsigned char)c) || c == '_' || c == '-' || c == '.' || c == '+' ? c : '_';
+        buf[i] =
+            isalnum((unsigned char)c) || c == '_' || c == '-' || c == '.' || c == '+' ? c : '_';
     }
     buf[n] = 0;
     return 0;
@@ -52,8 +53,8 @@ static int check_shape(const conv_shape *s, char *err, size_t len)
     static const char *const names[9] = { "N", "H", "W", "C", "K", "R", "S", "STRIDE", "PAD" };
     for (int i = 0; i < 9; i++)
         if (v[i] < (i == 8 ? 0 : 1))
-            return error_set(err, len, "%s must be %s, got %d", names[i],
-                             i == 8 ? ">= 0" : ">= 1", v[i]);
+            return error_set(err, len, "%s must be %s, got %d", names[i], i == 8 ? ">= 0" : ">= 1",
+                             v[i]);
     const char *why = conv_shape_invalid(s);
     return why ? error_set(err, len, "%s", why) : 0;
 }
@@ -218,8 +219,7 @@ int shape_parse(const char *text, bench_layer *out, char *err, size_t errlen)
     if (!text) return error_set(err, errlen, "no shape given");
     while (*text == ' ' || *text == '\t') text++;
     if (!*text) return error_set(err, errlen, "empty shape");
-    if (isdigit((unsigned char)*text) || *text == '-')
-        return parse_numbers(text, out, err, errlen);
+    if (isdigit((unsigned char)*text) || *text == '-') return parse_numbers(text, out, err, errlen);
     if (isalpha((unsigned char)*text)) return parse_descriptor(text, out, err, errlen);
     return error_set(err, errlen,
                      "'%.20s' is neither N,H,W,C,K,R,S,STRIDE,PAD nor a descriptor such as "
@@ -287,8 +287,7 @@ int shape_parse_text(const char *text, const char *file, const char *set, shape_
     return 0;
 }
 
-int shape_parse_file(const char *path, const char *set, shape_list *out, char *err,
-                     size_t errlen)
+int shape_parse_file(const char *path, const char *set, shape_list *out, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "rb");
     if (!f) return error_set(err, errlen, "cannot open %s: %s", path, strerror(errno));
@@ -300,7 +299,9 @@ int shape_parse_file(const char *path, const char *set, shape_list *out, char *e
     if (bad || got > MAX) {
         free(text);
         return error_set(err, errlen, "%s: %s", path,
-                         !text ? "out of memory" : bad ? "read error" : "larger than 1 MiB");
+                         !text ? "out of memory"
+                         : bad ? "read error"
+                               : "larger than 1 MiB");
     }
     text[got] = 0;
     int rc = strlen(text) != got ? error_set(err, errlen, "%s: a NUL byte in the file", path)

@@ -31,7 +31,7 @@ extern "C" {
    '-', '.' and '+' only (any other character of a name given becomes '_'),
    so a case name splits on '/'. */
 typedef struct {
-    char set[SHAPE_NAME_MAX];   /* "seed", "user", a shape file's or model's name */
+    char set[SHAPE_NAME_MAX];    /* "seed", "user", a shape file's or model's name */
     char layer[SHAPE_LAYER_MAX]; /* "conv2", the NAME given, or one made from the shape */
     conv_shape shape;
 } bench_layer;
@@ -60,8 +60,7 @@ void shape_list_free(shape_list *list);
 int shape_parse_text(const char *text, const char *file, const char *set, shape_list *out,
                      char *err, size_t errlen);
 /* The same for a file on disk (at most 1 MiB). */
-int shape_parse_file(const char *path, const char *set, shape_list *out, char *err,
-                     size_t errlen);
+int shape_parse_file(const char *path, const char *set, shape_list *out, char *err, size_t errlen);
 
 /* The set name a file gives its shapes: its base name without the
    extension ("shapes/my.shapes" -> "my"), in the name alphabet above. */

@@ -66,7 +66,7 @@ void test_command_line(void)
     test_lists();
     /* -h and --help: the command's usage on stdout, exit 0, in every command */
     static const char *const cmds[] = { "train", "eval", "predict", "backends", "bench",
-                                        "scale", "info", "summary", "report" };
+                                        "scale", "info", "summary", "report",   "compare" };
     char name[96], args[96], want[96];
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
         for (int longform = 0; longform < 2; longform++) {
@@ -93,4 +93,12 @@ void test_command_line(void)
     cli_expect("cli/version", "--version", 0, "\ncommit    ");
     cli_expect("cli/version/flags", "--version", 0, " -std=c11 -ffp-contract=fast");
     cli_expect("cli/error/hint", "report --frobnicate", 2, "Try 'convbench report --help'");
+    /* --out is checked before any work: a directory, a place that cannot
+       hold a file */
+    cli_expect("cli/out/bench-dir", "bench --quick --out /", 2,
+               "convbench bench: --out: / is a directory");
+    cli_expect("cli/out/scale", "scale --out /dev/null/x.json", 2, "convbench scale: --out: ");
+    cli_expect("cli/out/train", "train --out /dev/null/x.json", 2, "convbench train: --out: ");
+    cli_expect("cli/out/train-json", "train --json /dev/null/x.json", 2,
+               "convbench train: --out: ");
 }
