@@ -39,19 +39,19 @@ static void parse_forms(void)
          "ic16ih20oc24kh3sh1ph1");
     good("shapes/numbers-named", " 8, 14,12,3,5,3,1,2,0 :my:layer/1 ",
          (conv_shape){ 8, 14, 12, 3, 5, 3, 1, 2, 0 }, "my_layer_1");
-    good("shapes/descriptor", "mb32ic32ih13oc64kh3ph0", (conv_shape){ 32, 13, 13, 32, 64, 3, 3, 1, 0 },
-         "ic32ih13oc64kh3sh1ph0");
+    good("shapes/descriptor", "mb32ic32ih13oc64kh3ph0",
+         (conv_shape){ 32, 13, 13, 32, 64, 3, 3, 1, 0 }, "ic32ih13oc64kh3sh1ph0");
     /* benchdnn's defaults: mb 2, stride 1, padding 0 */
     good("shapes/descriptor-defaults", "ic3iw9oc4kw3", (conv_shape){ 2, 9, 9, 3, 4, 3, 3, 1, 0 },
          "ic3ih9oc4kh3sh1ph0");
     /* padding deduced from the output, as benchdnn does */
-    good("shapes/descriptor-padding", "mb8ic64ih56oc64oh56kh3", (conv_shape){ 8, 56, 56, 64, 64, 3, 3, 1, 1 },
-         "ic64ih56oc64kh3sh1ph1");
+    good("shapes/descriptor-padding", "mb8ic64ih56oc64oh56kh3",
+         (conv_shape){ 8, 56, 56, 64, 64, 3, 3, 1, 1 }, "ic64ih56oc64kh3sh1ph1");
     good("shapes/descriptor-canonical",
          "g1mb1_ic3ih224iw224_oc64oh112ow112_kh7kw7_sh2sw2_ph3pw3_dh0dw0_n\"resnet18:conv1\"",
          (conv_shape){ 1, 224, 224, 3, 64, 7, 7, 2, 3 }, "resnet18_conv1");
-    good("shapes/descriptor-rect", "mb1ic2ih6iw9oc3kh3kw1", (conv_shape){ 1, 6, 9, 2, 3, 3, 1, 1, 0 },
-         "ic2ih6iw9oc3kh3kw1sh1ph0");
+    good("shapes/descriptor-rect", "mb1ic2ih6iw9oc3kh3kw1",
+         (conv_shape){ 1, 6, 9, 2, 3, 3, 1, 1, 0 }, "ic2ih6iw9oc3kh3kw1sh1ph0");
 
     bad("shapes/bad/wrap", "4294967297,1,1,1,1,1,1,1,0", "N is out of range");
     bad("shapes/bad/wrap-descriptor", "mb1ic4294967297ih8oc4kh3", "ic is out of range");
@@ -85,12 +85,15 @@ static void parse_files(void)
                               "mb4ic3ih8oc4kh3\n",
                               "mine.shapes", "mine", &l, err, sizeof err);
     /* the second line names the same case with the same shape: kept once */
-    check("shapes/file", rc == 0 && l.n == 2 && !strcmp(l.v[0].set, "mine") && !strcmp(l.v[0].layer, "a") && l.v[1].shape.n == 4,
+    check("shapes/file",
+          rc == 0 && l.n == 2 && !strcmp(l.v[0].set, "mine") && !strcmp(l.v[0].layer, "a") &&
+              l.v[1].shape.n == 4,
           "rc %d (%s), %d shapes", rc, err, l.n);
     shape_list_free(&l);
     rc = shape_parse_text("1,8,8,1,1,3,3,1,0:a\n# c\n1,9,9,1,1,3,3,1,0:a\n", "f", "s", &l, err,
                           sizeof err);
-    check("shapes/file/duplicate", rc == -1 && strstr(err, "f:3: two shapes named s/a/b1"), "%s", err);
+    check("shapes/file/duplicate", rc == -1 && strstr(err, "f:3: two shapes named s/a/b1"), "%s",
+          err);
     shape_list_free(&l);
     rc = shape_parse_text("1,8,8,1,1,3,3,1,0\n\n1,8\n", "f", "s", &l, err, sizeof err);
     check("shapes/file/line", rc == -1 && strstr(err, "f:3: 2 numbers"), "%s", err);
@@ -99,7 +102,8 @@ static void parse_files(void)
     check("shapes/file/empty", rc == -1 && strstr(err, "f: no shape in the file"), "%s", err);
     shape_list_free(&l);
     rc = shape_parse_file("/nonexistent/x.shapes", "s", &l, err, sizeof err);
-    check("shapes/file/missing", rc == -1 && strstr(err, "cannot open /nonexistent/x.shapes"), "%s", err);
+    check("shapes/file/missing", rc == -1 && strstr(err, "cannot open /nonexistent/x.shapes"), "%s",
+          err);
     shape_list_free(&l);
     char set[SHAPE_NAME_MAX];
     shape_set_name("dir.d/my layers.shapes", set, sizeof set);
@@ -111,7 +115,9 @@ static void builtin_sets(const char *tmp)
     char err[512] = "";
     shape_list l = { NULL, 0, 0 };
     int rc = shapes_load_sets("all", &l, err, sizeof err);
-    check("shapes/sets/all", rc == 0 && l.n == 15 && !strcmp(l.v[0].set, "seed") && same(&l.v[1].shape, (conv_shape){ 32, 13, 13, 32, 64, 3, 3, 1, 0 }),
+    check("shapes/sets/all",
+          rc == 0 && l.n == 15 && !strcmp(l.v[0].set, "seed") &&
+              same(&l.v[1].shape, (conv_shape){ 32, 13, 13, 32, 64, 3, 3, 1, 0 }),
           "rc %d (%s), %d shapes", rc, err, l.n);
     shape_list_free(&l);
     const char *old = getenv("CONVBENCH_SHAPES_DIR");
@@ -144,13 +150,15 @@ static void builtin_sets(const char *tmp)
     rc = shapes_collect(&r, &l, err, sizeof err);
     check("shapes/collect",
           rc == 0 && l.n == 5 && !strcmp(l.v[2].set, "user") && !strcmp(l.v[3].set, "two") &&
-              !strcmp(l.v[4].layer, "conv2") && same(&l.v[4].shape, (conv_shape){ 3, 10, 10, 4, 8, 3, 3, 2, 1 }),
+              !strcmp(l.v[4].layer, "conv2") &&
+              same(&l.v[4].shape, (conv_shape){ 3, 10, 10, 4, 8, 3, 3, 2, 1 }),
           "rc %d (%s), %d shapes", rc, err, l.n);
     shape_list_free(&l);
     const char *badshape[] = { "1,2" };
     shape_request rb = { NULL, badshape, 1, NULL, 0, NULL, 0 };
     rc = shapes_collect(&rb, &l, err, sizeof err);
-    check("shapes/collect/names-option", rc == -1 && !strncmp(err, "--shape '1,2': ", 15), "%s", err);
+    check("shapes/collect/names-option", rc == -1 && !strncmp(err, "--shape '1,2': ", 15), "%s",
+          err);
     shape_list_free(&l);
 }
 
@@ -159,8 +167,8 @@ static void cli(const char *name, const char *args, int want_rc, const char *wan
     char cmd[2400], out[16384];
     snprintf(cmd, sizeof cmd, "%s", args);
     int rc = check_run(cmd, out, sizeof out);
-    check(name, rc == want_rc && strstr(out, want), "%s: exit %d (want %d), output lacks \"%s\": %.400s",
-          args, rc, want_rc, want, out);
+    check(name, rc == want_rc && strstr(out, want),
+          "%s: exit %d (want %d), output lacks \"%s\": %.400s", args, rc, want_rc, want, out);
 }
 
 /* The runs of a results file: their count, and how many are named with prefix. */
@@ -209,8 +217,8 @@ static void bench_cli(const char *tmp)
     cli("shapes/bench/model", args, 0, "6 runs written");
     int c1 = runs_named(out, "two/conv1/b2/naive/", &total),
         c2 = runs_named(out, "two/conv2/b2/naive/", &total);
-    check("shapes/bench/model-runs", c1 == 3 && c2 == 3 && total == 6, "conv1 %d conv2 %d of %d", c1,
-          c2, total);
+    check("shapes/bench/model-runs", c1 == 3 && c2 == 3 && total == 6, "conv1 %d conv2 %d of %d",
+          c1, c2, total);
     /* refused before any measurement, naming the option */
     snprintf(args, sizeof args, "convbench bench --shape 4,20,20,16,24,3,3,1,1 --out '%s'", tmp);
     cli("shapes/bench/out-dir", args, 2, "convbench bench: --out: ");
@@ -220,11 +228,11 @@ static void bench_cli(const char *tmp)
         "convbench bench: --shapes: cannot open /nonexistent.shapes");
     cli("shapes/bench/batch-alone", "convbench bench --batch 4", 2,
         "convbench bench: --batch applies to --model only");
-    cli("shapes/bench/out-not-dir",
-        "convbench bench --shape 1,8,8,1,1,3,3,1,0 --out /dev/null/x", 2,
-        "convbench bench: --out: ");
+    cli("shapes/bench/out-not-dir", "convbench bench --shape 1,8,8,1,1,3,3,1,0 --out /dev/null/x",
+        2, "convbench bench: --out: ");
     snprintf(args, sizeof args,
-             "convbench bench --shape 1,8,8,1,1,3,3,1,0 --filter nomatch --out '%s/none.json'", tmp);
+             "convbench bench --shape 1,8,8,1,1,3,3,1,0 --filter nomatch --out '%s/none.json'",
+             tmp);
     cli("shapes/bench/filter-none", args, 1, "--filter 'nomatch' matches none");
     cli("shapes/bench_conv/help", "bench_conv --help", 0, "usage: bench_conv");
     char help[4096];
