@@ -8,6 +8,7 @@
 #include "error.h"
 #include "export.h"
 #include "machine.h"
+#include "median.h"
 #include "results.h"
 #include "shape_parse.h"
 
@@ -133,42 +134,20 @@ static void free_series(series_list *l)
     free(l->v);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* Mean, median, sample standard deviation, and the quartiles. */
 typedef struct {
-    double mean, median, stddev, q1, q3, min, max;
+    double mean, median, stddev, q1, q3;
 } summary;
-
-static double quantile(const double *sorted, int n, double q)
-{
-    const double at = q * (n - 1);
-    const int lo = (int)floor(at);
-    const double frac = at - lo;
-    return lo + 1 < n ? sorted[lo] * (1 - frac) + sorted[lo + 1] * frac : sorted[lo];
-}
 
 static summary summarize(const double *v, int n)
 {
-    summary s = { 0, 0, 0, 0, 0, 0, 0 };
-    if (n <= 0) return s;
-    double *x = malloc((size_t)n * sizeof *x);
-    if (!x) return s;
-    memcpy(x, v, (size_t)n * sizeof *x);
-    qsort(x, (size_t)n, sizeof *x, cmp_double);
-    for (int i = 0; i < n; i++) s.mean += x[i] / n;
-    for (int i = 0; n > 1 && i < n; i++) s.stddev += (x[i] - s.mean) * (x[i] - s.mean) / (n - 1);
+    summary s = { 0, 0, 0, 0, 0 };
+    double lo, hi;
+    for (int i = 0; i < n; i++) s.mean += v[i] / n;
+    for (int i = 0; n > 1 && i < n; i++) s.stddev += (v[i] - s.mean) * (v[i] - s.mean) / (n - 1);
     s.stddev = sqrt(s.stddev);
-    s.median = quantile(x, n, 0.5);
-    s.q1 = quantile(x, n, 0.25);
-    s.q3 = quantile(x, n, 0.75);
-    s.min = x[0];
-    s.max = x[n - 1];
-    free(x);
+    stats_summary(v, n, &s.median, &lo, &hi);
+    stats_quartiles(v, n, &s.q1, &s.q3);
     return s;
 }
 
@@ -187,10 +166,11 @@ static int gather(const cJSON *const *docs, const char *const *paths, int n, int
                              paths[0], paths[i]);
         if (!first) first = m;
         const cJSON *r;
-        cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(docs[i], "runs")) if (timed(r) &&
-                                                                                    add_series(
-                                                                                        out, r))
-            return error_set(err, errlen, "out of memory");
+        cJSON_ArrayForEach(
+            r, cJSON_GetObjectItemCaseSensitive(
+                   docs[i], "runs")) if (timed(r) &&
+                                         add_series(out, r)) return error_set(err, errlen,
+                                                                              "out of memory");
     }
     return 0;
 }
@@ -332,9 +312,9 @@ static void csv_num(text *t, const cJSON *o, const char *key, int last)
 static char *csv(const cJSON *const *docs, const char *const *paths, int n)
 {
     static const char *const shape_keys[] = { "n", "h", "w", "c", "k", "r", "s", "stride", "pad" };
-    static const char *const nums[] = { "threads",  "batch",    "epoch",        "repetitions",
-                                        "median_s", "min_s",    "max_s",        "gflops",
-                                        "pct_peak", "images_per_s", "loss",     "accuracy",
+    static const char *const nums[] = { "threads",      "batch",        "epoch", "repetitions",
+                                        "median_s",     "min_s",        "max_s", "gflops",
+                                        "pct_peak",     "images_per_s", "loss",  "accuracy",
                                         "test_accuracy" };
     const int nn = (int)(sizeof nums / sizeof *nums);
     text t = { NULL, 0, 0, 0 };

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "conv.h"
+#include "median.h"
 #include "report.h"
 #include "shape_sets.h"
 
@@ -296,4 +297,19 @@ int train_row(const cJSON *runs, int threads, trow *t)
     double images = results_num(last, "images");
     t->ips = isfinite(images) && t->secs > 0 ? images / t->secs : rate / ne;
     return 0;
+}
+
+void run_rate_iqr(const cJSON *r, double value, double *lo, double *hi)
+{
+    *lo = *hi = value;
+    const cJSON *t, *times = cJSON_GetObjectItemCaseSensitive(r, "times_s");
+    double v[256], med, mn, mx, q1, q3;
+    int n = 0;
+    cJSON_ArrayForEach(t, times) if (n < 256 && cJSON_IsNumber(t) && t->valuedouble > 0) v[n++] =
+        t->valuedouble;
+    if (n < 2 || !isfinite(value)) return;
+    stats_summary(v, n, &med, &mn, &mx);
+    stats_quartiles(v, n, &q1, &q3);
+    *lo = value * med / q3; /* a longer time is a lower rate */
+    *hi = value * med / q1;
 }

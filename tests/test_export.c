@@ -101,7 +101,8 @@ void test_export(void)
     check("export/csv",
           rc == 0 && !strncmp(out, "file,machine,git_commit,time_utc,type,name,", 43) &&
               lines == 5 && strstr(out, ",\"avx2, \"\"6x16\"\" direct\",") &&
-              strstr(out, ",user/l1/b4/naive/forward,user,l1,naive,forward,,4,20,20,16,24,3,3,1,1,1,"),
+              strstr(out,
+                     ",user/l1/b4/naive/forward,user,l1,naive,forward,,4,20,20,16,24,3,3,1,1,1,"),
           "exit %d, %d lines: %.600s", rc, lines, out);
 
     snprintf(args, sizeof args, "--format gab '%s'", a);
@@ -128,9 +129,9 @@ void test_export(void)
     check("export/no-format", rc == 2 && strstr(out, "convbench export: --format is required"),
           "%d %s", rc, out);
     rc = run("--format csv /nonexistent.json", out, sizeof out);
-    check("export/missing", rc == 2 && strstr(out, "convbench export: ") &&
-                                strstr(out, "/nonexistent.json"),
-          "%d %s", rc, out);
+    check("export/missing",
+          rc == 2 && strstr(out, "convbench export: ") && strstr(out, "/nonexistent.json"), "%d %s",
+          rc, out);
     snprintf(args, sizeof args, "--format csv --out '%s' '%s'", tmp, a);
     rc = run(args, out, sizeof out);
     check("export/out-dir", rc == 2 && strstr(out, "convbench export: --out: "), "%d %s", rc, out);
