@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "plan_cache.h"
+#include "progress.h"
 #include "results.h"
 #include "train.h"
 
@@ -211,6 +212,16 @@ static int parse(const char *cmd, int argc, char **argv, options *o)
     return bad ? 2 : 0;
 }
 
+/* The auto search's progress: layer i of n and its candidates, round by
+   round, then the step check (progress.h: live on a terminal, else a line
+   every 10 s). */
+static void search_progress(void *ctx, int done, int total, const char *what)
+{
+    progress *p = ctx;
+    p->total = total;
+    progress_update(p, done, what);
+}
+
 /* --backend auto: the cached choice when it applies, else a timed search
    (saved to the cache when one is named). The table goes to stdout and,
    when runs is given, into the results file. */
@@ -226,7 +237,14 @@ static int choose_auto(const char *cmd, const options *o, net *nt, cJSON *runs, 
     autotune_layer t[NET_MAX_LAYERS];
     autotune_config configs[AUTOTUNE_MAX_BACKENDS + 1];
     int count, nconfigs;
-    if (autotune_net(nt, o->batch, 9, t, &count, configs, &nconfigs, err, sizeof err)) {
+    progress bar;
+    progress_start(&bar, stdout, "auto", "rounds", 0);
+    autotune_set_progress(search_progress, &bar);
+    const int failed =
+        autotune_net(nt, o->batch, 9, t, &count, configs, &nconfigs, err, sizeof err);
+    autotune_set_progress(NULL, NULL);
+    progress_end(&bar);
+    if (failed) {
         cli_error(cmd, "%s", err);
         return 2;
     }
@@ -274,16 +292,16 @@ static int load_data(const char *cmd, const options *o, const net *nt, const cha
     return 0;
 }
 
-/* ---- progress ---------------------------------------------------------- */
+/* ---- an epoch's progress, as Keras shows it ------------------------------ */
 
 typedef struct {
     int tty;
     double last;
-} progress;
+} epoch_bar;
 
 static void show_progress(void *ctx, int step, int steps, double loss, double acc, double elapsed)
 {
-    progress *p = ctx;
+    epoch_bar *p = ctx;
     const int done = step == steps;
     if (p->tty) {
         if (!done && elapsed - p->last < 0.1) return;
@@ -380,7 +398,7 @@ int cmd_train(int argc, char **argv)
            tr.n, o.data, te.n, o.batch, omp_get_max_threads(), nt.nrep, backends);
     trainer t;
     rc = trainer_init(&t, &nt, o.batch, o.lr, o.seed, err, sizeof err) ? 1 : 0;
-    progress pr = { isatty(STDOUT_FILENO), 0 };
+    epoch_bar pr = { isatty(STDOUT_FILENO), 0 };
     double total = 0;
     epoch_stats st = { 0 };
     for (int e = 1; !rc && e <= o.epochs; e++) {
