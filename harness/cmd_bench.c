@@ -166,6 +166,17 @@ int cmd_bench(int argc, char **argv)
     if (rc == 0) {
         cJSON *suite = cJSON_AddObjectToObject(doc, "suite");
         cJSON_AddStringToObject(suite, "sets", bo.shapes.sets ? bo.shapes.sets : "");
+        /* the user's shapes as given; each run carries its own shape too */
+        if (bo.shapes.nshape)
+            cJSON_AddItemToObject(suite, "shapes",
+                                  cJSON_CreateStringArray(shape, bo.shapes.nshape));
+        if (bo.shapes.nfile)
+            cJSON_AddItemToObject(suite, "shape_files",
+                                  cJSON_CreateStringArray(file, bo.shapes.nfile));
+        if (bo.shapes.model) {
+            cJSON_AddStringToObject(suite, "model", bo.shapes.model);
+            cJSON_AddNumberToObject(suite, "batch", bo.shapes.batch ? bo.shapes.batch : 32);
+        }
         cJSON_AddStringToObject(suite, "backends", bo.backends ? bo.backends : "all");
         cJSON_AddNumberToObject(suite, "repetitions", bo.repetitions);
         cJSON_AddNumberToObject(suite, "min_time_s", bo.min_time);

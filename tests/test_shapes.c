@@ -201,6 +201,15 @@ static void bench_cli(const char *tmp)
     cli("shapes/bench/shape", args, 0, "6 runs written");
     int total = 0, n = runs_named(out, "user/ic16ih20oc24kh3sh1ph1/b4/", &total);
     check("shapes/bench/shape-runs", n == 6 && total == 6, "%d of %d runs", n, total);
+    char err[512];
+    cJSON *doc = results_read(out, err, sizeof err);
+    const cJSON *suite = cJSON_GetObjectItemCaseSensitive(doc, "suite");
+    const cJSON *given = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(suite, "shapes"), 0);
+    check("shapes/bench/suite-records-shapes",
+          cJSON_IsString(given) && !strcmp(given->valuestring, "4,20,20,16,24,3,3,1,1") &&
+              !strcmp(results_str(suite, "sets"), ""),
+          "%s", doc ? "suite lacks the shape" : err);
+    cJSON_Delete(doc);
     FILE *f = fopen(gb, "r");
     char head[4096] = "";
     if (f) {
