@@ -250,8 +250,9 @@ int results_check_path(const char *path, int force, char *err, size_t len)
        file's own, a probe file says whether one can really be made */
     const char *slash = strrchr(path, '/');
     if (!slash || (size_t)(slash - path) == strlen(dir) || (slash == path && !strcmp(dir, "/"))) {
-        char probe[PATH_MAX];
-        snprintf(probe, sizeof probe, "%s/.convbench-probe-XXXXXX", dir);
+        char probe[PATH_MAX + 32];
+        if (snprintf(probe, sizeof probe, "%s/.convbench-probe-XXXXXX", dir) >= (int)sizeof probe)
+            return error_set(err, len, "path too long: %s", dir);
         int fd = mkstemp(probe);
         if (fd < 0) return error_set(err, len, "cannot write in %s: %s", dir, strerror(errno));
         close(fd);

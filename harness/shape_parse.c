@@ -145,6 +145,10 @@ static int parse_descriptor(const char *text, bench_layer *out, char *err, size_
             }
             break;
         }
+        for (int i = 0; k < 0 && i < NF; i++) /* a field without its number */
+            if (!strncmp(p, keys[i], strlen(keys[i])) && strlen(keys[i]) == 2)
+                return error_set(err, len, "%s wants a number, got '%.20s'", keys[i],
+                                 p + strlen(keys[i]));
         if (k < 0) {
             size_t w = strspn(p, "abcdefghijklmnopqrstuvwxyz");
             if (w == 0 || w > 2) w = 1;

@@ -95,8 +95,8 @@ void test_command_line(void)
     test_lists();
     test_progress();
     /* -h and --help: the command's usage on stdout, exit 0, in every command */
-    static const char *const cmds[] = { "train", "eval", "predict", "backends", "bench",
-                                        "scale", "info", "summary", "report",   "compare" };
+    static const char *const cmds[] = { "train", "eval",    "predict", "backends", "bench", "scale",
+                                        "info",  "summary", "report",  "compare",  "export" };
     char name[96], args[96], want[96];
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
         for (int longform = 0; longform < 2; longform++) {

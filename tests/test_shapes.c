@@ -71,6 +71,7 @@ static void parse_forms(void)
     bad("shapes/bad/no-oc", "mb1ic4ih8kh3", "descriptor needs ic and oc");
     bad("shapes/bad/no-kernel", "mb1ic4ih8oc4", "descriptor needs kh or kw");
     bad("shapes/bad/field", "mb1ic4ih8oc4kh3xy1", "unknown descriptor field 'xy'");
+    bad("shapes/bad/no-number", "mb1ic4ih8oc4khx", "kh wants a number, got 'x'");
     bad("shapes/bad/twice", "mb1ic4ic4ih8oc4kh3", "ic given twice");
     bad("shapes/bad/output-mismatch", "mb1ic4ih8oc4kh3oh7ph0", "oh 7 ow 7 do not match");
     bad("shapes/bad/neither", "%%%", "neither N,H,W,C,K,R,S,STRIDE,PAD nor a descriptor");
