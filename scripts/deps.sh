@@ -1,9 +1,12 @@
 #!/bin/sh
 # Installs the Debian packages convbench needs that are missing; silent when
-# all are present. The list is the README's (git and ccache serve make regress).
+# all are present. The list is the README's (git and ccache serve make regress;
+# libbenchmark-tools and python3-scipy, Google Benchmark's compare.py, test the
+# gbench export).
 set -e
 PKGS="gcc g++ make libbenchmark-dev libdnnl-dev libhwloc-dev hwloc gnuplot-nox
-libopenblas-openmp-dev libcjson-dev zlib1g-dev dataset-fashion-mnist git ccache clang-format"
+libopenblas-openmp-dev libcjson-dev zlib1g-dev dataset-fashion-mnist git ccache clang-format
+libbenchmark-tools python3-scipy"
 if ! command -v dpkg-query >/dev/null 2>&1; then
     echo "make deps: not a Debian system; install by hand: $PKGS" | tr '\n' ' ' >&2
     echo >&2

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "../harness/cli.h"
+#include "../harness/progress.h"
 #include "check.h"
 #include "suites.h"
 
@@ -49,6 +50,34 @@ static void test_lists(void)
           "default %s, given %s", path, given);
 }
 
+/* progress lines off a terminal: one per interval, then the closing line */
+static void test_progress(void)
+{
+    char d1[16], d2[16], d3[16];
+    progress_duration(42.4, d1, sizeof d1);
+    progress_duration(90, d2, sizeof d2);
+    progress_duration(7260, d3, sizeof d3);
+    check("cli/progress/duration",
+          !strcmp(d1, "42s") && !strcmp(d2, "1m30s") && !strcmp(d3, "2h01m"), "%s %s %s", d1, d2,
+          d3);
+    FILE *f = tmpfile();
+    if (!f) return;
+    progress p;
+    progress_start(&p, f, "bench", "cases", 4);
+    progress_update(&p, 1, "a"); /* within the interval: nothing */
+    p.interval = 0;
+    progress_update(&p, 2, "seed/conv1/b32/simd/forward");
+    progress_end(&p);
+    rewind(f);
+    char text[512] = "";
+    text[fread(text, 1, sizeof text - 1, f)] = 0;
+    fclose(f);
+    check("cli/progress/lines",
+          !strncmp(text, "bench: 2/4 cases 0s, ETA 0s - seed/conv1/b32/simd/forward\n", 58) &&
+              strstr(text, "\nbench: 4/4 cases 0s\n") && !strchr(text, '\r'),
+          "%s", text);
+}
+
 static void cli_expect(const char *name, const char *args, int want_rc, const char *want)
 {
     char cmd[512], out[8192];
@@ -64,9 +93,10 @@ void test_command_line(void)
 {
     if (!check_selected("cli")) return;
     test_lists();
+    test_progress();
     /* -h and --help: the command's usage on stdout, exit 0, in every command */
-    static const char *const cmds[] = { "train", "eval", "predict", "backends", "bench",
-                                        "scale", "info", "summary", "report" };
+    static const char *const cmds[] = { "train", "eval",    "predict", "backends", "bench", "scale",
+                                        "info",  "summary", "report",  "compare",  "export" };
     char name[96], args[96], want[96];
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
         for (int longform = 0; longform < 2; longform++) {
@@ -93,4 +123,12 @@ void test_command_line(void)
     cli_expect("cli/version", "--version", 0, "\ncommit    ");
     cli_expect("cli/version/flags", "--version", 0, " -std=c11 -ffp-contract=fast");
     cli_expect("cli/error/hint", "report --frobnicate", 2, "Try 'convbench report --help'");
+    /* --out is checked before any work: a directory, a place that cannot
+       hold a file */
+    cli_expect("cli/out/bench-dir", "bench --quick --out /", 2,
+               "convbench bench: --out: / is a directory");
+    cli_expect("cli/out/scale", "scale --out /dev/null/x.json", 2, "convbench scale: --out: ");
+    cli_expect("cli/out/train", "train --out /dev/null/x.json", 2, "convbench train: --out: ");
+    cli_expect("cli/out/train-json", "train --json /dev/null/x.json", 2,
+               "convbench train: --out: ");
 }
