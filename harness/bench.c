@@ -366,6 +366,7 @@ int bench_run(const bench_opts *o, cJSON *runs, cJSON *skipped)
         if (w.cases.n == 0) {
             cli_error(cmd, "no case to run%s%s%s", o->filter ? ": --filter '" : "",
                       o->filter ? o->filter : "", o->filter ? "' matches none" : "");
+            rc = -2; /* the user's options select nothing: bad input */
             goto done;
         }
         w.finished = calloc((size_t)w.cases.n + 1, 1);

@@ -24,7 +24,8 @@ typedef struct {
 
 /* Runs the suite; appends one "conv" run per measured case to runs and one
    {name, backend, pass, set, layer, reason} per skipped case to skipped
-   (may be NULL). Returns 0, or -1 after printing why. */
+   (may be NULL). Returns 0, or after printing why -2 when the options
+   select no case (bad input), -1 on any other failure. */
 int bench_run(const bench_opts *o, cJSON *runs, cJSON *skipped);
 
 /* Prints a table of median GFLOP/s: one row per set/layer/batch/pass, one

@@ -198,5 +198,5 @@ int cmd_bench(int argc, char **argv)
                    omp_get_wtime() - t0);
     }
     cJSON_Delete(doc);
-    return rc ? 1 : 0;
+    return rc == -2 ? 2 : rc ? 1 : 0;
 }

@@ -243,7 +243,7 @@ static void bench_cli(const char *tmp)
     snprintf(args, sizeof args,
              "convbench bench --shape 1,8,8,1,1,3,3,1,0 --filter nomatch --out '%s/none.json'",
              tmp);
-    cli("shapes/bench/filter-none", args, 1, "--filter 'nomatch' matches none");
+    cli("shapes/bench/filter-none", args, 2, "--filter 'nomatch' matches none");
     cli("shapes/bench_conv/help", "bench_conv --help", 0, "usage: bench_conv");
     char help[4096];
     check_run("bench_conv --help", help, sizeof help);
