@@ -102,6 +102,7 @@ static void blas_block_gemm(gemm_trans ta, int m, int n, int k, const float *a, 
 static const char *im2col_unsupported(const conv_shape *s)
 {
     const char *why = conv_shape_invalid(s);
+    if (!why) why = conv_shape_extended(s);
     if (why) return why;
     if ((long long)s->r * s->s * s->c > INT_MAX / 2)
         return "R*S*C exceeds the GEMM's int dimension";
