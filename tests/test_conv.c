@@ -74,6 +74,8 @@ static const conv_shape sweep[] = {
     { 1, 7, 9, 3, 6, 3, 3, 2, 1, .groups = 3 },   /* depthwise, channel multiplier 2 */
     { 1, 10, 10, 4, 8, 5, 5, 2, 2, .groups = 4 }, /* depthwise 5x5 stride 2, multiplier 2 */
     { 1, 6, 6, 6, 3, 3, 3, 1, 1, .groups = 3 },   /* C/g = 2, K/g = 1 */
+    { 2, 5, 6, 6, 4, 1, 1, 1, 0, .groups = 2 },   /* 1x1 grouped: im2col's GEMMs on x */
+    { 1, 7, 7, 4, 8, 1, 1, 2, 0, .groups = 4 },   /* 1x1 grouped, stride 2 */
     { 1, 9, 9, 3, 5, 3, 3, 1, 2, .dil_h = 2, .dil_w = 2 },
     { 2, 11, 10, 2, 4, 3, 3, 1, 0, .dil_h = 3, .dil_w = 1 },
     { 1, 12, 12, 4, 4, 3, 3, 2, 1, .dil_h = 2, .dil_w = 3 }, /* dilation with stride */
@@ -96,7 +98,8 @@ static const conv_shape sweep[] = {
 /* Backends that run every shape the contract can express. */
 static int runs_everything(const char *backend)
 {
-    return !strcmp(backend, "naive") || !strcmp(backend, "onednn");
+    return !strcmp(backend, "naive") || !strcmp(backend, "onednn") || !strcmp(backend, "im2col") ||
+           !strcmp(backend, "im2col-blas");
 }
 
 static double dot(const float *a, const float *b, size_t n)
