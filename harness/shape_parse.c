@@ -215,9 +215,15 @@ static int parse_descriptor(const char *text, bench_layer *out, char *err, size_
                              "oh ow kh kw sh sw ph pw dh dw n)",
                              (int)w, p, text);
         }
-        if (set[k]) return error_set(err, len, "descriptor field %s given twice", keys[k]);
         p += strlen(keys[k]);
-        if (read_int(&p, keys[k], &v[k], err, len)) return -1;
+        long long val;
+        if (read_int(&p, keys[k], &val, err, len)) return -1;
+        /* benchdnn's own lists repeat a field now and then
+           ("ih10kh5_kh5ph7"): the same value again is harmless */
+        if (set[k] && val != v[k])
+            return error_set(err, len, "descriptor field %s given twice (%lld, then %lld)", keys[k],
+                             v[k], val);
+        v[k] = val;
         set[k] = 1;
     }
     if (!set[IC] || !set[OC]) return error_set(err, len, "descriptor needs ic and oc");

@@ -9,6 +9,11 @@
    which the library lacks it for one of the three passes (the contract needs
    all three; no silent fallback to direct).
 
+   Every shape conv.h can express maps onto oneDNN's own descriptor: groups
+   as 5-D weights (g, K/g, C/g, R, S) whose user layout, conv.h's, is
+   oneDNN's hwigo; strides per axis; dilation as oneDNN counts it (d - 1,
+   0 dense); padding_l = (top, left), padding_r = (bottom, right).
+
    Plan: for each pass, three layout variants are built and timed on scratch
    data (one warm-up each, then up to three interleaved rounds, best run;
    rounds stop once 0.3 s have been spent) and the fastest is kept:

@@ -108,13 +108,54 @@ static void parse_forms(void)
     bad("shapes/bad/no-kernel", "mb1ic4ih8oc4", "descriptor needs kh or kw");
     bad("shapes/bad/field", "mb1ic4ih8oc4kh3xy1", "unknown descriptor field 'xy'");
     bad("shapes/bad/no-number", "mb1ic4ih8oc4khx", "kh wants a number, got 'x'");
-    bad("shapes/bad/twice", "mb1ic4ic4ih8oc4kh3", "ic given twice");
+    bad("shapes/bad/twice", "mb1ic4ic5ih8oc4kh3", "ic given twice (4, then 5)");
+    good("shapes/descriptor-repeat", "mb1ic16oc16_ih10kh5_kh5ph7sh1",
+         (conv_shape){ 1, 10, 10, 16, 16, 5, 5, 1, 7 }, "ic16ih10oc16kh5sh1ph7");
     bad("shapes/bad/output-mismatch", "mb1ic4ih8oc4kh3oh3ph0", "oh 3 ow 3 do not match");
     good("shapes/descriptor-oh-bottom", "mb1ic4ih8oc4kh3oh7ph0", /* benchdnn: bottom 1 */
          (conv_shape){ 1, 8, 8, 4, 4, 3, 3, 1, 0, .pad_b = 1, .pad_r = 1 },
          "ic4ih8oc4kh3sh1ph0pt0pb1pl0pr1");
     bad("shapes/bad/neither", "%%%", "neither N,H,W,C,K,R,S,STRIDE,PAD nor a descriptor");
     bad("shapes/bad/empty", "   ", "empty shape");
+}
+
+/* Two-dimensional lines in the style of benchdnn's shapes_basic,
+   shapes_tails and shapes_regression_padding lists: grouped and depthwise,
+   asymmetric padding derived from oh, padding at and beyond the filter.
+   Each parses, and naive, im2col and onednn run it. */
+static void benchdnn_lines(void)
+{
+    static const char *const lines[] = {
+        "g1ic3oc17_ih8oh4kh3ph1sh2",
+        "g1ic16oc16_ih5oh8kh3ph3",
+        "g1ic17oc17_ih8oh5kh3ph3sh2",
+        "g4ic20oc20_ih8oh4kh3ph1sh2",
+        "g16ic16oc16_ih5oh5kh3ph1",
+        "g17ic17oc17_ih8oh4kh3ph1sh2",
+        "ic32oc13_ih13oh12kh3ph0",
+        "ic29oc65_ih13oh13kh3ph1",
+        "g64ic512oc512_ih24oh12kh3sh2dh0ph1",
+        "g1ic4ih84oc16oh20kh8sh4ph0",
+        "g4ic20ih5oc20oh5kh3ph1",
+        "mb1ic16oc16_ih10kh5_kh5ph7sh1",
+        "mb1ic16oc16_ih10kh3_kh3ph5sh1",
+        "mb1ic16oc16_ih10kh1_kh1ph3sh1",
+        "mb1_ic128ih1_oc16oh1_kh3_ph1",
+        "mb1ic8ih9oc8oh5kh3dh1sh2",
+    };
+    static const char *const runners[] = { "naive", "im2col", "onednn" };
+    char name[160], err[512];
+    for (size_t i = 0; i < sizeof lines / sizeof *lines; i++) {
+        bench_layer l = { "", "", { 0 } };
+        snprintf(name, sizeof name, "shapes/benchdnn/%s", lines[i]);
+        if (!check(name, shape_parse(lines[i], &l, err, sizeof err) == 0, "%s", err)) continue;
+        for (size_t b = 0; b < sizeof runners / sizeof *runners; b++) {
+            const conv_backend *be = conv_backend_find(runners[b]);
+            const char *why = be ? be->unsupported(&l.shape) : "not registered";
+            snprintf(name, sizeof name, "shapes/benchdnn/%s/%s", lines[i], runners[b]);
+            check(name, !why, "refused: %s", why ? why : "");
+        }
+    }
 }
 
 static void parse_files(void)
@@ -298,6 +339,7 @@ void test_shapes(void)
 {
     if (!check_selected("shapes")) return;
     parse_forms();
+    benchdnn_lines();
     parse_files();
     const char *tmp = check_tmpdir();
     builtin_sets(tmp);
