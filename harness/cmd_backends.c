@@ -29,7 +29,8 @@ int cmd_backends(int argc, char **argv)
             }
             s = l.shape;
         } else if (o == 'h') {
-            printf("usage: convbench backends [--shape N,H,W,C,K,R,S,STRIDE,PAD | DESCRIPTOR]\n"
+            printf("usage: convbench backends [--shape N,H,W,C,K,R,S,STRIDE,PAD[,MEMBER=V...] | "
+                   "DESCRIPTOR]\n"
                    "Lists every backend, whether it supports the shape (default\n"
                    "8,56,56,64,64,3,3,1,1; or a benchdnn descriptor such as\n"
                    "mb32ic32ih13oc64kh3ph0) and the implementation each pass would run.\n");
@@ -41,8 +42,9 @@ int cmd_backends(int argc, char **argv)
     if (cli_no_arguments(CMD, argc, argv)) return 2;
     printf("ISA: %s (CPU supports %s; CONVBENCH_ISA lowers it)\n", cpu_isa_name(cpu_isa_active()),
            cpu_isa_name(cpu_isa_supported()));
-    printf("shape: n=%d h=%d w=%d c=%d k=%d %dx%d stride %d pad %d\n", s.n, s.h, s.w, s.c, s.k, s.r,
-           s.s, s.stride, s.pad);
+    char desc[256];
+    shape_describe(&s, desc, sizeof desc);
+    printf("shape: %s\n", desc);
     for (const conv_backend *const *b = conv_backends(); *b; b++) {
         const char *why = (*b)->unsupported(&s);
         if (why) {

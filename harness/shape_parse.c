@@ -45,9 +45,10 @@ static int read_int(const char **p, const char *field, long long *out, char *err
 }
 
 /* The checks every form shares: each field in range, then the shape as a
-   whole (conv_shape_invalid: padding below the filter, an output of at
-   least 1x1, tensors that fit). */
-static int check_shape(const conv_shape *s, char *err, size_t len)
+   whole (conv_shape_invalid: groups dividing the channels, an output of at
+   least 1x1, tensors that fit); a good shape is made canonical, so equal
+   convolutions compare equal. */
+static int check_shape(conv_shape *s, char *err, size_t len)
 {
     const int v[9] = { s->n, s->h, s->w, s->c, s->k, s->r, s->s, s->stride, s->pad };
     static const char *const names[9] = { "N", "H", "W", "C", "K", "R", "S", "STRIDE", "PAD" };
@@ -56,17 +57,73 @@ static int check_shape(const conv_shape *s, char *err, size_t len)
             return error_set(err, len, "%s must be %s, got %d", names[i], i == 8 ? ">= 0" : ">= 1",
                              v[i]);
     const char *why = conv_shape_invalid(s);
-    return why ? error_set(err, len, "%s", why) : 0;
+    if (why) return error_set(err, len, "%s", why);
+    *s = conv_shape_canonical(s);
+    return 0;
 }
 
+/* benchdnn's names: "ic32ih13oc64kh3sh1ph0", with g, iw, kw, sw, dh, dw
+   (benchdnn's: the pixels skipped) where they differ from the default and
+   pt/pb/pl/pr for padding per side (the padding is pad plus these). */
 static void default_name(bench_layer *out)
 {
     const conv_shape *s = &out->shape;
-    char iw[24] = "", kw[24] = "";
+    char g[24] = "", iw[24] = "", kw[24] = "", sw[24] = "", dil[48] = "", sides[96] = "";
+    if (s->groups > 1) snprintf(g, sizeof g, "g%d", s->groups);
     if (s->w != s->h) snprintf(iw, sizeof iw, "iw%d", s->w);
     if (s->s != s->r) snprintf(kw, sizeof kw, "kw%d", s->s);
-    snprintf(out->layer, sizeof out->layer, "ic%dih%d%soc%dkh%d%ssh%dph%d", s->c, s->h, iw, s->k,
-             s->r, kw, s->stride, s->pad);
+    if (s->stride_w) snprintf(sw, sizeof sw, "sw%d", s->stride_w);
+    if (s->dil_h > 1 || s->dil_w > 1)
+        snprintf(dil, sizeof dil, "dh%ddw%d", (s->dil_h ? s->dil_h : 1) - 1,
+                 (s->dil_w ? s->dil_w : 1) - 1);
+    if (s->pad_t || s->pad_b || s->pad_l || s->pad_r)
+        snprintf(sides, sizeof sides, "pt%dpb%dpl%dpr%d", s->pad_t, s->pad_b, s->pad_l, s->pad_r);
+    /* a name too long for the field is cut: still a label, and two shapes
+       that end up under one name are refused by shape_list_add */
+    const int n = snprintf(out->layer, sizeof out->layer, "%sic%dih%d%soc%dkh%d%ssh%d%sph%d%s%s", g,
+                           s->c, s->h, iw, s->k, s->r, kw, s->stride, sw, s->pad, sides, dil);
+    if (n < 0) snprintf(out->layer, sizeof out->layer, "shape");
+}
+
+/* The appended conv_shape members by name, for the numbers form. */
+static const char *const members[] = { "groups", "stride_h", "stride_w", "dil_h", "dil_w",
+                                       "pad_t",  "pad_b",    "pad_l",    "pad_r" };
+enum { NMEMBERS = sizeof members / sizeof *members };
+
+static int *member(conv_shape *s, int i)
+{
+    int *const m[NMEMBERS] = { &s->groups, &s->stride_h, &s->stride_w, &s->dil_h, &s->dil_w,
+                               &s->pad_t,  &s->pad_b,    &s->pad_l,    &s->pad_r };
+    return m[i];
+}
+
+/* ",NAME=V" options after the nine numbers, at *p (advanced past them). */
+static int parse_members(const char **p, conv_shape *s, char *err, size_t len)
+{
+    int seen[NMEMBERS] = { 0 };
+    while (**p == ',') {
+        const char *q = *p + 1;
+        while (*q == ' ' || *q == '\t') q++;
+        size_t nl = strcspn(q, "= \t,:");
+        int i = 0;
+        while (i < NMEMBERS && (strlen(members[i]) != nl || strncmp(q, members[i], nl))) i++;
+        if (i == NMEMBERS)
+            return error_set(err, len,
+                             "unknown field '%.*s' after the nine numbers (fields: groups "
+                             "stride_h stride_w dil_h dil_w pad_t pad_b pad_l pad_r)",
+                             (int)(nl > 20 ? 20 : nl), q);
+        if (seen[i]) return error_set(err, len, "%s given twice", members[i]);
+        q += nl;
+        if (*q != '=') return error_set(err, len, "%s wants =NUMBER", members[i]);
+        q++;
+        long long v;
+        if (read_int(&q, members[i], &v, err, len)) return -1;
+        seen[i] = 1;
+        *member(s, i) = (int)v;
+        while (*q == ' ' || *q == '\t') q++;
+        *p = q;
+    }
+    return 0;
 }
 
 /* N,H,W,C,K,R,S,STRIDE,PAD[:NAME] */
@@ -84,6 +141,7 @@ static int parse_numbers(const char *text, bench_layer *out, char *err, size_t l
         n++;
         while (*p == ' ' || *p == '\t') p++;
         if (*p != ',') break;
+        if (n == 9 && isalpha((unsigned char)p[1 + strspn(p + 1, " \t")])) break; /* ,NAME=V */
         p++;
     }
     if (n < 9)
@@ -92,6 +150,7 @@ static int parse_numbers(const char *text, bench_layer *out, char *err, size_t l
     bench_layer b = *out;
     b.shape = (conv_shape){ (int)v[0], (int)v[1], (int)v[2], (int)v[3], (int)v[4],
                             (int)v[5], (int)v[6], (int)v[7], (int)v[8] };
+    if (parse_members(&p, &b.shape, err, len)) return -1;
     if (*p == ':') {
         p++;
         size_t nl = strlen(p);
@@ -101,10 +160,9 @@ static int parse_numbers(const char *text, bench_layer *out, char *err, size_t l
                              (int)sizeof b.layer - 1);
     } else if (*p) {
         return error_set(err, len, "unexpected '%.20s' after the nine numbers", p);
-    } else {
-        default_name(&b);
     }
     if (check_shape(&b.shape, err, len)) return -1;
+    if (!*p) default_name(&b);
     *out = b;
     return 0;
 }
@@ -157,56 +215,87 @@ static int parse_descriptor(const char *text, bench_layer *out, char *err, size_
                              "oh ow kh kw sh sw ph pw dh dw n)",
                              (int)w, p, text);
         }
-        if (set[k]) return error_set(err, len, "descriptor field %s given twice", keys[k]);
         p += strlen(keys[k]);
-        if (read_int(&p, keys[k], &v[k], err, len)) return -1;
+        long long val;
+        if (read_int(&p, keys[k], &val, err, len)) return -1;
+        /* benchdnn's own lists repeat a field now and then
+           ("ih10kh5_kh5ph7"): the same value again is harmless */
+        if (set[k] && val != v[k])
+            return error_set(err, len, "descriptor field %s given twice (%lld, then %lld)", keys[k],
+                             v[k], val);
+        v[k] = val;
         set[k] = 1;
     }
     if (!set[IC] || !set[OC]) return error_set(err, len, "descriptor needs ic and oc");
     if (!set[IH] && !set[IW]) return error_set(err, len, "descriptor needs ih or iw");
     if (!set[KH] && !set[KW]) return error_set(err, len, "descriptor needs kh or kw");
-    if (set[G] && v[G] != 1) return error_set(err, len, "g %lld: groups are not supported", v[G]);
+    if (set[G] && v[G] < 1) return error_set(err, len, "g must be >= 1");
     static const int depth[] = { ID, OD, KD };
     for (int i = 0; i < 3; i++)
         if (set[depth[i]] && v[depth[i]] != 1)
             return error_set(err, len, "%s %lld: 3-D convolutions are not supported",
                              keys[depth[i]], v[depth[i]]);
-    if ((set[SD] && v[SD] != 1) || (set[PD] && v[PD] != 0))
+    if ((set[SD] && v[SD] != 1) || (set[PD] && v[PD] != 0) || (set[DD] && v[DD] != 0))
         return error_set(err, len, "%s: 3-D convolutions are not supported",
-                         set[SD] && v[SD] != 1 ? "sd" : "pd");
-    static const int dil[] = { DD, DH, DW };
-    for (int i = 0; i < 3; i++)
-        if (set[dil[i]] && v[dil[i]] != 0)
-            return error_set(err, len, "%s %lld: dilation is not supported", keys[dil[i]],
-                             v[dil[i]]);
+                         set[SD] && v[SD] != 1   ? "sd"
+                         : set[PD] && v[PD] != 0 ? "pd"
+                                                 : "dd");
     const long long mb = set[MB] ? v[MB] : 2, ih = either(set, v, IH, IW, 0),
                     iw = either(set, v, IW, IH, 0), kh = either(set, v, KH, KW, 0),
                     kw = either(set, v, KW, KH, 0), sh = either(set, v, SH, SW, 1),
-                    sw = either(set, v, SW, SH, 1);
-    if (sh != sw)
-        return error_set(err, len, "sh %lld and sw %lld differ: one stride serves both", sh, sw);
-    if (sh < 1) return error_set(err, len, "sh must be >= 1");
-    /* benchdnn's "trivial padding": the one that gives the output named */
+                    sw = either(set, v, SW, SH, 1), dh = either(set, v, DH, DW, 0),
+                    dw = either(set, v, DW, DH, 0);
+    if (sh < 1 || sw < 1) return error_set(err, len, "%s must be >= 1", sh < 1 ? "sh" : "sw");
+    if (dh >= INT_MAX || dw >= INT_MAX)
+        return error_set(err, len, "%s is out of range", dh >= INT_MAX ? "dh" : "dw");
+    /* benchdnn's dilation counts the pixels skipped: extent (k-1)*(d+1)+1 */
+    const long long eh = (kh - 1) * (dh + 1) + 1, ew = (kw - 1) * (dw + 1) + 1;
+    /* padding: top/left ph/pw, else benchdnn's "trivial padding" that gives
+       the output named; bottom/right the same as top/left when that gives
+       the output named (or none is named), else what makes it exact (one
+       more than the top for Keras' "same" with stride 2 on an even input) */
     const int oh_set = set[OH] || set[OW];
     const long long oh = either(set, v, OH, OW, 0), ow = either(set, v, OW, OH, 0);
-    long long ph = either(set, v, PH, PW, -1), pw = either(set, v, PW, PH, -1);
-    if (ph < 0) ph = oh_set ? ((oh - 1) * sh - ih + kh) / 2 : 0;
-    if (pw < 0) pw = oh_set ? ((ow - 1) * sw - iw + kw) / 2 : 0;
-    if (ph < 0 || pw < 0)
+    long long pt = either(set, v, PH, PW, -1), pl = either(set, v, PW, PH, -1), pb, pr;
+    if (pt < 0) pt = oh_set ? ((oh - 1) * sh - ih + eh) / 2 : 0;
+    if (pl < 0) pl = oh_set ? ((ow - 1) * sw - iw + ew) / 2 : 0;
+    if (pt < 0 || pl < 0)
         return error_set(err, len, "oh/ow too small for ih %lld, kh %lld, sh %lld", ih, kh, sh);
-    if (ph != pw)
-        return error_set(err, len, "ph %lld and pw %lld differ: one padding serves both", ph, pw);
-    if (ph > INT_MAX) return error_set(err, len, "ph is out of range");
+    pb = !oh_set || (ih + 2 * pt >= eh && (ih + 2 * pt - eh) / sh + 1 == oh)
+             ? pt
+             : (oh - 1) * sh - ih + eh - pt;
+    pr = !oh_set || (iw + 2 * pl >= ew && (iw + 2 * pl - ew) / sw + 1 == ow)
+             ? pl
+             : (ow - 1) * sw - iw + ew - pl;
+    if (pb < 0) pb = 0; /* the last rows unread: the output check below says if it matters */
+    if (pr < 0) pr = 0;
+    if (pt > INT_MAX || pb > INT_MAX || pl > INT_MAX || pr > INT_MAX)
+        return error_set(err, len, "padding is out of range");
     bench_layer b = *out;
-    b.shape = (conv_shape){ (int)mb, (int)ih, (int)iw, (int)v[IC], (int)v[OC],
-                            (int)kh, (int)kw, (int)sh, (int)ph };
+    b.shape = (conv_shape){ (int)mb,
+                            (int)ih,
+                            (int)iw,
+                            (int)v[IC],
+                            (int)v[OC],
+                            (int)kh,
+                            (int)kw,
+                            (int)sh,
+                            0,
+                            .groups = set[G] ? (int)v[G] : 0,
+                            .stride_w = (int)sw,
+                            .dil_h = (int)dh + 1,
+                            .dil_w = (int)dw + 1,
+                            .pad_t = (int)pt,
+                            .pad_b = (int)pb,
+                            .pad_l = (int)pl,
+                            .pad_r = (int)pr };
     if (check_shape(&b.shape, err, len)) return -1;
     const long long got_h = conv_out_h(&b.shape), got_w = conv_out_w(&b.shape);
     if (oh_set && (got_h != oh || got_w != ow))
         return error_set(err, len,
                          "oh %lld ow %lld do not match: ih %lld iw %lld, kh %lld kw %lld, sh "
-                         "%lld, ph %lld give %lldx%lld",
-                         oh, ow, ih, iw, kh, kw, sh, ph, got_h, got_w);
+                         "%lld sw %lld, dh %lld dw %lld, ph %lld pw %lld give %lldx%lld",
+                         oh, ow, ih, iw, kh, kw, sh, sw, dh, dw, pt, pl, got_h, got_w);
     if (name) {
         if (copy_name(b.layer, sizeof b.layer, name, name_len))
             return error_set(err, len, "name after 'n' must hold 1 to %d characters",
@@ -229,6 +318,22 @@ int shape_parse(const char *text, bench_layer *out, char *err, size_t errlen)
                      "'%.20s' is neither N,H,W,C,K,R,S,STRIDE,PAD nor a descriptor such as "
                      "mb32ic32ih13oc64kh3ph0",
                      text);
+}
+
+void shape_describe(const conv_shape *s, char *buf, size_t len)
+{
+    const conv_geom g = conv_geometry(s);
+    int used = snprintf(buf, len, "n=%d h=%d w=%d c=%d k=%d %dx%d stride %d pad %d", s->n, s->h,
+                        s->w, s->c, s->k, s->r, s->s, s->stride, s->pad);
+    if (g.g != 1 && used >= 0 && (size_t)used < len)
+        used += snprintf(buf + used, len - (size_t)used, " groups %d", g.g);
+    if ((g.sh != s->stride || g.sw != s->stride) && used >= 0 && (size_t)used < len)
+        used += snprintf(buf + used, len - (size_t)used, " stride %dx%d", g.sh, g.sw);
+    if ((g.dh != 1 || g.dw != 1) && used >= 0 && (size_t)used < len)
+        used += snprintf(buf + used, len - (size_t)used, " dilation %dx%d", g.dh, g.dw);
+    if ((s->pad_t || s->pad_b || s->pad_l || s->pad_r) && used >= 0 && (size_t)used < len)
+        snprintf(buf + used, len - (size_t)used, " pad top %d bottom %d left %d right %d", g.pt,
+                 g.pb, g.pl, g.pr);
 }
 
 int shape_list_add(shape_list *list, const bench_layer *l, char *err, size_t errlen)

@@ -2,14 +2,24 @@
    (`--shapes FILE`, the built-in sets in shapes/) and `backends --shape`.
 
    A shape is one of
-     N,H,W,C,K,R,S,STRIDE,PAD[:NAME]       nine integers, an optional name
-     mb32ic32ih13oc64kh3ph0[nNAME]         a benchdnn convolution descriptor
+     N,H,W,C,K,R,S,STRIDE,PAD[,MEMBER=V...][:NAME]
+                                 nine integers, then any of conv_shape's
+                                 appended members by name with conv.h's
+                                 meaning (groups, stride_h, stride_w, dil_h,
+                                 dil_w, pad_t, pad_b, pad_l, pad_r), e.g.
+                                 1,56,56,32,32,3,3,1,1,groups=32:dw
+     mb32ic32ih13oc64kh3ph0[nNAME]  a benchdnn convolution descriptor
    Descriptors follow benchdnn's rules: '_' is ignored; mb defaults to 2,
-   g to 1, strides to 1, dilations to 0; a missing width (iw, ow, kw, sw,
-   pw) equals the height and the reverse; a missing output is computed; a
-   missing padding is the "trivial" one that gives the output named, else
-   0. What conv.h cannot express (groups, 3-D, dilation, different strides
-   or paddings per dimension) is refused with the field named.
+   g to 1, strides to 1, dilations to 0 (benchdnn's dilation counts the
+   pixels skipped: dh0 is dense, dh1 conv.h's dil_h 2); a missing width (iw,
+   ow, kw, sw, pw, dw) equals the height and the reverse; a missing output
+   is computed; a missing padding is the "trivial" one that gives the
+   output named, else 0. ph/pw are the top/left padding; bottom/right equal
+   them unless the output named needs other values, which are then derived
+   from oh/ow as benchdnn does (Keras' "same" with stride 2 on an even
+   input pads one more at the bottom/right). 3-D descriptors are refused.
+   Every shape comes back canonical (conv_shape_canonical), so two ways of
+   writing one convolution give equal shapes.
 
    Every number is range-checked (no wrapping: 4294967297 is refused), and
    an error names the field at fault. Nothing here exits or prints. */
@@ -40,6 +50,11 @@ typedef struct {
    from the shape: "ic32ih13iw13oc64kh3kw3sh1ph0"); out->set is left as it
    is. 0, or -1 with a message naming the field in err. */
 int shape_parse(const char *text, bench_layer *out, char *err, size_t errlen);
+
+/* A shape for people: "n=8 h=56 w=56 c=64 k=64 3x3 stride 1 pad 1", then
+   " groups G", " stride SHxSW", " dilation DHxDW" and " pad top T bottom B
+   left L right R" where the appended members change the geometry. */
+void shape_describe(const conv_shape *s, char *buf, size_t len);
 
 /* A growing list of layers. */
 typedef struct {

@@ -31,7 +31,16 @@
    x (w = q*st-pad+s runs over consecutive pixels), so im2col is one clipped
    copy per (row, r), the interior windows one tight loop. A 1x1, stride-1,
    pad-0 convolution needs no im2col: col is x itself, and dx = dY . W^T.
-   Cost: 2*M*K*RSC flops per pass; im2col/col2im move M*RSC floats (R*S /
+
+   Groups, dilation, a stride per axis and padding per side (conv.h) take a
+   general im2col and col2im that step tap by tap (one copy of C/g floats
+   per tap and group) instead of the window copies above; a col row holds
+   the groups one after another, [g][R*S*(C/g)], so for g = 1 it is the
+   layout above, and each pass is g GEMMs per block, group i's on its
+   columns of col, its K/g columns of W, Y and dY (leading dimensions
+   R*S*C and K, no copies). Shapes without those features run exactly the
+   code above.
+   Cost: 2*M*K*RSC/g flops per pass; im2col/col2im move M*RSC floats (R*S /
    stride^2 times the input), from and to L2. Workspace, allocated at plan
    time: the team's col blocks, W^T, threads - 1 partial dW and threads x K
    partial bias sums. */
@@ -54,7 +63,10 @@ enum { ROW_UNIT = 12 }; /* every ISA's MR divides it */
 
 struct conv_plan {
     conv_shape s;
+    conv_geom g;
     int p, q, rsc, nt;
+    int rscg, kg;   /* the GEMMs' reduction R*S*(C/g) and columns K/g */
+    int general;    /* groups, dilation, per-axis stride or per-side padding */
     int direct;     /* 1x1, stride 1, pad 0: GEMM straight on x */
     size_t m;       /* GEMM rows, N*P*Q */
     size_t rows;    /* GEMM rows per block */
@@ -159,16 +171,21 @@ static conv_plan *plan_make(const conv_shape *s, block_gemm_fn gemm, const char 
     conv_plan *pl = calloc(1, sizeof *pl);
     if (!pl) return NULL;
     pl->s = *s;
+    pl->g = conv_geometry(s);
     pl->p = conv_out_h(s);
     pl->q = conv_out_w(s);
     pl->rsc = s->r * s->s * s->c;
+    pl->rscg = pl->rsc / pl->g.g;
+    pl->kg = s->k / pl->g.g;
     pl->nt = omp_get_max_threads();
-    pl->direct = s->r == 1 && s->s == 1 && s->stride == 1 && s->pad == 0;
+    pl->general = conv_shape_extended(s) != NULL;
+    pl->direct = s->r == 1 && s->s == 1 && pl->g.sh == 1 && pl->g.sw == 1 && pl->g.pt == 0 &&
+                 pl->g.pb == 0 && pl->g.pl == 0 && pl->g.pr == 0;
     pl->m = (size_t)s->n * pl->p * pl->q;
     pl->gemm = gemm;
     plan_blocks(pl);
     pl->sub = forward_piece(pl);
-    const size_t rk = (size_t)pl->rsc * s->k;
+    const size_t rk = (size_t)pl->rscg * s->k;
     if (!pl->direct) pl->col = cpu_alloc(sizeof(float) * (size_t)pl->nt * pl->rows * pl->rsc);
     pl->wt = cpu_alloc(sizeof(float) * rk);
     pl->dwp = pl->nt > 1 ? cpu_alloc(sizeof(float) * (size_t)(pl->nt - 1) * rk) : NULL;
@@ -184,7 +201,12 @@ static conv_plan *plan_make(const conv_shape *s, block_gemm_fn gemm, const char 
     const char *fmt[3] = { pl->direct ? "1x1: %s on x" : "im2col blocks + %s",
                            pl->direct ? "1x1: %s with W^T" : "%s with W^T + col2im",
                            pl->direct ? "1x1: x^T . dY on %s" : "im2col^T . dY on %s" };
-    for (int i = 0; i < 3; i++) snprintf(pl->impl[i], sizeof pl->impl[i], fmt[i], gemm_name);
+    for (int i = 0; i < 3; i++) {
+        int used = snprintf(pl->impl[i], sizeof pl->impl[i], fmt[i], gemm_name);
+        if (pl->general && used > 0 && (size_t)used < sizeof pl->impl[i])
+            snprintf(pl->impl[i] + used, sizeof pl->impl[i] - (size_t)used,
+                     ", general taps, groups %d", pl->g.g);
+    }
     return pl;
 }
 
@@ -327,6 +349,76 @@ static void col2im_rows(const conv_plan *pl, const float *col, size_t m0, size_t
     }
 }
 
+/* The general im2col: col[i][gi][r][s][0:C/g] for GEMM rows m0 ..
+   m0+rows-1, tap by tap at h = p*SH - top + r*DH, w = q*SW - left + s*DW. */
+static void im2col_rows_general(const conv_plan *pl, const float *x, size_t m0, size_t rows,
+                                float *col)
+{
+    const conv_shape s = pl->s;
+    const conv_geom g = pl->g;
+    const int CG = s.c / g.g, P = pl->p, Q = pl->q;
+    const size_t PQ = (size_t)P * Q;
+    for (size_t i = 0; i < rows; i++) {
+        const size_t m = m0 + i, n = m / PQ;
+        const int p = (int)(m % PQ / Q), q = (int)(m % Q);
+        float *d = col + i * pl->rsc;
+        for (int gi = 0; gi < g.g; gi++)
+            for (int r = 0; r < s.r; r++) {
+                const int h = p * g.sh - g.pt + r * g.dh;
+                for (int t = 0; t < s.s; t++, d += CG) {
+                    const int w = q * g.sw - g.pl + t * g.dw;
+                    if (h < 0 || h >= s.h || w < 0 || w >= s.w) {
+                        memset(d, 0, sizeof(float) * CG);
+                        continue;
+                    }
+                    memcpy(d, x + ((n * s.h + h) * s.w + w) * s.c + (size_t)gi * CG,
+                           sizeof(float) * CG);
+                }
+            }
+    }
+}
+
+/* The general col2im: as col2im_rows, for the taps and layout of
+   im2col_rows_general. */
+static void col2im_rows_general(const conv_plan *pl, const float *col, size_t m0, size_t rows,
+                                float *dx)
+{
+    const conv_shape s = pl->s;
+    const conv_geom g = pl->g;
+    const int CG = s.c / g.g;
+    const size_t PQ = (size_t)pl->p * pl->q, ld = (size_t)pl->rsc;
+    const size_t n0 = m0 / PQ, n1 = (m0 + rows - 1) / PQ + 1;
+#pragma omp for schedule(static)
+    for (size_t nh = n0 * s.h; nh < n1 * s.h; nh++) {
+        size_t n = nh / s.h;
+        int h = (int)(nh % s.h);
+        for (int wi = 0; wi < s.w; wi++) {
+            float *d = dx + ((n * s.h + h) * s.w + wi) * s.c;
+            for (int r = 0; r < s.r; r++) {
+                int ph = h + g.pt - r * g.dh; /* = p * SH */
+                if (ph < 0 || ph % g.sh || ph / g.sh >= pl->p) continue;
+                for (int t = 0; t < s.s; t++) {
+                    int qw = wi + g.pl - t * g.dw;
+                    if (qw < 0 || qw % g.sw || qw / g.sw >= pl->q) continue;
+                    size_t row = (n * pl->p + ph / g.sh) * pl->q + qw / g.sw;
+                    if (row < m0 || row >= m0 + rows) continue;
+                    const float *src = col + (row - m0) * ld + ((size_t)r * s.s + t) * CG;
+                    for (int gi = 0; gi < g.g; gi++, src += pl->rscg)
+                        for (int c = 0; c < CG; c++) d[gi * CG + c] += src[c];
+                }
+            }
+        }
+    }
+}
+
+static void build_cols(const conv_plan *pl, const float *x, size_t m0, size_t rows, float *col)
+{
+    if (pl->general)
+        im2col_rows_general(pl, x, m0, rows, col);
+    else
+        im2col_rows(pl, x, m0, rows, col);
+}
+
 /* Thread t's column block (NULL for a 1x1 layer, which has none). */
 static float *thread_col(const conv_plan *pl, int t)
 {
@@ -346,15 +438,28 @@ static const float *block_cols(const conv_plan *pl, const float *x, size_t b, fl
 {
     block_range(pl, b, m0, rows);
     if (pl->direct) return x + *m0 * pl->rsc;
-    im2col_rows(pl, x, *m0, *rows, col);
+    build_cols(pl, x, *m0, *rows, col);
     return col;
+}
+
+/* Y rows of a block, group by group: Y[:, gi*KG..] = A[:, gi*RSCG..] .
+   W[:, gi*KG..] (+ bias, ReLU); one GEMM when g = 1. */
+static void forward_gemms(const conv_plan *pl, int rows, const float *a, const float *w,
+                          const float *bias, int relu, float *y)
+{
+    const int K = pl->s.k, RSC = pl->rsc;
+    for (int gi = 0; gi < pl->g.g; gi++) {
+        const size_t kk = (size_t)gi * pl->kg;
+        const gemm_epilogue e = { 0.0f, bias ? bias + kk : NULL, relu };
+        pl->gemm(GEMM_NOTRANS, rows, pl->kg, pl->rscg, a + (size_t)gi * pl->rscg, RSC, w + kk, K,
+                 &e, y + kk, K);
+    }
 }
 
 static void forward(conv_plan *pl, const float *x, const float *w, const float *bias, float *y,
                     int relu)
 {
-    const int K = pl->s.k, RSC = pl->rsc;
-    const gemm_epilogue e = { 0.0f, bias, relu };
+    const int K = pl->s.k;
 #pragma omp parallel num_threads(pl->nt)
     {
         float *col = thread_col(pl, omp_get_thread_num());
@@ -365,13 +470,13 @@ static void forward(conv_plan *pl, const float *x, const float *w, const float *
                 block_range(pl, b, &m0, &rows);
                 for (size_t i = 0; i < rows; i += pl->sub) {
                     size_t n = rows - i < pl->sub ? rows - i : pl->sub;
-                    im2col_rows(pl, x, m0 + i, n, col);
-                    pl->gemm(GEMM_NOTRANS, (int)n, K, RSC, col, RSC, w, K, &e, y + (m0 + i) * K, K);
+                    build_cols(pl, x, m0 + i, n, col);
+                    forward_gemms(pl, (int)n, col, w, bias, relu, y + (m0 + i) * K);
                 }
                 continue;
             }
             const float *a = block_cols(pl, x, b, col, &m0, &rows);
-            pl->gemm(GEMM_NOTRANS, (int)rows, K, RSC, a, RSC, w, K, &e, y + m0 * K, K);
+            forward_gemms(pl, (int)rows, a, w, bias, relu, y + m0 * K);
         }
     }
 }
@@ -388,24 +493,33 @@ static void im2col_forward_relu(conv_plan *pl, const float *x, const float *w, c
     forward(pl, x, w, bias, y, 1);
 }
 
+/* dcol rows of a block, group by group: dcol[:, gi*RSCG..] =
+   dY[:, gi*KG..] . W^T[gi*KG.., :] (W^T is K x RSCG); one GEMM when g = 1. */
+static void data_gemms(const conv_plan *pl, int rows, const float *dy, float *dcol)
+{
+    const int K = pl->s.k, RSC = pl->rsc, RSCG = pl->rscg;
+    const gemm_epilogue e = { 0.0f, NULL, 0 };
+    for (int gi = 0; gi < pl->g.g; gi++)
+        pl->gemm(GEMM_NOTRANS, rows, RSCG, pl->kg, dy + (size_t)gi * pl->kg, K,
+                 pl->wt + (size_t)gi * pl->kg * RSCG, RSCG, &e, dcol + (size_t)gi * RSCG, RSC);
+}
+
 static void im2col_backward_data(conv_plan *pl, const float *dy, const float *w, float *dx)
 {
-    const int K = pl->s.k, RSC = pl->rsc;
+    const int K = pl->s.k, RSC = pl->rsc, RSCG = pl->rscg;
     const size_t nx = (size_t)pl->s.n * pl->s.h * pl->s.w * pl->s.c;
-    const gemm_epilogue e = { 0.0f, NULL, 0 };
 #pragma omp parallel num_threads(pl->nt)
     {
         const int t = omp_get_thread_num(), nth = omp_get_num_threads();
 #pragma omp for schedule(static) collapse(2)
-        for (int c = 0; c < RSC; c++)
-            for (int k = 0; k < K; k++) pl->wt[(size_t)k * RSC + c] = w[(size_t)c * K + k];
+        for (int c = 0; c < RSCG; c++)
+            for (int k = 0; k < K; k++) pl->wt[(size_t)k * RSCG + c] = w[(size_t)c * K + k];
         if (pl->direct) {
 #pragma omp for schedule(static)
             for (size_t b = 0; b < pl->nblk; b++) {
                 size_t m0, rows;
                 block_range(pl, b, &m0, &rows);
-                pl->gemm(GEMM_NOTRANS, (int)rows, RSC, K, dy + m0 * K, K, pl->wt, RSC, &e,
-                         dx + m0 * RSC, RSC);
+                data_gemms(pl, (int)rows, dy + m0 * K, dx + m0 * RSC);
             }
         } else {
 #pragma omp for schedule(static)
@@ -416,14 +530,16 @@ static void im2col_backward_data(conv_plan *pl, const float *dy, const float *w,
                 size_t m0, rows;
                 if (r0 + t < pl->nblk) {
                     block_range(pl, r0 + t, &m0, &rows);
-                    pl->gemm(GEMM_NOTRANS, (int)rows, RSC, K, dy + m0 * K, K, pl->wt, RSC, &e,
-                             thread_col(pl, t), RSC);
+                    data_gemms(pl, (int)rows, dy + m0 * K, thread_col(pl, t));
                 }
                 size_t last = r0 + nth < pl->nblk ? r0 + nth : pl->nblk;
                 m0 = r0 * pl->rows;
                 rows = (last * pl->rows < pl->m ? last * pl->rows : pl->m) - m0;
 #pragma omp barrier
-                col2im_rows(pl, pl->col, m0, rows, dx); /* ends in a barrier */
+                if (pl->general) /* each ends in a barrier */
+                    col2im_rows_general(pl, pl->col, m0, rows, dx);
+                else
+                    col2im_rows(pl, pl->col, m0, rows, dx);
             }
         }
     }
@@ -432,8 +548,8 @@ static void im2col_backward_data(conv_plan *pl, const float *dy, const float *w,
 static void im2col_backward_weights(conv_plan *pl, const float *x, const float *dy, float *dw,
                                     float *dbias)
 {
-    const int K = pl->s.k, RSC = pl->rsc;
-    const size_t rk = (size_t)RSC * K;
+    const int K = pl->s.k, RSC = pl->rsc, RSCG = pl->rscg;
+    const size_t rk = (size_t)RSCG * K;
     int used = 1;
 #pragma omp parallel num_threads(pl->nt)
     {
@@ -450,7 +566,9 @@ static void im2col_backward_weights(conv_plan *pl, const float *x, const float *
             size_t m0, rows;
             const float *a = block_cols(pl, x, b, col, &m0, &rows);
             const gemm_epilogue e = { first ? 0.0f : 1.0f, NULL, 0 };
-            pl->gemm(GEMM_TRANS, RSC, K, (int)rows, a, RSC, dy + m0 * K, K, &e, dwt, K);
+            for (int gi = 0; gi < pl->g.g; gi++) /* dW[:, gi*KG..] += A_gi^T . dY_gi */
+                pl->gemm(GEMM_TRANS, RSCG, pl->kg, (int)rows, a + (size_t)gi * RSCG, RSC,
+                         dy + m0 * K + (size_t)gi * pl->kg, K, &e, dwt + (size_t)gi * pl->kg, K);
             first = 0;
             if (dbias)
                 for (size_t i = m0; i < m0 + rows; i++)

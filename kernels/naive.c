@@ -1,14 +1,22 @@
 /* naive: the direct convolution written as its definition, the reference
-   every other backend is compared with in speed.
+   every other backend is compared with in speed. It runs every shape the
+   contract can express: groups, per-axis stride, dilation, padding per side.
 
-   forward           y[n][p][q][k] = bias[k] + sum_{r,s,c} x[n][p*st-pad+r][q*st-pad+s][c] * w[r][s][c][k]
-                     loop n,p,q (parallel) -> r,s -> c -> k (k innermost: contiguous in w and y)
-   backward_data     dx[n][h][w][c] = sum over taps (r,s) with h = p*st-pad+r, w = q*st-pad+s
-                     of sum_k dy[n][p][q][k] * w[r][s][c][k]; gathered per input pixel, so no
-                     two threads write one element. loop n,h,w (parallel) -> r,s -> c -> k
-   backward_weights  dw[r][s][c][k] = sum_{n,p,q} x[n][p*st-pad+r][q*st-pad+s][c] * dy[n][p][q][k]
-                     loop r,s,c (parallel) -> n,p,q -> k; dbias[k] = sum_{n,p,q} dy[n][p][q][k]
-   Cost: 2*N*K*C*R*S*P*Q flops per pass, no blocking, no workspace.
+   With g groups (C/g = CG inputs and K/g = KG outputs each), strides SH, SW,
+   dilations DH, DW and padding top/left PT, PL (conv.h), for output channel
+   k = i*KG + kk:
+   forward           y[n][p][q][k] = bias[k] + sum_{r,s,cc} x[n][p*SH-PT+r*DH][q*SW-PL+s*DW][i*CG+cc]
+                                                           * w[r][s][cc][k]
+                     loop n,p,q (parallel) -> r,s -> group -> cc -> kk (innermost: contiguous
+                     in w and y)
+   backward_data     dx[n][h][w][c] = sum over taps (r,s) with h = p*SH-PT+r*DH, w = q*SW-PL+s*DW
+                     of sum_kk dy[n][p][q][i*KG+kk] * w[r][s][cc][i*KG+kk]; gathered per input
+                     pixel, so no two threads write one element. loop n,h,w (parallel) -> r,s ->
+                     c -> kk
+   backward_weights  dw[r][s][cc][k] = sum_{n,p,q} x[n][p*SH-PT+r*DH][q*SW-PL+s*DW][i*CG+cc]
+                     * dy[n][p][q][k]; loop r,s,group,cc (parallel) -> n,p,q -> kk;
+                     dbias[k] = sum_{n,p,q} dy[n][p][q][k]
+   Cost: 2*N*K*CG*R*S*P*Q flops per pass, no blocking, no workspace.
    Deterministic: every output element is summed by one thread in a fixed order. */
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +24,9 @@
 
 struct conv_plan {
     conv_shape s;
+    conv_geom g;
     int p, q;
+    int cg, kg; /* channels per group: inputs, outputs */
 };
 
 static const char *naive_unsupported(const conv_shape *s) { return conv_shape_invalid(s); }
@@ -27,8 +37,11 @@ static conv_plan *naive_plan(const conv_shape *s)
     conv_plan *pl = malloc(sizeof *pl);
     if (!pl) return NULL;
     pl->s = *s;
+    pl->g = conv_geometry(s);
     pl->p = conv_out_h(s);
     pl->q = conv_out_w(s);
+    pl->cg = s->c / pl->g.g;
+    pl->kg = s->k / pl->g.g;
     return pl;
 }
 
@@ -38,7 +51,8 @@ static void naive_forward(conv_plan *pl, const float *x, const float *w, const f
                           float *y)
 {
     const conv_shape s = pl->s;
-    const int P = pl->p, Q = pl->q;
+    const conv_geom g = pl->g;
+    const int P = pl->p, Q = pl->q, CG = pl->cg, KG = pl->kg;
 #pragma omp parallel for collapse(2) schedule(static)
     for (int n = 0; n < s.n; n++)
         for (int p = 0; p < P; p++)
@@ -46,15 +60,20 @@ static void naive_forward(conv_plan *pl, const float *x, const float *w, const f
                 float *yo = y + (((size_t)n * P + p) * Q + q) * s.k;
                 for (int k = 0; k < s.k; k++) yo[k] = bias ? bias[k] : 0.0f;
                 for (int r = 0; r < s.r; r++) {
-                    int h = p * s.stride - s.pad + r;
+                    int h = p * g.sh - g.pt + r * g.dh;
                     if (h < 0 || h >= s.h) continue;
                     for (int t = 0; t < s.s; t++) {
-                        int wi = q * s.stride - s.pad + t;
+                        int wi = q * g.sw - g.pl + t * g.dw;
                         if (wi < 0 || wi >= s.w) continue;
                         const float *xi = x + (((size_t)n * s.h + h) * s.w + wi) * s.c;
-                        const float *wr = w + ((size_t)r * s.s + t) * s.c * s.k;
-                        for (int c = 0; c < s.c; c++)
-                            for (int k = 0; k < s.k; k++) yo[k] += xi[c] * wr[(size_t)c * s.k + k];
+                        const float *wr = w + ((size_t)r * s.s + t) * CG * s.k;
+                        for (int gi = 0; gi < g.g; gi++)
+                            for (int c = 0; c < CG; c++) {
+                                const float xv = xi[gi * CG + c];
+                                const float *wc = wr + (size_t)c * s.k + gi * KG;
+                                float *yg = yo + gi * KG;
+                                for (int k = 0; k < KG; k++) yg[k] += xv * wc[k];
+                            }
                     }
                 }
             }
@@ -63,7 +82,8 @@ static void naive_forward(conv_plan *pl, const float *x, const float *w, const f
 static void naive_backward_data(conv_plan *pl, const float *dy, const float *w, float *dx)
 {
     const conv_shape s = pl->s;
-    const int P = pl->p, Q = pl->q;
+    const conv_geom g = pl->g;
+    const int P = pl->p, Q = pl->q, CG = pl->cg, KG = pl->kg;
 #pragma omp parallel for collapse(2) schedule(static)
     for (int n = 0; n < s.n; n++)
         for (int h = 0; h < s.h; h++)
@@ -71,20 +91,22 @@ static void naive_backward_data(conv_plan *pl, const float *dy, const float *w, 
                 float *xo = dx + (((size_t)n * s.h + h) * s.w + wi) * s.c;
                 memset(xo, 0, sizeof(float) * s.c);
                 for (int r = 0; r < s.r; r++) {
-                    int ph = h + s.pad - r; /* = p*stride */
-                    if (ph < 0 || ph % s.stride) continue;
-                    int p = ph / s.stride;
+                    int ph = h + g.pt - r * g.dh; /* = p*SH */
+                    if (ph < 0 || ph % g.sh) continue;
+                    int p = ph / g.sh;
                     if (p >= P) continue;
                     for (int t = 0; t < s.s; t++) {
-                        int qw = wi + s.pad - t;
-                        if (qw < 0 || qw % s.stride) continue;
-                        int q = qw / s.stride;
+                        int qw = wi + g.pl - t * g.dw;
+                        if (qw < 0 || qw % g.sw) continue;
+                        int q = qw / g.sw;
                         if (q >= Q) continue;
-                        const float *g = dy + (((size_t)n * P + p) * Q + q) * s.k;
-                        const float *wr = w + ((size_t)r * s.s + t) * s.c * s.k;
+                        const float *gy = dy + (((size_t)n * P + p) * Q + q) * s.k;
+                        const float *wr = w + ((size_t)r * s.s + t) * CG * s.k;
                         for (int c = 0; c < s.c; c++) {
+                            const int k0 = c / CG * KG;
+                            const float *wc = wr + (size_t)(c % CG) * s.k + k0;
                             float acc = 0.0f;
-                            for (int k = 0; k < s.k; k++) acc += g[k] * wr[(size_t)c * s.k + k];
+                            for (int k = 0; k < KG; k++) acc += gy[k0 + k] * wc[k];
                             xo[c] += acc;
                         }
                     }
@@ -96,23 +118,25 @@ static void naive_backward_weights(conv_plan *pl, const float *x, const float *d
                                    float *dbias)
 {
     const conv_shape s = pl->s;
-    const int P = pl->p, Q = pl->q;
+    const conv_geom g = pl->g;
+    const int P = pl->p, Q = pl->q, CG = pl->cg, KG = pl->kg;
 #pragma omp parallel for collapse(3) schedule(static)
     for (int r = 0; r < s.r; r++)
         for (int t = 0; t < s.s; t++)
-            for (int c = 0; c < s.c; c++) {
-                float *dwo = dw + (((size_t)r * s.s + t) * s.c + c) * s.k;
-                memset(dwo, 0, sizeof(float) * s.k);
+            for (int c = 0; c < s.c; c++) { /* c = group * CG + cc */
+                const int k0 = c / CG * KG;
+                float *dwo = dw + (((size_t)r * s.s + t) * CG + c % CG) * s.k + k0;
+                memset(dwo, 0, sizeof(float) * KG);
                 for (int n = 0; n < s.n; n++)
                     for (int p = 0; p < P; p++) {
-                        int h = p * s.stride - s.pad + r;
+                        int h = p * g.sh - g.pt + r * g.dh;
                         if (h < 0 || h >= s.h) continue;
                         for (int q = 0; q < Q; q++) {
-                            int wi = q * s.stride - s.pad + t;
+                            int wi = q * g.sw - g.pl + t * g.dw;
                             if (wi < 0 || wi >= s.w) continue;
                             float xv = x[(((size_t)n * s.h + h) * s.w + wi) * s.c + c];
-                            const float *g = dy + (((size_t)n * P + p) * Q + q) * s.k;
-                            for (int k = 0; k < s.k; k++) dwo[k] += xv * g[k];
+                            const float *gy = dy + (((size_t)n * P + p) * Q + q) * s.k + k0;
+                            for (int k = 0; k < KG; k++) dwo[k] += xv * gy[k];
                         }
                     }
             }

@@ -9,6 +9,11 @@
    which the library lacks it for one of the three passes (the contract needs
    all three; no silent fallback to direct).
 
+   Every shape conv.h can express maps onto oneDNN's own descriptor: groups
+   as 5-D weights (g, K/g, C/g, R, S) whose user layout, conv.h's, is
+   oneDNN's hwigo; strides per axis; dilation as oneDNN counts it (d - 1,
+   0 dense); padding_l = (top, left), padding_r = (bottom, right).
+
    Plan: for each pass, three layout variants are built and timed on scratch
    data (one warm-up each, then up to three interleaved rounds, best run;
    rounds stop once 0.3 s have been spent) and the fastest is kept:
@@ -108,9 +113,16 @@ static dnnl_status_t md_make(dnnl_memory_desc_t *md, const conv_shape *s, tensor
     case T_X:
         return dnnl_memory_desc_init_by_tag(md, 4, (dnnl_dims_t){ s->n, s->c, s->h, s->w },
                                             dnnl_f32, tag);
-    case T_W:
-        return dnnl_memory_desc_init_by_tag(md, 4, (dnnl_dims_t){ s->k, s->c, s->r, s->s },
-                                            dnnl_f32, tag);
+    case T_W: {
+        const int g = conv_geometry(s).g;
+        if (g == 1)
+            return dnnl_memory_desc_init_by_tag(md, 4, (dnnl_dims_t){ s->k, s->c, s->r, s->s },
+                                                dnnl_f32, tag);
+        /* grouped: dims (g, K/g, C/g, R, S); conv.h's layout is hwigo */
+        return dnnl_memory_desc_init_by_tag(md, 5,
+                                            (dnnl_dims_t){ g, s->k / g, s->c / g, s->r, s->s },
+                                            dnnl_f32, tag == dnnl_hwio ? dnnl_hwigo : tag);
+    }
     case T_B: return dnnl_memory_desc_init_by_tag(md, 1, (dnnl_dims_t){ s->k }, dnnl_f32, dnnl_a);
     default:
         return dnnl_memory_desc_init_by_tag(md, 4, (dnnl_dims_t){ s->n, s->k, p, q }, dnnl_f32,
@@ -171,19 +183,23 @@ static dnnl_status_t pd_make_relu(dnnl_primitive_desc_t *pd, const conv_shape *s
         (st = md_make(&b, s, T_B, dnnl_a)) != dnnl_success ||
         (st = md_make(&y, s, T_Y, act)) != dnnl_success)
         return st;
-    const dnnl_dims_t strides = { s->stride, s->stride }, pad = { s->pad, s->pad };
+    /* oneDNN's dilation counts the skipped pixels: dense is 0 */
+    const conv_geom g = conv_geometry(s);
+    const dnnl_dims_t strides = { g.sh, g.sw }, dil = { g.dh - 1, g.dw - 1 },
+                      pad_l = { g.pt, g.pl }, pad_r = { g.pb, g.pr };
     dnnl_convolution_desc_t d;
     switch (pass) {
     case CONV_FORWARD:
-        st = dnnl_convolution_forward_desc_init(&d, dnnl_forward_training, alg, &x, &w, &b, &y,
-                                                strides, pad, pad);
+        st = dnnl_dilated_convolution_forward_desc_init(&d, dnnl_forward_training, alg, &x, &w, &b,
+                                                        &y, strides, dil, pad_l, pad_r);
         break;
     case CONV_BACKWARD_DATA:
-        st = dnnl_convolution_backward_data_desc_init(&d, alg, &x, &w, &y, strides, pad, pad);
+        st = dnnl_dilated_convolution_backward_data_desc_init(&d, alg, &x, &w, &y, strides, dil,
+                                                              pad_l, pad_r);
         break;
     default:
-        st =
-            dnnl_convolution_backward_weights_desc_init(&d, alg, &x, &w, &b, &y, strides, pad, pad);
+        st = dnnl_dilated_convolution_backward_weights_desc_init(&d, alg, &x, &w, &b, &y, strides,
+                                                                 dil, pad_l, pad_r);
         break;
     }
     if (st != dnnl_success) return st;
@@ -438,8 +454,11 @@ struct conv_plan {
 
 static void shape_str(const conv_shape *s, char *buf, size_t len)
 {
-    snprintf(buf, len, "n%d %dx%dx%d->%d %dx%d stride %d pad %d", s->n, s->h, s->w, s->c, s->k,
-             s->r, s->s, s->stride, s->pad);
+    const conv_geom g = conv_geometry(s);
+    snprintf(buf, len,
+             "n%d %dx%dx%d->%d %dx%d groups %d stride %dx%d dilation %dx%d pad %d,%d,%d,%d", s->n,
+             s->h, s->w, s->c, s->k, s->r, s->s, g.g, g.sh, g.sw, g.dh, g.dw, g.pt, g.pb, g.pl,
+             g.pr);
 }
 
 static const char *alg_name(dnnl_alg_kind_t alg)
@@ -565,7 +584,7 @@ static dnnl_status_t choose_pass(conv_plan *pl, conv_pass pass, dnnl_alg_kind_t 
 static conv_plan *plan_alg(const conv_shape *s, dnnl_alg_kind_t alg)
 {
     if (conv_shape_invalid(s)) return NULL;
-    char sname[96];
+    char sname[160];
     shape_str(s, sname, sizeof sname);
     dnnl_status_t st = engine_get();
     if (st != dnnl_success) {
@@ -623,7 +642,7 @@ static void run(conv_plan *pl, conv_pass pass, void *const *ptr)
 {
     dnnl_status_t st = exec_run(&pl->pass[pass], nspecs[pass], ptr);
     if (st == dnnl_success) return;
-    char sname[96];
+    char sname[160];
     shape_str(&pl->s, sname, sizeof sname);
     fprintf(stderr, "onednn: %s on %s failed: %s\n", conv_pass_name(pass), sname,
             dnnl_status2str(st));

@@ -141,6 +141,7 @@ struct conv_plan {
 static const char *unsupported_for(const conv_shape *s, const char *what)
 {
     const char *why = conv_shape_invalid(s);
+    if (!why) why = conv_shape_extended(s);
     if (why) return why;
     if (s->r != 3 || s->s != 3) return what;
     if (s->stride != 1)

@@ -62,20 +62,100 @@ static void parse_forms(void)
     bad("shapes/bad/word", "1,8,8,x,1,3,3,1,0", "C wants a number");
     bad("shapes/bad/tail", "1,8,8,1,1,3,3,1,0 junk", "unexpected 'junk'");
     bad("shapes/bad/empty-name", "1,8,8,1,1,3,3,1,0:", "NAME after ':'");
-    bad("shapes/bad/pad", "1,8,8,1,1,3,3,1,3", "padding must be smaller than the filter");
+    /* the appended members: numbers form by name, descriptors benchdnn's way */
+    good("shapes/pad-beyond-filter", "1,8,8,1,1,3,3,1,3", (conv_shape){ 1, 8, 8, 1, 1, 3, 3, 1, 3 },
+         "ic1ih8oc1kh3sh1ph3");
+    good("shapes/numbers-members", "1,9,9,4,8,3,3,1,1, groups=4,stride_w=2,dil_h=2,pad_b=1:dw",
+         (conv_shape){ 1, 9, 9, 4, 8, 3, 3, 1, 1, .groups = 4, .stride_w = 2, .dil_h = 2,
+                       .pad_b = 1 },
+         "dw");
+    good("shapes/numbers-members-canonical",
+         "1,9,9,4,8,3,3,1,0,groups=1,stride_h=1,dil_w=1,pad_t=1,"
+         "pad_b=1,pad_l=1,pad_r=2",
+         (conv_shape){ 1, 9, 9, 4, 8, 3, 3, 1, 1, .pad_r = 1 }, "ic4ih9oc8kh3sh1ph1pt0pb0pl0pr1");
+    good("shapes/descriptor-groups", "g32mb8ic32ih56oc32oh56kh3",
+         (conv_shape){ 8, 56, 56, 32, 32, 3, 3, 1, 1, .groups = 32 }, "g32ic32ih56oc32kh3sh1ph1");
+    good("shapes/descriptor-multiplier", "g3mb1ic3ih8oc6kh3ph1", /* depthwise, multiplier 2 */
+         (conv_shape){ 1, 8, 8, 3, 6, 3, 3, 1, 1, .groups = 3 }, "g3ic3ih8oc6kh3sh1ph1");
+    /* benchdnn's dh counts the pixels skipped: dh1 is dilation 2 */
+    good("shapes/descriptor-dilation", "mb1ic4ih16oc4oh16kh3dh1",
+         (conv_shape){ 1, 16, 16, 4, 4, 3, 3, 1, 2, .dil_h = 2, .dil_w = 2 },
+         "ic4ih16oc4kh3sh1ph2dh1dw1");
+    good("shapes/descriptor-dilation-rect", "mb1ic4ih12oc4kh3dh2dw0",
+         (conv_shape){ 1, 12, 12, 4, 4, 3, 3, 1, 0, .dil_h = 3 }, "ic4ih12oc4kh3sh1ph0dh2dw0");
+    good("shapes/descriptor-strides", "mb1ic4ih8oc4kh3sh1sw2",
+         (conv_shape){ 1, 8, 8, 4, 4, 3, 3, 1, 0, .stride_w = 2 }, "ic4ih8oc4kh3sh1sw2ph0");
+    /* Keras "same", stride 2, even input: one more at the bottom/right */
+    good("shapes/descriptor-same-even", "mb1ic3ih8oc4oh4kh3sh2",
+         (conv_shape){ 1, 8, 8, 3, 4, 3, 3, 2, 0, .pad_b = 1, .pad_r = 1 },
+         "ic3ih8oc4kh3sh2ph0pt0pb1pl0pr1");
+    good("shapes/descriptor-ph-pw", "mb1ic3ih8oc4kh3ph2pw0",
+         (conv_shape){ 1, 8, 8, 3, 4, 3, 3, 1, 0, .pad_t = 2, .pad_b = 2 },
+         "ic3ih8oc4kh3sh1ph0pt2pb2pl0pr0");
+    good("shapes/descriptor-oh-ph", "mb1ic1ih5oc1oh7kh3ph3", /* bottom: 1 */
+         (conv_shape){ 1, 5, 5, 1, 1, 3, 3, 1, 1, .pad_t = 2, .pad_l = 2 },
+         "ic1ih5oc1kh3sh1ph1pt2pb0pl2pr0");
+    bad("shapes/bad/member", "1,8,8,1,1,3,3,1,0,group=2", "unknown field 'group'");
+    bad("shapes/bad/member-twice", "1,8,8,2,2,3,3,1,0,groups=2,groups=2", "groups given twice");
+    bad("shapes/bad/member-value", "1,8,8,2,2,3,3,1,0,groups", "groups wants =NUMBER");
+    bad("shapes/bad/member-negative", "1,8,8,2,2,3,3,1,0,pad_t=-1", "pad_t must not be negative");
+    bad("shapes/bad/groups-divide", "g3mb1ic4ih8oc6kh3", "groups must divide");
+    bad("shapes/bad/g0", "g0mb1ic4ih8oc6kh3", "g must be >= 1");
     bad("shapes/bad/output", "1,2,2,1,1,3,3,1,0", "output smaller than 1x1");
-    bad("shapes/bad/groups", "g2mb1ic4ih8oc4kh3", "g 2: groups are not supported");
     bad("shapes/bad/3d", "mb1ic4id4ih8oc4kh3", "id 4: 3-D");
-    bad("shapes/bad/dilation", "mb1ic4ih8oc4kh3dh1", "dh 1: dilation is not supported");
-    bad("shapes/bad/strides", "mb1ic4ih8oc4kh3sh1sw2", "sh 1 and sw 2 differ");
+    bad("shapes/bad/dilation", "mb1ic4ih4oc4kh3dh1", "output smaller than 1x1");
     bad("shapes/bad/no-oc", "mb1ic4ih8kh3", "descriptor needs ic and oc");
     bad("shapes/bad/no-kernel", "mb1ic4ih8oc4", "descriptor needs kh or kw");
     bad("shapes/bad/field", "mb1ic4ih8oc4kh3xy1", "unknown descriptor field 'xy'");
     bad("shapes/bad/no-number", "mb1ic4ih8oc4khx", "kh wants a number, got 'x'");
-    bad("shapes/bad/twice", "mb1ic4ic4ih8oc4kh3", "ic given twice");
-    bad("shapes/bad/output-mismatch", "mb1ic4ih8oc4kh3oh7ph0", "oh 7 ow 7 do not match");
+    bad("shapes/bad/twice", "mb1ic4ic5ih8oc4kh3", "ic given twice (4, then 5)");
+    good("shapes/descriptor-repeat", "mb1ic16oc16_ih10kh5_kh5ph7sh1",
+         (conv_shape){ 1, 10, 10, 16, 16, 5, 5, 1, 7 }, "ic16ih10oc16kh5sh1ph7");
+    bad("shapes/bad/output-mismatch", "mb1ic4ih8oc4kh3oh3ph0", "oh 3 ow 3 do not match");
+    good("shapes/descriptor-oh-bottom", "mb1ic4ih8oc4kh3oh7ph0", /* benchdnn: bottom 1 */
+         (conv_shape){ 1, 8, 8, 4, 4, 3, 3, 1, 0, .pad_b = 1, .pad_r = 1 },
+         "ic4ih8oc4kh3sh1ph0pt0pb1pl0pr1");
     bad("shapes/bad/neither", "%%%", "neither N,H,W,C,K,R,S,STRIDE,PAD nor a descriptor");
     bad("shapes/bad/empty", "   ", "empty shape");
+}
+
+/* Two-dimensional lines in the style of benchdnn's shapes_basic,
+   shapes_tails and shapes_regression_padding lists: grouped and depthwise,
+   asymmetric padding derived from oh, padding at and beyond the filter.
+   Each parses, and naive, im2col and onednn run it. */
+static void benchdnn_lines(void)
+{
+    static const char *const lines[] = {
+        "g1ic3oc17_ih8oh4kh3ph1sh2",
+        "g1ic16oc16_ih5oh8kh3ph3",
+        "g1ic17oc17_ih8oh5kh3ph3sh2",
+        "g4ic20oc20_ih8oh4kh3ph1sh2",
+        "g16ic16oc16_ih5oh5kh3ph1",
+        "g17ic17oc17_ih8oh4kh3ph1sh2",
+        "ic32oc13_ih13oh12kh3ph0",
+        "ic29oc65_ih13oh13kh3ph1",
+        "g64ic512oc512_ih24oh12kh3sh2dh0ph1",
+        "g1ic4ih84oc16oh20kh8sh4ph0",
+        "g4ic20ih5oc20oh5kh3ph1",
+        "mb1ic16oc16_ih10kh5_kh5ph7sh1",
+        "mb1ic16oc16_ih10kh3_kh3ph5sh1",
+        "mb1ic16oc16_ih10kh1_kh1ph3sh1",
+        "mb1_ic128ih1_oc16oh1_kh3_ph1",
+        "mb1ic8ih9oc8oh5kh3dh1sh2",
+    };
+    static const char *const runners[] = { "naive", "im2col", "onednn" };
+    char name[160], err[512];
+    for (size_t i = 0; i < sizeof lines / sizeof *lines; i++) {
+        bench_layer l = { "", "", { 0 } };
+        snprintf(name, sizeof name, "shapes/benchdnn/%s", lines[i]);
+        if (!check(name, shape_parse(lines[i], &l, err, sizeof err) == 0, "%s", err)) continue;
+        for (size_t b = 0; b < sizeof runners / sizeof *runners; b++) {
+            const conv_backend *be = conv_backend_find(runners[b]);
+            const char *why = be ? be->unsupported(&l.shape) : "not registered";
+            snprintf(name, sizeof name, "shapes/benchdnn/%s/%s", lines[i], runners[b]);
+            check(name, !why, "refused: %s", why ? why : "");
+        }
+    }
 }
 
 static void parse_files(void)
@@ -259,6 +339,7 @@ void test_shapes(void)
 {
     if (!check_selected("shapes")) return;
     parse_forms();
+    benchdnn_lines();
     parse_files();
     const char *tmp = check_tmpdir();
     builtin_sets(tmp);

@@ -161,6 +161,10 @@ static void check_refusals(const char *backend)
         { { 1, 9, 9, 4, 4, 1, 1, 1, 0 }, "1x1", "3x3" },
         { { 1, 9, 9, 4, 4, 3, 5, 1, 1 }, "3x5", "3x3" },
         { { 1, 9, 9, 4, 4, 3, 3, 2, 1 }, "stride 2", "stride" },
+        { { 1, 9, 9, 4, 4, 3, 3, 1, 1, .groups = 2 }, "groups", "groups" },
+        { { 1, 9, 9, 4, 4, 3, 3, 1, 1, .dil_h = 2 }, "dilation", "dilation" },
+        { { 1, 9, 9, 4, 4, 3, 3, 1, 0, .pad_b = 1 }, "pad_b", "padding per side" },
+        { { 1, 9, 9, 4, 4, 3, 3, 1, 3 }, "pad 3", "padding at or beyond" },
     };
     char name[128];
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
@@ -171,7 +175,7 @@ static void check_refusals(const char *backend)
         if (pl) be->destroy(pl);
     }
     /* a malformed shape gets the contract's reason, checked first */
-    const conv_shape bad = { 1, 5, 5, 1, 1, 5, 5, 2, 5 };
+    const conv_shape bad = { 1, 5, 5, 1, 1, 5, 5, 0, 1 }; /* stride 0, and 5x5 */
     const char *why = be->unsupported(&bad), *want = conv_shape_invalid(&bad);
     snprintf(name, sizeof name, "winograd/refusals/%s/malformed-first", backend);
     check(name, why && want && strcmp(why, want) == 0, "reason %s", why ? why : "(none)");

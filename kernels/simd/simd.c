@@ -572,7 +572,11 @@ struct conv_plan {
     char impl[3][64];
 };
 
-static const char *simd_unsupported(const conv_shape *s) { return conv_shape_invalid(s); }
+static const char *simd_unsupported(const conv_shape *s)
+{
+    const char *why = conv_shape_invalid(s);
+    return why ? why : conv_shape_extended(s);
+}
 
 static void simd_destroy(conv_plan *pl)
 {
@@ -589,7 +593,7 @@ static void simd_destroy(conv_plan *pl)
 
 static conv_plan *simd_plan(const conv_shape *s)
 {
-    if (conv_shape_invalid(s)) return NULL;
+    if (simd_unsupported(s)) return NULL;
     conv_plan *pl = calloc(1, sizeof *pl);
     if (!pl) return NULL;
     pl->s = *s;
