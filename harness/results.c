@@ -58,9 +58,11 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "atomic_file.h"
 #include "error.h"
 #include "median.h"
 #include "results.h"
+#include "run_limits.h"
 #include "timed_run.h"
 #include "version.h"
 
@@ -223,13 +225,11 @@ int results_write(const char *path, const cJSON *doc, int force)
         fprintf(stderr, "results: no file name given\n");
         return -1;
     }
-    char dir[PATH_MAX], tmp[PATH_MAX];
+    char dir[PATH_MAX], tmp[PATH_MAX + 64], why[PATH_MAX + 128];
     const char *slash = strrchr(path, '/');
     int dirlen = !slash ? 1 : slash == path ? 1 : (int)(slash - path);
-    if (snprintf(dir, sizeof dir, "%.*s", dirlen, slash ? path : ".") >= (int)sizeof dir ||
-        snprintf(tmp, sizeof tmp, "%s/.%s.tmp.XXXXXX", dir, slash ? slash + 1 : path) >=
-            (int)sizeof tmp) {
-        fprintf(stderr, "results: path too long: %s\n", path);
+    if (snprintf(dir, sizeof dir, "%.*s", dirlen, slash ? path : ".") >= (int)sizeof dir) {
+        fprintf(stderr, "results: path too long: %.200s...\n", path);
         return -1;
     }
     if (make_parents(path)) {
@@ -250,35 +250,18 @@ int results_write(const char *path, const cJSON *doc, int force)
         fprintf(stderr, "results: out of memory printing %s\n", path);
         return -1;
     }
-    int fd = mkstemp(tmp);
+    int fd = atomic_open(path, tmp, sizeof tmp, why, sizeof why);
     if (fd < 0) {
-        fprintf(stderr, "results: cannot create a temporary file in %s: %s\n", dir,
-                strerror(errno));
+        fprintf(stderr, "results: %s\n", why);
         free(text);
         return -1;
     }
-    mode_t mask = umask(0);
-    umask(mask);
-    size_t len = strlen(text), done = 0;
-    int err = fchmod(fd, 0666 & ~mask) ? errno : 0;
+    size_t len = strlen(text);
     text[len++] = '\n'; /* replaces the terminator: written by length */
-    while (!err && done < len) {
-        ssize_t w = write(fd, text + done, len - done);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0)
-            err = w < 0 ? errno : EIO;
-        else
-            done += (size_t)w;
-    }
-    if (!err && fsync(fd)) err = errno;
-    if (close(fd) && !err) err = errno;
+    /* a baseline goes in with link(), which fails if the name appeared
+       meanwhile; anything else replaces the target atomically */
+    int err = atomic_commit(fd, tmp, path, protect, atomic_write(fd, text, len));
     free(text);
-    if (!err) {
-        /* A baseline goes in with link(), which fails if the name appeared
-           meanwhile; anything else replaces the target atomically. */
-        if (protect ? link(tmp, path) : rename(tmp, path)) err = errno;
-    }
-    if (err || protect) unlink(tmp);
     if (err) {
         if (protect && err == EEXIST)
             fprintf(stderr,
@@ -288,11 +271,6 @@ int results_write(const char *path, const cJSON *doc, int force)
         else
             fprintf(stderr, "results: cannot write %s: %s\n", path, strerror(err));
         return -1;
-    }
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY); /* make the rename durable */
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
     }
     return 0;
 }
@@ -463,26 +441,36 @@ cJSON *results_read(const char *path, char *err, size_t errlen)
         error_set(err, errlen, "%s: cannot open: %s", path, strerror(errno));
         return NULL;
     }
+    /* read up to the size limit plus one byte, so a larger file (or an
+       endless one: /dev/zero) is refused without taking its size in memory */
+    const size_t max = limits_file_size();
     size_t cap = 1 << 16, len = 0;
     char *buf = malloc(cap);
     for (;;) {
         if (!buf) break;
         len += fread(buf + len, 1, cap - len - 1, f);
-        if (len < cap - 1) break;
-        char *nb = realloc(buf, cap * 2);
+        if (len < cap - 1 || len > max) break;
+        const size_t ncap = cap * 2 > max + 2 ? max + 2 : cap * 2;
+        char *nb = realloc(buf, ncap);
         if (!nb) {
             free(buf);
             buf = NULL;
             break;
         }
         buf = nb;
-        cap *= 2;
+        cap = ncap;
     }
     int rd_err = ferror(f);
     fclose(f);
-    if (!buf || rd_err) {
+    if (!buf || rd_err || len > max) {
         free(buf);
-        error_set(err, errlen, "%s: %s", path, buf ? "read error" : "out of memory");
+        if (buf && !rd_err)
+            error_set(err, errlen,
+                      "%s: larger than %zu MiB, the most a results file may hold "
+                      "(CONVBENCH_MAX_FILE_SIZE raises it)",
+                      path, max >> 20);
+        else
+            error_set(err, errlen, "%s: %s", path, buf ? "read error" : "out of memory");
         return NULL;
     }
     buf[len] = 0;
