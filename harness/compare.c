@@ -72,11 +72,12 @@ typedef struct {
     char where[160];   /* commit, time (first and last file) */
 } side;
 
-/* An integer field, 0 where absent (results_num gives NAN then). */
+/* An integer field, 0 where absent (results_num gives NAN then) or out of
+   int's range (converting one would be undefined). */
 static int jint(const cJSON *o, const char *k)
 {
     double v = results_num(o, k);
-    return isfinite(v) ? (int)v : 0;
+    return v > INT_MIN && v < INT_MAX ? (int)v : 0;
 }
 
 static const char *jstr(const cJSON *o, const char *k)
