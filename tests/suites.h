@@ -24,6 +24,7 @@ void test_compare(void);
 void test_autotune(void);
 void test_reports(void);
 void test_command_line(void);
+void test_fuzz_inputs(void);
 
 static const test_suite test_suites[] = {
     { "refusals", test_refusals },
@@ -42,6 +43,7 @@ static const test_suite test_suites[] = {
     { "compare", test_compare },
     { "report", test_reports },
     { "cli", test_command_line },
+    { "fuzz", test_fuzz_inputs },
     { 0, 0 },
 };
 
