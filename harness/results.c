@@ -61,6 +61,7 @@
 #include "atomic_file.h"
 #include "error.h"
 #include "median.h"
+#include "noshell.h"
 #include "results.h"
 #include "run_limits.h"
 #include "timed_run.h"
@@ -75,17 +76,11 @@ int results_pass_parse(const char *name)
 
 /* ---- context ---------------------------------------------------------- */
 
-/* First line of a command's output into buf (newline stripped); 0 if the
-   command ran, exited 0 and printed something. */
-static int command_line_output(const char *cmd, char *buf, size_t len)
+/* First line of a program's output into buf (newline stripped); 0 if it
+   ran, exited 0 and printed something. */
+static int program_line(char *const argv[], char *buf, size_t len)
 {
-    buf[0] = 0;
-    FILE *p = popen(cmd, "r");
-    if (!p) return -1;
-    if (!fgets(buf, (int)len, p)) buf[0] = 0;
-    char rest[256];
-    while (fgets(rest, sizeof rest, p)) {}
-    int rc = pclose(p);
+    int rc = run_program(argv, NULL, 0, buf, len);
     buf[strcspn(buf, "\n")] = 0;
     return rc == 0 && buf[0] ? 0 : -1;
 }
@@ -101,14 +96,13 @@ cJSON *results_context(int argc, char **argv)
     cJSON_AddBoolToObject(build, "portable", version_portable());
     cJSON_AddBoolToObject(build, "sanitize", version_sanitize());
 
-    char out[256], cmd_git[PATH_MAX + 96];
-    snprintf(cmd_git, sizeof cmd_git, "git -C '%s' rev-parse HEAD 2>/dev/null", version_srcdir());
-    if (command_line_output(cmd_git, out, sizeof out) == 0) {
+    char out[256], *git[] = { "git", "-C", (char *)version_srcdir(), "rev-parse", "HEAD", NULL };
+    if (program_line(git, out, sizeof out) == 0) {
         cJSON_AddStringToObject(ctx, "git_commit", out);
-        snprintf(cmd_git, sizeof cmd_git,
-                 "git -C '%s' status --porcelain --untracked-files=no 2>/dev/null",
-                 version_srcdir());
-        int dirty = command_line_output(cmd_git, out, sizeof out) == 0;
+        char *status[] = { "git",    "-C",          (char *)version_srcdir(),
+                           "status", "--porcelain", "--untracked-files=no",
+                           NULL };
+        int dirty = program_line(status, out, sizeof out) == 0;
         cJSON_AddBoolToObject(ctx, "git_dirty", dirty);
     } else {
         cJSON_AddStringToObject(ctx, "git_commit", "unknown");
@@ -195,20 +189,6 @@ cJSON *results_conv_run(const char *name, const char *set, const char *layer, co
 
 /* ---- writing ---------------------------------------------------------- */
 
-/* mkdir -p of the directory part of path. */
-static int make_parents(const char *path)
-{
-    char buf[PATH_MAX];
-    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) return -1;
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = 0;
-        if (mkdir(buf, 0777) && errno != EEXIST) return -1;
-        *p = '/';
-    }
-    return 0;
-}
-
 /* 1 if the directory dir (resolved) is a results/baseline directory. */
 static int is_baseline_dir(const char *dir)
 {
@@ -232,7 +212,7 @@ int results_write(const char *path, const cJSON *doc, int force)
         fprintf(stderr, "results: path too long: %.200s...\n", path);
         return -1;
     }
-    if (make_parents(path)) {
+    if (make_dirs(path, 1)) {
         fprintf(stderr, "results: cannot create directory %s: %s\n", dir, strerror(errno));
         return -1;
     }
