@@ -78,6 +78,19 @@ int atomic_open(const char *path, char *tmp, size_t tmplen, char *err, size_t le
     return fd;
 }
 
+int atomic_probe(const char *path, char *err, size_t len)
+{
+    struct stat st;
+    if (path && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return error_set(err, len, "%s: is a directory", path);
+    char tmp[PATH_MAX + 64];
+    int fd = atomic_open(path, tmp, sizeof tmp, err, len);
+    if (fd < 0) return -1;
+    close(fd);
+    unlink(tmp);
+    return 0;
+}
+
 int atomic_write(int fd, const void *p, size_t n)
 {
     size_t done = 0;

@@ -14,6 +14,11 @@
    missing or read-only directory). */
 int atomic_open(const char *path, char *tmp, size_t tmplen, char *err, size_t len);
 
+/* Checks, before the work that makes its content, that path can be
+   written: creates its temporary and removes it again, and refuses a
+   directory. 0, or -1 with the reason in err. */
+int atomic_probe(const char *path, char *err, size_t len);
+
 /* Writes n bytes to fd; 0 or an errno value. */
 int atomic_write(int fd, const void *p, size_t n);
 

@@ -66,7 +66,7 @@ int cmd_bench(int argc, char **argv)
         case 's': bo.sets = optarg; break;
         case 'b': bo.backends = optarg; break;
         case 't':
-            if (cli_positive(CMD, "--threads", optarg, &bo.threads)) return 2;
+            if (cli_threads(CMD, "--threads", optarg, &bo.threads)) return 2;
             break;
         case 'r':
             if (cli_positive(CMD, "--repetitions", optarg, &bo.repetitions)) return 2;

@@ -1,18 +1,23 @@
 /* convbench train | eval | predict: the trainer on the command line, with
    Keras-like progress, per-epoch figures and an optional results file. */
+#include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "atomic_file.h"
 #include "autotune.h"
 #include "checkpoint.h"
 #include "cli.h"
 #include "commands.h"
+#include "noshell.h"
 #include "plan_cache.h"
 #include "results.h"
 #include "train.h"
+#include "version.h"
 
 /* The backend of every conv layer unless --backend says otherwise. */
 #define DEFAULT_BACKEND "im2col"
@@ -147,10 +152,7 @@ static int parse(const char *cmd, int argc, char **argv, options *o)
         switch (c) {
         case O_MODEL: o->model = optarg; break;
         case O_BACKEND: o->backend = optarg; break;
-        case O_THREADS:
-            bad |= cli_int(cmd, opt, optarg, 1, 4096, &v) != 0;
-            o->threads = (int)v;
-            break;
+        case O_THREADS: bad |= cli_threads(cmd, opt, optarg, &o->threads) != 0; break;
         case O_REPLICAS:
             bad |= cli_int(cmd, opt, optarg, 0, NET_MAX_REPLICAS, &v) != 0;
             o->replicas = (int)v;
@@ -176,7 +178,8 @@ static int parse(const char *cmd, int argc, char **argv, options *o)
             o->seed = (unsigned long long)v;
             break;
         case O_LR:
-            bad |= cli_number(cmd, opt, optarg, 0, 10, CLI_OPEN_LO | CLI_OPEN_HI, &x) != 0;
+            bad |=
+                cli_number(cmd, opt, optarg, 0, 10, CLI_OPEN_LO | CLI_OPEN_HI | CLI_FLOAT, &x) != 0;
             o->lr = (float)x;
             break;
         case O_DATA: o->data = optarg; break;
@@ -191,6 +194,29 @@ static int parse(const char *cmd, int argc, char **argv, options *o)
     if (cli_no_arguments(cmd, argc, argv)) return 2;
     if (!bad && strcmp(cmd, "train") && !o->load) {
         cli_usage_error(cmd, "--load FILE is required");
+        bad = 1;
+    }
+    /* the default spec from the source tree when run elsewhere */
+    static char model[PATH_MAX];
+    if (!strcmp(o->model, "models/seed_cnn.net") && access(o->model, R_OK) &&
+        snprintf(model, sizeof model, "%s/%s", version_srcdir(), o->model) < (int)sizeof model &&
+        !access(model, R_OK))
+        o->model = model;
+    /* where the results go, checked before hours of training, not after */
+    char err[PATH_MAX + 256];
+    const char *outs[] = { o->save, o->json, o->png };
+    for (int i = 0; !bad && i < 3; i++) {
+        if (!outs[i]) continue;
+        if (outs[i] == o->json && make_dirs(outs[i], 1)) /* as results_write will */
+            snprintf(err, sizeof err, "%s: cannot create its directory: %s", outs[i],
+                     strerror(errno));
+        else if (!atomic_probe(outs[i], err, sizeof err))
+            continue;
+        cli_error(cmd, "%s", err);
+        bad = 1;
+    }
+    if (!bad && o->png && gnuplot_string(o->png, err, sizeof err)) {
+        cli_error(cmd, "--png: a file name with a line break cannot be passed to gnuplot");
         bad = 1;
     }
     if (!bad && o->threads) omp_set_num_threads(o->threads);
@@ -487,7 +513,10 @@ static const char *label_name(const char *data, int label, char *buf, size_t len
    the matplotlib grid of the seed article. */
 static int draw_png(const options *o, const dataset *te, const int *pred, int n)
 {
-    char script[] = "/tmp/convbench-predict-XXXXXX";
+    char script[PATH_MAX];
+    const char *tmpdir = getenv("TMPDIR");
+    snprintf(script, sizeof script, "%s/convbench-predict-XXXXXX",
+             tmpdir && *tmpdir ? tmpdir : "/tmp");
     int fd = mkstemp(script);
     FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
     if (!f) {
@@ -495,8 +524,9 @@ static int draw_png(const options *o, const dataset *te, const int *pred, int n)
         return 1;
     }
     int cols = n < 5 ? n : 5, rows = (n + cols - 1) / cols;
-    fprintf(f, "set terminal pngcairo size %d,%d\nset output '%s'\n", 220 * cols, 240 * rows,
-            o->png);
+    char out[PATH_MAX + 64];
+    gnuplot_string(o->png, out, sizeof out); /* checked with the options */
+    fprintf(f, "set terminal pngcairo size %d,%d\nset output %s\n", 220 * cols, 240 * rows, out);
     fprintf(f,
             "set multiplot layout %d,%d\nunset key\nunset colorbox\nunset tics\n"
             "set palette gray negative\nset size ratio -1\nset yrange [] reverse\n",
@@ -517,12 +547,11 @@ static int draw_png(const options *o, const dataset *te, const int *pred, int n)
     }
     fprintf(f, "unset multiplot\n");
     fclose(f);
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "gnuplot '%s' 2>&1", script);
-    int rc = system(cmd);
+    char said[2048], *argv[] = { "gnuplot", script, NULL };
+    int rc = run_program(argv, NULL, 1, said, sizeof said);
     unlink(script);
     if (rc) {
-        cli_error("predict", "gnuplot failed (exit %d)", rc);
+        cli_error("predict", "gnuplot failed (exit %d)%s%.500s", rc, said[0] ? ": " : "", said);
         return 1;
     }
     printf("wrote %s\n", o->png);
