@@ -51,8 +51,7 @@ int program_found(const char *prog)
     char full[PATH_MAX];
     for (const char *p = path ? path : "/usr/bin:/bin"; *p;) {
         size_t n = strcspn(p, ":");
-        if (snprintf(full, sizeof full, "%.*s/%s", (int)n, n ? p : ".", prog) <
-                (int)sizeof full &&
+        if (snprintf(full, sizeof full, "%.*s/%s", (int)n, n ? p : ".", prog) < (int)sizeof full &&
             access(full, X_OK) == 0)
             return 1;
         p += n + (p[n] == ':');

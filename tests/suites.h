@@ -25,6 +25,7 @@ void test_autotune(void);
 void test_reports(void);
 void test_command_line(void);
 void test_fuzz_inputs(void);
+void test_atomic(void);
 
 static const test_suite test_suites[] = {
     { "refusals", test_refusals },
@@ -44,6 +45,7 @@ static const test_suite test_suites[] = {
     { "report", test_reports },
     { "cli", test_command_line },
     { "fuzz", test_fuzz_inputs },
+    { "atomic", test_atomic },
     { 0, 0 },
 };
 

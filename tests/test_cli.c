@@ -2,7 +2,9 @@
    (harness/cli.c): comma lists, -h/--help, errors prefixed "convbench
    COMMAND:" that name the offending option. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "../harness/cli.h"
 #include "check.h"
 #include "suites.h"
@@ -93,4 +95,32 @@ void test_command_line(void)
     cli_expect("cli/version", "--version", 0, "\ncommit    ");
     cli_expect("cli/version/flags", "--version", 0, " -std=c11 -ffp-contract=fast");
     cli_expect("cli/error/hint", "report --frobnicate", 2, "Try 'convbench report --help'");
+    /* numbers neither wrap nor oversubscribe the machine silently */
+    cli_expect("cli/bad/threads-wrap", "bench --threads 4294967297", 2,
+               "--threads wants a positive integer, got '4294967297'");
+    cli_expect("cli/bad/threads-limit", "bench --threads 100000", 2, "above the limit of");
+    cli_expect("cli/bad/scale-threads-wrap", "scale --max-threads 4294967297", 2,
+               "--max-threads wants a positive integer");
+    /* a results file has a size limit: an endless input is refused */
+    cli_expect("cli/bad/endless-results", "compare /dev/zero /dev/zero", 2,
+               "/dev/zero: larger than 256 MiB");
+    setenv("CONVBENCH_MAX_FILE_SIZE", "1M", 1); /* the programs run inherit it */
+    cli_expect("cli/bad/results-limit", "compare /dev/zero /dev/zero", 2,
+               "/dev/zero: larger than 1 MiB");
+    unsetenv("CONVBENCH_MAX_FILE_SIZE");
+    /* a quote in --plots reaches no shell */
+    char cmd[1024], out[8192];
+    const char *tmp = check_tmpdir();
+    snprintf(cmd, sizeof cmd,
+             "convbench report --out '%s/R.md' --plots \"%s/p'; touch %s/PWNED2; echo '\" "
+             "fuzz/corpus/results",
+             tmp, tmp, tmp);
+    int rc = check_run(cmd, out, sizeof out);
+    char pwned[700];
+    snprintf(pwned, sizeof pwned, "%s/PWNED2", tmp);
+    struct stat st; /* a directory of that name is the plot directory's */
+    FILE *f = stat(pwned, &st) == 0 && S_ISREG(st.st_mode) ? fopen(pwned, "r") : NULL;
+    check("cli/report-plots-quote", !f && rc != 127, "exit %d, %s: %.300s", rc,
+          f ? "a shell ran the name" : "", out);
+    if (f) fclose(f);
 }
