@@ -30,6 +30,7 @@ static void usage(void)
            "  --set LIST       seed,resnet,vgg or all (default all; --quick: seed)\n"
            "  --repetitions N  default 5 (--quick: 3); compare wants >= 9\n"
            "  --min-time S     seconds per repetition (default 0.1)\n"
+           "  --threads N      OpenMP threads, at most CONVBENCH_MAX_THREADS (default 4 per CPU)\n"
            "  --bind           bind thread i to core i with hwloc\n"
            "  --interleave     Google Benchmark's random interleaving of repetitions\n"
            "  --force          replace an existing file under results/baseline/\n"

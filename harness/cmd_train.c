@@ -77,12 +77,17 @@ static const char *usage_text(const char *cmd)
                "  --limit N         train on the first N images only\n"
                "  --data DIR        IDX files (default " DATA_DEFAULT_DIR ")\n"
                "  --save FILE       write the trained weights\n"
-               "  --json FILE       write the per-epoch figures as a results file\n";
+               "  --json FILE       write the per-epoch figures as a results file\n"
+               "Output paths are checked before training. Limits (exit 2 above them):\n"
+               "  CONVBENCH_MAX_MEMORY=SIZE   memory of the network at --batch and of the\n"
+               "                    data set (default 3/4 of RAM; 64G, 0 for none)\n"
+               "  CONVBENCH_MAX_THREADS=N     --threads (default 4 per CPU)\n";
     if (!strcmp(cmd, "eval"))
         return "usage: convbench eval --load FILE [--model FILE] [--backend B] [--threads N]\n"
                "                      [--replicas N] [--batch N] [--data DIR] [--limit N]\n"
                "                      [--plan-cache FILE]\n"
-               "Test loss and accuracy of saved weights on the test set.\n";
+               "Test loss and accuracy of saved weights on the test set. Limits as for\n"
+               "train: CONVBENCH_MAX_MEMORY, CONVBENCH_MAX_THREADS.\n";
     return "usage: convbench predict --load FILE [--show N] [--png FILE] [--model FILE]\n"
            "                         [--backend B] [--data DIR]\n"
            "Predicts the first N (default 10) test images and prints predicted and true\n"

@@ -517,7 +517,8 @@ static void usage(FILE *f)
                "Exit status: 0 no case slower or inconclusive; 1 some case slower;\n"
                "2 unreadable input, usage, or nothing in common; 3 none slower but some\n"
                "inconclusive; 4 BASE and NEW come from different machines (a comparison of\n"
-               "machines, never a regression verdict: see convbench report).\n");
+               "machines, never a regression verdict: see convbench report).\n"
+               "A results file larger than CONVBENCH_MAX_FILE_SIZE (default 256M) is refused.\n");
 }
 
 static const char *verdict_name(compare_verdict_t v)
