@@ -189,6 +189,53 @@ cJSON *results_conv_run(const char *name, const char *set, const char *layer, co
 
 /* ---- writing ---------------------------------------------------------- */
 
+/* The length of the UTF-8 sequence at p, or 0 if it is not a valid one
+   (overlong forms, surrogates and code points past U+10FFFF included). */
+static int utf8_len(const unsigned char *p)
+{
+    if (p[0] < 0x80) return 1;
+    int n = p[0] >= 0xf0 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc2 ? 2 : 0;
+    if (!n || p[0] > 0xf4) return 0;
+    for (int i = 1; i < n; i++)
+        if ((p[i] & 0xc0) != 0x80) return 0;
+    if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0) ||
+        (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] >= 0x90))
+        return 0;
+    return n;
+}
+
+/* JSON text with every byte that is not valid UTF-8 (a file name from a
+   non-UTF-8 file system, say) written as \ufffd, so that every JSON
+   reader takes the file; cJSON copies such bytes through, and they can
+   only stand inside strings, where the escape is valid. Frees text. */
+static char *utf8_valid(char *text)
+{
+    if (!text) return NULL;
+    size_t bad = 0, n = strlen(text);
+    for (size_t i = 0; i < n;) {
+        int k = utf8_len((const unsigned char *)text + i);
+        bad += !k;
+        i += k ? (size_t)k : 1;
+    }
+    if (!bad) return text;
+    char *out = malloc(n + 5 * bad + 1), *o = out;
+    for (size_t i = 0; out && i < n;) {
+        int k = utf8_len((const unsigned char *)text + i);
+        if (k) {
+            memcpy(o, text + i, (size_t)k);
+            o += k;
+            i += (size_t)k;
+        } else {
+            memcpy(o, "\\ufffd", 6);
+            o += 6;
+            i++;
+        }
+    }
+    if (out) *o = 0;
+    free(text);
+    return out;
+}
+
 /* 1 if the directory dir (resolved) is a results/baseline directory. */
 static int is_baseline_dir(const char *dir)
 {
@@ -225,7 +272,7 @@ int results_write(const char *path, const cJSON *doc, int force)
                 path);
         return -1;
     }
-    char *text = cJSON_Print(doc);
+    char *text = utf8_valid(cJSON_Print(doc));
     if (!text) {
         fprintf(stderr, "results: out of memory printing %s\n", path);
         return -1;

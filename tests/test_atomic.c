@@ -46,7 +46,8 @@ static void faults(net *nt, const char *dir)
         nt->layers[0].weight.w[0] = 0;
         int loads = !checkpoint_load(nt, path, err, sizeof err);
         check(name,
-              ok && failed && loads && nt->layers[0].weight.w[0] == keep && others(dir, "w.bin") == 0,
+              ok && failed && loads && nt->layers[0].weight.w[0] == keep &&
+                  others(dir, "w.bin") == 0,
               "save %s, old file %s, %d files left: %s", failed ? "failed" : "passed",
               loads ? "loads" : "lost", others(dir, "w.bin"), err);
         nt->layers[0].weight.w[0] = keep;
@@ -128,6 +129,26 @@ static void helpers(void)
           "out '%s'", out);
 }
 
+/* A results file is valid UTF-8 whatever bytes its strings held. */
+static void utf8(const char *dir)
+{
+    char path[700], text[4096] = "";
+    snprintf(path, sizeof path, "%s/u.json", dir);
+    cJSON *runs, *doc = results_new("x", 0, NULL, &runs);
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddStringToObject(r, "type", "train");
+    cJSON_AddStringToObject(r, "backend", "a\xff\xfe b \xc3\xa9 \xed\xa0\x80");
+    cJSON_AddItemToArray(runs, r);
+    int ok = !results_write(path, doc, 0);
+    cJSON_Delete(doc);
+    FILE *f = fopen(path, "rb");
+    size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
+    if (f) fclose(f);
+    text[n] = 0;
+    check("atomic/utf8", ok && strstr(text, "\"a\\ufffd\\ufffd b \xc3\xa9 \\ufffd\\ufffd\\ufffd\""),
+          "%.200s", strstr(text, "\"backend\"") ? strstr(text, "\"backend\"") : text);
+}
+
 void test_atomic(void)
 {
     if (!check_selected("atomic")) return;
@@ -136,14 +157,15 @@ void test_atomic(void)
     snprintf(dir, sizeof dir, "%s/atomic", check_tmpdir());
     net nt;
     if (make_dirs(dir, 0) ||
-        net_parse_string(&nt, "input 8 8 1\nconv2d 4 3x3 relu\nflatten\ndense 3 softmax\n",
-                         "t.net", err, sizeof err) ||
+        net_parse_string(&nt, "input 8 8 1\nconv2d 4 3x3 relu\nflatten\ndense 3 softmax\n", "t.net",
+                         err, sizeof err) ||
         net_set_backends(&nt, "naive", "naive", err, sizeof err) ||
         net_init(&nt, 1, 1, err, sizeof err)) {
         check("atomic/setup", 0, "%s", err);
         return;
     }
     faults(&nt, dir);
+    utf8(dir);
     snprintf(dir, sizeof dir, "%s/atomic-kill", check_tmpdir());
     if (!make_dirs(dir, 0)) kills(&nt, dir);
     net_free(&nt);
