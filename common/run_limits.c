@@ -48,14 +48,26 @@ size_t limits_memory(void)
     return (size_t)((double)pages * (double)page * 0.75);
 }
 
+/* "1.50 GiB" or "12.0 MiB" */
+static void bytes_text(double b, char *buf, size_t len)
+{
+    if (b >= 1073741824.0)
+        snprintf(buf, len, "%.2f GiB", b / 1073741824.0);
+    else
+        snprintf(buf, len, "%.1f MiB", b / 1048576.0);
+}
+
 int limits_memory_check(double need, const char *what, char *err, size_t len)
 {
     const size_t lim = limits_memory();
     if (lim == SIZE_MAX || need <= (double)lim) return 0;
+    char a[32], b[32];
+    bytes_text(need, a, sizeof a);
+    bytes_text((double)lim, b, sizeof b);
     return error_set(err, len,
-                     "%s needs %.2f GiB, more than the memory limit of %.2f GiB "
+                     "%s needs %s, more than the memory limit of %s "
                      "(set CONVBENCH_MAX_MEMORY, e.g. =64G, or 0 for none, to raise it)",
-                     what, need / 1073741824.0, (double)lim / 1073741824.0);
+                     what, a, b);
 }
 
 size_t limits_file_size(void)
