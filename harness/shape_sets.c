@@ -1,6 +1,9 @@
 /* The built-in benchmark layer sets and the names of benchmark cases (see
    shape_sets.h). */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "cli.h"
 #include "results.h"
@@ -68,12 +71,20 @@ int shapes_parse_sets(const char *list, char *err, size_t errlen)
 
 int shapes_parse_shape(const char *text, conv_shape *s)
 {
-    conv_shape t;
-    char tail;
-    if (sscanf(text, "%d,%d,%d,%d,%d,%d,%d,%d,%d%c", &t.n, &t.h, &t.w, &t.c, &t.k, &t.r, &t.s,
-               &t.stride, &t.pad, &tail) != 9)
-        return -1;
-    *s = t;
+    /* strtol with a range check per field: sscanf's %d wrapped
+       4294967297 to 1 */
+    long v[9];
+    const char *p = text;
+    for (int i = 0; i < 9; i++) {
+        char *end;
+        errno = 0;
+        v[i] = strtol(p, &end, 10);
+        if (errno || end == p || v[i] < INT_MIN || v[i] > INT_MAX || *end != (i < 8 ? ',' : 0))
+            return -1;
+        p = end + 1;
+    }
+    *s = (conv_shape){ (int)v[0], (int)v[1], (int)v[2], (int)v[3], (int)v[4],
+                       (int)v[5], (int)v[6], (int)v[7], (int)v[8] };
     return 0;
 }
 

@@ -101,6 +101,10 @@ void test_command_line(void)
     cli_expect("cli/bad/threads-limit", "bench --threads 100000", 2, "above the limit of");
     cli_expect("cli/bad/scale-threads-wrap", "scale --max-threads 4294967297", 2,
                "--max-threads wants a positive integer");
+    cli_expect("cli/bad/shape-wrap", "backends --shape 4294967297,8,8,3,4,3,3,1,1", 2,
+               "--shape wants N,H,W,C,K,R,S,STRIDE,PAD");
+    cli_expect("cli/bad/shape-memory", "backends --shape 1,46340,46340,1,1,3,3,1,1", 2,
+               "the shape (its tensors) needs 32.00 GiB, more than the memory limit");
     /* a results file has a size limit: an endless input is refused */
     cli_expect("cli/bad/endless-results", "compare /dev/zero /dev/zero", 2,
                "/dev/zero: larger than 256 MiB");
