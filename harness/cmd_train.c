@@ -19,6 +19,11 @@
 #include "train.h"
 #include "version.h"
 
+/* Messages name up to two paths of up to PATH_MAX each, and the reason
+   comes after them: a 512-byte buffer cut the reason off paths of about
+   450 characters. */
+#define ERR_LEN (2 * PATH_MAX + 512)
+
 /* The backend of every conv layer unless --backend says otherwise. */
 #define DEFAULT_BACKEND "im2col"
 
@@ -208,7 +213,7 @@ static int parse(const char *cmd, int argc, char **argv, options *o)
         !access(model, R_OK))
         o->model = model;
     /* where the results go, checked before hours of training, not after */
-    char err[PATH_MAX + 256];
+    char err[ERR_LEN];
     const char *outs[] = { o->save, o->json, o->png };
     for (int i = 0; !bad && i < 3; i++) {
         if (!outs[i]) continue;
@@ -234,7 +239,7 @@ static int parse(const char *cmd, int argc, char **argv, options *o)
 static int choose_auto(const char *cmd, const options *o, net *nt, cJSON *runs, int argc,
                        char **argv)
 {
-    char err[512];
+    char err[ERR_LEN];
     if (o->plan_cache && !plan_cache_load(nt, o->plan_cache, o->batch, err, sizeof err)) {
         printf("auto: backends from plan cache %s\n", o->plan_cache);
         return 0;
@@ -258,7 +263,7 @@ static int choose_auto(const char *cmd, const options *o, net *nt, cJSON *runs, 
 static int build_net(const char *cmd, const options *o, net *nt, uint64_t seed, cJSON *runs,
                      int argc, char **argv)
 {
-    char err[512];
+    char err[ERR_LEN];
     const int is_auto = o->backend && !strcmp(o->backend, "auto");
     int rc = 2;
     const int parsed = !net_parse(nt, o->model, err, sizeof err);
@@ -277,7 +282,7 @@ static int build_net(const char *cmd, const options *o, net *nt, uint64_t seed, 
 static int load_data(const char *cmd, const options *o, const net *nt, const char *prefix,
                      int limit, dataset *d)
 {
-    char err[1024];
+    char err[ERR_LEN];
     if (data_load(d, o->data, prefix, nt->classes, limit, err, sizeof err)) {
         cli_error(cmd, "%s", err);
         return 2;
@@ -389,7 +394,7 @@ int cmd_train(int argc, char **argv)
         cJSON_Delete(doc);
         return 2;
     }
-    char err[512], backends[256];
+    char err[ERR_LEN], backends[256];
     net_backend_names(&nt, backends, sizeof backends);
     net_summary(&nt, stdout);
     printf("Training on %d images (%s), testing on %d; batch %d, %d threads (%d replicas), backend "
@@ -467,7 +472,7 @@ int cmd_train(int argc, char **argv)
 /* Network with saved weights, and the test set. */
 static int load_trained(const char *cmd, const options *o, net *nt, dataset *te, int limit)
 {
-    char err[512];
+    char err[ERR_LEN];
     int rc = build_net(cmd, o, nt, 0, NULL, 0, NULL);
     if (rc) return rc;
     if (checkpoint_load(nt, o->load, err, sizeof err)) {
@@ -491,7 +496,7 @@ int cmd_eval(int argc, char **argv)
     dataset te;
     if (load_trained("eval", &o, &nt, &te, o.limit)) return 2;
     double loss, acc;
-    char err[512];
+    char err[ERR_LEN];
     rc = net_evaluate(&nt, &te, o.batch, &loss, &acc, NULL, err, sizeof err);
     if (rc)
         cli_error("eval", "%s", err);
@@ -573,7 +578,7 @@ int cmd_predict(int argc, char **argv)
     dataset te;
     if (load_trained("predict", &o, &nt, &te, o.show)) return 2;
     double loss, acc;
-    char err[512];
+    char err[ERR_LEN];
     float *probs = malloc(sizeof(float) * (size_t)te.n * nt.classes);
     int *pred = malloc(sizeof(int) * (size_t)te.n);
     if (!probs || !pred || net_evaluate(&nt, &te, o.batch, &loss, &acc, probs, err, sizeof err)) {

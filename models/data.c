@@ -2,6 +2,7 @@
    path serves .gz and uncompressed sets. Big-endian header: magic
    (0x00000803 images, 0x00000801 labels), then one 32-bit size per dim. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 static int find_file(const char *dir, const char *name, char *path, size_t len)
 {
     FILE *f;
+    if (snprintf(path, len, "%s/%s.gz", dir, name) >= (int)len) return -1; /* too long */
     snprintf(path, len, "%s/%s", dir, name);
     if ((f = fopen(path, "rb"))) {
         fclose(f);
@@ -113,7 +115,7 @@ int data_load(dataset *d, const char *dir, const char *prefix, int classes, int 
               size_t errlen)
 {
     memset(d, 0, sizeof *d);
-    char ipath[1024], lpath[1024], name[64];
+    char ipath[PATH_MAX], lpath[PATH_MAX], name[64];
     snprintf(name, sizeof name, "%s-images-idx3-ubyte", prefix);
     if (find_file(dir, name, ipath, sizeof ipath))
         return error_set(err, errlen,
@@ -150,7 +152,7 @@ int data_load(dataset *d, const char *dir, const char *prefix, int classes, int 
         check_claim(lpath, 8, (double)n, "labels", err, errlen))
         goto out;
     if (limit > 0 && (size_t)limit < n) n = (size_t)limit;
-    char what[1100];
+    char what[PATH_MAX + 100];
     snprintf(what, sizeof what, "%s (%zu images of %ux%u)", ipath, n, idims[1], idims[2]);
     if (limits_memory_check((double)n * px * (1 + sizeof(float)) + n, what, err, errlen)) goto out;
     d->n = (int)n;

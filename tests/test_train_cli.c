@@ -110,6 +110,11 @@ static void bad_inputs(const char *tmp)
     snprintf(args, sizeof args, "train --data '%s/good' --epochs 1 --save '%s/%s'", tmp, tmp,
              longname);
     refused("train-cli/bad/save-path-too-long", args, "too long");
+    /* a long path leaves room for the reason after it */
+    memset(longname, 'd', 600);
+    longname[600] = 0;
+    snprintf(args, sizeof args, "train --data '%s/%s'", tmp, longname);
+    refused("train-cli/bad/long-path-reason", args, "[.gz]: no such file");
 }
 
 void test_train_cli(void)
