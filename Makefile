@@ -165,9 +165,11 @@ FB           := build/fuzz
 FUZZ_CFLAGS  := -std=c11 -O1 -g $(ARCH) -fno-omit-frame-pointer -fopenmp=libgomp \
     -fsanitize=address,undefined,float-cast-overflow,pointer-overflow -fno-sanitize-recover=all \
     $(filter-out -Werror,$(WARN)) -DFUZZ_LIBFUZZER
-# the kernels (per-ISA files need gcc's #pragma GCC target) are linked
-# from the ordinary build: no reader lives there
-FUZZ_LIB_OBJ := $(patsubst %.c,$(FB)/obj/%.o,$(COMMON_SRC) $(MODEL_SRC) $(HARNESS_SRC) fuzz/fuzz.c)
+# the kernels' per-ISA files use gcc's #pragma GCC target, which clang
+# ignores: those few come from the ordinary build, uninstrumented
+KERNEL_GCC_SRC := $(shell grep -l 'pragma GCC target' $(KERNEL_SRC))
+FUZZ_LIB_OBJ := $(patsubst %.c,$(FB)/obj/%.o,$(COMMON_SRC) $(filter-out $(KERNEL_GCC_SRC),\
+    $(KERNEL_SRC)) $(MODEL_SRC) $(HARNESS_SRC) fuzz/fuzz.c) $(call obj,$(KERNEL_GCC_SRC))
 
 $(FB)/obj/%.o: %.c Makefile | fuzz-deps
 	@mkdir -p $(dir $@)
@@ -176,7 +178,7 @@ $(FB)/obj/%.o: %.c Makefile | fuzz-deps
 $(FB)/libfuzzed.a: $(FUZZ_LIB_OBJ)
 	$(Q)$(archive)
 
-$(FB)/%: $(FB)/obj/fuzz/%.o $(FB)/libfuzzed.a $(LIBK)
+$(FB)/%: $(FB)/obj/fuzz/%.o $(FB)/libfuzzed.a
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $^ $(LDLIBS) -lgomp -o $@
 
 .PHONY: fuzz-deps
