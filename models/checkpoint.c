@@ -41,17 +41,16 @@ static int tensors(const net *nt, tensor_hdr *hdr, const param **ps)
     return n;
 }
 
-/* Appends to an in-memory image of the file, summing as it goes. */
+/* Writes to the temporary file, summing as it goes; the first error sticks. */
 typedef struct {
-    char *buf;
-    size_t used;
+    int fd;
     uint64_t sum;
+    int err;
 } writer;
 
 static void put(writer *w, const void *p, size_t n)
 {
-    memcpy(w->buf + w->used, p, n);
-    w->used += n;
+    if (!w->err) w->err = atomic_write(w->fd, p, n);
     w->sum = fnv1a(w->sum, p, n);
 }
 
@@ -68,8 +67,9 @@ int checkpoint_save(const net *nt, const char *path, char *err, size_t len)
     tensor_hdr hdr[2 * NET_MAX_LAYERS];
     const param *ps[2 * NET_MAX_LAYERS];
     const uint32_t count = (uint32_t)tensors(nt, hdr, ps), version = VERSION;
-    writer w = { malloc(file_size(hdr, count)), 0, FNV1A_INIT };
-    if (!w.buf) return error_set(err, len, "%s: out of memory", path);
+    char tmp[PATH_MAX + 64];
+    writer w = { atomic_open(path, tmp, sizeof tmp, err, len), FNV1A_INIT, 0 };
+    if (w.fd < 0) return -1;
     put(&w, MAGIC, 8);
     put(&w, &version, 4);
     put(&w, &count, 4);
@@ -78,11 +78,7 @@ int checkpoint_save(const net *nt, const char *path, char *err, size_t len)
     for (uint32_t i = 0; i < count; i++) put(&w, ps[i]->w, sizeof(float) * ps[i]->n);
     uint64_t sum = w.sum;
     put(&w, &sum, 8);
-    char tmp[PATH_MAX + 64];
-    int fd = atomic_open(path, tmp, sizeof tmp, err, len), e = 0;
-    if (fd >= 0) e = atomic_commit(fd, tmp, path, 0, atomic_write(fd, w.buf, w.used));
-    free(w.buf);
-    if (fd < 0) return -1;
+    const int e = atomic_commit(w.fd, tmp, path, 0, w.err);
     if (e) return error_set(err, len, "%s: write failed: %s", path, strerror(e));
     return 0;
 }
