@@ -194,7 +194,7 @@ fuzz: fuzz-build
 	    CONVBENCH_MAX_MEMORY=1G $(FB)/$$t -max_total_time=$(FUZZ_SECONDS) -close_fd_mask=3 \
 	        -print_final_stats=1 -artifact_prefix=$(FB)/crashes/$$t/ \
 	        $$(test -f fuzz/$$t.dict && echo -dict=fuzz/$$t.dict) \
-	        $(FB)/corpus/$$t fuzz/corpus/$$t $$(test -d fuzz/regress/$$t && echo fuzz/regress/$$t); \
+	        $(FB)/corpus/$$t $$(for d in fuzz/corpus/$$t fuzz/regress/$$t; do test -d $$d && echo $$d; done); \
 	done
 comma := ,
 
