@@ -25,7 +25,8 @@ FUZZ_TARGET(backends_shape)
     for (const conv_backend *const *b = conv_backends(); *b; b++) {
         if ((*b)->unsupported(&s) || !small || !strncmp((*b)->name, "onednn", 6)) continue;
         conv_plan *pl = (*b)->plan(&s);
-        float *x = calloc((size_t)in + 1, sizeof(float)), *wt = calloc((size_t)w + 1, sizeof(float)),
+        float *x = calloc((size_t)in + 1, sizeof(float)),
+              *wt = calloc((size_t)w + 1, sizeof(float)),
               *y = calloc((size_t)out + 1, sizeof(float));
         if (pl && x && wt && y) (*b)->forward(pl, x, wt, NULL, y);
         free(x);
