@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include "../harness/cli.h"
 #include "check.h"
+#include "noshell.h"
+#include "results.h"
 #include "suites.h"
 
 static void test_lists(void)
@@ -112,6 +114,32 @@ void test_command_line(void)
     cli_expect("cli/bad/results-limit", "compare /dev/zero /dev/zero", 2,
                "/dev/zero: larger than 1 MiB");
     unsetenv("CONVBENCH_MAX_FILE_SIZE");
+    /* report keeps every file: 80 train files, the newest is the one cited
+       (it kept 64 and cited train-078) */
+    char rdir[700], err[512];
+    snprintf(rdir, sizeof rdir, "%s/many", check_tmpdir());
+    cJSON *train =
+        make_dirs(rdir, 0) ? NULL : results_read("fuzz/corpus/results/train.json", err, sizeof err);
+    for (int i = 0; train && i < 80; i++) {
+        char when[32], path[800];
+        snprintf(when, sizeof when, "2026-12-%02dT%02d:%02d:00Z", 1 + i / 60, i / 60, i % 60);
+        cJSON_ReplaceItemInObject(cJSON_GetObjectItemCaseSensitive(train, "context"), "time_utc",
+                                  cJSON_CreateString(when));
+        snprintf(path, sizeof path, "%s/train-%03d.json", rdir, i);
+        results_write(path, train, 0);
+    }
+    cJSON_Delete(train);
+    char rargs[3000], rout[8192], md[64 * 1024] = "";
+    snprintf(rargs, sizeof rargs, "convbench report --out '%s/R.md' --plots '%s/plots' '%s'", rdir,
+             rdir, rdir);
+    int rrc = check_run(rargs, rout, sizeof rout);
+    snprintf(rargs, sizeof rargs, "%s/R.md", rdir);
+    FILE *mf = fopen(rargs, "r");
+    md[mf ? fread(md, 1, sizeof md - 1, mf) : 0] = 0;
+    if (mf) fclose(mf);
+    check("cli/report-80-files", strstr(md, "train-079") && !strstr(md, "train-078"),
+          "exit %d, the report cites %s: %.200s", rrc,
+          strstr(md, "train-078") ? "train-078" : "neither", rout);
     /* a quote in --plots reaches no shell */
     char cmd[1024], out[8192];
     const char *tmp = check_tmpdir();
