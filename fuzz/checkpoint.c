@@ -17,12 +17,7 @@ FUZZ_TARGET(checkpoint)
     static int ready;
     char err[512];
     if (!ready) {
-        if (net_parse_string(&nt, spec, "fuzz.net", err, sizeof err) ||
-            net_set_backends(&nt, "naive", "naive", err, sizeof err) ||
-            net_init(&nt, 1, 1, err, sizeof err)) {
-            fprintf(stderr, "fuzz checkpoint: %s\n", err);
-            abort();
-        }
+        fuzz_net(&nt, spec, 1);
         ready = 1;
     }
     uint8_t *copy = malloc(size ? size : 1);

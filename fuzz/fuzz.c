@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "fuzz.h"
+#include "net.h"
 
 static fuzz_target *targets;
 
@@ -73,4 +74,15 @@ void fuzz_split(const uint8_t *data, size_t size, const char *sep, const uint8_t
         }
     *a = *b = data;
     *na = *nb = size;
+}
+
+void fuzz_net(net *nt, const char *spec, int init)
+{
+    char err[512];
+    if (net_parse_string(nt, spec, "fuzz.net", err, sizeof err) ||
+        net_set_backends(nt, "naive", "naive", err, sizeof err) ||
+        (init && net_init(nt, 1, 1, err, sizeof err))) {
+        fprintf(stderr, "fuzz: %s\n", err);
+        abort();
+    }
 }

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "net.h"
 
 typedef void fuzz_fn(const uint8_t *data, size_t size);
 typedef struct fuzz_target {
@@ -50,6 +51,11 @@ void fuzz_register(fuzz_target *t);
    call); the directory is fuzz_dir(). Exits on failure: a target cannot run without its file. */
 const char *fuzz_file(const char *name, const void *data, size_t size);
 const char *fuzz_dir(void);
+
+/* Parses spec into nt with the naive backend everywhere, and with init
+   allocates it for batch 1; aborts on failure (the target's own spec).
+   For targets that read data belonging to a network. */
+void fuzz_net(net *nt, const char *spec, int init);
 
 /* Splits data at the first occurrence of sep: the part before it in
    a and na, after it in b and nb; without sep, all of it in both. */

@@ -17,11 +17,7 @@ FUZZ_TARGET(plan_cache)
     static int ready;
     char err[512];
     if (!ready) {
-        if (net_parse_string(&nt, spec, "seed.net", err, sizeof err) ||
-            net_set_backends(&nt, "naive", "naive", err, sizeof err)) {
-            fprintf(stderr, "fuzz plan_cache: %s\n", err);
-            abort();
-        }
+        fuzz_net(&nt, spec, 0);
         ready = 1;
     }
     plan_cache_load(&nt, fuzz_file("plan.json", data, size), 32, err, sizeof err);
