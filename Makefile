@@ -208,7 +208,7 @@ run: all
 	$(B)/convbench info --if-missing; \
 	echo "== training the seed network (5 epochs, backend auto) =="; \
 	$(B)/convbench train --epochs 5 --backend auto --plan-cache results/plan-cache-$$label.json \
-	    --json results/train-$$stamp.json $(ARGS); \
+	    --out results/train-$$stamp.json $(ARGS); \
 	echo "== quick benchmark suite =="; \
 	$(B)/convbench bench --quick --out results/bench-quick-$$stamp.json; \
 	echo "== scaling over cores =="; \

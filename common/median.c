@@ -28,3 +28,24 @@ void stats_summary(const double *v, int n, double *median, double *min, double *
     *max = s[n - 1];
     free(s);
 }
+
+static double quantile_sorted(const double *s, int n, double q)
+{
+    const double at = q * (n - 1);
+    const int lo = (int)at;
+    return lo + 1 < n ? s[lo] + (at - lo) * (s[lo + 1] - s[lo]) : s[lo];
+}
+
+void stats_quartiles(const double *v, int n, double *q1, double *q3)
+{
+    double *s = n > 0 ? malloc(sizeof(double) * (size_t)n) : NULL;
+    if (!s) {
+        *q1 = *q3 = 0;
+        return;
+    }
+    memcpy(s, v, sizeof(double) * (size_t)n);
+    qsort(s, (size_t)n, sizeof *s, cmp_double_asc);
+    *q1 = quantile_sorted(s, n, 0.25);
+    *q3 = quantile_sorted(s, n, 0.75);
+    free(s);
+}

@@ -14,4 +14,8 @@ double median_of(double *v, int n);
    when n < 1 (or when no scratch copy can be allocated). */
 void stats_summary(const double *v, int n, double *median, double *min, double *max);
 
+/* The first and third quartiles of v[0..n) (linear interpolation between
+   order statistics, numpy's default), v left as it is; both 0 when n < 1. */
+void stats_quartiles(const double *v, int n, double *q1, double *q3);
+
 #endif

@@ -1,5 +1,5 @@
-/* Today's `backends --shape N,H,W,C,K,R,S,STRIDE,PAD` (harness/shape_sets.c)
-   and every backend's unsupported() on what it parses: the check that
+/* `backends --shape` (harness/shape_parse.c: N,H,W,C,K,R,S,STRIDE,PAD or a
+   benchdnn descriptor) and every backend's unsupported() on what it parses: the check that
    must refuse any shape a backend cannot run, before a plan is made. A
    small shape every backend accepts is also planned and run forward
    (the padded-window pointer overflow in im2col was found this way). */
@@ -7,7 +7,7 @@
 #include <string.h>
 #include "conv.h"
 #include "fuzz.h"
-#include "shape_sets.h"
+#include "shape_parse.h"
 
 FUZZ_TARGET(backends_shape)
 {
@@ -15,8 +15,10 @@ FUZZ_TARGET(backends_shape)
     if (size >= sizeof text) return;
     memcpy(text, data, size);
     text[size] = 0;
-    conv_shape s;
-    if (shapes_parse_shape(text, &s)) return;
+    bench_layer l;
+    char err[256];
+    if (shape_parse(text, &l, err, sizeof err)) return;
+    const conv_shape s = l.shape;
     const conv_backend *naive = conv_backend_find("naive");
     if (naive->unsupported(&s)) return;
     const double in = (double)s.n * s.h * s.w * s.c, w = (double)s.r * s.s * s.c * s.k;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include "bench.h"
 #include "cli.h"
+#include "progress.h"
 #include "results.h"
 #include "shape_sets.h"
 
@@ -57,7 +58,8 @@ static const char *gstr(const cJSON *o, const char *k)
 }
 
 /* Google Benchmark's JSON -> results runs. */
-static int convert(const char *cmd, const char *json_path, int threads, cJSON *runs, cJSON *skipped)
+static int convert(const char *cmd, const char *json_path, const shape_list *shapes, int threads,
+                   cJSON *runs, cJSON *skipped)
 {
     FILE *f = fopen(json_path, "rb");
     if (!f) {
@@ -102,7 +104,7 @@ static int convert(const char *cmd, const char *json_path, int threads, cJSON *r
         const bench_layer *l;
         char backend[64];
         conv_pass pass;
-        if (shapes_parse_case_name(name, &l, backend, sizeof backend, &pass)) {
+        if (shapes_parse_case_name(name, shapes, &l, backend, sizeof backend, &pass)) {
             cli_error(cmd, "ignoring unknown case '%s'", run_name);
             continue;
         }
@@ -154,54 +156,34 @@ static int convert(const char *cmd, const char *json_path, int threads, cJSON *r
     return 0;
 }
 
-int bench_run(const bench_opts *o, cJSON *runs, cJSON *skipped)
+/* An argument list for bench_conv, grown as options are added. */
+typedef struct {
+    char *v[64 + 4 * 64];
+    int n;
+} argv_list;
+
+static void add_arg(argv_list *a, const char *fmt, const char *value)
 {
-    const char *cmd = o->cmd ? o->cmd : "bench";
-    char exe[PATH_MAX];
-    if (bench_conv_path(exe, sizeof exe)) {
-        cli_error(cmd, "cannot find bench_conv next to convbench (run make)");
-        return -1;
-    }
-    const char *tmpdir = getenv("TMPDIR");
-    char json[PATH_MAX];
-    snprintf(json, sizeof json, "%s/convbench-gb-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
-    int jfd = mkstemp(json);
-    if (jfd < 0) {
-        cli_error(cmd, "cannot make a temporary file: %s", strerror(errno));
-        return -1;
-    }
-    close(jfd);
+    if (a->n >= (int)(sizeof a->v / sizeof *a->v) - 1) return;
+    char *x = NULL;
+    if (asprintf(&x, fmt, value) >= 0) a->v[a->n++] = x;
+    a->v[a->n] = NULL;
+}
 
-    char a_set[256], a_be[512], a_filter[512], a_reps[64], a_min[64], a_out[PATH_MAX + 32];
-    snprintf(a_set, sizeof a_set, "--set=%s", o->sets ? o->sets : "all");
-    snprintf(a_reps, sizeof a_reps, "--benchmark_repetitions=%d", o->repetitions);
-    snprintf(a_min, sizeof a_min, "--benchmark_min_time=%g", o->min_time);
-    snprintf(a_out, sizeof a_out, "--benchmark_out=%s", json);
-    char *args[16];
-    int na = 0;
-    args[na++] = exe;
-    args[na++] = a_set;
-    if (o->backends) {
-        snprintf(a_be, sizeof a_be, "--backends=%s", o->backends);
-        args[na++] = a_be;
-    }
-    if (o->filter) {
-        snprintf(a_filter, sizeof a_filter, "--benchmark_filter=%s", o->filter);
-        args[na++] = a_filter;
-    }
-    if (o->bind) args[na++] = "--bind";
-    if (o->interleave) args[na++] = "--benchmark_enable_random_interleaving=true";
-    args[na++] = a_reps;
-    args[na++] = a_min;
-    args[na++] = a_out;
-    args[na++] = "--benchmark_out_format=json";
-    args[na++] = "--benchmark_display_aggregates_only=true";
-    args[na] = NULL;
+static void free_args(argv_list *a)
+{
+    for (int i = 1; i < a->n; i++) free(a->v[i]); /* v[0] is the caller's */
+}
 
+/* Runs bench_conv with args, its stdout read line by line into fn (may
+   be NULL: discarded) and its stderr discarded when quiet. The exit
+   status as waitpid gives it in *status; -1 if it could not start. */
+static int spawn(const char *cmd, char *const *args, int threads, int quiet,
+                 void (*fn)(void *, const char *), void *ctx, int *status)
+{
     int pfd[2];
     if (pipe(pfd)) {
         cli_error(cmd, "pipe: %s", strerror(errno));
-        unlink(json);
         return -1;
     }
     fflush(stdout);
@@ -211,24 +193,23 @@ int bench_run(const bench_opts *o, cJSON *runs, cJSON *skipped)
         cli_error(cmd, "fork: %s", strerror(errno));
         close(pfd[0]);
         close(pfd[1]);
-        unlink(json);
         return -1;
     }
     if (pid == 0) {
-        if (o->threads > 0) {
+        if (threads > 0) {
             char t[16];
-            snprintf(t, sizeof t, "%d", o->threads);
+            snprintf(t, sizeof t, "%d", threads);
             setenv("OMP_NUM_THREADS", t, 1);
         }
         dup2(pfd[1], STDOUT_FILENO);
-        if (o->quiet) { /* Google Benchmark prints its context on stderr */
+        if (quiet) { /* Google Benchmark prints its context on stderr */
             int null = open("/dev/null", O_WRONLY);
             if (null >= 0) dup2(null, STDERR_FILENO);
         }
         close(pfd[0]);
         close(pfd[1]);
-        execv(exe, args);
-        cli_error(cmd, "cannot run %s: %s", exe, strerror(errno));
+        execv(args[0], args);
+        cli_error(cmd, "cannot run %s: %s", args[0], strerror(errno));
         _exit(127);
     }
     close(pfd[1]);
@@ -236,23 +217,187 @@ int bench_run(const bench_opts *o, cJSON *runs, cJSON *skipped)
     char *line = NULL;
     size_t cap = 0;
     while (child && getline(&line, &cap, child) > 0)
-        if (!o->quiet && show_line(line, o->repetitions)) {
-            fputs(line, stdout);
-            fflush(stdout);
-        }
+        if (fn) fn(ctx, line);
     free(line);
     if (child) fclose(child);
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
-    if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-        cli_error(cmd, "bench_conv failed (%s %d)", WIFEXITED(status) ? "exit status" : "signal",
-                  WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
-        unlink(json);
+    while (waitpid(pid, status, 0) < 0 && errno == EINTR) {}
+    return 0;
+}
+
+/* The names bench_conv would run (--benchmark_list_tests), for the case
+   count of the progress line. */
+typedef struct {
+    char **names;
+    int n, cap;
+} name_list;
+
+static void collect_name(void *ctx, const char *line)
+{
+    name_list *l = ctx;
+    size_t len = strcspn(line, " \r\n");
+    if (!len) return;
+    if (l->n == l->cap) {
+        int cap = l->cap ? 2 * l->cap : 64;
+        char **v = realloc(l->names, (size_t)cap * sizeof *v);
+        if (!v) return;
+        l->names = v;
+        l->cap = cap;
+    }
+    char *x = strndup(line, len);
+    if (x) l->names[l->n++] = x;
+}
+
+/* bench_conv's console output, shown (unless quiet) with the progress
+   line: a case is finished when its last line (the median's with
+   repetitions, else its only one) appears. */
+typedef struct {
+    const bench_opts *o;
+    name_list cases;
+    char *finished; /* per case */
+    int done;
+    progress bar;
+} watch;
+
+static void show(void *ctx, const char *line)
+{
+    watch *w = ctx;
+    const char *last = w->o->repetitions > 1 ? "_median" : "";
+    size_t len = strcspn(line, " \r\n");
+    for (int i = 0; i < w->cases.n; i++) {
+        const char *name = w->cases.names[i];
+        size_t nl = strlen(name);
+        if (!w->finished || w->finished[i] || len < nl || strncmp(line, name, nl)) continue;
+        if ((len == nl + strlen(last) && !strncmp(line + nl, last, len - nl)) ||
+            (len == nl && strstr(line, "ERROR OCCURRED"))) {
+            w->finished[i] = 1;
+            w->done++;
+            break;
+        }
+    }
+    if (w->o->progress) progress_clear(&w->bar);
+    if (!w->o->quiet && show_line(line, w->o->repetitions)) {
+        fputs(line, stdout);
+        fflush(stdout);
+    }
+    if (w->o->progress) {
+        char next[256] = "";
+        for (int i = 0; i < w->cases.n && !*next; i++) /* the case running now */
+            if (!w->finished[i]) snprintf(next, sizeof next, "%s", w->cases.names[i]);
+        char *rt = strstr(next, "/real_time");
+        if (rt) *rt = 0;
+        progress_update(&w->bar, w->done, *next ? next : NULL);
+    }
+}
+
+/* Copies Google Benchmark's JSON to where --keep-gbench asked, whole or
+   not at all. */
+static int keep_copy(const char *cmd, const char *from, const char *to)
+{
+    FILE *f = fopen(from, "rb");
+    char *text = NULL;
+    size_t cap = 0, n = 0;
+    while (f && !ferror(f) && !feof(f)) {
+        if (n + 65536 + 1 > cap) {
+            char *grown = realloc(text, cap = 2 * cap + 65536 + 1);
+            if (!grown) break;
+            text = grown;
+        }
+        n += fread(text + n, 1, cap - n - 1, f);
+    }
+    const int ok = f && text && !ferror(f) && feof(f);
+    if (f) fclose(f);
+    int rc = -1;
+    if (ok) {
+        text[n] = 0;
+        rc = results_write_text(to, text, 0);
+    } else {
+        cli_error(cmd, "--keep-gbench: cannot read Google Benchmark's JSON");
+    }
+    free(text);
+    return rc;
+}
+
+int bench_run(const bench_opts *o, cJSON *runs, cJSON *skipped)
+{
+    const char *cmd = o->cmd ? o->cmd : "bench";
+    char exe[PATH_MAX], err[1024];
+    if (bench_conv_path(exe, sizeof exe)) {
+        cli_error(cmd, "cannot find bench_conv next to convbench (run make)");
         return -1;
     }
-    int threads = o->threads > 0 ? o->threads : omp_get_max_threads();
-    int rc = convert(cmd, json, threads, runs, skipped);
+    shape_list shapes = { NULL, 0, 0 };
+    if (shapes_collect(&o->shapes, &shapes, err, sizeof err)) {
+        cli_error(cmd, "%s", err);
+        return -1;
+    }
+    const char *tmpdir = getenv("TMPDIR");
+    char json[PATH_MAX];
+    snprintf(json, sizeof json, "%s/convbench-gb-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+    int jfd = mkstemp(json);
+    if (jfd < 0) {
+        cli_error(cmd, "cannot make a temporary file: %s", strerror(errno));
+        shape_list_free(&shapes);
+        return -1;
+    }
+    close(jfd);
+
+    argv_list a = { { exe }, 1 };
+    const shape_request *r = &o->shapes;
+    if (r->sets && *r->sets) add_arg(&a, "--set=%s", r->sets);
+    for (int i = 0; i < r->nshape; i++) add_arg(&a, "--shape=%s", r->shape[i]);
+    for (int i = 0; i < r->nfile; i++) add_arg(&a, "--shapes=%s", r->file[i]);
+    if (r->model && *r->model) {
+        char b[16];
+        snprintf(b, sizeof b, "%d", r->batch > 0 ? r->batch : 32);
+        add_arg(&a, "--model=%s", r->model);
+        add_arg(&a, "--batch=%s", b);
+    }
+    if (o->backends) add_arg(&a, "--backends=%s", o->backends);
+    if (o->filter) add_arg(&a, "--benchmark_filter=%s", o->filter);
+    if (o->bind) add_arg(&a, "%s", "--bind");
+
+    watch w = { o, { NULL, 0, 0 }, NULL, 0, { 0 } };
+    int status = 0, rc = -1;
+    if (o->progress) { /* the cases, for "case i of N"; listing runs nothing */
+        add_arg(&a, "%s", "--benchmark_list_tests=true");
+        spawn(cmd, a.v, o->threads, 1, collect_name, &w.cases, &status);
+        free(a.v[--a.n]);
+        a.v[a.n] = NULL;
+        if (w.cases.n == 0) {
+            cli_error(cmd, "no case to run%s%s%s", o->filter ? ": --filter '" : "",
+                      o->filter ? o->filter : "", o->filter ? "' matches none" : "");
+            goto done;
+        }
+        w.finished = calloc((size_t)w.cases.n + 1, 1);
+        progress_start(&w.bar, stderr, cmd, "cases", w.cases.n);
+    }
+    char num[32];
+    snprintf(num, sizeof num, "%d", o->repetitions);
+    add_arg(&a, "--benchmark_repetitions=%s", num);
+    snprintf(num, sizeof num, "%g", o->min_time);
+    add_arg(&a, "--benchmark_min_time=%s", num);
+    add_arg(&a, "--benchmark_out=%s", json);
+    add_arg(&a, "%s", "--benchmark_out_format=json");
+    add_arg(&a, "%s", "--benchmark_display_aggregates_only=true");
+    if (o->interleave) add_arg(&a, "%s", "--benchmark_enable_random_interleaving=true");
+    if (spawn(cmd, a.v, o->threads, o->quiet, show, &w, &status) == 0) {
+        if (o->progress) progress_end(&w.bar);
+        if (!WIFEXITED(status) || WEXITSTATUS(status))
+            cli_error(cmd, "bench_conv failed (%s %d)",
+                      WIFEXITED(status) ? "exit status" : "signal",
+                      WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+        else
+            rc = convert(cmd, json, &shapes, o->threads > 0 ? o->threads : omp_get_max_threads(),
+                         runs, skipped);
+        if (!rc && o->keep_gbench) rc = keep_copy(cmd, json, o->keep_gbench);
+    }
+done:
     unlink(json);
+    free(w.finished);
+    for (int i = 0; i < w.cases.n; i++) free(w.cases.names[i]);
+    free(w.cases.names);
+    free_args(&a);
+    shape_list_free(&shapes);
     return rc;
 }
 
@@ -287,10 +432,17 @@ void bench_print_table(const cJSON *runs)
         while (k < ncol && strcmp(cols[k], b)) k++;
         if (k == ncol) cols[ncol++] = b;
     }
+    int kw = 34; /* the widest "set/layer/bN pass" (users' names can be long) */
+    char key[160], other[160];
+    cJSON_ArrayForEach(r, runs)
+    {
+        row_key(r, key, sizeof key);
+        if ((int)strlen(key) > kw) kw = (int)strlen(key);
+    }
     const cJSON *first = cJSON_GetArrayItem(runs, 0);
     printf("\nGFLOP/s (direct-convolution FLOPs / median time), %d threads; '-' = not run\n",
            cJSON_GetObjectItemCaseSensitive(first, "threads")->valueint);
-    printf("%-34s", "layer pass");
+    printf("%-*s", kw, "layer pass");
     for (int k = 0; k < ncol; k++) printf(" %15.15s", cols[k]);
     printf("\n");
     char *seen = calloc((size_t)n, 1);
@@ -298,9 +450,8 @@ void bench_print_table(const cJSON *runs)
     cJSON_ArrayForEach(r, runs)
     {
         if (seen[i++]) continue;
-        char key[160], other[160];
         row_key(r, key, sizeof key);
-        printf("%-34s", key);
+        printf("%-*s", kw, key);
         for (int k = 0; k < ncol; k++) {
             const cJSON *x, *hit = NULL;
             int j = 0;

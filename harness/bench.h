@@ -5,18 +5,21 @@
 #define CONVBENCH_BENCH_H
 
 #include <cjson/cJSON.h>
+#include "shape_sets.h"
 
 typedef struct {
-    const char *sets;     /* "seed,resnet", "all" */
-    const char *backends; /* comma list, NULL = every registered backend */
-    const char *filter;   /* --benchmark_filter regex, NULL = all */
-    int threads;          /* OMP_NUM_THREADS for the run; 0 = inherit */
-    int repetitions;      /* >= 1 */
-    double min_time;      /* seconds per repetition (Google Benchmark's min_time) */
-    int bind;             /* bind thread i to core i */
-    int interleave;       /* --benchmark_enable_random_interleaving */
-    int quiet;            /* 1: no output from bench_conv (errors show as its exit status) */
-    const char *cmd;      /* the command, for "convbench CMD: ..." errors; NULL: "bench" */
+    shape_request shapes;    /* sets ("seed,resnet", "all"), --shape, --shapes, --model */
+    const char *backends;    /* comma list, NULL = every registered backend */
+    const char *filter;      /* --benchmark_filter regex, NULL = all */
+    int threads;             /* OMP_NUM_THREADS for the run; 0 = inherit */
+    int repetitions;         /* >= 1 */
+    double min_time;         /* seconds per repetition (Google Benchmark's min_time) */
+    int bind;                /* bind thread i to core i */
+    int interleave;          /* --benchmark_enable_random_interleaving */
+    int quiet;               /* 1: no output from bench_conv (errors show as its exit status) */
+    const char *cmd;         /* the command, for "convbench CMD: ..." errors; NULL: "bench" */
+    const char *keep_gbench; /* where to keep Google Benchmark's own JSON; NULL: deleted */
+    int progress;            /* show case i of N with an ETA (progress.h) */
 } bench_opts;
 
 /* Runs the suite; appends one "conv" run per measured case to runs and one

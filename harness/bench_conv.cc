@@ -6,10 +6,8 @@
 // the label is the backend's implementation string. Wall-clock time
 // (UseRealTime), since the passes run on an OpenMP team.
 //
-// Our options, taken out before Google Benchmark sees the rest:
-//   --set=seed,resnet,vgg|all   layer sets (default all)
-//   --backends=LIST             backends (default every registered one)
-//   --bind                      bind thread i to core i with hwloc
+// Our options (usage() below) are taken out before Google Benchmark sees
+// the rest.
 #include <benchmark/benchmark.h>
 #include <cstdio>
 #include <cstdlib>
@@ -32,7 +30,7 @@ namespace
 
 struct Case {
     const conv_backend *backend;
-    const bench_layer *layer;
+    const bench_layer *layer; // in the shape list, which lives until exit
     conv_pass pass;
     double peak_gflops;
 };
@@ -94,16 +92,70 @@ const char *take_option(int *argc, char **argv, const char *name, bool has_value
     return nullptr;
 }
 
+// Every value of a repeatable option, in order.
+std::vector<const char *> take_all(int *argc, char **argv, const char *name)
+{
+    std::vector<const char *> v;
+    while (const char *x = take_option(argc, argv, name, true)) v.push_back(x);
+    return v;
+}
+
+void usage()
+{
+    printf("usage: bench_conv [--set=LIST] [--shape=SHAPE]... [--shapes=FILE]...\n"
+           "                  [--model=SPEC [--batch=N]] [--backends=LIST] [--bind]\n"
+           "                  [Google Benchmark flags]\n"
+           "Every backend x pass x layer, as cases named set/layer/bN/backend/pass.\n"
+           "  --set=LIST      built-in sets (files in shapes/): seed,resnet,vgg or all\n"
+           "                  (default all, or none when a shape of yours is given)\n"
+           "  --shape=SHAPE   N,H,W,C,K,R,S,STRIDE,PAD[:NAME] or a benchdnn descriptor\n"
+           "                  such as mb32ic32ih13oc64kh3ph0 (repeatable; set 'user')\n"
+           "  --shapes=FILE   one shape a line, '#' comments (repeatable; set = file name)\n"
+           "  --model=SPEC    every conv layer of a network spec, at --batch N (default 32)\n"
+           "  --backends=LIST backends (default every registered one)\n"
+           "  --bind          bind thread i to core i with hwloc\n"
+           "Google Benchmark's own flags follow.\n\n");
+    fflush(stdout);
+}
+
 } // namespace
 
 int main(int argc, char **argv)
 {
-    const char *set_list = take_option(&argc, argv, "--set", true);
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(); // then Google Benchmark's flags, and exit 0
+            char help[] = "--help";
+            char *args[] = { argv[0], help, nullptr };
+            int n = 2;
+            benchmark::Initialize(&n, args);
+            return 0;
+        }
+    const std::vector<const char *> set_opt = take_all(&argc, argv, "--set");
+    const std::vector<const char *> shape_opt = take_all(&argc, argv, "--shape");
+    const std::vector<const char *> file_opt = take_all(&argc, argv, "--shapes");
+    const char *model = take_option(&argc, argv, "--model", true);
+    const char *batch_s = take_option(&argc, argv, "--batch", true);
     const char *backend_list = take_option(&argc, argv, "--backends", true);
     bool bind = take_option(&argc, argv, "--bind", false) != nullptr;
-    char err[256];
-    int mask = shapes_parse_sets(set_list ? set_list : "all", err, sizeof err);
-    if (mask < 0) {
+    char err[1024];
+    std::string sets;
+    for (const char *s : set_opt) sets += std::string(sets.empty() ? "" : ",") + s;
+    shape_request req = { nullptr,
+                          shape_opt.data(),
+                          (int)shape_opt.size(),
+                          file_opt.data(),
+                          (int)file_opt.size(),
+                          model,
+                          0 };
+    if (batch_s && cli_positive("bench_conv", "--batch", batch_s, &req.batch)) return 2;
+    if (batch_s && !model) {
+        fprintf(stderr, "bench_conv: --batch applies to --model only\n");
+        return 2;
+    }
+    req.sets = !sets.empty() ? sets.c_str() : shapes_request_has_user(&req) ? nullptr : "all";
+    static shape_list shapes; // the cases point into it until exit
+    if (shapes_collect(&req, &shapes, err, sizeof err)) {
         fprintf(stderr, "bench_conv: %s\n", err);
         return 2;
     }
@@ -147,11 +199,11 @@ int main(int argc, char **argv)
     std::vector<Case> cases;
     for (const conv_backend *const *b = conv_backends(); *b; b++) {
         if (backend_list && !cli_list_has(backend_list, (*b)->name)) continue;
-        for (const bench_layer *l = shapes_all(); l->set; l++) {
-            if (!shapes_in_sets(l, mask)) continue;
-            for (int p = 0; p < 3; p++) cases.push_back({ *b, l, (conv_pass)p, peak });
-        }
+        for (int i = 0; i < shapes.n; i++)
+            for (int p = 0; p < 3; p++) cases.push_back({ *b, &shapes.v[i], (conv_pass)p, peak });
     }
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
     for (const Case &c : cases) { // cases no longer grows: pointers stay valid
         char name[256];
         shapes_case_name(name, sizeof name, c.layer, c.backend->name, c.pass);
@@ -161,9 +213,6 @@ int main(int argc, char **argv)
             ->UseRealTime()
             ->Unit(benchmark::kMillisecond);
     }
-
-    benchmark::Initialize(&argc, argv);
-    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
     fprintf(stderr, "bench_conv: %d threads%s, ISA %s, peak %.1f GFLOP/s (%s)\n", threads,
             bind ? " bound one per core" : "", cpu_isa_name(isa), peak,
             from_file ? machine : "measured at start");

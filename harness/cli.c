@@ -19,6 +19,10 @@ static void verror(const char *cmd, const char *fmt, va_list ap)
     fputc('\n', stderr);
 }
 
+static const char *command;
+void cli_set_command(const char *cmd) { command = cmd; }
+const char *cli_command(void) { return command; }
+
 void cli_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;

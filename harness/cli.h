@@ -21,6 +21,10 @@ extern "C" {
 /* "convbench CMD: " and the message, and a newline, on stderr (cmd NULL:
    "convbench: "). */
 void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The command running, for messages of code that does not know it (the
+   results writer): set once by main; NULL until then. */
+void cli_set_command(const char *cmd);
+const char *cli_command(void);
 /* cli_error, then "Try 'convbench CMD --help' for the options." */
 void cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

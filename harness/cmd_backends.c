@@ -7,7 +7,7 @@
 #include "conv.h"
 #include "cpu.h"
 #include "run_limits.h"
-#include "shape_sets.h"
+#include "shape_parse.h"
 
 #define CMD "backends"
 
@@ -23,14 +23,18 @@ int cmd_backends(int argc, char **argv)
     optind = 1;
     while ((o = cli_getopt(CMD, argc, argv, "s:", opts)) != -1) {
         if (o == 's') {
-            if (shapes_parse_shape(optarg, &s)) {
-                cli_error(CMD, "--shape wants N,H,W,C,K,R,S,STRIDE,PAD, got '%s'", optarg);
+            bench_layer l;
+            char err[512];
+            if (shape_parse(optarg, &l, err, sizeof err)) {
+                cli_error(CMD, "--shape '%s': %s", optarg, err);
                 return 2;
             }
+            s = l.shape;
         } else if (o == 'h') {
-            printf("usage: convbench backends [--shape N,H,W,C,K,R,S,STRIDE,PAD]\n"
+            printf("usage: convbench backends [--shape N,H,W,C,K,R,S,STRIDE,PAD | DESCRIPTOR]\n"
                    "Lists every backend, whether it supports the shape (default\n"
-                   "8,56,56,64,64,3,3,1,1) and the implementation each pass would run.\n");
+                   "8,56,56,64,64,3,3,1,1; or a benchdnn descriptor such as\n"
+                   "mb32ic32ih13oc64kh3ph0) and the implementation each pass would run.\n");
             return 0;
         } else {
             return 2;

@@ -21,28 +21,43 @@
 
 static void usage(void)
 {
-    printf("usage: convbench bench [--quick] [--set LIST] [--backends LIST] [--threads N]\n"
+    printf("usage: convbench bench [--quick] [--set LIST] [--shape SHAPE]... [--shapes FILE]...\n"
+           "                       [--model SPEC [--batch N]] [--backends LIST] [--threads N]\n"
            "                       [--repetitions N] [--min-time S] [--filter REGEX] [--bind]\n"
-           "                       [--interleave] [--out FILE] [--force] [--quiet]\n"
-           "Runs bench_conv (every backend x pass x layer of the sets) and writes one\n"
-           "results file (default results/bench-<UTC time>.json) with every repetition.\n"
+           "                       [--interleave] [--out FILE] [--keep-gbench FILE] [--force]\n"
+           "                       [--quiet]\n"
+           "Runs bench_conv (every backend x pass x layer) and writes one results file\n"
+           "(default results/bench-<UTC time>.json) with every repetition.\n"
            "  --quick          the seed set, 3 repetitions of >= 0.05 s (CI)\n"
-           "  --set LIST       seed,resnet,vgg or all (default all; --quick: seed)\n"
+           "  --set LIST       built-in sets (shapes/*.shapes): seed,resnet,vgg or all\n"
+           "                   (default all, or none when a shape of yours is given)\n"
+           "  --shape SHAPE    N,H,W,C,K,R,S,STRIDE,PAD[:NAME], or a benchdnn descriptor\n"
+           "                   such as mb32ic32ih13oc64kh3ph0 (repeatable; set 'user')\n"
+           "  --shapes FILE    one shape a line, '#' comments (repeatable; set = file name)\n"
+           "  --model SPEC     every conv layer of a network spec, at --batch N (default 32)\n"
            "  --repetitions N  default 5 (--quick: 3); compare wants >= 9\n"
            "  --min-time S     seconds per repetition (default 0.1)\n"
            "  --threads N      OpenMP threads, at most CONVBENCH_MAX_THREADS (default 4 per CPU)\n"
            "  --bind           bind thread i to core i with hwloc\n"
            "  --interleave     Google Benchmark's random interleaving of repetitions\n"
+           "  --keep-gbench F  keep Google Benchmark's own JSON in F\n"
            "  --force          replace an existing file under results/baseline/\n"
+           "  --quiet          no per-case lines, no progress line\n"
            "  --machine NAME   this machine's label in results files (default\n"
            "                   $CONVBENCH_MACHINE, else derived from the CPU)\n");
 }
+
+#define MAX_SHAPES 256
 
 int cmd_bench(int argc, char **argv)
 {
     static const struct option opts[] = {
         { "quick", no_argument, 0, 'q' },
         { "set", required_argument, 0, 's' },
+        { "shape", required_argument, 0, 'S' },
+        { "shapes", required_argument, 0, 'L' },
+        { "model", required_argument, 0, 'M' },
+        { "batch", required_argument, 0, 'n' },
         { "backends", required_argument, 0, 'b' },
         { "threads", required_argument, 0, 't' },
         { "repetitions", required_argument, 0, 'r' },
@@ -51,20 +66,41 @@ int cmd_bench(int argc, char **argv)
         { "bind", no_argument, 0, 'B' },
         { "interleave", no_argument, 0, 'I' },
         { "out", required_argument, 0, 'o' },
+        { "keep-gbench", required_argument, 0, 'K' },
         { "force", no_argument, 0, 'F' },
         { "quiet", no_argument, 0, 'Q' },
         { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
-    bench_opts bo = { NULL, NULL, NULL, 0, 0, 0, 0, 0, 0, CMD };
-    int quick = 0, force = 0;
+    bench_opts bo = { .cmd = CMD };
+    const char *shape[MAX_SHAPES], *file[MAX_SHAPES];
+    bo.shapes.shape = shape;
+    bo.shapes.file = file;
+    int quick = 0, force = 0, batch_given = 0;
     const char *out = NULL;
     int o;
     optind = 1;
     while ((o = cli_getopt(CMD, argc, argv, "", opts)) != -1) {
         switch (o) {
         case 'q': quick = 1; break;
-        case 's': bo.sets = optarg; break;
+        case 's': bo.shapes.sets = optarg; break;
+        case 'S':
+        case 'L':
+            if ((o == 'S' ? bo.shapes.nshape : bo.shapes.nfile) == MAX_SHAPES) {
+                cli_error(CMD, "%s given more than %d times", o == 'S' ? "--shape" : "--shapes",
+                          MAX_SHAPES);
+                return 2;
+            }
+            if (o == 'S')
+                shape[bo.shapes.nshape++] = optarg;
+            else
+                file[bo.shapes.nfile++] = optarg;
+            break;
+        case 'M': bo.shapes.model = optarg; break;
+        case 'n':
+            if (cli_positive(CMD, "--batch", optarg, &bo.shapes.batch)) return 2;
+            batch_given = 1;
+            break;
         case 'b': bo.backends = optarg; break;
         case 't':
             if (cli_threads(CMD, "--threads", optarg, &bo.threads)) return 2;
@@ -80,6 +116,7 @@ int cmd_bench(int argc, char **argv)
         case 'B': bo.bind = 1; break;
         case 'I': bo.interleave = 1; break;
         case 'o': out = optarg; break;
+        case 'K': bo.keep_gbench = optarg; break;
         case 'F': force = 1; break;
         case 'Q': bo.quiet = 1; break;
         case 'h': usage(); return 0;
@@ -87,10 +124,19 @@ int cmd_bench(int argc, char **argv)
         }
     }
     if (cli_no_arguments(CMD, argc, argv)) return 2;
-    char err[256];
-    if (!bo.sets) bo.sets = quick ? "seed" : "all";
-    if (shapes_parse_sets(bo.sets, err, sizeof err) < 0) {
-        cli_error(CMD, "--set: %s", err);
+    if (batch_given && !bo.shapes.model) {
+        cli_usage_error(CMD, "--batch applies to --model only");
+        return 2;
+    }
+    char err[1024];
+    const int user = shapes_request_has_user(&bo.shapes);
+    if (!bo.shapes.sets && !user) bo.shapes.sets = quick ? "seed" : "all";
+    /* every shape read and checked now, not after minutes of measuring */
+    shape_list check = { NULL, 0, 0 };
+    const int bad_shapes = shapes_collect(&bo.shapes, &check, err, sizeof err);
+    shape_list_free(&check);
+    if (bad_shapes) {
+        cli_error(CMD, "%s", err);
         return 2;
     }
     if (!bo.repetitions) bo.repetitions = quick ? 3 : 5;
@@ -100,10 +146,18 @@ int cmd_bench(int argc, char **argv)
         cli_error(CMD, "--backends: unknown backend '%s' (see convbench backends)", bad);
         return 2;
     }
-    if (bo.threads) omp_set_num_threads(bo.threads); /* so the context says so */
-
     char path[PATH_MAX];
     cli_out_path(out, "bench", path, sizeof path);
+    if (results_check_path(path, force, err, sizeof err)) {
+        cli_error(CMD, "--out: %s", err);
+        return 2;
+    }
+    if (bo.keep_gbench && results_check_path(bo.keep_gbench, 0, err, sizeof err)) {
+        cli_error(CMD, "--keep-gbench: %s", err);
+        return 2;
+    }
+    bo.progress = !bo.quiet;
+    if (bo.threads) omp_set_num_threads(bo.threads); /* so the context says so */
 
     cJSON *runs;
     cJSON *doc = results_new("bench", argc, argv, &runs);
@@ -112,7 +166,18 @@ int cmd_bench(int argc, char **argv)
     int rc = bench_run(&bo, runs, skipped);
     if (rc == 0) {
         cJSON *suite = cJSON_AddObjectToObject(doc, "suite");
-        cJSON_AddStringToObject(suite, "sets", bo.sets);
+        cJSON_AddStringToObject(suite, "sets", bo.shapes.sets ? bo.shapes.sets : "");
+        /* the user's shapes as given; each run carries its own shape too */
+        if (bo.shapes.nshape)
+            cJSON_AddItemToObject(suite, "shapes",
+                                  cJSON_CreateStringArray(shape, bo.shapes.nshape));
+        if (bo.shapes.nfile)
+            cJSON_AddItemToObject(suite, "shape_files",
+                                  cJSON_CreateStringArray(file, bo.shapes.nfile));
+        if (bo.shapes.model) {
+            cJSON_AddStringToObject(suite, "model", bo.shapes.model);
+            cJSON_AddNumberToObject(suite, "batch", bo.shapes.batch ? bo.shapes.batch : 32);
+        }
         cJSON_AddStringToObject(suite, "backends", bo.backends ? bo.backends : "all");
         cJSON_AddNumberToObject(suite, "repetitions", bo.repetitions);
         cJSON_AddNumberToObject(suite, "min_time_s", bo.min_time);

@@ -228,6 +228,11 @@ int cmd_info(int argc, char **argv)
     } else {
         snprintf(out, sizeof out, "%s", own);
     }
+    if (results_check_path(out, 1, err, sizeof err)) { /* before the measurements */
+        cli_error(CMD, "--out: %s", err);
+        cJSON_Delete(doc);
+        return 2;
+    }
 
     printf("machine     %s: %s", str(m, "label"), str(m, "cpu_model"));
     if (results_str(m, "vendor"))

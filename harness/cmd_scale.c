@@ -23,6 +23,7 @@
 #include "commands.h"
 #include "data.h"
 #include "net.h"
+#include "progress.h"
 #include "results.h"
 #include "scale.h"
 #include "timed_run.h"
@@ -260,10 +261,13 @@ int cmd_scale(int argc, char **argv)
     const int ntrain = nb + with_auto;
     if (!nb) conv = 0;
 
-    char path[PATH_MAX];
+    char path[PATH_MAX], err[1024];
     cli_out_path(out, "scale", path, sizeof path);
+    if (results_check_path(path, force, err, sizeof err)) {
+        cli_error(CMD, "--out: %s", err);
+        return 2;
+    }
 
-    char err[1024];
     dataset d = { 0 };
     const char *data_used = data;
     if (train) {
@@ -329,6 +333,9 @@ int cmd_scale(int argc, char **argv)
        them alike instead of one thread count's whole series; and the first
        core moves each round, so a core slower than the others (a busy
        neighbour on a shared host) does not weigh on the small teams alone */
+    progress bar;
+    progress_start(&bar, stderr, CMD, "training blocks", train ? reps * maxt * ntrain : 0);
+    int blocks = 0;
     for (int k = 0; !rc && train && k < reps; k++)
         for (int t = 1; !rc && t <= maxt; t++) {
             if (scale_bind_from(t, k % cores, err, sizeof err)) {
@@ -339,6 +346,10 @@ int cmd_scale(int argc, char **argv)
             for (int i = 0; i < ntrain; i++) {
                 const size_t at = (size_t)(t - 1) * ntrain + i;
                 train_cfg *c = &cfg[at];
+                char what[96];
+                snprintf(what, sizeof what, "round %d of %d, %s at %d thread%s", k + 1, reps,
+                         i < nb ? list[i]->name : "auto", t, t > 1 ? "s" : "");
+                progress_update(&bar, blocks++, what);
                 if (!c->ready) continue;
                 if (trainer_time_blocks(&c->tr, &d, 0, steps, 1, INFINITY, &times[at * reps + k],
                                         c->err, sizeof c->err)) {
@@ -348,6 +359,7 @@ int cmd_scale(int argc, char **argv)
                 }
             }
         }
+    if (train && !rc) progress_end(&bar);
     for (int t = 1; !rc && train && t <= maxt; t++)
         for (int i = 0; i < ntrain; i++) {
             const size_t at = (size_t)(t - 1) * ntrain + i;
@@ -380,7 +392,15 @@ int cmd_scale(int argc, char **argv)
         }
         printf("scale: %d thr  conv layers (bench_conv --bind, filter %s)\n", t, filter);
         fflush(stdout);
-        bench_opts bo = { "all", backends, filter, t, reps, 0.05, 1, 0, 0, CMD };
+        bench_opts bo = { .shapes = { .sets = "all" },
+                          .backends = backends,
+                          .filter = filter,
+                          .threads = t,
+                          .repetitions = reps,
+                          .min_time = 0.05,
+                          .bind = 1,
+                          .cmd = CMD,
+                          .progress = 1 };
         if (bench_run(&bo, runs, t == 1 ? skipped : NULL)) rc = 1;
     }
     free(times);

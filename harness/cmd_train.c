@@ -15,6 +15,7 @@
 #include "commands.h"
 #include "noshell.h"
 #include "plan_cache.h"
+#include "progress.h"
 #include "results.h"
 #include "train.h"
 #include "version.h"
@@ -51,7 +52,8 @@ enum {
     O_PNG,
     O_PLAN_CACHE,
     O_PROFILE,
-    O_REPLICAS
+    O_REPLICAS,
+    O_OUT
 };
 
 static const char *usage_text(const char *cmd)
@@ -82,7 +84,8 @@ static const char *usage_text(const char *cmd)
                "  --limit N         train on the first N images only\n"
                "  --data DIR        IDX files (default " DATA_DEFAULT_DIR ")\n"
                "  --save FILE       write the trained weights\n"
-               "  --json FILE       write the per-epoch figures as a results file\n"
+               "  --out FILE        write the per-epoch figures as a results file\n"
+               "                    (--json FILE: the same)\n"
                "Output paths are checked before training. Limits (exit 2 above them):\n"
                "  CONVBENCH_MAX_MEMORY=SIZE   memory of the network at --batch and of the\n"
                "                    data set (default 3/4 of RAM; 64G, 0 for none)\n"
@@ -120,12 +123,13 @@ static int parse(const char *cmd, int argc, char **argv, options *o)
         { "plan-cache", required_argument, 0, O_PLAN_CACHE },
         { "profile", no_argument, 0, O_PROFILE },
         { "replicas", required_argument, 0, O_REPLICAS },
+        { "out", required_argument, 0, O_OUT },
         { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
     /* which options each command takes */
     const char *allowed = !strcmp(cmd, "train") ? "model backend threads replicas epochs batch lr "
-                                                  "seed limit data save json plan-cache profile"
+                                                  "seed limit data save json out plan-cache profile"
                           : !strcmp(cmd, "eval")
                               ? "model backend threads replicas batch data load limit plan-cache"
                               : "model backend threads data load show png";
@@ -195,7 +199,8 @@ static int parse(const char *cmd, int argc, char **argv, options *o)
         case O_DATA: o->data = optarg; break;
         case O_SAVE: o->save = optarg; break;
         case O_LOAD: o->load = optarg; break;
-        case O_JSON: o->json = optarg; break;
+        case O_JSON: /* the older name of --out */
+        case O_OUT: o->json = optarg; break;
         case O_PNG: o->png = optarg; break;
         case O_PLAN_CACHE: o->plan_cache = optarg; break;
         case O_PROFILE: o->profile = 1; break;
@@ -212,25 +217,36 @@ static int parse(const char *cmd, int argc, char **argv, options *o)
         snprintf(model, sizeof model, "%s/%s", version_srcdir(), o->model) < (int)sizeof model &&
         !access(model, R_OK))
         o->model = model;
-    /* where the results go, checked before hours of training, not after */
+    /* where results and weights go, checked before minutes of training:
+       the results file as results_write will make it (directories
+       included), weights and the plot by making their temporary */
     char err[ERR_LEN];
-    const char *outs[] = { o->save, o->json, o->png };
-    for (int i = 0; !bad && i < 3; i++) {
-        if (!outs[i]) continue;
-        if (outs[i] == o->json && make_dirs(outs[i], 1)) /* as results_write will */
-            snprintf(err, sizeof err, "%s: cannot create its directory: %s", outs[i],
-                     strerror(errno));
-        else if (!atomic_probe(outs[i], err, sizeof err))
-            continue;
-        cli_error(cmd, "%s", err);
+    if (!bad && o->json && results_check_path(o->json, 0, err, sizeof err)) {
+        cli_error(cmd, "--out: %s", err);
         bad = 1;
     }
+    const char *outs[] = { o->save, o->png }, *names[] = { "--save", "--png" };
+    for (int i = 0; !bad && i < 2; i++)
+        if (outs[i] && atomic_probe(outs[i], err, sizeof err)) {
+            cli_error(cmd, "%s: %s", names[i], err);
+            bad = 1;
+        }
     if (!bad && o->png && gnuplot_string(o->png, err, sizeof err)) {
         cli_error(cmd, "--png: a file name with a line break cannot be passed to gnuplot");
         bad = 1;
     }
     if (!bad && o->threads) omp_set_num_threads(o->threads);
     return bad ? 2 : 0;
+}
+
+/* The auto search's progress: layer i of n and its candidates, round by
+   round, then the step check (progress.h: live on a terminal, else a line
+   every 10 s). */
+static void search_progress(void *ctx, int done, int total, const char *what)
+{
+    progress *p = ctx;
+    p->total = total;
+    progress_update(p, done, what);
 }
 
 /* --backend auto: the cached choice when it applies, else a timed search
@@ -248,7 +264,14 @@ static int choose_auto(const char *cmd, const options *o, net *nt, cJSON *runs, 
     autotune_layer t[NET_MAX_LAYERS];
     autotune_config configs[AUTOTUNE_MAX_BACKENDS + 1];
     int count, nconfigs;
-    if (autotune_net(nt, o->batch, 9, t, &count, configs, &nconfigs, err, sizeof err)) {
+    progress bar;
+    progress_start(&bar, stdout, "auto", "rounds", 0);
+    autotune_set_progress(search_progress, &bar);
+    const int failed =
+        autotune_net(nt, o->batch, 9, t, &count, configs, &nconfigs, err, sizeof err);
+    autotune_set_progress(NULL, NULL);
+    progress_end(&bar);
+    if (failed) {
         cli_error(cmd, "%s", err);
         return 2;
     }
@@ -296,16 +319,16 @@ static int load_data(const char *cmd, const options *o, const net *nt, const cha
     return 0;
 }
 
-/* ---- progress ---------------------------------------------------------- */
+/* ---- an epoch's progress, as Keras shows it ------------------------------ */
 
 typedef struct {
     int tty;
     double last;
-} progress;
+} epoch_bar;
 
 static void show_progress(void *ctx, int step, int steps, double loss, double acc, double elapsed)
 {
-    progress *p = ctx;
+    epoch_bar *p = ctx;
     const int done = step == steps;
     if (p->tty) {
         if (!done && elapsed - p->last < 0.1) return;
@@ -402,7 +425,7 @@ int cmd_train(int argc, char **argv)
            tr.n, o.data, te.n, o.batch, omp_get_max_threads(), nt.nrep, backends);
     trainer t;
     rc = trainer_init(&t, &nt, o.batch, o.lr, o.seed, err, sizeof err) ? 1 : 0;
-    progress pr = { isatty(STDOUT_FILENO), 0 };
+    epoch_bar pr = { isatty(STDOUT_FILENO), 0 };
     double total = 0;
     epoch_stats st = { 0 };
     for (int e = 1; !rc && e <= o.epochs; e++) {

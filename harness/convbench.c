@@ -28,6 +28,8 @@ static const struct {
       "regression verdict between two results files (exit 1 if slower)" },
     { "report", cmd_report, 0, "regenerate REPORT.md and its plots from results files" },
     { "summary", cmd_summary, 0, "one table per backend from train, bench and scale results" },
+    { "export", cmd_export, 0,
+      "results files as Google Benchmark JSON, CSV or github-action-benchmark JSON" },
 };
 
 static void usage(FILE *f)
@@ -97,6 +99,7 @@ int main(int argc, char **argv)
     }
     for (size_t c = 0; c < sizeof cmds / sizeof *cmds; c++) {
         if (strcmp(argv[1], cmds[c].name)) continue;
+        cli_set_command(cmds[c].name);
         if (cmds[c].measures && take_machine(&argc, argv)) return 2;
         return cmds[c].run(argc - 1, argv + 1);
     }

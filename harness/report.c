@@ -426,7 +426,7 @@ int cmd_report(int argc, char **argv)
         fprintf(stderr,
                 "convbench report: no bench, scale, train or peer results in %s. Produce "
                 "them with `make run` (train, quick suite and scaling), or `convbench "
-                "bench`, `convbench scale` and `convbench train --json FILE`; `convbench "
+                "bench`, `convbench scale` and `convbench train --out FILE`; `convbench "
                 "info` writes the machine file.\n",
                 npaths == 1 ? paths[0] : "the paths given");
         rc = 1;

@@ -105,6 +105,11 @@ int backend_rank(const char *name);
 int backend_list(const cJSON *runs, const char **out, int max);
 /* A layer's place in the suite's layer table (1000+ for others). */
 int layer_rank(const crow *c, const char *const *layers, int nl);
+/* The error bar of a rate figured from run r's median time (GFLOP/s,
+   images/s, a speedup): the interquartile range of its times_s, as
+   value * median / q3 .. value * median / q1; both value when it has
+   fewer than two repetitions. */
+void run_rate_iqr(const cJSON *r, double value, double *lo, double *hi);
 
 /* The thread count of a file's first conv run (0 if none). */
 int file_threads(const rfile *f);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "conv.h"
+#include "median.h"
 #include "report.h"
 #include "shape_sets.h"
 
@@ -118,9 +119,16 @@ int backend_list(const cJSON *runs, const char **out, int max)
 
 int layer_rank(const crow *c, const char *const *layers, int nl)
 {
-    int i = 0;
-    for (const bench_layer *l = shapes_all(); l->set; l++, i++)
-        if (!strcmp(l->set, c->set) && !strcmp(l->layer, c->layer)) return i;
+    /* the built-in sets' order; without their files, the order seen */
+    static shape_list builtin;
+    static int loaded;
+    if (!loaded) {
+        char err[512];
+        loaded = 1;
+        if (shapes_load_sets("all", &builtin, err, sizeof err)) shape_list_free(&builtin);
+    }
+    for (int i = 0; i < builtin.n; i++)
+        if (!strcmp(builtin.v[i].set, c->set) && !strcmp(builtin.v[i].layer, c->layer)) return i;
     int k = 0;
     while (k < nl && strcmp(layers[k], c->layer)) k++;
     return 1000 + k;
@@ -289,4 +297,19 @@ int train_row(const cJSON *runs, int threads, trow *t)
     double images = results_num(last, "images");
     t->ips = isfinite(images) && t->secs > 0 ? images / t->secs : rate / ne;
     return 0;
+}
+
+void run_rate_iqr(const cJSON *r, double value, double *lo, double *hi)
+{
+    *lo = *hi = value;
+    const cJSON *t, *times = cJSON_GetObjectItemCaseSensitive(r, "times_s");
+    double v[256], med, mn, mx, q1, q3;
+    int n = 0;
+    cJSON_ArrayForEach(t, times) if (n < 256 && cJSON_IsNumber(t) && t->valuedouble > 0) v[n++] =
+        t->valuedouble;
+    if (n < 2 || !isfinite(value)) return;
+    stats_summary(v, n, &med, &mn, &mx);
+    stats_quartiles(v, n, &q1, &q3);
+    *lo = value * med / q3; /* a longer time is a lower rate */
+    *hi = value * med / q1;
 }

@@ -238,7 +238,7 @@ void section_bench(out_ctx *o, const report_machine *m, const rfile *f)
         FILE *dat = data_file(o, dname);
         if (dat) {
             fprintf(dat, "case");
-            for (int b = 0; b < nb; b++) fprintf(dat, " %s", be[b]);
+            for (int b = 0; b < nb; b++) fprintf(dat, " %s %s_q1 %s_q3", be[b], be[b], be[b]);
             fprintf(dat, "\n");
         }
         for (int i = 0; i < nr; i++) {
@@ -257,11 +257,13 @@ void section_bench(out_ctx *o, const report_machine *m, const rfile *f)
                         fprintf(md, " %s (%.0f%%) |", g, pct);
                     else
                         fprintf(md, " %s |", g);
-                    if (dat) fprintf(dat, " %.4g", d.gflops);
+                    double lo, hi;
+                    run_rate_iqr(x, d.gflops, &lo, &hi);
+                    if (dat) fprintf(dat, " %.4g %.4g %.4g", d.gflops, lo, hi);
                     if (!is_winograd(d.backend)) direct++, over += pct > 100;
                 } else {
                     fprintf(md, " – |");
-                    if (dat) fprintf(dat, " NaN");
+                    if (dat) fprintf(dat, " NaN NaN NaN");
                 }
             }
             fprintf(md, "\n");
@@ -313,8 +315,8 @@ void section_bench(out_ctx *o, const report_machine *m, const rfile *f)
             snprintf(cap, sizeof cap, "GFLOP/s per backend, set %s, %d threads", sets[si], threads);
             char qset[160]; /* a set name comes from a results file */
             if (gnuplot_string(sets[si], qset, sizeof qset)) snprintf(qset, sizeof qset, "'?'");
-            draw(o, "gflops", png, cap, "data='%s'; ncols=%d; nours=%d; set_name=%s; threads=%d",
-                 dname, nb + 1, nours, qset, threads);
+            draw(o, "gflops", png, cap, "data='%s'; nb=%d; nours=%d; set_name=%s; threads=%d",
+                 dname, nb, nours, qset, threads);
         }
     }
     if (over)
@@ -421,9 +423,11 @@ void section_scale(out_ctx *o, const report_machine *m, const rfile *f)
     fprintf(md, " speedup @%d |\n|---|", maxt);
     for (int t = 0; t <= maxt; t++) fprintf(md, "---:|");
     fprintf(md, "\n");
-    static double logsum[64][257];
+    static double logsum[64][257], loglo[64][257], loghi[64][257];
     static int count[64][257];
     memset(logsum, 0, sizeof logsum);
+    memset(loglo, 0, sizeof loglo);
+    memset(loghi, 0, sizeof loghi);
     memset(count, 0, sizeof count);
     int ncase = 0;
     double cbest = -1, cworst = 1e30;
@@ -446,7 +450,12 @@ void section_scale(out_ctx *o, const report_machine *m, const rfile *f)
             if (hit) {
                 last = hit;
                 double s = results_num(hit, "speedup");
-                if (b < nb && isfinite(s) && s > 0) logsum[b][t] += log(s), count[b][t]++;
+                if (b < nb && isfinite(s) && s > 0) {
+                    double lo, hi;
+                    run_rate_iqr(hit, s, &lo, &hi);
+                    logsum[b][t] += log(s), count[b][t]++;
+                    loglo[b][t] += log(lo), loghi[b][t] += log(hi);
+                }
             }
         }
         double s = last ? results_num(last, "speedup") : NAN;
@@ -476,8 +485,8 @@ void section_scale(out_ctx *o, const report_machine *m, const rfile *f)
             int any = 0;
             cJSON_ArrayForEach(r, runs) any |=
                 is_type(r, "train") && !strcmp(str_or(results_str(r, "backend"), ""), be[b]);
-            if (any) fprintf(dt, " %s", be[b]), tcols++;
-            if (count[b][1]) fprintf(dc, " %s", be[b]), ccols++;
+            if (any) fprintf(dt, " %s %s_q1 %s_q3", be[b], be[b], be[b]), tcols++;
+            if (count[b][1]) fprintf(dc, " %s %s_q1 %s_q3", be[b], be[b], be[b]), ccols++;
         }
         fprintf(dt, "\n");
         fprintf(dc, "\n");
@@ -494,9 +503,16 @@ void section_scale(out_ctx *o, const report_machine *m, const rfile *f)
                     any = 1;
                     if (results_num(r, "threads") == t) hit = r;
                 }
-                if (any) fprintf(dt, " %.5g", hit ? results_num(hit, "speedup") : NAN);
-                if (count[b][1])
-                    fprintf(dc, " %.5g", count[b][t] ? exp(logsum[b][t] / count[b][t]) : NAN);
+                if (any) {
+                    double sp = hit ? results_num(hit, "speedup") : NAN, lo = NAN, hi = NAN;
+                    if (hit) run_rate_iqr(hit, sp, &lo, &hi);
+                    fprintf(dt, " %.5g %.5g %.5g", sp, lo, hi);
+                }
+                if (count[b][1]) {
+                    const int k = count[b][t]; /* geometric means, of the IQR's ends too */
+                    fprintf(dc, " %.5g %.5g %.5g", k ? exp(logsum[b][t] / k) : NAN,
+                            k ? exp(loglo[b][t] / k) : NAN, k ? exp(loghi[b][t] / k) : NAN);
+                }
             }
             fprintf(dt, "\n");
             fprintf(dc, "\n");
@@ -506,11 +522,10 @@ void section_scale(out_ctx *o, const report_machine *m, const rfile *f)
     if (dc) fclose(dc);
     if (tcols)
         draw(o, "speedup", "speedup-train.png", "training speedup vs cores",
-             "data='speedup-train.dat'; ncols=%d; maxt=%d; what='training throughput'", tcols + 1,
-             maxt);
+             "data='speedup-train.dat'; nb=%d; maxt=%d; what='training throughput'", tcols, maxt);
     if (ccols)
         draw(o, "speedup", "speedup-conv.png", "conv speedup vs cores",
-             "data='speedup-conv.dat'; ncols=%d; maxt=%d; what='conv GFLOP/s, geometric mean over "
+             "data='speedup-conv.dat'; nb=%d; maxt=%d; what='conv GFLOP/s, geometric mean over "
              "layers and passes'",
-             ccols + 1, maxt);
+             ccols, maxt);
 }

@@ -59,6 +59,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "atomic_file.h"
+#include "cli.h"
 #include "error.h"
 #include "median.h"
 #include "noshell.h"
@@ -246,57 +247,119 @@ static int is_baseline_dir(const char *dir)
     return n >= strlen(tail) && !strcmp(real + n - strlen(tail), tail);
 }
 
+int results_check_path(const char *path, int force, char *err, size_t len)
+{
+    if (!path || !*path) return error_set(err, len, "no file name given");
+    struct stat st;
+    if (stat(path, &st) == 0) {
+        if (S_ISDIR(st.st_mode)) return error_set(err, len, "%s is a directory", path);
+        if (access(path, W_OK)) return error_set(err, len, "%s is not writable", path);
+    }
+    /* the nearest existing directory above: results_write creates the rest */
+    char dir[PATH_MAX];
+    if (snprintf(dir, sizeof dir, "%s", path) >= (int)sizeof dir)
+        return error_set(err, len, "path too long: %s", path);
+    for (;;) {
+        char *slash = strrchr(dir, '/');
+        if (!slash) {
+            snprintf(dir, sizeof dir, ".");
+        } else if (slash == dir) {
+            dir[1] = 0;
+        } else {
+            *slash = 0;
+        }
+        if (stat(dir, &st) == 0) break;
+        if (errno != ENOENT || !slash || !strcmp(dir, "/"))
+            return error_set(err, len, "cannot use %s: %s", dir, strerror(errno));
+    }
+    if (!S_ISDIR(st.st_mode)) return error_set(err, len, "%s: %s is not a directory", path, dir);
+    if (access(dir, W_OK | X_OK))
+        return error_set(err, len, "cannot write in %s: %s", dir, strerror(errno));
+    /* access() says yes to root everywhere: where the directory is the
+       file's own, a probe file says whether one can really be made */
+    const char *slash = strrchr(path, '/');
+    if (!slash || (size_t)(slash - path) == strlen(dir) || (slash == path && !strcmp(dir, "/"))) {
+        char probe[PATH_MAX + 32];
+        if (snprintf(probe, sizeof probe, "%s/.convbench-probe-XXXXXX", dir) >= (int)sizeof probe)
+            return error_set(err, len, "path too long: %s", dir);
+        int fd = mkstemp(probe);
+        if (fd < 0) return error_set(err, len, "cannot write in %s: %s", dir, strerror(errno));
+        close(fd);
+        unlink(probe);
+    }
+    if (!force && is_baseline_dir(dir) && access(path, F_OK) == 0)
+        return error_set(err, len, "%s is a baseline and exists; not overwriting it (use --force)",
+                         path);
+    return 0;
+}
+
 int results_write(const char *path, const cJSON *doc, int force)
 {
-    if (!path || !*path || !doc) {
-        fprintf(stderr, "results: no file name given\n");
+    if (!doc) {
+        cli_error(cli_command(), "nothing to write");
+        return -1;
+    }
+    char *json = utf8_valid(cJSON_Print(doc));
+    if (!json) {
+        cli_error(cli_command(), "out of memory printing %s", path ? path : "?");
+        return -1;
+    }
+    size_t n = strlen(json);
+    char *text = realloc(json, n + 2);
+    if (!text) {
+        free(json);
+        cli_error(cli_command(), "out of memory printing %s", path ? path : "?");
+        return -1;
+    }
+    text[n] = '\n';
+    text[n + 1] = 0;
+    const int rc = results_write_text(path, text, force);
+    free(text);
+    return rc;
+}
+
+int results_write_text(const char *path, const char *text, int force)
+{
+    if (!path || !*path || !text) {
+        cli_error(cli_command(), "no file name given");
         return -1;
     }
     char dir[PATH_MAX], tmp[PATH_MAX + 64], why[PATH_MAX + 128];
     const char *slash = strrchr(path, '/');
     int dirlen = !slash ? 1 : slash == path ? 1 : (int)(slash - path);
     if (snprintf(dir, sizeof dir, "%.*s", dirlen, slash ? path : ".") >= (int)sizeof dir) {
-        fprintf(stderr, "results: path too long: %.200s...\n", path);
+        cli_error(cli_command(), "path too long: %.200s...", path);
         return -1;
     }
     if (make_dirs(path, 1)) {
-        fprintf(stderr, "results: cannot create directory %s: %s\n", dir, strerror(errno));
+        cli_error(cli_command(), "cannot create directory %s: %s", dir, strerror(errno));
         return -1;
     }
     int protect = !force && is_baseline_dir(dir);
     struct stat st;
     if (protect && stat(path, &st) == 0) {
-        fprintf(stderr,
-                "results: %s is a baseline and exists; not overwriting it "
-                "(use --force to replace it)\n",
-                path);
-        return -1;
-    }
-    char *text = utf8_valid(cJSON_Print(doc));
-    if (!text) {
-        fprintf(stderr, "results: out of memory printing %s\n", path);
+        cli_error(cli_command(),
+                  "%s is a baseline and exists; not overwriting it "
+                  "(use --force to replace it)",
+                  path);
         return -1;
     }
     int fd = atomic_open(path, tmp, sizeof tmp, why, sizeof why);
     if (fd < 0) {
-        fprintf(stderr, "results: %s\n", why);
-        free(text);
+        cli_error(cli_command(), "%s", why);
         return -1;
     }
-    size_t len = strlen(text);
-    text[len++] = '\n'; /* replaces the terminator: written by length */
     /* a baseline goes in with link(), which fails if the name appeared
        meanwhile; anything else replaces the target atomically */
-    int err = atomic_commit(fd, tmp, path, protect, atomic_write(fd, text, len));
-    free(text);
+    int err = atomic_commit(fd, tmp, path, protect, atomic_write(fd, text, strlen(text)));
     if (err) {
         if (protect && err == EEXIST)
-            fprintf(stderr,
-                    "results: %s is a baseline and exists; not overwriting it "
-                    "(use --force to replace it)\n",
-                    path);
+            cli_error(cli_command(),
+                      "%s is a baseline and exists; not overwriting it "
+                      "(use --force to replace it)",
+                      path);
         else
-            fprintf(stderr, "results: cannot write %s: %s\n", path, strerror(err));
+            cli_error(cli_command(), "cannot write %s: %s", path, strerror(err));
         return -1;
     }
     return 0;

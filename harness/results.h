@@ -40,6 +40,13 @@ cJSON *results_new(const char *kind, int argc, char **argv, cJSON **runs);
    file remains and an existing target is unchanged. */
 int results_write(const char *path, const cJSON *doc, int force);
 
+/* The same for any text (a CSV, Google Benchmark's JSON), written as given. */
+int results_write_text(const char *path, const char *text, int force);
+/* Whether results_write could write path, checked before long work: not a
+   directory, its nearest existing directory writable, not an existing
+   baseline unless force. 0, or -1 with why in err. */
+int results_check_path(const char *path, int force, char *err, size_t len);
+
 /* Parses and validates a results file. NULL on error, with a one-line
    reason naming the file in err (missing, empty, truncated, malformed at
    line L, or a schema violation naming the run and field). */

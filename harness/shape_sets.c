@@ -1,97 +1,160 @@
-/* The built-in benchmark layer sets and the names of benchmark cases (see
-   shape_sets.h). */
-#include <errno.h>
+/* The shapes a benchmark runs and the names of its cases (see
+   shape_sets.h). The built-in sets are files in shapes/, found where the
+   program finds its source tree (version.c), so adding a set is adding a
+   file. */
+#include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "error.h"
+#include "net.h"
 #include "results.h"
 #include "shape_sets.h"
+#include "version.h"
 
-/* n, h, w, c, k, r, s, stride, pad */
-static const bench_layer layers[] = {
-    /* the seed network (models/seed_cnn.net) at its batch 32 and at 64 */
-    { "seed", "conv1", { 32, 28, 28, 1, 32, 3, 3, 1, 0 } },
-    { "seed", "conv2", { 32, 13, 13, 32, 64, 3, 3, 1, 0 } },
-    { "seed", "conv3", { 32, 5, 5, 64, 64, 3, 3, 1, 0 } },
-    { "seed", "conv1", { 64, 28, 28, 1, 32, 3, 3, 1, 0 } },
-    { "seed", "conv2", { 64, 13, 13, 32, 64, 3, 3, 1, 0 } },
-    { "seed", "conv3", { 64, 5, 5, 64, 64, 3, 3, 1, 0 } },
-    /* ResNet-50: the 3x3 of each stage, stage 2's 1x1 reduce and expand, the stem */
-    { "resnet", "3x3_56", { 8, 56, 56, 64, 64, 3, 3, 1, 1 } },
-    { "resnet", "3x3_28", { 8, 28, 28, 128, 128, 3, 3, 1, 1 } },
-    { "resnet", "3x3_14", { 8, 14, 14, 256, 256, 3, 3, 1, 1 } },
-    { "resnet", "3x3_7", { 8, 7, 7, 512, 512, 3, 3, 1, 1 } },
-    { "resnet", "1x1_reduce", { 8, 56, 56, 256, 64, 1, 1, 1, 0 } },
-    { "resnet", "1x1_expand", { 8, 56, 56, 64, 256, 1, 1, 1, 0 } },
-    { "resnet", "stem", { 8, 224, 224, 3, 64, 7, 7, 2, 3 } },
-    /* VGG-16: conv3_2 (wide image) and conv5_2 (deep channels) */
-    { "vgg", "conv3_2", { 8, 56, 56, 256, 256, 3, 3, 1, 1 } },
-    { "vgg", "conv5_2", { 8, 14, 14, 512, 512, 3, 3, 1, 1 } },
-    { NULL, NULL, { 0, 0, 0, 0, 0, 0, 0, 0, 0 } },
-};
+#define EXT ".shapes"
 
-static const char *const sets[] = { "seed", "resnet", "vgg", NULL };
-
-const bench_layer *shapes_all(void) { return layers; }
-const char *const *shapes_sets(void) { return sets; }
-
-static int set_index(const char *name, size_t len)
+void shapes_dir(char *buf, size_t len)
 {
-    for (int i = 0; sets[i]; i++)
-        if (strlen(sets[i]) == len && !strncmp(sets[i], name, len)) return i;
-    return -1;
+    const char *env = getenv("CONVBENCH_SHAPES_DIR");
+    if (env && *env)
+        snprintf(buf, len, "%s", env);
+    else
+        snprintf(buf, len, "%s/shapes", version_srcdir());
 }
 
-int shapes_set_known(const char *set) { return set && set_index(set, strlen(set)) >= 0; }
-
-int shapes_parse_sets(const char *list, char *err, size_t errlen)
+static int by_name(const void *a, const void *b)
 {
-    int mask = 0;
-    char name[64];
-    for (const char *p = list; cli_list_next(&p, name, sizeof name);) {
-        if (!strcmp(name, "all")) {
-            mask |= (1 << (sizeof sets / sizeof *sets - 1)) - 1;
+    /* seed first: the project's own network leads every table */
+    const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+    int sx = !strcmp(x, "seed"), sy = !strcmp(y, "seed");
+    return sx != sy ? sy - sx : strcmp(x, y);
+}
+
+/* The set names in dir, sorted; *n of them (the caller frees each and the
+   array). NULL with err if the directory cannot be read. */
+static char **set_names(const char *dir, int *n, char *err, size_t errlen)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        error_set(err, errlen,
+                  "cannot open the built-in shape sets in %s (set CONVBENCH_SHAPES_DIR to the "
+                  "shapes/ directory of the source tree)",
+                  dir);
+        return NULL;
+    }
+    char **names = NULL;
+    int count = 0, cap = 0;
+    const struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name), el = strlen(EXT);
+        if (len <= el || strcmp(e->d_name + len - el, EXT) || e->d_name[0] == '.') continue;
+        if (count == cap) {
+            cap = cap ? 2 * cap : 8;
+            char **grown = realloc(names, (size_t)cap * sizeof *names);
+            if (!grown) break;
+            names = grown;
+        }
+        names[count] = strndup(e->d_name, len - el);
+        if (names[count]) count++;
+    }
+    closedir(d);
+    if (names) qsort(names, (size_t)count, sizeof *names, by_name);
+    *n = count;
+    return names ? names : calloc(1, sizeof *names);
+}
+
+static void free_names(char **names, int n)
+{
+    for (int i = 0; i < n; i++) free(names[i]);
+    free(names);
+}
+
+static int load_set(const char *dir, const char *name, shape_list *out, char *err, size_t errlen)
+{
+    char path[PATH_MAX];
+    if (snprintf(path, sizeof path, "%s/%s" EXT, dir, name) >= (int)sizeof path)
+        return error_set(err, errlen, "path too long: %s/%s" EXT, dir, name);
+    return shape_parse_file(path, name, out, err, errlen);
+}
+
+int shapes_load_sets(const char *list, shape_list *out, char *err, size_t errlen)
+{
+    char dir[PATH_MAX], item[SHAPE_NAME_MAX + 16], known[512] = "";
+    shapes_dir(dir, sizeof dir);
+    int n = 0, rc = 0, any = 0;
+    char **names = set_names(dir, &n, err, errlen);
+    if (!names) return -1;
+    for (int i = 0; i < n; i++)
+        snprintf(known + strlen(known), sizeof known - strlen(known), "%s, ", names[i]);
+    for (const char *p = list; !rc && cli_list_next(&p, item, sizeof item);) {
+        any = 1;
+        if (!strcmp(item, "all")) {
+            for (int i = 0; !rc && i < n; i++) rc = load_set(dir, names[i], out, err, errlen);
             continue;
         }
-        int i = set_index(name, strlen(name));
-        if (i < 0) {
-            snprintf(err, errlen, "unknown set '%s' (sets: seed, resnet, vgg, all)", name);
-            return -1;
-        }
-        mask |= 1 << i;
+        int k = 0;
+        while (k < n && strcmp(names[k], item)) k++;
+        if (k == n)
+            rc = error_set(err, errlen, "unknown set '%s' (sets: %sall; files %s/NAME" EXT ")",
+                           item, known, dir);
+        else
+            rc = load_set(dir, names[k], out, err, errlen);
     }
-    if (!mask) {
-        snprintf(err, errlen, "no set given (sets: seed, resnet, vgg, all)");
-        return -1;
-    }
-    return mask;
+    if (!rc && !any) rc = error_set(err, errlen, "no set given (sets: %sall)", known);
+    free_names(names, n);
+    return rc;
 }
 
-int shapes_parse_shape(const char *text, conv_shape *s)
+int shapes_request_has_user(const shape_request *r)
 {
-    /* strtol with a range check per field: sscanf's %d wrapped
-       4294967297 to 1 */
-    long v[9];
-    const char *p = text;
-    for (int i = 0; i < 9; i++) {
-        char *end;
-        errno = 0;
-        v[i] = strtol(p, &end, 10);
-        if (errno || end == p || v[i] < INT_MIN || v[i] > INT_MAX || *end != (i < 8 ? ',' : 0))
-            return -1;
-        p = end + 1;
+    return r->nshape > 0 || r->nfile > 0 || (r->model && *r->model);
+}
+
+/* Every conv layer of a network spec at batch n, set = the spec's name. */
+static int load_model(const char *path, int n, shape_list *out, char *err, size_t errlen)
+{
+    net *nt = calloc(1, sizeof *nt);
+    if (!nt) return error_set(err, errlen, "out of memory");
+    int rc = net_parse(nt, path, err, errlen);
+    bench_layer l;
+    shape_set_name(path, l.set, sizeof l.set);
+    int convs = 0;
+    for (int i = 0; !rc && i < nt->nlayers; i++) {
+        if (nt->layers[i].kind != LAYER_CONV) continue;
+        snprintf(l.layer, sizeof l.layer, "%s", nt->layers[i].name);
+        net_layer_shape(&nt->layers[i], n, &l.shape);
+        rc = shape_list_add(out, &l, err, errlen);
+        convs++;
     }
-    *s = (conv_shape){ (int)v[0], (int)v[1], (int)v[2], (int)v[3], (int)v[4],
-                       (int)v[5], (int)v[6], (int)v[7], (int)v[8] };
+    if (!rc && !convs) rc = error_set(err, errlen, "%s has no conv2d layer", path);
+    free(nt);
+    return rc;
+}
+
+int shapes_collect(const shape_request *r, shape_list *out, char *err, size_t errlen)
+{
+    char why[512], set[SHAPE_NAME_MAX];
+    if (r->sets && *r->sets && shapes_load_sets(r->sets, out, why, sizeof why))
+        return error_set(err, errlen, "--set: %s", why);
+    for (int i = 0; i < r->nshape; i++) {
+        bench_layer l = { "user", "", { 0, 0, 0, 0, 0, 0, 0, 0, 0 } };
+        if (shape_parse(r->shape[i], &l, why, sizeof why) ||
+            shape_list_add(out, &l, why, sizeof why))
+            return error_set(err, errlen, "--shape '%s': %s", r->shape[i], why);
+    }
+    for (int i = 0; i < r->nfile; i++) {
+        shape_set_name(r->file[i], set, sizeof set);
+        if (shape_parse_file(r->file[i], set, out, why, sizeof why))
+            return error_set(err, errlen, "--shapes: %s", why);
+    }
+    if (r->model && *r->model &&
+        load_model(r->model, r->batch > 0 ? r->batch : 32, out, why, sizeof why))
+        return error_set(err, errlen, "--model: %s", why);
+    if (out->n == 0) return error_set(err, errlen, "no shape to run");
     return 0;
-}
-
-int shapes_in_sets(const bench_layer *l, int mask)
-{
-    int i = set_index(l->set, strlen(l->set));
-    return i >= 0 && (mask >> i & 1);
 }
 
 void shapes_case_name(char *buf, size_t len, const bench_layer *l, const char *backend,
@@ -101,17 +164,18 @@ void shapes_case_name(char *buf, size_t len, const bench_layer *l, const char *b
              conv_pass_name(pass));
 }
 
-int shapes_parse_case_name(const char *name, const bench_layer **l, char *backend,
-                           size_t backend_len, conv_pass *pass)
+int shapes_parse_case_name(const char *name, const shape_list *list, const bench_layer **l,
+                           char *backend, size_t backend_len, conv_pass *pass)
 {
-    char set[32], layer[64], be[64], ps[32], tail;
+    char set[SHAPE_NAME_MAX], lname[SHAPE_LAYER_MAX], be[64], ps[32], tail;
     int n;
-    if (sscanf(name, "%31[^/]/%63[^/]/b%d/%63[^/]/%31[^/]%c", set, layer, &n, be, ps, &tail) != 5)
+    if (sscanf(name, "%47[^/]/%79[^/]/b%d/%63[^/]/%31[^/]%c", set, lname, &n, be, ps, &tail) != 5)
         return -1;
     int p = results_pass_parse(ps);
     if (p < 0) return -1;
-    for (const bench_layer *x = layers; x->set; x++) {
-        if (strcmp(x->set, set) || strcmp(x->layer, layer) || x->shape.n != n) continue;
+    for (int i = 0; list && i < list->n; i++) {
+        const bench_layer *x = &list->v[i];
+        if (strcmp(x->set, set) || strcmp(x->layer, lname) || x->shape.n != n) continue;
         *l = x;
         snprintf(backend, backend_len, "%s", be);
         *pass = (conv_pass)p;

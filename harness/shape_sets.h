@@ -1,45 +1,53 @@
-/* The built-in benchmark layer sets (seed, resnet, vgg), the parsing of
-   set lists and shape strings, and the names of benchmark cases: shared by
-   build/bench_conv, convbench bench, scale, backends and the report so
-   each shape is written once. */
+/* The shapes a benchmark runs: the built-in sets (files in shapes/, one
+   shape a line), the user's --shape, --shapes FILE and --model SPEC
+   --batch N, gathered into one list; and the names of benchmark cases.
+   Shared by build/bench_conv, convbench bench, scale and the report. */
 #ifndef CONVBENCH_SHAPE_SETS_H
 #define CONVBENCH_SHAPE_SETS_H
 
 #include <stddef.h>
 #include "conv.h"
+#include "shape_parse.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
+/* The directory of the built-in set files: $CONVBENCH_SHAPES_DIR, else
+   shapes/ in the source tree this binary was built from. */
+void shapes_dir(char *buf, size_t len);
+
+/* Appends the sets of a comma list ("seed,resnet", "all": every
+   shapes/NAME.shapes file, seed first) to out. 0, or -1 with err naming
+   an unknown set or a missing directory. */
+int shapes_load_sets(const char *list, shape_list *out, char *err, size_t errlen);
+
+/* What the user asked a benchmark to run. Every member may be empty. */
 typedef struct {
-    const char *set;   /* "seed", "resnet", "vgg" */
-    const char *layer; /* "conv2", "res3x3_28", ... */
-    conv_shape shape;
-} bench_layer;
+    const char *sets;         /* comma list of built-in sets */
+    const char *const *shape; /* --shape texts (either form), set "user" */
+    int nshape;
+    const char *const *file; /* --shapes files, each its own set (its base name) */
+    int nfile;
+    const char *model; /* --model SPEC: every conv layer, set = the spec's base name */
+    int batch;         /* --batch N for the model (0: 32) */
+} shape_request;
 
-/* Every layer of every set, in table order; terminated by set == NULL. */
-const bench_layer *shapes_all(void);
-/* The set names, NULL-terminated. */
-const char *const *shapes_sets(void);
-int shapes_set_known(const char *set);
-/* Parses a comma list of set names into a bit mask over shapes_sets()
-   order; -1 (and a message naming the bad one in err) if one is unknown. */
-int shapes_parse_sets(const char *list, char *err, size_t errlen);
-/* 1 if layer l belongs to a set in the mask. */
-int shapes_in_sets(const bench_layer *l, int mask);
+/* 1 if r names any shape of the user's (--shape, --shapes, --model). */
+int shapes_request_has_user(const shape_request *r);
 
-/* A shape written "N,H,W,C,K,R,S,STRIDE,PAD" (nine integers, nothing
-   else) into *s; 0, or -1 (s unchanged) if text is not one. */
-int shapes_parse_shape(const char *text, conv_shape *s);
+/* Every shape r asks for, in the order sets, shapes, files, model. 0, or
+   -1 with a message that starts with the option at fault ("--shape
+   '1,2': ...", "--shapes F: F:3: ...", "--model M: ..."). */
+int shapes_collect(const shape_request *r, shape_list *out, char *err, size_t errlen);
 
 /* "set/layer/bN/backend/pass", e.g. "seed/conv2/b32/im2col/forward". */
 void shapes_case_name(char *buf, size_t len, const bench_layer *l, const char *backend,
                       conv_pass pass);
-/* The inverse: the layer, backend and pass a case name denotes. 0 on
-   success, -1 if the name is not one of ours. */
-int shapes_parse_case_name(const char *name, const bench_layer **l, char *backend,
-                           size_t backend_len, conv_pass *pass);
+/* The inverse within list: the layer, backend and pass a case name
+   denotes. 0 on success, -1 if the name is not one of list's. */
+int shapes_parse_case_name(const char *name, const shape_list *list, const bench_layer **l,
+                           char *backend, size_t backend_len, conv_pass *pass);
 
 #ifdef __cplusplus
 }

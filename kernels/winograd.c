@@ -45,7 +45,7 @@
    buffers V, M (alpha^2 x tb x max(C,K) floats each), so a block's input
    transform, its alpha^2 GEMMs (run single-threaded inside the parallel
    region) and its output transform stay in that core's caches. tb is sized
-   for the L2 cache and the GEMM's row blocking, and capped so that all
+   for this CPU's L2 (cpu_l2_bytes()) and the GEMM's row blocking, and capped so that all
    tile buffers together stay under WINO_TILE_CAP bytes (like the im2col
    column buffer); everything is allocated at plan time. backward_weights
    accumulates per-thread Z (thread 0 reuses U) and sums them in the final
@@ -71,9 +71,8 @@
 #include "winograd.h"
 #include "winograd_tf.h"
 
-#define WINO_TILE_CAP    ((size_t)64 << 20) /* bytes of per-thread V, M in all */
-#define WINO_BLOCK_BYTES ((size_t)1 << 20)  /* V + M of one block, about L2 */
-#define WINO_BLOCK_MIN   24                 /* tiles: a few GEMM row groups */
+#define WINO_TILE_CAP  ((size_t)64 << 20) /* bytes of per-thread V, M in all */
+#define WINO_BLOCK_MIN 24                 /* tiles: a few GEMM row groups */
 
 /* ---- the tile sizes: their transform matrices (winograd_tf.h) ----------- */
 
@@ -230,16 +229,19 @@ static conv_plan *plan_for(const conv_shape *s, const wino_tile *t)
     pl->bwd = geom_make(s->n, pl->p, pl->q, s->k, s->h, s->w, s->c, R - 1 - s->pad, t->m);
 
     /* Tiles per block. Every block reads all of U (alpha^2 C K floats):
-       while U fits the L2 cache that is cheap, and a block is sized so its
-       V and M stay there too, with a few row groups for the GEMMs (the
-       seed's conv2: 48 tiles, 3-7% faster per pass than 96, measured in
-       one process); a larger U streams from memory per block, so blocks
-       are then as long as the tile buffers' cap allows, with V and M
-       streaming instead. */
+       while U fits half of this core's L2 that is cheap, and a block is
+       sized so its V and M take the other half, with a few row groups for
+       the GEMMs (the seed's conv2 on a 2 MiB L2: 48 tiles, 3-7% faster per
+       pass than 96, measured in one process); a larger U streams from
+       memory per block, so blocks are then as long as the tile buffers'
+       cap allows, with V and M streaming instead (on a 512 KiB L2 that is
+       the seed's conv2, whose U is 288 KiB: 5% faster forward and
+       backward_weights than blocks sized for 1 MiB). */
     const size_t cmax = (size_t)(s->c > s->k ? s->c : s->k);
     const size_t per_tile = (size_t)pl->a2 * cmax * 2 * sizeof(float); /* V + M */
     const double u_bytes = (double)pl->a2 * s->c * s->k * sizeof(float);
-    size_t tb = u_bytes > WINO_BLOCK_BYTES ? SIZE_MAX : WINO_BLOCK_BYTES / per_tile;
+    const size_t half_l2 = cpu_l2_bytes() / 2;
+    size_t tb = u_bytes > (double)half_l2 ? SIZE_MAX : half_l2 / per_tile;
     if (tb < WINO_BLOCK_MIN) tb = WINO_BLOCK_MIN;
     if (tb > WINO_TILE_CAP / (per_tile * (size_t)pl->nt))
         tb = WINO_TILE_CAP / (per_tile * (size_t)pl->nt);

@@ -15,17 +15,9 @@
 #include <string.h>
 #include "winograd_tf.h"
 
-/* The target's widest vector. A 16-float GCC vector wider than the
-   registers was lowered through 8-byte integer moves wherever the compiler
-   kept it in memory (the 6x6 intermediate L X): the transforms ran up to
-   2x slower and took 4x longer to compile. */
-#if defined(__AVX512F__)
-#define VW 16
-#elif defined(__AVX__)
-#define VW 8
-#else
-#define VW 4
-#endif
+/* The target's widest vector (VW floats). */
+#include "vec_width.h"
+#define VW VEC_FLOATS
 typedef float vf __attribute__((vector_size(VW * sizeof(float))));
 typedef int32_t vi __attribute__((vector_size(VW * sizeof(int32_t))));
 

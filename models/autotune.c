@@ -5,6 +5,8 @@
    every candidate alike instead of deciding the choice. */
 #include <math.h>
 #include <omp.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "autotune.h"
@@ -36,12 +38,40 @@ static void run_pass(const conv_backend *be, conv_plan *pl, conv_pass p, bufs *B
 
 enum { MAX_ROUNDS = 15 };
 
+static autotune_progress_fn progress_fn;
+static void *progress_ctx;
+
+void autotune_set_progress(autotune_progress_fn fn, void *ctx)
+{
+    progress_fn = fn;
+    progress_ctx = ctx;
+}
+
+/* Where the search stands, for progress_fn: units of work done so far and
+   in all, and the current layer's label. */
+typedef struct {
+    int done, total;
+    char what[200];
+} stage;
+
+static void report(stage *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void report(stage *st, const char *fmt, ...)
+{
+    if (!progress_fn || !st) return;
+    char line[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    progress_fn(progress_ctx, st->done, st->total, line);
+}
+
 /* Seconds per run of every candidate and pass (NAN where the pass is not
    needed): the median of `rounds` rounds, each running every candidate's
    passes once; after the first round a pass more than 10x slower than the
    fastest is given up (INFINITY). */
 static void time_candidates(const autotune_layer *t, conv_plan *const *plans, bufs *B, int rounds,
-                            int need_dx, double sec[][3])
+                            int need_dx, double sec[][3], stage *st)
 {
     double samples[AUTOTUNE_MAX_BACKENDS][3][MAX_ROUNDS];
     if (rounds > MAX_ROUNDS) rounds = MAX_ROUNDS;
@@ -52,6 +82,7 @@ static void time_candidates(const autotune_layer *t, conv_plan *const *plans, bu
             if (alive[c][p]) run_pass(t->cand[c], plans[c], (conv_pass)p, B); /* warm-up */
         }
     for (int r = 0; r < rounds; r++) {
+        report(st, "%s, round %d of %d", st ? st->what : "", r + 1, rounds);
         for (int c = 0; c < t->ncand; c++)
             for (int p = 0; p < 3; p++) {
                 if (!alive[c][p]) continue;
@@ -59,6 +90,7 @@ static void time_candidates(const autotune_layer *t, conv_plan *const *plans, bu
                 run_pass(t->cand[c], plans[c], (conv_pass)p, B);
                 samples[c][p][r] = omp_get_wtime() - t0;
             }
+        if (st) st->done++;
         if (r > 0) continue;
         for (int p = 0; p < 3; p++) {
             double best = INFINITY;
@@ -126,7 +158,7 @@ typedef struct {
 } step_cfg;
 
 static int step_check(net *nt, int batch, autotune_layer *t, int count, autotune_config *configs,
-                      int *nconfigs, char *err, size_t len)
+                      int *nconfigs, stage *st, char *err, size_t len)
 {
     dataset d;
     if (data_random(&d, 4 * batch, nt->in_h, nt->in_w, nt->classes, 11))
@@ -154,7 +186,12 @@ static int step_check(net *nt, int batch, autotune_layer *t, int count, autotune
         }
         if (!g->ready) net_free(&g->nt);
     }
+    int live = 0;
+    for (int c = 0; c < n; c++) live += cfg[c].ready;
     for (int r = 0; r < STEP_ROUNDS; r++) {
+        report(st, "whole training steps of %d configurations, round %d of %d", live, r + 1,
+               STEP_ROUNDS);
+        st->done++;
         double fastest = INFINITY;
         for (int c = 0; c < n; c++) {
             step_cfg *g = &cfg[c];
@@ -209,9 +246,14 @@ int autotune_net(net *nt, int batch, int reps, autotune_layer *out, int *count,
     if (nconfigs) *nconfigs = 0;
     *count = 0;
     rng g = { 42 };
+    int nconv = 0, k = 0;
+    for (int li = 0; li < nt->nlayers; li++) nconv += nt->layers[li].kind == LAYER_CONV;
+    if (reps > MAX_ROUNDS) reps = MAX_ROUNDS;
+    stage st = { 0, nconv * reps + STEP_ROUNDS, "" };
     for (int li = 0; li < nt->nlayers; li++) {
         layer *l = &nt->layers[li];
         if (l->kind != LAYER_CONV) continue;
+        k++;
         autotune_layer *t = &out[(*count)++];
         memset(t, 0, sizeof *t);
         t->layer = li;
@@ -235,7 +277,11 @@ int autotune_net(net *nt, int batch, int reps, autotune_layer *out, int *count,
             plans[t->ncand] = pl;
             t->cand[t->ncand++] = *bp;
         }
-        if (ok) time_candidates(t, plans, &B, reps, need_dx, t->seconds);
+        /* the label: the layer and its candidates */
+        int at = snprintf(st.what, sizeof st.what, "layer %d of %d (%s):", k, nconv, l->name);
+        for (int c = 0; c < t->ncand && at > 0 && at < (int)sizeof st.what; c++)
+            at += snprintf(st.what + at, sizeof st.what - (size_t)at, " %s", t->cand[c]->name);
+        if (ok) time_candidates(t, plans, &B, reps, need_dx, t->seconds, &st);
         omp_set_num_threads(threads);
         for (int c = 0; c < t->ncand; c++) {
             for (int p = 0; p < 3; p++)
@@ -257,7 +303,7 @@ int autotune_net(net *nt, int batch, int reps, autotune_layer *out, int *count,
             return error_set(err, len, "%s: no backend can run %dx%dx%dx%d -> %d %dx%d", l->name,
                              s->n, s->h, s->w, s->c, s->k, s->r, s->s);
     }
-    return step_check(nt, batch, out, *count, configs, nconfigs, err, len);
+    return step_check(nt, batch, out, *count, configs, nconfigs, &st, err, len);
 }
 
 void autotune_print_configs(const autotune_config *c, int n, FILE *f)

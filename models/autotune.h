@@ -25,6 +25,14 @@ typedef struct {
     double images_per_s; /* 0 if abandoned or unable to run */
 } autotune_config;
 
+/* Progress of the search, for a caller that shows it (the trainer's
+   command line): done of total steps of work (each conv layer's timing
+   rounds, then the step check's rounds), and what runs now, e.g.
+   "layer 2 of 3 (conv2), round 4 of 9: naive im2col simd onednn". models/
+   prints nothing itself; NULL (the default) reports nothing. */
+typedef void (*autotune_progress_fn)(void *ctx, int done, int total, const char *what);
+void autotune_set_progress(autotune_progress_fn fn, void *ctx);
+
 /* Times every backend on every conv layer of a parsed (not yet
    initialised) net at batch `batch` with the current thread count: a
    warm-up, then up to `reps` timed runs per pass (a backend slower than 10x

@@ -4,6 +4,7 @@
 #include <string.h>
 #include "gemm.h"
 #include "layers.h"
+#include "vec_width.h"
 
 /* below this many elements a parallel region costs more than it saves */
 #define PARALLEL_MIN 32768
@@ -26,7 +27,7 @@ void relu_backward(const float *y, float *dy, size_t n)
    GCC vector types (the auto-vectorizer turned the selects into branches).
    With relu_mask, an output that is not positive (the input came from a
    ReLU, so it is 0, or NaN) gets POOL_MASKED: its gradient is dropped. */
-enum { POOL_VL = 16 };
+enum { POOL_VL = VEC_FLOATS };
 typedef float pool_vf __attribute__((vector_size(POOL_VL * sizeof(float))));
 typedef int32_t pool_vi __attribute__((vector_size(POOL_VL * sizeof(int32_t))));
 

@@ -11,7 +11,10 @@
 # threads, machine, out.
 set terminal pngcairo size 1000,700 font "sans,10"
 set output out
-set title sprintf("%s: roofline, %s pass, %d threads", machine, pass, threads) noenhanced
+# the shared style (series.gp, beside this script)
+here = ARG0; cut = 0; do for [k = 1:strlen(here)] { if (here[k:k] eq "/") { cut = k } }
+load here[1:cut] . "series.gp"
+set title sprintf("%s: roofline, %s pass, %d threads", machine, pass, threads)
 set logscale xy
 set xlabel "arithmetic intensity (FLOP / byte, minimal fp32 traffic)"
 set ylabel "GFLOP/s"
@@ -37,6 +40,7 @@ set samples 400
 nb = words(names)
 plot for [i=1:nc] (x > 0 ? cval(i) : 1/0) with lines dt cdash(i) lw cwidth(i) lc rgb "black" \
          title sprintf("%s peak %.0f GFLOP/s", word(croofs, 2 * i - 1), cval(i)), \
-     for [i=1:nbw] (bval(i) * x <= top ? bval(i) * x : 1/0) with lines lw 2 lc (i + 8) \
+     for [i=1:nbw] (bval(i) * x <= top ? bval(i) * x : 1/0) with lines lw 2 lc rgb "gray40" dt i + 1 \
          title sprintf("%s %.1f GB/s", word(broofs, 2 * i - 1), bval(i)), \
-     for [i=0:nb-1] data index i using 1:2 with points pt (i % 7 + 4) ps 1.4 lc (i + 1) title word(names, i + 1)
+     for [i=0:nb-1] data index i using 1:2 with points pt spoint(i + 1) ps 1.4 \
+         lc rgb scolor(i + 1) title word(names, i + 1)

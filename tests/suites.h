@@ -24,6 +24,8 @@ void test_compare(void);
 void test_autotune(void);
 void test_reports(void);
 void test_command_line(void);
+void test_shapes(void);
+void test_export(void);
 void test_fuzz_inputs(void);
 void test_atomic(void);
 
@@ -44,6 +46,8 @@ static const test_suite test_suites[] = {
     { "compare", test_compare },
     { "report", test_reports },
     { "cli", test_command_line },
+    { "shapes", test_shapes },
+    { "export", test_export },
     { "fuzz", test_fuzz_inputs },
     { "atomic", test_atomic },
     { 0, 0 },

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "../harness/cli.h"
+#include "../harness/progress.h"
 #include "check.h"
 #include "noshell.h"
 #include "results.h"
@@ -53,6 +54,34 @@ static void test_lists(void)
           "default %s, given %s", path, given);
 }
 
+/* progress lines off a terminal: one per interval, then the closing line */
+static void test_progress(void)
+{
+    char d1[16], d2[16], d3[16];
+    progress_duration(42.4, d1, sizeof d1);
+    progress_duration(90, d2, sizeof d2);
+    progress_duration(7260, d3, sizeof d3);
+    check("cli/progress/duration",
+          !strcmp(d1, "42s") && !strcmp(d2, "1m30s") && !strcmp(d3, "2h01m"), "%s %s %s", d1, d2,
+          d3);
+    FILE *f = tmpfile();
+    if (!f) return;
+    progress p;
+    progress_start(&p, f, "bench", "cases", 4);
+    progress_update(&p, 1, "a"); /* within the interval: nothing */
+    p.interval = 0;
+    progress_update(&p, 2, "seed/conv1/b32/simd/forward");
+    progress_end(&p);
+    rewind(f);
+    char text[512] = "";
+    text[fread(text, 1, sizeof text - 1, f)] = 0;
+    fclose(f);
+    check("cli/progress/lines",
+          !strncmp(text, "bench: 2/4 cases 0s, ETA 0s - seed/conv1/b32/simd/forward\n", 58) &&
+              strstr(text, "\nbench: 4/4 cases 0s\n") && !strchr(text, '\r'),
+          "%s", text);
+}
+
 static void cli_expect(const char *name, const char *args, int want_rc, const char *want)
 {
     char cmd[512], out[8192];
@@ -68,9 +97,10 @@ void test_command_line(void)
 {
     if (!check_selected("cli")) return;
     test_lists();
+    test_progress();
     /* -h and --help: the command's usage on stdout, exit 0, in every command */
-    static const char *const cmds[] = { "train", "eval", "predict", "backends", "bench",
-                                        "scale", "info", "summary", "report" };
+    static const char *const cmds[] = { "train", "eval",    "predict", "backends", "bench", "scale",
+                                        "info",  "summary", "report",  "compare",  "export" };
     char name[96], args[96], want[96];
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
         for (int longform = 0; longform < 2; longform++) {
@@ -97,6 +127,14 @@ void test_command_line(void)
     cli_expect("cli/version", "--version", 0, "\ncommit    ");
     cli_expect("cli/version/flags", "--version", 0, " -std=c11 -ffp-contract=fast");
     cli_expect("cli/error/hint", "report --frobnicate", 2, "Try 'convbench report --help'");
+    /* --out is checked before any work: a directory, a place that cannot
+       hold a file */
+    cli_expect("cli/out/bench-dir", "bench --quick --out /", 2,
+               "convbench bench: --out: / is a directory");
+    cli_expect("cli/out/scale", "scale --out /dev/null/x.json", 2, "convbench scale: --out: ");
+    cli_expect("cli/out/train", "train --out /dev/null/x.json", 2, "convbench train: --out: ");
+    cli_expect("cli/out/train-json", "train --json /dev/null/x.json", 2,
+               "convbench train: --out: ");
     /* numbers neither wrap nor oversubscribe the machine silently */
     cli_expect("cli/bad/threads-wrap", "bench --threads 4294967297", 2,
                "--threads wants a positive integer, got '4294967297'");
@@ -104,7 +142,7 @@ void test_command_line(void)
     cli_expect("cli/bad/scale-threads-wrap", "scale --max-threads 4294967297", 2,
                "--max-threads wants a positive integer");
     cli_expect("cli/bad/shape-wrap", "backends --shape 4294967297,8,8,3,4,3,3,1,1", 2,
-               "--shape wants N,H,W,C,K,R,S,STRIDE,PAD");
+               "N is out of range");
     cli_expect("cli/bad/shape-memory", "backends --shape 1,46340,46340,1,1,3,3,1,1", 2,
                "the shape (its tensors) needs 32.00 GiB, more than the memory limit");
     /* a results file has a size limit: an endless input is refused */

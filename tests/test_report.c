@@ -253,6 +253,24 @@ static void test_two_machines(void)
     snprintf(cmd, sizeof cmd, "ls '%s'/plots2/test-chip-2c-*/gflops-seed-t2.dat | wc -l", dir);
     rc = check_run(cmd, out, sizeof out);
     check("report: plots in one directory per machine", rc == 0 && atoi(out) == 2, "%s", out);
+    /* the bars' data carry the interquartile range of the repetitions */
+    snprintf(cmd, sizeof cmd, "head -n 1 '%s'/plots2/test-chip-2c-*/gflops-seed-t2.dat", dir);
+    rc = check_run(cmd, out, sizeof out);
+    check("report: bar data carry each backend's IQR",
+          rc == 0 && strstr(out, "case simd simd_q1 simd_q3 "), "%s", out);
+    /* every plot: text literal, the shared series style, the machine in its titles */
+    static const char *const gp[] = { "gflops", "speedup", "roofline", "training" };
+    int styled = 0;
+    for (int i = 0; i < 4; i++) {
+        snprintf(cmd, sizeof cmd, "grep -c 'series.gp\\|sprintf(\"%%s: .*machine' scripts/%s.gp",
+                 gp[i]);
+        rc = check_run(cmd, out, sizeof out);
+        styled += rc == 0 && atoi(out) >= 2;
+    }
+    rc = check_run("grep -c 'set termoption noenhanced' scripts/series.gp", out, sizeof out);
+    check("report: plot scripts load series.gp (noenhanced, a colour and point per series) and "
+          "title with the machine",
+          styled == 4 && rc == 0 && atoi(out) == 1, "%d of 4 scripts", styled);
 
     /* one machine's bench file alone: no machine file, so no % */
     snprintf(cmd, sizeof cmd,

@@ -278,22 +278,30 @@ static void bad_files(const char *dir)
 static void case_names(void)
 {
     int bad = 0, n = 0;
-    for (const bench_layer *l = shapes_all(); l->set; l++)
+    shape_list all = { NULL, 0, 0 };
+    char err[512] = "";
+    const int loaded = shapes_load_sets("all", &all, err, sizeof err);
+    for (int i = 0; i < all.n; i++)
         for (int p = 0; p < 3; p++) {
             char name[256], be[64];
             const bench_layer *back;
             conv_pass pass;
-            shapes_case_name(name, sizeof name, l, "onednn-winograd", (conv_pass)p);
-            bad += shapes_parse_case_name(name, &back, be, sizeof be, &pass) || back != l ||
-                   pass != (conv_pass)p || strcmp(be, "onednn-winograd");
+            shapes_case_name(name, sizeof name, &all.v[i], "onednn-winograd", (conv_pass)p);
+            bad += shapes_parse_case_name(name, &all, &back, be, sizeof be, &pass) ||
+                   back != &all.v[i] || pass != (conv_pass)p || strcmp(be, "onednn-winograd");
             n++;
         }
-    check("results/case_names", bad == 0 && n > 0, "%d of %d names did not parse back", bad, n);
-    char err[128];
-    check("results/sets",
-          shapes_parse_sets("seed,vgg", err, sizeof err) == 5 &&
-              shapes_parse_sets("seed,nope", err, sizeof err) < 0,
-          "set lists misparsed");
+    check("results/case_names", loaded == 0 && bad == 0 && n == 3 * 15,
+          "%d of %d names did not parse back (%s)", bad, n, err);
+    shape_list two = { NULL, 0, 0 };
+    const int ok = shapes_load_sets("seed,vgg", &two, err, sizeof err) == 0 && two.n == 8 &&
+                   !strcmp(two.v[0].set, "seed") && !strcmp(two.v[7].layer, "conv5_2");
+    shape_list none = { NULL, 0, 0 };
+    check("results/sets", ok && shapes_load_sets("seed,nope", &none, err, sizeof err) < 0,
+          "set lists misparsed: %s", err);
+    shape_list_free(&all);
+    shape_list_free(&two);
+    shape_list_free(&none);
 }
 
 /* cores and PUs from /proc/cpuinfo: distinct (physical id, core id) pairs. */
@@ -674,7 +682,13 @@ static void bandwidth_runs(void)
    becomes one valid conv run with every repetition. */
 static void bench_pipeline(const char *dir)
 {
-    bench_opts o = { "seed", "naive", "^seed/conv3/b32/naive/forward", 1, 3, 0.01, 0, 0, 1, NULL };
+    bench_opts o = { .shapes = { .sets = "seed" },
+                     .backends = "naive",
+                     .filter = "^seed/conv3/b32/naive/forward",
+                     .threads = 1,
+                     .repetitions = 3,
+                     .min_time = 0.01,
+                     .quiet = 1 };
     cJSON *runs;
     char *argv[] = { "tests" };
     cJSON *doc = results_new("bench", 1, argv, &runs);

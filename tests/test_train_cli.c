@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
+#include "../harness/results.h"
 #include "../kernels/conv.h"
 #include "check.h"
 #include "suites.h"
@@ -211,6 +212,24 @@ void test_train_cli(void)
     const char *eacc = strstr(eout, "test_accuracy: ");
     check("train-cli/save-eval", rc == 0 && erc == 0 && acc && eacc && !strncmp(eacc + 15, want, 6),
           "train said %s, eval said %.40s", want, eacc ? eacc + 15 : eout);
+    /* --out writes the results file; --json is the same option */
+    static const char *const names[] = { "out", "json" };
+    for (int i = 0; i < 2; i++) {
+        char rpath[700], err[512];
+        snprintf(rpath, sizeof rpath, "%s/train-%s.json", tmp, names[i]);
+        snprintf(args, sizeof args,
+                 "convbench train --data '%s/good' --epochs 1 --batch 8 --backend naive --%s '%s'",
+                 tmp, names[i], rpath);
+        rc = check_run(args, out, sizeof out);
+        cJSON *doc = results_read(rpath, err, sizeof err);
+        const cJSON *runs = cJSON_GetObjectItemCaseSensitive(doc, "runs");
+        snprintf(name, sizeof name, "train-cli/results-%s", names[i]);
+        check(name,
+              rc == 0 && doc && cJSON_GetArraySize(runs) == 1 &&
+                  !strcmp(results_str(cJSON_GetArrayItem(runs, 0), "type"), "train"),
+              "exit %d, %s: %.200s", rc, doc ? "read" : err, out);
+        cJSON_Delete(doc);
+    }
     bad_inputs(tmp);
     /* a quote in --png cannot run gnuplot's system(): the name is quoted */
     snprintf(args, sizeof args,

@@ -42,7 +42,8 @@
    Reductions of 9 steps (3x3 over one input channel: first layers) with at
    most 32 output channels keep the filter in registers instead (AVX-512):
    per pixel 9 broadcasts and 9V FMAs, no filter loads, the pixels of a
-   48-pixel task in groups of 6 (V = 2) or 12 (V = 1).
+   48-pixel task in groups of 6 (V = 2) or 12 (V = 1). AVX2 does the same
+   one 8-channel block at a time (9 filter ymm + 6 accumulators).
    Outputs of only a few channels (C = 1 backward data, Co <= vlen/4) use a
    dot-product kernel instead: vectors over the reduction (k, taps), 8 pixel
    accumulators, one horizontal sum each; vectors over Co would be 1/16 full.
@@ -314,12 +315,16 @@ static int engine_build(engine *e, const simd_isa *d, int backward, const conv_s
         e->cb = chblk_make(e->co, 1, 1);
         e->j = DOT_J;
     } else {
-        e->cb = chblk_make(e->co, d->vlen, d->vmax);
+        /* an ISA whose filter-in-registers kernel takes one vector (AVX2)
+           cuts a first layer's channels into blocks of one vector for it */
+        const int one = d->wreg[0] && !d->wreg[1] && (long)s->r * s->s * e->ci == WREG_L;
+        e->cb = chblk_make(e->co, d->vlen, one ? 1 : d->vmax);
         e->j = isa_jmax(d, chblk_vecs(&e->cb, 0));
     }
     /* regions of WREG_L steps run with the filter in registers, in tasks
        of WREG_TASK pixels (the filter loads once per task) */
-    const int wreg_ok = d->wreg[0] && !e->dot && e->cb.nblk == 1 && e->cb.vlast <= 2;
+    const int wv = chblk_vecs(&e->cb, 0);
+    const int wreg_ok = !e->dot && wv <= 2 && d->wreg[wv - 1] && (e->cb.nblk == 1 || !d->wreg[1]);
     e->nreg = e->rows.nrun * e->cols.nrun;
     e->reg = malloc(sizeof *e->reg * (size_t)e->nreg);
     size_t nseg = 0, ntask = 0, nwreg = 0;
