@@ -159,7 +159,7 @@ void test_command_line(void)
     cJSON *train =
         make_dirs(rdir, 0) ? NULL : results_read("fuzz/corpus/results/train.json", err, sizeof err);
     for (int i = 0; train && i < 80; i++) {
-        char when[32], path[800];
+        char when[48], path[800];
         snprintf(when, sizeof when, "2026-12-%02dT%02d:%02d:00Z", 1 + i / 60, i / 60, i % 60);
         cJSON_ReplaceItemInObject(cJSON_GetObjectItemCaseSensitive(train, "context"), "time_utc",
                                   cJSON_CreateString(when));
