@@ -27,7 +27,7 @@ B := $(B)/sanitize
 OPT := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 endif
 
-CPPFLAGS := -D_GNU_SOURCE -Icommon -Ikernels -Imodels -Iharness -MMD -MP
+CPPFLAGS := -D_GNU_SOURCE -Icommon -Ikernels -Imodels -Iharness -Ifuzz -MMD -MP
 # -falign-functions=64: every function starts a cache line, so a change in
 # one file does not move another file's hot loops within their lines (the
 # gate saw naive's forward 1.31x slower when only simd.c had changed).
@@ -53,7 +53,8 @@ KERNEL_SRC  := $(wildcard kernels/*.c kernels/*/*.c)
 MODEL_SRC   := $(wildcard models/*.c)
 HARNESS_SRC := $(filter-out harness/convbench.c,$(wildcard harness/*.c))
 BENCH_SRC   := $(wildcard harness/*.cc)
-TEST_SRC    := $(wildcard tests/*.c)
+# the fuzz targets run their saved inputs in the tests (tests/test_fuzz.c)
+TEST_SRC    := $(wildcard tests/*.c fuzz/*.c)
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(patsubst %.cc,$(B)/obj/%.o,$(1)))
 COMMON_OBJ  := $(call obj,$(COMMON_SRC))
@@ -77,7 +78,7 @@ ifneq ($(V),1)
 Q := @
 endif
 
-.PHONY: all deps test sanitize run train print-ldlibs clean link-check report regress baseline
+.PHONY: all deps test sanitize run train print-ldlibs clean link-check report regress baseline fuzz fuzz-build
 # keep the benchmark programs' objects: they are chain intermediates to make
 .SECONDARY: report regress baseline
 
@@ -149,6 +150,55 @@ test: all link-check
 sanitize:
 	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	    $(MAKE) --no-print-directory SANITIZE=1 test
+
+# Fuzzing: clang's libFuzzer with ASan and UBSan, one target per reader,
+# fuzz/NAME.c (fuzz/fuzz.h says how to write one; a new file is a new
+# target). `make fuzz` builds them (build/fuzz/NAME) and runs each for
+# FUZZ_SECONDS seconds (FUZZ=NAME,... picks some) from fuzz/corpus/NAME and
+# the crashes kept in fuzz/regress/NAME, with fuzz/NAME.dict where there is
+# one. New inputs go to build/fuzz/corpus/NAME; a crash stops the run, its
+# input in build/fuzz/crashes/NAME/: fix it, then keep the input in
+# fuzz/regress/NAME, where make test runs it. Memory is capped at 1 GiB
+# (CONVBENCH_MAX_MEMORY): a reader that takes more is a finding.
+FUZZ_TARGETS := $(filter-out fuzz,$(basename $(notdir $(wildcard fuzz/*.c))))
+FUZZ_SECONDS ?= 30
+FUZZ_CC      ?= clang
+FB           := build/fuzz
+FUZZ_CFLAGS  := -std=c11 -O1 -g $(ARCH) -fno-omit-frame-pointer -fopenmp=libgomp \
+    -fsanitize=address,undefined,float-cast-overflow,pointer-overflow -fno-sanitize-recover=all \
+    $(filter-out -Werror,$(WARN)) -DFUZZ_LIBFUZZER
+# the kernels' per-ISA files use gcc's #pragma GCC target, which clang
+# ignores: those few come from the ordinary build, uninstrumented
+KERNEL_GCC_SRC := $(shell grep -l 'pragma GCC target' $(KERNEL_SRC))
+FUZZ_LIB_OBJ := $(patsubst %.c,$(FB)/obj/%.o,$(COMMON_SRC) $(filter-out $(KERNEL_GCC_SRC),\
+    $(KERNEL_SRC)) $(MODEL_SRC) $(HARNESS_SRC) fuzz/fuzz.c) $(call obj,$(KERNEL_GCC_SRC))
+
+$(FB)/obj/%.o: %.c Makefile | fuzz-deps
+	@mkdir -p $(dir $@)
+	$(Q)$(CCACHE) $(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FB)/libfuzzed.a: $(FUZZ_LIB_OBJ)
+	$(Q)$(archive)
+
+$(FB)/%: $(FB)/obj/fuzz/%.o $(FB)/libfuzzed.a
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $^ $(LDLIBS) -lgomp -o $@
+
+.PHONY: fuzz-deps
+fuzz-deps:
+	@sh scripts/deps.sh fuzz
+
+fuzz-build: $(FUZZ_TARGETS:%=$(FB)/%)
+
+fuzz: fuzz-build
+	$(Q)set -e; for t in $(or $(subst $(comma), ,$(FUZZ)),$(FUZZ_TARGETS)); do \
+	    mkdir -p $(FB)/corpus/$$t $(FB)/crashes/$$t; \
+	    echo "== fuzz $$t: $(FUZZ_SECONDS) s =="; \
+	    CONVBENCH_MAX_MEMORY=1G $(FB)/$$t -max_total_time=$(FUZZ_SECONDS) -close_fd_mask=3 \
+	        -print_final_stats=1 -artifact_prefix=$(FB)/crashes/$$t/ \
+	        $$(test -f fuzz/$$t.dict && echo -dict=fuzz/$$t.dict) \
+	        $(FB)/corpus/$$t $$(for d in fuzz/corpus/$$t fuzz/regress/$$t; do test -d $$d && echo $$d; done); \
+	done
+comma := ,
 
 # The main job: the machine (once per machine: its file is found by the
 # CPU's fingerprint; CONVBENCH_MACHINE=NAME labels it), the seed network

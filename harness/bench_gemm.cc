@@ -18,6 +18,7 @@
 extern "C" {
 #include "cpu.h" // a C header without extern "C" of its own
 }
+#include "cli.h"
 #include "gemm.h"
 #include "peak.h"
 
@@ -93,11 +94,8 @@ int main(int argc, char **argv)
     int out = 1;
     for (int i = 1; i < argc; i++) {
         if (std::strncmp(argv[i], "--threads=", 10) == 0) {
-            g_threads = std::atoi(argv[i] + 10);
-            if (g_threads < 1) {
-                std::fprintf(stderr, "bench_gemm: bad %s\n", argv[i]);
-                return 2;
-            }
+            // the checked parser every convbench option uses: no wrap
+            if (cli_threads("bench_gemm", "--threads", argv[i] + 10, &g_threads)) return 2;
         } else {
             argv[out++] = argv[i];
         }

@@ -1,5 +1,6 @@
 /* Command line helpers shared by every convbench command (see cli.h). */
 #include <errno.h>
+#include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -9,6 +10,7 @@
 #include <time.h>
 #include "cli.h"
 #include "conv.h"
+#include "run_limits.h"
 
 static void verror(const char *cmd, const char *fmt, va_list ap)
 {
@@ -98,6 +100,15 @@ int cli_positive(const char *cmd, const char *opt, const char *arg, int *out)
     return 0;
 }
 
+int cli_threads(const char *cmd, const char *opt, const char *arg, int *out)
+{
+    char err[256];
+    if (cli_positive(cmd, opt, arg, out)) return -1;
+    if (!limits_threads_check(*out, err, sizeof err)) return 0;
+    cli_error(cmd, "%s: %s", opt, err);
+    return -1;
+}
+
 int cli_number(const char *cmd, const char *opt, const char *arg, double lo, double hi, int open,
                double *out)
 {
@@ -113,6 +124,12 @@ int cli_number(const char *cmd, const char *opt, const char *arg, double lo, dou
         else
             cli_error(cmd, "%s wants a number in %c%g, %g%c, got '%s'", opt,
                       open & CLI_OPEN_LO ? '(' : '[', lo, hi, open & CLI_OPEN_HI ? ')' : ']', arg);
+        return -1;
+    }
+    /* checked as the float the caller stores, not as the double it parsed */
+    if ((open & CLI_FLOAT) && v != 0 && !(fabs(v) <= FLT_MAX && isnormal((float)v))) {
+        cli_error(cmd, "%s wants a number a float holds (magnitude %g to %g), got '%s'", opt,
+                  FLT_MIN, FLT_MAX, arg);
         return -1;
     }
     *out = v;

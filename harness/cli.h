@@ -45,9 +45,14 @@ int cli_no_arguments(const char *cmd, int argc, char **argv);
 int cli_int(const char *cmd, const char *opt, const char *arg, long lo, long hi, long *out);
 /* An integer in 1..INT_MAX. */
 int cli_positive(const char *cmd, const char *opt, const char *arg, int *out);
+/* A thread count: a positive integer within the thread limit
+   (run_limits.h: CONVBENCH_MAX_THREADS). */
+int cli_threads(const char *cmd, const char *opt, const char *arg, int *out);
 /* A number in [lo, hi], or (lo, hi) at the ends flagged in open (hi may
-   be INFINITY). */
-enum { CLI_OPEN_LO = 1, CLI_OPEN_HI = 2 };
+   be INFINITY). With CLI_FLOAT in open, the value is checked again after
+   conversion to float, as the caller will store it: one that underflows
+   (1e-300 becomes 0, or a subnormal) or overflows is refused. */
+enum { CLI_OPEN_LO = 1, CLI_OPEN_HI = 2, CLI_FLOAT = 4 };
 int cli_number(const char *cmd, const char *opt, const char *arg, double lo, double hi, int open,
                double *out);
 

@@ -1,10 +1,12 @@
 /* convbench backends: the registered backends, the ISA in use and, for an
    optional shape, whether each backend supports it and what would run. */
+#include <math.h>
 #include <stdio.h>
 #include "cli.h"
 #include "commands.h"
 #include "conv.h"
 #include "cpu.h"
+#include "run_limits.h"
 #include "shape_parse.h"
 
 #define CMD "backends"
@@ -40,6 +42,19 @@ int cmd_backends(int argc, char **argv)
         }
     }
     if (cli_no_arguments(CMD, argc, argv)) return 2;
+    /* planning runs the shape (oneDNN times its variants): its tensors, an
+       input, output and weight and their gradients, must fit the memory */
+    const double f = sizeof(float) * 2.0, st = s.stride > 0 ? s.stride : 1;
+    const double oh = floor((s.h + 2.0 * s.pad - s.r) / st) + 1,
+                 ow = floor((s.w + 2.0 * s.pad - s.s) / st) + 1;
+    char err[256];
+    if (oh > 0 && ow > 0 &&
+        limits_memory_check(f * ((double)s.n * s.h * s.w * s.c + (double)s.n * oh * ow * s.k +
+                                 (double)s.r * s.s * s.c * s.k),
+                            "the shape (its tensors)", err, sizeof err)) {
+        cli_error(CMD, "%s", err);
+        return 2;
+    }
     printf("ISA: %s (CPU supports %s; CONVBENCH_ISA lowers it)\n", cpu_isa_name(cpu_isa_active()),
            cpu_isa_name(cpu_isa_supported()));
     char desc[256];

@@ -37,6 +37,7 @@ static void usage(void)
            "  --model SPEC     every conv layer of a network spec, at --batch N (default 32)\n"
            "  --repetitions N  default 5 (--quick: 3); compare wants >= 9\n"
            "  --min-time S     seconds per repetition (default 0.1)\n"
+           "  --threads N      OpenMP threads, at most CONVBENCH_MAX_THREADS (default 4 per CPU)\n"
            "  --bind           bind thread i to core i with hwloc\n"
            "  --interleave     Google Benchmark's random interleaving of repetitions\n"
            "  --keep-gbench F  keep Google Benchmark's own JSON in F\n"
@@ -102,7 +103,7 @@ int cmd_bench(int argc, char **argv)
             break;
         case 'b': bo.backends = optarg; break;
         case 't':
-            if (cli_positive(CMD, "--threads", optarg, &bo.threads)) return 2;
+            if (cli_threads(CMD, "--threads", optarg, &bo.threads)) return 2;
             break;
         case 'r':
             if (cli_positive(CMD, "--repetitions", optarg, &bo.repetitions)) return 2;

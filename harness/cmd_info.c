@@ -19,6 +19,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "cpu.h"
+#include "noshell.h"
 #include "peak.h"
 #include "results.h"
 #include "scale.h"
@@ -51,12 +52,8 @@ static cJSON *versions(void)
              HWLOC_API_VERSION >> 16, HWLOC_API_VERSION >> 8 & 0xff, HWLOC_API_VERSION & 0xff);
     cJSON_AddStringToObject(v, "hwloc", buf);
     /* Google Benchmark has no version call; Debian's package states it. */
-    FILE *p = popen("dpkg-query -W -f='${Version}' libbenchmark-dev 2>/dev/null", "r");
-    buf[0] = 0;
-    if (p) {
-        if (!fgets(buf, sizeof buf, p)) buf[0] = 0;
-        pclose(p);
-    }
+    char *dpkg[] = { "dpkg-query", "-W", "-f=${Version}", "libbenchmark-dev", NULL };
+    if (run_program(dpkg, NULL, 0, buf, sizeof buf)) buf[0] = 0;
     buf[strcspn(buf, "\n")] = 0;
     cJSON_AddStringToObject(v, "benchmark", buf[0] ? buf : "unknown");
     return v;

@@ -1,19 +1,29 @@
 /* convbench train | eval | predict: the trainer on the command line, with
    Keras-like progress, per-epoch figures and an optional results file. */
+#include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "atomic_file.h"
 #include "autotune.h"
 #include "checkpoint.h"
 #include "cli.h"
 #include "commands.h"
+#include "noshell.h"
 #include "plan_cache.h"
 #include "progress.h"
 #include "results.h"
 #include "train.h"
+#include "version.h"
+
+/* Messages name up to two paths of up to PATH_MAX each, and the reason
+   comes after them: a 512-byte buffer cut the reason off paths of about
+   450 characters. */
+#define ERR_LEN (2 * PATH_MAX + 512)
 
 /* The backend of every conv layer unless --backend says otherwise. */
 #define DEFAULT_BACKEND "im2col"
@@ -75,12 +85,17 @@ static const char *usage_text(const char *cmd)
                "  --data DIR        IDX files (default " DATA_DEFAULT_DIR ")\n"
                "  --save FILE       write the trained weights\n"
                "  --out FILE        write the per-epoch figures as a results file\n"
-               "                    (--json FILE: the same)\n";
+               "                    (--json FILE: the same)\n"
+               "Output paths are checked before training. Limits (exit 2 above them):\n"
+               "  CONVBENCH_MAX_MEMORY=SIZE   memory of the network at --batch and of the\n"
+               "                    data set (default 3/4 of RAM; 64G, 0 for none)\n"
+               "  CONVBENCH_MAX_THREADS=N     --threads (default 4 per CPU)\n";
     if (!strcmp(cmd, "eval"))
         return "usage: convbench eval --load FILE [--model FILE] [--backend B] [--threads N]\n"
                "                      [--replicas N] [--batch N] [--data DIR] [--limit N]\n"
                "                      [--plan-cache FILE]\n"
-               "Test loss and accuracy of saved weights on the test set.\n";
+               "Test loss and accuracy of saved weights on the test set. Limits as for\n"
+               "train: CONVBENCH_MAX_MEMORY, CONVBENCH_MAX_THREADS.\n";
     return "usage: convbench predict --load FILE [--show N] [--png FILE] [--model FILE]\n"
            "                         [--backend B] [--data DIR]\n"
            "Predicts the first N (default 10) test images and prints predicted and true\n"
@@ -151,10 +166,7 @@ static int parse(const char *cmd, int argc, char **argv, options *o)
         switch (c) {
         case O_MODEL: o->model = optarg; break;
         case O_BACKEND: o->backend = optarg; break;
-        case O_THREADS:
-            bad |= cli_int(cmd, opt, optarg, 1, 4096, &v) != 0;
-            o->threads = (int)v;
-            break;
+        case O_THREADS: bad |= cli_threads(cmd, opt, optarg, &o->threads) != 0; break;
         case O_REPLICAS:
             bad |= cli_int(cmd, opt, optarg, 0, NET_MAX_REPLICAS, &v) != 0;
             o->replicas = (int)v;
@@ -180,7 +192,8 @@ static int parse(const char *cmd, int argc, char **argv, options *o)
             o->seed = (unsigned long long)v;
             break;
         case O_LR:
-            bad |= cli_number(cmd, opt, optarg, 0, 10, CLI_OPEN_LO | CLI_OPEN_HI, &x) != 0;
+            bad |=
+                cli_number(cmd, opt, optarg, 0, 10, CLI_OPEN_LO | CLI_OPEN_HI | CLI_FLOAT, &x) != 0;
             o->lr = (float)x;
             break;
         case O_DATA: o->data = optarg; break;
@@ -198,14 +211,28 @@ static int parse(const char *cmd, int argc, char **argv, options *o)
         cli_usage_error(cmd, "--load FILE is required");
         bad = 1;
     }
-    /* where results and weights go, checked before minutes of training */
-    char err[512];
+    /* the default spec from the source tree when run elsewhere */
+    static char model[PATH_MAX];
+    if (!strcmp(o->model, "models/seed_cnn.net") && access(o->model, R_OK) &&
+        snprintf(model, sizeof model, "%s/%s", version_srcdir(), o->model) < (int)sizeof model &&
+        !access(model, R_OK))
+        o->model = model;
+    /* where results and weights go, checked before minutes of training:
+       the results file as results_write will make it (directories
+       included), weights and the plot by making their temporary */
+    char err[ERR_LEN];
     if (!bad && o->json && results_check_path(o->json, 0, err, sizeof err)) {
         cli_error(cmd, "--out: %s", err);
         bad = 1;
     }
-    if (!bad && o->save && results_check_path(o->save, 1, err, sizeof err)) {
-        cli_error(cmd, "--save: %s", err);
+    const char *outs[] = { o->save, o->png }, *names[] = { "--save", "--png" };
+    for (int i = 0; !bad && i < 2; i++)
+        if (outs[i] && atomic_probe(outs[i], err, sizeof err)) {
+            cli_error(cmd, "%s: %s", names[i], err);
+            bad = 1;
+        }
+    if (!bad && o->png && gnuplot_string(o->png, err, sizeof err)) {
+        cli_error(cmd, "--png: a file name with a line break cannot be passed to gnuplot");
         bad = 1;
     }
     if (!bad && o->threads) omp_set_num_threads(o->threads);
@@ -228,7 +255,7 @@ static void search_progress(void *ctx, int done, int total, const char *what)
 static int choose_auto(const char *cmd, const options *o, net *nt, cJSON *runs, int argc,
                        char **argv)
 {
-    char err[512];
+    char err[ERR_LEN];
     if (o->plan_cache && !plan_cache_load(nt, o->plan_cache, o->batch, err, sizeof err)) {
         printf("auto: backends from plan cache %s\n", o->plan_cache);
         return 0;
@@ -259,7 +286,7 @@ static int choose_auto(const char *cmd, const options *o, net *nt, cJSON *runs, 
 static int build_net(const char *cmd, const options *o, net *nt, uint64_t seed, cJSON *runs,
                      int argc, char **argv)
 {
-    char err[512];
+    char err[ERR_LEN];
     const int is_auto = o->backend && !strcmp(o->backend, "auto");
     int rc = 2;
     const int parsed = !net_parse(nt, o->model, err, sizeof err);
@@ -278,7 +305,7 @@ static int build_net(const char *cmd, const options *o, net *nt, uint64_t seed, 
 static int load_data(const char *cmd, const options *o, const net *nt, const char *prefix,
                      int limit, dataset *d)
 {
-    char err[1024];
+    char err[ERR_LEN];
     if (data_load(d, o->data, prefix, nt->classes, limit, err, sizeof err)) {
         cli_error(cmd, "%s", err);
         return 2;
@@ -390,7 +417,7 @@ int cmd_train(int argc, char **argv)
         cJSON_Delete(doc);
         return 2;
     }
-    char err[512], backends[256];
+    char err[ERR_LEN], backends[256];
     net_backend_names(&nt, backends, sizeof backends);
     net_summary(&nt, stdout);
     printf("Training on %d images (%s), testing on %d; batch %d, %d threads (%d replicas), backend "
@@ -468,7 +495,7 @@ int cmd_train(int argc, char **argv)
 /* Network with saved weights, and the test set. */
 static int load_trained(const char *cmd, const options *o, net *nt, dataset *te, int limit)
 {
-    char err[512];
+    char err[ERR_LEN];
     int rc = build_net(cmd, o, nt, 0, NULL, 0, NULL);
     if (rc) return rc;
     if (checkpoint_load(nt, o->load, err, sizeof err)) {
@@ -492,7 +519,7 @@ int cmd_eval(int argc, char **argv)
     dataset te;
     if (load_trained("eval", &o, &nt, &te, o.limit)) return 2;
     double loss, acc;
-    char err[512];
+    char err[ERR_LEN];
     rc = net_evaluate(&nt, &te, o.batch, &loss, &acc, NULL, err, sizeof err);
     if (rc)
         cli_error("eval", "%s", err);
@@ -519,7 +546,10 @@ static const char *label_name(const char *data, int label, char *buf, size_t len
    the matplotlib grid of the seed article. */
 static int draw_png(const options *o, const dataset *te, const int *pred, int n)
 {
-    char script[] = "/tmp/convbench-predict-XXXXXX";
+    char script[PATH_MAX];
+    const char *tmpdir = getenv("TMPDIR");
+    snprintf(script, sizeof script, "%s/convbench-predict-XXXXXX",
+             tmpdir && *tmpdir ? tmpdir : "/tmp");
     int fd = mkstemp(script);
     FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
     if (!f) {
@@ -527,8 +557,9 @@ static int draw_png(const options *o, const dataset *te, const int *pred, int n)
         return 1;
     }
     int cols = n < 5 ? n : 5, rows = (n + cols - 1) / cols;
-    fprintf(f, "set terminal pngcairo size %d,%d\nset output '%s'\n", 220 * cols, 240 * rows,
-            o->png);
+    char out[PATH_MAX + 64];
+    gnuplot_string(o->png, out, sizeof out); /* checked with the options */
+    fprintf(f, "set terminal pngcairo size %d,%d\nset output %s\n", 220 * cols, 240 * rows, out);
     fprintf(f,
             "set multiplot layout %d,%d\nunset key\nunset colorbox\nunset tics\n"
             "set palette gray negative\nset size ratio -1\nset yrange [] reverse\n",
@@ -549,12 +580,11 @@ static int draw_png(const options *o, const dataset *te, const int *pred, int n)
     }
     fprintf(f, "unset multiplot\n");
     fclose(f);
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "gnuplot '%s' 2>&1", script);
-    int rc = system(cmd);
+    char said[2048], *argv[] = { "gnuplot", script, NULL };
+    int rc = run_program(argv, NULL, 1, said, sizeof said);
     unlink(script);
     if (rc) {
-        cli_error("predict", "gnuplot failed (exit %d)", rc);
+        cli_error("predict", "gnuplot failed (exit %d)%s%.500s", rc, said[0] ? ": " : "", said);
         return 1;
     }
     printf("wrote %s\n", o->png);
@@ -571,7 +601,7 @@ int cmd_predict(int argc, char **argv)
     dataset te;
     if (load_trained("predict", &o, &nt, &te, o.show)) return 2;
     double loss, acc;
-    char err[512];
+    char err[ERR_LEN];
     float *probs = malloc(sizeof(float) * (size_t)te.n * nt.classes);
     int *pred = malloc(sizeof(int) * (size_t)te.n);
     if (!probs || !pred || net_evaluate(&nt, &te, o.batch, &loss, &acc, probs, err, sizeof err)) {

@@ -72,11 +72,12 @@ typedef struct {
     char where[160];   /* commit, time (first and last file) */
 } side;
 
-/* An integer field, 0 where absent (results_num gives NAN then). */
+/* An integer field, 0 where absent (results_num gives NAN then) or out of
+   int's range (converting one would be undefined). */
 static int jint(const cJSON *o, const char *k)
 {
     double v = results_num(o, k);
-    return isfinite(v) ? (int)v : 0;
+    return v > INT_MIN && v < INT_MAX ? (int)v : 0;
 }
 
 static const char *jstr(const cJSON *o, const char *k)
@@ -516,7 +517,8 @@ static void usage(FILE *f)
                "Exit status: 0 no case slower or inconclusive; 1 some case slower;\n"
                "2 unreadable input, usage, or nothing in common; 3 none slower but some\n"
                "inconclusive; 4 BASE and NEW come from different machines (a comparison of\n"
-               "machines, never a regression verdict: see convbench report).\n");
+               "machines, never a regression verdict: see convbench report).\n"
+               "A results file larger than CONVBENCH_MAX_FILE_SIZE (default 256M) is refused.\n");
 }
 
 static const char *verdict_name(compare_verdict_t v)

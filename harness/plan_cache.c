@@ -1,6 +1,7 @@
 /* The plan cache: the `auto` choice saved as a results file (kind
    "plan-cache") and loaded again only on the same machine (fingerprint),
    ISA, thread count, network, batch and build of convbench. */
+#include <limits.h>
 #include <omp.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -71,7 +72,7 @@ static const char *str(const cJSON *o, const char *key)
 
 int plan_cache_load(net *nt, const char *path, int batch, char *why, size_t len)
 {
-    char err[512];
+    char err[PATH_MAX + 512];
     cJSON *doc = results_read(path, err, sizeof err);
     if (!doc) return error_set(why, len, "%s", err);
     int rc = -1;

@@ -34,6 +34,7 @@
 #include <unistd.h>
 #include "cli.h"
 #include "commands.h"
+#include "noshell.h"
 #include "report.h"
 #include "version.h"
 
@@ -457,10 +458,10 @@ int cmd_report(int argc, char **argv)
             }
         }
     for (int i = 0; i < nm; i++) {
-        char cmd[PATH_MAX + 256];
-        snprintf(cmd, sizeof cmd, "mkdir -p '%s/%s'", plotdir, ms[i]->name);
-        if (system(cmd) != 0) {
-            fprintf(stderr, "convbench report: cannot create %s/%s\n", plotdir, ms[i]->name);
+        char dir[PATH_MAX + 256];
+        snprintf(dir, sizeof dir, "%s/%s", plotdir, ms[i]->name);
+        if (make_dirs(dir, 0)) {
+            fprintf(stderr, "convbench report: cannot create %s: %s\n", dir, strerror(errno));
             free_all(&all, ms, nm);
             return 1;
         }
@@ -471,14 +472,7 @@ int cmd_report(int argc, char **argv)
     if (access(scripts, R_OK)) snprintf(scripts, sizeof scripts, "scripts");
     if (realpath(scripts, resolved)) snprintf(scripts, sizeof scripts, "%s", resolved);
     if (!realpath(plotdir, plotabs)) snprintf(plotabs, sizeof plotabs, "%s", plotdir);
-    out_ctx oc = { fopen(tmp, "w"),
-                   plotabs,
-                   plotdir,
-                   scripts,
-                   "",
-                   system("command -v gnuplot >/dev/null 2>&1") == 0,
-                   0,
-                   0 };
+    out_ctx oc = { fopen(tmp, "w"), plotabs, plotdir, scripts, "", program_found("gnuplot"), 0, 0 };
     /* links are relative to the report's directory when it is the current one */
     if (strchr(out, '/')) oc.link = plotabs;
     if (!oc.md) {

@@ -5,6 +5,7 @@
    title. */
 #include <stdarg.h>
 #include <stdio.h>
+#include "noshell.h"
 #include "report.h"
 
 FILE *data_file(out_ctx *o, const char *name)
@@ -24,21 +25,24 @@ void draw(out_ctx *o, const char *script, const char *png, const char *caption, 
                 o->sub);
         return;
     }
-    char vars[2048], cmd[3 * PATH_MAX + 2048 + 256];
+    char vars[2048], expr[2048 + 512], dir[PATH_MAX + 256], gp[PATH_MAX + 64], said[2048];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(vars, sizeof vars, fmt, ap);
     va_end(ap);
-    /* machine names hold only [A-Za-z0-9._-] (report.c), so they quote safely */
-    snprintf(cmd, sizeof cmd,
-             "cd '%s/%s' && gnuplot -e \"%s; machine='%s'; out='%s'\" '%s/%s.gp' 2>&1", o->plots,
-             o->sub, vars, o->sub, png, o->scripts, script);
-    FILE *p = popen(cmd, "r");
-    char line[512];
-    int said = 0;
-    while (p && fgets(line, sizeof line, p))
-        if (said++ < 5) fprintf(stderr, "gnuplot (%s): %s", script, line);
-    int rc = p ? pclose(p) : -1;
+    /* no shell: gnuplot runs in the plot directory with its arguments as
+       given; machine names hold only [A-Za-z0-9._-] (report.c) */
+    snprintf(expr, sizeof expr, "%s; machine='%s'; out='%s'", vars, o->sub, png);
+    snprintf(dir, sizeof dir, "%s/%s", o->plots, o->sub);
+    snprintf(gp, sizeof gp, "%s/%s.gp", o->scripts, script);
+    char *argv[] = { "gnuplot", "-e", expr, gp, NULL };
+    int rc = run_program(argv, dir, 1, said, sizeof said);
+    int lines = 0;
+    for (const char *l = said; *l && lines < 5; lines++) {
+        size_t n = strcspn(l, "\n");
+        fprintf(stderr, "gnuplot (%s): %.*s\n", script, (int)n, l);
+        l += n + (l[n] == '\n');
+    }
     if (rc) {
         o->failed++;
         fprintf(stderr, "convbench report: gnuplot failed on %s.gp for %s/%s\n", script, o->sub,

@@ -12,6 +12,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include "noshell.h"
 #include "report.h"
 
 /* "name value name value ...", names without spaces, for a gnuplot words() list */
@@ -113,9 +114,11 @@ void section_roofline(out_ctx *o, const report_machine *m, const rfile *f)
         fprintf(md, "#### %s\n\n", pass);
         char cap[96];
         snprintf(cap, sizeof cap, "roofline, %s, %d threads", pass, threads);
+        char qnames[2100]; /* backend names come from results files */
+        if (gnuplot_string(names, qnames, sizeof qnames)) snprintf(qnames, sizeof qnames, "''");
         draw(o, "roofline", png, cap,
-             "data='%s'; top=%.6g; croofs='%s'; broofs='%s'; names='%s'; pass='%s'; threads=%d",
-             dname, top, cwords, bwords, names, pass, threads);
+             "data='%s'; top=%.6g; croofs='%s'; broofs='%s'; names=%s; pass='%s'; threads=%d",
+             dname, top, cwords, bwords, qnames, pass, threads);
         fprintf(md, "- AI spans %s to %s FLOP/byte: %s.\n", fmt3(a, sizeof a, min_ai),
                 fmt3(b2, sizeof b2, max_ai),
                 min_ai >= peak / mem

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "noshell.h"
 #include "report.h"
 
 /* ---- the machine --------------------------------------------------------- */
@@ -312,8 +313,10 @@ void section_bench(out_ctx *o, const report_machine *m, const rfile *f)
             fclose(dat);
             char cap[128];
             snprintf(cap, sizeof cap, "GFLOP/s per backend, set %s, %d threads", sets[si], threads);
-            draw(o, "gflops", png, cap, "data='%s'; nb=%d; nours=%d; set_name='%s'; threads=%d",
-                 dname, nb, nours, sets[si], threads);
+            char qset[160]; /* a set name comes from a results file */
+            if (gnuplot_string(sets[si], qset, sizeof qset)) snprintf(qset, sizeof qset, "'?'");
+            draw(o, "gflops", png, cap, "data='%s'; nb=%d; nours=%d; set_name=%s; threads=%d",
+                 dname, nb, nours, qset, threads);
         }
     }
     if (over)

@@ -58,10 +58,13 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "atomic_file.h"
 #include "cli.h"
 #include "error.h"
 #include "median.h"
+#include "noshell.h"
 #include "results.h"
+#include "run_limits.h"
 #include "timed_run.h"
 #include "version.h"
 
@@ -74,17 +77,11 @@ int results_pass_parse(const char *name)
 
 /* ---- context ---------------------------------------------------------- */
 
-/* First line of a command's output into buf (newline stripped); 0 if the
-   command ran, exited 0 and printed something. */
-static int command_line_output(const char *cmd, char *buf, size_t len)
+/* First line of a program's output into buf (newline stripped); 0 if it
+   ran, exited 0 and printed something. */
+static int program_line(char *const argv[], char *buf, size_t len)
 {
-    buf[0] = 0;
-    FILE *p = popen(cmd, "r");
-    if (!p) return -1;
-    if (!fgets(buf, (int)len, p)) buf[0] = 0;
-    char rest[256];
-    while (fgets(rest, sizeof rest, p)) {}
-    int rc = pclose(p);
+    int rc = run_program(argv, NULL, 0, buf, len);
     buf[strcspn(buf, "\n")] = 0;
     return rc == 0 && buf[0] ? 0 : -1;
 }
@@ -100,14 +97,13 @@ cJSON *results_context(int argc, char **argv)
     cJSON_AddBoolToObject(build, "portable", version_portable());
     cJSON_AddBoolToObject(build, "sanitize", version_sanitize());
 
-    char out[256], cmd_git[PATH_MAX + 96];
-    snprintf(cmd_git, sizeof cmd_git, "git -C '%s' rev-parse HEAD 2>/dev/null", version_srcdir());
-    if (command_line_output(cmd_git, out, sizeof out) == 0) {
+    char out[256], *git[] = { "git", "-C", (char *)version_srcdir(), "rev-parse", "HEAD", NULL };
+    if (program_line(git, out, sizeof out) == 0) {
         cJSON_AddStringToObject(ctx, "git_commit", out);
-        snprintf(cmd_git, sizeof cmd_git,
-                 "git -C '%s' status --porcelain --untracked-files=no 2>/dev/null",
-                 version_srcdir());
-        int dirty = command_line_output(cmd_git, out, sizeof out) == 0;
+        char *status[] = { "git",    "-C",          (char *)version_srcdir(),
+                           "status", "--porcelain", "--untracked-files=no",
+                           NULL };
+        int dirty = program_line(status, out, sizeof out) == 0;
         cJSON_AddBoolToObject(ctx, "git_dirty", dirty);
     } else {
         cJSON_AddStringToObject(ctx, "git_commit", "unknown");
@@ -194,18 +190,51 @@ cJSON *results_conv_run(const char *name, const char *set, const char *layer, co
 
 /* ---- writing ---------------------------------------------------------- */
 
-/* mkdir -p of the directory part of path. */
-static int make_parents(const char *path)
+/* The length of the UTF-8 sequence at p, or 0 if it is not a valid one
+   (overlong forms, surrogates and code points past U+10FFFF included). */
+static int utf8_len(const unsigned char *p)
 {
-    char buf[PATH_MAX];
-    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) return -1;
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = 0;
-        if (mkdir(buf, 0777) && errno != EEXIST) return -1;
-        *p = '/';
+    if (p[0] < 0x80) return 1;
+    int n = p[0] >= 0xf0 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc2 ? 2 : 0;
+    if (!n || p[0] > 0xf4) return 0;
+    for (int i = 1; i < n; i++)
+        if ((p[i] & 0xc0) != 0x80) return 0;
+    if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0) ||
+        (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] >= 0x90))
+        return 0;
+    return n;
+}
+
+/* JSON text with every byte that is not valid UTF-8 (a file name from a
+   non-UTF-8 file system, say) written as \ufffd, so that every JSON
+   reader takes the file; cJSON copies such bytes through, and they can
+   only stand inside strings, where the escape is valid. Frees text. */
+static char *utf8_valid(char *text)
+{
+    if (!text) return NULL;
+    size_t bad = 0, n = strlen(text);
+    for (size_t i = 0; i < n;) {
+        int k = utf8_len((const unsigned char *)text + i);
+        bad += !k;
+        i += k ? (size_t)k : 1;
     }
-    return 0;
+    if (!bad) return text;
+    char *out = malloc(n + 5 * bad + 1), *o = out;
+    for (size_t i = 0; out && i < n;) {
+        int k = utf8_len((const unsigned char *)text + i);
+        if (k) {
+            memcpy(o, text + i, (size_t)k);
+            o += k;
+            i += (size_t)k;
+        } else {
+            memcpy(o, "\\ufffd", 6);
+            o += 6;
+            i++;
+        }
+    }
+    if (out) *o = 0;
+    free(text);
+    return out;
 }
 
 /* 1 if the directory dir (resolved) is a results/baseline directory. */
@@ -270,7 +299,7 @@ int results_write(const char *path, const cJSON *doc, int force)
         cli_error(cli_command(), "nothing to write");
         return -1;
     }
-    char *json = cJSON_Print(doc);
+    char *json = utf8_valid(cJSON_Print(doc));
     if (!json) {
         cli_error(cli_command(), "out of memory printing %s", path ? path : "?");
         return -1;
@@ -295,16 +324,14 @@ int results_write_text(const char *path, const char *text, int force)
         cli_error(cli_command(), "no file name given");
         return -1;
     }
-    char dir[PATH_MAX], tmp[PATH_MAX];
+    char dir[PATH_MAX], tmp[PATH_MAX + 64], why[PATH_MAX + 128];
     const char *slash = strrchr(path, '/');
     int dirlen = !slash ? 1 : slash == path ? 1 : (int)(slash - path);
-    if (snprintf(dir, sizeof dir, "%.*s", dirlen, slash ? path : ".") >= (int)sizeof dir ||
-        snprintf(tmp, sizeof tmp, "%s/.%s.tmp.XXXXXX", dir, slash ? slash + 1 : path) >=
-            (int)sizeof tmp) {
-        cli_error(cli_command(), "path too long: %s", path);
+    if (snprintf(dir, sizeof dir, "%.*s", dirlen, slash ? path : ".") >= (int)sizeof dir) {
+        cli_error(cli_command(), "path too long: %.200s...", path);
         return -1;
     }
-    if (make_parents(path)) {
+    if (make_dirs(path, 1)) {
         cli_error(cli_command(), "cannot create directory %s: %s", dir, strerror(errno));
         return -1;
     }
@@ -317,31 +344,14 @@ int results_write_text(const char *path, const char *text, int force)
                   path);
         return -1;
     }
-    int fd = mkstemp(tmp);
+    int fd = atomic_open(path, tmp, sizeof tmp, why, sizeof why);
     if (fd < 0) {
-        cli_error(cli_command(), "cannot create a temporary file in %s: %s", dir, strerror(errno));
+        cli_error(cli_command(), "%s", why);
         return -1;
     }
-    mode_t mask = umask(0);
-    umask(mask);
-    size_t len = strlen(text), done = 0;
-    int err = fchmod(fd, 0666 & ~mask) ? errno : 0;
-    while (!err && done < len) {
-        ssize_t w = write(fd, text + done, len - done);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0)
-            err = w < 0 ? errno : EIO;
-        else
-            done += (size_t)w;
-    }
-    if (!err && fsync(fd)) err = errno;
-    if (close(fd) && !err) err = errno;
-    if (!err) {
-        /* A baseline goes in with link(), which fails if the name appeared
-           meanwhile; anything else replaces the target atomically. */
-        if (protect ? link(tmp, path) : rename(tmp, path)) err = errno;
-    }
-    if (err || protect) unlink(tmp);
+    /* a baseline goes in with link(), which fails if the name appeared
+       meanwhile; anything else replaces the target atomically */
+    int err = atomic_commit(fd, tmp, path, protect, atomic_write(fd, text, strlen(text)));
     if (err) {
         if (protect && err == EEXIST)
             cli_error(cli_command(),
@@ -351,11 +361,6 @@ int results_write_text(const char *path, const char *text, int force)
         else
             cli_error(cli_command(), "cannot write %s: %s", path, strerror(err));
         return -1;
-    }
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY); /* make the rename durable */
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
     }
     return 0;
 }
@@ -526,26 +531,36 @@ cJSON *results_read(const char *path, char *err, size_t errlen)
         error_set(err, errlen, "%s: cannot open: %s", path, strerror(errno));
         return NULL;
     }
+    /* read up to the size limit plus one byte, so a larger file (or an
+       endless one: /dev/zero) is refused without taking its size in memory */
+    const size_t max = limits_file_size();
     size_t cap = 1 << 16, len = 0;
     char *buf = malloc(cap);
     for (;;) {
         if (!buf) break;
         len += fread(buf + len, 1, cap - len - 1, f);
-        if (len < cap - 1) break;
-        char *nb = realloc(buf, cap * 2);
+        if (len < cap - 1 || len > max) break;
+        const size_t ncap = cap * 2 > max + 2 ? max + 2 : cap * 2;
+        char *nb = realloc(buf, ncap);
         if (!nb) {
             free(buf);
             buf = NULL;
             break;
         }
         buf = nb;
-        cap *= 2;
+        cap = ncap;
     }
     int rd_err = ferror(f);
     fclose(f);
-    if (!buf || rd_err) {
+    if (!buf || rd_err || len > max) {
         free(buf);
-        error_set(err, errlen, "%s: %s", path, buf ? "read error" : "out of memory");
+        if (buf && !rd_err)
+            error_set(err, errlen,
+                      "%s: larger than %zu MiB, the most a results file may hold "
+                      "(CONVBENCH_MAX_FILE_SIZE raises it)",
+                      path, max >> 20);
+        else
+            error_set(err, errlen, "%s: %s", path, buf ? "read error" : "out of memory");
         return NULL;
     }
     buf[len] = 0;

@@ -264,9 +264,14 @@ static void window_row(const conv_shape *s, const float *x, size_t n, int h, int
     int lo = w0 < 0 ? -w0 * s->c : 0;
     int hi = (s->w - w0 < s->s ? s->w - w0 : s->s) * s->c;
     if (hi < lo) hi = lo;
-    const float *src = x + ((n * s->h + h) * s->w + w0) * s->c + lo;
     for (int j = 0; j < lo; j++) d[j] = 0.0f;
-    for (int j = lo; j < hi; j++) d[j] = src[j - lo];
+    if (hi > lo) {
+        /* the pointer is formed at the first pixel inside the image: with
+           w0 < 0 the window's start lies before x, and forming that
+           pointer is undefined (it wrapped: clang UBSan, pointer-overflow) */
+        const float *src = x + ((n * s->h + h) * s->w) * s->c + (size_t)(w0 * s->c + lo);
+        for (int j = lo; j < hi; j++) d[j] = src[j - lo];
+    }
     for (int j = hi; j < SC; j++) d[j] = 0.0f;
 }
 

@@ -5,17 +5,20 @@
      the tensors' floats, in the same order
      u64 FNV-1a checksum of everything before it */
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+#include <sys/stat.h>
+#include "atomic_file.h"
 #include "checkpoint.h"
 #include "error.h"
 #include "hash.h"
 
 #define MAGIC   "CBWEIGHT"
 #define VERSION 1u
+#define HEAD    24 /* magic, version, tensor count, spec hash */
 
 typedef struct {
     uint32_t layer, role;
@@ -38,16 +41,25 @@ static int tensors(const net *nt, tensor_hdr *hdr, const param **ps)
     return n;
 }
 
+/* Writes to the temporary file, summing as it goes; the first error sticks. */
 typedef struct {
-    FILE *f;
+    int fd;
     uint64_t sum;
-    int ok;
+    int err;
 } writer;
 
 static void put(writer *w, const void *p, size_t n)
 {
-    if (w->ok && fwrite(p, 1, n, w->f) != n) w->ok = 0;
+    if (!w->err) w->err = atomic_write(w->fd, p, n);
     w->sum = fnv1a(w->sum, p, n);
+}
+
+/* The file's size for nt: header, tensor headers, floats, checksum. */
+static size_t file_size(const tensor_hdr *hdr, uint32_t count)
+{
+    size_t need = HEAD + sizeof(tensor_hdr) * count + 8;
+    for (uint32_t i = 0; i < count; i++) need += sizeof(float) * hdr[i].n;
+    return need;
 }
 
 int checkpoint_save(const net *nt, const char *path, char *err, size_t len)
@@ -55,10 +67,9 @@ int checkpoint_save(const net *nt, const char *path, char *err, size_t len)
     tensor_hdr hdr[2 * NET_MAX_LAYERS];
     const param *ps[2 * NET_MAX_LAYERS];
     const uint32_t count = (uint32_t)tensors(nt, hdr, ps), version = VERSION;
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    writer w = { fopen(tmp, "wb"), FNV1A_INIT, 1 };
-    if (!w.f) return error_set(err, len, "%s: cannot write: %s", path, strerror(errno));
+    char tmp[PATH_MAX + 64];
+    writer w = { atomic_open(path, tmp, sizeof tmp, err, len), FNV1A_INIT, 0 };
+    if (w.fd < 0) return -1;
     put(&w, MAGIC, 8);
     put(&w, &version, 4);
     put(&w, &count, 4);
@@ -67,51 +78,42 @@ int checkpoint_save(const net *nt, const char *path, char *err, size_t len)
     for (uint32_t i = 0; i < count; i++) put(&w, ps[i]->w, sizeof(float) * ps[i]->n);
     uint64_t sum = w.sum;
     put(&w, &sum, 8);
-    int ok = w.ok && fflush(w.f) == 0 && fsync(fileno(w.f)) == 0;
-    ok = (fclose(w.f) == 0) && ok;
-    if (!ok || rename(tmp, path)) {
-        int e = errno;
-        unlink(tmp);
-        return error_set(err, len, "%s: write failed: %s", path, strerror(e));
-    }
+    const int e = atomic_commit(w.fd, tmp, path, 0, w.err);
+    if (e) return error_set(err, len, "%s: write failed: %s", path, strerror(e));
     return 0;
 }
 
 int checkpoint_load(net *nt, const char *path, char *err, size_t len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return error_set(err, len, "%s: cannot open: %s", path, strerror(errno));
-    char *buf = NULL;
-    long size = -1;
-    if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
-        (buf = malloc((size_t)size + 1)) && fread(buf, 1, (size_t)size, f) != (size_t)size) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    if (!buf) return error_set(err, len, "%s: cannot read", path);
-    int rc = -1;
     tensor_hdr want[2 * NET_MAX_LAYERS];
     param *ps[2 * NET_MAX_LAYERS];
     const uint32_t count = (uint32_t)tensors(nt, want, (const param **)ps);
-    const size_t head = 8 + 4 + 4 + 8;
+    const size_t need = file_size(want, count);
+    FILE *f = fopen(path, "rb");
+    if (!f) return error_set(err, len, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    char head[HEAD];
+    int rc = -1;
+    char *buf = NULL;
     uint32_t version, n;
     uint64_t hash, sum;
-    if ((size_t)size < head + 8 || memcmp(buf, MAGIC, 8)) {
+    if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode)) {
+        error_set(err, len, "%s: not a regular file", path);
+        goto out;
+    }
+    /* the header first: the file's size is checked against the network
+       before its body is read */
+    if (st.st_size < (off_t)(HEAD + 8) || fread(head, 1, HEAD, f) != HEAD ||
+        memcmp(head, MAGIC, 8)) {
         error_set(err, len, "%s: not a convbench weights file (bad magic)", path);
         goto out;
     }
-    memcpy(&version, buf + 8, 4);
-    memcpy(&n, buf + 12, 4);
-    memcpy(&hash, buf + 16, 8);
+    memcpy(&version, head + 8, 4);
+    memcpy(&n, head + 12, 4);
+    memcpy(&hash, head + 16, 8);
     if (version != VERSION) {
         error_set(err, len, "%s: format version %u, this build reads version %u", path, version,
                   VERSION);
-        goto out;
-    }
-    memcpy(&sum, buf + size - 8, 8);
-    if (fnv1a(FNV1A_INIT, buf, (size_t)size - 8) != sum) {
-        error_set(err, len, "%s: checksum mismatch: the file is truncated or corrupt", path);
         goto out;
     }
     if (hash != nt->spec_hash || n != count) {
@@ -121,13 +123,26 @@ int checkpoint_load(net *nt, const char *path, char *err, size_t len)
                   path, (unsigned long long)hash, n, (unsigned long long)nt->spec_hash, count);
         goto out;
     }
-    size_t need = head + sizeof(tensor_hdr) * count + 8;
-    for (uint32_t i = 0; i < count; i++) need += sizeof(float) * want[i].n;
-    if (need != (size_t)size) {
-        error_set(err, len, "%s: %ld bytes, the network's tensors need %zu", path, size, need);
+    if ((uint64_t)st.st_size != need) {
+        error_set(err, len, "%s: %lld bytes, the network's tensors need %zu: truncated or corrupt",
+                  path, (long long)st.st_size, need);
         goto out;
     }
-    const char *p = buf + head;
+    if (!(buf = malloc(need))) {
+        error_set(err, len, "%s: out of memory", path);
+        goto out;
+    }
+    memcpy(buf, head, HEAD);
+    if (fread(buf + HEAD, 1, need - HEAD, f) != need - HEAD) {
+        error_set(err, len, "%s: cannot read: the file changed while it was read", path);
+        goto out;
+    }
+    memcpy(&sum, buf + need - 8, 8);
+    if (fnv1a(FNV1A_INIT, buf, need - 8) != sum) {
+        error_set(err, len, "%s: checksum mismatch: the file is truncated or corrupt", path);
+        goto out;
+    }
+    const char *p = buf + HEAD;
     for (uint32_t i = 0; i < count; i++, p += sizeof(tensor_hdr)) {
         tensor_hdr got;
         memcpy(&got, p, sizeof got);
@@ -147,5 +162,6 @@ int checkpoint_load(net *nt, const char *path, char *err, size_t len)
     rc = 0;
 out:
     free(buf);
+    fclose(f);
     return rc;
 }

@@ -2,17 +2,25 @@
    path serves .gz and uncompressed sets. Big-endian header: magic
    (0x00000803 images, 0x00000801 labels), then one 32-bit size per dim. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zlib.h>
 #include "data.h"
 #include "error.h"
+#include "run_limits.h"
+
+/* Deflate expands at most 1032:1, so a gzipped file of S bytes holds at
+   most this many bytes of data: a bound on what its header may claim. */
+#define GZIP_MAX_RATIO 1032.0
 
 /* Finds DIR/NAME or DIR/NAME.gz. */
 static int find_file(const char *dir, const char *name, char *path, size_t len)
 {
     FILE *f;
+    if (snprintf(path, len, "%s/%s.gz", dir, name) >= (int)len) return -1; /* too long */
     snprintf(path, len, "%s/%s", dir, name);
     if ((f = fopen(path, "rb"))) {
         fclose(f);
@@ -57,6 +65,35 @@ static gzFile idx_open(const char *path, unsigned magic, int ndims, unsigned *di
     return f;
 }
 
+/* The most data bytes the file at path can hold after its header: its
+   size, or the deflate bound for a gzipped one (-1 if it cannot be read). */
+static double data_capacity(const char *path, int header)
+{
+    struct stat st;
+    unsigned char magic[2] = { 0, 0 };
+    FILE *f = fopen(path, "rb");
+    if (!f) return -1;
+    const int gz = fread(magic, 1, 2, f) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+    const int ok = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode);
+    fclose(f);
+    if (!ok) return -1;
+    return gz ? GZIP_MAX_RATIO * (double)st.st_size : (double)st.st_size - header;
+}
+
+/* Refuses a header that claims more than the file can hold. */
+static int check_claim(const char *path, int header, double claim, const char *what, char *err,
+                       size_t len)
+{
+    const double cap = data_capacity(path, header);
+    if (cap < 0) return error_set(err, len, "%s: not a regular file", path);
+    if (claim > cap)
+        return error_set(err, len,
+                         "%s: truncated: the header claims %s of %.0f bytes, the file can hold "
+                         "at most %.0f",
+                         path, what, claim, cap);
+    return 0;
+}
+
 static int read_all(gzFile f, void *buf, size_t bytes, const char *path, char *err, size_t len)
 {
     size_t done = 0;
@@ -78,7 +115,7 @@ int data_load(dataset *d, const char *dir, const char *prefix, int classes, int 
               size_t errlen)
 {
     memset(d, 0, sizeof *d);
-    char ipath[1024], lpath[1024], name[64];
+    char ipath[PATH_MAX], lpath[PATH_MAX], name[64];
     snprintf(name, sizeof name, "%s-images-idx3-ubyte", prefix);
     if (find_file(dir, name, ipath, sizeof ipath))
         return error_set(err, errlen,
@@ -111,7 +148,13 @@ int data_load(dataset *d, const char *dir, const char *prefix, int classes, int 
         goto out;
     }
     size_t n = idims[0], px = (size_t)idims[1] * idims[2];
+    if (check_claim(ipath, 16, (double)n * px, "images", err, errlen) ||
+        check_claim(lpath, 8, (double)n, "labels", err, errlen))
+        goto out;
     if (limit > 0 && (size_t)limit < n) n = (size_t)limit;
+    char what[PATH_MAX + 100];
+    snprintf(what, sizeof what, "%s (%zu images of %ux%u)", ipath, n, idims[1], idims[2]);
+    if (limits_memory_check((double)n * px * (1 + sizeof(float)) + n, what, err, errlen)) goto out;
     d->n = (int)n;
     d->h = (int)idims[1];
     d->w = (int)idims[2];

@@ -11,6 +11,7 @@
 #include "layers.h"
 #include "net.h"
 #include "rng.h"
+#include "run_limits.h"
 
 /* ---- backends --------------------------------------------------------- */
 
@@ -224,9 +225,27 @@ static int plan_job(net *nt, int r, int lo, int hi)
     return 0;
 }
 
+double net_memory_bytes(const net *nt, int max_batch)
+{
+    double params = 0, image = (double)nt->in_h * nt->in_w * nt->in_c; /* act[0] */
+    for (int i = 0; i < nt->nlayers; i++) {
+        const layer *l = &nt->layers[i];
+        const double in = (double)l->ih * l->iw * l->ic, out = (double)l->oh * l->ow * l->oc;
+        if (l->kind == LAYER_FLATTEN) continue;
+        image += out + (i > 0 ? in : 0) + (l->kind == LAYER_MAXPOOL ? out : 0);
+        if (l->kind == LAYER_CONV) params += (double)l->kh * l->kw * l->ic * l->oc + l->oc;
+        if (l->kind == LAYER_DENSE) params += in * l->oc + l->oc;
+    }
+    /* value, gradient, two moments; a weight gradient per further replica */
+    return sizeof(float) * (params * (4 + net_replicas(nt, max_batch)) + image * max_batch);
+}
+
 int net_init(net *nt, int max_batch, uint64_t seed, char *err, size_t len)
 {
     if (max_batch < 1) return error_set(err, len, "batch must be >= 1");
+    char what[64];
+    snprintf(what, sizeof what, "the network at batch %d", max_batch);
+    if (limits_memory_check(net_memory_bytes(nt, max_batch), what, err, len)) return -1;
     nt->max_batch = max_batch;
     rng g = { seed };
     size_t in = (size_t)nt->in_h * nt->in_w * nt->in_c;

@@ -11,7 +11,8 @@
 #include "conv.h"
 
 #define NET_MAX_LAYERS   32
-#define NET_MAX_REPLICAS 256 /* threads a batch is split over, at most */
+#define NET_MAX_FEATURES (1 << 28) /* values per image in any layer's output */
+#define NET_MAX_REPLICAS 256       /* threads a batch is split over, at most */
 #define NET_MAX_PLANS                                                                              \
     6 /* batch sizes planned per conv layer: full, remainder, eval,
                                 and their parts for the leading layers */
@@ -104,6 +105,10 @@ int net_init(net *nt, int max_batch, uint64_t seed, char *err, size_t errlen);
 void net_free(net *nt);
 
 size_t net_param_count(const net *nt);
+/* About the bytes net_init takes for batches up to max_batch: parameters
+   with their gradients and Adam moments, activations, gradients, pooling
+   positions (net_init refuses more than the memory limit, run_limits.h). */
+double net_memory_bytes(const net *nt, int max_batch);
 void net_summary(const net *nt, FILE *f);
 
 /* Replicas a batch of n images is split over: one per OpenMP thread (at

@@ -7,10 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "cpu.h"
 #include "error.h"
 #include "hash.h"
 #include "net.h"
+
+#define SPEC_MAX_BYTES (1 << 20)
 
 /* A whole-token positive integer no larger than max, else -1. */
 static long parse_int(const char *s, long max)
@@ -127,9 +130,14 @@ static int parse_layer(net *nt, char **tok, int ntok, int line, const char *file
 
     } else if (!strcmp(kind, "flatten")) {
         if (ntok != 1) return error_set(err, len, "%s:%d: flatten takes no arguments", file, line);
+        const long long features = (long long)l->ih * l->iw * l->ic;
+        if (features > NET_MAX_FEATURES)
+            return error_set(err, len,
+                             "%s:%d: flatten of %dx%dx%d gives %lld features, more than %d", file,
+                             line, l->ih, l->iw, l->ic, features, NET_MAX_FEATURES);
         l->kind = LAYER_FLATTEN;
         l->oh = l->ow = 1;
-        l->oc = l->ih * l->iw * l->ic;
+        l->oc = (int)features;
 
     } else if (!strcmp(kind, "dense")) {
         long u;
@@ -150,6 +158,9 @@ static int parse_layer(net *nt, char **tok, int ntok, int line, const char *file
         return error_set(err, len, "%s:%d: unknown layer '%s' (conv2d, maxpool, flatten, dense)",
                          file, line, kind);
     }
+    if ((long long)l->oh * l->ow * l->oc > NET_MAX_FEATURES)
+        return error_set(err, len, "%s:%d: the output %dx%dx%d has more than %d values per image",
+                         file, line, l->oh, l->ow, l->oc, NET_MAX_FEATURES);
     /* Keras-like names, numbered per kind: conv1, pool1, flatten1, dense1 */
     static const char *const prefix[] = { "conv", "pool", "flatten", "dense" };
     int count = 1;
@@ -263,19 +274,26 @@ int net_parse_string(net *nt, const char *text, const char *file, char *err, siz
 
 int net_parse(net *nt, const char *path, char *err, size_t len)
 {
+    memset(nt, 0, sizeof *nt); /* net_free is safe on a spec that fails to load */
     FILE *f = fopen(path, "rb");
     if (!f) return error_set(err, len, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
     char *text = NULL;
-    size_t size = 0;
-    if (fseek(f, 0, SEEK_END) == 0) {
-        long end = ftell(f);
-        if (end >= 0 && end < (1 << 20) && fseek(f, 0, SEEK_SET) == 0 &&
-            (text = malloc((size_t)end + 1)))
-            size = fread(text, 1, (size_t)end, f);
-        if (text) text[size] = 0;
+    const int regular = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode);
+    if (regular && st.st_size < SPEC_MAX_BYTES && (text = malloc((size_t)st.st_size + 1))) {
+        size_t size = fread(text, 1, (size_t)st.st_size, f);
+        text[size] = 0;
+        if (ferror(f) || memchr(text, 0, size)) {
+            free(text);
+            text = NULL;
+        }
     }
     fclose(f);
-    if (!text) return error_set(err, len, "%s: cannot read (or larger than 1 MiB)", path);
+    if (!text)
+        return error_set(err, len, "%s: %s", path,
+                         !regular                       ? "not a regular file"
+                         : st.st_size >= SPEC_MAX_BYTES ? "larger than 1 MiB: not a network spec"
+                                                        : "cannot read (or not text)");
     int rc = net_parse_string(nt, text, path, err, len);
     free(text);
     return rc;

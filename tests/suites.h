@@ -26,6 +26,8 @@ void test_reports(void);
 void test_command_line(void);
 void test_shapes(void);
 void test_export(void);
+void test_fuzz_inputs(void);
+void test_atomic(void);
 
 static const test_suite test_suites[] = {
     { "refusals", test_refusals },
@@ -46,6 +48,8 @@ static const test_suite test_suites[] = {
     { "cli", test_command_line },
     { "shapes", test_shapes },
     { "export", test_export },
+    { "fuzz", test_fuzz_inputs },
+    { "atomic", test_atomic },
     { 0, 0 },
 };
 

@@ -2,10 +2,14 @@
    (harness/cli.c): comma lists, -h/--help, errors prefixed "convbench
    COMMAND:" that name the offending option. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "../harness/cli.h"
 #include "../harness/progress.h"
 #include "check.h"
+#include "noshell.h"
+#include "results.h"
 #include "suites.h"
 
 static void test_lists(void)
@@ -131,4 +135,62 @@ void test_command_line(void)
     cli_expect("cli/out/train", "train --out /dev/null/x.json", 2, "convbench train: --out: ");
     cli_expect("cli/out/train-json", "train --json /dev/null/x.json", 2,
                "convbench train: --out: ");
+    /* numbers neither wrap nor oversubscribe the machine silently */
+    cli_expect("cli/bad/threads-wrap", "bench --threads 4294967297", 2,
+               "--threads wants a positive integer, got '4294967297'");
+    cli_expect("cli/bad/threads-limit", "bench --threads 100000", 2, "above the limit of");
+    cli_expect("cli/bad/scale-threads-wrap", "scale --max-threads 4294967297", 2,
+               "--max-threads wants a positive integer");
+    cli_expect("cli/bad/shape-wrap", "backends --shape 4294967297,8,8,3,4,3,3,1,1", 2,
+               "N is out of range");
+    cli_expect("cli/bad/shape-memory", "backends --shape 1,46340,46340,1,1,3,3,1,1", 2,
+               "the shape (its tensors) needs 32.00 GiB, more than the memory limit");
+    /* a results file has a size limit: an endless input is refused */
+    cli_expect("cli/bad/endless-results", "compare /dev/zero /dev/zero", 2,
+               "/dev/zero: larger than 256 MiB");
+    setenv("CONVBENCH_MAX_FILE_SIZE", "1M", 1); /* the programs run inherit it */
+    cli_expect("cli/bad/results-limit", "compare /dev/zero /dev/zero", 2,
+               "/dev/zero: larger than 1 MiB");
+    unsetenv("CONVBENCH_MAX_FILE_SIZE");
+    /* report keeps every file: 80 train files, the newest is the one cited
+       (it kept 64 and cited train-078) */
+    char rdir[700], err[512];
+    snprintf(rdir, sizeof rdir, "%s/many", check_tmpdir());
+    cJSON *train =
+        make_dirs(rdir, 0) ? NULL : results_read("fuzz/corpus/results/train.json", err, sizeof err);
+    for (int i = 0; train && i < 80; i++) {
+        char when[48], path[800];
+        snprintf(when, sizeof when, "2026-12-%02dT%02d:%02d:00Z", 1 + i / 60, i / 60, i % 60);
+        cJSON_ReplaceItemInObject(cJSON_GetObjectItemCaseSensitive(train, "context"), "time_utc",
+                                  cJSON_CreateString(when));
+        snprintf(path, sizeof path, "%s/train-%03d.json", rdir, i);
+        results_write(path, train, 0);
+    }
+    cJSON_Delete(train);
+    char rargs[3000], rout[8192], md[64 * 1024] = "";
+    snprintf(rargs, sizeof rargs, "convbench report --out '%s/R.md' --plots '%s/plots' '%s'", rdir,
+             rdir, rdir);
+    int rrc = check_run(rargs, rout, sizeof rout);
+    snprintf(rargs, sizeof rargs, "%s/R.md", rdir);
+    FILE *mf = fopen(rargs, "r");
+    md[mf ? fread(md, 1, sizeof md - 1, mf) : 0] = 0;
+    if (mf) fclose(mf);
+    check("cli/report-80-files", strstr(md, "train-079") && !strstr(md, "train-078"),
+          "exit %d, the report cites %s: %.200s", rrc,
+          strstr(md, "train-078") ? "train-078" : "neither", rout);
+    /* a quote in --plots reaches no shell */
+    char cmd[1024], out[8192];
+    const char *tmp = check_tmpdir();
+    snprintf(cmd, sizeof cmd,
+             "convbench report --out '%s/R.md' --plots \"%s/p'; touch %s/PWNED2; echo '\" "
+             "fuzz/corpus/results",
+             tmp, tmp, tmp);
+    int rc = check_run(cmd, out, sizeof out);
+    char pwned[700];
+    snprintf(pwned, sizeof pwned, "%s/PWNED2", tmp);
+    struct stat st; /* a directory of that name is the plot directory's */
+    FILE *f = stat(pwned, &st) == 0 && S_ISREG(st.st_mode) ? fopen(pwned, "r") : NULL;
+    check("cli/report-plots-quote", !f && rc != 127, "exit %d, %s: %.300s", rc,
+          f ? "a shell ran the name" : "", out);
+    if (f) fclose(f);
 }

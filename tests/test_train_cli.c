@@ -65,6 +65,59 @@ static void cli_case(const char *name, const char *args, int want_rc, const char
           "exit %d (want %d), output lacks \"%s\": %.300s", rc, want_rc, want_text, out);
 }
 
+/* A refusal before any work: exit 2, the message, and no epoch run.
+   args follow "convbench", or are the whole line where they set the
+   environment first. */
+static void refused(const char *name, const char *args, const char *want_text)
+{
+    char cmd[5200], out[8192];
+    snprintf(cmd, sizeof cmd, "%s%s", strstr(args, "convbench ") ? "" : "convbench ", args);
+    int rc = check_run(cmd, out, sizeof out);
+    check(name, rc == 2 && strstr(out, want_text) && !strstr(out, "Epoch"),
+          "exit %d (want 2), output lacks \"%s\" or trained: %.300s", rc, want_text, out);
+}
+
+/* Bad input the fuzzing and fault-injection review found, each refused
+   with a message naming the file or option, none a crash. */
+static void bad_inputs(const char *tmp)
+{
+    char args[5200], path[600];
+    refused("train-cli/bad/spec-missing", "train --model /nonexistent/x.net", "cannot open");
+    refused("train-cli/bad/spec-directory", "train --model /", "not a regular file");
+    snprintf(path, sizeof path, "%s/big.net", tmp);
+    FILE *f = fopen(path, "w");
+    for (int i = 0; f && i < (1 << 17); i++) fputs("#######\n", f); /* 1 MiB of comments */
+    if (f) fclose(f);
+    snprintf(args, sizeof args, "train --model '%s'", path);
+    refused("train-cli/bad/spec-too-big", args, "larger than 1 MiB");
+    refused("train-cli/bad/spec-flatten-overflow",
+            "train --model fuzz/regress/spec/ub-flatten-overflow.net", "features, more than");
+    refused("train-cli/bad/lr-underflow", "train --lr 1e-300", "--lr wants a number a float holds");
+    refused("train-cli/bad/lr-nan", "train --lr nan", "--lr wants a number");
+    refused("train-cli/bad/threads-wrap", "train --threads 4294967297",
+            "--threads wants a positive integer");
+    refused("train-cli/bad/threads-oversubscribed", "train --threads 100000",
+            "CONVBENCH_MAX_THREADS");
+    refused("train-cli/bad/batch-memory", "CONVBENCH_MAX_MEMORY=1G convbench train --batch 4096",
+            "more than the memory limit of 1.00 GiB");
+    /* output paths are checked before training, not after it */
+    snprintf(args, sizeof args, "train --data '%s/good' --epochs 1 --save /nonexistent/w.bin", tmp);
+    refused("train-cli/bad/save-dir-missing", args, "/nonexistent/w.bin");
+    snprintf(args, sizeof args, "train --data '%s/good' --epochs 1 --json '%s'", tmp, tmp);
+    refused("train-cli/bad/json-is-directory", args, "is a directory");
+    char longname[4200];
+    memset(longname, 'a', 4095);
+    longname[4095] = 0;
+    snprintf(args, sizeof args, "train --data '%s/good' --epochs 1 --save '%s/%s'", tmp, tmp,
+             longname);
+    refused("train-cli/bad/save-path-too-long", args, "too long");
+    /* a long path leaves room for the reason after it */
+    memset(longname, 'd', 600);
+    longname[600] = 0;
+    snprintf(args, sizeof args, "train --data '%s/%s'", tmp, longname);
+    refused("train-cli/bad/long-path-reason", args, "[.gz]: no such file");
+}
+
 void test_train_cli(void)
 {
     if (!check_selected("train-cli")) return;
@@ -80,6 +133,8 @@ void test_train_cli(void)
         { "good-raw", 0, 40, 40, 0, 0x803, -1, "Done" },
         { "magic", 1, 40, 40, 0, 0x903, -1, "bad magic number" },
         { "truncated", 1, 40, 40, 0, 0x803, 28 * 28 * 10 + 5, "truncated" },
+        /* a raw file shorter than its header claims: refused before allocating */
+        { "claims", 0, 40, 40, 0, 0x803, 100, "the header claims images of 31360 bytes" },
         { "count", 0, 40, 39, 0, 0x803, -1, "39 labels but" },
         { "label", 1, 40, 40, 1, 0x803, -1, "out of range" },
     };
@@ -116,7 +171,8 @@ void test_train_cli(void)
              "no conv layer named 'conv9'");
     cli_case("train-cli/bad-epochs", "train --epochs 0", 2, "--epochs wants an integer");
     cli_case("train-cli/bad-lr", "train --lr abc", 2, "--lr wants a number");
-    cli_case("train-cli/bad-threads", "train --threads -2", 2, "--threads wants an integer");
+    cli_case("train-cli/bad-threads", "train --threads -2", 2,
+             "--threads wants a positive integer");
     cli_case("train-cli/bad-replicas", "train --replicas 1000", 2, "--replicas wants an integer");
     cli_case("train-cli/replicas-not-predict", "predict --replicas 2", 2,
              "--replicas does not apply");
@@ -174,4 +230,16 @@ void test_train_cli(void)
               "exit %d, %s: %.200s", rc, doc ? "read" : err, out);
         cJSON_Delete(doc);
     }
+    bad_inputs(tmp);
+    /* a quote in --png cannot run gnuplot's system(): the name is quoted */
+    snprintf(args, sizeof args,
+             "convbench predict --data '%s/good' --load '%s' --backend naive --show 2 "
+             "--png \"%s/a'; system('touch PWNED'); x='.png\"",
+             tmp, wpath, tmp);
+    rc = check_run(args, out, sizeof out);
+    const char *pwned = "PWNED"; /* gnuplot's working directory: ours */
+    FILE *pf = fopen(pwned, "r");
+    check("train-cli/png-quote", !pf && (rc == 0 || rc == 1), "exit %d, %s %s: %.300s", rc, pwned,
+          pf ? "exists" : "absent", out);
+    if (pf) fclose(pf);
 }
