@@ -44,10 +44,7 @@ void plan_cache_runs(const net *nt, const autotune_layer *t, int count, cJSON *r
             cJSON_AddStringToObject(r, "type", "autotune");
             cJSON_AddStringToObject(r, "layer", nt->layers[t[i].layer].name);
             cJSON_AddStringToObject(r, "pass", conv_pass_name((conv_pass)p));
-            cJSON *sh = cJSON_AddObjectToObject(r, "shape");
-            const int v[] = { s->n, s->h, s->w, s->c, s->k, s->r, s->s, s->stride, s->pad };
-            const char *k[] = { "n", "h", "w", "c", "k", "r", "s", "stride", "pad" };
-            for (int j = 0; j < 9; j++) cJSON_AddNumberToObject(sh, k[j], v[j]);
+            results_add_shape(r, s);
             cJSON_AddStringToObject(r, "spec_hash", hash);
             cJSON_AddStringToObject(r, "backend", t[i].cand[t[i].best[p]]->name);
             cJSON_AddNumberToObject(r, "median_s", t[i].seconds[t[i].best[p]][p]);

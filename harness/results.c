@@ -65,6 +65,7 @@
 #include "noshell.h"
 #include "results.h"
 #include "run_limits.h"
+#include "shape.h"
 #include "timed_run.h"
 #include "version.h"
 
@@ -155,6 +156,22 @@ void results_stats(const double *v, int n, double *median, double *min, double *
 
 static const char *const shape_fields[] = { "n", "h", "w", "c", "k", "r", "s", "stride", "pad" };
 
+void results_add_shape(cJSON *obj, const conv_shape *shape)
+{
+    /* the nine first members always; each appended one only where it says
+       more than they do, so files of dense layers read as before */
+    static const char *const more[] = { "groups", "stride_h", "stride_w", "dil_h", "dil_w",
+                                        "pad_t",  "pad_b",    "pad_l",    "pad_r" };
+    const conv_shape s = conv_shape_canonical(shape);
+    const int v[9] = { s.n, s.h, s.w, s.c, s.k, s.r, s.s, s.stride, s.pad };
+    const int x[9] = { s.groups, s.stride_h, s.stride_w, s.dil_h, s.dil_w,
+                       s.pad_t,  s.pad_b,    s.pad_l,    s.pad_r };
+    cJSON *sh = cJSON_AddObjectToObject(obj, "shape");
+    for (int i = 0; i < 9; i++) cJSON_AddNumberToObject(sh, shape_fields[i], v[i]);
+    for (int i = 0; i < 9; i++)
+        if (x[i]) cJSON_AddNumberToObject(sh, more[i], x[i]);
+}
+
 cJSON *results_conv_run(const char *name, const char *set, const char *layer, const char *backend,
                         conv_pass pass, const conv_shape *s, int threads, const double *times,
                         int reps, long iterations, double peak_gflops, const char *impl)
@@ -166,9 +183,7 @@ cJSON *results_conv_run(const char *name, const char *set, const char *layer, co
     if (layer) cJSON_AddStringToObject(r, "layer", layer);
     cJSON_AddStringToObject(r, "backend", backend);
     cJSON_AddStringToObject(r, "pass", conv_pass_name(pass));
-    cJSON *sh = cJSON_AddObjectToObject(r, "shape");
-    const int v[9] = { s->n, s->h, s->w, s->c, s->k, s->r, s->s, s->stride, s->pad };
-    for (int i = 0; i < 9; i++) cJSON_AddNumberToObject(sh, shape_fields[i], v[i]);
+    results_add_shape(r, s);
     cJSON_AddNumberToObject(r, "threads", threads);
     double med = timed_run_add(r, times, reps, &iterations);
     double flops = conv_flops(s), gf = med > 0 ? flops / med * 1e-9 : 0;

@@ -63,6 +63,11 @@ double results_num(const cJSON *o, const char *key);
    as stats_summary() (common/median.h), under the name older callers use. */
 void results_stats(const double *v, int n, double *median, double *min, double *max);
 
+/* obj.shape = the shape's members: the first nine always, each appended
+   one (groups, per-axis stride and dilation, per-side padding) only where
+   the canonical form (conv_shape_canonical) sets it. */
+void results_add_shape(cJSON *obj, const conv_shape *s);
+
 /* One conv run: every repetition's time (seconds per pass), its summary
    and rates. peak_gflops <= 0 leaves pct_peak null. name, set, layer and
    impl may be NULL. */

@@ -738,6 +738,31 @@ static void timed_runs(void)
     cJSON_Delete(train);
 }
 
+/* A shape's appended members are recorded where they say more than the
+   first nine; a dense shape's record is the nine alone. */
+static void shape_fields(void)
+{
+    const conv_shape dense = { 2, 10, 10, 8, 8, 3, 3, 1, 1 };
+    conv_shape dw = dense;
+    dw.groups = 8;
+    dw.pad_b = 1;
+    cJSON *a = cJSON_CreateObject(), *b = cJSON_CreateObject();
+    results_add_shape(a, &dense);
+    results_add_shape(b, &dw);
+    const cJSON *sa = cJSON_GetObjectItemCaseSensitive(a, "shape");
+    const cJSON *sb = cJSON_GetObjectItemCaseSensitive(b, "shape");
+    check("results/shape/dense", cJSON_GetArraySize(sa) == 9, "%d fields", cJSON_GetArraySize(sa));
+    const cJSON *g = cJSON_GetObjectItemCaseSensitive(sb, "groups");
+    const cJSON *pb = cJSON_GetObjectItemCaseSensitive(sb, "pad_b");
+    check("results/shape/grouped",
+          cJSON_GetArraySize(sb) == 11 && cJSON_IsNumber(g) && g->valueint == 8 &&
+              cJSON_IsNumber(pb) && pb->valueint == 1,
+          "%d fields, groups %d, pad_b %d", cJSON_GetArraySize(sb), g ? g->valueint : -1,
+          pb ? pb->valueint : -1);
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+}
+
 void test_results(void)
 {
     if (!check_selected("results")) return;
@@ -753,4 +778,5 @@ void test_results(void)
     bandwidth_runs();
     timed_runs();
     bench_pipeline(dir);
+    shape_fields();
 }
