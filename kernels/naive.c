@@ -67,13 +67,18 @@ static void naive_forward(conv_plan *pl, const float *x, const float *w, const f
                         if (wi < 0 || wi >= s.w) continue;
                         const float *xi = x + (((size_t)n * s.h + h) * s.w + wi) * s.c;
                         const float *wr = w + ((size_t)r * s.s + t) * CG * s.k;
-                        for (int gi = 0; gi < g.g; gi++)
-                            for (int c = 0; c < CG; c++) {
-                                const float xv = xi[gi * CG + c];
-                                const float *wc = wr + (size_t)c * s.k + gi * KG;
-                                float *yg = yo + gi * KG;
-                                for (int k = 0; k < KG; k++) yg[k] += xv * wc[k];
-                            }
+                        if (g.g == 1) /* dense: the loops as they were before groups */
+                            for (int c = 0; c < s.c; c++)
+                                for (int k = 0; k < s.k; k++)
+                                    yo[k] += xi[c] * wr[(size_t)c * s.k + k];
+                        else
+                            for (int gi = 0; gi < g.g; gi++)
+                                for (int c = 0; c < CG; c++) {
+                                    const float xv = xi[gi * CG + c];
+                                    const float *wc = wr + (size_t)c * s.k + gi * KG;
+                                    float *yg = yo + gi * KG;
+                                    for (int k = 0; k < KG; k++) yg[k] += xv * wc[k];
+                                }
                     }
                 }
             }
@@ -102,13 +107,21 @@ static void naive_backward_data(conv_plan *pl, const float *dy, const float *w, 
                         if (q >= Q) continue;
                         const float *gy = dy + (((size_t)n * P + p) * Q + q) * s.k;
                         const float *wr = w + ((size_t)r * s.s + t) * CG * s.k;
-                        for (int c = 0; c < s.c; c++) {
-                            const int k0 = c / CG * KG;
-                            const float *wc = wr + (size_t)(c % CG) * s.k + k0;
-                            float acc = 0.0f;
-                            for (int k = 0; k < KG; k++) acc += gy[k0 + k] * wc[k];
-                            xo[c] += acc;
-                        }
+                        if (g.g == 1) /* dense: the loops as they were before groups */
+                            for (int c = 0; c < s.c; c++) {
+                                float acc = 0.0f;
+                                for (int k = 0; k < s.k; k++)
+                                    acc += gy[k] * wr[(size_t)c * s.k + k];
+                                xo[c] += acc;
+                            }
+                        else
+                            for (int c = 0; c < s.c; c++) {
+                                const int k0 = c / CG * KG;
+                                const float *wc = wr + (size_t)(c % CG) * s.k + k0;
+                                float acc = 0.0f;
+                                for (int k = 0; k < KG; k++) acc += gy[k0 + k] * wc[k];
+                                xo[c] += acc;
+                            }
                     }
                 }
             }
