@@ -10,6 +10,16 @@
 #include "conv.h"
 #include "cpu.h"
 
+/* A run of backward weights for a filter of at most 9 taps (tap id
+   r*S + s): its n pixels read x + i*xstep + xoff[t] and dy + i*ystep for
+   each tap t in mask. */
+typedef struct {
+    const float *x, *dy;
+    int n;
+    unsigned mask;
+    ptrdiff_t xoff[9];
+} dw_seg;
+
 /* One run of n output pixels of one row, one vector of channels, whose
    pixels all see the same taps. Pixel i of the run reads input
    x + i*xstep + xoff[t] for each tap t < ntap, with the filter vector at
@@ -32,6 +42,9 @@ typedef struct {
     float *dbias;      /* backward weights: the partial dbias, or NULL */
     int nl;            /* valid lanes of the vector (channel tail) */
     int relu;
+    int k;             /* apply: channels from x, w, y, bias (K) */
+    const dw_seg *seg; /* weights9: runs, each all k channels */
+    int nseg;
 } dw_args;
 
 typedef void dw_fn(const dw_args *a);
@@ -40,8 +53,14 @@ typedef void dw_fn(const dw_args *a);
 typedef struct {
     cpu_isa isa;
     int vlen;
-    dw_fn *apply;   /* forward and backward data */
+    int j;          /* pixels a group of apply */
+    dw_fn *apply;   /* forward and backward data: all k channels */
     dw_fn *weights; /* backward weights */
+    /* backward weights of a filter of at most 9 taps: nseg runs (ntap:
+       the filter's taps, their partial dW rows at w + woff[t]), each
+       vector of the k channels through all of them, the accumulators
+       loaded and stored once */
+    dw_fn *weights9;
 } dw_isa;
 
 extern const dw_isa dw_isa_avx512, dw_isa_avx2, dw_isa_portable;
