@@ -90,6 +90,17 @@ static const conv_shape sweep[] = {
     { 1, 4, 6, 1, 2, 3, 3, 1, 0, .pad_t = 4, .pad_r = 5 },             /* one side beyond */
     { 2, 9, 10, 4, 6, 3, 3, 0, 0, .groups = 2, .stride_h = 2, .stride_w = 1, .dil_h = 2, .dil_w = 2,
       .pad_t = 1, .pad_b = 2, .pad_l = 2 }, /* all at once */
+    /* depthwise as simd vectorizes it: channel tails of every vector width,
+       the 3x3 interior's runs of whole pixel groups, any other filter */
+    { 1, 9, 9, 13, 13, 3, 3, 1, 1, .groups = 13 },   /* 13 channels: all tail */
+    { 2, 14, 14, 33, 33, 3, 3, 1, 1, .groups = 33 }, /* 2 whole vectors + 1 */
+    { 1, 11, 10, 19, 38, 5, 5, 1, 2, .groups = 19 }, /* 5x5, multiplier 2, odd */
+    { 1, 12, 12, 24, 24, 3, 3, 2, 0, .groups = 24, .pad_b = 1, .pad_r = 1 }, /* Keras same s2 */
+    { 1, 10, 9, 20, 20, 3, 3, 2, 0, .groups = 20, .pad_t = 1, .pad_l = 2 },
+    { 1, 13, 11, 17, 17, 3, 3, 2, 1, .groups = 17, .dil_h = 2, .dil_w = 3, .pad_b = 1 },
+    { 1, 9, 12, 8, 8, 3, 3, 0, 1, .groups = 8, .stride_h = 1, .stride_w = 2 },
+    { 2, 4, 5, 8, 24, 3, 3, 1, 3, .groups = 8 }, /* pad 3: rows of padding only, multiplier 3 */
+    { 1, 15, 15, 16, 16, 7, 7, 2, 3, .groups = 16 },
     /* the defaults spelled out: today's convolution, which every backend runs */
     { 1, 7, 7, 3, 5, 3, 3, 2, 1, .groups = 1, .stride_h = 2, .stride_w = 2, .dil_h = 1,
       .dil_w = 1 },

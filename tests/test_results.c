@@ -291,7 +291,7 @@ static void case_names(void)
                    back != &all.v[i] || pass != (conv_pass)p || strcmp(be, "onednn-winograd");
             n++;
         }
-    check("results/case_names", loaded == 0 && bad == 0 && n == 3 * 15,
+    check("results/case_names", loaded == 0 && bad == 0 && n == 3 * 35,
           "%d of %d names did not parse back (%s)", bad, n, err);
     shape_list two = { NULL, 0, 0 };
     const int ok = shapes_load_sets("seed,vgg", &two, err, sizeof err) == 0 && two.n == 8 &&

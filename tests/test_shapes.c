@@ -197,7 +197,7 @@ static void builtin_sets(const char *tmp)
     shape_list l = { NULL, 0, 0 };
     int rc = shapes_load_sets("all", &l, err, sizeof err);
     check("shapes/sets/all",
-          rc == 0 && l.n == 15 && !strcmp(l.v[0].set, "seed") &&
+          rc == 0 && l.n == 35 && !strcmp(l.v[0].set, "seed") &&
               same(&l.v[1].shape, (conv_shape){ 32, 13, 13, 32, 64, 3, 3, 1, 0 }),
           "rc %d (%s), %d shapes", rc, err, l.n);
     shape_list_free(&l);

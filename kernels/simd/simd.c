@@ -81,6 +81,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cpu.h"
+#include "depthwise.h"
 #include "shape.h"
 #include "simd_kernels.h"
 #include "transpose.h"
@@ -570,17 +571,21 @@ struct conv_plan {
     int kp;              /* padded K of a partial dW row */
     float *part, *partb; /* pixel split: [threads][R*S*C][kp], [threads][kp] */
     char impl[3][64];
+    dw_plan *dw; /* depthwise shapes: depthwise.c runs every pass */
 };
 
 static const char *simd_unsupported(const conv_shape *s)
 {
     const char *why = conv_shape_invalid(s);
-    return why ? why : conv_shape_extended(s);
+    if (why || dw_is_depthwise(s)) return why;
+    if (conv_geometry(s).g > 1) return "groups > 1 other than depthwise (groups = c) not supported";
+    return conv_shape_extended(s);
 }
 
 static void simd_destroy(conv_plan *pl)
 {
     if (!pl) return;
+    dw_plan_free(pl->dw);
     engine_free(&pl->fwd);
     engine_free(&pl->bwd);
     free(pl->xpad);
@@ -601,6 +606,10 @@ static conv_plan *simd_plan(const conv_shape *s)
     pl->q = conv_out_w(s);
     pl->threads = omp_get_max_threads();
     pl->d = simd_isa_for(cpu_isa_active());
+    if (dw_is_depthwise(s)) {
+        if (!(pl->dw = dw_plan_make(s, pl->threads, cpu_isa_active()))) goto fail;
+        return pl;
+    }
     const simd_isa *d = pl->d;
     if (engine_make(&pl->fwd, d, 0, s, pl->p, pl->q) ||
         engine_make(&pl->bwd, d, 1, s, pl->p, pl->q))
@@ -665,18 +674,30 @@ fail:
 
 static void simd_forward(conv_plan *pl, const float *x, const float *w, const float *bias, float *y)
 {
+    if (pl->dw) {
+        dw_forward(pl->dw, x, w, bias, 0, y);
+        return;
+    }
     engine_run(&pl->fwd, pl->d, x, w, pl->s.k, 1, bias, 0, y);
 }
 
 static void simd_forward_relu(conv_plan *pl, const float *x, const float *w, const float *bias,
                               float *y)
 {
+    if (pl->dw) {
+        dw_forward(pl->dw, x, w, bias, 1, y);
+        return;
+    }
     engine_run(&pl->fwd, pl->d, x, w, pl->s.k, 1, bias, 1, y);
 }
 
 static void simd_backward_data(conv_plan *pl, const float *dy, const float *w, float *dx)
 {
     const conv_shape *s = &pl->s;
+    if (pl->dw) {
+        dw_backward_data(pl->dw, dy, w, dx);
+        return;
+    }
     /* the backward engine's ci is K and co is C: w[r][s][c][k] read with the
        roles swapped, so ci stride 1 and co stride K */
     engine_run(&pl->bwd, pl->d, dy, w, 1, s->k, NULL, 0, dx);
@@ -755,6 +776,10 @@ static void simd_backward_weights(conv_plan *pl, const float *x, const float *dy
                                   float *dbias)
 {
     const conv_shape *s = &pl->s;
+    if (pl->dw) {
+        dw_backward_weights(pl->dw, x, dy, dw, dbias);
+        return;
+    }
     const int T = pl->threads, rows = s->n * pl->p, rsc = s->r * s->s * s->c, kp = pl->kp;
     const float *xs = s->pad ? pl->xpad : x;
     if (T == 1) {
@@ -806,6 +831,7 @@ static void simd_backward_weights(conv_plan *pl, const float *x, const float *dy
 
 static const char *simd_impl(const conv_plan *pl, conv_pass pass)
 {
+    if (pl->dw) return dw_impl(pl->dw, pass);
     return pl->impl[pass == CONV_FORWARD ? 0 : pass == CONV_BACKWARD_DATA ? 1 : 2];
 }
 

@@ -1,0 +1,251 @@
+/* The depthwise micro-kernels, compiled once per ISA: a depthwise_<isa>.c
+   file sets its target with #pragma GCC target, defines DW_ISA (its
+   cpu_isa) and DW_TABLE (the name of its dw_isa table) and includes this.
+   Written with GCC's vector types one register wide (VW floats: a zmm, a
+   ymm, or an xmm), so the one body below becomes each ISA's code; with
+   -ffp-contract=fast a multiply-add is one FMA where the target has it.
+
+   apply (forward, backward data): a run's pixels in groups of J through
+   every channel vector, J accumulators per vector taking every tap: per
+   tap one filter vector (from L1) and J FMAs taking the input as their
+   memory operand. Registers: J accumulators and the filter vector (AVX2,
+   16 ymm: J = 6; AVX-512, 32 zmm: 8; SSE without FMA: 4 and a product).
+   Each count of a run's last n % J pixels is compiled on its own, and
+   9 taps (the interior of a 3x3 layer) apart from any other count.
+   weights9 (backward weights, filters of <= 9 taps): per channel vector,
+   one accumulator per tap and one for dbias through all the runs given,
+   each run's taps a mask; per pixel one dy vector, then one input vector
+   and one FMA per tap. weights (larger filters): the same per run, in
+   groups of DW_GW pixels and sweeps of DW_TW taps.
+   A channel tail (fewer than VW channels left) loads and stores its valid
+   lanes only, through a vector in memory. */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include "depthwise.h"
+#include "vec_width.h"
+
+#define VW VEC_FLOATS
+typedef float vf __attribute__((vector_size(VW * sizeof(float))));
+typedef int32_t vi __attribute__((vector_size(VW * sizeof(int32_t))));
+/* an unaligned vector in memory */
+typedef float vfu __attribute__((vector_size(VW * sizeof(float)), aligned(4), may_alias));
+
+/* pixels a group (registers beside the 9 filter vectors, see the top) */
+#if VW == 16
+#define DW_J 8
+#elif VW == 8
+#define DW_J 6
+#else
+#define DW_J 4
+#endif
+/* taps a sweep of the generic weights kernel */
+#define DW_TW 8
+/* pixels of a run that the weights kernel takes through every channel
+   before the next */
+#define DW_GW 8
+
+#define AI static inline __attribute__((always_inline))
+
+AI vf ld(const float *p, const int full, int nl)
+{
+    if (full) return *(const vfu *)p;
+    vf v = { 0 };
+    memcpy(&v, p, sizeof(float) * (size_t)nl);
+    return v;
+}
+
+AI void st(float *p, vf v, const int full, int nl)
+{
+    if (full)
+        *(vfu *)p = v;
+    else
+        memcpy(p, &v, sizeof(float) * (size_t)nl);
+}
+
+/* One channel vector [c, c + VW) of nj (<= DW_J) pixels at xq, yq: per
+   tap one filter vector (an L1 load) for nj FMAs taking the input as
+   their memory operand. NT taps (0: a->ntap). */
+AI void apply_vec(const dw_args *a, const float *xq, float *yq, int c, const int nj, const int NT,
+                  const int full, int nl)
+{
+    const int nt = NT ? NT : a->ntap;
+    const ptrdiff_t xs = a->xstep;
+    const vf b0 = a->bias ? ld(a->bias + c, full, nl) : (vf){ 0 };
+    vf acc[DW_J];
+#pragma GCC unroll 16
+    for (int j = 0; j < nj; j++) acc[j] = b0;
+#pragma GCC unroll 9
+    for (int t = 0; t < nt; t++) {
+        const vf w = ld(a->w + a->woff[t] + c, full, nl);
+        const float *xp = xq + a->xoff[t] + c;
+#pragma GCC unroll 16
+        for (int j = 0; j < nj; j++) acc[j] += ld(xp + j * xs, full, nl) * w;
+    }
+#pragma GCC unroll 16
+    for (int j = 0; j < nj; j++) {
+        vf o = acc[j];
+        if (a->relu) o = (vf)((vi)o & ~(vi)(o < 0)); /* NaN passes */
+        st(yq + j * a->ystep + c, o, full, nl);
+    }
+}
+
+/* nj pixels from pixel q of the run, every channel: the pixels' input
+   rows are read once, front to back, while in L1 */
+AI void apply_group(const dw_args *a, int q, const int nj, const int NT)
+{
+    const int whole = a->k / VW * VW;
+    const float *xq = a->x + q * a->xstep;
+    float *yq = a->y + q * a->ystep;
+    for (int c = 0; c < whole; c += VW) apply_vec(a, xq, yq, c, nj, NT, 1, VW);
+    if (whole < a->k) apply_vec(a, xq, yq, whole, nj, NT, 0, a->k - whole);
+}
+
+/* a run's last n % DW_J pixels: each count compiled on its own */
+AI void apply_rest(const dw_args *a, int q, int nj, const int NT)
+{
+    switch (nj) {
+    case 1: apply_group(a, q, 1, NT); break;
+    case 2: apply_group(a, q, 2, NT); break;
+    case 3: apply_group(a, q, 3, NT); break;
+#if DW_J > 4
+    case 4: apply_group(a, q, 4, NT); break;
+    case 5: apply_group(a, q, 5, NT); break;
+#endif
+#if DW_J > 6
+    case 6: apply_group(a, q, 6, NT); break;
+    case 7: apply_group(a, q, 7, NT); break;
+#endif
+    default: break;
+    }
+}
+
+AI void apply_body(const dw_args *a, const int NT)
+{
+    int q = 0;
+    for (; q + DW_J <= a->n; q += DW_J) apply_group(a, q, DW_J, NT);
+    if (q < a->n) apply_rest(a, q, a->n - q, NT);
+}
+
+static void apply_9(const dw_args *a) { apply_body(a, 9); }
+static void apply_any(const dw_args *a) { apply_body(a, 0); }
+
+static void dw_apply(const dw_args *a)
+{
+    if (a->ntap == 9)
+        apply_9(a);
+    else
+        apply_any(a);
+}
+
+/* Channel vector [c, c + VW) of pixels [i0, i1) of a run, taps [t0, t0 +
+   NT) (all of them, or those below a->ntap): the partial dW's vectors
+   (whole: padded to them) are loaded, take every pixel's FMAs, and are
+   stored back; dbias too if asked */
+AI void weights_vec(const dw_args *a, int i0, int i1, int c, int t0, const int NT, const int all,
+                    const int full, int nl, int with_bias)
+{
+    vf acc[9], bacc = { 0 };
+    float *const pw = (float *)a->w + c;
+#pragma GCC unroll 9
+    for (int t = 0; t < NT; t++)
+        acc[t] = all || t0 + t < a->ntap ? ld(pw + a->woff[t0 + t], 1, VW) : (vf){ 0 };
+    if (with_bias) bacc = *(const vfu *)(a->dbias + c);
+    for (int i = i0; i < i1; i++) {
+        const vf g = ld(a->dy + i * a->ystep + c, full, nl);
+        if (with_bias) bacc += g;
+        const float *xi = a->x + i * a->xstep + c;
+#pragma GCC unroll 9
+        for (int t = 0; t < NT; t++)
+            if (all || t0 + t < a->ntap) acc[t] += ld(xi + a->xoff[t0 + t], full, nl) * g;
+    }
+#pragma GCC unroll 9
+    for (int t = 0; t < NT; t++)
+        if (all || t0 + t < a->ntap) *(vfu *)(pw + a->woff[t0 + t]) = acc[t];
+    if (with_bias) *(vfu *)(a->dbias + c) = bacc;
+}
+
+/* every channel of pixels [i0, i1) */
+AI void weights_pixels(const dw_args *a, int i0, int i1, int t0, const int NT, const int all,
+                       int with_bias)
+{
+    const int whole = a->k / VW * VW;
+    for (int c = 0; c < whole; c += VW) weights_vec(a, i0, i1, c, t0, NT, all, 1, VW, with_bias);
+    if (whole < a->k) weights_vec(a, i0, i1, whole, t0, NT, all, 0, a->k - whole, with_bias);
+}
+
+/* A run in groups of DW_GW pixels, each group through every channel, so
+   that the pixels' rows are read front to back while in L1; the partial
+   dW's vectors are loaded and stored once per group and vector. */
+AI void weights_body(const dw_args *a, const int NT9)
+{
+    for (int i0 = 0; i0 < a->n; i0 += DW_GW) {
+        const int i1 = a->n - i0 < DW_GW ? a->n : i0 + DW_GW;
+        if (NT9) {
+            weights_pixels(a, i0, i1, 0, 9, 1, a->dbias != NULL);
+            continue;
+        }
+        int t0 = 0;
+        do {
+            weights_pixels(a, i0, i1, t0, DW_TW, 0, t0 == 0 && a->dbias);
+            t0 += DW_TW;
+        } while (t0 < a->ntap);
+    }
+}
+
+/* weights9's channel vector [c, c + VW) */
+AI void w9_vec(const dw_args *a, int c, const int full, int nl)
+{
+    vf acc[9], bacc = { 0 };
+    float *const pw = (float *)a->w + c;
+#pragma GCC unroll 9
+    for (int t = 0; t < 9; t++) acc[t] = t < a->ntap ? ld(pw + a->woff[t], 1, VW) : (vf){ 0 };
+    if (a->dbias) bacc = ld(a->dbias + c, 1, VW);
+    for (int si = 0; si < a->nseg; si++) {
+        const dw_seg *sg = &a->seg[si];
+        const float *xs = sg->x + c, *gs = sg->dy + c;
+        const unsigned m = sg->mask;
+        for (int i = 0; i < sg->n; i++) {
+            const vf g = ld(gs + i * a->ystep, full, nl);
+            bacc += g;
+            const float *xi = xs + i * a->xstep;
+#pragma GCC unroll 9
+            for (int t = 0; t < 9; t++)
+                if (m >> t & 1) acc[t] += ld(xi + sg->xoff[t], full, nl) * g;
+        }
+    }
+#pragma GCC unroll 9
+    for (int t = 0; t < 9; t++)
+        if (t < a->ntap) *(vfu *)(pw + a->woff[t]) = acc[t];
+    if (a->dbias) *(vfu *)(a->dbias + c) = bacc;
+}
+
+/* The accumulators of a 3x3 (or smaller) filter's taps stay in registers
+   through all the runs of several rows, whatever taps each run has (the
+   run's mask says), for one channel vector at a time: per-run calls
+   loaded and stored them once per run, as often as they took FMAs on
+   7x7 images. */
+static void dw_weights9(const dw_args *a)
+{
+    const int whole = a->k / VW * VW;
+    for (int c = 0; c < whole; c += VW) w9_vec(a, c, 1, VW);
+    if (whole < a->k) w9_vec(a, whole, 0, a->k - whole);
+}
+
+static void weights_9(const dw_args *a) { weights_body(a, 1); }
+static void weights_any(const dw_args *a) { weights_body(a, 0); }
+
+static void dw_weights(const dw_args *a)
+{
+    if (a->ntap == 9)
+        weights_9(a);
+    else
+        weights_any(a);
+}
+
+const dw_isa DW_TABLE = { .isa = DW_ISA,
+                          .vlen = VW,
+                          .j = DW_J,
+                          .apply = dw_apply,
+                          .weights = dw_weights,
+                          .weights9 = dw_weights9 };
