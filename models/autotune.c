@@ -259,7 +259,8 @@ int autotune_net(net *nt, int batch, int reps, autotune_layer *out, int *count,
         t->layer = li;
         net_layer_shape(l, net_layer_batch(nt, li, batch), &t->shape); /* as it will run */
         const conv_shape *s = &t->shape;
-        size_t nx = (size_t)s->n * s->h * s->w * s->c, nw = (size_t)s->r * s->s * s->c * s->k,
+        size_t nx = (size_t)s->n * s->h * s->w * s->c,
+               nw = (size_t)s->r * s->s * (s->c / (s->groups ? s->groups : 1)) * s->k,
                ny = (size_t)s->n * conv_out_h(s) * conv_out_w(s) * s->k;
         bufs B = { fill(&g, nx), fill(&g, nw), fill(&g, s->k), fill(&g, ny), fill(&g, ny),
                    fill(&g, nx), fill(&g, nw), fill(&g, s->k), ny,           l->act == ACT_RELU };
@@ -299,9 +300,11 @@ int autotune_net(net *nt, int batch, int reps, autotune_layer *out, int *count,
         free(B.dw);
         free(B.db);
         if (!ok) return error_set(err, len, "out of memory timing %s", l->name);
-        if (t->best[CONV_FORWARD] < 0 || t->best[CONV_BACKWARD_WEIGHTS] < 0)
-            return error_set(err, len, "%s: no backend can run %dx%dx%dx%d -> %d %dx%d", l->name,
-                             s->n, s->h, s->w, s->c, s->k, s->r, s->s);
+        if (t->best[CONV_FORWARD] < 0 || t->best[CONV_BACKWARD_WEIGHTS] < 0) {
+            char shape[160];
+            net_shape_describe(s, shape, sizeof shape);
+            return error_set(err, len, "%s: no backend can run %s", l->name, shape);
+        }
     }
     return step_check(nt, batch, out, *count, configs, nconfigs, &st, err, len);
 }
@@ -321,9 +324,9 @@ void autotune_print(const net *nt, const autotune_layer *t, int count, FILE *f)
 {
     fprintf(f, "auto: fastest backend per layer and pass (median ms; runner-up in brackets)\n");
     for (int i = 0; i < count; i++) {
-        const conv_shape *s = &t[i].shape;
-        fprintf(f, "  %-6s %dx%dx%dx%d -> %d %dx%d s%d p%d\n", nt->layers[t[i].layer].name, s->n,
-                s->h, s->w, s->c, s->k, s->r, s->s, s->stride, s->pad);
+        char shape[160];
+        net_shape_describe(&t[i].shape, shape, sizeof shape);
+        fprintf(f, "  %-6s %s\n", nt->layers[t[i].layer].name, shape);
         for (int p = 0; p < 3; p++) {
             if (t[i].best[p] < 0) {
                 fprintf(f, "    %-17s not needed\n", conv_pass_name((conv_pass)p));

@@ -145,12 +145,12 @@ static int layer_plan(net *nt, replica *r, int i, int n, char *err, size_t len)
     net_layer_shape(l, n, &s);
     for (int p = 0; p < 3; p++) {
         const char *why = l->backend[p]->unsupported(&s);
-        if (why)
-            return error_set(
-                err, len,
-                "%s (%dx%dx%dx%d -> %d %dx%d stride %d pad %d): backend %s cannot run it: %s",
-                l->name, s.n, s.h, s.w, s.c, s.k, s.r, s.s, s.stride, s.pad, l->backend[p]->name,
-                why);
+        if (why) {
+            char shape[160];
+            net_shape_describe(&s, shape, sizeof shape);
+            return error_set(err, len, "%s (%s): backend %s cannot run it: %s", l->name, shape,
+                             l->backend[p]->name, why);
+        }
     }
     int slot = 0;
     while (slot < NET_MAX_PLANS - 1 && plan[0][slot]) slot++;
@@ -267,8 +267,15 @@ int net_init(net *nt, int max_batch, uint64_t seed, char *err, size_t len)
             continue;
         }
         if (l->kind == LAYER_CONV) {
-            fan_in = (size_t)l->kh * l->kw * l->ic;
-            fan_out = (size_t)l->kh * l->kw * l->oc;
+            /* Glorot's fans are the connections: an output sees r*s*(c/g)
+               inputs, an input reaches r*s*(k/g) outputs (g = 1: Keras').
+               Keras counts r*s*k out for a grouped Conv2D, r*s*c in for a
+               DepthwiseConv2D: for a 3x3 depthwise layer of 32 channels the
+               activations' variance then shrinks ~16x per layer in a net
+               without batch norm, and the MobileNet-style spec stalled */
+            const int groups = l->groups ? l->groups : 1;
+            fan_in = (size_t)l->kh * l->kw * (l->ic / groups);
+            fan_out = (size_t)l->kh * l->kw * (l->oc / groups);
         } else {
             fan_in = (size_t)l->ih * l->iw * l->ic;
             fan_out = (size_t)l->oc;
@@ -342,36 +349,40 @@ void net_free(net *nt)
     memset(nt->grad, 0, sizeof nt->grad);
 }
 
+/* Weights and biases of one layer. */
+static size_t layer_params(const layer *l)
+{
+    const int g = l->groups ? l->groups : 1;
+    return l->kind == LAYER_CONV    ? (size_t)l->kh * l->kw * (l->ic / g) * l->oc + l->oc
+           : l->kind == LAYER_DENSE ? (size_t)l->ih * l->iw * l->ic * l->oc + l->oc
+                                    : 0;
+}
+
 size_t net_param_count(const net *nt)
 {
     size_t n = 0;
-    for (int i = 0; i < nt->nlayers; i++) {
-        const layer *l = &nt->layers[i];
-        if (l->kind == LAYER_CONV)
-            n += (size_t)l->kh * l->kw * l->ic * l->oc + l->oc;
-        else if (l->kind == LAYER_DENSE)
-            n += (size_t)l->ih * l->iw * l->ic * l->oc + l->oc;
-    }
+    for (int i = 0; i < nt->nlayers; i++) n += layer_params(&nt->layers[i]);
     return n;
 }
 
 void net_summary(const net *nt, FILE *f)
 {
     static const char *const kinds[] = { "Conv2D", "MaxPooling2D", "Flatten", "Dense" };
-    fprintf(f, "%-22s %-20s %10s   %s\n", "Layer (type)", "Output Shape", "Param #", "backend");
-    fprintf(f, "%.*s\n", 72,
+    /* names as wide as "conv10 (DepthwiseConv2D)" */
+    fprintf(f, "%-24s %-20s %10s   %s\n", "Layer (type)", "Output Shape", "Param #", "backend");
+    fprintf(f, "%.*s\n", 74,
             "==========================================================================");
     for (int i = 0; i < nt->nlayers; i++) {
         const layer *l = &nt->layers[i];
         char name[40], shape[40];
-        snprintf(name, sizeof name, "%s (%s)", l->name, kinds[l->kind]);
+        const int depthwise = l->kind == LAYER_CONV && l->groups > 1 && l->groups == l->ic;
+        snprintf(name, sizeof name, "%s (%s)", l->name,
+                 depthwise ? "DepthwiseConv2D" : kinds[l->kind]);
         if (l->kind == LAYER_FLATTEN || l->kind == LAYER_DENSE)
             snprintf(shape, sizeof shape, "(None, %d)", l->oc);
         else
             snprintf(shape, sizeof shape, "(None, %d, %d, %d)", l->oh, l->ow, l->oc);
-        size_t params = l->kind == LAYER_CONV    ? (size_t)l->kh * l->kw * l->ic * l->oc + l->oc
-                        : l->kind == LAYER_DENSE ? (size_t)l->ih * l->iw * l->ic * l->oc + l->oc
-                                                 : 0;
+        const size_t params = layer_params(l);
         char be[64] = "";
         if (l->kind == LAYER_CONV && l->backend[0] == l->backend[1] &&
             l->backend[0] == l->backend[2])
@@ -379,9 +390,9 @@ void net_summary(const net *nt, FILE *f)
         else if (l->kind == LAYER_CONV)
             snprintf(be, sizeof be, "%s/%s/%s", l->backend[0]->name, l->backend[1]->name,
                      l->backend[2]->name);
-        fprintf(f, "%-22s %-20s %10zu   %s\n", name, shape, params, be);
+        fprintf(f, "%-24s %-20s %10zu   %s\n", name, shape, params, be);
     }
-    fprintf(f, "%.*s\n", 72,
+    fprintf(f, "%.*s\n", 74,
             "==========================================================================");
     fprintf(f, "Total params: %zu\n", net_param_count(nt));
 }

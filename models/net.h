@@ -33,6 +33,9 @@ typedef struct {
     int ih, iw, ic;                 /* per-image input */
     int oh, ow, oc;                 /* per-image output */
     int kh, kw, stride, pad;        /* conv */
+    int groups, stride_w;           /* conv: conv.h's appended members, */
+    int dil_h, dil_w;               /* 0 wherever the four above say it */
+    int pad_t, pad_b, pad_l, pad_r; /* (spec.c) */
     int pool;                       /* maxpool */
     param weight, bias;             /* conv (HWIO) and dense ([in][out]) */
     const conv_backend *backend[3]; /* per conv_pass; may differ (auto) */
@@ -80,8 +83,11 @@ typedef struct {
    "FILE:LINE: problem" in err. The net holds no memory yet. */
 int net_parse(net *nt, const char *path, char *err, size_t errlen);
 int net_parse_string(net *nt, const char *text, const char *name, char *err, size_t errlen);
-/* e.g. "1x28x28x1 -> 32 3x3 s1 p0" for a conv layer at batch n */
+/* A conv layer's convolution at batch n. */
 void net_layer_shape(const layer *l, int n, conv_shape *s);
+/* "1x28x28x1 -> 32 3x3 stride 1 pad 0", with "stride SHxSW",
+   "pad T,B,L,R", " dilation D" and " groups G" where they apply. */
+void net_shape_describe(const conv_shape *s, char *buf, size_t len);
 
 /* ---- net.c ---- */
 

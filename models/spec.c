@@ -4,6 +4,7 @@
    executor (net.c) runs in parts of a batch, which the structure alone
    decides. Nothing here allocates beyond the parse. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +39,193 @@ static int parse_activation(const char *s, activation *a)
 
 void net_layer_shape(const layer *l, int n, conv_shape *s)
 {
-    *s = (conv_shape){ n, l->ih, l->iw, l->ic, l->oc, l->kh, l->kw, l->stride, l->pad };
+    /* stride_h 0: stride holds the height's */
+    *s = (conv_shape){ n,        l->ih,     l->iw,    l->ic,     l->oc,    l->kh,
+                       l->kw,    l->stride, l->pad,   l->groups, 0,        l->stride_w,
+                       l->dil_h, l->dil_w,  l->pad_t, l->pad_b,  l->pad_l, l->pad_r };
+}
+
+static void append(char *buf, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void append(char *buf, size_t len, const char *fmt, ...)
+{
+    const size_t used = strlen(buf);
+    if (used + 1 >= len) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + used, len - used, fmt, ap);
+    va_end(ap);
+}
+
+void net_shape_describe(const conv_shape *s, char *buf, size_t len)
+{
+    if (!len) return;
+    const int sh = s->stride_h ? s->stride_h : s->stride,
+              sw = s->stride_w ? s->stride_w : s->stride;
+    const int dh = s->dil_h ? s->dil_h : 1, dw = s->dil_w ? s->dil_w : 1;
+    buf[0] = 0;
+    append(buf, len, "%dx%dx%dx%d -> %d %dx%d stride %d", s->n, s->h, s->w, s->c, s->k, s->r, s->s,
+           sh);
+    if (sw != sh) append(buf, len, "x%d", sw);
+    if (s->pad_t || s->pad_b || s->pad_l || s->pad_r)
+        append(buf, len, " pad %d,%d,%d,%d", s->pad + s->pad_t, s->pad + s->pad_b,
+               s->pad + s->pad_l, s->pad + s->pad_r);
+    else
+        append(buf, len, " pad %d", s->pad);
+    if (dh != dw)
+        append(buf, len, " dilation %dx%d", dh, dw);
+    else if (dh > 1)
+        append(buf, len, " dilation %d", dh);
+    if (s->groups > 1) append(buf, len, " groups %d", s->groups);
+}
+
+/* A whole-token integer 0..max, else -1. */
+static long parse_count(const char *s, long max) { return !strcmp(s, "0") ? 0 : parse_int(s, max); }
+
+/* "N" (both) or "AxB", each 1..max; -1 if neither. */
+static int parse_pair(const char *s, long max, int *a, int *b)
+{
+    char first[24];
+    const char *x = strchr(s, 'x');
+    if (!x) x = s + strlen(s);
+    if ((size_t)(x - s) >= sizeof first) return -1;
+    memcpy(first, s, (size_t)(x - s));
+    first[x - s] = 0;
+    const long u = parse_int(first, max), v = *x ? parse_int(x + 1, max) : u;
+    if (u < 0 || v < 0) return -1;
+    *a = (int)u;
+    *b = (int)v;
+    return 0;
+}
+
+/* "N" (every side) or "T,B,L,R", each 0..max, into pad[4]; -1 if neither. */
+static int parse_sides(const char *s, long max, int pad[4])
+{
+    char copy[64], *save = NULL;
+    int commas = 0, n = 0;
+    for (const char *c = s; *c; c++) commas += *c == ',';
+    if ((commas != 0 && commas != 3) || strlen(s) >= sizeof copy) return -1;
+    strcpy(copy, s);
+    for (char *t = strtok_r(copy, ",", &save); t && n < 4; t = strtok_r(NULL, ",", &save)) {
+        const long v = parse_count(t, max);
+        if (v < 0) return -1;
+        pad[n++] = (int)v;
+    }
+    if (n != commas + 1) return -1; /* an empty side */
+    if (n == 1) pad[1] = pad[2] = pad[3] = pad[0];
+    return 0;
+}
+
+/* Keras' padding="same" along one axis: the output is ceil(in / stride),
+   the padding that takes is split with the odd one at the end (bottom,
+   right), as TensorFlow does. */
+static void same_pad(int in, int f, int dil, int st, int *lo, int *hi)
+{
+    const long out = (in + st - 1) / st, need = (out - 1) * st + (long)(f - 1) * dil + 1 - in;
+    const long total = need > 0 ? need : 0;
+    *lo = (int)(total / 2);
+    *hi = (int)(total - total / 2);
+}
+
+/* conv2d FILTERS RxS [options] or, with dw, dwconv2d RxS [options]: the
+   convolution's geometry (README) into l, whose input is set. Stored as
+   conv.h's members with the appended ones 0 wherever the first ones say
+   it, so a spec of before gives the shape it always gave. */
+static int parse_conv(layer *l, int dw, char **tok, int ntok, int line, const char *file, char *err,
+                      size_t len)
+{
+    const char *what = dw ? "dwconv2d" : "conv2d";
+    const int at = dw ? 1 : 2; /* the RxS word */
+    if (ntok <= at)
+        return error_set(err, len,
+                         "%s:%d: %s wants %sRxS [stride=N|SHxSW] [pad=N|same|valid|T,B,L,R] "
+                         "[dilation=N] [%s] [relu|linear]",
+                         file, line, what, dw ? "" : "FILTERS ", dw ? "multiplier=M" : "groups=N");
+    long k = 0, groups = 1, mult = 1;
+    int r, s, sh = 1, sw = 1, dh = 1, dwd = 1, pad[4] = { 0 }, same = 0;
+    char tail;
+    if (!dw && (k = parse_int(tok[1], 1 << 16)) < 0)
+        return error_set(err, len, "%s:%d: bad filter count '%s'", file, line, tok[1]);
+    if (sscanf(tok[at], "%dx%d%c", &r, &s, &tail) != 2 || r <= 0 || s <= 0 || r > 64 || s > 64)
+        return error_set(err, len, "%s:%d: bad filter size '%s' (want RxS, e.g. 3x3)", file, line,
+                         tok[at]);
+    l->act = ACT_LINEAR;
+    for (int i = at + 1; i < ntok; i++) {
+        const char *v = strchr(tok[i], '=') ? strchr(tok[i], '=') + 1 : "";
+        if (!strncmp(tok[i], "stride=", 7)) {
+            if (parse_pair(v, 64, &sh, &sw))
+                return error_set(err, len, "%s:%d: bad stride '%s' (want N or SHxSW, 1 to 64)",
+                                 file, line, v);
+        } else if (!strncmp(tok[i], "pad=", 4)) {
+            same = !strcmp(v, "same");
+            if (same || !strcmp(v, "valid"))
+                memset(pad, 0, sizeof pad);
+            else if (parse_sides(v, 64, pad))
+                return error_set(err, len,
+                                 "%s:%d: bad padding '%s' (want N, same, valid or T,B,L,R, "
+                                 "each 0 to 64)",
+                                 file, line, v);
+        } else if (!strncmp(tok[i], "dilation=", 9)) {
+            if (parse_pair(v, 64, &dh, &dwd))
+                return error_set(err, len, "%s:%d: bad dilation '%s' (want N or DHxDW, 1 to 64)",
+                                 file, line, v);
+        } else if (!dw && !strncmp(tok[i], "groups=", 7)) {
+            if ((groups = parse_int(v, 1 << 16)) < 0)
+                return error_set(err, len, "%s:%d: bad groups '%s' (want N >= 1)", file, line, v);
+        } else if (dw && !strncmp(tok[i], "multiplier=", 11)) {
+            if ((mult = parse_int(v, 1 << 16)) < 0)
+                return error_set(err, len, "%s:%d: bad multiplier '%s' (want M >= 1)", file, line,
+                                 v);
+        } else if (parse_activation(tok[i], &l->act) || l->act == ACT_SOFTMAX) {
+            return error_set(err, len, "%s:%d: %s: unknown option '%s'", file, line, what, tok[i]);
+        }
+    }
+    if (dw) { /* one group per input channel, M filters each */
+        groups = l->ic;
+        if ((k = mult * l->ic) > 1 << 16)
+            return error_set(err, len,
+                             "%s:%d: dwconv2d: multiplier %ld x %d channels is over 65536 filters",
+                             file, line, mult, l->ic);
+    }
+    if (l->ic % groups || k % groups)
+        return error_set(err, len,
+                         "%s:%d: conv2d: groups %ld must divide the input channels (%d) and the "
+                         "filters (%ld)",
+                         file, line, groups, l->ic, k);
+    if (same) {
+        same_pad(l->ih, r, dh, sh, &pad[0], &pad[1]);
+        same_pad(l->iw, s, dwd, sw, &pad[2], &pad[3]);
+    }
+    const long eh = (long)(r - 1) * dh + 1, ew = (long)(s - 1) * dwd + 1;
+    if (l->ih + pad[0] + pad[1] < eh || l->iw + pad[2] + pad[3] < ew) {
+        char span[64] = "";
+        if (dh > 1 || dwd > 1) snprintf(span, sizeof span, " (dilated: it spans %ldx%ld)", eh, ew);
+        return error_set(
+            err, len, "%s:%d: %s: %dx%d filter larger than the %dx%d input padded to %dx%d%s", file,
+            line, what, r, s, l->ih, l->iw, l->ih + pad[0] + pad[1], l->iw + pad[2] + pad[3], span);
+    }
+    int least = pad[0];
+    for (int j = 1; j < 4; j++)
+        if (pad[j] < least) least = pad[j];
+    l->kind = LAYER_CONV;
+    l->oc = (int)k;
+    l->kh = r;
+    l->kw = s;
+    l->stride = sh;
+    l->stride_w = sw != sh ? sw : 0;
+    l->pad = least;
+    l->pad_t = pad[0] - least;
+    l->pad_b = pad[1] - least;
+    l->pad_l = pad[2] - least;
+    l->pad_r = pad[3] - least;
+    l->groups = groups > 1 ? (int)groups : 0;
+    l->dil_h = dh > 1 ? dh : 0;
+    l->dil_w = dwd > 1 ? dwd : 0;
+    conv_shape cs;
+    net_layer_shape(l, 1, &cs);
+    l->oh = conv_out_h(&cs);
+    l->ow = conv_out_w(&cs);
+    return 0;
 }
 
 /* One layer line after the input line; infers its output from `prev`. */
@@ -64,55 +251,9 @@ static int parse_layer(net *nt, char **tok, int ntok, int line, const char *file
                      (nt->layers[nt->nlayers - 1].kind == LAYER_FLATTEN ||
                       nt->layers[nt->nlayers - 1].kind == LAYER_DENSE);
     const char *kind = tok[0];
-    if (!strcmp(kind, "conv2d")) {
-        if (ntok < 3)
-            return error_set(err, len,
-                             "%s:%d: conv2d wants FILTERS RxS [stride=N] [pad=N] [relu|linear]",
-                             file, line);
-        if (flat) return error_set(err, len, "%s:%d: conv2d after flatten/dense", file, line);
-        long k = parse_int(tok[1], 1 << 16);
-        int r, s;
-        char tail;
-        if (k < 0) return error_set(err, len, "%s:%d: bad filter count '%s'", file, line, tok[1]);
-        if (sscanf(tok[2], "%dx%d%c", &r, &s, &tail) != 2 || r <= 0 || s <= 0 || r > 64 || s > 64)
-            return error_set(err, len, "%s:%d: bad filter size '%s' (want RxS, e.g. 3x3)", file,
-                             line, tok[2]);
-        l->kind = LAYER_CONV;
-        l->oc = (int)k;
-        l->kh = r;
-        l->kw = s;
-        l->stride = 1;
-        l->pad = 0;
-        l->act = ACT_LINEAR;
-        for (int i = 3; i < ntok; i++) {
-            long v;
-            if (!strncmp(tok[i], "stride=", 7)) {
-                if ((v = parse_int(tok[i] + 7, 64)) < 0)
-                    return error_set(err, len, "%s:%d: bad stride '%s'", file, line, tok[i] + 7);
-                l->stride = (int)v;
-            } else if (!strncmp(tok[i], "pad=", 4)) {
-                if (!strcmp(tok[i] + 4, "0"))
-                    v = 0;
-                else if ((v = parse_int(tok[i] + 4, 64)) < 0)
-                    return error_set(err, len, "%s:%d: bad padding '%s'", file, line, tok[i] + 4);
-                l->pad = (int)v;
-            } else if (parse_activation(tok[i], &l->act) || l->act == ACT_SOFTMAX) {
-                return error_set(err, len, "%s:%d: conv2d: unknown option '%s'", file, line,
-                                 tok[i]);
-            }
-        }
-        if (l->pad >= l->kh || l->pad >= l->kw)
-            return error_set(err, len,
-                             "%s:%d: conv2d: padding %d must be smaller than the %dx%d filter",
-                             file, line, l->pad, l->kh, l->kw);
-        if (l->ih + 2 * l->pad < l->kh || l->iw + 2 * l->pad < l->kw)
-            return error_set(err, len,
-                             "%s:%d: conv2d: %dx%d filter larger than the padded %dx%d input", file,
-                             line, l->kh, l->kw, l->ih, l->iw);
-        conv_shape cs;
-        net_layer_shape(l, 1, &cs);
-        l->oh = conv_out_h(&cs);
-        l->ow = conv_out_w(&cs);
+    if (!strcmp(kind, "conv2d") || !strcmp(kind, "dwconv2d")) {
+        if (flat) return error_set(err, len, "%s:%d: %s after flatten/dense", file, line, kind);
+        if (parse_conv(l, kind[0] == 'd', tok, ntok, line, file, err, len)) return -1;
     } else if (!strcmp(kind, "maxpool")) {
         long p;
         if (ntok != 2 || (p = parse_int(tok[1], 64)) < 0)
@@ -155,7 +296,8 @@ static int parse_layer(net *nt, char **tok, int ntok, int line, const char *file
             return error_set(err, len, "%s:%d: dense: unknown activation '%s'", file, line, tok[2]);
 
     } else {
-        return error_set(err, len, "%s:%d: unknown layer '%s' (conv2d, maxpool, flatten, dense)",
+        return error_set(err, len,
+                         "%s:%d: unknown layer '%s' (conv2d, dwconv2d, maxpool, flatten, dense)",
                          file, line, kind);
     }
     if ((long long)l->oh * l->ow * l->oc > NET_MAX_FEATURES)
@@ -168,6 +310,12 @@ static int parse_layer(net *nt, char **tok, int ntok, int line, const char *file
     snprintf(l->name, sizeof l->name, "%s%d", prefix[l->kind], count % 100);
     int dims[] = { l->kind, l->act, l->oh, l->ow, l->oc, l->kh, l->kw, l->stride, l->pad, l->pool };
     nt->spec_hash = fnv1a(nt->spec_hash, dims, sizeof dims);
+    /* the appended geometry only where a layer has it: a spec of before
+       keeps its hash, and its weights files load */
+    const int more[] = { l->groups, l->stride_w, l->dil_h, l->dil_w,
+                         l->pad_t,  l->pad_b,    l->pad_l, l->pad_r };
+    static const int none[sizeof more / sizeof *more];
+    if (memcmp(more, none, sizeof more)) nt->spec_hash = fnv1a(nt->spec_hash, more, sizeof more);
     nt->nlayers++;
     return 0;
 }

@@ -1,6 +1,7 @@
 /* The layers and the network they make up: max-pool against a plain loop,
    every layer's gradients by finite differences, the whole network's
-   gradients (batch in one piece, in parts, over replicas), and replicas
+   gradients (batch in one piece, in parts, over replicas; a grouped and
+   depthwise one on every backend that runs it), and replicas
    left without images by a short batch. */
 #include <math.h>
 #include <omp.h>
@@ -395,6 +396,58 @@ static void test_net_gradients(void)
     free(whole);
 }
 
+/* A grouped and depthwise network's gradients by finite differences, on
+   every backend that runs its layers: groups, depthwise with a channel
+   multiplier, Keras' same with stride 2, padding per side, dilation and
+   stride per axis, each through the trainer's conv layer. */
+static void test_net_gradients_grouped(void)
+{
+    if (!check_selected("layers/gradient/grouped")) return;
+    static const char *spec = "input 7 6 4\n"
+                              "conv2d 4 3x3 pad=same groups=2 relu\n"
+                              "dwconv2d 3x3 stride=2 pad=same multiplier=2 relu\n"
+                              "conv2d 6 1x1 pad=0,1,1,0 groups=2\n"
+                              "dwconv2d 2x2 stride=2x1 dilation=2 relu\n"
+                              "flatten\ndense 5 softmax\n";
+    static const uint8_t labels[3] = { 3, 0, 2 };
+    const int threads = omp_get_max_threads();
+    omp_set_num_threads(1);
+    for (const conv_backend *const *b = conv_backends(); *b; b++) {
+        net nt;
+        char err[256] = "", name[128];
+        snprintf(name, sizeof name, "layers/gradient/grouped-%s", (*b)->name);
+        if (!check_selected(name)) continue;
+        int ok = !net_parse_string(&nt, spec, "grouped.net", err, sizeof err) &&
+                 !net_set_backends(&nt, NULL, (*b)->name, err, sizeof err);
+        ok = ok && !net_init(&nt, 3, 11, err, sizeof err);
+        if (!ok && strstr(err, "cannot run it")) {
+            check_skip(name, err);
+        } else if (check(name, ok, "%s", err)) {
+            check_rng g = { 13 };
+            check_fill(&g, nt.act[0], 3 * 7 * 6 * 4);
+            float probs[3 * 5];
+            int correct;
+            net_forward(&nt, 3, err, sizeof err);
+            softmax_xent(nt.act[nt.nlayers], labels, 3, 5, probs, nt.grad[nt.nlayers], &correct);
+            net_backward(&nt, 3);
+            net_ctx c = { &nt, labels, 3 };
+            for (int i = 0; i < nt.nlayers; i++) {
+                layer *l = &nt.layers[i];
+                param *ps[] = { &l->weight, &l->bias };
+                for (int j = 0; j < 2; j++) {
+                    if (!ps[j]->n) continue;
+                    snprintf(name, sizeof name, "layers/gradient/grouped-%s-%s-%s", (*b)->name,
+                             l->name, j ? "bias" : "weight");
+                    double e = fd_error(net_loss_f, &c, ps[j]->w, ps[j]->g, ps[j]->n, 2e-3f, 24);
+                    check(name, e < 2e-2, "relative error %.3g", e);
+                }
+            }
+        }
+        net_free(&nt);
+    }
+    omp_set_num_threads(threads);
+}
+
 /* A batch smaller than the replica count leaves replicas without images
    (here replica 0, with 1 image over 2 replicas): they must add nothing,
    and the parameters' gradients must still be the batch's alone. Compared
@@ -448,5 +501,6 @@ void test_layers(void)
     test_maxpool_reference();
     test_layer_gradients();
     test_net_gradients();
+    test_net_gradients_grouped();
     test_net_replicas_short_batch();
 }

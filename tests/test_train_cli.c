@@ -196,6 +196,30 @@ void test_train_cli(void)
             cli_case(name, args, 2, "conv1 (32x28x28x1 -> 4 5x5 stride 1 pad 0)");
         }
     }
+    /* likewise a depthwise layer, and a bad option of one through the CLI */
+    snprintf(path, sizeof path, "%s/dw.net", tmp);
+    if ((f = fopen(path, "w"))) {
+        /* refused when the layers are planned, before the data are read */
+        fputs("input 28 28 4\ndwconv2d 3x3 stride=2 pad=same relu\nflatten\ndense 10 softmax\n", f);
+        fclose(f);
+        for (const conv_backend *const *b = conv_backends(); *b; b++) {
+            conv_shape s = { 32, 28, 28, 4, 4, 3, 3, 2, 0, .groups = 4, .pad_b = 1, .pad_r = 1 };
+            if (!(*b)->unsupported(&s)) continue;
+            snprintf(args, sizeof args, "train --model '%s' --backend %s --epochs 1", path,
+                     (*b)->name);
+            snprintf(name, sizeof name, "train-cli/unsupported-depthwise-%s", (*b)->name);
+            char want[160];
+            snprintf(want, sizeof want,
+                     "pad 0,1,0,1 groups 4): backend %s cannot run it: ", (*b)->name);
+            cli_case(name, args, 2, want);
+        }
+    }
+    if ((f = fopen(path, "w"))) {
+        fputs("input 28 28 1\ndwconv2d 3x3 pad=same,\nflatten\ndense 10 softmax\n", f);
+        fclose(f);
+        snprintf(args, sizeof args, "train --model '%s' --epochs 1", path);
+        cli_case("train-cli/bad-dwconv", args, 2, "dw.net:2: bad padding 'same,'");
+    }
     /* save -> eval through the CLI reproduces the accuracy printed by train */
     char wpath[600], out[8192];
     snprintf(wpath, sizeof wpath, "%s/cli.bin", tmp);
