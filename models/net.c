@@ -225,6 +225,15 @@ static int plan_job(net *nt, int r, int lo, int hi)
     return 0;
 }
 
+/* Weights and biases of one layer. */
+static size_t layer_params(const layer *l)
+{
+    const int g = l->groups ? l->groups : 1;
+    return l->kind == LAYER_CONV    ? (size_t)l->kh * l->kw * (l->ic / g) * l->oc + l->oc
+           : l->kind == LAYER_DENSE ? (size_t)l->ih * l->iw * l->ic * l->oc + l->oc
+                                    : 0;
+}
+
 double net_memory_bytes(const net *nt, int max_batch)
 {
     double params = 0, image = (double)nt->in_h * nt->in_w * nt->in_c; /* act[0] */
@@ -233,8 +242,7 @@ double net_memory_bytes(const net *nt, int max_batch)
         const double in = (double)l->ih * l->iw * l->ic, out = (double)l->oh * l->ow * l->oc;
         if (l->kind == LAYER_FLATTEN) continue;
         image += out + (i > 0 ? in : 0) + (l->kind == LAYER_MAXPOOL ? out : 0);
-        if (l->kind == LAYER_CONV) params += (double)l->kh * l->kw * l->ic * l->oc + l->oc;
-        if (l->kind == LAYER_DENSE) params += in * l->oc + l->oc;
+        params += (double)layer_params(l);
     }
     /* value, gradient, two moments; a weight gradient per further replica */
     return sizeof(float) * (params * (4 + net_replicas(nt, max_batch)) + image * max_batch);
@@ -347,15 +355,6 @@ void net_free(net *nt)
     free(nt->grad[nt->nlayers]);
     memset(nt->act, 0, sizeof nt->act);
     memset(nt->grad, 0, sizeof nt->grad);
-}
-
-/* Weights and biases of one layer. */
-static size_t layer_params(const layer *l)
-{
-    const int g = l->groups ? l->groups : 1;
-    return l->kind == LAYER_CONV    ? (size_t)l->kh * l->kw * (l->ic / g) * l->oc + l->oc
-           : l->kind == LAYER_DENSE ? (size_t)l->ih * l->iw * l->ic * l->oc + l->oc
-                                    : 0;
 }
 
 size_t net_param_count(const net *nt)
