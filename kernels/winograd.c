@@ -1,14 +1,15 @@
 /* winograd (F(4x4,3x3), or F(3x3,3x3) where its tiles fit the output with
    fewer multiplies, chosen per shape at plan time) and winograd2
    (F(2x2,3x3)): Lavin & Gray's minimal filtering algorithm for 3x3
-   filters, stride 1, padding 0..2, all three passes in the Winograd domain.
+   filters, stride 1, padding 0..2 on each side (top, bottom, left and
+   right apart), all three passes in the Winograd domain.
    One engine serves every tile size; a tile size is its three transform
    matrices, kept as data (winograd_tf.h, the wincnn sets: F(2,3) points
    0, +-1; F(3,3) points 0, +-1, 2; F(4,3) points 0, +-1, +-2).
 
    Per tile, with m the output tile, r = 3 and alpha = m + r - 1 the input tile:
      forward           Y = A^T [ (G g G^T) (.) (B^T d B) ] A
-                       d: alpha x alpha input tile at (m*ty - pad, m*tx - pad),
+                       d: alpha x alpha input tile at (m*ty - pt, m*tx - pl),
                        zero outside the image; Y: m x m outputs, clipped at the
                        right and bottom edges; bias added in the output transform
                        (forward_relu clamps it there too, in registers).
@@ -21,7 +22,8 @@
                        the GEMMs X[e] (tiles x C) = W[e] (tiles x K) .
                        U[e] (K x C), each image's tiles on one thread;
                        otherwise dx = the same Winograd convolution of dy
-                       padded by r-1-pad, with the filter rotated 180 degrees
+                       padded by r-1-pt on top and r-1-pl on the left (the
+                       far sides follow from dx's size), with the filter rotated 180 degrees
                        and C, K swapped (U from the rotated filter, K x C).
      backward_weights  dw = G^T [ sum_tiles (A dy^ A^T) (.) (B^T x^ B) ] G, the
                        adjoint of the forward formula in g (<dy, Y(g)> =
@@ -108,11 +110,11 @@ int winograd_matrices(int m, const double **at, const double **g, const double *
 typedef struct {
     int hi, wi, ci; /* input image and channels */
     int ho, wo, co; /* output image and channels */
-    int pad;
-    int th, tw;    /* tiles down, across */
-    size_t ntiles; /* n * th * tw */
-    int tb;        /* tiles per block */
-    int team;      /* the whole team shares each block (few tiles) */
+    int pt, pl;     /* padding on top and on the left */
+    int th, tw;     /* tiles down, across */
+    size_t ntiles;  /* n * th * tw */
+    int tb;         /* tiles per block */
+    int team;       /* the whole team shares each block (few tiles) */
 } wino_geom;
 
 struct conv_plan {
@@ -141,12 +143,16 @@ struct conv_plan {
 static const char *unsupported_for(const conv_shape *s, const char *what)
 {
     const char *why = conv_shape_invalid(s);
-    if (!why) why = conv_shape_extended(s);
     if (why) return why;
+    const conv_geom g = conv_geometry(s);
+    if (g.g != 1) return "groups > 1 (grouped or depthwise convolution) not supported";
+    if (g.dh != 1 || g.dw != 1) return "dilation > 1 not supported";
     if (s->r != 3 || s->s != 3) return what;
-    if (s->stride != 1)
+    if (g.sh != 1 || g.sw != 1)
         return "Winograd F(m,3x3) needs stride 1 (a strided output "
                "skips the overlapping tiles it is built on)";
+    if (g.pt >= R || g.pb >= R || g.pl >= R || g.pr >= R)
+        return "padding at or beyond the filter size (3) not supported";
     return NULL;
 }
 
@@ -169,9 +175,10 @@ static size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
 enum { ESKEW = 16 };
 static size_t mat_stride(const wino_geom *g, int ch) { return (size_t)g->tb * ch + ESKEW; }
 
-static wino_geom geom_make(int n, int hi, int wi, int ci, int ho, int wo, int co, int pad, int m)
+static wino_geom geom_make(int n, int hi, int wi, int ci, int ho, int wo, int co, int pt, int pl,
+                           int m)
 {
-    wino_geom g = { hi, wi, ci, ho, wo, co, pad, 0, 0, 0, 0, 0 };
+    wino_geom g = { hi, wi, ci, ho, wo, co, pt, pl, 0, 0, 0, 0, 0 };
     g.th = (int)ceil_div((size_t)ho, (size_t)m);
     g.tw = (int)ceil_div((size_t)wo, (size_t)m);
     g.ntiles = (size_t)n * g.th * g.tw;
@@ -227,8 +234,10 @@ static conv_plan *plan_for(const conv_shape *s, const wino_tile *t)
                                             : wino_tfs_portable;
     pl->tf = &tfs[t->m - 2];
 
-    pl->fwd = geom_make(s->n, s->h, s->w, s->c, pl->p, pl->q, s->k, s->pad, t->m);
-    pl->bwd = geom_make(s->n, pl->p, pl->q, s->k, s->h, s->w, s->c, R - 1 - s->pad, t->m);
+    const conv_geom cg = conv_geometry(s);
+    pl->fwd = geom_make(s->n, s->h, s->w, s->c, pl->p, pl->q, s->k, cg.pt, cg.pl, t->m);
+    pl->bwd =
+        geom_make(s->n, pl->p, pl->q, s->k, s->h, s->w, s->c, R - 1 - cg.pt, R - 1 - cg.pl, t->m);
 
     /* Tiles per block. Every block reads all of U (alpha^2 C K floats):
        while U fits the L2 cache that is cheap, and a block is sized so its
@@ -430,7 +439,7 @@ static void input_rows(const conv_plan *pl, const wino_geom *g, tf_kind kind, co
                     tx * pl->m, dst, mat_stride(g, ch), i);
         else
             tile_in(pl, TF_INPUT, in + (size_t)n * g->hi * g->wi * ch, g->hi, g->wi, ch,
-                    ty * pl->m - g->pad, tx * pl->m - g->pad, dst, mat_stride(g, ch), i);
+                    ty * pl->m - g->pt, tx * pl->m - g->pl, dst, mat_stride(g, ch), i);
     }
 }
 
@@ -475,7 +484,7 @@ static void adjoint_rows(const conv_plan *pl, const float *X, size_t t0, int i0,
     for (int i = i0; i < i1; i++) {
         int n, ty, tx;
         tile_pos(g, t0 + i, &n, &ty, &tx);
-        const int y0 = ty * m - g->pad, x0 = tx * m - g->pad;
+        const int y0 = ty * m - g->pt, x0 = tx * m - g->pl;
         const int r0 = y0 < 0 ? -y0 : 0, c0l = x0 < 0 ? -x0 : 0;
         const int r1 = s->h - y0 < al ? s->h - y0 : al;
         const int c1l = s->w - x0 < al ? s->w - x0 : al;

@@ -87,10 +87,14 @@ static const conv_shape sweep[] = {
     { 2, 10, 7, 2, 3, 1, 3, 1, 0, .stride_h = 3 },
     { 1, 8, 8, 3, 4, 3, 3, 2, 0, .pad_b = 1, .pad_r = 1 }, /* Keras "same", stride 2, even */
     { 2, 6, 7, 2, 3, 3, 3, 1, 0, .pad_t = 2, .pad_l = 1, .pad_r = 3 }, /* ONNX pads */
-    { 1, 5, 5, 2, 3, 3, 3, 1, 3 },                                     /* pad = filter */
-    { 1, 4, 4, 3, 2, 1, 1, 1, 2 },                                     /* pad > 1x1 filter */
-    { 2, 3, 3, 2, 2, 2, 2, 2, 5 },                                     /* pad 5, 2x2 filter */
-    { 1, 4, 6, 1, 2, 3, 3, 1, 0, .pad_t = 4, .pad_r = 5 },             /* one side beyond */
+    /* per-side padding under the filter size, 3x3 stride 1: Winograd runs these */
+    { 2, 8, 8, 3, 5, 3, 3, 1, 0, .pad_b = 1, .pad_r = 1 },
+    { 1, 9, 7, 4, 6, 3, 3, 1, 0, .pad_t = 2, .pad_b = 1, .pad_l = 1, .pad_r = 2 },
+    { 2, 13, 13, 8, 16, 3, 3, 1, 0, .pad_t = 1, .pad_l = 2 }, /* F(4x4) tiles, adjoint */
+    { 1, 5, 5, 2, 3, 3, 3, 1, 3 },                            /* pad = filter */
+    { 1, 4, 4, 3, 2, 1, 1, 1, 2 },                            /* pad > 1x1 filter */
+    { 2, 3, 3, 2, 2, 2, 2, 2, 5 },                            /* pad 5, 2x2 filter */
+    { 1, 4, 6, 1, 2, 3, 3, 1, 0, .pad_t = 4, .pad_r = 5 },    /* one side beyond */
     { 2, 9, 10, 4, 6, 3, 3, 0, 0, .groups = 2, .stride_h = 2, .stride_w = 1, .dil_h = 2, .dil_w = 2,
       .pad_t = 1, .pad_b = 2, .pad_l = 2 }, /* all at once */
     /* depthwise as simd vectorizes it: channel tails of every vector width,

@@ -163,7 +163,7 @@ static void check_refusals(const char *backend)
         { { 1, 9, 9, 4, 4, 3, 3, 2, 1 }, "stride 2", "stride" },
         { { 1, 9, 9, 4, 4, 3, 3, 1, 1, .groups = 2 }, "groups", "groups" },
         { { 1, 9, 9, 4, 4, 3, 3, 1, 1, .dil_h = 2 }, "dilation", "dilation" },
-        { { 1, 9, 9, 4, 4, 3, 3, 1, 0, .pad_b = 1 }, "pad_b", "padding per side" },
+        { { 1, 9, 9, 4, 4, 3, 3, 1, 0, .pad_b = 3 }, "pad_b 3", "padding at or beyond" },
         { { 1, 9, 9, 4, 4, 3, 3, 1, 3 }, "pad 3", "padding at or beyond" },
     };
     char name[128];
@@ -182,6 +182,9 @@ static void check_refusals(const char *backend)
     const conv_shape ok = { 1, 4, 4, 2, 3, 3, 3, 1, 2 };
     snprintf(name, sizeof name, "winograd/refusals/%s/pad-2-accepted", backend);
     check(name, be->unsupported(&ok) == NULL, "refused 3x3 stride 1 pad 2");
+    const conv_shape sides = { 1, 4, 4, 2, 3, 3, 3, 1, 0, .pad_t = 2, .pad_r = 1 };
+    snprintf(name, sizeof name, "winograd/refusals/%s/pad-per-side-accepted", backend);
+    check(name, be->unsupported(&sides) == NULL, "refused padding per side under 3");
 }
 
 /* Each ISA level names itself, so the sweep re-runs the backend per ISA. */
