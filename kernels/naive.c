@@ -109,35 +109,42 @@ static void naive_forward(conv_plan *pl, const float *x, const float *w, const f
 
 static void naive_backward_data(conv_plan *pl, const float *dy, const float *w, float *dx)
 {
-    const int N = pl->s.n, H = pl->s.h, W = pl->s.w, C = pl->s.c, K = pl->s.k, R = pl->s.r,
-              S = pl->s.s, P = pl->p, Q = pl->q, CG = pl->cg, KG = pl->kg;
-    const int SH = pl->g.sh, SW = pl->g.sw, PT = pl->g.pt, PL = pl->g.pl, DH = pl->g.dh,
-              DW = pl->g.dw;
+    const conv_shape s = pl->s;
+    const conv_geom g = pl->g;
+    const int P = pl->p, Q = pl->q, CG = pl->cg, KG = pl->kg;
 #pragma omp parallel for collapse(2) schedule(static)
-    for (int n = 0; n < N; n++)
-        for (int h = 0; h < H; h++)
-            for (int wi = 0; wi < W; wi++) {
-                float *xo = dx + (((size_t)n * H + h) * W + wi) * C;
-                memset(xo, 0, sizeof(float) * C);
-                for (int r = 0; r < R; r++) {
-                    int ph = h + PT - r * DH; /* = p*SH */
-                    if (ph < 0 || ph % SH) continue;
-                    int p = ph / SH;
+    for (int n = 0; n < s.n; n++)
+        for (int h = 0; h < s.h; h++)
+            for (int wi = 0; wi < s.w; wi++) {
+                float *xo = dx + (((size_t)n * s.h + h) * s.w + wi) * s.c;
+                memset(xo, 0, sizeof(float) * s.c);
+                for (int r = 0; r < s.r; r++) {
+                    int ph = h + g.pt - r * g.dh; /* = p*SH */
+                    if (ph < 0 || ph % g.sh) continue;
+                    int p = ph / g.sh;
                     if (p >= P) continue;
-                    for (int t = 0; t < S; t++) {
-                        int qw = wi + PL - t * DW;
-                        if (qw < 0 || qw % SW) continue;
-                        int q = qw / SW;
+                    for (int t = 0; t < s.s; t++) {
+                        int qw = wi + g.pl - t * g.dw;
+                        if (qw < 0 || qw % g.sw) continue;
+                        int q = qw / g.sw;
                         if (q >= Q) continue;
-                        const float *gy = dy + (((size_t)n * P + p) * Q + q) * K;
-                        const float *wr = w + ((size_t)r * S + t) * CG * K;
-                        for (int c = 0; c < C; c++) { /* c = group * CG + cc */
-                            const int k0 = c / CG * KG;
-                            const float *wc = wr + (size_t)(c % CG) * K + k0;
-                            float acc = 0.0f;
-                            for (int k = 0; k < KG; k++) acc += gy[k0 + k] * wc[k];
-                            xo[c] += acc;
-                        }
+                        const float *gy = dy + (((size_t)n * P + p) * Q + q) * s.k;
+                        const float *wr = w + ((size_t)r * s.s + t) * CG * s.k;
+                        if (g.g == 1) /* dense: the loops as they were before groups */
+                            for (int c = 0; c < s.c; c++) {
+                                float acc = 0.0f;
+                                for (int k = 0; k < s.k; k++)
+                                    acc += gy[k] * wr[(size_t)c * s.k + k];
+                                xo[c] += acc;
+                            }
+                        else
+                            for (int c = 0; c < s.c; c++) {
+                                const int k0 = c / CG * KG;
+                                const float *wc = wr + (size_t)(c % CG) * s.k + k0;
+                                float acc = 0.0f;
+                                for (int k = 0; k < KG; k++) acc += gy[k0 + k] * wc[k];
+                                xo[c] += acc;
+                            }
                     }
                 }
             }
@@ -146,35 +153,34 @@ static void naive_backward_data(conv_plan *pl, const float *dy, const float *w, 
 static void naive_backward_weights(conv_plan *pl, const float *x, const float *dy, float *dw,
                                    float *dbias)
 {
-    const int N = pl->s.n, H = pl->s.h, W = pl->s.w, C = pl->s.c, K = pl->s.k, R = pl->s.r,
-              S = pl->s.s, P = pl->p, Q = pl->q, CG = pl->cg, KG = pl->kg;
-    const int SH = pl->g.sh, SW = pl->g.sw, PT = pl->g.pt, PL = pl->g.pl, DH = pl->g.dh,
-              DW = pl->g.dw;
+    const conv_shape s = pl->s;
+    const conv_geom g = pl->g;
+    const int P = pl->p, Q = pl->q, CG = pl->cg, KG = pl->kg;
 #pragma omp parallel for collapse(3) schedule(static)
-    for (int r = 0; r < R; r++)
-        for (int t = 0; t < S; t++)
-            for (int c = 0; c < C; c++) { /* c = group * CG + cc */
+    for (int r = 0; r < s.r; r++)
+        for (int t = 0; t < s.s; t++)
+            for (int c = 0; c < s.c; c++) { /* c = group * CG + cc */
                 const int k0 = c / CG * KG;
-                float *dwo = dw + (((size_t)r * S + t) * CG + c % CG) * K + k0;
+                float *dwo = dw + (((size_t)r * s.s + t) * CG + c % CG) * s.k + k0;
                 memset(dwo, 0, sizeof(float) * KG);
-                for (int n = 0; n < N; n++)
+                for (int n = 0; n < s.n; n++)
                     for (int p = 0; p < P; p++) {
-                        int h = p * SH - PT + r * DH;
-                        if (h < 0 || h >= H) continue;
+                        int h = p * g.sh - g.pt + r * g.dh;
+                        if (h < 0 || h >= s.h) continue;
                         for (int q = 0; q < Q; q++) {
-                            int wi = q * SW - PL + t * DW;
-                            if (wi < 0 || wi >= W) continue;
-                            float xv = x[(((size_t)n * H + h) * W + wi) * C + c];
-                            const float *gy = dy + (((size_t)n * P + p) * Q + q) * K + k0;
+                            int wi = q * g.sw - g.pl + t * g.dw;
+                            if (wi < 0 || wi >= s.w) continue;
+                            float xv = x[(((size_t)n * s.h + h) * s.w + wi) * s.c + c];
+                            const float *gy = dy + (((size_t)n * P + p) * Q + q) * s.k + k0;
                             for (int k = 0; k < KG; k++) dwo[k] += xv * gy[k];
                         }
                     }
             }
     if (dbias) {
 #pragma omp parallel for schedule(static)
-        for (int k = 0; k < K; k++) {
+        for (int k = 0; k < s.k; k++) {
             float acc = 0.0f;
-            for (size_t i = 0; i < (size_t)N * P * Q; i++) acc += dy[i * K + k];
+            for (size_t i = 0; i < (size_t)s.n * P * Q; i++) acc += dy[i * s.k + k];
             dbias[k] = acc;
         }
     }
