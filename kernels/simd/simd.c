@@ -32,13 +32,18 @@
                        dW has at least as many rows (R*S*C) as dy has pixels,
                        threads split dW's rows instead, each reading all of
                        x and dy: no partial sums to add up.
+   Each axis has its own stride, dilation and leading padding (the
+   trailing padding follows from the output size): a tap reads input
+   o*st - pad + f*dil, and padding at or beyond the filter leaves output
+   rows with no taps at all (bias only). Dilated taps are never adjacent,
+   so each is a segment of its own.
    Output pixels of forward/backward_data are split into regions whose pixels
    see the same taps (interior, each edge, each stride residue), so the
    kernel never tests a bound; a block of J pixels may span images, so the
    small edge regions of small images still fill the registers. Where that
    is estimated cheaper (few, tiny regions), the input is read from a
    zero-padded copy instead. backward_weights reads x through a zero-padded
-   copy when pad > 0. All per-pixel offsets are tabulated at plan time.
+   copy when there is padding. All per-pixel offsets are tabulated at plan time.
    Reductions of 9 steps (3x3 over one input channel: first layers) with at
    most 32 output channels keep the filter in registers instead (AVX-512):
    per pixel 9 broadcasts and 9V FMAs, no filter loads, the pixels of a
@@ -140,16 +145,23 @@ typedef struct {
     tap1d *tap;
 } axis;
 
+/* One axis of the convolution: stride, dilation and the padding before
+   the first input (the padding after it follows from the output size). */
+typedef struct {
+    int st, dil, pad;
+} axis_geom;
+
 /* Input coordinate i that filter tap f reads for output o; 0 if none.
-   Forward: i = o*st - pad + f. Backward data (o an input coordinate of the
-   forward conv): i = (o + pad - f) / st where exact. */
-static int tap_coord(int backward, int o, int f, int st, int pad, int *i)
+   Forward: i = o*st - pad + f*dil. Backward data (o an input coordinate of
+   the forward conv): i = (o + pad - f*dil) / st where exact. */
+static int tap_coord(int backward, int o, int f, axis_geom ax, int *i)
 {
+    const int st = ax.st;
     if (!backward) {
-        *i = o * st - pad + f;
+        *i = o * st - ax.pad + f * ax.dil;
         return 1;
     }
-    int num = o + pad - f;
+    int num = o + ax.pad - f * ax.dil;
     if (num % st) return 0;
     *i = num / st;
     return 1;
@@ -158,26 +170,26 @@ static int tap_coord(int backward, int o, int f, int st, int pad, int *i)
 /* Taps of output o whose input lies in [lo, hi), i shifted to start at lo.
    Backward data runs the rotated filter (index u = F-1-f), so that i
    ascends with the tap index in both passes and neighbouring taps merge. */
-static int taps_at(int backward, int o, int F, int st, int pad, int lo, int hi, tap1d *out)
+static int taps_at(int backward, int o, int F, axis_geom ax, int lo, int hi, tap1d *out)
 {
     int n = 0;
     for (int u = 0; u < F; u++) {
         int i;
-        if (tap_coord(backward, o, backward ? F - 1 - u : u, st, pad, &i) && i >= lo && i < hi)
+        if (tap_coord(backward, o, backward ? F - 1 - u : u, ax, &i) && i >= lo && i < hi)
             out[n++] = (tap1d){ u, i - lo };
     }
     return n;
 }
 
 /* [lo, hi): every input coordinate a tap of outputs [0, O) reads, and [0, I) */
-static void axis_reach(int backward, int O, int I, int F, int st, int pad, int *lo, int *hi)
+static void axis_reach(int backward, int O, int I, int F, axis_geom ax, int *lo, int *hi)
 {
     *lo = 0;
     *hi = I;
     for (int o = 0; o < O; o++)
         for (int f = 0; f < F; f++) {
             int i;
-            if (!tap_coord(backward, o, f, st, pad, &i)) continue;
+            if (!tap_coord(backward, o, f, ax, &i)) continue;
             if (i < *lo) *lo = i;
             if (i >= *hi) *hi = i + 1;
         }
@@ -190,10 +202,10 @@ static void axis_free(axis *a)
 }
 
 /* Group outputs [0, O) into runs, taps reading inputs in [lo, hi). */
-static int axis_make(axis *a, int backward, int O, int F, int st, int pad, int lo, int hi)
+static int axis_make(axis *a, int backward, int O, int F, axis_geom ax, int lo, int hi)
 {
-    a->ostep = backward ? st : 1;
-    a->istep = backward ? 1 : st;
+    a->ostep = backward ? ax.st : 1;
+    a->istep = backward ? 1 : ax.st;
     a->nrun = 0;
     a->run = malloc(sizeof *a->run * (size_t)O);
     a->tap = malloc(sizeof *a->tap * (size_t)O * (size_t)F + 1);
@@ -206,7 +218,7 @@ static int axis_make(axis *a, int backward, int O, int F, int st, int pad, int l
     for (int cls = 0; cls < a->ostep && cls < O; cls++) {
         run1d *r = NULL;
         for (int o = cls; o < O; o += a->ostep) {
-            int n = taps_at(backward, o, F, st, pad, lo, hi, cur);
+            int n = taps_at(backward, o, F, ax, lo, hi, cur);
             int same = r && n == r->ntap;
             for (int t = 0; same && t < n; t++) {
                 const tap1d *p = &a->tap[r->t0 + t];
@@ -298,17 +310,19 @@ static int engine_build(engine *e, const simd_isa *d, int backward, const conv_s
     e->n = s->n;
     e->r = s->r;
     e->s = s->s;
+    const conv_geom cg = conv_geometry(s);
+    const axis_geom ay = { cg.sh, cg.dh, cg.pt }, ax = { cg.sw, cg.dw, cg.pl };
     int rlo = 0, rhi = e->hi, clo = 0, chi = e->wi;
     if (padded) {
-        axis_reach(backward, e->ho, e->hi, s->r, s->stride, s->pad, &rlo, &rhi);
-        axis_reach(backward, e->wo, e->wi, s->s, s->stride, s->pad, &clo, &chi);
+        axis_reach(backward, e->ho, e->hi, s->r, ay, &rlo, &rhi);
+        axis_reach(backward, e->wo, e->wi, s->s, ax, &clo, &chi);
         e->top = -rlo;
         e->left = -clo;
         e->hp = rhi - rlo;
         e->wp = chi - clo;
     }
-    if (axis_make(&e->rows, backward, e->ho, s->r, s->stride, s->pad, rlo, rhi) ||
-        axis_make(&e->cols, backward, e->wo, s->s, s->stride, s->pad, clo, chi))
+    if (axis_make(&e->rows, backward, e->ho, s->r, ay, rlo, rhi) ||
+        axis_make(&e->cols, backward, e->wo, s->s, ax, clo, chi))
         return -1;
     const ptrdiff_t rowlen = padded ? e->wp : e->wi;
     e->dot = d->dot && e->co * 4 <= d->vlen;
@@ -562,8 +576,10 @@ struct conv_plan {
     /* backward_weights */
     chblk kb;
     int jw;              /* dW rows per block */
+    conv_geom geo;       /* strides, dilations, padding per side */
+    int padx;            /* any padding: x is read from xpad */
     int hp, wp;          /* padded input */
-    float *xpad;         /* zero-padded x (pad > 0), borders stay zero */
+    float *xpad;         /* zero-padded x (padx), borders stay zero */
     ptrdiff_t *roff;     /* [R*S*C] offset of dW row (r,s,c) from a pixel */
     seg *rowseg;         /* [N*P] output row (n,p): x and dy offsets */
     int chunk;           /* output rows per accumulation chunk */
@@ -579,7 +595,7 @@ static const char *simd_unsupported(const conv_shape *s)
     const char *why = conv_shape_invalid(s);
     if (why || dw_is_depthwise(s)) return why;
     if (conv_geometry(s).g > 1) return "groups > 1 other than depthwise (groups = c) not supported";
-    return conv_shape_extended(s);
+    return NULL;
 }
 
 static void simd_destroy(conv_plan *pl)
@@ -623,9 +639,12 @@ static conv_plan *simd_plan(const conv_shape *s)
     pl->kb = chblk_make(s->k, d->vlen, d->vmax);
     pl->kp = (s->k + d->vlen - 1) / d->vlen * d->vlen;
     pl->jw = isa_jmax(d, chblk_vecs(&pl->kb, 0));
-    pl->hp = s->h + 2 * s->pad;
-    pl->wp = s->w + 2 * s->pad;
-    if (s->pad && !(pl->xpad = cpu_alloc(sizeof(float) * s->n * pl->hp * pl->wp * s->c))) goto fail;
+    pl->geo = conv_geometry(s);
+    pl->padx = pl->geo.pt || pl->geo.pb || pl->geo.pl || pl->geo.pr;
+    pl->hp = s->h + pl->geo.pt + pl->geo.pb;
+    pl->wp = s->w + pl->geo.pl + pl->geo.pr;
+    if (pl->padx && !(pl->xpad = cpu_alloc(sizeof(float) * s->n * pl->hp * pl->wp * s->c)))
+        goto fail;
     pl->roff = malloc(sizeof *pl->roff * rsc);
     pl->rowseg = malloc(sizeof *pl->rowseg * (size_t)s->n * pl->p);
     /* threads split dW's rows where dW has at least as many rows as dy:
@@ -642,11 +661,11 @@ static conv_plan *simd_plan(const conv_shape *s)
         for (int t = 0; t < s->s; t++)
             for (int c = 0; c < s->c; c++)
                 pl->roff[((size_t)r * s->s + t) * s->c + c] =
-                    ((ptrdiff_t)r * pl->wp + t) * s->c + c;
+                    ((ptrdiff_t)r * pl->geo.dh * pl->wp + (ptrdiff_t)t * pl->geo.dw) * s->c + c;
     for (int n = 0; n < s->n; n++)
         for (int p = 0; p < pl->p; p++)
             pl->rowseg[(size_t)n * pl->p + p] =
-                (seg){ (((ptrdiff_t)n * pl->hp + (ptrdiff_t)p * s->stride) * pl->wp) * s->c,
+                (seg){ (((ptrdiff_t)n * pl->hp + (ptrdiff_t)p * pl->geo.sh) * pl->wp) * s->c,
                        (((ptrdiff_t)n * pl->p + p) * pl->q) * s->k, pl->q };
     /* ~8K dy floats (32 KB) per chunk, read once per dW block: larger
        chunks load and store each block's accumulators less often, smaller
@@ -749,7 +768,7 @@ static void bwdw_part(const conv_plan *pl, int lo, int hi, int j0, int j1, const
     ukr_args args = {
         .a0 = xs,
         .bscale = 0,
-        .ainc = (ptrdiff_t)s->stride * s->c,
+        .ainc = (ptrdiff_t)pl->geo.sw * s->c,
         .binc = s->k,
         .doff = doff,
     };
@@ -781,15 +800,17 @@ static void simd_backward_weights(conv_plan *pl, const float *x, const float *dy
         return;
     }
     const int T = pl->threads, rows = s->n * pl->p, rsc = s->r * s->s * s->c, kp = pl->kp;
-    const float *xs = s->pad ? pl->xpad : x;
+    const float *xs = pl->padx ? pl->xpad : x;
     if (T == 1) {
-        if (s->pad) pad_copy(x, s->n, s->h, s->w, s->c, pl->xpad, pl->hp, pl->wp, s->pad, s->pad);
+        if (pl->padx)
+            pad_copy(x, s->n, s->h, s->w, s->c, pl->xpad, pl->hp, pl->wp, pl->geo.pt, pl->geo.pl);
         bwdw_part(pl, 0, rows, 0, rsc, xs, dy, dw, s->k, dbias);
         return;
     }
 #pragma omp parallel num_threads(T)
     {
-        if (s->pad) pad_copy(x, s->n, s->h, s->w, s->c, pl->xpad, pl->hp, pl->wp, s->pad, s->pad);
+        if (pl->padx)
+            pad_copy(x, s->n, s->h, s->w, s->c, pl->xpad, pl->hp, pl->wp, pl->geo.pt, pl->geo.pl);
         const int me = omp_get_thread_num(), team = omp_get_num_threads();
         if (pl->split_rows) {
             /* each thread its own dW rows over all of x and dy: no partial
