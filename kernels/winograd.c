@@ -144,13 +144,15 @@ static const char *unsupported_for(const conv_shape *s, const char *what)
 {
     const char *why = conv_shape_invalid(s);
     if (why) return why;
-    const conv_geom g = conv_geometry(s);
-    if (g.g != 1) return "groups > 1 (grouped or depthwise convolution) not supported";
-    if (g.dh != 1 || g.dw != 1) return "dilation > 1 not supported";
+    /* every extension but the padding per side, refused in shape.c's words */
+    conv_shape sym = *s;
+    sym.pad_t = sym.pad_b = sym.pad_l = sym.pad_r = 0;
+    if ((why = conv_shape_extended(&sym))) return why;
     if (s->r != 3 || s->s != 3) return what;
-    if (g.sh != 1 || g.sw != 1)
+    if (s->stride != 1)
         return "Winograd F(m,3x3) needs stride 1 (a strided output "
                "skips the overlapping tiles it is built on)";
+    const conv_geom g = conv_geometry(s);
     if (g.pt >= R || g.pb >= R || g.pl >= R || g.pr >= R)
         return "padding at or beyond the filter size (3) not supported";
     return NULL;
