@@ -10,8 +10,12 @@
    tap one filter vector (from L1) and J FMAs taking the input as their
    memory operand. Registers: J accumulators and the filter vector (AVX2,
    16 ymm: J = 6; AVX-512, 32 zmm: 8; SSE without FMA: 4 and a product).
-   Each count of a run's last n % J pixels is compiled on its own, and
-   9 taps (the interior of a 3x3 layer) apart from any other count.
+   A group of nj < J pixels (a run's last n % J, or a short run such as
+   an edge column) takes J / nj channel vectors at once, so it still has
+   about J independent accumulators. Each pixel count is compiled on its
+   own, and so are the tap counts of a 3x3 filter (9 inside, 6 on an
+   edge, 4 at a corner; 1-3 in strided backward data), the pixels'
+   addresses in registers so that a tap costs one offset load.
    weights9 (backward weights, filters of <= 9 taps): per channel vector,
    one accumulator per tap and one for dbias through all the runs given,
    each run's taps a mask; per pixel one dy vector, then one input vector
@@ -63,45 +67,62 @@ AI void st(float *p, vf v, const int full, int nl)
         memcpy(p, &v, sizeof(float) * (size_t)nl);
 }
 
-/* One channel vector [c, c + VW) of nj (<= DW_J) pixels at xq, yq: per
-   tap one filter vector (an L1 load) for nj FMAs taking the input as
-   their memory operand. NT taps (0: a->ntap). */
-AI void apply_vec(const dw_args *a, const float *xq, float *yq, int c, const int nj, const int NT,
-                  const int full, int nl)
+/* nv channel vectors from c of nj (<= DW_J) pixels at xq, yq: per tap
+   and vector one filter vector (an L1 load) for nj FMAs taking the input
+   as their memory operand. nv * nj <= DW_J, so that short runs (the edge
+   columns, one pixel each) still keep several independent accumulators
+   in flight. NT taps (0: a->ntap). */
+AI void apply_vec(const dw_args *a, const float *xq, float *yq, int c, const int nj, const int nv,
+                  const int NT, const int full, int nl)
 {
     const int nt = NT ? NT : a->ntap;
-    const ptrdiff_t xs = a->xstep;
-    const vf b0 = a->bias ? ld(a->bias + c, full, nl) : (vf){ 0 };
+    const float *xj[DW_J];
+#pragma GCC unroll 8
+    for (int j = 0; j < nj; j++) xj[j] = xq + j * a->xstep + c;
     vf acc[DW_J];
-#pragma GCC unroll 16
-    for (int j = 0; j < nj; j++) acc[j] = b0;
+#pragma GCC unroll 8
+    for (int v = 0; v < nv; v++) {
+        const vf b0 = a->bias ? ld(a->bias + c + v * VW, full, nl) : (vf){ 0 };
+#pragma GCC unroll 8
+        for (int j = 0; j < nj; j++) acc[v * nj + j] = b0;
+    }
 #pragma GCC unroll 9
     for (int t = 0; t < nt; t++) {
-        const vf w = ld(a->w + a->woff[t] + c, full, nl);
-        const float *xp = xq + a->xoff[t] + c;
-#pragma GCC unroll 16
-        for (int j = 0; j < nj; j++) acc[j] += ld(xp + j * xs, full, nl) * w;
+        const float *wp = a->w + a->woff[t] + c;
+        const ptrdiff_t xo = a->xoff[t];
+#pragma GCC unroll 8
+        for (int v = 0; v < nv; v++) {
+            const vf w = ld(wp + v * VW, full, nl);
+#pragma GCC unroll 8
+            for (int j = 0; j < nj; j++) acc[v * nj + j] += ld(xj[j] + xo + v * VW, full, nl) * w;
+        }
     }
-#pragma GCC unroll 16
-    for (int j = 0; j < nj; j++) {
-        vf o = acc[j];
-        if (a->relu) o = (vf)((vi)o & ~(vi)(o < 0)); /* NaN passes */
-        st(yq + j * a->ystep + c, o, full, nl);
-    }
+#pragma GCC unroll 8
+    for (int v = 0; v < nv; v++)
+#pragma GCC unroll 8
+        for (int j = 0; j < nj; j++) {
+            vf o = acc[v * nj + j];
+            if (a->relu) o = (vf)((vi)o & ~(vi)(o < 0)); /* NaN passes */
+            st(yq + j * a->ystep + c + v * VW, o, full, nl);
+        }
 }
 
-/* nj pixels from pixel q of the run, every channel: the pixels' input
-   rows are read once, front to back, while in L1 */
+/* nj pixels from pixel q of the run, every channel, DW_J / nj vectors at
+   a time: the pixels' input rows are read once, front to back, while in
+   L1 */
 AI void apply_group(const dw_args *a, int q, const int nj, const int NT)
 {
-    const int whole = a->k / VW * VW;
+    const int whole = a->k / VW * VW, nv = DW_J / nj, step = nv * VW;
     const float *xq = a->x + q * a->xstep;
     float *yq = a->y + q * a->ystep;
-    for (int c = 0; c < whole; c += VW) apply_vec(a, xq, yq, c, nj, NT, 1, VW);
-    if (whole < a->k) apply_vec(a, xq, yq, whole, nj, NT, 0, a->k - whole);
+    int c = 0;
+    for (; c + step <= whole; c += step) apply_vec(a, xq, yq, c, nj, nv, NT, 1, VW);
+    for (; c < whole; c += VW) apply_vec(a, xq, yq, c, nj, 1, NT, 1, VW);
+    if (whole < a->k) apply_vec(a, xq, yq, whole, nj, 1, NT, 0, a->k - whole);
 }
 
-/* a run's last n % DW_J pixels: each count compiled on its own */
+/* a run's last n % DW_J pixels (or a run shorter than DW_J): each count
+   compiled on its own */
 AI void apply_rest(const dw_args *a, int q, int nj, const int NT)
 {
     switch (nj) {
@@ -127,15 +148,28 @@ AI void apply_body(const dw_args *a, const int NT)
     if (q < a->n) apply_rest(a, q, a->n - q, NT);
 }
 
+/* Each tap count of a 3x3 filter compiled on its own (9 inside, 6 on an
+   edge, 4 at a corner; strided backward data gives the others), so the
+   tap loop unrolls */
+static void apply_1(const dw_args *a) { apply_body(a, 1); }
+static void apply_2(const dw_args *a) { apply_body(a, 2); }
+static void apply_3(const dw_args *a) { apply_body(a, 3); }
+static void apply_4(const dw_args *a) { apply_body(a, 4); }
+static void apply_6(const dw_args *a) { apply_body(a, 6); }
 static void apply_9(const dw_args *a) { apply_body(a, 9); }
 static void apply_any(const dw_args *a) { apply_body(a, 0); }
 
 static void dw_apply(const dw_args *a)
 {
-    if (a->ntap == 9)
-        apply_9(a);
-    else
-        apply_any(a);
+    switch (a->ntap) {
+    case 1: apply_1(a); break;
+    case 2: apply_2(a); break;
+    case 3: apply_3(a); break;
+    case 4: apply_4(a); break;
+    case 6: apply_6(a); break;
+    case 9: apply_9(a); break;
+    default: apply_any(a); break;
+    }
 }
 
 /* Channel vector [c, c + VW) of pixels [i0, i1) of a run, taps [t0, t0 +
