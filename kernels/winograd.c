@@ -353,11 +353,36 @@ static const char *wino_impl(const conv_plan *pl, conv_pass pass)
 
 /* One transform of VL channels (see tf_fn): an edge tile's function where
    clip is given, else the whole tile's, with the clip tests compiled out. */
+static int tf_in_size(const conv_plan *pl, tf_kind k);
+static int tf_out_size(const conv_plan *pl, tf_kind k);
+
+/* Which of the one-short patterns (wino_tfs.shrt) clip is: 1-3, or 0 */
+static int tf_short(const conv_plan *pl, tf_kind kind, const tf_clip *c)
+{
+    const int ri = tf_in_size(pl, kind), ro = tf_out_size(pl, kind);
+    if (c->i0 || c->j0 || c->o0 || c->p0) return 0;
+    int lo, hi, a, b;
+    if (kind == TF_INPUT || kind == TF_DY) {
+        if (c->o1 != ro || c->p1 != ro) return 0;
+        lo = ri - 1, hi = ri, a = c->i1, b = c->j1;
+    } else {
+        if (c->i1 != ri || c->j1 != ri) return 0;
+        lo = ro - 1, hi = ro, a = c->o1, b = c->p1;
+    }
+    if ((a != lo && a != hi) || (b != lo && b != hi)) return 0;
+    return (a == lo) | (b == lo) << 1;
+}
+
 static inline void tf_run(const conv_plan *pl, tf_kind kind, const float *x, ptrdiff_t xr,
                           ptrdiff_t xc, float *y, ptrdiff_t yr, ptrdiff_t yc, const float *bias,
                           const tf_clip *clip)
 {
-    (clip ? pl->tf->edge : pl->tf->whole)[kind](x, xr, xc, y, yr, yc, bias, clip);
+    tf_fn f = pl->tf->whole[kind];
+    if (clip) {
+        const int sh = tf_short(pl, kind, clip);
+        f = sh ? pl->tf->shrt[sh - 1][kind] : pl->tf->edge[kind];
+    }
+    f(x, xr, xc, y, yr, yc, bias, clip);
 }
 
 /* Sizes (rows x rows in, out x out out) of a transform. */

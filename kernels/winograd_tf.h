@@ -85,9 +85,13 @@ typedef void (*tf_fn)(const float *x, ptrdiff_t xr, ptrdiff_t xc, float *y, ptrd
                       ptrdiff_t yc, const float *bias, const tf_clip *clip);
 
 /* One tile size's transforms for one ISA. The filter and weight-gradient
-   transforms never have edges: their edge entries are the whole ones. */
+   transforms never have edges: their edge entries are the whole ones.
+   shrt[S - 1]: edge tiles one point short at the bottom (S = 1), on the
+   right (2) or both (3), with no other clip: for the input transforms
+   (TF_INPUT, TF_DY) their inputs are short, for the others their outputs
+   (NULL for TF_FILTER, TF_WGRAD). */
 typedef struct {
-    tf_fn whole[TF_KINDS], edge[TF_KINDS];
+    tf_fn whole[TF_KINDS], edge[TF_KINDS], shrt[3][TF_KINDS];
 } wino_tfs;
 
 /* Indexed by m - 2: F(2x2,3x3), F(3x3,3x3), F(4x4,3x3). */

@@ -166,33 +166,63 @@ static inline __attribute__((always_inline)) void tf_apply(const double *L, int 
         tf_apply(L, ro, ri, lt, x, xr, xc, y, yr, yc, bias, clip, relu, add);                      \
     }
 
+/* An edge tile one point short at the bottom (S = 1), on the right (2) or
+   both (3), its clip a constant so that the point tests compile out: the
+   common edge of a valid layer whose size is one less than a multiple of
+   m (the seed's 11x11 and 13x13 images). IN: the inputs are short (the
+   input transforms), else the outputs are. */
+#define TF_SHORT1(name, S, L, ro, ri, lt, relu, add, IN)                                           \
+    static void name##_s##S(const float *x, ptrdiff_t xr, ptrdiff_t xc, float *y, ptrdiff_t yr,    \
+                            ptrdiff_t yc, const float *bias, const tf_clip *clip)                  \
+    {                                                                                              \
+        const int sr = (S)&1, sc = (S) >> 1;                                                       \
+        const tf_clip c = { 0, ri - (IN ? sr : 0), 0, ri - (IN ? sc : 0),                          \
+                            0, ro - (IN ? 0 : sr), 0, ro - (IN ? 0 : sc) };                        \
+        (void)clip;                                                                                \
+        tf_apply(L, ro, ri, lt, x, xr, xc, y, yr, yc, bias, &c, relu, add);                        \
+    }
+#define TF_EDGES(name, L, ro, ri, lt, relu, add, IN)                                               \
+    TF_BOTH(name, L, ro, ri, lt, relu, add)                                                        \
+    TF_SHORT1(name, 1, L, ro, ri, lt, relu, add, IN)                                               \
+    TF_SHORT1(name, 2, L, ro, ri, lt, relu, add, IN)                                               \
+    TF_SHORT1(name, 3, L, ro, ri, lt, relu, add, IN)
+
 /* A tile size's functions, prefixed P, from its matrices at (m x a), g
    (a x R), bt (a x a): the tf_kind list of winograd_tf.h. */
 #define TF_TILE(P, m, a, at, g, bt)                                                                \
-    TF_BOTH(P##_input, bt, a, a, 0, 0, 0)                                                          \
+    TF_EDGES(P##_input, bt, a, a, 0, 0, 0, 1)                                                      \
     TF_WHOLE(P##_filter, g, a, R, 0, 0, 0)                                                         \
-    TF_BOTH(P##_output, at, m, a, 0, 0, 0)                                                         \
-    TF_BOTH(P##_output_relu, at, m, a, 0, 1, 0)                                                    \
-    TF_BOTH(P##_dy, at, a, m, 1, 0, 0)                                                             \
+    TF_EDGES(P##_output, at, m, a, 0, 0, 0, 0)                                                     \
+    TF_EDGES(P##_output_relu, at, m, a, 0, 1, 0, 0)                                                \
+    TF_EDGES(P##_dy, at, a, m, 1, 0, 0, 1)                                                         \
     TF_WHOLE(P##_wgrad, g, R, a, 1, 0, 0)                                                          \
-    TF_BOTH(P##_input_t, bt, a, a, 1, 0, 0)                                                        \
-    TF_BOTH(P##_input_t_add, bt, a, a, 1, 0, 1)
+    TF_EDGES(P##_input_t, bt, a, a, 1, 0, 0, 0)                                                    \
+    TF_EDGES(P##_input_t_add, bt, a, a, 1, 0, 1, 0)
 
 TF_TILE(f23, 2, 4, f23_at, f23_g, f23_bt)
 TF_TILE(f33, 3, 5, f33_at, f33_g, f33_bt)
 TF_TILE(f43, 4, 6, f43_at, f43_g, f43_bt)
 
+#define TF_SHORTS(P, S)                                                                            \
+    {                                                                                              \
+        P##_input_s##S, NULL, P##_output_s##S, P##_output_relu_s##S, P##_dy_s##S, NULL,            \
+            P##_input_t_s##S, P##_input_t_add_s##S                                                 \
+    }
 #define TF_TABLE(P)                                                                                \
     {                                                                                              \
         { P##_input, P##_filter, P##_output,  P##_output_relu,                                     \
           P##_dy,    P##_wgrad,  P##_input_t, P##_input_t_add },                                   \
             { P##_input_edge, P##_filter, P##_output_edge,  P##_output_relu_edge,                  \
               P##_dy_edge,    P##_wgrad,  P##_input_t_edge, P##_input_t_add_edge },                \
+            { TF_SHORTS(P, 1), TF_SHORTS(P, 2), TF_SHORTS(P, 3) },                                 \
     }
 
 const wino_tfs WINO_TFS[3] = { TF_TABLE(f23), TF_TABLE(f33), TF_TABLE(f43) };
 
 #undef TF_TABLE
+#undef TF_SHORTS
+#undef TF_EDGES
+#undef TF_SHORT1
 #undef TF_TILE
 #undef TF_BOTH
 #undef TF_WHOLE
