@@ -5,17 +5,19 @@
    ymm, or an xmm), so the one body below becomes each ISA's code; with
    -ffp-contract=fast a multiply-add is one FMA where the target has it.
 
-   apply (forward, backward data): a run's pixels in groups of J through
-   every channel vector, J accumulators per vector taking every tap: per
-   tap one filter vector (from L1) and J FMAs taking the input as their
-   memory operand. Registers: J accumulators and the filter vector (AVX2,
-   16 ymm: J = 6; AVX-512, 32 zmm: 8; SSE without FMA: 4 and a product).
+   apply (forward, backward data): a run's pixels in groups of J, each
+   group through every channel, nv channel vectors at a time: nv * J
+   accumulators taking every tap, per tap and vector one filter vector
+   (from L1) and J FMAs taking the input as their memory operand.
+   Registers (DW_ACC accumulators beside the filter vector): AVX2, 16
+   ymm: 4 pixels x 3 vectors, as oneDNN's AVX2 depthwise kernel blocks
+   them; AVX-512, 32 zmm: 8 x 1; SSE without FMA: 4 x 1 and a product.
    A group of nj < J pixels (a run's last n % J, or a short run such as
-   an edge column) takes J / nj channel vectors at once, so it still has
-   about J independent accumulators. Each pixel count is compiled on its
-   own, and so are the tap counts of a 3x3 filter (9 inside, 6 on an
-   edge, 4 at a corner; 1-3 in strided backward data), the pixels'
-   addresses in registers so that a tap costs one offset load.
+   an edge column) takes more vectors at once, so it keeps about as many
+   independent accumulators. Each pixel count is compiled on its own,
+   and so are the tap counts of a 3x3 filter (9 inside, 6 on an edge, 4
+   at a corner; 1-3 in strided backward data), the pixels' addresses in
+   registers so that a tap costs one offset load.
    weights9 (backward weights, filters of <= 9 taps): per channel vector,
    one accumulator per tap and one for dbias through all the runs given,
    each run's taps a mask; per pixel one dy vector, then one input vector
@@ -35,13 +37,20 @@ typedef int32_t vi __attribute__((vector_size(VW * sizeof(int32_t))));
 /* an unaligned vector in memory */
 typedef float vfu __attribute__((vector_size(VW * sizeof(float)), aligned(4), may_alias));
 
-/* pixels a group (registers beside the 9 filter vectors, see the top) */
+/* pixels a group, accumulators a group (nj pixels take DW_ACC / nj
+   channel vectors at once, at most DW_NV), see the top */
 #if VW == 16
-#define DW_J 8
+#define DW_J   8
+#define DW_ACC 8
+#define DW_NV  8
 #elif VW == 8
-#define DW_J 6
+#define DW_J   4
+#define DW_ACC 12
+#define DW_NV  6
 #else
-#define DW_J 4
+#define DW_J   4
+#define DW_ACC 4
+#define DW_NV  4
 #endif
 /* taps a sweep of the generic weights kernel */
 #define DW_TW 8
@@ -79,7 +88,7 @@ AI void apply_vec(const dw_args *a, const float *xq, float *yq, int c, const int
     const float *xj[DW_J];
 #pragma GCC unroll 8
     for (int j = 0; j < nj; j++) xj[j] = xq + j * a->xstep + c;
-    vf acc[DW_J];
+    vf acc[DW_ACC];
 #pragma GCC unroll 8
     for (int v = 0; v < nv; v++) {
         const vf b0 = a->bias ? ld(a->bias + c + v * VW, full, nl) : (vf){ 0 };
@@ -107,16 +116,19 @@ AI void apply_vec(const dw_args *a, const float *xq, float *yq, int c, const int
         }
 }
 
-/* nj pixels from pixel q of the run, every channel, DW_J / nj vectors at
-   a time: the pixels' input rows are read once, front to back, while in
+/* nj pixels from pixel q of the run, every channel, DW_ACC / nj vectors
+   at a time (then half as many, then one): the pixels' input rows are read once, front to back, while in
    L1 */
 AI void apply_group(const dw_args *a, int q, const int nj, const int NT)
 {
-    const int whole = a->k / VW * VW, nv = DW_J / nj, step = nv * VW;
+    const int whole = a->k / VW * VW;
+    const int nv = DW_ACC / nj < DW_NV ? DW_ACC / nj : DW_NV, nv2 = nv / 2;
     const float *xq = a->x + q * a->xstep;
     float *yq = a->y + q * a->ystep;
     int c = 0;
-    for (; c + step <= whole; c += step) apply_vec(a, xq, yq, c, nj, nv, NT, 1, VW);
+    for (; c + nv * VW <= whole; c += nv * VW) apply_vec(a, xq, yq, c, nj, nv, NT, 1, VW);
+    if (nv2 > 1)
+        for (; c + nv2 * VW <= whole; c += nv2 * VW) apply_vec(a, xq, yq, c, nj, nv2, NT, 1, VW);
     for (; c < whole; c += VW) apply_vec(a, xq, yq, c, nj, 1, NT, 1, VW);
     if (whole < a->k) apply_vec(a, xq, yq, whole, nj, 1, NT, 0, a->k - whole);
 }
