@@ -239,7 +239,29 @@ AI void weights_body(const dw_args *a, const int NT9)
     }
 }
 
-/* weights9's channel vector [c, c + VW) */
+/* One run of a weights9 call, its taps M (a constant mask: 0 for the
+   run's own, tested per tap): the taps' input pointers set once, per
+   pixel one dy vector, then one input vector and one FMA per tap */
+AI void w9_seg(const dw_args *a, const dw_seg *sg, int c, const unsigned M, vf *acc, vf *bacc,
+               const int full, int nl)
+{
+    const unsigned m = M ? M : sg->mask;
+    const float *xp[9], *gs = sg->dy + c;
+#pragma GCC unroll 9
+    for (int t = 0; t < 9; t++) xp[t] = m >> t & 1 ? sg->x + c + sg->xoff[t] : sg->x;
+    for (int i = 0; i < sg->n; i++) {
+        const vf g = ld(gs + i * a->ystep, full, nl);
+        *bacc += g;
+        const ptrdiff_t o = i * a->xstep;
+#pragma GCC unroll 9
+        for (int t = 0; t < 9; t++)
+            if (m >> t & 1) acc[t] += ld(xp[t] + o, full, nl) * g;
+    }
+}
+
+/* weights9's channel vector [c, c + VW): a 3x3 filter's common tap sets
+   (all 9; an edge row or column, 6; a corner, 4) compiled as constants,
+   any other set tested per tap */
 AI void w9_vec(const dw_args *a, int c, const int full, int nl)
 {
     vf acc[9], bacc = { 0 };
@@ -249,28 +271,17 @@ AI void w9_vec(const dw_args *a, int c, const int full, int nl)
     if (a->dbias) bacc = ld(a->dbias + c, 1, VW);
     for (int si = 0; si < a->nseg; si++) {
         const dw_seg *sg = &a->seg[si];
-        const float *xs = sg->x + c, *gs = sg->dy + c;
-        const unsigned m = sg->mask;
-        if (m == 0x1ffu) { /* all 9 taps (a 3x3 interior): no tests, no offset loads */
-            const float *xp[9];
-#pragma GCC unroll 9
-            for (int t = 0; t < 9; t++) xp[t] = xs + sg->xoff[t];
-            for (int i = 0; i < sg->n; i++) {
-                const vf g = ld(gs + i * a->ystep, full, nl);
-                bacc += g;
-                const ptrdiff_t o = i * a->xstep;
-#pragma GCC unroll 9
-                for (int t = 0; t < 9; t++) acc[t] += ld(xp[t] + o, full, nl) * g;
-            }
-            continue;
-        }
-        for (int i = 0; i < sg->n; i++) {
-            const vf g = ld(gs + i * a->ystep, full, nl);
-            bacc += g;
-            const float *xi = xs + i * a->xstep;
-#pragma GCC unroll 9
-            for (int t = 0; t < 9; t++)
-                if (m >> t & 1) acc[t] += ld(xi + sg->xoff[t], full, nl) * g;
+        switch (sg->mask) {
+        case 0x1ff: w9_seg(a, sg, c, 0x1ff, acc, &bacc, full, nl); break;
+        case 0x1f8: w9_seg(a, sg, c, 0x1f8, acc, &bacc, full, nl); break;
+        case 0x03f: w9_seg(a, sg, c, 0x03f, acc, &bacc, full, nl); break;
+        case 0x1b6: w9_seg(a, sg, c, 0x1b6, acc, &bacc, full, nl); break;
+        case 0x0db: w9_seg(a, sg, c, 0x0db, acc, &bacc, full, nl); break;
+        case 0x1b0: w9_seg(a, sg, c, 0x1b0, acc, &bacc, full, nl); break;
+        case 0x0d8: w9_seg(a, sg, c, 0x0d8, acc, &bacc, full, nl); break;
+        case 0x036: w9_seg(a, sg, c, 0x036, acc, &bacc, full, nl); break;
+        case 0x01b: w9_seg(a, sg, c, 0x01b, acc, &bacc, full, nl); break;
+        default: w9_seg(a, sg, c, 0, acc, &bacc, full, nl); break;
         }
     }
 #pragma GCC unroll 9
