@@ -351,10 +351,15 @@ static const char *wino_impl(const conv_plan *pl, conv_pass pass)
 
 /* ---- transforms between tensors and the Winograd domain ----------------- */
 
-/* One transform of VL channels (see tf_fn): an edge tile's function where
-   clip is given, else the whole tile's, with the clip tests compiled out. */
-static int tf_in_size(const conv_plan *pl, tf_kind k);
-static int tf_out_size(const conv_plan *pl, tf_kind k);
+/* Sizes (rows x rows in, out x out out) of a transform. */
+static int tf_in_size(const conv_plan *pl, tf_kind k)
+{
+    return k == TF_FILTER ? R : k == TF_DY ? pl->m : pl->alpha;
+}
+static int tf_out_size(const conv_plan *pl, tf_kind k)
+{
+    return k == TF_OUTPUT || k == TF_OUTPUT_RELU ? pl->m : k == TF_WGRAD ? R : pl->alpha;
+}
 
 /* Which of the one-short patterns (wino_tfs.shrt) clip is: 1-3, or 0 */
 static int tf_short(const conv_plan *pl, tf_kind kind, const tf_clip *c)
@@ -373,26 +378,22 @@ static int tf_short(const conv_plan *pl, tf_kind kind, const tf_clip *c)
     return (a == lo) | (b == lo) << 1;
 }
 
-static inline void tf_run(const conv_plan *pl, tf_kind kind, const float *x, ptrdiff_t xr,
-                          ptrdiff_t xc, float *y, ptrdiff_t yr, ptrdiff_t yc, const float *bias,
-                          const tf_clip *clip)
+/* The function of one transform of VL channels (see tf_fn) for a tile:
+   the whole tile's without clip, else a one-short edge's, else the
+   general edge function. A tile's callers pick it once for all their
+   channel blocks. */
+static tf_fn tf_pick(const conv_plan *pl, tf_kind kind, const tf_clip *clip)
 {
-    tf_fn f = pl->tf->whole[kind];
-    if (clip) {
-        const int sh = tf_short(pl, kind, clip);
-        f = sh ? pl->tf->shrt[sh - 1][kind] : pl->tf->edge[kind];
-    }
-    f(x, xr, xc, y, yr, yc, bias, clip);
+    if (!clip) return pl->tf->whole[kind];
+    const int sh = tf_short(pl, kind, clip);
+    return sh ? pl->tf->shrt[sh - 1][kind] : pl->tf->edge[kind];
 }
 
-/* Sizes (rows x rows in, out x out out) of a transform. */
-static int tf_in_size(const conv_plan *pl, tf_kind k)
+/* One whole-tile transform of VL channels */
+static inline void tf_run(const conv_plan *pl, tf_kind kind, const float *x, ptrdiff_t xr,
+                          ptrdiff_t xc, float *y, ptrdiff_t yr, ptrdiff_t yc, const float *bias)
 {
-    return k == TF_FILTER ? R : k == TF_DY ? pl->m : pl->alpha;
-}
-static int tf_out_size(const conv_plan *pl, tf_kind k)
-{
-    return k == TF_OUTPUT || k == TF_OUTPUT_RELU ? pl->m : k == TF_WGRAD ? R : pl->alpha;
+    pl->tf->whole[kind](x, xr, xc, y, yr, yc, bias, NULL);
 }
 
 /* The general case of one transform, through zero-padded staging: lanes
@@ -411,7 +412,7 @@ static void tf_staged(const conv_plan *pl, tf_kind kind, const float *x, ptrdiff
             for (int v = 0; v < nv; v++)
                 X[((i0 + i) * ri + j0 + j) * VL + v] = x[i * xr + j * xc + v * xl];
     if (bias) memcpy(b, bias, sizeof(float) * nv);
-    tf_run(pl, kind, X, ri * VL, VL, Y, ro * VL, VL, bias ? b : NULL, NULL);
+    tf_run(pl, kind, X, ri * VL, VL, Y, ro * VL, VL, bias ? b : NULL);
     for (int i = 0; i < yrows; i++)
         for (int j = 0; j < ycols; j++)
             memcpy(y + i * yr + j * yc, Y + (i * ro + j) * VL, sizeof(float) * nv);
@@ -439,12 +440,13 @@ static void tile_in(const conv_plan *pl, tf_kind kind, const float *img, int h, 
     const int i1 = h - y0 < ri ? h - y0 : ri, j1 = w - x0 < ri ? w - x0 : ri;
     const ptrdiff_t xr = (ptrdiff_t)w * ch, er = (ptrdiff_t)es;
     const tf_clip clip = { i0, i1, j0, j1, 0, al, 0, al };
+    const tf_fn f = tf_pick(pl, kind, inside ? NULL : &clip);
     float *d = dst + (size_t)row * ch;
     for (int c0 = 0; c0 < ch; c0 += VL) {
         const int nv = ch - c0 < VL ? ch - c0 : VL;
         if (nv == VL) { /* an edge tile's points outside the image are zeros */
-            tf_run(pl, kind, img + ((ptrdiff_t)(y0 + i0) * w + x0 + j0) * ch + c0, xr, ch, d + c0,
-                   al * er, er, NULL, inside ? NULL : &clip);
+            f(img + ((ptrdiff_t)(y0 + i0) * w + x0 + j0) * ch + c0, xr, ch, d + c0, al * er, er,
+              NULL, &clip);
         } else { /* a partial channel block */
             tf_staged(pl, kind, img + ((ptrdiff_t)(y0 + i0) * w + x0 + j0) * ch + c0, xr, ch, 1,
                       i1 - i0, j1 - j0, i0, j0, nv, d + c0, al * er, er, al, al, NULL);
@@ -484,6 +486,7 @@ static void output_rows(const conv_plan *pl, const wino_geom *g, const float *M,
         const int rows = g->ho - ty * m < m ? g->ho - ty * m : m;
         const int cols = g->wo - tx * m < m ? g->wo - tx * m : m;
         const tf_clip clip = { 0, al, 0, al, 0, rows, 0, cols };
+        const tf_fn f = tf_pick(pl, kind, rows == m && cols == m ? NULL : &clip);
         float *img =
             out + ((size_t)n * g->ho * g->wo + (size_t)ty * m * g->wo + (size_t)tx * m) * co;
         const float *src = M + (size_t)i * co;
@@ -491,8 +494,7 @@ static void output_rows(const conv_plan *pl, const wino_geom *g, const float *M,
             const int nv = co - k0 < VL ? co - k0 : VL;
             const float *b = bias ? bias + k0 : NULL;
             if (nv == VL)
-                tf_run(pl, kind, src + k0, al * er, er, img + k0, yr, co, b,
-                       rows == m && cols == m ? NULL : &clip);
+                f(src + k0, al * er, er, img + k0, yr, co, b, &clip);
             else
                 tf_staged(pl, kind, src + k0, al * er, er, 1, al, al, 0, 0, nv, img + k0, yr, co,
                           rows, cols, b);
@@ -521,12 +523,12 @@ static void adjoint_rows(const conv_plan *pl, const float *X, size_t t0, int i0,
         float *out = dx + (size_t)n * img + ((ptrdiff_t)(y0 + r0) * s->w + x0 + c0l) * C;
         const int whole = r0 == 0 && c0l == 0 && r1 == al && c1l == al;
         const tf_clip clip = { 0, al, 0, al, r0, r1, c0l, c1l };
+        const tf_fn f = tf_pick(pl, TF_INPUT_T_ADD, whole ? NULL : &clip);
         for (int c0 = 0; c0 < C; c0 += VL) {
             const int nv = C - c0 < VL ? C - c0 : VL;
             const float *src = X + (size_t)i * C + c0;
             if (nv == VL) {
-                tf_run(pl, TF_INPUT_T_ADD, src, al * xs, xs, out + c0, xr, C, NULL,
-                       whole ? NULL : &clip);
+                f(src, al * xs, xs, out + c0, xr, C, NULL, &clip);
                 continue;
             }
             float Y[ALPHA_MAX * ALPHA_MAX * VL];
@@ -571,7 +573,7 @@ static void filter_transform(const conv_plan *pl, const float *w, u_layout lay)
             const float *x = src + (size_t)r * cols + c0;
             float *d = pl->u + (size_t)r * cols + c0;
             if (nv == VL)
-                tf_run(pl, TF_FILTER, x, R * ts, ts, d, al * es, es, NULL, NULL);
+                tf_run(pl, TF_FILTER, x, R * ts, ts, d, al * es, es, NULL);
             else
                 tf_staged(pl, TF_FILTER, x, R * ts, ts, 1, R, R, 0, 0, nv, d, al * es, es, al, al,
                           NULL);
@@ -757,7 +759,7 @@ static void weights_epilogue(const conv_plan *pl, const tile_job *j)
             const int nv = K - k0 < VL ? K - k0 : VL;
             const size_t off = (size_t)c * K + k0;
             if (nv == VL)
-                tf_run(pl, TF_WGRAD, pl->u + off, al * es, es, dw + off, R * cs, cs, NULL, NULL);
+                tf_run(pl, TF_WGRAD, pl->u + off, al * es, es, dw + off, R * cs, cs, NULL);
             else
                 tf_staged(pl, TF_WGRAD, pl->u + off, al * es, es, 1, al, al, 0, 0, nv, dw + off,
                           R * cs, cs, R, R, NULL);

@@ -26,10 +26,10 @@
      backward weights dW[r][s][k] = sum over output pixels of x (x) dy, one
                       accumulator per tap through a run; dbias beside it.
    The micro-kernels (depthwise_body.h, compiled per ISA) take a run's
-   pixels J at a time (J = 8 AVX-512, 6 AVX2, 4 SSE) through every channel
-   vector: per tap one filter vector from L1 and J FMAs with the input as
-   memory operand (1 + 1/J loads an FMA), the J pixels' input read front
-   to back while in L1. Tried first and dropped: a channel vector at a
+   pixels J at a time through every channel, V vectors at once (J x V =
+   8 x 1 AVX-512, 4 x 3 AVX2, 4 x 1 SSE): per tap and vector one filter
+   vector from L1 and J FMAs with the input as memory operand (1 + 1/J
+   loads an FMA), the J pixels' input read front to back while in L1. Tried first and dropped: a channel vector at a
    time through the whole run with the 3x3 filter's 9 vectors kept in
    registers (one load an FMA, but each pixel's lines read 32 bytes at a
    time, far apart): 14x14x576 forward 0.65 ms against 0.48 (AVX2, batch

@@ -78,9 +78,9 @@ AI void st(float *p, vf v, const int full, int nl)
 
 /* nv channel vectors from c of nj (<= DW_J) pixels at xq, yq: per tap
    and vector one filter vector (an L1 load) for nj FMAs taking the input
-   as their memory operand. nv * nj <= DW_J, so that short runs (the edge
-   columns, one pixel each) still keep several independent accumulators
-   in flight. NT taps (0: a->ntap). */
+   as their memory operand. nv * nj <= DW_ACC, so that short runs (the
+   edge columns, one pixel each) still keep several independent
+   accumulators in flight. NT taps (0: a->ntap). */
 AI void apply_vec(const dw_args *a, const float *xq, float *yq, int c, const int nj, const int nv,
                   const int NT, const int full, int nl)
 {
@@ -117,8 +117,8 @@ AI void apply_vec(const dw_args *a, const float *xq, float *yq, int c, const int
 }
 
 /* nj pixels from pixel q of the run, every channel, DW_ACC / nj vectors
-   at a time (then half as many, then one): the pixels' input rows are read once, front to back, while in
-   L1 */
+   at a time (then half as many, then one): the pixels' input rows are
+   read once, front to back, while in L1 */
 AI void apply_group(const dw_args *a, int q, const int nj, const int NT)
 {
     const int whole = a->k / VW * VW;
@@ -313,9 +313,6 @@ static void dw_weights(const dw_args *a)
         weights_any(a);
 }
 
-const dw_isa DW_TABLE = { .isa = DW_ISA,
-                          .vlen = VW,
-                          .j = DW_J,
-                          .apply = dw_apply,
-                          .weights = dw_weights,
-                          .weights9 = dw_weights9 };
+const dw_isa DW_TABLE = {
+    .isa = DW_ISA, .vlen = VW, .apply = dw_apply, .weights = dw_weights, .weights9 = dw_weights9
+};
