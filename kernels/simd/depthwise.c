@@ -17,7 +17,12 @@
    for backward data each stride residue), tabulated per axis at plan
    time; a row of output takes its rows' taps on the fly. A (row, column
    run) pair fixes the tap list, so the micro-kernel never tests a bound:
-   padding, dilation and any stride are all in the tap offsets.
+   padding, dilation and any stride are all in the tap offsets. For
+   forward and backward data, a filter of at most 3x3 has its one-pixel
+   edge columns joined to the run beside them (dw_axis_merge_edges): the
+   kernel's first or last group skips the edge pixel's missing tap, a
+   compile-time test, so an edge pixel no longer sweeps all the channels
+   alone (7x7x960 forward, AVX2, 1 thread: 0.74 -> 0.91 of oneDNN).
      forward          y[p][q][k] = bias[k] + sum x[p*SH - top + r*DH]
                                    [q*SW - left + s*DW][k] w[r][s][k]
      backward data    the same kernel from dy to dx, each input pixel's taps
@@ -68,6 +73,7 @@ typedef struct {
    (input coordinates at o0; they advance by istep per output) */
 typedef struct {
     int o0, n, t0, ntap;
+    int edge; /* dw_args.edge: its first or last output lacks a tap */
 } dw_run1;
 
 /* one axis of one pass: outputs [0, O) from inputs [0, I) */
@@ -80,13 +86,14 @@ typedef struct {
     dw_tap1 *tap;
 } dw_axis;
 
-/* The taps of output o that reach an input: forward i = o*st - lo + f*dil;
-   backward data, o an input of the forward, i the forward output with
-   i*st - lo + f*dil = o. */
+/* The taps of output o that reach an input, by ascending input i:
+   forward i = o*st - lo + f*dil; backward data, o an input of the
+   forward, i the forward output with i*st - lo + f*dil = o. */
 static int dw_taps(const dw_axis *a, int o, dw_tap1 *out)
 {
     int n = 0;
-    for (int f = 0; f < a->F; f++) {
+    for (int k = 0; k < a->F; k++) {
+        const int f = a->bwd ? a->F - 1 - k : k;
         int i;
         if (!a->bwd)
             i = o * a->st - a->lo + f * a->dil;
@@ -132,13 +139,51 @@ static int dw_axis_make(dw_axis *a, int bwd, int O, int I, int F, int st, int di
                 continue;
             }
             r = &a->run[a->nrun++];
-            *r = (dw_run1){ o, 1, used, n };
+            *r = (dw_run1){ o, 1, used, n, 0 };
             memcpy(a->tap + used, cur, sizeof *cur * (size_t)n);
             used += n;
         }
     }
     free(cur);
     return 0;
+}
+
+/* 1 if run e (one output, next to run r on side 1 left, 2 right) has
+   r's taps but the one beyond the image: r's first tap (left) or last */
+static int dw_edge_of(const dw_axis *a, const dw_run1 *r, const dw_run1 *e, int side)
+{
+    const int d = side == 1 ? -a->ostep : r->n * a->ostep, skip = side == 1;
+    if (e->n != 1 || e->ntap != r->ntap - 1 || e->o0 != r->o0 + d) return 0;
+    for (int t = 0; t < e->ntap; t++) {
+        const dw_tap1 *te = &a->tap[e->t0 + t], *tr = &a->tap[r->t0 + t + skip];
+        if (te->f != tr->f || te->i != tr->i + d / a->ostep * a->istep) return 0;
+    }
+    return 1;
+}
+
+/* For apply: a one-output edge run beside a run of 3 taps joins it, its
+   missing tap skipped in the kernel's first or last group (dw_args.edge),
+   so that an edge pixel no longer sweeps every channel on its own. */
+static void dw_axis_merge_edges(dw_axis *a)
+{
+    int m = 0;
+    for (int k = 0; k < a->nrun; k++) {
+        dw_run1 r = a->run[k];
+        if (r.ntap == 3 && m > 0 && dw_edge_of(a, &r, &a->run[m - 1], 1)) {
+            m--; /* the left edge joins: r's taps move to it */
+            r.o0 -= a->ostep;
+            r.n++;
+            r.edge |= 1;
+            for (int t = 0; t < r.ntap; t++) a->tap[r.t0 + t].i -= a->istep;
+        }
+        if (r.ntap == 3 && k + 1 < a->nrun && dw_edge_of(a, &r, &a->run[k + 1], 2)) {
+            k++;
+            r.n++;
+            r.edge |= 2;
+        }
+        a->run[m++] = r;
+    }
+    a->nrun = m;
 }
 
 /* pixels of a weights9 call (see dw_weights_share9) */
@@ -151,6 +196,7 @@ struct dw_plan {
     int nvec;           /* channel vectors of K */
     size_t kp;          /* K padded to whole vectors: a partial dW row */
     dw_axis frow, fcol; /* forward (and backward weights) */
+    dw_axis acol;       /* forward's columns for apply: edges merged */
     dw_axis brow, bcol; /* backward data */
     float *xe;          /* m > 1: [N][H][W][K], x_e or dx_e */
     ptrdiff_t *off;     /* [threads][2][R*S]: a run's tap offsets */
@@ -181,6 +227,7 @@ void dw_plan_free(dw_plan *p)
     if (!p) return;
     dw_axis_free(&p->frow);
     dw_axis_free(&p->fcol);
+    dw_axis_free(&p->acol);
     dw_axis_free(&p->brow);
     dw_axis_free(&p->bcol);
     free(p->xe);
@@ -210,9 +257,14 @@ dw_plan *dw_plan_make(const conv_shape *s, int threads, cpu_isa isa)
     p->kp = (size_t)p->nvec * vl;
     if (dw_axis_make(&p->frow, 0, p->p, s->h, s->r, g.sh, g.dh, g.pt) ||
         dw_axis_make(&p->fcol, 0, p->q, s->w, s->s, g.sw, g.dw, g.pl) ||
+        dw_axis_make(&p->acol, 0, p->q, s->w, s->s, g.sw, g.dw, g.pl) ||
         dw_axis_make(&p->brow, 1, s->h, p->p, s->r, g.sh, g.dh, g.pt) ||
         dw_axis_make(&p->bcol, 1, s->w, p->q, s->s, g.sw, g.dw, g.pl))
         goto fail;
+    if (s->r <= 3) { /* what the kernels compile: rows of 3 taps, at most 3 rows */
+        dw_axis_merge_edges(&p->acol);
+        dw_axis_merge_edges(&p->bcol);
+    }
     p->off = malloc(sizeof *p->off * 2 * (size_t)rs * threads);
     p->segmax = DW_SEGPIX + p->fcol.nrun; /* a row adds at most nrun runs */
     p->seg = malloc(sizeof *p->seg * (size_t)p->segmax * threads);
@@ -296,6 +348,7 @@ static void dw_row(const dw_plan *p, const dw_axis *rows, const dw_axis *cols, i
             .bias = bias,
             .relu = relu,
             .k = K,
+            .edge = cr->edge,
         };
         p->d->apply(&a);
     }
@@ -324,7 +377,7 @@ void dw_forward(const dw_plan *p, const float *x, const float *w, const float *b
             dw_expand(p, x, p->xe); /* ends in the omp for's barrier */
             in = p->xe;
         }
-        dw_rows(p, &p->frow, &p->fcol, s->w, p->q, rows, in, w, bias, relu, y);
+        dw_rows(p, &p->frow, &p->acol, s->w, p->q, rows, in, w, bias, relu, y);
     }
 }
 

@@ -45,6 +45,11 @@ typedef struct {
     int k;             /* apply: channels from x, w, y, bias (K) */
     const dw_seg *seg; /* weights9: runs, each all k channels */
     int nseg;
+    /* apply: the run's edge pixels, kept in its first and last groups
+       (taps in at most 3 rows of 3, input columns ascending): 1, its
+       first pixel lacks the first tap of each row; 2, its last pixel
+       lacks the last */
+    int edge;
 } dw_args;
 
 typedef void dw_fn(const dw_args *a);

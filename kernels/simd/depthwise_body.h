@@ -78,11 +78,12 @@ AI void st(float *p, vf v, const int full, int nl)
 
 /* nv channel vectors from c of nj (<= DW_J) pixels at xq, yq: per tap
    and vector one filter vector (an L1 load) for nj FMAs taking the input
-   as their memory operand. nv * nj <= DW_ACC, so that short runs (the
-   edge columns, one pixel each) still keep several independent
-   accumulators in flight. NT taps (0: a->ntap). */
+   as their memory operand. nv * nj <= DW_ACC, so that short runs still
+   keep several independent accumulators in flight. NT taps (0:
+   a->ntap) in rows of nc; L: pixel 0 skips each row's first tap, R:
+   pixel nj - 1 skips each row's last (an image edge inside the group). */
 AI void apply_vec(const dw_args *a, const float *xq, float *yq, int c, const int nj, const int nv,
-                  const int NT, const int full, int nl)
+                  const int NT, const int full, int nl, const int nc, const int L, const int R)
 {
     const int nt = NT ? NT : a->ntap;
     const float *xj[DW_J];
@@ -99,11 +100,15 @@ AI void apply_vec(const dw_args *a, const float *xq, float *yq, int c, const int
     for (int t = 0; t < nt; t++) {
         const float *wp = a->w + a->woff[t] + c;
         const ptrdiff_t xo = a->xoff[t];
+        const int first = (L || R) && t % nc == 0, last = (L || R) && t % nc == nc - 1;
 #pragma GCC unroll 8
         for (int v = 0; v < nv; v++) {
             const vf w = ld(wp + v * VW, full, nl);
 #pragma GCC unroll 8
-            for (int j = 0; j < nj; j++) acc[v * nj + j] += ld(xj[j] + xo + v * VW, full, nl) * w;
+            for (int j = 0; j < nj; j++) {
+                if ((L && j == 0 && first) || (R && j == nj - 1 && last)) continue;
+                acc[v * nj + j] += ld(xj[j] + xo + v * VW, full, nl) * w;
+            }
         }
     }
 #pragma GCC unroll 8
@@ -119,57 +124,87 @@ AI void apply_vec(const dw_args *a, const float *xq, float *yq, int c, const int
 /* nj pixels from pixel q of the run, every channel, DW_ACC / nj vectors
    at a time (then half as many, then one): the pixels' input rows are
    read once, front to back, while in L1 */
-AI void apply_group(const dw_args *a, int q, const int nj, const int NT)
+AI void apply_group(const dw_args *a, int q, const int nj, const int NT, const int nc, const int L,
+                    const int R)
 {
     const int whole = a->k / VW * VW;
     const int nv = DW_ACC / nj < DW_NV ? DW_ACC / nj : DW_NV, nv2 = nv / 2;
     const float *xq = a->x + q * a->xstep;
     float *yq = a->y + q * a->ystep;
     int c = 0;
-    for (; c + nv * VW <= whole; c += nv * VW) apply_vec(a, xq, yq, c, nj, nv, NT, 1, VW);
+    for (; c + nv * VW <= whole; c += nv * VW) apply_vec(a, xq, yq, c, nj, nv, NT, 1, VW, nc, L, R);
     if (nv2 > 1)
-        for (; c + nv2 * VW <= whole; c += nv2 * VW) apply_vec(a, xq, yq, c, nj, nv2, NT, 1, VW);
-    for (; c < whole; c += VW) apply_vec(a, xq, yq, c, nj, 1, NT, 1, VW);
-    if (whole < a->k) apply_vec(a, xq, yq, whole, nj, 1, NT, 0, a->k - whole);
+        for (; c + nv2 * VW <= whole; c += nv2 * VW)
+            apply_vec(a, xq, yq, c, nj, nv2, NT, 1, VW, nc, L, R);
+    for (; c < whole; c += VW) apply_vec(a, xq, yq, c, nj, 1, NT, 1, VW, nc, L, R);
+    if (whole < a->k) apply_vec(a, xq, yq, whole, nj, 1, NT, 0, a->k - whole, nc, L, R);
 }
 
-/* a run's last n % DW_J pixels (or a run shorter than DW_J): each count
-   compiled on its own */
-AI void apply_rest(const dw_args *a, int q, int nj, const int NT)
+/* a group of nj <= DW_J pixels: each count compiled on its own */
+AI void apply_n(const dw_args *a, int q, int nj, const int NT, const int nc, const int L,
+                const int R)
 {
     switch (nj) {
-    case 1: apply_group(a, q, 1, NT); break;
-    case 2: apply_group(a, q, 2, NT); break;
-    case 3: apply_group(a, q, 3, NT); break;
+    case 1: apply_group(a, q, 1, NT, nc, L, R); break;
+    case 2: apply_group(a, q, 2, NT, nc, L, R); break;
+    case 3: apply_group(a, q, 3, NT, nc, L, R); break;
+    case 4: apply_group(a, q, 4, NT, nc, L, R); break;
 #if DW_J > 4
-    case 4: apply_group(a, q, 4, NT); break;
-    case 5: apply_group(a, q, 5, NT); break;
-#endif
-#if DW_J > 6
-    case 6: apply_group(a, q, 6, NT); break;
-    case 7: apply_group(a, q, 7, NT); break;
+    case 5: apply_group(a, q, 5, NT, nc, L, R); break;
+    case 6: apply_group(a, q, 6, NT, nc, L, R); break;
+    case 7: apply_group(a, q, 7, NT, nc, L, R); break;
+    case 8: apply_group(a, q, 8, NT, nc, L, R); break;
 #endif
     default: break;
     }
 }
 
-AI void apply_body(const dw_args *a, const int NT)
+/* A run in groups of DW_J pixels, the last one n % DW_J (or DW_J): an
+   edge pixel (L, R) rides in the first or last group, skipping its
+   missing taps, rather than running alone as one-pixel groups that
+   sweep every channel for a few FMAs each */
+AI void apply_body(const dw_args *a, const int NT, const int nc, const int L, const int R)
 {
+    const int n = a->n;
+    if (n <= DW_J) {
+        apply_n(a, 0, n, NT, nc, L, R);
+        return;
+    }
     int q = 0;
-    for (; q + DW_J <= a->n; q += DW_J) apply_group(a, q, DW_J, NT);
-    if (q < a->n) apply_rest(a, q, a->n - q, NT);
+    if (L) {
+        apply_group(a, 0, DW_J, NT, nc, 1, 0);
+        q = DW_J;
+    }
+    const int tail = (n - q) % DW_J ? (n - q) % DW_J : DW_J, end = n - tail;
+    for (; q < end; q += DW_J) apply_group(a, q, DW_J, NT, nc, 0, 0);
+    if (tail == DW_J)
+        apply_group(a, end, DW_J, NT, nc, 0, R);
+    else
+        apply_n(a, end, tail, NT, nc, 0, R);
+}
+
+/* NT taps in rows of 3, edge pixels as a->edge says */
+AI void apply_edges(const dw_args *a, const int NT)
+{
+    switch (a->edge) {
+    case 1: apply_body(a, NT, 3, 1, 0); break;
+    case 2: apply_body(a, NT, 3, 0, 1); break;
+    case 3: apply_body(a, NT, 3, 1, 1); break;
+    default: apply_body(a, NT, 3, 0, 0); break;
+    }
 }
 
 /* Each tap count of a 3x3 filter compiled on its own (9 inside, 6 on an
-   edge, 4 at a corner; strided backward data gives the others), so the
-   tap loop unrolls */
-static void apply_1(const dw_args *a) { apply_body(a, 1); }
-static void apply_2(const dw_args *a) { apply_body(a, 2); }
-static void apply_3(const dw_args *a) { apply_body(a, 3); }
-static void apply_4(const dw_args *a) { apply_body(a, 4); }
-static void apply_6(const dw_args *a) { apply_body(a, 6); }
-static void apply_9(const dw_args *a) { apply_body(a, 9); }
-static void apply_any(const dw_args *a) { apply_body(a, 0); }
+   edge row, 4 at a corner; strided backward data gives the others), so
+   the tap loop unrolls. Edge pixels join a run only where its taps are
+   rows of 3, at most 3 rows (dw_args.edge): 3, 6 and 9 taps. */
+static void apply_1(const dw_args *a) { apply_body(a, 1, 1, 0, 0); }
+static void apply_2(const dw_args *a) { apply_body(a, 2, 1, 0, 0); }
+static void apply_3(const dw_args *a) { apply_edges(a, 3); }
+static void apply_4(const dw_args *a) { apply_body(a, 4, 1, 0, 0); }
+static void apply_6(const dw_args *a) { apply_edges(a, 6); }
+static void apply_9(const dw_args *a) { apply_edges(a, 9); }
+static void apply_any(const dw_args *a) { apply_body(a, 0, 1, 0, 0); }
 
 static void dw_apply(const dw_args *a)
 {
