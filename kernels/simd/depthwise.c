@@ -22,7 +22,8 @@
    edge columns joined to the run beside them (dw_axis_merge_edges): the
    kernel's first or last group skips the edge pixel's missing tap, a
    compile-time test, so an edge pixel no longer sweeps all the channels
-   alone (7x7x960 forward, AVX2, 1 thread: 0.74 -> 0.91 of oneDNN).
+   alone (7x7x960 forward, AVX2, 1 thread: 0.74 -> 0.91 of oneDNN);
+   backward weights' 3x3 runs take them the same way (a row one run).
      forward          y[p][q][k] = bias[k] + sum x[p*SH - top + r*DH]
                                    [q*SW - left + s*DW][k] w[r][s][k]
      backward data    the same kernel from dy to dx, each input pixel's taps
@@ -261,7 +262,7 @@ dw_plan *dw_plan_make(const conv_shape *s, int threads, cpu_isa isa)
         dw_axis_make(&p->brow, 1, s->h, p->p, s->r, g.sh, g.dh, g.pt) ||
         dw_axis_make(&p->bcol, 1, s->w, p->q, s->s, g.sw, g.dw, g.pl))
         goto fail;
-    if (s->r <= 3) { /* what the kernels compile: rows of 3 taps, at most 3 rows */
+    if (s->r <= 3 && s->s == 3) { /* what the kernels take: rows of 3 taps, at most 3 rows */
         dw_axis_merge_edges(&p->acol);
         dw_axis_merge_edges(&p->bcol);
     }
@@ -421,7 +422,7 @@ static void dw_weights_share9(const dw_plan *p, int lo, int hi, const float *in,
     dw_seg *seg = p->seg + (size_t)me * p->segmax;
     ptrdiff_t woff[9];
     for (int t = 0; t < rs; t++) woff[t] = (ptrdiff_t)t * p->kp;
-    const dw_axis *cols = &p->fcol;
+    const dw_axis *cols = &p->acol;
     dw_args a = {
         .xstep = (ptrdiff_t)cols->istep * K,
         .w = part,
@@ -441,7 +442,7 @@ static void dw_weights_share9(const dw_plan *p, int lo, int hi, const float *in,
         for (int c = 0; c < cols->nrun; c++) {
             const dw_run1 *cr = &cols->run[c];
             dw_seg *g = &seg[a.nseg++];
-            *g = (dw_seg){ img, grow + (ptrdiff_t)cr->o0 * K, cr->n, 0, { 0 } };
+            *g = (dw_seg){ img, grow + (ptrdiff_t)cr->o0 * K, cr->n, 0, cr->edge, { 0 } };
             for (int ra = 0; ra < nr; ra++)
                 for (int b = 0; b < cr->ntap; b++) {
                     const dw_tap1 *ct = &cols->tap[cr->t0 + b];

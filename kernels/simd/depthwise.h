@@ -12,11 +12,14 @@
 
 /* A run of backward weights for a filter of at most 9 taps (tap id
    r*S + s): its n pixels read x + i*xstep + xoff[t] and dy + i*ystep for
-   each tap t in mask. */
+   each tap t in mask. A 3x3 filter's edge pixels may ride in the run
+   (edge, as dw_args.edge): its first pixel lacks taps s = 0, its last
+   s = 2. */
 typedef struct {
     const float *x, *dy;
     int n;
     unsigned mask;
+    int edge;
     ptrdiff_t xoff[9];
 } dw_seg;
 

@@ -274,24 +274,37 @@ AI void weights_body(const dw_args *a, const int NT9)
     }
 }
 
+/* pixel i of a weights9 run: one dy vector, then one input vector and
+   one FMA per tap of m */
+AI void w9_pix(const dw_args *a, const float *const *xp, const float *gs, int i, int ib,
+               const unsigned m, vf *acc, vf *bacc, const int full, int nl)
+{
+    const vf g = ld(gs + i * a->ystep, full, nl);
+    *bacc += g;
+    const ptrdiff_t o = (i - ib) * a->xstep;
+#pragma GCC unroll 9
+    for (int t = 0; t < 9; t++)
+        if (m >> t & 1) acc[t] += ld(xp[t] + o, full, nl) * g;
+}
+
 /* One run of a weights9 call, its taps M (a constant mask: 0 for the
-   run's own, tested per tap): the taps' input pointers set once, per
-   pixel one dy vector, then one input vector and one FMA per tap */
+   run's own, tested per tap): the taps' input pointers set once, the
+   pixels one by one; an edge pixel riding in the run (3x3 filters)
+   without its column of taps beyond the image */
 AI void w9_seg(const dw_args *a, const dw_seg *sg, int c, const unsigned M, vf *acc, vf *bacc,
                const int full, int nl)
 {
     const unsigned m = M ? M : sg->mask;
+    const int ib = sg->edge & 1; /* the pointers at a pixel that has every tap */
     const float *xp[9], *gs = sg->dy + c;
 #pragma GCC unroll 9
-    for (int t = 0; t < 9; t++) xp[t] = m >> t & 1 ? sg->x + c + sg->xoff[t] : sg->x;
-    for (int i = 0; i < sg->n; i++) {
-        const vf g = ld(gs + i * a->ystep, full, nl);
-        *bacc += g;
-        const ptrdiff_t o = i * a->xstep;
-#pragma GCC unroll 9
-        for (int t = 0; t < 9; t++)
-            if (m >> t & 1) acc[t] += ld(xp[t] + o, full, nl) * g;
-    }
+    for (int t = 0; t < 9; t++)
+        xp[t] = m >> t & 1 ? sg->x + c + sg->xoff[t] + ib * a->xstep : sg->x;
+    int i0 = 0, i1 = sg->n;
+    if (ib) w9_pix(a, xp, gs, i0++, ib, m & ~0x49u, acc, bacc, full, nl);
+    if (sg->edge & 2) i1--;
+    for (int i = i0; i < i1; i++) w9_pix(a, xp, gs, i, ib, m, acc, bacc, full, nl);
+    if (sg->edge & 2) w9_pix(a, xp, gs, i1, ib, m & ~0x124u, acc, bacc, full, nl);
 }
 
 /* weights9's channel vector [c, c + VW): a 3x3 filter's common tap sets
