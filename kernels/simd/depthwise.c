@@ -164,23 +164,29 @@ static int dw_edge_of(const dw_axis *a, const dw_run1 *r, const dw_run1 *e, int 
 
 /* For apply: a one-output edge run beside a run of 3 taps joins it, its
    missing tap skipped in the kernel's first or last group (dw_args.edge),
-   so that an edge pixel no longer sweeps every channel on its own. */
-static void dw_axis_merge_edges(dw_axis *a)
+   so that an edge pixel no longer sweeps every channel on its own. Only
+   runs that then have more than `group` outputs take their edges, so the
+   first and last groups are never one (fewer kernels to compile). */
+static void dw_axis_merge_edges(dw_axis *a, int group)
 {
     int m = 0;
     for (int k = 0; k < a->nrun; k++) {
         dw_run1 r = a->run[k];
-        if (r.ntap == 3 && m > 0 && dw_edge_of(a, &r, &a->run[m - 1], 1)) {
-            m--; /* the left edge joins: r's taps move to it */
-            r.o0 -= a->ostep;
-            r.n++;
-            r.edge |= 1;
-            for (int t = 0; t < r.ntap; t++) a->tap[r.t0 + t].i -= a->istep;
-        }
-        if (r.ntap == 3 && k + 1 < a->nrun && dw_edge_of(a, &r, &a->run[k + 1], 2)) {
-            k++;
-            r.n++;
-            r.edge |= 2;
+        const int l = r.ntap == 3 && m > 0 && dw_edge_of(a, &r, &a->run[m - 1], 1);
+        const int g = r.ntap == 3 && k + 1 < a->nrun && dw_edge_of(a, &r, &a->run[k + 1], 2);
+        if (r.n + l + g > group) {
+            if (l) { /* the left edge joins: r's taps move to it */
+                m--;
+                r.o0 -= a->ostep;
+                r.n++;
+                r.edge |= 1;
+                for (int t = 0; t < r.ntap; t++) a->tap[r.t0 + t].i -= a->istep;
+            }
+            if (g) {
+                k++;
+                r.n++;
+                r.edge |= 2;
+            }
         }
         a->run[m++] = r;
     }
@@ -263,8 +269,8 @@ dw_plan *dw_plan_make(const conv_shape *s, int threads, cpu_isa isa)
         dw_axis_make(&p->bcol, 1, s->w, p->q, s->s, g.sw, g.dw, g.pl))
         goto fail;
     if (s->r <= 3 && s->s == 3) { /* what the kernels take: rows of 3 taps, at most 3 rows */
-        dw_axis_merge_edges(&p->acol);
-        dw_axis_merge_edges(&p->bcol);
+        dw_axis_merge_edges(&p->acol, p->d->group);
+        dw_axis_merge_edges(&p->bcol, p->d->group);
     }
     p->off = malloc(sizeof *p->off * 2 * (size_t)rs * threads);
     p->segmax = DW_SEGPIX + p->fcol.nrun; /* a row adds at most nrun runs */

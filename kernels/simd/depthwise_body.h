@@ -159,52 +159,38 @@ AI void apply_n(const dw_args *a, int q, int nj, const int NT, const int nc, con
     }
 }
 
-/* A run in groups of DW_J pixels, the last one n % DW_J (or DW_J): an
-   edge pixel (L, R) rides in the first or last group, skipping its
-   missing taps, rather than running alone as one-pixel groups that
-   sweep every channel for a few FMAs each */
-AI void apply_body(const dw_args *a, const int NT, const int nc, const int L, const int R)
+/* A run in groups of DW_J pixels, the last one n % DW_J (or DW_J). With
+   E, an edge pixel (a->edge) rides in the first or last group, skipping
+   its missing taps, rather than running alone as a one-pixel group that
+   sweeps every channel for a few FMAs; only those two groups are
+   compiled per edge, the groups between them once. */
+AI void apply_body(const dw_args *a, const int NT, const int nc, const int E)
 {
-    const int n = a->n;
-    if (n <= DW_J) {
-        apply_n(a, 0, n, NT, nc, L, R);
-        return;
-    }
+    const int n = a->n, el = E && a->edge & 1, er = E && a->edge & 2;
     int q = 0;
-    if (L) {
+    if (el) { /* a run with edges has more than DW_J pixels (dw_isa.group) */
         apply_group(a, 0, DW_J, NT, nc, 1, 0);
         q = DW_J;
     }
     const int tail = (n - q) % DW_J ? (n - q) % DW_J : DW_J, end = n - tail;
     for (; q < end; q += DW_J) apply_group(a, q, DW_J, NT, nc, 0, 0);
-    if (tail == DW_J)
-        apply_group(a, end, DW_J, NT, nc, 0, R);
+    if (er)
+        apply_n(a, end, tail, NT, nc, 0, 1);
     else
-        apply_n(a, end, tail, NT, nc, 0, R);
-}
-
-/* NT taps in rows of 3, edge pixels as a->edge says */
-AI void apply_edges(const dw_args *a, const int NT)
-{
-    switch (a->edge) {
-    case 1: apply_body(a, NT, 3, 1, 0); break;
-    case 2: apply_body(a, NT, 3, 0, 1); break;
-    case 3: apply_body(a, NT, 3, 1, 1); break;
-    default: apply_body(a, NT, 3, 0, 0); break;
-    }
+        apply_n(a, end, tail, NT, nc, 0, 0);
 }
 
 /* Each tap count of a 3x3 filter compiled on its own (9 inside, 6 on an
    edge row, 4 at a corner; strided backward data gives the others), so
    the tap loop unrolls. Edge pixels join a run only where its taps are
    rows of 3, at most 3 rows (dw_args.edge): 3, 6 and 9 taps. */
-static void apply_1(const dw_args *a) { apply_body(a, 1, 1, 0, 0); }
-static void apply_2(const dw_args *a) { apply_body(a, 2, 1, 0, 0); }
-static void apply_3(const dw_args *a) { apply_edges(a, 3); }
-static void apply_4(const dw_args *a) { apply_body(a, 4, 1, 0, 0); }
-static void apply_6(const dw_args *a) { apply_edges(a, 6); }
-static void apply_9(const dw_args *a) { apply_edges(a, 9); }
-static void apply_any(const dw_args *a) { apply_body(a, 0, 1, 0, 0); }
+static void apply_1(const dw_args *a) { apply_body(a, 1, 1, 0); }
+static void apply_2(const dw_args *a) { apply_body(a, 2, 1, 0); }
+static void apply_3(const dw_args *a) { apply_body(a, 3, 3, 1); }
+static void apply_4(const dw_args *a) { apply_body(a, 4, 1, 0); }
+static void apply_6(const dw_args *a) { apply_body(a, 6, 3, 1); }
+static void apply_9(const dw_args *a) { apply_body(a, 9, 3, 1); }
+static void apply_any(const dw_args *a) { apply_body(a, 0, 1, 0); }
 
 static void dw_apply(const dw_args *a)
 {
@@ -361,6 +347,9 @@ static void dw_weights(const dw_args *a)
         weights_any(a);
 }
 
-const dw_isa DW_TABLE = {
-    .isa = DW_ISA, .vlen = VW, .apply = dw_apply, .weights = dw_weights, .weights9 = dw_weights9
-};
+const dw_isa DW_TABLE = { .isa = DW_ISA,
+                          .vlen = VW,
+                          .group = DW_J,
+                          .apply = dw_apply,
+                          .weights = dw_weights,
+                          .weights9 = dw_weights9 };
