@@ -35,11 +35,12 @@
    pixels J at a time through every channel, V vectors at once (J x V =
    8 x 1 AVX-512, 4 x 3 AVX2, 4 x 1 SSE): per tap and vector one filter
    vector from L1 and J FMAs with the input as memory operand (1 + 1/J
-   loads an FMA), the J pixels' input read front to back while in L1. Tried first and dropped: a channel vector at a
-   time through the whole run with the 3x3 filter's 9 vectors kept in
-   registers (one load an FMA, but each pixel's lines read 32 bytes at a
-   time, far apart): 14x14x576 forward 0.65 ms against 0.48 (AVX2, batch
-   8, one thread, Zen 3).
+   loads an FMA), the J pixels' input read front to back while in L1.
+   Tried first and dropped: a channel vector at a time through the whole
+   run with the 3x3 filter's 9 vectors kept in registers (one load an
+   FMA, but each pixel's lines read 32 bytes at a time, far apart):
+   14x14x576 forward 0.65 ms against 0.48 (AVX2, batch 8, one thread,
+   Zen 3).
 
    Loop order: forward/backward data: output row (parallel, static over
    N*P rows) -> column run -> pixel group -> channel vector -> tap ->
@@ -202,8 +203,7 @@ struct dw_plan {
     const dw_isa *d;
     int nvec;           /* channel vectors of K */
     size_t kp;          /* K padded to whole vectors: a partial dW row */
-    dw_axis frow, fcol; /* forward (and backward weights) */
-    dw_axis acol;       /* forward's columns for apply: edges merged */
+    dw_axis frow, fcol; /* forward (and backward weights); fcol's edges merged */
     dw_axis brow, bcol; /* backward data */
     float *xe;          /* m > 1: [N][H][W][K], x_e or dx_e */
     ptrdiff_t *off;     /* [threads][2][R*S]: a run's tap offsets */
@@ -234,7 +234,6 @@ void dw_plan_free(dw_plan *p)
     if (!p) return;
     dw_axis_free(&p->frow);
     dw_axis_free(&p->fcol);
-    dw_axis_free(&p->acol);
     dw_axis_free(&p->brow);
     dw_axis_free(&p->bcol);
     free(p->xe);
@@ -264,12 +263,14 @@ dw_plan *dw_plan_make(const conv_shape *s, int threads, cpu_isa isa)
     p->kp = (size_t)p->nvec * vl;
     if (dw_axis_make(&p->frow, 0, p->p, s->h, s->r, g.sh, g.dh, g.pt) ||
         dw_axis_make(&p->fcol, 0, p->q, s->w, s->s, g.sw, g.dw, g.pl) ||
-        dw_axis_make(&p->acol, 0, p->q, s->w, s->s, g.sw, g.dw, g.pl) ||
         dw_axis_make(&p->brow, 1, s->h, p->p, s->r, g.sh, g.dh, g.pt) ||
         dw_axis_make(&p->bcol, 1, s->w, p->q, s->s, g.sw, g.dw, g.pl))
         goto fail;
-    if (s->r <= 3 && s->s == 3) { /* what the kernels take: rows of 3 taps, at most 3 rows */
-        dw_axis_merge_edges(&p->acol, p->d->group);
+    /* what the kernels take: rows of 3 taps, at most 3 rows; so only
+       filters of <= 9 taps, whose backward weights (weights9) take the
+       edges too, merge, and the generic weights kernel never sees them */
+    if (s->r <= 3 && s->s == 3) {
+        dw_axis_merge_edges(&p->fcol, p->d->group);
         dw_axis_merge_edges(&p->bcol, p->d->group);
     }
     p->off = malloc(sizeof *p->off * 2 * (size_t)rs * threads);
@@ -384,7 +385,7 @@ void dw_forward(const dw_plan *p, const float *x, const float *w, const float *b
             dw_expand(p, x, p->xe); /* ends in the omp for's barrier */
             in = p->xe;
         }
-        dw_rows(p, &p->frow, &p->acol, s->w, p->q, rows, in, w, bias, relu, y);
+        dw_rows(p, &p->frow, &p->fcol, s->w, p->q, rows, in, w, bias, relu, y);
     }
 }
 
@@ -428,7 +429,7 @@ static void dw_weights_share9(const dw_plan *p, int lo, int hi, const float *in,
     dw_seg *seg = p->seg + (size_t)me * p->segmax;
     ptrdiff_t woff[9];
     for (int t = 0; t < rs; t++) woff[t] = (ptrdiff_t)t * p->kp;
-    const dw_axis *cols = &p->acol;
+    const dw_axis *cols = &p->fcol;
     dw_args a = {
         .xstep = (ptrdiff_t)cols->istep * K,
         .w = part,
