@@ -56,16 +56,23 @@ static inline float dot_out(float sum, const ukr_args *g)
     return g->relu && v < 0.0f ? 0.0f : v;
 }
 
-/* ---- short reductions: the filter held in registers ---------------------
+/* ---- short reductions: first layers --------------------------------------
 
    A reduction of WREG_L = 9 steps (3x3 taps over one input channel) leaves
    the blocked kernel as long in each block's setup, row pointers and stores
-   as in its FMAs (seed conv1: 35-45% of peak). Here the filter's 9 x V
-   vectors stay in registers through a whole task, which runs its pixels in
-   groups of J: per pixel 9 broadcasts and 9V FMAs, no filter loads.
-   Registers: 9V filter + J*V accumulators + 1 broadcast (V = 2, J = 6: 31;
-   V = 1, J = 12: 22). Groups under J pixels repeat pixel 0, whose extra
-   rows go to a spare buffer. */
+   as in its FMAs (seed conv1: 35-45% of peak). These kernels run a task's
+   pixels in groups of their own J with all 9 steps unrolled, from step
+   tables (a offset and b row per step) made at plan time:
+     AVX-512  the filter's 9 x V vectors stay in registers through the task:
+              per pixel 9 broadcasts and 9V FMAs, no filter loads
+              (9V filter + J*V accumulators + 1 broadcast: V = 2, J = 6: 31;
+              V = 1, J = 12: 22), for a single block of V <= 2;
+     AVX2     channel blocks of up to wvec = 4 vectors; one vector keeps
+              its 9 filter vectors in registers beside 6 accumulators, 2-4
+              vectors stream the filter from L1, J broadcasts then one load
+              per vector for J FMAs (V = 4, J = 3: 7 loads per 12 FMAs).
+   Groups under J pixels repeat pixel 0, whose extra rows go to a spare
+   buffer. */
 enum { WREG_L = 9, WREG_TASK = 48 };
 
 /* ---- an ISA's kernels ---------------------------------------------------- */
@@ -75,8 +82,8 @@ enum { WREG_L = 9, WREG_TASK = 48 };
 typedef void simd_ukr_fn(const ukr_args *g);
 /* The dot-product kernel: nb <= DOT_J pixels, one output channel. */
 typedef void simd_dot_fn(int nb, const ukr_args *g);
-/* The filter-in-registers kernel for V vectors: np pixels (a task), in
-   groups of its own J. */
+/* The short-reduction kernel for V vectors: np pixels (a task), in groups
+   of its own J. */
 typedef void simd_wreg_fn(int np, const ukr_args *g);
 
 typedef struct {
@@ -85,7 +92,10 @@ typedef struct {
     int jmax[VMAX];               /* [V - 1]: rows of the largest block of V vectors */
     simd_ukr_fn *ukr[VMAX][JMAX]; /* [V - 1][J - 1], J <= jmax[V - 1] */
     simd_dot_fn *dot;             /* NULL: none */
-    simd_wreg_fn *wreg[2];        /* [V - 1], V <= 2; NULL: none */
+    simd_wreg_fn *wreg[VMAX];     /* [V - 1]; NULL: none */
+    int wvec;                     /* short reductions cut channels into blocks of
+                                     this many vectors, each with its kernel
+                                     (0: the blocked kernel's blocks) */
 } simd_isa;
 
 extern const simd_isa simd_isa_avx512, simd_isa_avx2, simd_isa_portable;
