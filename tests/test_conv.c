@@ -36,6 +36,8 @@ static const conv_shape sweep[] = {
     { 2, 13, 13, 1, 12, 3, 3, 1, 1 }, /* C = 1, pad: rows of 13 in vectors of 8 overlap */
     { 3, 9, 20, 1, 8, 5, 5, 1, 2 },   /* C = 1, 5x5, rows of 16 in whole vectors */
     { 1, 10, 10, 1, 4, 3, 3, 1, 0 },  /* C = 1, rows of exactly 8, K = 4 */
+    { 2, 9, 9, 1, 20, 3, 3, 1, 1 },   /* C = 1, K = 20: 3 vectors, a tail, edge sub-blocks */
+    { 1, 11, 11, 1, 40, 3, 3, 2, 1 }, /* C = 1, K = 40: blocks of 4 and 1 vectors */
     { 2, 15, 15, 3, 12, 3, 3, 2, 0 }, /* odd, stride 2 */
     { 1, 1, 1, 4, 5, 1, 1, 1, 0 },    /* 1x1 image */
     { 1, 1, 1, 3, 4, 3, 3, 1, 1 },    /* 1x1 image, pad 1 */
