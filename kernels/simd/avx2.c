@@ -275,9 +275,10 @@ static inline __attribute__((always_inline)) void wstream_v(const int V, const i
     else
         wstream(V, J, 0, 1, np, g);
 }
-static void wstream_v2(int np, const ukr_args *g) { wstream_v(2, 5, np, g); }
-static void wstream_v3(int np, const ukr_args *g) { wstream_v(3, 3, np, g); }
-static void wstream_v4(int np, const ukr_args *g) { wstream_v(4, 3, np, g); }
+enum { WSTREAM_J2 = 5, WSTREAM_J3 = 3, WSTREAM_J4 = 3 };
+static void wstream_v2(int np, const ukr_args *g) { wstream_v(2, WSTREAM_J2, np, g); }
+static void wstream_v3(int np, const ukr_args *g) { wstream_v(3, WSTREAM_J3, np, g); }
+static void wstream_v4(int np, const ukr_args *g) { wstream_v(4, WSTREAM_J4, np, g); }
 
 const simd_isa simd_isa_avx2 = {
     .isa = ISA_AVX2, .vlen = 8, .vmax = 2,
@@ -289,5 +290,6 @@ const simd_isa simd_isa_avx2 = {
     },
     .dot = dot_avx2,
     .wreg = { wreg256_v1, wstream_v2, wstream_v3, wstream_v4 },
+    .wj = { WREG_J, WSTREAM_J2, WSTREAM_J3, WSTREAM_J4 },
     .wvec = 4,
 };

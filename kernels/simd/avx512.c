@@ -173,9 +173,10 @@ static inline __attribute__((always_inline)) void wreg512(const int V, const int
 }
 
 /* The filter-in-registers kernel for V = 1 and 2: 12 and 6 pixels a group. */
-static void wreg512_v1(int np, const ukr_args *g) { wreg512(1, 12, np, g); }
+enum { WREG512_J1 = 12, WREG512_J2 = 6 };
+static void wreg512_v1(int np, const ukr_args *g) { wreg512(1, WREG512_J1, np, g); }
 
-static void wreg512_v2(int np, const ukr_args *g) { wreg512(2, 6, np, g); }
+static void wreg512_v2(int np, const ukr_args *g) { wreg512(2, WREG512_J2, np, g); }
 
 const simd_isa simd_isa_avx512 = {
     .isa = ISA_AVX512, .vlen = 16, .vmax = 4,
@@ -192,4 +193,5 @@ const simd_isa simd_isa_avx512 = {
     },
     .dot = dot_avx512,
     .wreg = { wreg512_v1, wreg512_v2 },
+    .wj = { WREG512_J1, WREG512_J2 },
 };

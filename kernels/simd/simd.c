@@ -627,6 +627,14 @@ static void simd_destroy(conv_plan *pl)
     free(pl);
 }
 
+/* The pixels a block an engine's description gives: its short-reduction
+   kernel's where it has one (a first layer's regions all have 9 taps, or
+   most of them), else the blocked kernel's. */
+static int impl_j(const engine *e, const simd_isa *d)
+{
+    return e->nwreg ? d->wj[chblk_vecs(&e->cb, 0) - 1] : e->j;
+}
+
 static conv_plan *simd_plan(const conv_shape *s)
 {
     if (simd_unsupported(s)) return NULL;
@@ -691,12 +699,12 @@ static conv_plan *simd_plan(const conv_shape *s)
     pl->chunk = ch < 1 ? 1 : ch;
 
     const char *isa = cpu_isa_name(d->isa);
-    snprintf(pl->impl[0], sizeof pl->impl[0], "%s %dx%d %s%s%s", isa, pl->fwd.j,
+    snprintf(pl->impl[0], sizeof pl->impl[0], "%s %dx%d %s%s%s", isa, impl_j(&pl->fwd, d),
              chblk_width(&pl->fwd.cb, 0), pl->fwd.dot ? "dot" : "direct",
              pl->fwd.nwreg ? d->wvec ? ", filter from L1" : ", filter in registers" : "",
              pl->fwd.pad ? ", padded input" : "");
-    snprintf(pl->impl[1], sizeof pl->impl[1], "%s %dx%d %s, C/K-swapped filter%s%s", isa, pl->bwd.j,
-             chblk_width(&pl->bwd.cb, 0), pl->bwd.dot ? "dot" : "direct",
+    snprintf(pl->impl[1], sizeof pl->impl[1], "%s %dx%d %s, C/K-swapped filter%s%s", isa,
+             impl_j(&pl->bwd, d), chblk_width(&pl->bwd.cb, 0), pl->bwd.dot ? "dot" : "direct",
              pl->bwd.nwreg ? d->wvec ? " from L1" : " in registers" : "",
              pl->bwd.pad ? ", padded dy" : "");
     snprintf(pl->impl[2], sizeof pl->impl[2], "%s %dx%d direct, %s", isa, pl->jw,

@@ -93,6 +93,7 @@ typedef struct {
     simd_ukr_fn *ukr[VMAX][JMAX]; /* [V - 1][J - 1], J <= jmax[V - 1] */
     simd_dot_fn *dot;             /* NULL: none */
     simd_wreg_fn *wreg[VMAX];     /* [V - 1]; NULL: none */
+    int wj[VMAX];                 /* [V - 1]: pixels of a group of wreg[V - 1] */
     int wvec;                     /* short reductions cut channels into blocks of
                                      this many vectors, each with its kernel
                                      (0: the blocked kernel's blocks) */
