@@ -134,11 +134,7 @@ static inline __attribute__((always_inline)) void wreg256_group(const int nb, co
 {
     const float *ap[WREG_J];
     float *dp[WREG_J];
-#pragma GCC unroll 6
-    for (int j = 0; j < WREG_J; j++) {
-        ap[j] = g->a0 + g->aoff[p0 + (j < nb ? j : 0)];
-        dp[j] = j < nb ? g->d0 + g->doff[p0 + j] : spare;
-    }
+    wreg_rows(g, p0, nb, WREG_J, ap, dp, spare);
     __m256 acc[WREG_J];
 #pragma GCC unroll 6
     for (int j = 0; j < WREG_J; j++)
@@ -209,11 +205,7 @@ static inline __attribute__((always_inline)) void wstream_group(const int V, con
 {
     const float *ap[WSTREAM_J];
     float *dp[WSTREAM_J];
-#pragma GCC unroll 5
-    for (int j = 0; j < J; j++) {
-        ap[j] = g->a0 + g->aoff[p0 + (j < nb ? j : 0)];
-        dp[j] = j < nb ? g->d0 + g->doff[p0 + j] : spare;
-    }
+    wreg_rows(g, p0, nb, J, ap, dp, spare);
     __m256 acc[WSTREAM_J][4];
 #pragma GCC unroll 4
     for (int v = 0; v < V; v++) {

@@ -139,11 +139,7 @@ static inline __attribute__((always_inline)) void wreg512(const int V, const int
         const int nb = np - p0 < J ? np - p0 : J;
         const float *ap[JMAX];
         float *dp[JMAX];
-#pragma GCC unroll 12
-        for (int j = 0; j < J; j++) {
-            ap[j] = g->a0 + g->aoff[p0 + (j < nb ? j : 0)];
-            dp[j] = j < nb ? g->d0 + g->doff[p0 + j] : spare;
-        }
+        wreg_rows(g, p0, nb, J, ap, dp, spare);
         if (g->prefetch_out)
 #pragma GCC unroll 12
             for (int j = 0; j < J; j++)

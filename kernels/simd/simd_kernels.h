@@ -75,6 +75,20 @@ static inline float dot_out(float sum, const ukr_args *g)
    buffer. */
 enum { WREG_L = 9, WREG_TASK = 48 };
 
+/* The input and output rows of a short-reduction group of J pixels from
+   task pixel p0, nb of them real: the others repeat pixel p0's input and
+   write to spare. Always inlined, J a constant: the loop unrolls. */
+static inline __attribute__((always_inline)) void wreg_rows(const ukr_args *g, int p0, int nb,
+                                                            const int J, const float **ap,
+                                                            float **dp, float *spare)
+{
+#pragma GCC unroll 16
+    for (int j = 0; j < J; j++) {
+        ap[j] = g->a0 + g->aoff[p0 + (j < nb ? j : 0)];
+        dp[j] = j < nb ? g->d0 + g->doff[p0 + j] : spare;
+    }
+}
+
 /* ---- an ISA's kernels ---------------------------------------------------- */
 
 /* The blocked micro-kernel for one J x V blocking: rows and vectors are
