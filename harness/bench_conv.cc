@@ -6,9 +6,19 @@
 // the label is the backend's implementation string. Wall-clock time
 // (UseRealTime), since the passes run on an OpenMP team.
 //
+// With --paired=REF each case also runs backend REF on the same layer and
+// pass, the two calls alternating (which goes first alternating too), so
+// a busy neighbour or a frequency change falls on both: the reported time
+// is the case's own (manual time), and the counters are ref_ms, REF's time
+// a call in the same repetition, and speedup, REF's total time over the
+// case's (above 1: the case is faster). Their ratio in one repetition is
+// paired call by call; Google Benchmark's aggregates over repetitions
+// (median, cv) then apply to speedup as to any counter.
+//
 // Our options (usage() below) are taken out before Google Benchmark sees
 // the rest.
 #include <benchmark/benchmark.h>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -33,30 +43,85 @@ struct Case {
     const bench_layer *layer; // in the shape list, which lives until exit
     conv_pass pass;
     double peak_gflops;
+    const conv_backend *ref; // --paired: the backend timed beside it, else null
 };
 
-// The plan and buffers of the case that ran last: Google Benchmark calls a
-// case's function several times (iteration estimate, repetitions), and the
-// plan is made once for all of them. One case is kept alive at a time.
+// The plans and buffers of the case that ran last (and of its reference):
+// Google Benchmark calls a case's function several times (iteration
+// estimate, repetitions), and the plans are made once for all of them.
+// One case is kept alive at a time.
 const Case *current;
-bench_case *current_bc;
+bench_case *current_bc, *current_ref;
+
+void drop_current()
+{
+    bench_case_free(current_bc);
+    bench_case_free(current_ref);
+    current_bc = current_ref = nullptr;
+    current = nullptr;
+}
+
+// Plans c (and its reference); false after SkipWithError.
+bool make_current(benchmark::State &state, const Case *c)
+{
+    drop_current();
+    const char *why = nullptr;
+    current_bc = bench_case_new(c->backend, &c->layer->shape, c->pass, &why);
+    if (!current_bc) {
+        state.SkipWithError(why ? why : "unsupported");
+        return false;
+    }
+    if (c->ref) {
+        why = nullptr;
+        current_ref = bench_case_new(c->ref, &c->layer->shape, c->pass, &why);
+        if (!current_ref) {
+            std::string msg =
+                std::string("--paired ") + c->ref->name + ": " + (why ? why : "unsupported");
+            drop_current();
+            state.SkipWithError(msg.c_str());
+            return false;
+        }
+        bench_case_run(current_ref); // first touch, untimed
+    }
+    current = c;
+    bench_case_run(current_bc);
+    return true;
+}
+
+// The paired loop: per iteration one call of each, in turns.
+void run_paired(benchmark::State &state)
+{
+    using clock = std::chrono::steady_clock;
+    double own = 0, ref = 0;
+    bool ref_first = false;
+    for (auto _ : state) {
+        const clock::time_point t0 = clock::now();
+        if (ref_first) bench_case_run(current_ref);
+        const clock::time_point t1 = clock::now();
+        bench_case_run(current_bc);
+        const clock::time_point t2 = clock::now();
+        if (!ref_first) bench_case_run(current_ref);
+        const clock::time_point t3 = clock::now();
+        const double mine = std::chrono::duration<double>(t2 - t1).count();
+        own += mine;
+        ref += std::chrono::duration<double>(ref_first ? t1 - t0 : t3 - t2).count();
+        state.SetIterationTime(mine);
+        ref_first = !ref_first;
+    }
+    const double it = (double)state.iterations();
+    if (it > 0 && own > 0) {
+        state.counters["ref_ms"] = 1e3 * ref / it;
+        state.counters["speedup"] = ref / own;
+    }
+}
 
 void run_case(benchmark::State &state, const Case *c)
 {
-    if (current != c) {
-        bench_case_free(current_bc);
-        current_bc = nullptr;
-        current = nullptr;
-        const char *why = nullptr;
-        current_bc = bench_case_new(c->backend, &c->layer->shape, c->pass, &why);
-        if (!current_bc) {
-            state.SkipWithError(why ? why : "unsupported");
-            return;
-        }
-        current = c;
-        bench_case_run(current_bc); // first touch of the workspace, untimed
-    }
-    for (auto _ : state) bench_case_run(current_bc);
+    if (current != c && !make_current(state, c)) return;
+    if (c->ref)
+        run_paired(state);
+    else
+        for (auto _ : state) bench_case_run(current_bc);
     const double flops = conv_flops(&c->layer->shape);
     state.counters["GFLOP/s"] =
         benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
@@ -64,7 +129,9 @@ void run_case(benchmark::State &state, const Case *c)
         state.counters["pct_peak"] = benchmark::Counter(
             100.0 * flops * 1e-9 / c->peak_gflops, benchmark::Counter::kIsIterationInvariantRate);
     const char *impl = bench_case_impl(current_bc);
-    if (impl) state.SetLabel(impl);
+    std::string label = impl ? impl : "";
+    if (c->ref) label += std::string(label.empty() ? "" : " ") + "vs " + c->ref->name;
+    if (!label.empty()) state.SetLabel(label);
 }
 
 // Takes "--name=value" or "--name value" out of argv; returns value or null.
@@ -104,7 +171,7 @@ void usage()
 {
     printf("usage: bench_conv [--set=LIST] [--shape=SHAPE]... [--shapes=FILE]...\n"
            "                  [--model=SPEC [--batch=N]] [--backends=LIST] [--bind]\n"
-           "                  [Google Benchmark flags]\n"
+           "                  [--paired=REF] [Google Benchmark flags]\n"
            "Every backend x pass x layer, as cases named set/layer/bN/backend/pass.\n"
            "  --set=LIST      built-in sets (files in shapes/): seed, resnet, vgg,\n"
            "                  mobilenet_v2, dilated, or all (default all, or none\n"
@@ -115,6 +182,9 @@ void usage()
            "  --model=SPEC    every conv layer of a network spec, at --batch N (default 32)\n"
            "  --backends=LIST backends (default every registered one)\n"
            "  --bind          bind thread i to core i with hwloc\n"
+           "  --paired=REF    time backend REF beside each case, call by call in turns:\n"
+           "                  counters ref_ms (REF's time) and speedup (REF's time over\n"
+           "                  the case's); REF itself is not a case\n"
            "Google Benchmark's own flags follow.\n\n");
     fflush(stdout);
 }
@@ -139,6 +209,7 @@ int main(int argc, char **argv)
     const char *batch_s = take_option(&argc, argv, "--batch", true);
     const char *backend_list = take_option(&argc, argv, "--backends", true);
     bool bind = take_option(&argc, argv, "--bind", false) != nullptr;
+    const char *paired = take_option(&argc, argv, "--paired", true);
     char err[1024];
     std::string sets;
     for (const char *s : set_opt) sets += std::string(sets.empty() ? "" : ",") + s;
@@ -163,6 +234,11 @@ int main(int argc, char **argv)
     char bad[64];
     if (cli_unknown_backend(backend_list, nullptr, bad, sizeof bad)) {
         fprintf(stderr, "bench_conv: unknown backend '%s'\n", bad);
+        return 2;
+    }
+    const conv_backend *ref = nullptr;
+    if (paired && !(ref = conv_backend_find(paired))) {
+        fprintf(stderr, "bench_conv: --paired: unknown backend '%s'\n", paired);
         return 2;
     }
     const int threads = omp_get_max_threads();
@@ -200,8 +276,14 @@ int main(int argc, char **argv)
     std::vector<Case> cases;
     for (const conv_backend *const *b = conv_backends(); *b; b++) {
         if (backend_list && !cli_list_has(backend_list, (*b)->name)) continue;
+        if (*b == ref) continue;
         for (int i = 0; i < shapes.n; i++)
-            for (int p = 0; p < 3; p++) cases.push_back({ *b, &shapes.v[i], (conv_pass)p, peak });
+            for (int p = 0; p < 3; p++)
+                cases.push_back({ *b, &shapes.v[i], (conv_pass)p, peak, ref });
+    }
+    if (ref && cases.empty()) {
+        fprintf(stderr, "bench_conv: --paired=%s: no other backend to time beside it\n", ref->name);
+        return 2;
     }
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
@@ -210,15 +292,19 @@ int main(int argc, char **argv)
         shapes_case_name(name, sizeof name, c.layer, c.backend->name, c.pass);
         const char *why = c.backend->unsupported(&c.layer->shape);
         if (why) fprintf(stderr, "bench_conv: %s skipped: %s\n", name, why);
-        benchmark::RegisterBenchmark(name, run_case, &c)
-            ->UseRealTime()
-            ->Unit(benchmark::kMillisecond);
+        benchmark::internal::Benchmark *bm = benchmark::RegisterBenchmark(name, run_case, &c);
+        if (ref)
+            bm->UseManualTime();
+        else
+            bm->UseRealTime();
+        bm->Unit(benchmark::kMillisecond);
     }
-    fprintf(stderr, "bench_conv: %d threads%s, ISA %s, peak %.1f GFLOP/s (%s)\n", threads,
+    fprintf(stderr, "bench_conv: %d threads%s, ISA %s, peak %.1f GFLOP/s (%s)%s%s\n", threads,
             bind ? " bound one per core" : "", cpu_isa_name(isa), peak,
-            from_file ? machine : "measured at start");
+            from_file ? machine : "measured at start", ref ? ", each case beside " : "",
+            ref ? ref->name : "");
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
-    bench_case_free(current_bc);
+    drop_current();
     return 0;
 }

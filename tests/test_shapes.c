@@ -2,6 +2,7 @@
    nine-number form, benchdnn descriptors with benchdnn's defaults, shape
    files, the built-in set files, a network spec's conv layers; each
    refusal naming its field; and bench/bench_conv running them. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -270,6 +271,37 @@ static int runs_named(const char *path, const char *prefix, int *total)
     return n;
 }
 
+/* bench_conv --paired=REF: each case timed beside REF, REF not a case of
+   its own; a REF that refuses the shape skips the case, naming REF */
+static void paired_cli(void)
+{
+    char out[16384];
+    int rc = check_run("bench_conv --shape=1,8,8,2,3,3,3,1,0 --backends=im2col,naive "
+                       "--paired=naive --benchmark_min_time=0.001 --benchmark_format=json",
+                       out, sizeof out);
+    check("shapes/bench_conv/paired",
+          rc == 0 && strstr(out, "\"speedup\"") && strstr(out, "\"ref_ms\"") &&
+              strstr(out, "vs naive"),
+          "exit %d: %.400s", rc, out);
+    check("shapes/bench_conv/paired-cases",
+          strstr(out, "/im2col/backward_weights/manual_time") && !strstr(out, "/naive/"), "%.400s",
+          out);
+    /* the speedup is REF's time over the case's: both are positive */
+    const char *sp = strstr(out, "\"speedup\": ");
+    const double v = sp ? atof(sp + 12) : 0;
+    check("shapes/bench_conv/paired-value", v > 0 && isfinite(v), "speedup %g", v);
+    cli("shapes/bench_conv/paired-unknown", "bench_conv --paired=bogus", 2,
+        "bench_conv: --paired: unknown backend 'bogus'");
+    cli("shapes/bench_conv/paired-alone",
+        "bench_conv --shape=1,8,8,2,3,3,3,1,0 --backends=naive --paired=naive", 2,
+        "--paired=naive: no other backend");
+    /* winograd takes 3x3 stride 1 only: a 5x5 case is skipped, naming it */
+    cli("shapes/bench_conv/paired-ref-refuses",
+        "bench_conv --shape=1,8,8,2,3,5,5,1,0 --backends=naive --paired=winograd "
+        "--benchmark_min_time=0.001 --benchmark_filter=forward",
+        0, "--paired winograd: ");
+}
+
 static void bench_cli(const char *tmp)
 {
     char args[2400], out[700], gb[700];
@@ -329,6 +361,7 @@ static void bench_cli(const char *tmp)
     check_run("bench_conv --help", help, sizeof help);
     check("shapes/bench_conv/help-first", !strncmp(help, "usage: bench_conv", 17), "%.200s", help);
     cli("shapes/bench_conv/bad-shape", "bench_conv --shape=1,2", 2, "bench_conv: --shape '1,2'");
+    paired_cli();
     cli("shapes/backends/descriptor", "convbench backends --shape mb32ic32ih13oc64kh3ph0", 0,
         "shape: n=32 h=13 w=13 c=32 k=64 3x3 stride 1 pad 0");
     cli("shapes/backends/wrap", "convbench backends --shape 4294967297,1,1,1,1,1,1,1,0", 2,
