@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,9 +58,49 @@ static const char *gstr(const cJSON *o, const char *k)
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+/* bench_conv --paired's counters of one repetition into the arrays */
+static void paired_counters(const cJSON *c, cJSON *speedup, cJSON *ref_s)
+{
+    const cJSON *sp = cJSON_GetObjectItemCaseSensitive(c, "speedup");
+    const cJSON *rm = cJSON_GetObjectItemCaseSensitive(c, "ref_ms");
+    if (cJSON_IsNumber(sp)) cJSON_AddItemToArray(speedup, cJSON_CreateNumber(sp->valuedouble));
+    if (cJSON_IsNumber(rm)) cJSON_AddItemToArray(ref_s, cJSON_CreateNumber(rm->valuedouble * 1e-3));
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* "paired": {ref, speedup: [per repetition], ref_seconds: [...],
+   speedup_median} on run r; takes the arrays */
+static void add_paired(cJSON *r, const char *ref, cJSON *speedup, cJSON *ref_s)
+{
+    const int n = cJSON_GetArraySize(speedup);
+    double *v = malloc(sizeof(double) * (size_t)(n + 1));
+    int k = 0;
+    const cJSON *x;
+    cJSON_ArrayForEach(x, speedup)
+    {
+        if (v) v[k++] = x->valuedouble;
+    }
+    cJSON *p = cJSON_AddObjectToObject(r, "paired");
+    cJSON_AddStringToObject(p, "ref", ref);
+    cJSON_AddItemToObject(p, "speedup", speedup);
+    cJSON_AddItemToObject(p, "ref_seconds", ref_s);
+    if (v && k > 0) {
+        qsort(v, (size_t)k, sizeof *v, cmp_double);
+        cJSON_AddNumberToObject(p, "speedup_median",
+                                k % 2 ? v[k / 2] : 0.5 * (v[k / 2 - 1] + v[k / 2]));
+    } else
+        cJSON_AddNullToObject(p, "speedup_median");
+    free(v);
+}
+
 /* Google Benchmark's JSON -> results runs. */
 static int convert(const char *cmd, const char *json_path, const shape_list *shapes, int threads,
-                   cJSON *runs, cJSON *skipped)
+                   const char *paired, cJSON *runs, cJSON *skipped)
 {
     FILE *f = fopen(json_path, "rb");
     if (!f) {
@@ -99,8 +140,8 @@ static int convert(const char *cmd, const char *json_path, const shape_list *sha
         if (done[first] || !run_name || !type || strcmp(type, "iteration")) continue;
         char name[256];
         snprintf(name, sizeof name, "%s", run_name);
-        char *suffix = strstr(name, "/real_time");
-        if (suffix && !suffix[10]) *suffix = 0;
+        char *suffix = strstr(name, paired ? "/manual_time" : "/real_time");
+        if (suffix && !suffix[paired ? 12 : 10]) *suffix = 0;
         const bench_layer *l;
         char backend[64];
         conv_pass pass;
@@ -111,6 +152,8 @@ static int convert(const char *cmd, const char *json_path, const shape_list *sha
         /* this case's repetitions: the entries with the same run_name */
         int reps = 0, error = 0;
         long iterations = 0;
+        cJSON *speedup = paired ? cJSON_CreateArray() : NULL;
+        cJSON *ref_s = paired ? cJSON_CreateArray() : NULL;
         const char *impl = NULL, *why = NULL;
         int j = 0;
         const cJSON *c;
@@ -129,11 +172,14 @@ static int convert(const char *cmd, const char *json_path, const shape_list *sha
             const cJSON *rt_v = cJSON_GetObjectItemCaseSensitive(c, "real_time");
             if (!cJSON_IsNumber(rt_v) || !(rt_v->valuedouble > 0)) continue;
             times[reps++] = seconds(rt_v->valuedouble, gstr(c, "time_unit"));
+            if (paired) paired_counters(c, speedup, ref_s);
             const cJSON *it = cJSON_GetObjectItemCaseSensitive(c, "iterations");
             if (!iterations && cJSON_IsNumber(it)) iterations = (long)it->valuedouble;
             if (!impl) impl = gstr(c, "label");
         }
         if (error || reps == 0) {
+            cJSON_Delete(speedup);
+            cJSON_Delete(ref_s);
             if (skipped) {
                 cJSON *s = cJSON_CreateObject();
                 cJSON_AddStringToObject(s, "name", name);
@@ -146,9 +192,10 @@ static int convert(const char *cmd, const char *json_path, const shape_list *sha
             }
             continue;
         }
-        cJSON_AddItemToArray(runs, results_conv_run(name, l->set, l->layer, backend, pass,
-                                                    &l->shape, threads, times, reps, iterations,
-                                                    peak, impl && *impl ? impl : NULL));
+        cJSON *run = results_conv_run(name, l->set, l->layer, backend, pass, &l->shape, threads,
+                                      times, reps, iterations, peak, impl && *impl ? impl : NULL);
+        if (paired) add_paired(run, paired, speedup, ref_s);
+        cJSON_AddItemToArray(runs, run);
     }
     free(done);
     free(times);
@@ -283,7 +330,7 @@ static void show(void *ctx, const char *line)
         char next[256] = "";
         for (int i = 0; i < w->cases.n && !*next; i++) /* the case running now */
             if (!w->finished[i]) snprintf(next, sizeof next, "%s", w->cases.names[i]);
-        char *rt = strstr(next, "/real_time");
+        char *rt = strstr(next, w->o->paired ? "/manual_time" : "/real_time");
         if (rt) *rt = 0;
         progress_update(&w->bar, w->done, *next ? next : NULL);
     }
@@ -355,6 +402,7 @@ int bench_run(const bench_opts *o, cJSON *runs, cJSON *skipped)
     if (o->backends) add_arg(&a, "--backends=%s", o->backends);
     if (o->filter) add_arg(&a, "--benchmark_filter=%s", o->filter);
     if (o->bind) add_arg(&a, "%s", "--bind");
+    if (o->paired) add_arg(&a, "--paired=%s", o->paired);
 
     watch w = { o, { NULL, 0, 0 }, NULL, 0, { 0 } };
     int status = 0, rc = -1;
@@ -389,7 +437,7 @@ int bench_run(const bench_opts *o, cJSON *runs, cJSON *skipped)
                       WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
         else
             rc = convert(cmd, json, &shapes, o->threads > 0 ? o->threads : omp_get_max_threads(),
-                         runs, skipped);
+                         o->paired, runs, skipped);
         if (!rc && o->keep_gbench) rc = keep_copy(cmd, json, o->keep_gbench);
     }
 done:
@@ -419,10 +467,24 @@ static void row_key(const cJSON *r, char *buf, size_t len)
              cJSON_IsNumber(n) ? n->valueint : 0, rstr(r, "pass"));
 }
 
-void bench_print_table(const cJSON *runs)
+/* A run's GFLOP/s, or its median speedup over its reference (NAN: none) */
+static double run_gflops(const cJSON *r)
+{
+    const cJSON *g = cJSON_GetObjectItemCaseSensitive(r, "gflops");
+    return cJSON_IsNumber(g) ? g->valuedouble : NAN;
+}
+
+static double run_speedup(const cJSON *r)
+{
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(r, "paired");
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(p, "speedup_median");
+    return cJSON_IsNumber(m) ? m->valuedouble : NAN;
+}
+
+/* One row per set/layer/batch/pass, one column per backend, value(run). */
+static void print_table(const cJSON *runs, double (*value)(const cJSON *), const char *fmt)
 {
     int n = cJSON_GetArraySize(runs);
-    if (n == 0) return;
     const char **cols = calloc((size_t)n, sizeof *cols);
     int ncol = 0;
     const cJSON *r;
@@ -440,9 +502,6 @@ void bench_print_table(const cJSON *runs)
         row_key(r, key, sizeof key);
         if ((int)strlen(key) > kw) kw = (int)strlen(key);
     }
-    const cJSON *first = cJSON_GetArrayItem(runs, 0);
-    printf("\nGFLOP/s (direct-convolution FLOPs / median time), %d threads; '-' = not run\n",
-           cJSON_GetObjectItemCaseSensitive(first, "threads")->valueint);
     printf("%-*s", kw, "layer pass");
     for (int k = 0; k < ncol; k++) printf(" %15.15s", cols[k]);
     printf("\n");
@@ -466,8 +525,9 @@ void bench_print_table(const cJSON *runs)
                 hit = x;
                 break;
             }
-            if (hit)
-                printf(" %15.1f", cJSON_GetObjectItemCaseSensitive(hit, "gflops")->valuedouble);
+            const double v = hit ? value(hit) : NAN;
+            if (isfinite(v))
+                printf(fmt, v);
             else
                 printf(" %15s", "-");
         }
@@ -475,4 +535,19 @@ void bench_print_table(const cJSON *runs)
     }
     free(seen);
     free(cols);
+}
+
+void bench_print_table(const cJSON *runs)
+{
+    if (cJSON_GetArraySize(runs) == 0) return;
+    const cJSON *first = cJSON_GetArrayItem(runs, 0);
+    printf("\nGFLOP/s (direct-convolution FLOPs / median time), %d threads; '-' = not run\n",
+           cJSON_GetObjectItemCaseSensitive(first, "threads")->valueint);
+    print_table(runs, run_gflops, " %15.1f");
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(first, "paired");
+    if (!p) return;
+    printf("\nspeedup over %s (its time / the case's, call by call; median of the "
+           "repetitions): above 1, faster\n",
+           rstr(p, "ref"));
+    print_table(runs, run_speedup, " %15.3f");
 }

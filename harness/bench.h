@@ -20,6 +20,7 @@ typedef struct {
     const char *cmd;         /* the command, for "convbench CMD: ..." errors; NULL: "bench" */
     const char *keep_gbench; /* where to keep Google Benchmark's own JSON; NULL: deleted */
     int progress;            /* show case i of N with an ETA (progress.h) */
+    const char *paired;      /* bench_conv --paired: each case timed beside this backend */
 } bench_opts;
 
 /* Runs the suite; appends one "conv" run per measured case to runs and one
@@ -29,7 +30,8 @@ typedef struct {
 int bench_run(const bench_opts *o, cJSON *runs, cJSON *skipped);
 
 /* Prints a table of median GFLOP/s: one row per set/layer/batch/pass, one
-   column per backend (and each run's pct_peak in the JSON). */
+   column per backend (and each run's pct_peak in the JSON); for runs timed
+   beside a reference (--paired), a second table of their median speedups. */
 void bench_print_table(const cJSON *runs);
 
 #endif

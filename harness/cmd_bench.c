@@ -4,7 +4,7 @@
    results file (kind "bench"): a "conv" run per case (see results.c) plus
    "skipped" [{name, set, layer, backend, pass, reason}] for the cases a
    backend refused, and "suite" {sets, backends, repetitions, min_time_s,
-   bind, interleave, peak_gflops, wall_s}. */
+   bind, interleave, paired (when given), peak_gflops, wall_s}. */
 #include <limits.h>
 #include <math.h>
 #include <omp.h>
@@ -24,8 +24,8 @@ static void usage(void)
     printf("usage: convbench bench [--quick] [--set LIST] [--shape SHAPE]... [--shapes FILE]...\n"
            "                       [--model SPEC [--batch N]] [--backends LIST] [--threads N]\n"
            "                       [--repetitions N] [--min-time S] [--filter REGEX] [--bind]\n"
-           "                       [--interleave] [--out FILE] [--keep-gbench FILE] [--force]\n"
-           "                       [--quiet]\n"
+           "                       [--interleave] [--paired REF] [--out FILE]\n"
+           "                       [--keep-gbench FILE] [--force] [--quiet]\n"
            "Runs bench_conv (every backend x pass x layer) and writes one results file\n"
            "(default results/bench-<UTC time>.json) with every repetition.\n"
            "  --quick          the seed set, 3 repetitions of >= 0.05 s (CI)\n"
@@ -41,6 +41,9 @@ static void usage(void)
            "  --threads N      OpenMP threads, at most CONVBENCH_MAX_THREADS (default 4 per CPU)\n"
            "  --bind           bind thread i to core i with hwloc\n"
            "  --interleave     Google Benchmark's random interleaving of repetitions\n"
+           "  --paired REF     time backend REF beside each case, call by call in turns,\n"
+           "                   and keep each repetition's speedup over it (REF is not a\n"
+           "                   case of its own)\n"
            "  --keep-gbench F  keep Google Benchmark's own JSON in F\n"
            "  --force          replace an existing file under results/baseline/\n"
            "  --quiet          no per-case lines, no progress line\n"
@@ -66,6 +69,7 @@ int cmd_bench(int argc, char **argv)
         { "filter", required_argument, 0, 'f' },
         { "bind", no_argument, 0, 'B' },
         { "interleave", no_argument, 0, 'I' },
+        { "paired", required_argument, 0, 'P' },
         { "out", required_argument, 0, 'o' },
         { "keep-gbench", required_argument, 0, 'K' },
         { "force", no_argument, 0, 'F' },
@@ -116,6 +120,7 @@ int cmd_bench(int argc, char **argv)
         case 'f': bo.filter = optarg; break;
         case 'B': bo.bind = 1; break;
         case 'I': bo.interleave = 1; break;
+        case 'P': bo.paired = optarg; break;
         case 'o': out = optarg; break;
         case 'K': bo.keep_gbench = optarg; break;
         case 'F': force = 1; break;
@@ -146,6 +151,20 @@ int cmd_bench(int argc, char **argv)
     if (cli_unknown_backend(bo.backends, NULL, bad, sizeof bad)) {
         cli_error(CMD, "--backends: unknown backend '%s' (see convbench backends)", bad);
         return 2;
+    }
+    if (bo.paired && !conv_backend_find(bo.paired)) {
+        cli_error(CMD, "--paired: unknown backend '%s' (see convbench backends)", bo.paired);
+        return 2;
+    }
+    if (bo.paired && bo.backends && cli_list_has(bo.backends, bo.paired)) {
+        const char *cur = bo.backends;
+        char item[64];
+        int others = 0;
+        while (cli_list_next(&cur, item, sizeof item)) others += strcmp(item, bo.paired) != 0;
+        if (!others) {
+            cli_usage_error(CMD, "--paired %s: no other backend in --backends", bo.paired);
+            return 2;
+        }
     }
     char path[PATH_MAX];
     cli_out_path(out, "bench", path, sizeof path);
@@ -184,6 +203,7 @@ int cmd_bench(int argc, char **argv)
         cJSON_AddNumberToObject(suite, "min_time_s", bo.min_time);
         cJSON_AddBoolToObject(suite, "bind", bo.bind);
         cJSON_AddBoolToObject(suite, "interleave", bo.interleave);
+        if (bo.paired) cJSON_AddStringToObject(suite, "paired", bo.paired);
         const cJSON *r0 = cJSON_GetArrayItem(runs, 0);
         const cJSON *pk = r0 ? cJSON_GetObjectItemCaseSensitive(r0, "peak_gflops") : NULL;
         if (cJSON_IsNumber(pk))

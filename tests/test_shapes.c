@@ -271,6 +271,37 @@ static int runs_named(const char *path, const char *prefix, int *total)
     return n;
 }
 
+/* A bench --paired results file: im2col's 3 passes, none of naive's, each
+   with 2 positive speedups and REF's times, and the suite naming REF. */
+static void check_paired_runs(const char *path)
+{
+    char err[512];
+    cJSON *doc = results_read(path, err, sizeof err);
+    int runs = 0, good = 0;
+    const cJSON *r;
+    cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(doc, "runs"))
+    {
+        runs++;
+        const cJSON *p = cJSON_GetObjectItemCaseSensitive(r, "paired");
+        const cJSON *sp = cJSON_GetObjectItemCaseSensitive(p, "speedup");
+        const cJSON *rs = cJSON_GetObjectItemCaseSensitive(p, "ref_seconds");
+        const cJSON *med = cJSON_GetObjectItemCaseSensitive(p, "speedup_median");
+        const char *ref = results_str(p, "ref"), *b = results_str(r, "backend");
+        int ok = ref && !strcmp(ref, "naive") && b && !strcmp(b, "im2col") &&
+                 cJSON_GetArraySize(sp) == 2 && cJSON_GetArraySize(rs) == 2 &&
+                 cJSON_IsNumber(med) && med->valuedouble > 0;
+        const cJSON *x;
+        cJSON_ArrayForEach(x, sp) ok = ok && cJSON_IsNumber(x) && x->valuedouble > 0;
+        good += ok;
+    }
+    const cJSON *suite = cJSON_GetObjectItemCaseSensitive(doc, "suite");
+    const char *sref = results_str(suite, "paired");
+    check("shapes/bench/paired-runs",
+          doc && runs == 3 && good == 3 && sref && !strcmp(sref, "naive"),
+          "%s: %d runs, %d with 2 speedups over naive (%s)", path, runs, good, doc ? "read" : err);
+    cJSON_Delete(doc);
+}
+
 /* bench_conv --paired=REF: each case timed beside REF, REF not a case of
    its own; a REF that refuses the shape skips the case, naming REF */
 static void paired_cli(void)
@@ -356,6 +387,18 @@ static void bench_cli(const char *tmp)
              "convbench bench --shape 1,8,8,1,1,3,3,1,0 --filter nomatch --out '%s/none.json'",
              tmp);
     cli("shapes/bench/filter-none", args, 2, "--filter 'nomatch' matches none");
+    /* --paired: every run carries its per-repetition speedups over REF */
+    snprintf(out, sizeof out, "%s/paired.json", tmp);
+    snprintf(args, sizeof args,
+             "convbench bench --shape 1,8,8,2,3,3,3,1,0 --backends im2col --paired naive "
+             "--repetitions 2 --min-time 0.001 --quiet --out '%s'",
+             out);
+    cli("shapes/bench/paired", args, 0, "speedup over naive");
+    check_paired_runs(out);
+    cli("shapes/bench/paired-unknown", "convbench bench --paired bogus", 2,
+        "convbench bench: --paired: unknown backend 'bogus'");
+    cli("shapes/bench/paired-alone", "convbench bench --backends naive --paired naive", 2,
+        "--paired naive: no other backend in --backends");
     cli("shapes/bench_conv/help", "bench_conv --help", 0, "usage: bench_conv");
     char help[4096];
     check_run("bench_conv --help", help, sizeof help);
