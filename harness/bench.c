@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include "bench.h"
 #include "cli.h"
+#include "compare.h"
 #include "progress.h"
 #include "results.h"
 #include "shape_sets.h"
@@ -74,8 +75,12 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /* "paired": {ref, speedup: [per repetition], ref_seconds: [...],
-   speedup_median} on run r; takes the arrays */
-static void add_paired(cJSON *r, const char *ref, cJSON *speedup, cJSON *ref_s)
+   speedup_median, verdict, speedup_ci90} on run r; takes the arrays. The
+   verdict is convbench compare's on paired samples (Wilcoxon signed-rank,
+   alpha 0.05, 5% minimum effect) with REF's times as the base: "faster"
+   means the case is faster than REF. */
+static void add_paired(cJSON *r, const char *ref, cJSON *speedup, cJSON *ref_s, const double *times,
+                       int reps)
 {
     const int n = cJSON_GetArraySize(speedup);
     double *v = malloc(sizeof(double) * (size_t)(n + 1));
@@ -96,6 +101,25 @@ static void add_paired(cJSON *r, const char *ref, cJSON *speedup, cJSON *ref_s)
     } else
         cJSON_AddNullToObject(p, "speedup_median");
     free(v);
+    compare_result cr;
+    double *base = malloc(sizeof(double) * (size_t)(reps + 1));
+    int nb = 0;
+    cJSON_ArrayForEach(x, ref_s)
+    {
+        if (base && nb < reps) base[nb++] = x->valuedouble;
+    }
+    if (base && nb == reps && reps > 0) {
+        compare_verdict_paired(base, times, reps, 0.05, 5.0, &cr);
+        cJSON_AddStringToObject(p, "verdict", compare_verdict_name(cr.verdict));
+        if (isfinite(cr.ci_lo) && isfinite(cr.ci_hi)) { /* of the time ratio case / REF */
+            cJSON *ci = cJSON_AddArrayToObject(p, "speedup_ci90");
+            cJSON_AddItemToArray(ci, cJSON_CreateNumber(1.0 / cr.ci_hi));
+            cJSON_AddItemToArray(ci, cJSON_CreateNumber(1.0 / cr.ci_lo));
+        } else
+            cJSON_AddNullToObject(p, "speedup_ci90");
+    } else
+        cJSON_AddNullToObject(p, "verdict");
+    free(base);
 }
 
 /* Google Benchmark's JSON -> results runs. */
@@ -194,7 +218,7 @@ static int convert(const char *cmd, const char *json_path, const shape_list *sha
         }
         cJSON *run = results_conv_run(name, l->set, l->layer, backend, pass, &l->shape, threads,
                                       times, reps, iterations, peak, impl && *impl ? impl : NULL);
-        if (paired) add_paired(run, paired, speedup, ref_s);
+        if (paired) add_paired(run, paired, speedup, ref_s, times, reps);
         cJSON_AddItemToArray(runs, run);
     }
     free(done);
@@ -467,22 +491,22 @@ static void row_key(const cJSON *r, char *buf, size_t len)
              cJSON_IsNumber(n) ? n->valueint : 0, rstr(r, "pass"));
 }
 
-/* A run's GFLOP/s, or its median speedup over its reference (NAN: none) */
-static double run_gflops(const cJSON *r)
-{
-    const cJSON *g = cJSON_GetObjectItemCaseSensitive(r, "gflops");
-    return cJSON_IsNumber(g) ? g->valuedouble : NAN;
-}
-
-static double run_speedup(const cJSON *r)
+/* the paired run's verdict against its reference, and its 90% interval */
+static void paired_detail(const cJSON *r, char *buf, size_t len)
 {
     const cJSON *p = cJSON_GetObjectItemCaseSensitive(r, "paired");
-    const cJSON *m = cJSON_GetObjectItemCaseSensitive(p, "speedup_median");
-    return cJSON_IsNumber(m) ? m->valuedouble : NAN;
+    const cJSON *ci = cJSON_GetObjectItemCaseSensitive(p, "speedup_ci90");
+    const cJSON *lo = cJSON_GetArrayItem(ci, 0), *hi = cJSON_GetArrayItem(ci, 1);
+    const char *v = rstr(p, "verdict");
+    if (cJSON_IsNumber(lo) && cJSON_IsNumber(hi))
+        snprintf(buf, len, "%s [%.3f, %.3f]", *v ? v : "-", lo->valuedouble, hi->valuedouble);
+    else
+        snprintf(buf, len, "%s", *v ? v : "-");
 }
 
-/* One row per set/layer/batch/pass, one column per backend, value(run). */
-static void print_table(const cJSON *runs, double (*value)(const cJSON *), const char *fmt)
+/* GFLOP/s: one row per set/layer/batch/pass, one column per backend;
+   returns the width of the row names. */
+static int print_gflops(const cJSON *runs)
 {
     int n = cJSON_GetArraySize(runs);
     const char **cols = calloc((size_t)n, sizeof *cols);
@@ -525,9 +549,9 @@ static void print_table(const cJSON *runs, double (*value)(const cJSON *), const
                 hit = x;
                 break;
             }
-            const double v = hit ? value(hit) : NAN;
-            if (isfinite(v))
-                printf(fmt, v);
+            const cJSON *g = hit ? cJSON_GetObjectItemCaseSensitive(hit, "gflops") : NULL;
+            if (cJSON_IsNumber(g))
+                printf(" %15.1f", g->valuedouble);
             else
                 printf(" %15s", "-");
         }
@@ -535,6 +559,29 @@ static void print_table(const cJSON *runs, double (*value)(const cJSON *), const
     }
     free(seen);
     free(cols);
+    return kw;
+}
+
+/* The paired runs, one a line: median speedup over the reference, the
+   verdict against it and the speedup's 90% interval. */
+static void print_paired(const cJSON *runs, int kw)
+{
+    const cJSON *first = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(runs, 0), "paired");
+    printf("\nspeedup over %s: its time / the case's, paired call by call (median of the "
+           "repetitions);\nverdict (signed-rank test, 5%% minimum effect) and 90%% interval\n",
+           rstr(first, "ref"));
+    printf("%-*s %15s %9s  %s\n", kw, "layer pass", "backend", "speedup", "verdict");
+    const cJSON *r;
+    char key[160], detail[96];
+    cJSON_ArrayForEach(r, runs)
+    {
+        const cJSON *m = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(r, "paired"), "speedup_median");
+        if (!cJSON_IsNumber(m)) continue;
+        row_key(r, key, sizeof key);
+        paired_detail(r, detail, sizeof detail);
+        printf("%-*s %15.15s %9.3f  %s\n", kw, key, rstr(r, "backend"), m->valuedouble, detail);
+    }
 }
 
 void bench_print_table(const cJSON *runs)
@@ -543,11 +590,6 @@ void bench_print_table(const cJSON *runs)
     const cJSON *first = cJSON_GetArrayItem(runs, 0);
     printf("\nGFLOP/s (direct-convolution FLOPs / median time), %d threads; '-' = not run\n",
            cJSON_GetObjectItemCaseSensitive(first, "threads")->valueint);
-    print_table(runs, run_gflops, " %15.1f");
-    const cJSON *p = cJSON_GetObjectItemCaseSensitive(first, "paired");
-    if (!p) return;
-    printf("\nspeedup over %s (its time / the case's, call by call; median of the "
-           "repetitions): above 1, faster\n",
-           rstr(p, "ref"));
-    print_table(runs, run_speedup, " %15.3f");
+    const int kw = print_gflops(runs);
+    if (cJSON_GetObjectItemCaseSensitive(first, "paired")) print_paired(runs, kw);
 }

@@ -6,8 +6,13 @@
 // on the same number of threads, at the ISA sgemm runs.
 //   build/bench_gemm --threads=1 --benchmark_repetitions=5
 //       --benchmark_report_aggregates_only=true
+// With --paired each sgemm case calls OpenBLAS beside itself, one call of
+// each in turns (which goes first alternating), as bench_conv --paired:
+// the time is sgemm's own (manual time), the counters add openblas_us and
+// speedup (OpenBLAS's total time over sgemm's in the repetition).
 #include <benchmark/benchmark.h>
 #include <cblas.h>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -42,6 +47,7 @@ void add_conv(std::vector<gemm_case> &v, const char *layer, int npq, int k_out, 
 
 double g_peak; // measured GFLOP/s at g_threads threads
 int g_threads;
+bool g_paired; // --paired: each sgemm case times OpenBLAS beside it
 
 float *random_buffer(size_t n, unsigned seed)
 {
@@ -63,8 +69,8 @@ void run(benchmark::State &state, const gemm_case &gc, bool blas)
     const int lda = gc.ta ? m : k, ldb = gc.tb ? k : n, ldc = n;
     float *a = random_buffer((size_t)m * k, 1), *b = random_buffer((size_t)k * n, 2);
     float *c = random_buffer((size_t)m * n, 3);
-    for (auto _ : state) {
-        if (blas)
+    auto call = [&](bool with_blas) {
+        if (with_blas)
             cblas_sgemm(CblasRowMajor, gc.ta ? CblasTrans : CblasNoTrans,
                         gc.tb ? CblasTrans : CblasNoTrans, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c,
                         ldc);
@@ -72,14 +78,42 @@ void run(benchmark::State &state, const gemm_case &gc, bool blas)
             sgemm(gc.ta, gc.tb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
         benchmark::DoNotOptimize(c);
         benchmark::ClobberMemory();
-    }
+    };
+    if (g_paired) {
+        using clock = std::chrono::steady_clock;
+        double own = 0, ref = 0;
+        bool ref_first = false;
+        call(true); // OpenBLAS's first call sets up its buffers, untimed
+        for (auto _ : state) {
+            const clock::time_point t0 = clock::now();
+            call(ref_first);
+            const clock::time_point t1 = clock::now();
+            call(!ref_first);
+            const clock::time_point t2 = clock::now();
+            const double first = std::chrono::duration<double>(t1 - t0).count();
+            const double second = std::chrono::duration<double>(t2 - t1).count();
+            const double mine = ref_first ? second : first;
+            own += mine;
+            ref += ref_first ? first : second;
+            state.SetIterationTime(mine);
+            ref_first = !ref_first;
+        }
+        const double it = (double)state.iterations();
+        if (it > 0 && own > 0) {
+            state.counters["openblas_us"] = 1e6 * ref / it;
+            state.counters["speedup"] = ref / own;
+        }
+    } else
+        for (auto _ : state) call(blas);
     const double flops = 2.0 * m * n * k;
     state.counters["GFLOP/s"] =
         benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
     state.counters["%peak"] = benchmark::Counter(flops * 1e-9 / g_peak * 100,
                                                  benchmark::Counter::kIsIterationInvariantRate);
     state.counters["threads"] = g_threads;
-    state.SetLabel(blas ? "openblas" : sgemm_impl());
+    state.SetLabel(blas       ? "openblas"
+                   : g_paired ? std::string(sgemm_impl()) + " vs openblas"
+                              : sgemm_impl());
     free(a);
     free(b);
     free(c);
@@ -96,6 +130,8 @@ int main(int argc, char **argv)
         if (std::strncmp(argv[i], "--threads=", 10) == 0) {
             // the checked parser every convbench option uses: no wrap
             if (cli_threads("bench_gemm", "--threads", argv[i] + 10, &g_threads)) return 2;
+        } else if (std::strcmp(argv[i], "--paired") == 0) {
+            g_paired = true;
         } else {
             argv[out++] = argv[i];
         }
@@ -129,11 +165,16 @@ int main(int argc, char **argv)
         char dims[64];
         std::snprintf(dims, sizeof dims, "/%c%c/%dx%dx%d", gc.ta ? 'T' : 'N', gc.tb ? 'T' : 'N',
                       gc.m, gc.n, gc.k);
-        for (int blas = 0; blas < 2; blas++)
-            benchmark::RegisterBenchmark(((blas ? "openblas/" : "sgemm/") + gc.name + dims).c_str(),
-                                         [gc, blas](benchmark::State &st) { run(st, gc, blas); })
-                ->UseRealTime()
-                ->Unit(benchmark::kMicrosecond);
+        for (int blas = 0; blas < (g_paired ? 1 : 2); blas++) {
+            benchmark::internal::Benchmark *bm = benchmark::RegisterBenchmark(
+                ((blas ? "openblas/" : "sgemm/") + gc.name + dims).c_str(),
+                [gc, blas](benchmark::State &st) { run(st, gc, blas); });
+            if (g_paired)
+                bm->UseManualTime();
+            else
+                bm->UseRealTime();
+            bm->Unit(benchmark::kMicrosecond);
+        }
     }
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;

@@ -521,7 +521,7 @@ static void usage(FILE *f)
                "A results file larger than CONVBENCH_MAX_FILE_SIZE (default 256M) is refused.\n");
 }
 
-static const char *verdict_name(compare_verdict_t v)
+const char *compare_verdict_name(compare_verdict_t v)
 {
     return v == COMPARE_SLOWER   ? "slower"
            : v == COMPARE_FASTER ? "faster"
@@ -689,7 +689,7 @@ int cmd_compare(int argc, char **argv)
             snprintf(pt, sizeof pt, "%.4f", r.p);
             count[r.verdict + 1]++;
             snprintf(vbuf, sizeof vbuf, markdown && r.verdict == COMPARE_SLOWER ? "**%s**" : "%s",
-                     verdict_name(r.verdict));
+                     compare_verdict_name(r.verdict));
             verdict = vbuf;
         }
         value_text(med_b, norm != NULL, bt, sizeof bt);

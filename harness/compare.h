@@ -52,4 +52,7 @@ compare_verdict_t compare_verdict(const double *base, int nb, const double *cur,
 compare_verdict_t compare_verdict_paired(const double *base, const double *cur, int n, double alpha,
                                          double threshold_pct, compare_result *r);
 
+/* "slower", "faster", "same" or "inconclusive" */
+const char *compare_verdict_name(compare_verdict_t v);
+
 #endif

@@ -272,7 +272,8 @@ static int runs_named(const char *path, const char *prefix, int *total)
 }
 
 /* A bench --paired results file: im2col's 3 passes, none of naive's, each
-   with 2 positive speedups and REF's times, and the suite naming REF. */
+   with 2 positive speedups, REF's times and a verdict, and the suite naming
+   REF. */
 static void check_paired_runs(const char *path)
 {
     char err[512];
@@ -287,9 +288,12 @@ static void check_paired_runs(const char *path)
         const cJSON *rs = cJSON_GetObjectItemCaseSensitive(p, "ref_seconds");
         const cJSON *med = cJSON_GetObjectItemCaseSensitive(p, "speedup_median");
         const char *ref = results_str(p, "ref"), *b = results_str(r, "backend");
+        const char *v = results_str(p, "verdict");
         int ok = ref && !strcmp(ref, "naive") && b && !strcmp(b, "im2col") &&
                  cJSON_GetArraySize(sp) == 2 && cJSON_GetArraySize(rs) == 2 &&
-                 cJSON_IsNumber(med) && med->valuedouble > 0;
+                 cJSON_IsNumber(med) && med->valuedouble > 0 && v &&
+                 (!strcmp(v, "faster") || !strcmp(v, "slower") || !strcmp(v, "same") ||
+                  !strcmp(v, "inconclusive"));
         const cJSON *x;
         cJSON_ArrayForEach(x, sp) ok = ok && cJSON_IsNumber(x) && x->valuedouble > 0;
         good += ok;
@@ -326,6 +330,14 @@ static void paired_cli(void)
     cli("shapes/bench_conv/paired-alone",
         "bench_conv --shape=1,8,8,2,3,3,3,1,0 --backends=naive --paired=naive", 2,
         "--paired=naive: no other backend");
+    /* bench_gemm --paired: sgemm's cases only, each with OpenBLAS's time beside it */
+    rc = check_run("bench_gemm --threads=1 --paired --benchmark_filter=square/64/ "
+                   "--benchmark_min_time=0.001 --benchmark_format=json",
+                   out, sizeof out);
+    check("shapes/bench_gemm/paired",
+          rc == 0 && strstr(out, "\"speedup\"") && strstr(out, "\"openblas_us\"") &&
+              strstr(out, "sgemm/square/64/") && !strstr(out, "\"openblas/square"),
+          "exit %d: %.400s", rc, out);
     /* winograd takes 3x3 stride 1 only: a 5x5 case is skipped, naming it */
     cli("shapes/bench_conv/paired-ref-refuses",
         "bench_conv --shape=1,8,8,2,3,5,5,1,0 --backends=naive --paired=winograd "
