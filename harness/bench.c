@@ -17,6 +17,7 @@
 #include "bench.h"
 #include "cli.h"
 #include "compare.h"
+#include "median.h"
 #include "progress.h"
 #include "results.h"
 #include "shape_sets.h"
@@ -68,12 +69,6 @@ static void paired_counters(const cJSON *c, cJSON *speedup, cJSON *ref_s)
     if (cJSON_IsNumber(rm)) cJSON_AddItemToArray(ref_s, cJSON_CreateNumber(rm->valuedouble * 1e-3));
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    const double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* "paired": {ref, speedup: [per repetition], ref_seconds: [...],
    speedup_median, verdict, speedup_ci90} on run r; takes the arrays. The
    verdict is convbench compare's on paired samples (Wilcoxon signed-rank,
@@ -94,11 +89,9 @@ static void add_paired(cJSON *r, const char *ref, cJSON *speedup, cJSON *ref_s, 
     cJSON_AddStringToObject(p, "ref", ref);
     cJSON_AddItemToObject(p, "speedup", speedup);
     cJSON_AddItemToObject(p, "ref_seconds", ref_s);
-    if (v && k > 0) {
-        qsort(v, (size_t)k, sizeof *v, cmp_double);
-        cJSON_AddNumberToObject(p, "speedup_median",
-                                k % 2 ? v[k / 2] : 0.5 * (v[k / 2 - 1] + v[k / 2]));
-    } else
+    if (v && k > 0)
+        cJSON_AddNumberToObject(p, "speedup_median", median_of(v, k));
+    else
         cJSON_AddNullToObject(p, "speedup_median");
     free(v);
     compare_result cr;
