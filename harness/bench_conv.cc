@@ -18,7 +18,6 @@
 // Our options (usage() below) are taken out before Google Benchmark sees
 // the rest.
 #include <benchmark/benchmark.h>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -28,6 +27,7 @@
 #include "bench_case.h"
 #include "cli.h"
 #include "conv.h"
+#include "paired_loop.h"
 extern "C" {
 #include "cpu.h" // a C header without its own extern "C"
 }
@@ -88,38 +88,13 @@ bool make_current(benchmark::State &state, const Case *c)
     return true;
 }
 
-// The paired loop: per iteration one call of each, in turns.
-void run_paired(benchmark::State &state)
-{
-    using clock = std::chrono::steady_clock;
-    double own = 0, ref = 0;
-    bool ref_first = false;
-    for (auto _ : state) {
-        const clock::time_point t0 = clock::now();
-        if (ref_first) bench_case_run(current_ref);
-        const clock::time_point t1 = clock::now();
-        bench_case_run(current_bc);
-        const clock::time_point t2 = clock::now();
-        if (!ref_first) bench_case_run(current_ref);
-        const clock::time_point t3 = clock::now();
-        const double mine = std::chrono::duration<double>(t2 - t1).count();
-        own += mine;
-        ref += std::chrono::duration<double>(ref_first ? t1 - t0 : t3 - t2).count();
-        state.SetIterationTime(mine);
-        ref_first = !ref_first;
-    }
-    const double it = (double)state.iterations();
-    if (it > 0 && own > 0) {
-        state.counters["ref_ms"] = 1e3 * ref / it;
-        state.counters["speedup"] = ref / own;
-    }
-}
-
 void run_case(benchmark::State &state, const Case *c)
 {
     if (current != c && !make_current(state, c)) return;
     if (c->ref)
-        run_paired(state);
+        paired_loop(
+            state, [] { bench_case_run(current_bc); }, [] { bench_case_run(current_ref); },
+            "ref_ms", 1e3);
     else
         for (auto _ : state) bench_case_run(current_bc);
     const double flops = conv_flops(&c->layer->shape);

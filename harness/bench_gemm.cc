@@ -12,7 +12,6 @@
 // speedup (OpenBLAS's total time over sgemm's in the repetition).
 #include <benchmark/benchmark.h>
 #include <cblas.h>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -25,6 +24,7 @@ extern "C" {
 }
 #include "cli.h"
 #include "gemm.h"
+#include "paired_loop.h"
 #include "peak.h"
 
 namespace
@@ -80,29 +80,9 @@ void run(benchmark::State &state, const gemm_case &gc, bool blas)
         benchmark::ClobberMemory();
     };
     if (g_paired) {
-        using clock = std::chrono::steady_clock;
-        double own = 0, ref = 0;
-        bool ref_first = false;
         call(true); // OpenBLAS's first call sets up its buffers, untimed
-        for (auto _ : state) {
-            const clock::time_point t0 = clock::now();
-            call(ref_first);
-            const clock::time_point t1 = clock::now();
-            call(!ref_first);
-            const clock::time_point t2 = clock::now();
-            const double first = std::chrono::duration<double>(t1 - t0).count();
-            const double second = std::chrono::duration<double>(t2 - t1).count();
-            const double mine = ref_first ? second : first;
-            own += mine;
-            ref += ref_first ? first : second;
-            state.SetIterationTime(mine);
-            ref_first = !ref_first;
-        }
-        const double it = (double)state.iterations();
-        if (it > 0 && own > 0) {
-            state.counters["openblas_us"] = 1e6 * ref / it;
-            state.counters["speedup"] = ref / own;
-        }
+        paired_loop(
+            state, [&] { call(false); }, [&] { call(true); }, "openblas_us", 1e6);
     } else
         for (auto _ : state) call(blas);
     const double flops = 2.0 * m * n * k;
