@@ -60,59 +60,46 @@ static const char *gstr(const cJSON *o, const char *k)
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-/* bench_conv --paired's counters of one repetition into the arrays */
-static void paired_counters(const cJSON *c, cJSON *speedup, cJSON *ref_s)
+/* bench_conv --paired's counters of one repetition, appended to sp[*nsp]
+   (speedup) and rs[*nrs] (REF's seconds a call) where present */
+static void paired_counters(const cJSON *c, double *sp, int *nsp, double *rs, int *nrs)
 {
-    const cJSON *sp = cJSON_GetObjectItemCaseSensitive(c, "speedup");
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(c, "speedup");
     const cJSON *rm = cJSON_GetObjectItemCaseSensitive(c, "ref_ms");
-    if (cJSON_IsNumber(sp)) cJSON_AddItemToArray(speedup, cJSON_CreateNumber(sp->valuedouble));
-    if (cJSON_IsNumber(rm)) cJSON_AddItemToArray(ref_s, cJSON_CreateNumber(rm->valuedouble * 1e-3));
+    if (cJSON_IsNumber(s)) sp[(*nsp)++] = s->valuedouble;
+    if (cJSON_IsNumber(rm)) rs[(*nrs)++] = rm->valuedouble * 1e-3;
 }
 
 /* "paired": {ref, speedup: [per repetition], ref_seconds: [...],
-   speedup_median, verdict, speedup_ci90} on run r; takes the arrays. The
-   verdict is convbench compare's on paired samples (Wilcoxon signed-rank,
-   alpha 0.05, 5% minimum effect) with REF's times as the base: "faster"
-   means the case is faster than REF. */
-static void add_paired(cJSON *r, const char *ref, cJSON *speedup, cJSON *ref_s, const double *times,
-                       int reps)
+   speedup_median, verdict, speedup_ci90} on run r. The verdict is
+   convbench compare's on paired samples (Wilcoxon signed-rank, alpha
+   0.05, 5% minimum effect) with REF's times as the base, given only when
+   every repetition has REF's time: "faster" means the case is faster than
+   REF. sp is left sorted. */
+static void add_paired(cJSON *r, const char *ref, double *sp, int nsp, const double *rs, int nrs,
+                       const double *times, int reps)
 {
-    const int n = cJSON_GetArraySize(speedup);
-    double *v = malloc(sizeof(double) * (size_t)(n + 1));
-    int k = 0;
-    const cJSON *x;
-    cJSON_ArrayForEach(x, speedup)
-    {
-        if (v) v[k++] = x->valuedouble;
-    }
     cJSON *p = cJSON_AddObjectToObject(r, "paired");
     cJSON_AddStringToObject(p, "ref", ref);
-    cJSON_AddItemToObject(p, "speedup", speedup);
-    cJSON_AddItemToObject(p, "ref_seconds", ref_s);
-    if (v && k > 0)
-        cJSON_AddNumberToObject(p, "speedup_median", median_of(v, k));
+    cJSON_AddItemToObject(p, "speedup", cJSON_CreateDoubleArray(sp, nsp));
+    cJSON_AddItemToObject(p, "ref_seconds", cJSON_CreateDoubleArray(rs, nrs));
+    if (nsp > 0)
+        cJSON_AddNumberToObject(p, "speedup_median", median_of(sp, nsp));
     else
         cJSON_AddNullToObject(p, "speedup_median");
-    free(v);
-    compare_result cr;
-    double *base = malloc(sizeof(double) * (size_t)(reps + 1));
-    int nb = 0;
-    cJSON_ArrayForEach(x, ref_s)
-    {
-        if (base && nb < reps) base[nb++] = x->valuedouble;
-    }
-    if (base && nb == reps && reps > 0) {
-        compare_verdict_paired(base, times, reps, 0.05, 5.0, &cr);
-        cJSON_AddStringToObject(p, "verdict", compare_verdict_name(cr.verdict));
-        if (isfinite(cr.ci_lo) && isfinite(cr.ci_hi)) { /* of the time ratio case / REF */
-            cJSON *ci = cJSON_AddArrayToObject(p, "speedup_ci90");
-            cJSON_AddItemToArray(ci, cJSON_CreateNumber(1.0 / cr.ci_hi));
-            cJSON_AddItemToArray(ci, cJSON_CreateNumber(1.0 / cr.ci_lo));
-        } else
-            cJSON_AddNullToObject(p, "speedup_ci90");
-    } else
+    if (nrs != reps || reps == 0) {
         cJSON_AddNullToObject(p, "verdict");
-    free(base);
+        return;
+    }
+    compare_result cr;
+    compare_verdict_paired(rs, times, reps, 0.05, 5.0, &cr);
+    cJSON_AddStringToObject(p, "verdict", compare_verdict_name(cr.verdict));
+    if (isfinite(cr.ci_lo) && isfinite(cr.ci_hi)) { /* of the time ratio case / REF */
+        cJSON *ci = cJSON_AddArrayToObject(p, "speedup_ci90");
+        cJSON_AddItemToArray(ci, cJSON_CreateNumber(1.0 / cr.ci_hi));
+        cJSON_AddItemToArray(ci, cJSON_CreateNumber(1.0 / cr.ci_lo));
+    } else
+        cJSON_AddNullToObject(p, "speedup_ci90");
 }
 
 /* Google Benchmark's JSON -> results runs. */
@@ -148,6 +135,18 @@ static int convert(const char *cmd, const char *json_path, const shape_list *sha
     int n = cJSON_GetArraySize(all);
     char *done = calloc((size_t)n + 1, 1);
     double *times = malloc(sizeof(double) * ((size_t)n + 1));
+    /* --paired: each case's speedups and REF's times, per repetition */
+    double *sp = malloc(sizeof(double) * ((size_t)n + 1));
+    double *rs = malloc(sizeof(double) * ((size_t)n + 1));
+    if (!done || !times || !sp || !rs) {
+        cli_error(cmd, "out of memory reading bench_conv's JSON");
+        free(done);
+        free(times);
+        free(sp);
+        free(rs);
+        cJSON_Delete(gb);
+        return -1;
+    }
     int i = 0;
     const cJSON *b;
     cJSON_ArrayForEach(b, all)
@@ -169,8 +168,7 @@ static int convert(const char *cmd, const char *json_path, const shape_list *sha
         /* this case's repetitions: the entries with the same run_name */
         int reps = 0, error = 0;
         long iterations = 0;
-        cJSON *speedup = paired ? cJSON_CreateArray() : NULL;
-        cJSON *ref_s = paired ? cJSON_CreateArray() : NULL;
+        int nsp = 0, nrs = 0;
         const char *impl = NULL, *why = NULL;
         int j = 0;
         const cJSON *c;
@@ -189,14 +187,12 @@ static int convert(const char *cmd, const char *json_path, const shape_list *sha
             const cJSON *rt_v = cJSON_GetObjectItemCaseSensitive(c, "real_time");
             if (!cJSON_IsNumber(rt_v) || !(rt_v->valuedouble > 0)) continue;
             times[reps++] = seconds(rt_v->valuedouble, gstr(c, "time_unit"));
-            if (paired) paired_counters(c, speedup, ref_s);
+            if (paired) paired_counters(c, sp, &nsp, rs, &nrs);
             const cJSON *it = cJSON_GetObjectItemCaseSensitive(c, "iterations");
             if (!iterations && cJSON_IsNumber(it)) iterations = (long)it->valuedouble;
             if (!impl) impl = gstr(c, "label");
         }
         if (error || reps == 0) {
-            cJSON_Delete(speedup);
-            cJSON_Delete(ref_s);
             if (skipped) {
                 cJSON *s = cJSON_CreateObject();
                 cJSON_AddStringToObject(s, "name", name);
@@ -211,11 +207,13 @@ static int convert(const char *cmd, const char *json_path, const shape_list *sha
         }
         cJSON *run = results_conv_run(name, l->set, l->layer, backend, pass, &l->shape, threads,
                                       times, reps, iterations, peak, impl && *impl ? impl : NULL);
-        if (paired) add_paired(run, paired, speedup, ref_s, times, reps);
+        if (paired) add_paired(run, paired, sp, nsp, rs, nrs, times, reps);
         cJSON_AddItemToArray(runs, run);
     }
     free(done);
     free(times);
+    free(sp);
+    free(rs);
     cJSON_Delete(gb);
     return 0;
 }
