@@ -609,7 +609,16 @@ static const char *simd_unsupported(const conv_shape *s)
 {
     const char *why = conv_shape_invalid(s);
     if (why || dw_is_depthwise(s)) return why;
-    if (conv_geometry(s).g > 1) return "groups > 1 other than depthwise (groups = c) not supported";
+    const conv_geom g = conv_geometry(s);
+    if (g.g > 1) return "groups > 1 other than depthwise (groups = c) not supported";
+    /* the engine reads a zero-padded copy of x; padding and a stride that
+       make it outgrow x and the im2col matrix together are refused */
+    const double padded = (double)s->n * (s->h + g.pt + g.pb) * (s->w + g.pl + g.pr) * s->c;
+    const double x = (double)s->n * s->h * s->w * s->c;
+    const double col = (double)s->n * conv_out_h(s) * conv_out_w(s) * s->r * s->s * s->c;
+    if (padded > 4 * (x + col))
+        return "padding and stride whose zero-padded copy of x outgrows x and the im2col matrix "
+               "together (4x) not supported";
     return NULL;
 }
 
