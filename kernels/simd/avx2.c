@@ -41,6 +41,7 @@ static inline __attribute__((always_inline)) void ukr256(const int J, const int 
 #pragma GCC unroll 16
         for (int j = 0; j < J; j++) ap[j] = a + g->aoff[j];
         ptrdiff_t ia = 0;
+#pragma GCC unroll 4
         for (int i = 0; i < len; i++, ia += ainc, b += binc) {
             __m256 bv[2];
 #pragma GCC unroll 2
