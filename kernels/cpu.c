@@ -1,4 +1,5 @@
 /* Which SIMD path runs is decided here, at run time, never by -march. */
+#include <cpuid.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -54,6 +55,17 @@ cpu_isa cpu_isa_active(void)
 void cpu_isa_reload(void) { atomic_store_explicit(&active, -1, memory_order_relaxed); }
 
 const char *cpu_isa_name(cpu_isa isa) { return isa_names[isa]; }
+
+int cpu_avx512_halves(void)
+{
+    unsigned a, b, c, d;
+    if (cpu_isa_supported() != ISA_AVX512 || !__get_cpuid(0, &a, &b, &c, &d)) return 0;
+    /* "AuthenticAMD" in ebx, edx, ecx */
+    if (b != 0x68747541u || d != 0x69746e65u || c != 0x444d4163u) return 0;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
+    const unsigned family = ((a >> 8) & 0xf) + (((a >> 8) & 0xf) == 0xf ? (a >> 20) & 0xff : 0);
+    return family == 0x19;
+}
 
 static size_t l1d = 48 * 1024, l2 = 2 * 1024 * 1024;
 static pthread_once_t caches_once = PTHREAD_ONCE_INIT;

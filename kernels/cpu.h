@@ -29,6 +29,12 @@ const char *cpu_isa_name(cpu_isa isa); /* "avx512", "avx2", "portable" */
 /* Parses an ISA name; returns -1 if unknown. */
 int cpu_isa_parse(const char *name);
 
+/* 1 where the CPU runs a 512-bit vector instruction as two 256-bit halves
+   (AMD family 19h with AVX-512F: Zen 4), so it issues one 512-bit FMA a
+   cycle against two on Intel's server cores; kernels pick their
+   instruction mix by it. 0 elsewhere, and without AVX-512F. */
+int cpu_avx512_halves(void);
+
 /* Data cache sizes in bytes (sysconf; 48 KiB and 2 MiB when the system
    does not say, or says something implausible). */
 size_t cpu_l1d_bytes(void);

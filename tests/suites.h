@@ -10,6 +10,7 @@ typedef struct {
 
 void test_conv(void);
 void test_gemm(void);
+void test_ukr(void);
 void test_refusals(void);
 void test_winograd(void);
 void test_results(void);
@@ -32,6 +33,7 @@ void test_atomic(void);
 static const test_suite test_suites[] = {
     { "refusals", test_refusals },
     { "gemm", test_gemm },
+    { "ukr", test_ukr },
     { "conv", test_conv },
     { "winograd", test_winograd },
     { "adam", test_adam },

@@ -27,32 +27,18 @@ static inline __attribute__((always_inline)) void store512(const int J, const in
                                   relu ? _mm512_max_ps(zero, acc[j][v]) : acc[j][v]);
 }
 
-static inline __attribute__((always_inline)) void ukr512(const int J, const int V,
-                                                         const ukr_args *g)
+/* The reduction of ukr512: acc[j][v] += a(j, i) * b(i)[v] over every step
+   of every segment. MEM (a constant): each FMA takes a(j, i) as an
+   embedded {1to16} broadcast memory operand instead of sharing one
+   vbroadcastss with the row's other FMAs: no vector uop and no register
+   for the broadcast, V loads a row instead of one. That suits a CPU that
+   splits 512-bit FMAs into 256-bit halves (one a cycle, so the loads have
+   room); where two full-width FMAs issue a cycle, the loads would bind. */
+static inline __attribute__((always_inline)) void ukr512_steps(const int J, const int V,
+                                                               const int MEM, const ukr_args *g,
+                                                               __mmask16 m, __m512 acc[][4])
 {
-    const __mmask16 m = (__mmask16)((1u << g->tail) - 1u);
-    __m512 acc[JMAX][4];
     const float *ap[JMAX];
-    float *dp[JMAX];
-#pragma GCC unroll 16
-    for (int j = 0; j < J; j++) dp[j] = g->d0 + g->doff[j];
-    if (g->prefetch_out && !g->accumulate)
-#pragma GCC unroll 16
-        for (int j = 0; j < J; j++)
-#pragma GCC unroll 4
-            for (int v = 0; v < V; v++) _mm_prefetch((const char *)(dp[j] + 16 * v), _MM_HINT_ET0);
-    __m512 init[4];
-#pragma GCC unroll 4
-    for (int v = 0; v < V; v++)
-        init[v] = g->bias ? _mm512_maskz_loadu_ps(v == V - 1 ? m : 0xffff, g->bias + 16 * v)
-                          : _mm512_setzero_ps();
-#pragma GCC unroll 16
-    for (int j = 0; j < J; j++)
-#pragma GCC unroll 4
-        for (int v = 0; v < V; v++)
-            acc[j][v] = g->accumulate
-                            ? _mm512_maskz_loadu_ps(v == V - 1 ? m : 0xffff, dp[j] + 16 * v)
-                            : init[v];
     const ptrdiff_t ainc = g->ainc, binc = g->binc;
     const float *b = g->b0;
     for (int si = 0; si < g->nseg; si++) {
@@ -74,12 +60,51 @@ static inline __attribute__((always_inline)) void ukr512(const int J, const int 
                 bv[v] = _mm512_maskz_loadu_ps(v == V - 1 ? m : 0xffff, b + 16 * v);
 #pragma GCC unroll 16
             for (int j = 0; j < J; j++) {
+                if (MEM) {
+#pragma GCC unroll 4
+                    for (int v = 0; v < V; v++)
+                        __asm__("vfmadd231ps %2%{1to16%}, %1, %0"
+                                : "+v"(acc[j][v])
+                                : "v"(bv[v]), "m"(ap[j][ia]));
+                    continue;
+                }
                 __m512 x = _mm512_set1_ps(ap[j][ia]);
 #pragma GCC unroll 4
                 for (int v = 0; v < V; v++) acc[j][v] = _mm512_fmadd_ps(x, bv[v], acc[j][v]);
             }
         }
     }
+}
+
+static inline __attribute__((always_inline)) void ukr512(const int J, const int V,
+                                                         const ukr_args *g)
+{
+    const __mmask16 m = (__mmask16)((1u << g->tail) - 1u);
+    __m512 acc[JMAX][4];
+    float *dp[JMAX];
+#pragma GCC unroll 16
+    for (int j = 0; j < J; j++) dp[j] = g->d0 + g->doff[j];
+    if (g->prefetch_out && !g->accumulate)
+#pragma GCC unroll 16
+        for (int j = 0; j < J; j++)
+#pragma GCC unroll 4
+            for (int v = 0; v < V; v++) _mm_prefetch((const char *)(dp[j] + 16 * v), _MM_HINT_ET0);
+    __m512 init[4];
+#pragma GCC unroll 4
+    for (int v = 0; v < V; v++)
+        init[v] = g->bias ? _mm512_maskz_loadu_ps(v == V - 1 ? m : 0xffff, g->bias + 16 * v)
+                          : _mm512_setzero_ps();
+#pragma GCC unroll 16
+    for (int j = 0; j < J; j++)
+#pragma GCC unroll 4
+        for (int v = 0; v < V; v++)
+            acc[j][v] = g->accumulate
+                            ? _mm512_maskz_loadu_ps(v == V - 1 ? m : 0xffff, dp[j] + 16 * v)
+                            : init[v];
+    if (g->bcast_mem)
+        ukr512_steps(J, V, 1, g, m, acc);
+    else
+        ukr512_steps(J, V, 0, g, m, acc);
     store512(J, V, acc, dp, m, g->relu);
 }
 

@@ -277,6 +277,7 @@ typedef struct {
     ptrdiff_t *step;        /* step tables of the short-reduction regions */
     int nwreg;              /* how many regions those are */
     int prefetch_out;       /* reductions too short to hide the output's misses */
+    int bcast_mem;          /* the blocked kernel's FMAs broadcast from memory */
     double cost;            /* sum over tasks of taps x pixels, counting
                                    blocks under j/2 pixels (latency-bound) as j/2 */
     int j;                  /* pixels per block */
@@ -445,6 +446,7 @@ static int engine_make(engine *e, const simd_isa *d, int backward, const conv_sh
        misses of its output rows would: the kernel fetches them first
        (conv1 forward +17-20%; on long reductions -1%) */
     e->prefetch_out = alt.prefetch_out = (long long)s->r * s->s * e->ci <= 64;
+    e->bcast_mem = alt.bcast_mem = d->isa == ISA_AVX512 && cpu_avx512_halves();
     if (e->cost <= alt.cost * 1.1) {
         engine_free(&alt);
         return 0;
@@ -469,6 +471,7 @@ static void engine_task(const engine *e, const simd_isa *d, const task *t, const
         .doff = e->doff + t->first,
         .relu = relu,
         .prefetch_out = e->prefetch_out,
+        .bcast_mem = e->bcast_mem,
     };
     const size_t wblk = (size_t)e->r * e->s * e->ci * e->cb.full;
     for (int kb = 0; kb < e->cb.nblk; kb++) {
@@ -601,7 +604,7 @@ struct conv_plan {
     int split_rows;      /* threads split dW's rows, not the output rows */
     int kp;              /* padded K of a partial dW row */
     float *part, *partb; /* pixel split: [threads][R*S*C][kp], [threads][kp] */
-    char impl[3][64];
+    char impl[3][96];
     dw_plan *dw; /* depthwise shapes: depthwise.c runs every pass */
 };
 
@@ -708,14 +711,16 @@ static conv_plan *simd_plan(const conv_shape *s)
     pl->chunk = ch < 1 ? 1 : ch;
 
     const char *isa = cpu_isa_name(d->isa);
-    snprintf(pl->impl[0], sizeof pl->impl[0], "%s %dx%d %s%s%s", isa, impl_j(&pl->fwd, d),
+    /* the blocked kernel's FMAs with {1to16} memory operands */
+    const char *mb = pl->fwd.bcast_mem ? ", broadcasting FMAs" : "";
+    snprintf(pl->impl[0], sizeof pl->impl[0], "%s %dx%d %s%s%s%s", isa, impl_j(&pl->fwd, d),
              chblk_width(&pl->fwd.cb, 0), pl->fwd.dot ? "dot" : "direct",
              pl->fwd.nwreg ? d->wvec ? ", filter from L1" : ", filter in registers" : "",
-             pl->fwd.pad ? ", padded input" : "");
-    snprintf(pl->impl[1], sizeof pl->impl[1], "%s %dx%d %s, C/K-swapped filter%s%s", isa,
+             pl->fwd.pad ? ", padded input" : "", pl->fwd.dot || pl->fwd.nwreg ? "" : mb);
+    snprintf(pl->impl[1], sizeof pl->impl[1], "%s %dx%d %s, C/K-swapped filter%s%s%s", isa,
              impl_j(&pl->bwd, d), chblk_width(&pl->bwd.cb, 0), pl->bwd.dot ? "dot" : "direct",
              pl->bwd.nwreg ? d->wvec ? " from L1" : " in registers" : "",
-             pl->bwd.pad ? ", padded dy" : "");
+             pl->bwd.pad ? ", padded dy" : "", pl->bwd.dot || pl->bwd.nwreg ? "" : mb);
     snprintf(pl->impl[2], sizeof pl->impl[2], "%s %dx%d direct, %s", isa, pl->jw,
              chblk_width(&pl->kb, 0),
              pl->split_rows ? "dW rows per thread" : "per-thread partial dW");

@@ -32,6 +32,8 @@ typedef struct {
     int relu;                       /* clamp the result at 0 (NaN passes) */
     int tail;                       /* valid lanes of the last vector */
     int prefetch_out;               /* fetch the destination rows for writing first */
+    int bcast_mem;                  /* AVX-512 blocked kernel: FMAs broadcast a from
+                                       memory ({1to16}), cpu_avx512_halves() */
     const ptrdiff_t *astep, *bstep; /* filter-in-registers kernel: a offset and b
                                            row (in vectors of bscale) of each step */
 } ukr_args;
