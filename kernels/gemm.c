@@ -171,6 +171,7 @@ __attribute__((target("avx2,fma"))) static void ukernel_avx2(int kc, const float
         _mm_prefetch((const char *)(c + i * ldc + 15), _MM_HINT_T0);
     }
     const float *a3 = a + 3 * rs;
+#pragma GCC unroll 4
     for (int p = 0; p < kc; p++) {
         __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
 #pragma GCC unroll 3
