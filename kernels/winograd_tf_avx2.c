@@ -3,6 +3,6 @@
 #include <string.h>
 #include "winograd_tf.h"
 
-#pragma GCC target("avx2,fma")
+#pragma GCC target("avx2,fma,no-avx512f")
 #define WINO_TFS wino_tfs_avx2
 #include "winograd_tf_body.h"

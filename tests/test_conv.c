@@ -110,6 +110,10 @@ static const conv_shape sweep[] = {
     { 1, 9, 12, 8, 8, 3, 3, 0, 1, .groups = 8, .stride_h = 1, .stride_w = 2 },
     { 2, 4, 5, 8, 24, 3, 3, 1, 3, .groups = 8 }, /* pad 3: rows of padding only, multiplier 3 */
     { 1, 15, 15, 16, 16, 7, 7, 2, 3, .groups = 16 },
+    /* rows wide enough for whole pixel groups between the edge groups at
+       every vector width (the sliding 3x3 kernel), with and without edges */
+    { 1, 5, 27, 35, 35, 3, 3, 1, 1, .groups = 35 },
+    { 2, 4, 21, 16, 32, 3, 3, 1, 0, .groups = 16 }, /* multiplier 2 */
     /* the defaults spelled out: today's convolution, which every backend runs */
     { 1, 7, 7, 3, 5, 3, 3, 2, 1, .groups = 1, .stride_h = 2, .stride_w = 2, .dil_h = 1,
       .dil_w = 1 },
