@@ -58,9 +58,19 @@ static void check_isa(const simd_isa *d, check_rng *rng)
                 for (int mix = 0; mix < mixes; mix++) {
                     memcpy(out[mix], init, sizeof init);
                     const ukr_args g = {
-                        .a0 = a, .b0 = b, .seg = segs, .nseg = NSEG, .ainc = 1, .binc = width,
-                        .aoff = aoff, .d0 = out[mix], .doff = doff, .bias = acc ? NULL : bias,
-                        .accumulate = acc, .tail = tail, .bcast_mem = mix,
+                        .a0 = a,
+                        .b0 = b,
+                        .seg = segs,
+                        .nseg = NSEG,
+                        .ainc = 1,
+                        .binc = width,
+                        .aoff = aoff,
+                        .d0 = out[mix],
+                        .doff = doff,
+                        .bias = acc ? NULL : bias,
+                        .accumulate = acc,
+                        .tail = tail,
+                        .bcast_mem = mix,
                     };
                     d->ukr[v - 1][J - 1](&g);
                     for (int i = 0; i < J * LD; i++) {
@@ -85,9 +95,13 @@ void test_ukr(void)
 {
     check_rng rng = { 77 };
     const cpu_isa top = cpu_isa_supported();
-    if (top >= ISA_AVX512) check_isa(&simd_isa_avx512, &rng);
-    else check_skip("ukr/avx512", "this CPU has no AVX-512F");
-    if (top >= ISA_AVX2) check_isa(&simd_isa_avx2, &rng);
-    else check_skip("ukr/avx2", "this CPU has no AVX2+FMA");
+    if (top >= ISA_AVX512)
+        check_isa(&simd_isa_avx512, &rng);
+    else
+        check_skip("ukr/avx512", "this CPU has no AVX-512F");
+    if (top >= ISA_AVX2)
+        check_isa(&simd_isa_avx2, &rng);
+    else
+        check_skip("ukr/avx2", "this CPU has no AVX2+FMA");
     check_isa(&simd_isa_portable, &rng);
 }
