@@ -22,8 +22,10 @@
    edge columns joined to the run beside them (dw_axis_merge_edges): the
    kernel's first or last group skips the edge pixel's missing tap, a
    compile-time test, so an edge pixel no longer sweeps all the channels
-   alone (7x7x960 forward, AVX2, 1 thread: 0.74 -> 0.91 of oneDNN);
-   backward weights' 3x3 runs take them the same way (a row one run).
+   alone (7x7x960 forward, AVX2, 1 thread: 0.74 -> 0.91 of oneDNN), and
+   a row no wider than a group is one group (AVX-512's 8 pixels on 7x7:
+   0.71 -> 0.97, Zen 4); backward weights' 3x3 runs take them the same
+   way (a row one run).
      forward          y[p][q][k] = bias[k] + sum x[p*SH - top + r*DH]
                                    [q*SW - left + s*DW][k] w[r][s][k]
      backward data    the same kernel from dy to dx, each input pixel's taps
@@ -165,29 +167,26 @@ static int dw_edge_of(const dw_axis *a, const dw_run1 *r, const dw_run1 *e, int 
 
 /* For apply: a one-output edge run beside a run of 3 taps joins it, its
    missing tap skipped in the kernel's first or last group (dw_args.edge),
-   so that an edge pixel no longer sweeps every channel on its own. Only
-   runs that then have more than `group` outputs take their edges, so the
-   first and last groups are never one (fewer kernels to compile). */
-static void dw_axis_merge_edges(dw_axis *a, int group)
+   so that an edge pixel no longer sweeps every channel on its own; a run
+   no longer than a group, edges and all, is one group skipping both. */
+static void dw_axis_merge_edges(dw_axis *a)
 {
     int m = 0;
     for (int k = 0; k < a->nrun; k++) {
         dw_run1 r = a->run[k];
         const int l = r.ntap == 3 && m > 0 && dw_edge_of(a, &r, &a->run[m - 1], 1);
         const int g = r.ntap == 3 && k + 1 < a->nrun && dw_edge_of(a, &r, &a->run[k + 1], 2);
-        if (r.n + l + g > group) {
-            if (l) { /* the left edge joins: r's taps move to it */
-                m--;
-                r.o0 -= a->ostep;
-                r.n++;
-                r.edge |= 1;
-                for (int t = 0; t < r.ntap; t++) a->tap[r.t0 + t].i -= a->istep;
-            }
-            if (g) {
-                k++;
-                r.n++;
-                r.edge |= 2;
-            }
+        if (l) { /* the left edge joins: r's taps move to it */
+            m--;
+            r.o0 -= a->ostep;
+            r.n++;
+            r.edge |= 1;
+            for (int t = 0; t < r.ntap; t++) a->tap[r.t0 + t].i -= a->istep;
+        }
+        if (g) {
+            k++;
+            r.n++;
+            r.edge |= 2;
         }
         a->run[m++] = r;
     }
@@ -270,8 +269,8 @@ dw_plan *dw_plan_make(const conv_shape *s, int threads, cpu_isa isa)
        filters of <= 9 taps, whose backward weights (weights9) take the
        edges too, merge, and the generic weights kernel never sees them */
     if (s->r <= 3 && s->s == 3) {
-        dw_axis_merge_edges(&p->fcol, p->d->group);
-        dw_axis_merge_edges(&p->bcol, p->d->group);
+        dw_axis_merge_edges(&p->fcol);
+        dw_axis_merge_edges(&p->bcol);
     }
     p->off = malloc(sizeof *p->off * 2 * (size_t)rs * threads);
     p->segmax = DW_SEGPIX + p->fcol.nrun; /* a row adds at most nrun runs */

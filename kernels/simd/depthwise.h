@@ -61,7 +61,6 @@ typedef void dw_fn(const dw_args *a);
 typedef struct {
     cpu_isa isa;
     int vlen;
-    int group;      /* apply's pixels a group */
     dw_fn *apply;   /* forward and backward data: all k channels */
     dw_fn *weights; /* backward weights */
     /* backward weights of a filter of at most 9 taps: nseg runs (ntap:

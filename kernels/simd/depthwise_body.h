@@ -163,12 +163,20 @@ AI void apply_n(const dw_args *a, int q, int nj, const int NT, const int nc, con
    E, an edge pixel (a->edge) rides in the first or last group, skipping
    its missing taps, rather than running alone as a one-pixel group that
    sweeps every channel for a few FMAs; only those two groups are
-   compiled per edge, the groups between them once. */
+   compiled per edge, the groups between them once. A run of at most DW_J
+   pixels, edges included, is a single group skipping both. */
 AI void apply_body(const dw_args *a, const int NT, const int nc, const int E)
 {
     const int n = a->n, el = E && a->edge & 1, er = E && a->edge & 2;
     int q = 0;
-    if (el) { /* a run with edges has more than DW_J pixels (dw_isa.group) */
+    if (el && n <= DW_J) { /* the run and its edges in one group */
+        if (er)
+            apply_n(a, 0, n, NT, nc, 1, 1);
+        else
+            apply_n(a, 0, n, NT, nc, 1, 0);
+        return;
+    }
+    if (el) {
         apply_group(a, 0, DW_J, NT, nc, 1, 0);
         q = DW_J;
     }
@@ -347,9 +355,6 @@ static void dw_weights(const dw_args *a)
         weights_any(a);
 }
 
-const dw_isa DW_TABLE = { .isa = DW_ISA,
-                          .vlen = VW,
-                          .group = DW_J,
-                          .apply = dw_apply,
-                          .weights = dw_weights,
-                          .weights9 = dw_weights9 };
+const dw_isa DW_TABLE = {
+    .isa = DW_ISA, .vlen = VW, .apply = dw_apply, .weights = dw_weights, .weights9 = dw_weights9
+};
