@@ -515,7 +515,8 @@ static const char *onednn_winograd_unsupported(const conv_shape *s)
     /* oneDNN 2.6's AVX-512 Winograd accepts asymmetric padding but its
        backward_data then disagrees with the reference (2x8x8x3->5 3x3,
        bottom and right padding 1: error 1.37) */
-    if (conv_shape_invalid(s)) return conv_shape_invalid(s);
+    const char *bad = conv_shape_invalid(s);
+    if (bad) return bad;
     const conv_geom g = conv_geometry(s);
     if (g.pt != g.pb || g.pl != g.pr)
         return "asymmetric padding not supported (oneDNN's winograd backward_data gets it wrong)";
